@@ -1,0 +1,118 @@
+# fleetrun: build, deps, test, demo, bench, install.
+#
+#   make            bin/fleetrun and bin/fleetrun-worker
+#   make deps       install the Debian packages the build and tests need
+#   make test       deps, build, unit tests (cmocka), integration tests (pytest)
+#   make test SAN=1 the same with ASan+UBSan (binaries in build/san/bin)
+#   make demo       run real jobs over the loopback lab and show the results
+#   make bench      benchmarks against peers (figures printed, not asserted)
+#   make install PREFIX=/usr/local
+
+CC      ?= gcc
+PYTHON  := /usr/bin/python3
+PREFIX  ?= /usr/local
+VERSION := 0.1.0
+
+PKGS    := jansson yaml-0.1 libpcre2-8 msgpack
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -DFLEETRUN_PREFIX='"$(PREFIX)"' -Icommon
+
+ifeq ($(SAN),1)
+FLAVOR  := san
+OPT     := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BINDIR  := build/san/bin
+else
+FLAVOR  := rel
+OPT     := -O2
+BINDIR  := bin
+endif
+
+BUILD   := build/$(FLAVOR)
+# pkg-config is only asked once the packages are there (make deps first).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+RUNNER_SRC := $(wildcard runner/*.c)
+WORKER_SRC := $(wildcard worker/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
+WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration demo bench install clean lab-stop
+.DEFAULT_GOAL := all
+
+all: $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Iworker -c $< -o $@
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/fleetrun: $(RUNNER_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINDIR)/fleetrun-worker: $(WORKER_OBJ) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) -lcmocka
+
+# Debian packages: the product's libraries, then what the tests and the demo
+# run against. Idempotent: apt-get is only called when something is missing.
+DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libjansson-dev \
+	libpcre2-dev libcmocka-dev python3 python3-pytest procps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing $$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "make deps: every package is installed"; fi
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+		echo "== $$t"; $$t || fail=1; \
+	done; exit $$fail
+
+integration: all
+	FLEETRUN_BINDIR=$(abspath $(BINDIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+# make test: every runner runs even when an earlier one failed; the exit
+# status is non-zero when any of them failed.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@fail=0; \
+	$(MAKE) --no-print-directory unit || fail=1; \
+	$(MAKE) --no-print-directory integration || fail=1; \
+	exit $$fail
+
+demo: deps all
+	@$(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
+
+bench: deps all
+	@$(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d
+	install -m 0755 $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 jobs.d/*.yaml $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d/
+
+clean:
+	rm -rf build bin

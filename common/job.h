@@ -1,0 +1,61 @@
+/* job: a job file (jobs.d/NAME.yaml) parsed into a validated struct.
+ *
+ * The supervisor parses and validates the file once; it then sends the
+ * file's text to each worker in the hello frame and the worker parses the
+ * same text with the same code, so the two can never disagree about what a
+ * job means. Every error names file:line:column (1-based) and says what was
+ * expected. */
+#ifndef FLEETRUN_JOB_H
+#define FLEETRUN_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define JOB_DEFAULT_TIMEOUT_MS 30000
+#define JOB_MAX_STEPS 256
+
+enum step_kind {
+	STEP_EXEC,  /* exec: CMD  - a local command through /bin/sh -c */
+	STEP_SLEEP, /* sleep: DURATION - a pause; sleep: 0 is a no-op */
+};
+
+struct step {
+	enum step_kind kind;
+	char *text;       /* the kind key's value as written (command template,
+	                     duration text); malloced, owned */
+	char *name;       /* `name:` if given, else text; malloced, owned */
+	char *expect;     /* PCRE2 pattern, or NULL; malloced, owned */
+	int64_t timeout_ms; /* `timeout:` of this step, 0 when not given */
+	int64_t sleep_ms; /* STEP_SLEEP: the pause */
+	int line;         /* where the step starts in the file, 1-based */
+	int column;
+};
+
+struct job {
+	char *name;        /* file name without directory and .yaml; owned */
+	char *path;        /* as given; owned */
+	char *description; /* NULL or owned */
+	int64_t timeout_ms; /* whole-task deadline; JOB_DEFAULT_TIMEOUT_MS if absent */
+	int timeout_set;   /* 1 when the file gave `timeout:` */
+	int retries;       /* extra attempts for unreachable/timeout/crashed, 0 if absent */
+	struct step *steps; /* malloced array of nsteps, owned */
+	size_t nsteps;
+	char *source;      /* the file's text, NUL-terminated; owned */
+	size_t source_len;
+};
+
+/* Parse job text. path is used in error messages and for the job's name.
+ * On success returns 0 and sets *out (free with job_free); on error
+ * returns -1 with "path:line:column: message" in err, *out untouched. */
+int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err);
+
+/* Read path and parse it. Errors as above ("path: cannot read: ..."). */
+int job_load(const char *path, struct job **out, struct err *err);
+
+void job_free(struct job *job);
+
+const char *step_kind_name(enum step_kind k);
+
+#endif

@@ -1,0 +1,45 @@
+/* log: one formatted line per message on stderr, written with a single
+ * write(2) so lines from the supervisor and its workers never interleave
+ * mid-line. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static const char *log_prog = "fleetrun";
+static enum log_level log_lvl = LOG_WARN;
+
+void log_init(const char *prog, enum log_level level)
+{
+	log_prog = prog;
+	log_lvl = level;
+}
+
+enum log_level log_level(void)
+{
+	return log_lvl;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	char line[2048];
+	va_list ap;
+	int n, m;
+
+	if (lvl > log_lvl)
+		return;
+	n = snprintf(line, sizeof(line), "%s: %s: ", log_prog, names[lvl]);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+	(void)w;
+}
