@@ -1,0 +1,161 @@
+/* tmpl: ${name} templates; see tmpl.h. Written by hand because the syntax
+ * is three rules long and a template library would bring its own syntax
+ * (loops, filters) that job files must not grow into. */
+#include "tmpl.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tmpl_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
+
+/* Parse the reference that starts at t[0] == '$', t[1] == '{'. On success
+ * sets the name span and whether it is env:, and returns the length of the
+ * whole reference. -1 when malformed. */
+static long tmpl_ref(const char *t, const char **name, size_t *nlen, int *is_env, struct err *err)
+{
+	const char *p = t + 2;
+	const char *close = strchr(p, '}');
+
+	if (!close) {
+		err_set(err, "unterminated '${' (expected '}')");
+		return -1;
+	}
+	*is_env = 0;
+	if (strncmp(p, "env:", 4) == 0) {
+		*is_env = 1;
+		p += 4;
+	}
+	if (p == close) {
+		err_set(err, "empty variable name in '${}'");
+		return -1;
+	}
+	if (!isalpha((unsigned char)*p) && *p != '_') {
+		err_set(err, "bad variable name '%.*s' (expected a letter or '_' first)", (int)(close - p), p);
+		return -1;
+	}
+	for (const char *c = p; c < close; c++) {
+		if (!tmpl_name_char(*c)) {
+			err_set(err, "bad variable name '%.*s' (expected letters, digits, '_', '.', '-')",
+			        (int)(close - p), p);
+			return -1;
+		}
+	}
+	*name = p;
+	*nlen = (size_t)(close - p);
+	return close - t + 1;
+}
+
+static const char *tmpl_lookup(const struct tmpl_scope *sc, const char *name)
+{
+	const char *v = NULL;
+
+	if (sc->captured)
+		v = kvlist_get(sc->captured, name);
+	if (!v && sc->hostvars)
+		v = kvlist_get(sc->hostvars, name);
+	if (!v && sc->builtins)
+		v = kvlist_get(sc->builtins, name);
+	return v;
+}
+
+int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
+                struct buf *out, struct kvlist *secrets, struct err *err)
+{
+	char name[256];
+
+	while (*t) {
+		const char *dollar = strstr(t, "${");
+		const char *nm, *v;
+		size_t nlen;
+		int is_env;
+		long len;
+
+		if (!dollar) {
+			buf_puts(out, t);
+			break;
+		}
+		buf_append(out, t, (size_t)(dollar - t));
+		len = tmpl_ref(dollar, &nm, &nlen, &is_env, err);
+		if (len < 0)
+			return -1;
+		if (nlen >= sizeof(name)) {
+			err_set(err, "variable name too long");
+			return -1;
+		}
+		memcpy(name, nm, nlen);
+		name[nlen] = '\0';
+		if (is_env) {
+			v = getenv(name);
+			if (!v) {
+				err_set(err, "missing environment variable '%s'", name);
+				return -1;
+			}
+			if (secrets && *v)
+				kvlist_set(secrets, name, v);
+			if (mode == TMPL_ENV_SHELL)
+				buf_printf(out, "${%s}", name);
+			else
+				buf_puts(out, v);
+		} else {
+			v = tmpl_lookup(scope, name);
+			if (!v) {
+				err_set(err, "missing variable '%s'", name);
+				return -1;
+			}
+			buf_puts(out, v);
+		}
+		t = dollar + len;
+	}
+	return 0;
+}
+
+int tmpl_check(const char *t, size_t *offset, struct err *err)
+{
+	const char *s = t;
+
+	while ((s = strstr(s, "${")) != NULL) {
+		const char *nm;
+		size_t nlen;
+		int is_env;
+		long len = tmpl_ref(s, &nm, &nlen, &is_env, err);
+
+		if (len < 0) {
+			*offset = (size_t)(s - t);
+			return -1;
+		}
+		s += len;
+	}
+	return 0;
+}
+
+void tmpl_mask(struct buf *b, const struct kvlist *secrets)
+{
+	struct buf masked = BUF_INIT;
+
+	if (!secrets || !b->data)
+		return;
+	for (size_t i = 0; i < secrets->len; i++) {
+		const char *sec = secrets->items[i].value;
+		size_t slen = strlen(sec);
+		const char *p = b->data, *hit;
+
+		if (slen == 0 || !memmem(b->data, b->len, sec, slen))
+			continue;
+		buf_reset(&masked);
+		while ((hit = memmem(p, b->len - (size_t)(p - b->data), sec, slen)) != NULL) {
+			buf_append(&masked, p, (size_t)(hit - p));
+			buf_puts(&masked, "***");
+			p = hit + slen;
+		}
+		buf_append(&masked, p, b->len - (size_t)(p - b->data));
+		/* swap so the next secret masks the already masked text */
+		struct buf tmp = *b;
+		*b = masked;
+		masked = tmp;
+	}
+	buf_free(&masked);
+}

@@ -1,0 +1,42 @@
+/* tmpl: ${name} templates in job text (DESIGN.md, "Job files").
+ *
+ * ${name} looks in captured vars, then host vars, then built-ins (host,
+ * address, port, user, job); ${env:NAME} reads the environment. $name
+ * without braces is left alone so shell text such as $PPID passes through.
+ * A name found nowhere is an error for that host only. */
+#ifndef FLEETRUN_TMPL_H
+#define FLEETRUN_TMPL_H
+
+#include "buf.h"
+#include "kv.h"
+#include "util.h"
+
+struct tmpl_scope {
+	const struct kvlist *captured; /* NULL or vars captured by earlier steps */
+	const struct kvlist *hostvars; /* NULL or the host's inventory vars */
+	const struct kvlist *builtins; /* NULL or host, address, port, user, job */
+};
+
+enum tmpl_env_mode {
+	/* ${env:NAME} becomes the variable's value. */
+	TMPL_ENV_VALUE,
+	/* ${env:NAME} becomes the shell reference ${NAME}: the value reaches
+	 * the command through its environment, never through its argv, where
+	 * any user on the machine could read it in /proc. */
+	TMPL_ENV_SHELL,
+};
+
+/* Append the rendering of t to out. Each ${env:NAME} value is added to
+ * secrets (when not NULL) so the caller can mask it in what it records.
+ * Returns 0, or -1 with err "missing variable 'x'" and out partly written. */
+int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
+                struct buf *out, struct kvlist *secrets, struct err *err);
+
+/* Check the syntax only: 0, or -1 with err and *offset at the '$' of the
+ * bad reference (for file:line:column messages). */
+int tmpl_check(const char *t, size_t *offset, struct err *err);
+
+/* Replace every occurrence of a secret's value in b with "***". */
+void tmpl_mask(struct buf *b, const struct kvlist *secrets);
+
+#endif
