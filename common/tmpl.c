@@ -4,6 +4,9 @@
 #include "tmpl.h"
 
 #include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,4 +161,30 @@ void tmpl_mask(struct buf *b, const struct kvlist *secrets)
 		masked = tmp;
 	}
 	buf_free(&masked);
+}
+
+static const char *tmpl_login_name(void)
+{
+	static char name[256];
+	struct passwd *pw;
+
+	if (name[0])
+		return name;
+	pw = getpwuid(getuid());
+	snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "root");
+	return name;
+}
+
+void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const struct kvlist *vars)
+{
+	const char *v;
+
+	kvlist_set(b, "host", host);
+	v = kvlist_get(vars, "address");
+	kvlist_set(b, "address", v ? v : host);
+	v = kvlist_get(vars, "port");
+	kvlist_set(b, "port", v ? v : "22");
+	v = kvlist_get(vars, "user");
+	kvlist_set(b, "user", v ? v : tmpl_login_name());
+	kvlist_set(b, "job", job);
 }

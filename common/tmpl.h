@@ -36,6 +36,11 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
  * bad reference (for file:line:column messages). */
 int tmpl_check(const char *t, size_t *offset, struct err *err);
 
+/* The built-in variables of a host: host, address (the `address` var, else
+ * the name), port (else 22), user (else the login name running fleetrun),
+ * job. */
+void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const struct kvlist *vars);
+
 /* Replace every occurrence of a secret's value in b with "***". */
 void tmpl_mask(struct buf *b, const struct kvlist *secrets);
 

@@ -1,0 +1,600 @@
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "inventory.h"
+#include "job.h"
+#include "log.h"
+#include "proto.h"
+#include "run.h"
+#include "tmpl.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_main[] =
+	"usage: fleetrun COMMAND [options]\n"
+	"\n"
+	"Run one job on every host of a fleet, in parallel, one result per host.\n"
+	"\n"
+	"commands:\n"
+	"  run JOB      run a job over the targets (fleetrun run --help)\n"
+	"  jobs         list the jobs in jobs.d with their descriptions\n"
+	"  check JOB... validate job files; errors name file:line:column\n"
+	"  hosts        expand targets as run would, and print them\n"
+	"\n"
+	"  fleetrun --version\n";
+
+static const char usage_run[] =
+	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
+	"                        [-t DURATION] [-o FILE] [--ordered] [--dry-run]\n"
+	"                        [--format text|jsonl] [-q] [-v]\n"
+	"\n"
+	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
+	"                         when it ends in .yml/.yaml); repeatable\n"
+	"  -H, --hosts PATTERN    hosts such as 'rtr[01-40].dc[1-2],fw1'; repeatable\n"
+	"  -l, --limit GLOBS      only hosts whose name or group matches: 'rtr*,!rtr13'\n"
+	"  -w, --workers N        worker processes (default 64; at most 4096)\n"
+	"  -t, --timeout DURATION deadline per host, such as 30s, 500ms, 2m\n"
+	"                         (default: the job's timeout, else 30s)\n"
+	"      --grace DURATION   past the deadline, how long before the worker is\n"
+	"                         killed (default 2s)\n"
+	"  -o, --output FILE      append JSON Lines records to FILE (mode 0600)\n"
+	"      --ordered          records in target order, not completion order\n"
+	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
+	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
+	"                         terminal, else jsonl)\n"
+	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
+	"      --jobs-dir DIR     where JOB names are looked up\n"
+	"  -q, --quiet            no per-host lines and no summary\n"
+	"  -v, --verbose          more messages on stderr (twice: debug)\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun run uptime -H 'web[01-20]' -o uptime.jsonl\n"
+	"  fleetrun run ./jobs.d/ping.yaml -i hosts.txt -l 'dc1-*' -w 200\n"
+	"\n"
+	"exit: 0 every host ok, 1 some host not ok, 2 usage or configuration error,\n"
+	"3 the run was cut short (signal, workers that cannot start, output error)\n";
+
+static const char usage_hosts[] =
+	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-v]\n"
+	"\n"
+	"Print the targets one per line, as `fleetrun run` would expand them;\n"
+	"with -v, each host's vars too.\n"
+	"\n"
+	"example:\n"
+	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n";
+
+static const char usage_jobs[] =
+	"usage: fleetrun jobs [--jobs-dir DIR]\n"
+	"\n"
+	"List the jobs found in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d and the\n"
+	"installed jobs directory, with their descriptions.\n";
+
+static const char usage_check[] =
+	"usage: fleetrun check [--jobs-dir DIR] JOB...\n"
+	"\n"
+	"Validate job files. Errors name file:line:column; the exit status is 2\n"
+	"when any job is invalid.\n"
+	"\n"
+	"example:\n"
+	"  fleetrun check jobs.d/*.yaml\n";
+
+/* Where job names are looked up, in order. */
+static size_t jobs_dirs(const char *opt, const char *out[4])
+{
+	size_t n = 0;
+	const char *env = getenv("FLEETRUN_JOBS_DIR");
+
+	if (opt)
+		out[n++] = opt;
+	if (env && *env)
+		out[n++] = env;
+	out[n++] = "./jobs.d";
+	out[n++] = FLEETRUN_PREFIX "/share/fleetrun/jobs.d";
+	return n;
+}
+
+static int jobs_is_path(const char *arg)
+{
+	size_t n = strlen(arg);
+	return strchr(arg, '/') || (n > 5 && strcmp(arg + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
+}
+
+/* The file of a job given by name or path; NULL with err. */
+static char *jobs_resolve(const char *arg, const char *jobs_dir, struct err *err)
+{
+	const char *dirs[4];
+	size_t n = jobs_dirs(jobs_dir, dirs);
+	struct buf tried = BUF_INIT;
+	char *path;
+
+	if (jobs_is_path(arg))
+		return xstrdup(arg);
+	for (size_t i = 0; i < n; i++) {
+		path = xasprintf("%s/%s.yaml", dirs[i], arg);
+		if (access(path, R_OK) == 0) {
+			buf_free(&tried);
+			return path;
+		}
+		free(path);
+		buf_printf(&tried, "%s%s", i ? ", " : "", dirs[i]);
+	}
+	err_set(err, "no job named '%s' in %s (fleetrun jobs lists them)", arg, tried.data);
+	buf_free(&tried);
+	return NULL;
+}
+
+static int load_job(const char *arg, const char *jobs_dir, struct job **job)
+{
+	struct err err;
+	char *path = jobs_resolve(arg, jobs_dir, &err);
+	int r = -1;
+
+	if (!path) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (job_load(path, job, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	r = 0;
+out:
+	free(path);
+	return r;
+}
+
+static char *worker_path(void)
+{
+	const char *env = getenv("FLEETRUN_WORKER");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return xstrdup(env);
+	/* the worker sits beside the supervisor: bin/, or PREFIX/bin */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			return xasprintf("%s/fleetrun-worker", self);
+		}
+	}
+	return xstrdup("fleetrun-worker");
+}
+
+/* Options shared by run and hosts. */
+struct target_args {
+	const char **inventories;
+	size_t ninventories;
+	const char **patterns;
+	size_t npatterns;
+	const char *limit;
+};
+
+static void target_args_add(const char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static void target_args_opts(const struct target_args *a, struct targets_opts *o)
+{
+	o->inventories = a->inventories;
+	o->ninventories = a->ninventories;
+	o->patterns = a->patterns;
+	o->npatterns = a->npatterns;
+	o->limit = a->limit;
+}
+
+static int cmd_hosts(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"inventory", required_argument, NULL, 'i'},
+		{"hosts", required_argument, NULL, 'H'},
+		{"limit", required_argument, NULL, 'l'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct target_args ta = {0};
+	struct targets_opts to;
+	struct targets *tg = NULL;
+	struct host h;
+	struct err err;
+	int c, verbose = 0, got, rc = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "i:H:l:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			target_args_add(&ta.inventories, &ta.ninventories, optarg);
+			break;
+		case 'H':
+			target_args_add(&ta.patterns, &ta.npatterns, optarg);
+			break;
+		case 'l':
+			ta.limit = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_hosts, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(usage_hosts, stderr);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		log_error("hosts: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	target_args_opts(&ta, &to);
+	if (targets_open(&to, &tg, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	while ((got = targets_next(tg, &h, &err)) > 0) {
+		fputs(h.name, stdout);
+		for (size_t i = 0; verbose && i < h.vars.len; i++)
+			printf(" %s=%s", h.vars.items[i].key, h.vars.items[i].value);
+		putchar('\n');
+		host_free(&h);
+	}
+	if (got < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	rc = fflush(stdout) == 0 ? 0 : 3;
+out:
+	if (tg)
+		targets_close(tg);
+	free(ta.inventories);
+	free(ta.patterns);
+	return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"jobs-dir", required_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *jobs_dir = NULL;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			jobs_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_check, stdout);
+			return 0;
+		default:
+			fputs(usage_check, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_check, stderr);
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct job *job = NULL;
+		if (load_job(argv[i], jobs_dir, &job) < 0) {
+			rc = EXIT_USAGE;
+			continue;
+		}
+		printf("%s: ok (%zu step%s)\n", job->path, job->nsteps, job->nsteps == 1 ? "" : "s");
+		job_free(job);
+	}
+	return rc;
+}
+
+static int jobs_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_jobs(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"jobs-dir", required_argument, NULL, 'J'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *jobs_dir = NULL, *dirs[4];
+	char **names = NULL;
+	size_t nnames = 0, ndirs;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			jobs_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_jobs, stdout);
+			return 0;
+		default:
+			fputs(usage_jobs, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	ndirs = jobs_dirs(jobs_dir, dirs);
+	/* Every directory, earlier ones first; a name found twice is the
+	 * first one, as run would resolve it. */
+	for (size_t d = 0; d < ndirs; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+		size_t first = nnames;
+
+		if (!dir)
+			continue;
+		while ((de = readdir(dir)) != NULL) {
+			size_t n = strlen(de->d_name);
+			int dup = 0;
+			if (n <= 5 || strcmp(de->d_name + n - 5, ".yaml") != 0)
+				continue;
+			for (size_t k = 0; k < nnames; k++)
+				if (strncmp(strrchr(names[k], '/') + 1, de->d_name, n) == 0)
+					dup = 1;
+			if (dup)
+				continue;
+			names = xreallocarray(names, nnames + 1, sizeof(*names));
+			names[nnames++] = xasprintf("%s/%s", dirs[d], de->d_name);
+		}
+		closedir(dir);
+		qsort(names + first, nnames - first, sizeof(*names), jobs_name_cmp);
+	}
+	for (size_t i = 0; i < nnames; i++) {
+		struct job *job = NULL;
+		struct err err;
+		if (job_load(names[i], &job, &err) < 0) {
+			const char *base = strrchr(names[i], '/') + 1;
+			printf("%-24.*s (invalid: %s)\n", (int)(strlen(base) - 5), base, err.msg);
+			rc = 1;
+		} else {
+			printf("%-24s %s\n", job->name, job->description ? job->description : "");
+			job_free(job);
+		}
+		free(names[i]);
+	}
+	if (nnames == 0)
+		log_warn("no jobs found (looked in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d, %s)", dirs[ndirs - 1]);
+	free(names);
+	return rc;
+}
+
+/* --dry-run: the hosts and each host's steps as they would run, secrets
+ * shown as ***. */
+static int run_dry(const struct run_opts *o)
+{
+	struct targets *tg = NULL;
+	struct host h;
+	struct err err;
+	struct buf line = BUF_INIT;
+	uint64_t n = 0;
+	int got, rc = EXIT_USAGE;
+
+	if (targets_open(&o->targets, &tg, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	while ((got = targets_next(tg, &h, &err)) > 0) {
+		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
+		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
+
+		tmpl_builtins(&builtins, o->job->name, h.name, &h.vars);
+		printf("%s\n", h.name);
+		for (size_t i = 0; i < o->job->nsteps; i++) {
+			const struct step *st = &o->job->steps[i];
+			buf_reset(&line);
+			if (tmpl_render(st->text, &scope, TMPL_ENV_VALUE, &line, &secrets, &err) < 0) {
+				printf("  %s: (error: %s)\n", step_kind_name(st->kind), err.msg);
+				continue;
+			}
+			tmpl_mask(&line, &secrets);
+			printf("  %s: %s\n", step_kind_name(st->kind), line.data);
+		}
+		kvlist_free(&builtins);
+		kvlist_free(&secrets);
+		host_free(&h);
+		n++;
+	}
+	if (got < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	fprintf(stderr, "fleetrun: dry run: %llu hosts, %zu steps each, nothing was run\n", (unsigned long long)n,
+	        o->job->nsteps);
+	rc = 0;
+out:
+	buf_free(&line);
+	if (tg)
+		targets_close(tg);
+	return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR };
+	static const struct option longopts[] = {
+		{"inventory", required_argument, NULL, 'i'},
+		{"hosts", required_argument, NULL, 'H'},
+		{"limit", required_argument, NULL, 'l'},
+		{"workers", required_argument, NULL, 'w'},
+		{"timeout", required_argument, NULL, 't'},
+		{"output", required_argument, NULL, 'o'},
+		{"ordered", no_argument, NULL, OPT_ORDERED},
+		{"dry-run", no_argument, NULL, OPT_DRY},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"grace", required_argument, NULL, OPT_GRACE},
+		{"max-output", required_argument, NULL, OPT_MAXOUT},
+		{"jobs-dir", required_argument, NULL, OPT_JOBSDIR},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct run_opts o = {
+		.workers = RUN_DEFAULT_WORKERS,
+		.grace_ms = RUN_DEFAULT_GRACE_MS,
+		.output_cap = PROTO_DEFAULT_OUTPUT_CAP,
+		.format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSONL,
+	};
+	struct target_args ta = {0};
+	struct job *job = NULL;
+	const char *jobs_dir = NULL;
+	char *wpath = NULL;
+	int64_t timeout_ms = 0;
+	long long v;
+	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "i:H:l:w:t:o:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			target_args_add(&ta.inventories, &ta.ninventories, optarg);
+			break;
+		case 'H':
+			target_args_add(&ta.patterns, &ta.npatterns, optarg);
+			break;
+		case 'l':
+			ta.limit = optarg;
+			break;
+		case 'w':
+			if (int_parse(optarg, 1, RUN_MAX_WORKERS, &v) < 0) {
+				log_error("-w '%s': expected a number of workers from 1 to %d", optarg, RUN_MAX_WORKERS);
+				goto out;
+			}
+			o.workers = (int)v;
+			break;
+		case 't':
+			if (duration_parse(optarg, &timeout_ms) < 0 || timeout_ms <= 0) {
+				log_error("-t '%s': expected a duration such as 30s, 500ms or 2m", optarg);
+				goto out;
+			}
+			break;
+		case OPT_GRACE:
+			if (duration_parse(optarg, &o.grace_ms) < 0) {
+				log_error("--grace '%s': expected a duration such as 2s or 500ms", optarg);
+				goto out;
+			}
+			break;
+		case 'o':
+			o.journal = optarg;
+			break;
+		case OPT_ORDERED:
+			o.ordered = true;
+			break;
+		case OPT_DRY:
+			dry = 1;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o.format = FORMAT_TEXT;
+			else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "json") == 0)
+				o.format = FORMAT_JSONL;
+			else {
+				log_error("--format '%s': expected text or jsonl", optarg);
+				goto out;
+			}
+			break;
+		case OPT_MAXOUT:
+			if (int_parse(optarg, 0, 16 * 1024 * 1024, &v) < 0) {
+				log_error("--max-output '%s': expected bytes from 0 to 16777216", optarg);
+				goto out;
+			}
+			o.output_cap = (uint64_t)v;
+			break;
+		case OPT_JOBSDIR:
+			jobs_dir = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			fputs(usage_run, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(usage_run, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind >= argc ? "run: which job? (fleetrun jobs lists them)"
+		                         : "run: one job at a time (got '%s' after the job)",
+		          optind < argc ? argv[optind + 1] : "");
+		fputs(usage_run, stderr);
+		goto out;
+	}
+	log_init("fleetrun", o.quiet ? LOG_ERROR : verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+	if (ta.ninventories == 0 && ta.npatterns == 0) {
+		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
+		goto out;
+	}
+	if (load_job(argv[optind], jobs_dir, &job) < 0)
+		goto out;
+	o.job = job;
+	o.timeout_ms = timeout_ms ? timeout_ms : job->timeout_ms;
+	target_args_opts(&ta, &o.targets);
+	if (dry) {
+		rc = run_dry(&o);
+		goto out;
+	}
+	wpath = worker_path();
+	o.worker_path = wpath;
+	rc = run_job(&o);
+out:
+	job_free(job);
+	free(wpath);
+	free(ta.inventories);
+	free(ta.patterns);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	log_init("fleetrun", LOG_WARN);
+	if (!cmd || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_main, cmd ? stdout : stderr);
+		return cmd ? 0 : EXIT_USAGE;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("fleetrun %s (protocol %d)\n", FLEETRUN_VERSION, PROTO_VERSION);
+		return 0;
+	}
+	/* getopt_long sees the subcommand as argv[0] */
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "hosts") == 0)
+		return cmd_hosts(argc - 1, argv + 1);
+	if (strcmp(cmd, "jobs") == 0)
+		return cmd_jobs(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	log_error("unknown command '%s'", cmd);
+	fputs(usage_main, stderr);
+	return EXIT_USAGE;
+}

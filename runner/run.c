@@ -1,0 +1,785 @@
+/* run: the supervisor's scheduler and event loop.
+ *
+ * One epoll loop over every worker's pipes and a signalfd. The loop never
+ * blocks on a worker: pipes are non-blocking, frames to a worker wait in
+ * its slot's buffer, and the epoll timeout is the earliest of the slots'
+ * timers (deadline + grace, KILL after TERM, respawn backoff) and the
+ * journal's sync timer.
+ *
+ * Each worker has at most one task. A task leaves the supervisor's hands
+ * only as a record: a result from its worker, or a record the supervisor
+ * writes when the worker timed out, crashed on every attempt allowed, or
+ * the run was interrupted. */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "proto.h"
+#include "record.h"
+#include "slot.h"
+
+/* Between TERM and KILL. */
+#define RUN_KILL_AFTER_MS 500
+/* A worker that has not said ready by then is broken. */
+#define RUN_STARTUP_MS 10000
+/* Workers dying before ready this many times in a row stop the run. */
+#define RUN_STARTUP_FAILURES 5
+/* How long finished workers get to exit on their own at the end. */
+#define RUN_SHUTDOWN_MS 2000
+#define RUN_EPOLL_EVENTS 256
+#define RUN_SIGFD_TAG UINT64_MAX
+
+struct pool {
+	const struct run_opts *o;
+	struct slot *slots;
+	int nslots;
+	int epfd;
+	int sigfd;
+	struct targets *targets;
+	bool targets_done;
+	uint64_t next_id;
+	struct task_rec **retryq; /* FIFO of tasks to try again, owned */
+	size_t retry_head, retry_len, retry_cap;
+	struct {
+		int index;
+		pid_t pid;
+	} *idle;                  /* stack of slots ready for a task */
+	size_t nidle;
+	struct sink sink;
+	struct buf hello;         /* the hello frame, the same for every worker */
+	struct buf frame;         /* scratch for encoding a task */
+	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
+	int in_flight;            /* slots with a task */
+	int interrupts;           /* SIGINT/SIGTERM received */
+	bool fatal;               /* workers cannot start: stop */
+	bool shutting_down;
+	int startup_failures;     /* in a row */
+	uint32_t crash_attempts;
+	int64_t start_ms;
+};
+
+static void pool_timer(struct pool *p, struct slot *s, int64_t when)
+{
+	s->timer_ms = when;
+	if (when && (!p->next_timer_ms || when < p->next_timer_ms))
+		p->next_timer_ms = when;
+}
+
+static bool pool_more_work(const struct pool *p)
+{
+	return !p->fatal && !p->interrupts && (!p->targets_done || p->retry_len > 0);
+}
+
+static void pool_push_idle(struct pool *p, struct slot *s)
+{
+	s->state = SLOT_IDLE;
+	p->idle[p->nidle].index = s->index;
+	p->idle[p->nidle].pid = s->pid;
+	p->nidle++;
+}
+
+static void pool_retry_push(struct pool *p, struct task_rec *t)
+{
+	if (p->retry_len == p->retry_cap) {
+		size_t cap = p->retry_cap ? p->retry_cap * 2 : 16;
+		struct task_rec **q = xcalloc(cap, sizeof(*q));
+		for (size_t i = 0; i < p->retry_len; i++)
+			q[i] = p->retryq[(p->retry_head + i) % p->retry_cap];
+		free(p->retryq);
+		p->retryq = q;
+		p->retry_cap = cap;
+		p->retry_head = 0;
+	}
+	p->retryq[(p->retry_head + p->retry_len) % p->retry_cap] = t;
+	p->retry_len++;
+}
+
+static struct task_rec *pool_retry_pop(struct pool *p)
+{
+	struct task_rec *t;
+
+	if (!p->retry_len)
+		return NULL;
+	t = p->retryq[p->retry_head];
+	p->retry_head = (p->retry_head + 1) % p->retry_cap;
+	p->retry_len--;
+	return t;
+}
+
+/* The record of a task the supervisor ends itself. */
+static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum status st, const char *error)
+{
+	struct record_info ri = {
+		.host = t->host.name,
+		.job = p->o->job->name,
+		.attempt = t->attempt,
+		.worker = worker,
+		.started_wall_ms = t->started_wall_ms,
+		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+	};
+
+	sink_put(&p->sink, t->id, record_make(&ri, st, error), st);
+	task_rec_free(t);
+}
+
+static int pool_epoll(struct pool *p, int op, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+	return epoll_ctl(p->epfd, op, fd, &ev);
+}
+
+static void pool_start_slot(struct pool *p, struct slot *s)
+{
+	struct err err;
+	int64_t now = clock_mono_ms();
+
+	if (slot_spawn(s, p->o->worker_path, &err) < 0) {
+		log_error("%s", err.msg);
+		p->fatal = true;
+		return;
+	}
+	s->started_ms = now;
+	pool_epoll(p, EPOLL_CTL_ADD, s->from_worker, EPOLLIN, (uint64_t)s->index << 1);
+	pool_timer(p, s, now + RUN_STARTUP_MS);
+	if (slot_send(s, p->hello.data, p->hello.len) < 0)
+		return; /* it died already; the reaper will say how */
+	if (s->wbuf.len) {
+		s->want_write = 1;
+		pool_epoll(p, EPOLL_CTL_ADD, s->to_worker, EPOLLOUT, (uint64_t)s->index << 1 | 1);
+	}
+}
+
+/* Stop a worker that cannot be trusted any more. Its task counts as a
+ * crash: retried on a fresh worker while attempts remain. */
+static void pool_protocol_error(struct pool *p, struct slot *s, const char *what)
+{
+	char detail[512];
+
+	snprintf(detail, sizeof(detail), "protocol error from worker: %s", what);
+	log_warn("worker %d: %s; killing it", (int)s->pid, what);
+	slot_stop(s, STOP_PROTOCOL, detail, clock_mono_ms(), 0);
+	slot_kill(s);
+}
+
+static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object *m)
+{
+	struct task_rec *t = s->task;
+	struct record_info ri;
+	enum status st;
+	struct err err;
+	uint64_t id;
+	json_t *rec;
+
+	if (s->state != SLOT_BUSY || !t || proto_get_u64(m, "id", &id) < 0 || id != t->id) {
+		pool_protocol_error(p, s, "a result for a task it was not given");
+		return;
+	}
+	ri = (struct record_info){
+		.host = t->host.name,
+		.job = p->o->job->name,
+		.attempt = t->attempt,
+		.worker = (int)s->pid,
+		.started_wall_ms = t->started_wall_ms,
+		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+	};
+	rec = record_from_result(m, &ri, &st, &err);
+	if (!rec) {
+		pool_protocol_error(p, s, err.msg);
+		return;
+	}
+	sink_put(&p->sink, t->id, rec, st);
+	task_rec_free(t);
+	s->task = NULL;
+	s->child_pgid = 0;
+	s->timer_ms = 0;
+	s->tasks_done++;
+	p->in_flight--;
+	pool_push_idle(p, s);
+}
+
+static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, size_t len)
+{
+	msgpack_unpacked unp;
+	enum proto_type type;
+	struct err err;
+	int64_t pgid;
+	uint64_t id;
+
+	if (proto_decode(payload, len, &unp, &type, &err) < 0) {
+		pool_protocol_error(p, s, err.msg);
+		goto out;
+	}
+	switch (type) {
+	case PROTO_READY:
+		if (s->state != SLOT_STARTING) {
+			pool_protocol_error(p, s, "ready twice");
+			break;
+		}
+		p->startup_failures = 0;
+		s->timer_ms = 0;
+		pool_push_idle(p, s);
+		break;
+	case PROTO_CHILD:
+		if (s->state == SLOT_BUSY && proto_get_u64(&unp.data, "id", &id) == 0 && id == s->task->id &&
+		    proto_get_i64(&unp.data, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX)
+			s->child_pgid = (pid_t)pgid;
+		break;
+	case PROTO_RESULT:
+		pool_on_result(p, s, &unp.data);
+		break;
+	default:
+		pool_protocol_error(p, s, "a message only the supervisor sends");
+		break;
+	}
+out:
+	msgpack_unpacked_destroy(&unp);
+}
+
+/* One read from the worker, then every whole frame it completed. Returns
+ * 1 when bytes came, 0 when the pipe is closed or the slot stops trusting
+ * the worker, -1 when there is nothing to read now. */
+static int pool_on_readable(struct pool *p, struct slot *s)
+{
+	const char *payload;
+	size_t len;
+	ssize_t n;
+	int r;
+
+	if (s->from_worker < 0)
+		return 0;
+	n = frame_reader_fill(&s->rd, s->from_worker);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* The worker closed its end: it is exiting. Its exit status,
+		 * through SIGCHLD, decides what happens to its task. */
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
+		close(s->from_worker);
+		s->from_worker = -1;
+		return 0;
+	}
+	if (n < 0)
+		return -1;
+	/* Frames are handled only while the slot still trusts its worker. */
+	while (s->state != SLOT_STOPPING && (r = frame_next(&s->rd, &payload, &len)) != 0) {
+		if (r < 0) {
+			pool_protocol_error(p, s, "a frame longer than the maximum");
+			break;
+		}
+		pool_on_frame(p, s, payload, len);
+	}
+	return s->state == SLOT_STOPPING ? 0 : 1;
+}
+
+static void pool_on_writable(struct pool *p, struct slot *s)
+{
+	int r = slot_flush(s);
+
+	if (r <= 0 && s->want_write) {
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+		s->want_write = 0;
+	}
+}
+
+static void pool_describe_exit(int st, char *out, size_t n)
+{
+	if (WIFSIGNALED(st)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(st));
+		snprintf(out, n, "worker killed by SIG%s", abbrev ? abbrev : "?");
+	} else {
+		snprintf(out, n, "worker exited with code %d without a result", WEXITSTATUS(st));
+	}
+}
+
+static void pool_on_exit(struct pool *p, struct slot *s, int st)
+{
+	enum slot_state was = s->state;
+	enum slot_stop reason = s->stop_reason;
+	char *detail = s->stop_detail;
+	int pid = (int)s->pid;
+	struct task_rec *t = NULL;
+	char how[256];
+
+	s->stop_detail = NULL;
+	/* A worker may write its result and exit before we read the pipe:
+	 * what it wrote is still there and counts. */
+	while (s->state != SLOT_STOPPING && pool_on_readable(p, s) > 0)
+		;
+	t = NULL;
+	if (s->to_worker >= 0 && s->want_write)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+	if (s->from_worker >= 0)
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
+	slot_clear(s, &t);
+	s->stop_reason = STOP_NONE;
+	pool_describe_exit(st, how, sizeof(how));
+
+	if (t) {
+		p->in_flight--;
+		if (reason == STOP_TIMEOUT) {
+			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
+		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
+			pool_finish(p, t, pid, STATUS_ERROR, "interrupted: the run was stopped before the task finished");
+		} else {
+			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
+			if (t->attempt < p->crash_attempts && pool_more_work(p)) {
+				log_info("%s on %s (attempt %u); trying again on a fresh worker", why, t->host.name,
+				         t->attempt);
+				t->attempt++;
+				pool_retry_push(p, t);
+			} else {
+				char msg[600];
+				snprintf(msg, sizeof(msg), "%s (attempt %u of %u)", why, t->attempt, p->crash_attempts);
+				pool_finish(p, t, pid, STATUS_CRASHED, msg);
+			}
+		}
+	}
+	if (p->shutting_down) {
+		/* the end of the run: nothing to restart */
+	} else if (was == SLOT_STARTING || reason == STOP_STARTUP) {
+		p->startup_failures++;
+		if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == 2)) {
+			log_error("the worker refused to start (%s); see its message above", how);
+			p->fatal = true;
+		} else if (!p->fatal && p->startup_failures >= RUN_STARTUP_FAILURES) {
+			log_error("workers die before they are ready (%d in a row, last: %s); stopping the run",
+			          p->startup_failures, how);
+			p->fatal = true;
+		}
+		/* back off: 100 ms, 200 ms, 400 ms... */
+		if (pool_more_work(p))
+			pool_timer(p, s, clock_mono_ms() + (100 << (p->startup_failures < 6 ? p->startup_failures : 6)));
+	} else if (pool_more_work(p)) {
+		pool_start_slot(p, s);
+	}
+	free(detail);
+}
+
+static void pool_reap(struct pool *p)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (int i = 0; i < p->nslots; i++) {
+			if (p->slots[i].pid == pid) {
+				pool_on_exit(p, &p->slots[i], st);
+				break;
+			}
+		}
+	}
+}
+
+static void pool_interrupt(struct pool *p, int signo)
+{
+	int64_t now = clock_mono_ms();
+
+	p->interrupts++;
+	if (p->interrupts == 1) {
+		log_warn("SIG%s: no new tasks; waiting up to %.1fs for the %d running (again to stop now)",
+		         sigabbrev_np(signo), p->o->grace_ms / 1000.0, p->in_flight);
+		for (int i = 0; i < p->nslots; i++) {
+			struct slot *s = &p->slots[i];
+			if (s->state == SLOT_BUSY && (!s->timer_ms || s->timer_ms > now + p->o->grace_ms))
+				pool_timer(p, s, now + p->o->grace_ms);
+		}
+		return;
+	}
+	log_warn("SIG%s again: stopping the running tasks now", sigabbrev_np(signo));
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+		if (s->state == SLOT_BUSY) {
+			slot_stop(s, STOP_INTERRUPT, NULL, now, 0);
+			slot_kill(s);
+		}
+	}
+}
+
+static void pool_on_signal(struct pool *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* reaped below, once for all */
+		pool_interrupt(p, (int)si.ssi_signo);
+	}
+	pool_reap(p);
+}
+
+static void pool_on_timer(struct pool *p, struct slot *s, int64_t now)
+{
+	char detail[256];
+
+	s->timer_ms = 0;
+	switch (s->state) {
+	case SLOT_BUSY:
+		if (p->interrupts && now < s->task->started_mono_ms + p->o->timeout_ms) {
+			slot_stop(s, STOP_INTERRUPT, NULL, now, RUN_KILL_AFTER_MS);
+		} else {
+			snprintf(detail, sizeof(detail),
+			         "task deadline of %.3gs passed and the worker did not answer within %.3gs more; "
+			         "worker killed",
+			         p->o->timeout_ms / 1000.0, p->o->grace_ms / 1000.0);
+			log_info("%s: %s", s->task->host.name, detail);
+			slot_stop(s, STOP_TIMEOUT, detail, now, RUN_KILL_AFTER_MS);
+		}
+		pool_timer(p, s, s->timer_ms);
+		break;
+	case SLOT_STARTING:
+		slot_stop(s, STOP_STARTUP, "did not get ready", now, RUN_KILL_AFTER_MS);
+		pool_timer(p, s, s->timer_ms);
+		break;
+	case SLOT_STOPPING:
+		slot_kill(s);
+		break;
+	case SLOT_EMPTY:
+		if (pool_more_work(p))
+			pool_start_slot(p, s);
+		break;
+	case SLOT_IDLE:
+		break;
+	}
+}
+
+static void pool_check_timers(struct pool *p, int64_t now)
+{
+	if (!p->next_timer_ms || now < p->next_timer_ms)
+		return;
+	p->next_timer_ms = 0;
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+		if (s->timer_ms && s->timer_ms <= now)
+			pool_on_timer(p, s, now);
+		else if (s->timer_ms)
+			pool_timer(p, s, s->timer_ms);
+	}
+}
+
+/* The next task to run: a retry first, then the next target. NULL when
+ * there is none now (or --ordered must wait for earlier records). */
+static struct task_rec *pool_next_task(struct pool *p, int *rc)
+{
+	struct task_rec *t = pool_retry_pop(p);
+	struct err err;
+	int r;
+
+	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
+		return t;
+	t = xcalloc(1, sizeof(*t));
+	r = targets_next(p->targets, &t->host, &err);
+	if (r <= 0) {
+		free(t);
+		p->targets_done = true;
+		if (r < 0) {
+			/* validated before the run, so only a file changed
+			 * under us gets here */
+			log_error("%s", err.msg);
+			*rc = 3;
+		}
+		return NULL;
+	}
+	t->id = p->next_id++;
+	t->attempt = 1;
+	return t;
+}
+
+static void pool_dispatch(struct pool *p, int *rc)
+{
+	while (p->nidle > 0 && pool_more_work(p)) {
+		struct slot *s = &p->slots[p->idle[p->nidle - 1].index];
+		struct task_rec *t;
+		int64_t now;
+
+		if (s->state != SLOT_IDLE || s->pid != p->idle[p->nidle - 1].pid) {
+			p->nidle--; /* stale: that worker died while idle */
+			continue;
+		}
+		t = pool_next_task(p, rc);
+		if (!t)
+			break;
+		p->nidle--;
+		now = clock_mono_ms();
+		t->started_mono_ms = now;
+		t->started_wall_ms = clock_wall_ms();
+		buf_reset(&p->frame);
+		proto_encode_task(&p->frame, t->id, t->attempt, t->host.name, &t->host.vars, p->o->timeout_ms);
+		s->task = t;
+		s->state = SLOT_BUSY;
+		s->child_pgid = 0;
+		p->in_flight++;
+		pool_timer(p, s, now + p->o->timeout_ms + p->o->grace_ms);
+		if (slot_send(s, p->frame.data, p->frame.len) < 0)
+			continue; /* broken pipe: the worker died; reaping handles the task */
+		if (s->wbuf.len && !s->want_write) {
+			s->want_write = 1;
+			pool_epoll(p, EPOLL_CTL_ADD, s->to_worker, EPOLLOUT, (uint64_t)s->index << 1 | 1);
+		}
+	}
+}
+
+/* Tasks that were waiting for a retry when the run was cut short still get
+ * their record. */
+static void pool_drop_retries(struct pool *p, const char *why)
+{
+	struct task_rec *t;
+
+	while ((t = pool_retry_pop(p)) != NULL)
+		pool_finish(p, t, 0, STATUS_ERROR, why);
+}
+
+/* The end of a run: close the task pipes so idle workers exit on EOF,
+ * then TERM and KILL whatever is left, and reap everything. */
+static void pool_shutdown(struct pool *p)
+{
+	int64_t deadline = clock_mono_ms() + RUN_SHUTDOWN_MS;
+	bool killed = false;
+
+	p->shutting_down = true;
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+		if (s->pid > 0 && s->to_worker >= 0 && s->state != SLOT_BUSY) {
+			if (s->want_write)
+				epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+			s->want_write = 0;
+			close(s->to_worker);
+			s->to_worker = -1;
+		}
+		if (s->pid > 0 && s->state == SLOT_BUSY)
+			slot_stop(s, STOP_SHUTDOWN, NULL, clock_mono_ms(), 0);
+	}
+	for (;;) {
+		int alive = 0;
+		int64_t now;
+
+		pool_reap(p);
+		for (int i = 0; i < p->nslots; i++)
+			alive += p->slots[i].pid > 0;
+		if (!alive)
+			break;
+		now = clock_mono_ms();
+		if (now >= deadline && !killed) {
+			for (int i = 0; i < p->nslots; i++)
+				slot_kill(&p->slots[i]);
+			killed = true;
+			deadline = now + RUN_SHUTDOWN_MS;
+		} else if (now >= deadline) {
+			log_error("%d workers did not exit after KILL", alive);
+			break;
+		}
+		usleep(5000);
+	}
+}
+
+static int pool_raise_nofile(int workers, struct err *err)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)workers * 2 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		err_set(err, "-w %d needs %llu open files, and the hard limit is %llu (ulimit -Hn)", workers,
+		        (unsigned long long)need, (unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		err_set(err, "setrlimit(RLIMIT_NOFILE, %llu): %s", (unsigned long long)need, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int run_count_targets(const struct targets_opts *t, uint64_t *count, struct err *err)
+{
+	struct targets *tg = NULL;
+	struct host h;
+	uint64_t n = 0;
+	int r = -1, got;
+
+	if (targets_open(t, &tg, err) < 0)
+		goto out;
+	while ((got = targets_next(tg, &h, err)) > 0) {
+		host_free(&h);
+		n++;
+	}
+	if (got < 0)
+		goto out;
+	*count = n;
+	r = 0;
+out:
+	if (tg)
+		targets_close(tg);
+	return r;
+}
+
+int run_job(const struct run_opts *o)
+{
+	struct pool pool = {0}, *p = &pool;
+	struct epoll_event events[RUN_EPOLL_EVENTS];
+	struct proto_settings settings = {o->output_cap, (int)log_level()};
+	sigset_t mask, oldmask;
+	struct err err;
+	uint64_t total = 0;
+	int rc = 2, workers;
+	bool mask_set = false;
+	char pidbuf[32];
+
+	p->o = o;
+	p->epfd = p->sigfd = -1;
+	p->sink.journal_fd = -1;
+	p->start_ms = clock_mono_ms();
+	p->crash_attempts = RUN_CRASH_ATTEMPTS > 1 + o->job->retries ? RUN_CRASH_ATTEMPTS : 1 + (uint32_t)o->job->retries;
+
+	/* Read and check every target first: a bad inventory line is a
+	 * configuration error before anything runs, not a surprise later. */
+	if (run_count_targets(&o->targets, &total, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (total == 0) {
+		log_error("no hosts to run on (check -i, -H and -l)");
+		goto out;
+	}
+	workers = o->workers < 1 ? 1 : (total < (uint64_t)o->workers ? (int)total : o->workers);
+	if (pool_raise_nofile(workers, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (targets_open(&o->targets, &p->targets, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (sink_open(&p->sink, o->journal, o->format, o->quiet, o->ordered,
+	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+
+	rc = 3;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	mask_set = true;
+	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->sigfd < 0 || p->epfd < 0) {
+		log_error("signalfd/epoll: %s", strerror(errno));
+		goto out;
+	}
+	pool_epoll(p, EPOLL_CTL_ADD, p->sigfd, EPOLLIN, RUN_SIGFD_TAG);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+	setenv("FLEETRUN_SUPERVISOR_PID", pidbuf, 1);
+	proto_encode_hello(&p->hello, o->job->path, o->job->source, o->job->source_len, &settings);
+
+	p->nslots = workers;
+	p->slots = xcalloc((size_t)workers, sizeof(*p->slots));
+	p->idle = xcalloc((size_t)workers * 2 + 1, sizeof(*p->idle));
+	for (int i = 0; i < workers; i++) {
+		p->slots[i].index = i;
+		p->slots[i].to_worker = p->slots[i].from_worker = -1;
+	}
+	for (int i = 0; i < workers && !p->fatal; i++)
+		pool_start_slot(p, &p->slots[i]);
+
+	rc = 0;
+	while (!p->fatal) {
+		int64_t now = clock_mono_ms(), wake;
+		int timeout = -1, n;
+
+		pool_dispatch(p, &rc);
+		if (p->in_flight == 0 && !pool_more_work(p))
+			break;
+		/* The idle stack holds at most one live entry per slot plus stale
+		 * ones; compact it when stale entries pile up. */
+		if (p->nidle > (size_t)workers * 2 - 1) {
+			size_t k = 0;
+			for (size_t i = 0; i < p->nidle; i++) {
+				struct slot *s = &p->slots[p->idle[i].index];
+				if (s->state == SLOT_IDLE && s->pid == p->idle[i].pid)
+					p->idle[k++] = p->idle[i];
+			}
+			p->nidle = k;
+		}
+		wake = p->next_timer_ms;
+		if (sink_next_timer(&p->sink) && (!wake || sink_next_timer(&p->sink) < wake))
+			wake = sink_next_timer(&p->sink);
+		if (wake)
+			timeout = wake <= now ? 0 : (int)(wake - now);
+		n = epoll_wait(p->epfd, events, RUN_EPOLL_EVENTS, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = events[i].data.u64;
+			struct slot *s;
+
+			if (tag == RUN_SIGFD_TAG) {
+				pool_on_signal(p);
+				continue;
+			}
+			s = &p->slots[tag >> 1];
+			if (tag & 1)
+				pool_on_writable(p, s);
+			else
+				pool_on_readable(p, s);
+		}
+		now = clock_mono_ms();
+		pool_check_timers(p, now);
+		if (sink_flush(&p->sink, now, false) < 0)
+			break; /* cannot write results: stop, do not claim success */
+	}
+	if (p->fatal || p->interrupts || p->sink.io_error) {
+		pool_drop_retries(p, "interrupted: the run was stopped before the task could be retried");
+		rc = 3;
+	}
+	pool_shutdown(p);
+	if (sink_finish(&p->sink) < 0)
+		rc = 3;
+	if (!o->quiet && !p->fatal)
+		summary_print(&p->sink.sum, stderr, o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0);
+	if (rc == 0 && p->sink.sum.counts[STATUS_OK] != p->sink.sum.total)
+		rc = 1;
+	if (rc == 0 && p->interrupts)
+		rc = 3;
+out:
+	if (p->slots) {
+		for (int i = 0; i < p->nslots; i++) {
+			struct task_rec *t;
+			slot_clear(&p->slots[i], &t);
+			task_rec_free(t);
+			free(p->slots[i].stop_detail);
+		}
+	}
+	free(p->slots);
+	free(p->idle);
+	for (struct task_rec *t; (t = pool_retry_pop(p)) != NULL;)
+		task_rec_free(t);
+	free(p->retryq);
+	if (p->targets)
+		targets_close(p->targets);
+	sink_close(&p->sink);
+	buf_free(&p->hello);
+	buf_free(&p->frame);
+	if (p->sigfd >= 0)
+		close(p->sigfd);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (mask_set)
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return rc;
+}

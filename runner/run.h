@@ -1,0 +1,41 @@
+/* run: `fleetrun run`: the scheduler and event loop that drive the worker
+ * pool over the targets and hand results to the sinks. */
+#ifndef FLEETRUN_RUN_H
+#define FLEETRUN_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inventory.h"
+#include "job.h"
+#include "sink.h"
+
+#define RUN_DEFAULT_WORKERS 64
+#define RUN_MAX_WORKERS 4096
+#define RUN_DEFAULT_GRACE_MS 2000
+/* Attempts a task gets when its worker crashes, unless retries allow more. */
+#define RUN_CRASH_ATTEMPTS 2
+
+struct run_opts {
+	const struct job *job;
+	struct targets_opts targets;
+	int workers;            /* -w */
+	int64_t timeout_ms;     /* -t, or the job's timeout */
+	int64_t grace_ms;       /* --grace */
+	uint64_t output_cap;    /* --max-output */
+	const char *journal;    /* -o */
+	bool ordered;
+	enum sink_format format;
+	bool quiet;
+	const char *worker_path;
+};
+
+/* Run the job over the targets. Returns the exit code: 0 all ok, 1 some
+ * host not ok, 2 configuration error, 3 the run was cut short. */
+int run_job(const struct run_opts *o);
+
+/* Count and validate the targets without running anything: 0 and *count,
+ * or -1 with err. */
+int run_count_targets(const struct targets_opts *t, uint64_t *count, struct err *err);
+
+#endif

@@ -1,0 +1,58 @@
+/* sink: where records go. The journal (-o FILE, always JSON Lines), stdout
+ * (JSON Lines or one text line per host) and the summary. Writes are
+ * batched: records collect in buffers that are written once per turn of the
+ * event loop, and the journal is fdatasync'd in groups. */
+#ifndef FLEETRUN_SINK_H
+#define FLEETRUN_SINK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "status.h"
+#include "summary.h"
+#include "util.h"
+
+enum sink_format { FORMAT_TEXT, FORMAT_JSONL };
+
+/* The journal is synced at least this often while records arrive. */
+#define SINK_SYNC_MS 200
+
+struct sink_slot; /* a record held back by --ordered */
+
+struct sink {
+	int journal_fd;        /* -1 or the -o file */
+	char *journal_path;    /* NULL or malloced, owned */
+	struct buf jbuf;       /* journal bytes not yet written */
+	bool journal_dirty;    /* written since the last fdatasync */
+	int64_t last_sync_ms;
+	enum sink_format format;
+	bool quiet;            /* -q: nothing per host on stdout */
+	struct buf obuf;       /* stdout bytes not yet written */
+	/* --ordered: records wait in a ring until every earlier one is out */
+	bool ordered;
+	uint64_t next_id;      /* the id whose record goes out next */
+	size_t window;         /* ring size; dispatch stays within it */
+	json_t **ring;         /* NULL or malloced array of window records */
+	struct summary sum;
+	bool io_error;         /* an output could not be written: exit 3 */
+};
+
+int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
+              size_t window, struct err *err);
+/* Take a record (ownership passes to the sink). */
+void sink_put(struct sink *k, uint64_t id, json_t *rec, enum status st);
+/* For --ordered: may the task with this id be started now? */
+bool sink_may_start(const struct sink *k, uint64_t id);
+/* Write what is buffered; fdatasync the journal when SINK_SYNC_MS passed
+ * (or always when force). 0, or -1 on an I/O error (logged). */
+int sink_flush(struct sink *k, int64_t now_ms, bool force);
+/* The next time sink_flush has something to do, or 0. */
+int64_t sink_next_timer(const struct sink *k);
+/* At the end of a run: write the records --ordered still holds (those
+ * behind a task that never finished), then flush and sync. */
+int sink_finish(struct sink *k);
+void sink_close(struct sink *k);
+
+#endif

@@ -1,0 +1,86 @@
+/* slot: one worker process as the supervisor sees it.
+ *
+ * What the worker *is* (state) is kept apart from why the supervisor is
+ * stopping it (stop_reason), as runit keeps state apart from want. */
+#ifndef FLEETRUN_SLOT_H
+#define FLEETRUN_SLOT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "inventory.h"
+#include "util.h"
+
+enum slot_state {
+	SLOT_EMPTY,    /* no process; may be respawned at respawn_at */
+	SLOT_STARTING, /* forked and exec'd, hello sent, waiting for ready */
+	SLOT_IDLE,     /* ready, no task */
+	SLOT_BUSY,     /* one task in flight */
+	SLOT_STOPPING, /* TERM sent; KILL at kill_at; waiting to reap */
+};
+
+enum slot_stop {
+	STOP_NONE,
+	STOP_TIMEOUT,   /* its task passed deadline + grace */
+	STOP_PROTOCOL,  /* it sent something we cannot trust */
+	STOP_INTERRUPT, /* the run was interrupted */
+	STOP_STARTUP,   /* it did not get ready in time */
+	STOP_SHUTDOWN,  /* the run is over */
+};
+
+/* A task: one host, as the supervisor tracks it until its record is out. */
+struct task_rec {
+	uint64_t id;        /* position in target order, from 0 */
+	uint32_t attempt;   /* 1 for the first try */
+	struct host host;   /* owned */
+	int64_t started_wall_ms; /* when the current attempt was dispatched */
+	int64_t started_mono_ms;
+};
+
+struct slot {
+	int index;
+	pid_t pid;              /* 0 when there is no process */
+	int to_worker;          /* -1 or our end of the worker's fd 3 */
+	int from_worker;        /* -1 or our end of the worker's fd 4 */
+	enum slot_state state;
+	enum slot_stop stop_reason;
+	char *stop_detail;      /* NULL or malloced: why, for the record */
+	struct frame_reader rd; /* frames from the worker */
+	struct buf wbuf;        /* frames to the worker not yet written */
+	size_t wpos;            /* bytes of wbuf already written */
+	int want_write;         /* EPOLLOUT registered */
+	struct task_rec *task;  /* NULL, or the task in flight: owned */
+	pid_t child_pgid;       /* process group a step of the task runs, or 0 */
+	int64_t timer_ms;       /* monotonic: the next thing to do for this slot
+	                           (deadline + grace, KILL, respawn), 0 for none */
+	int64_t started_ms;     /* when the process was started */
+	uint64_t tasks_done;
+};
+
+/* Fork and exec the worker with the two pipes on fd 3 and 4, then check
+ * through a close-on-exec pipe that the exec worked. Returns 0, or -1 with
+ * err (the exec's errno text) and the slot left EMPTY. */
+int slot_spawn(struct slot *s, const char *worker_path, struct err *err);
+
+/* Queue a whole frame for the worker and try to write it now. -1 when the
+ * pipe is broken (the worker is gone; its reaping will tell why). */
+int slot_send(struct slot *s, const void *frame, size_t len);
+/* Write what is queued; 0 when all of it is out, 1 when some is left,
+ * -1 on a broken pipe. */
+int slot_flush(struct slot *s);
+
+/* TERM the worker (and the process group of its step), CONT it in case it
+ * is stopped, and move it to STOPPING with KILL due at now + kill_after. */
+void slot_stop(struct slot *s, enum slot_stop reason, const char *detail, int64_t now, int64_t kill_after_ms);
+/* KILL it and its step's process group now. */
+void slot_kill(struct slot *s);
+
+/* After the process was reaped: close the pipes, free the buffers and go
+ * back to EMPTY. The task, if any, is handed to the caller through *task. */
+void slot_clear(struct slot *s, struct task_rec **task);
+
+void task_rec_free(struct task_rec *t);
+
+#endif

@@ -1,0 +1,201 @@
+"""Malformed job files and inventories (exit 2, FILE:LINE:COLUMN), usage
+errors, and the hosts / jobs / check / --version subcommands."""
+import re
+
+import pytest
+
+import fr
+
+GOOD_JOB = "description: fine\nsteps:\n  - exec: 'echo ok'\n"
+
+# name -> (job text, the line the error must name or None when only the
+# presence of FILE:LINE:COLUMN is checked: YAML syntax errors are located
+# by the YAML parser, which may point at the line before or after)
+BAD_JOBS = {
+    "yaml-indentation": (
+        "description: bad indentation\n"
+        "steps:\n"
+        "  - exec: echo one\n"
+        "   - exec: echo two\n", None),
+    "yaml-unclosed-quote": (
+        "description: x\n"
+        "steps:\n"
+        "  - exec: 'echo one\n", None),
+    "unknown-step-kind": (
+        "description: x\n"
+        "steps:\n"
+        "  - exec: echo one\n"
+        "  - teleport: somewhere\n", 4),
+    "bad-duration": (
+        "description: x\n"
+        "timeout: 30 parsecs\n"
+        "steps:\n"
+        "  - exec: echo one\n", 2),
+    "two-kinds-in-one-step": (
+        "steps:\n"
+        "  - exec: echo one\n"
+        "  - exec: echo two\n"
+        "    sleep: 1s\n", None),
+    "steps-not-a-list": (
+        "description: x\n"
+        "steps: echo one\n", 2),
+    "unterminated-template": (
+        "description: x\n"
+        "steps:\n"
+        "  - exec: echo one\n"
+        "  - exec: 'echo ${host'\n", 4),
+    "retries-not-a-number": (
+        "description: x\n"
+        "steps:\n"
+        "  - exec: echo one\n"
+        "retries: lots\n", 4),
+    "bad-step-timeout": (
+        "steps:\n"
+        "  - exec: echo one\n"
+        "    timeout: soon\n", 3),
+    "no-steps-misspelt-key": (
+        "description: x\n"
+        "stpes:\n"
+        "  - exec: echo one\n", None),
+}
+
+
+def check_located(r, path, line):
+    assert r.rc == 2, r
+    rx = fr.rx_location(path)
+    m = rx.search(r.err)
+    assert m, "no '%s:LINE:COLUMN:' on stderr\n%s" % (path, r)
+    assert int(m.group(1)) >= 1 and int(m.group(2)) >= 1, r
+    if line is not None:
+        assert int(m.group(1)) == line, "expected line %d\n%s" % (line, r)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_JOBS))
+def test_check_malformed_job(fleet, tmp_path, name):
+    text, line = BAD_JOBS[name]
+    job = fr.write_job(tmp_path, text, name=name)
+    r = fleet.run(["check", job], timeout=30)
+    check_located(r, job, line)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_JOBS))
+def test_run_malformed_job(fleet, tmp_path, name):
+    text, line = BAD_JOBS[name]
+    job = fr.write_job(tmp_path, text, name=name)
+    r = fleet.run(["run", job, "-H", "a1", "--format", "jsonl"], timeout=30)
+    check_located(r, job, line)
+    assert r.out == b"", r
+
+
+def test_check_bad_expect_regex(fleet, tmp_path):
+    """A PCRE2 pattern that cannot compile is a configuration error too."""
+    job = fr.write_job(tmp_path, "steps:\n  - exec: echo one\n    expect: '(unclosed'\n")
+    r = fleet.run(["check", job], timeout=30)
+    check_located(r, job, None)
+
+
+BAD_INVENTORIES = {
+    "bad-port.txt": ("# comment\nok1\nh1:99999\n", 3),
+    "port-not-a-number.txt": ("ok1\nok2 role=web\nh1:ssh\n", 3),
+    "bad-key-value.txt": ("ok1\n# comment\n\nh1 role\n", 4),
+    "empty-key.txt": ("ok1\nh1 =web\n", 2),
+    "bad-indentation.yaml": (
+        "all:\n"
+        "  hosts:\n"
+        "    a1:\n"
+        "  - b1\n", None),
+    "bad-port.yaml": (
+        "all:\n"
+        "  hosts:\n"
+        "    a1:\n"
+        "      ansible_port: 99999\n", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INVENTORIES))
+def test_run_malformed_inventory(fleet, tmp_path, name):
+    text, line = BAD_INVENTORIES[name]
+    inv = fr.write(tmp_path / name, text)
+    job = fr.write_job(tmp_path, GOOD_JOB)
+    r = fleet.run(["run", job, "-i", inv, "--format", "jsonl"], timeout=30)
+    check_located(r, inv, line)
+
+
+def test_check_good_job(fleet, tmp_path):
+    job = fr.write_job(tmp_path, GOOD_JOB)
+    r = fleet.run(["check", job], timeout=30)
+    assert r.rc == 0, r
+
+
+def test_hosts_pattern_order(fleet):
+    r = fleet.run(["hosts", "-H", "rtr[01-03].dc[1-2],fw1"], timeout=30)
+    assert r.rc == 0, r
+    assert r.out.decode().splitlines() == [
+        "rtr01.dc1", "rtr01.dc2", "rtr02.dc1", "rtr02.dc2", "rtr03.dc1", "rtr03.dc2", "fw1"], r
+
+
+def test_hosts_inventory_and_limit(fleet, tmp_path):
+    inv = fr.write(tmp_path / "inv.txt",
+                   "# fleet\nweb1 role=web\nweb2\nadmin@web3:2222\ndb1 role=db\n")
+    r = fleet.run(["hosts", "-i", inv], timeout=30)
+    assert r.rc == 0, r
+    assert r.out.decode().splitlines() == ["web1", "web2", "web3", "db1"], r
+    r = fleet.run(["hosts", "-i", inv, "-l", "web*,!web2"], timeout=30)
+    assert r.rc == 0, r
+    assert r.out.decode().splitlines() == ["web1", "web3"], r
+
+
+def test_hosts_bad_pattern(fleet):
+    r = fleet.run(["hosts", "-H", "rtr[01-"], timeout=30)
+    assert r.rc == 2, r
+
+
+def test_jobs_lists_descriptions(fleet, tmp_path):
+    fr.write_job(tmp_path, "description: Read the OS version\nsteps:\n  - exec: 'echo v'\n",
+                 name="show-version")
+    fr.write_job(tmp_path, "description: Ping every server\nsteps:\n  - exec: 'echo p'\n",
+                 name="ping-all")
+    r = fleet.run(["jobs", "--jobs-dir", str(tmp_path)], timeout=30)
+    assert r.rc == 0, r
+    out = r.out.decode()
+    lines = out.splitlines()
+    assert any("show-version" in x and "Read the OS version" in x for x in lines), r
+    assert any("ping-all" in x and "Ping every server" in x for x in lines), r
+
+
+def test_version(fleet):
+    r = fleet.run(["--version"], timeout=30)
+    assert r.rc == 0, r
+    assert re.search(r"\d+\.\d+\.\d+", r.out.decode()), r
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "JOB", "-H", "a", "--frobnicate"],
+    ["run", "JOB", "-H", "a", "-w", "0"],
+    ["run", "JOB", "-H", "a", "-w", "4097"],
+    ["run", "JOB", "-H", "a", "-t", "soon"],
+    ["run", "JOB", "-H", "a", "--format", "xml"],
+    ["run"],
+    ["frobnicate"],
+], ids=["unknown-option", "w0", "w4097", "bad-duration", "bad-format", "no-job", "no-command"])
+def test_usage_errors(fleet, tmp_path, args):
+    job = fr.write_job(tmp_path, GOOD_JOB)
+    args = [job if a == "JOB" else a for a in args]
+    r = fleet.run(args, timeout=30)
+    assert r.rc == 2, r
+    assert r.err.strip(), r
+    assert r.out == b"", r
+
+
+def test_unknown_job_name(fleet, tmp_path):
+    r = fleet.run(["run", "no-such-job", "--jobs-dir", str(tmp_path), "-H", "a"], timeout=30,
+                  cwd=str(tmp_path))
+    assert r.rc == 2, r
+    assert "no-such-job" in r.err, r
+
+
+def test_missing_job_file(fleet, tmp_path):
+    path = str(tmp_path / "missing.yaml")
+    r = fleet.run(["check", path], timeout=30)
+    assert r.rc == 2, r
+    assert path in r.err, r

@@ -1,0 +1,524 @@
+/* Unit tests for common/inventory.c: -H range expansion, text and YAML
+ * inventories, -l, and targets_open/next over a mix of sources. Files are
+ * written under a mkdtemp directory that the group teardown removes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "inventory.h"
+
+/* No test expects more names than this from a small pattern or file. */
+#define MAX_NAMES 1000
+
+static char tmpdir[] = "/tmp/fleetrun-test-inventory-XXXXXX";
+static char *tmpfiles[64];
+static size_t ntmpfiles;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ntmpfiles; i++) {
+		unlink(tmpfiles[i]);
+		free(tmpfiles[i]);
+	}
+	ntmpfiles = 0;
+	return rmdir(tmpdir);
+}
+
+/* Writes text to a new file named NAME under the temp dir; returns its
+ * path, which the teardown removes. */
+static const char *write_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%zu-%s", tmpdir, ntmpfiles, name);
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_true(ntmpfiles < sizeof(tmpfiles) / sizeof(tmpfiles[0]));
+	tmpfiles[ntmpfiles++] = path;
+	return path;
+}
+
+/* Every name of a pattern, space separated (malloced). */
+static char *expand(const char *pattern)
+{
+	struct hostrange *r = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	const char *name;
+	int n = 0;
+
+	if (hostrange_open(pattern, &r, &err) < 0)
+		fail_msg("hostrange_open('%s'): %s", pattern, err.msg);
+	while (n < MAX_NAMES && hostrange_next(r, &name) == 1) {
+		if (n++)
+			buf_putc(&b, ' ');
+		buf_puts(&b, name);
+	}
+	assert_int_equal(hostrange_next(r, &name), 0);
+	hostrange_close(r);
+	return buf_steal(&b);
+}
+
+static void assert_expands(const char *pattern, const char *want)
+{
+	char *got = expand(pattern);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void assert_range_error(const char *pattern, const char *want)
+{
+	struct hostrange *r = NULL;
+	struct err err = {{0}};
+
+	assert_int_equal(hostrange_open(pattern, &r, &err), -1);
+	assert_null(r);
+	assert_string_equal(err.msg, want);
+}
+
+/* Opens the given sources; every host as "name" or "name(k=v,...)[g,...]"
+ * on its own line (malloced). */
+static char *collect(const char *const *inv, size_t ninv, const char *const *pat, size_t npat,
+		     const char *limit)
+{
+	struct targets_opts o = {inv, ninv, pat, npat, limit};
+	struct targets *t = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	struct host h;
+	int k = 0, n = 0;
+
+	if (targets_open(&o, &t, &err) < 0)
+		fail_msg("targets_open: %s", err.msg);
+	while (n++ < MAX_NAMES && (k = targets_next(t, &h, &err)) == 1) {
+		buf_puts(&b, h.name);
+		for (size_t i = 0; i < h.vars.len; i++)
+			buf_printf(&b, "%s%s=%s", i ? "," : "(", h.vars.items[i].key, h.vars.items[i].value);
+		if (h.vars.len)
+			buf_putc(&b, ')');
+		for (size_t i = 0; i < h.ngroups; i++)
+			buf_printf(&b, "%s%s", i ? "," : "[", h.groups[i]);
+		if (h.ngroups)
+			buf_putc(&b, ']');
+		buf_putc(&b, '\n');
+		host_free(&h);
+	}
+	if (k < 0)
+		fail_msg("targets_next: %s", err.msg);
+	targets_close(t);
+	return buf_steal(&b);
+}
+
+static void assert_targets(const char *const *inv, size_t ninv, const char *const *pat, size_t npat,
+			   const char *limit, const char *want)
+{
+	char *got = collect(inv, ninv, pat, npat, limit);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The first error of an inventory file holding text; want has "%s" where
+ * the path goes. */
+static void assert_file_error(const char *name, const char *text, const char *want_fmt)
+{
+	const char *path = write_file(name, text);
+	struct targets_opts o = {&path, 1, NULL, 0, NULL};
+	struct targets *t = NULL;
+	struct err err = {{0}};
+	struct host h;
+	char want[1024];
+	int k = 0, n = 0;
+
+	snprintf(want, sizeof(want), want_fmt, path);
+	if (targets_open(&o, &t, &err) == 0) {
+		while (n++ < MAX_NAMES && (k = targets_next(t, &h, &err)) == 1)
+			host_free(&h);
+		targets_close(t);
+		assert_int_equal(k, -1);
+	}
+	assert_string_equal(err.msg, want);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_range_padding(void **state)
+{
+	(void)state;
+	assert_expands("n[01-03]", "n01 n02 n03");
+	assert_expands("n[8-10]", "n8 n9 n10");
+	assert_expands("n[098-101]", "n098 n099 n100 n101");
+	assert_expands("n[001-2]", "n001 n002");
+	assert_expands("n[0-2]", "n0 n1 n2");
+	assert_expands("n[07]", "n07");
+	assert_expands("n[9-11,05]", "n9 n10 n11 n05");
+}
+
+static void test_range_groups_and_lists(void **state)
+{
+	(void)state;
+	assert_expands("rtr[01-02].dc[1-2],fw1", "rtr01.dc1 rtr01.dc2 rtr02.dc1 rtr02.dc2 fw1");
+	assert_expands("n[1-3,7,10-12]", "n1 n2 n3 n7 n10 n11 n12");
+	assert_expands("[1-2]x[3,5]y", "1x3y 1x5y 2x3y 2x5y");
+	assert_expands("a, b ,c", "a b c");
+	assert_expands("plain", "plain");
+	assert_expands("10.0.0.[1-3]", "10.0.0.1 10.0.0.2 10.0.0.3");
+	assert_expands("a[1-2],b[1,1]", "a1 a2 b1 b1");
+}
+
+static void test_range_errors(void **state)
+{
+	(void)state;
+	assert_range_error("rtr[01-", "'rtr[01-': unbalanced '[' at column 4");
+	assert_range_error("a]b", "'a]b': unbalanced ']' at column 2");
+	assert_range_error("a,,b", "'a,,b': empty item (expected a host name between commas) at column 3");
+	assert_range_error("a,", "'a,': empty item (expected a host name between commas) at column 3");
+	assert_range_error("", "'': empty item (expected a host name between commas) at column 1");
+	assert_range_error("n[5-1]", "'n[5-1]': reversed range '5-1' (expected start <= end) at column 3");
+	assert_range_error("x,n[1,9-3]", "'x,n[1,9-3]': reversed range '9-3' (expected start <= end) at column 7");
+	assert_range_error("n[a-c]",
+			   "'n[a-c]': non-numeric range 'a-c' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 3");
+	assert_range_error("n[1-x]",
+			   "'n[1-x]': non-numeric range '1-x' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 5");
+	assert_range_error("n[1:3]",
+			   "'n[1:3]': non-numeric range '1:3' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 4");
+	assert_range_error("n[]", "'n[]': empty range (expected a number such as [1-9] or [01-10]) at column 3");
+	assert_range_error("n[1,]", "'n[1,]': empty range (expected a number such as [1-9] or [01-10]) at column 5");
+	assert_range_error("n[1[2]]", "'n[1[2]]': nested '[' at column 4");
+	assert_range_error("a b", "'a b': space inside a host name at column 2");
+	assert_range_error("n[1-1234567890123456789]",
+			   "'n[1-1234567890123456789]': number too long in '1-1234567890123456789' (expected at most 18 digits) at column 3");
+	/* 2 * 10^12 > 2^40; 10^12 alone is below it and allowed (lazily). */
+	assert_range_error("ok,h[1-2000000].[1-1000000]",
+			   "'ok,h[1-2000000].[1-1000000]': expands to more than 2^40 names at column 4");
+}
+
+static void test_range_large_lazy(void **state)
+{
+	struct hostrange *r = NULL;
+	struct err err = {{0}};
+	const char *name;
+	char last[32] = "";
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(hostrange_open("h[1-1000000]", &r, &err), 0);
+	assert_int_equal(hostrange_next(r, &name), 1);
+	assert_string_equal(name, "h1");
+	n = 1;
+	while (n < 2000000 && hostrange_next(r, &name) == 1) {
+		n++;
+		if (n == 1000000)
+			snprintf(last, sizeof(last), "%s", name);
+	}
+	assert_int_equal(n, 1000000);
+	assert_string_equal(last, "h1000000");
+	assert_int_equal(hostrange_next(r, &name), 0);
+	hostrange_close(r);
+
+	/* 10^12 names: only an odometer can open this. */
+	assert_int_equal(hostrange_open("h[1-1000000].[000001-1000000]", &r, &err), 0);
+	assert_int_equal(hostrange_next(r, &name), 1);
+	assert_string_equal(name, "h1.000001");
+	assert_int_equal(hostrange_next(r, &name), 1);
+	assert_string_equal(name, "h1.000002");
+	hostrange_close(r);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_text_inventory(void **state)
+{
+	const char *path = write_file("hosts.txt",
+		"# a comment line\n"
+		"\n"
+		"   \t\n"
+		"admin@rtr1:2222 site=dc1 role=\"core router\"  # trailing comment\n"
+		"rtr2 note=a#b empty= q=\"say \\\"hi\\\" \\\\ ok\"\n"
+		"  [::1]:22 kind=v6\n"
+		"::1\n"
+		"fe80::1%eth0\n"
+		"ops@[2001:db8::1]\n"
+		"sw[01-03] site=dc2\n"
+		"\trtr3\tansible_host=10.0.0.3 ansible_port=2200 ansible_user=x user=y\r\n"
+		"a@b@rtr4 # user@ is up to the last '@'\n");
+
+	(void)state;
+	assert_targets(&path, 1, NULL, 0, NULL,
+		"rtr1(user=admin,port=2222,site=dc1,role=core router)\n"
+		"rtr2(note=a#b,empty=,q=say \"hi\" \\ ok)\n"
+		"::1(port=22,kind=v6)\n"
+		"::1\n"
+		"fe80::1%eth0\n"
+		"2001:db8::1(user=ops)\n"
+		"sw01(site=dc2)\n"
+		"sw02(site=dc2)\n"
+		"sw03(site=dc2)\n"
+		"rtr3(address=10.0.0.3,port=2200,user=y)\n"
+		"rtr4(user=a@b)\n");
+}
+
+static void test_text_errors(void **state)
+{
+	(void)state;
+	assert_file_error("e1.txt", "rtr1:70000\n", "%s:1:6: bad port '70000' (expected a number in 1..65535)");
+	assert_file_error("e2.txt", "ok\nrtr1:\n", "%s:2:6: bad port '' (expected a number in 1..65535)");
+	assert_file_error("e3.txt", "ok\n\nrtr1 foo\n", "%s:3:9: end of line after 'foo' (expected key=value)");
+	assert_file_error("e4.txt", "rtr1 a=\"x y\n", "%s:1:8: unterminated quoted value (expected a closing '\"')");
+	assert_file_error("e5.txt", "rtr[5-1] a=b\n", "%s:1:5: reversed range '5-1' (expected start <= end)");
+	assert_file_error("e6.txt", "rtr[01-\n", "%s:1:4: unbalanced '['");
+	assert_file_error("e7.txt", "rtr1 1x=2\n",
+			  "%s:1:6: unexpected '1' (expected key=value, with a key of letters, digits and '_')");
+	assert_file_error("e8.txt", "rtr$1\n",
+			  "%s:1:4: unexpected '$' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+	assert_file_error("e9.txt", "x@[::zz]:22\n",
+			  "%s:1:4: bad IPv6 address '::zz' (expected [ADDRESS] or [ADDRESS]:PORT)");
+	assert_file_error("e10.txt", "@rtr1\n", "%s:1:1: empty user before '@' (expected user@host)");
+	assert_file_error("e11.txt", "a,b\n",
+			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+	assert_file_error("e12.txt", "rtr1 port=0\n", "%s:1:11: bad port '0' (expected a number in 1..65535)");
+	assert_file_error("e13.txt", "rtr1 a=\"b\"c\n", "%s:1:11: unexpected 'c' after quoted value (expected a space)");
+	assert_file_error("e14.txt", "[::1]x\n", "%s:1:6: unexpected 'x' after ']' (expected :PORT or a space)");
+}
+
+/* A bad line is reported, and the next call goes on after it. */
+static void test_text_error_then_more(void **state)
+{
+	const char *path = write_file("cont.txt", "a\nb:0\nc\n");
+	struct targets_opts o = {&path, 1, NULL, 0, NULL};
+	struct targets *t = NULL;
+	struct err err = {{0}};
+	struct host h;
+	char want[512];
+
+	(void)state;
+	assert_int_equal(targets_open(&o, &t, &err), 0);
+	assert_int_equal(targets_next(t, &h, &err), 1);
+	assert_string_equal(h.name, "a");
+	host_free(&h);
+	assert_int_equal(targets_next(t, &h, &err), -1);
+	snprintf(want, sizeof(want), "%s:2:3: bad port '0' (expected a number in 1..65535)", path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(targets_next(t, &h, &err), 1);
+	assert_string_equal(h.name, "c");
+	host_free(&h);
+	assert_int_equal(targets_next(t, &h, &err), 0);
+	targets_close(t);
+}
+
+/* ------------------------------------------------------------------ */
+
+static const char yaml_inv[] =
+	"all:\n"
+	"  vars:\n"
+	"    ntp: 10.0.0.1\n"
+	"    site: global\n"
+	"    ansible_user: ops\n"
+	"  hosts:\n"
+	"    jump1:\n"
+	"      ansible_host: 192.0.2.10\n"
+	"      ansible_port: 2222\n"
+	"  children:\n"
+	"    routers:\n"
+	"      vars:\n"
+	"        site: routers\n"
+	"        platform: ios\n"
+	"      hosts:\n"
+	"        rtr1:\n"
+	"          site: rtr1-own\n"
+	"        dual:\n"
+	"        rtr2:\n"
+	"      children:\n"
+	"        core:\n"
+	"          vars: {platform: iosxr}\n"
+	"          hosts:\n"
+	"            rtr2:\n"
+	"              ansible_user: admin\n"
+	"            rtr3: ~\n"
+	"    web:\n"
+	"      hosts:\n"
+	"        www[01:03].example.com:\n"
+	"          tier: front\n"
+	"        rtr1:\n"
+	"        dual: {}\n"
+	"      vars:\n"
+	"        list_var: [1, 2]\n"
+	"        site: web\n";
+
+static void test_yaml_inventory(void **state)
+{
+	const char *path = write_file("inv.yml", yaml_inv);
+
+	(void)state;
+	/* Precedence: all < routers/web (same depth, by name) < core <
+	 * the host's own vars. A host in two groups comes once. */
+	assert_targets(&path, 1, NULL, 0, NULL,
+		"jump1(ntp=10.0.0.1,site=global,user=ops,address=192.0.2.10,port=2222)\n"
+		"rtr1(ntp=10.0.0.1,site=rtr1-own,user=ops,platform=ios)[routers,web]\n"
+		"dual(ntp=10.0.0.1,site=web,user=ops,platform=ios)[routers,web]\n"
+		"rtr2(ntp=10.0.0.1,site=routers,user=admin,platform=iosxr)[routers,core]\n"
+		"rtr3(ntp=10.0.0.1,site=routers,user=ops,platform=iosxr)[routers,core]\n"
+		"www01.example.com(ntp=10.0.0.1,site=web,user=ops,tier=front)[web]\n"
+		"www02.example.com(ntp=10.0.0.1,site=web,user=ops,tier=front)[web]\n"
+		"www03.example.com(ntp=10.0.0.1,site=web,user=ops,tier=front)[web]\n");
+	/* A parent group selects the hosts of its children. */
+	assert_targets(&path, 1, NULL, 0, "routers:!core", "rtr1(ntp=10.0.0.1,site=rtr1-own,user=ops,platform=ios)[routers,web]\n"
+		"dual(ntp=10.0.0.1,site=web,user=ops,platform=ios)[routers,web]\n");
+}
+
+static void test_yaml_shapes(void **state)
+{
+	const char *a = write_file("a.yaml",
+		"all:\n"
+		"  hosts:\n"
+		"    'n[1-2]':\n"
+		"    \"[::1]\":\n"
+		"    w[1:5:2]:\n"
+		"other:\n"
+		"  vars: {site: x}\n"
+		"  hosts: {o1: null}\n");
+	const char *empty = write_file("empty.yml", "");
+	const char *only_all = write_file("all.yml", "all:\n");
+
+	(void)state;
+	assert_targets(&a, 1, NULL, 0, NULL, "n1\nn2\n[::1]\nw1\nw3\nw5\no1(site=x)[other]\n");
+	assert_targets(&empty, 1, NULL, 0, NULL, "");
+	assert_targets(&only_all, 1, NULL, 0, NULL, "");
+}
+
+static void test_yaml_errors(void **state)
+{
+	(void)state;
+	assert_file_error("y1.yml", "all:\n  hosts:\n    a: [1,\n",
+			  "%s:4:1: YAML syntax error: did not find expected node content (while parsing a flow node)");
+	assert_file_error("y2.yml", "all:\n  hots:\n    a:\n",
+			  "%s:2:3: unknown key 'hots' in group 'all' (expected hosts, children or vars)");
+	assert_file_error("y3.yml", "all:\n  hosts:\n    a:\n      ansible_port: 99999\n",
+			  "%s:4:21: bad port '99999' (expected a number in 1..65535)");
+	assert_file_error("y4.yml", "all:\n  hosts:\n    - a\n",
+			  "%s:3:5: hosts of group 'all': expected a mapping of host names (got a list)");
+	assert_file_error("y5.yml", "all:\n  hosts:\n    www[05:01]:\n",
+			  "%s:3:9: host 'www[05:01]': reversed range '05:01' (expected start <= end)");
+	assert_file_error("y6.yml", "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n",
+			  "%s:3:5: group 'a' is its own ancestor (expected no cycle through children)");
+	assert_file_error("y7.yml", "- a\n", "%s:1:1: expected a mapping of groups, such as 'all:' (got a list)");
+	assert_file_error("y8.yml", "all:\n  hosts:\n    a: 5\n",
+			  "%s:3:8: host 'a': expected a mapping of vars or nothing (got a scalar)");
+	assert_file_error("y9.yaml", "all:\n  children:\n    g: [x]\n",
+			  "%s:3:8: group 'g': expected a mapping with hosts, children or vars (got a list)");
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_limit_match(void **state)
+{
+	char *groups[] = {"core", "dc1"};
+	struct host rtr = {.name = "rtr1", .groups = groups, .ngroups = 2};
+	struct host fw = {.name = "fw1"};
+
+	(void)state;
+	assert_true(limit_match(NULL, &rtr));
+	assert_true(limit_match("", &fw));
+	assert_true(limit_match("rtr*", &rtr));
+	assert_false(limit_match("rtr*", &fw));
+	assert_true(limit_match("core", &rtr));
+	assert_false(limit_match("core", &fw));
+	assert_true(limit_match("dc?", &rtr));
+	assert_true(limit_match("fw1,core", &rtr));
+	assert_true(limit_match("fw1:core", &fw));
+	assert_false(limit_match("!core", &rtr));
+	assert_true(limit_match("!core", &fw));
+	assert_false(limit_match("rtr*:!dc1", &rtr));
+	assert_false(limit_match("rtr*:!dc1", &fw));
+	assert_false(limit_match("!dc1,rtr*", &rtr));
+	assert_true(limit_match("all", &fw));
+	assert_true(limit_match("all:!fw*", &rtr));
+	assert_false(limit_match("all:!fw*", &fw));
+	assert_true(limit_match("*", &fw));
+	assert_true(limit_match("[fr]*1", &fw));
+	assert_false(limit_match("RTR1", &rtr));
+}
+
+static void test_targets_mix(void **state)
+{
+	const char *inv[2];
+	const char *pat[] = {"a[3-4],b2", "c1", "a1"};
+
+	(void)state;
+	inv[0] = write_file("mix.txt", "a1\nb1 x=1\n");
+	inv[1] = write_file("mix.yml", "all:\n  children:\n    g:\n      hosts: {a2: {y: 2}}\n");
+	/* Files in order, then patterns in order; a1 twice: no dedup. */
+	assert_targets(inv, 2, pat, 3, NULL, "a1\nb1(x=1)\na2(y=2)[g]\na3\na4\nb2\nc1\na1\n");
+	assert_targets(inv, 2, pat, 3, "a*:c*:!a4", "a1\na2(y=2)[g]\na3\nc1\na1\n");
+	assert_targets(inv, 2, pat, 3, "g,b*", "b1(x=1)\na2(y=2)[g]\nb2\n");
+	assert_targets(NULL, 0, pat, 1, "nothing", "");
+}
+
+static void test_targets_open_errors(void **state)
+{
+	const char *missing = "/nonexistent/fleetrun/inv.txt";
+	const char *bad[] = {"ok", "rtr[01-"};
+	const char *good = "h1";
+	const char *dir = tmpdir;
+	struct targets_opts o = {&missing, 1, NULL, 0, NULL};
+	struct targets *t = NULL;
+	struct err err = {{0}};
+	char want[512];
+
+	(void)state;
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	assert_string_equal(err.msg, "/nonexistent/fleetrun/inv.txt: cannot open: No such file or directory");
+
+	o = (struct targets_opts){NULL, 0, bad, 2, NULL};
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	assert_string_equal(err.msg, "-H 'rtr[01-': unbalanced '[' at column 4");
+
+	o = (struct targets_opts){NULL, 0, &good, 1, "a,,b"};
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	assert_string_equal(err.msg, "-l 'a,,b': empty pattern at column 3 (expected a name or group glob)");
+	o.limit = "a:!";
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	assert_string_equal(err.msg, "-l 'a:!': empty pattern at column 3 (expected a name or group glob)");
+
+	o = (struct targets_opts){&dir, 1, NULL, 0, NULL};
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	snprintf(want, sizeof(want), "%s: cannot open: Is a directory", tmpdir);
+	assert_string_equal(err.msg, want);
+	assert_null(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_padding),
+		cmocka_unit_test(test_range_groups_and_lists),
+		cmocka_unit_test(test_range_errors),
+		cmocka_unit_test(test_range_large_lazy),
+		cmocka_unit_test(test_text_inventory),
+		cmocka_unit_test(test_text_errors),
+		cmocka_unit_test(test_text_error_then_more),
+		cmocka_unit_test(test_yaml_inventory),
+		cmocka_unit_test(test_yaml_shapes),
+		cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_limit_match),
+		cmocka_unit_test(test_targets_mix),
+		cmocka_unit_test(test_targets_open_errors),
+	};
+
+	return cmocka_run_group_tests_name("inventory", tests, group_setup, group_teardown);
+}

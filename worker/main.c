@@ -1,0 +1,253 @@
+/* fleetrun-worker: runs tasks for the supervisor, one at a time.
+ *
+ * fd 3 carries frames in (hello, then tasks), fd 4 frames out (ready, then
+ * results); stdin and stdout are /dev/null, stderr is the supervisor's. The
+ * worker holds no state between tasks but the job, so the supervisor can
+ * kill and replace it at any moment. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "job.h"
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "worker.h"
+
+#define FD_IN 3
+#define FD_OUT 4
+
+/* The process group of the command a step is running, for the TERM
+ * handler: the worker must not leave it behind. */
+static volatile sig_atomic_t worker_child_pgid;
+
+static void worker_on_term(int sig)
+{
+	(void)sig;
+	if (worker_child_pgid > 0)
+		kill(-(pid_t)worker_child_pgid, SIGKILL);
+	_exit(WORKER_EXIT_TERM);
+}
+
+void worker_child_started(struct step_ctx *ctx, pid_t pgid)
+{
+	struct buf f = BUF_INIT;
+
+	worker_child_pgid = pgid;
+	proto_encode_child(&f, ctx->task->id, pgid);
+	frame_write_all(ctx->frame_fd, f.data, f.len);
+	buf_free(&f);
+}
+
+void worker_child_ended(struct step_ctx *ctx)
+{
+	struct buf f = BUF_INIT;
+
+	worker_child_pgid = 0;
+	proto_encode_child(&f, ctx->task->id, 0);
+	frame_write_all(ctx->frame_fd, f.data, f.len);
+	buf_free(&f);
+}
+
+/* Block until a whole frame is there. 1: a frame; 0: EOF (the supervisor
+ * is done with us); -1: an error, logged. */
+static int worker_read_frame(struct frame_reader *rd, const char **p, size_t *n)
+{
+	for (;;) {
+		int r = frame_next(rd, p, n);
+		ssize_t got;
+
+		if (r > 0)
+			return 1;
+		if (r < 0) {
+			log_error("frame longer than %zu bytes from the supervisor", rd->max);
+			return -1;
+		}
+		got = frame_reader_fill(rd, FD_IN);
+		if (got == 0) {
+			if (frame_reader_pending(rd)) {
+				log_error("supervisor closed the pipe mid-frame");
+				return -1;
+			}
+			return 0;
+		}
+		if (got < 0 && errno != EINTR) {
+			log_error("read: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static void worker_setup_process(void)
+{
+	struct sigaction sa;
+	const char *ppid_env = getenv("FLEETRUN_SUPERVISOR_PID");
+
+	/* Never outlive the supervisor; and if it died before the line
+	 * above, the parent is already someone else. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (ppid_env && atoi(ppid_env) != getppid())
+		_exit(WORKER_EXIT_FATAL);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	/* Ctrl-C is the supervisor's to handle: it decides what the
+	 * in-flight tasks get. A broken pipe is an error return, not death. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int worker_decode_task(const msgpack_object *m, struct task *t, struct err *err)
+{
+	const msgpack_object *vars = proto_get(m, "vars");
+	const char *host;
+	size_t hlen;
+	uint64_t attempt;
+
+	if (proto_get_u64(m, "id", &t->id) < 0 || proto_get_str(m, "host", &host, &hlen) < 0 ||
+	    proto_get_i64(m, "timeout_ms", &t->timeout_ms) < 0) {
+		err_set(err, "task without id, host or timeout_ms");
+		return -1;
+	}
+	t->attempt = proto_get_u64(m, "attempt", &attempt) == 0 ? (uint32_t)attempt : 1;
+	t->host = xstrndup(host, hlen);
+	if (vars && vars->type == MSGPACK_OBJECT_MAP) {
+		for (uint32_t i = 0; i < vars->via.map.size; i++) {
+			const char *k, *v;
+			size_t kn, vn;
+			if (proto_obj_bytes(&vars->via.map.ptr[i].key, &k, &kn) &&
+			    proto_obj_bytes(&vars->via.map.ptr[i].val, &v, &vn))
+				kvlist_setn(&t->vars, k, kn, v, vn);
+		}
+	}
+	return 0;
+}
+
+/* The hello: parse the job the same way the supervisor did and compile
+ * each step's expect once for all the tasks to come. */
+static int worker_hello(const msgpack_object *m, struct job **job, void ***res, struct proto_settings *s,
+                        struct err *err)
+{
+	const msgpack_object *settings = proto_get(m, "settings");
+	const char *src, *path;
+	size_t slen, plen;
+	uint64_t version = 0, cap;
+	int64_t lvl;
+	char *pathz = NULL;
+	int r = -1;
+
+	if (proto_get_u64(m, "version", &version) < 0 || version != PROTO_VERSION) {
+		err_set(err, "protocol version %llu, this worker speaks %d", (unsigned long long)version,
+		        PROTO_VERSION);
+		goto out;
+	}
+	if (proto_get_str(m, "job", &src, &slen) < 0 || proto_get_str(m, "job_path", &path, &plen) < 0) {
+		err_set(err, "hello without a job");
+		goto out;
+	}
+	s->output_cap = proto_get_u64(settings, "output_cap", &cap) == 0 ? cap : PROTO_DEFAULT_OUTPUT_CAP;
+	s->log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
+	pathz = xstrndup(path, plen);
+	if (job_parse(pathz, src, slen, job, err) < 0)
+		goto out;
+	*res = xcalloc((*job)->nsteps, sizeof(**res));
+	for (size_t i = 0; i < (*job)->nsteps; i++) {
+		int ec;
+		PCRE2_SIZE eo;
+		if (!(*job)->steps[i].expect)
+			continue;
+		(*res)[i] = pcre2_compile((PCRE2_SPTR)(*job)->steps[i].expect, PCRE2_ZERO_TERMINATED, 0, &ec,
+		                          &eo, NULL);
+		if (!(*res)[i]) {
+			err_set(err, "step %zu: bad expect regex", i + 1);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(pathz);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct frame_reader rd;
+	struct buf out = BUF_INIT;
+	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN};
+	struct job *job = NULL;
+	void **res = NULL;
+	struct err err;
+	msgpack_unpacked unp;
+	enum proto_type type;
+	const char *p;
+	size_t n;
+	int rc = WORKER_EXIT_FATAL, got;
+
+	(void)argv;
+	log_init("fleetrun-worker", LOG_WARN);
+	msgpack_unpacked_init(&unp);
+	frame_reader_init(&rd, FRAME_MAX);
+	if (argc > 1 || fcntl(FD_IN, F_GETFD) < 0 || fcntl(FD_OUT, F_GETFD) < 0) {
+		log_error("this program is started by fleetrun, with frames on fd 3 and 4");
+		goto out;
+	}
+	worker_setup_process();
+
+	if (worker_read_frame(&rd, &p, &n) <= 0)
+		goto out;
+	if (proto_decode(p, n, &unp, &type, &err) < 0 || type != PROTO_HELLO) {
+		log_error("expected a hello frame: %s", type != PROTO_HELLO ? "other type" : err.msg);
+		goto out;
+	}
+	if (worker_hello(&unp.data, &job, &res, &settings, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	log_init("fleetrun-worker", (enum log_level)settings.log_level);
+	proto_encode_ready(&out, getpid());
+	if (frame_write_all(FD_OUT, out.data, out.len) < 0)
+		goto out;
+
+	while ((got = worker_read_frame(&rd, &p, &n)) > 0) {
+		struct task task = {0};
+
+		msgpack_unpacked_destroy(&unp);
+		if (proto_decode(p, n, &unp, &type, &err) < 0 || type != PROTO_TASK ||
+		    worker_decode_task(&unp.data, &task, &err) < 0) {
+			log_error("bad task frame: %s", type != PROTO_TASK ? "not a task" : err.msg);
+			free(task.host);
+			kvlist_free(&task.vars);
+			goto out;
+		}
+		buf_reset(&out);
+		task_run(job, res, &settings, &task, FD_OUT, &out);
+		free(task.host);
+		kvlist_free(&task.vars);
+		if (frame_write_all(FD_OUT, out.data, out.len) < 0)
+			goto out;
+		/* Do not sit on a large buffer after a large result. */
+		if (out.cap > 1024 * 1024)
+			buf_free(&out);
+	}
+	rc = got == 0 ? WORKER_EXIT_OK : WORKER_EXIT_FATAL;
+out:
+	msgpack_unpacked_destroy(&unp);
+	frame_reader_free(&rd);
+	buf_free(&out);
+	if (res && job)
+		for (size_t i = 0; i < job->nsteps; i++)
+			pcre2_code_free(res[i]);
+	free(res);
+	job_free(job);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* step: the interface every step kind implements (exec and sleep here; ssh,
+ * http, tcp and ping plug in the same way: one file worker/step_KIND.c with
+ * one run function, and one line in the table in task.c). */
+#ifndef FLEETRUN_STEP_H
+#define FLEETRUN_STEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "job.h"
+#include "kv.h"
+#include "proto.h"
+#include "status.h"
+
+/* What the supervisor asked for: one host. */
+struct task {
+	uint64_t id;
+	uint32_t attempt;
+	char *host;          /* malloced, owned */
+	struct kvlist vars;  /* host vars */
+	int64_t timeout_ms;
+};
+
+struct step_ctx {
+	const struct job *job;
+	const struct step *step;
+	const void *expect_re;     /* NULL or the step's compiled pcre2_code */
+	const struct task *task;
+	const struct tmpl_scope *scope; /* captured vars, host vars, built-ins */
+	struct kvlist *captured;   /* vars captured so far; a step may add */
+	struct kvlist *secrets;    /* values to mask in everything recorded */
+	const struct proto_settings *settings;
+	size_t output_cap;         /* bytes of stdout and of stderr to keep */
+	int64_t deadline_us;       /* monotonic: the earlier of the task's
+	                              deadline and the step's own timeout */
+	bool deadline_is_task;     /* which of the two deadline_us is */
+	int frame_fd;              /* for the child frames (proto.h) */
+};
+
+struct step_result {
+	enum status status;
+	char *error;        /* NULL or malloced, owned */
+	bool has_exit;      /* exec, ssh: the command ran to an exit status */
+	int exit_code;
+	int term_signal;    /* 0, or the signal that ended the command */
+	struct buf out;     /* captured stdout (at most output_cap bytes) */
+	struct buf err;     /* captured stderr (at most output_cap bytes) */
+	bool truncated;     /* some output was dropped past the cap */
+	int64_t duration_ms;
+};
+
+void step_result_free(struct step_result *r);
+
+/* Each kind's run function fills r (already zeroed, status STATUS_OK) and
+ * returns nothing: every outcome, even an internal error, is a result. */
+void step_exec_run(struct step_ctx *ctx, struct step_result *r);
+void step_sleep_run(struct step_ctx *ctx, struct step_result *r);
+
+/* Apply the step's `expect` to r->out: failed when it does not match. */
+void step_check_expect(struct step_ctx *ctx, struct step_result *r);
+
+#endif

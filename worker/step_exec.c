@@ -1,0 +1,249 @@
+/* step_exec: a local command through /bin/sh -c.
+ *
+ * The command runs in its own process group so that a timeout, the
+ * worker's TERM, or the supervisor's kill takes down everything it started,
+ * not just the shell. Its stdout and stderr are drained together with poll
+ * so a command that floods one while the other is idle cannot stall; bytes
+ * past the cap are read and dropped so the command never blocks on a full
+ * pipe. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "step.h"
+#include "tmpl.h"
+#include "util.h"
+#include "worker.h"
+
+extern char **environ;
+
+/* After the shell exits, how long to keep reading output that a
+ * background process of it may still be writing. */
+#define EXEC_DRAIN_MS 200
+
+/* FLEETRUN_<NAME>=value for the host vars, after the worker's own
+ * environment. Returns a malloced array; the strings it adds are listed in
+ * *owned for exec_free_env. */
+static char **exec_build_env(const struct step_ctx *ctx, size_t *nowned)
+{
+	const struct kvlist *vars = &ctx->task->vars;
+	size_t nenv = 0, n = 0;
+	char **envp;
+
+	while (environ[nenv])
+		nenv++;
+	envp = xcalloc(nenv + vars->len + 3, sizeof(*envp));
+	for (size_t i = 0; i < vars->len; i++) {
+		char *s = xasprintf("FLEETRUN_%s=%s", vars->items[i].key, vars->items[i].value);
+		for (char *c = s + 9; *c != '='; c++)
+			*c = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
+		envp[n++] = s;
+	}
+	envp[n++] = xasprintf("FLEETRUN_HOST=%s", ctx->task->host);
+	envp[n++] = xasprintf("FLEETRUN_JOB=%s", ctx->job->name);
+	*nowned = n;
+	for (size_t i = 0; i < nenv; i++) {
+		/* ours win over inherited ones of the same name */
+		if (strncmp(environ[i], "FLEETRUN_", 9) == 0) {
+			const char *eq = strchr(environ[i], '=');
+			size_t klen = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
+			int shadowed = 0;
+			for (size_t j = 0; j < *nowned; j++)
+				if (strncmp(envp[j], environ[i], klen) == 0)
+					shadowed = 1;
+			if (shadowed)
+				continue;
+		}
+		envp[n++] = environ[i];
+	}
+	envp[n] = NULL;
+	return envp;
+}
+
+static void exec_free_env(char **envp, size_t nowned)
+{
+	if (!envp)
+		return;
+	for (size_t i = 0; i < nowned; i++)
+		free(envp[i]);
+	free(envp);
+}
+
+/* Runs in the child between fork and exec: only async-signal-safe calls. */
+static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd)
+{
+	struct sigaction sa;
+	sigset_t all;
+	int devnull;
+	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		_exit(127);
+	execve("/bin/sh", argv, envp);
+	_exit(127);
+}
+
+/* Read what is there; keep up to cap bytes. Returns 0 at EOF, 1 otherwise. */
+static int exec_drain(int fd, struct buf *b, size_t cap, bool *truncated)
+{
+	char chunk[65536];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 1 : 0;
+	if (b->len < cap) {
+		size_t keep = (size_t)n < cap - b->len ? (size_t)n : cap - b->len;
+		buf_append(b, chunk, keep);
+		if (keep < (size_t)n)
+			*truncated = true;
+	} else {
+		*truncated = true;
+	}
+	return 1;
+}
+
+static void exec_wait_status(struct step_result *r, int st)
+{
+	if (WIFEXITED(st)) {
+		r->has_exit = true;
+		r->exit_code = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		r->term_signal = WTERMSIG(st);
+	}
+}
+
+void step_exec_run(struct step_ctx *ctx, struct step_result *r)
+{
+	struct buf cmd = BUF_INIT;
+	struct err e;
+	char **envp = NULL;
+	size_t nowned = 0;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	int pidfd = -1, st = 0;
+	pid_t pid = -1;
+	bool out_open = true, err_open = true, exited = false;
+	int64_t drain_until = 0;
+
+	if (tmpl_render(ctx->step->text, ctx->scope, TMPL_ENV_SHELL, &cmd, ctx->secrets, &e) < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xasprintf("%s", e.msg);
+		goto out;
+	}
+	envp = exec_build_env(ctx, &nowned);
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xasprintf("pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xasprintf("fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		exec_child(cmd.data, envp, outp[1], errp[1]);
+	/* Both sides set the group so neither can race the other's kill. */
+	setpgid(pid, pid);
+	worker_child_started(ctx, pid);
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	for (;;) {
+		struct pollfd pfd[3];
+		int64_t now = clock_mono_us(), until = ctx->deadline_us;
+		int nfd = 0, timeout_ms;
+
+		if (exited && ((!out_open && !err_open) || now >= drain_until))
+			break;
+		if (now >= ctx->deadline_us) {
+			r->status = STATUS_TIMEOUT;
+			r->error = xasprintf("command did not finish before the %s deadline",
+			                     ctx->deadline_is_task ? "task" : "step");
+			kill(-pid, SIGKILL);
+			break;
+		}
+		if (exited && drain_until < until)
+			until = drain_until;
+		if (out_open)
+			pfd[nfd++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
+		if (err_open)
+			pfd[nfd++] = (struct pollfd){.fd = errp[0], .events = POLLIN};
+		if (!exited)
+			pfd[nfd++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		timeout_ms = (int)((until - now + 999) / 1000);
+		/* Without a pidfd (old kernel), poll in slices and ask waitpid. */
+		if (pidfd < 0 && !exited && timeout_ms > 50)
+			timeout_ms = 50;
+		if (poll(pfd, (nfds_t)nfd, timeout_ms) < 0 && errno != EINTR) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("poll: %s", strerror(errno));
+			kill(-pid, SIGKILL);
+			break;
+		}
+		for (int i = 0; i < nfd; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == outp[0])
+				out_open = exec_drain(outp[0], &r->out, ctx->output_cap, &r->truncated);
+			else if (pfd[i].fd == errp[0])
+				err_open = exec_drain(errp[0], &r->err, ctx->output_cap, &r->truncated);
+		}
+		if (!exited && waitpid(pid, &st, WNOHANG) == pid) {
+			exited = true;
+			exec_wait_status(r, st);
+			drain_until = clock_mono_us() + EXEC_DRAIN_MS * 1000;
+		}
+	}
+	/* Whatever the shell left behind in its group goes with it. */
+	kill(-pid, SIGKILL);
+	if (!exited && waitpid(pid, &st, 0) == pid && r->status == STATUS_OK)
+		exec_wait_status(r, st);
+	worker_child_ended(ctx);
+	if (r->status == STATUS_OK) {
+		if (r->term_signal) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("command killed by SIG%s", sigabbrev_np(r->term_signal)
+			                                                    ? sigabbrev_np(r->term_signal)
+			                                                    : "?");
+		} else if (r->exit_code != 0) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("command exited with code %d", r->exit_code);
+		} else {
+			step_check_expect(ctx, r);
+		}
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	exec_free_env(envp, nowned);
+	buf_free(&cmd);
+}

@@ -1,0 +1,30 @@
+/* worker: the worker program's shared state: which local process group a
+ * step is running, so that a TERM from the supervisor takes it down too. */
+#ifndef FLEETRUN_WORKER_H
+#define FLEETRUN_WORKER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "job.h"
+#include "proto.h"
+#include "step.h"
+
+/* Exit codes of the worker. WORKER_EXIT_FATAL tells the supervisor not to
+ * start another worker like this one: the next would fail the same way. */
+#define WORKER_EXIT_OK 0
+#define WORKER_EXIT_TERM 1
+#define WORKER_EXIT_FATAL 2
+
+/* A step started (or ended) a local process group: remember it for the
+ * TERM handler and tell the supervisor, which kills it along with this
+ * worker if the task overruns. */
+void worker_child_started(struct step_ctx *ctx, pid_t pgid);
+void worker_child_ended(struct step_ctx *ctx);
+
+/* Run every step of the job for one task and append the result frame to
+ * out. expect_res holds each step's compiled `expect` (or NULL). */
+void task_run(const struct job *job, void *const *expect_res, const struct proto_settings *settings,
+              const struct task *task, int frame_fd, struct buf *out);
+
+#endif
