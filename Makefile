@@ -13,7 +13,7 @@ PYTHON  := /usr/bin/python3
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS    := jansson yaml-0.1 libpcre2-8 msgpack
+PKGS    := yajl yaml-0.1 libpcre2-8 msgpack
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -DFLEETRUN_PREFIX='"$(PREFIX)"' -Icommon
 
@@ -71,7 +71,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
 
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
-DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libjansson-dev \
+DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
 	libpcre2-dev libcmocka-dev python3 python3-pytest procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

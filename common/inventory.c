@@ -200,7 +200,7 @@ static int group_parse(const char *s, size_t *pi, int flags, struct part *out,
 	}
 
 	j = open + 1;
-	do {
+	for (;;) {
 		size_t start = j, end = j, nd = 0, nd2;
 		uint64_t step = 1;
 		struct span sp;
@@ -257,11 +257,10 @@ static int group_parse(const char *s, size_t *pi, int flags, struct part *out,
 		p.spans[p.nspans++] = sp;
 		/* A ',' right before the ']' leaves an empty range: caught by
 		 * the next turn, which sees end == start. */
-		if (j < close)
-			j++;
-		else
+		if (j == close)
 			break;
-	} while (1);
+		j++;
+	}
 
 	p.si = 0;
 	p.cur = p.spans[0].lo;
@@ -275,12 +274,12 @@ out:
 	return r;
 }
 
-/* Splits r->pattern into items and their parts, and checks the whole
+/* Splits hr->pattern into items and their parts, and checks the whole
  * total. On error *col is the 0-based offset of the fault. */
-static int pattern_parse(struct hostrange *r, int flags, size_t *col, struct err *why)
+static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct err *why)
 {
-	int r_ = -1;
-	const char *s = r->pattern;
+	int r = -1;
+	const char *s = hr->pattern;
 	size_t i = 0;
 	uint64_t total = 0;
 	struct item it = {0};
@@ -290,7 +289,7 @@ static int pattern_parse(struct hostrange *r, int flags, size_t *col, struct err
 		uint64_t count = 1;
 
 		if (!(flags & HR_NAME))
-			while (s[i] == ' ' || s[i] == '\t')
+			while (isspace((unsigned char)s[i]))
 				i++;
 		first = lit = i;
 		while (s[i] && (s[i] != ',' || (flags & HR_NAME))) {
@@ -336,17 +335,17 @@ static int pattern_parse(struct hostrange *r, int flags, size_t *col, struct err
 			err_set(why, "expands to more than 2^40 names");
 			goto out;
 		}
-		r->items = xreallocarray(r->items, r->nitems + 1, sizeof(*r->items));
-		r->items[r->nitems++] = it;
+		hr->items = xreallocarray(hr->items, hr->nitems + 1, sizeof(*hr->items));
+		hr->items[hr->nitems++] = it;
 		memset(&it, 0, sizeof(it));
 		if (!s[i])
 			break;
 		i++; /* the ',' */
 	}
-	r_ = 0;
+	r = 0;
 out:
 	item_free(&it);
-	return r_;
+	return r;
 }
 
 /* *col is 0-based; callers put it in their own frame (pattern, line). */
@@ -591,7 +590,8 @@ static int ipv6_ok(const char *s, size_t n)
 }
 
 /* The host field of a line, s[0..n). Sets *name (malloced) and adds user
- * and port to vars; *is_range when the name holds a bracket range. */
+ * and port to vars, the caller's scratch list for this line (dropped on
+ * error); *is_range when the name holds a bracket range. */
 static int host_field_parse(const struct lineloc *loc, const char *s, size_t n,
 			    char **name, int *is_range, struct kvlist *vars, struct err *err)
 {
@@ -710,16 +710,20 @@ static int var_parse(const struct lineloc *loc, const char **pp, struct kvlist *
 	}
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
+	if (!*p) {
+		line_err(err, loc, p, "end of line after '%.*s' (expected key=value)", (int)(p - key), key);
+		goto out;
+	}
 	if (*p != '=') {
-		line_err(err, loc, p, "%s after '%.*s' (expected key=value)",
-			 *p ? "unexpected character" : "end of line", (int)(p - key), key);
+		line_err(err, loc, p, "unexpected '%c' after '%.*s' (expected key=value)",
+			 *p, (int)(p - key), key);
 		goto out;
 	}
 	k = xstrndup(key, (size_t)(p - key));
 	val = ++p;
 	if (*p == '"') {
-		/* \" and \\ are the only escapes: enough for any value, and
-		 * nothing else in a value needs to change meaning. */
+		/* \" and \\ are the only escapes, so that a backslash
+		 * anywhere else (a Windows path, a regex) stays as written. */
 		p++;
 		while (*p && *p != '"') {
 			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))

@@ -1,176 +1,327 @@
-/* record: result records as JSON. */
+/* record: result records as JSON, with yajl's generator. */
 #include "record.h"
 
 #include <string.h>
 
-#include "buf.h"
 #include "clock.h"
 #include "proto.h"
 
-/* Standard base64. Written here because neither jansson nor the other
- * libraries we link expose an encoder, and it is a dozen lines. */
-static char *record_base64(const unsigned char *p, size_t n)
+void record_init(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->gen = yajl_gen_alloc(NULL);
+	if (!r->gen)
+		abort();
+}
+
+void record_free(struct record *r)
+{
+	if (r->gen)
+		yajl_gen_free(r->gen);
+	buf_free(&r->error);
+	buf_free(&r->first);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The well-known UTF-8 well-formedness check (Unicode table 3-7). yajl
+ * can check too, but only after a key is already out, too late to switch
+ * the key to KEY_b64. */
+bool utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t need;
+		unsigned char lo = 0x80, hi = 0xBF;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			if (c == 0xF4)
+				hi = 0x8F;
+		} else
+			return false;
+		if (need >= n - i)
+			return false;
+		if (p[i + 1] < lo || p[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= need; k++)
+			if (p[i + k] < 0x80 || p[i + k] > 0xBF)
+				return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+/* Standard base64, for output that is not text. Written here because
+ * neither yajl nor the other libraries we link expose an encoder. */
+static void record_base64(struct buf *out, const unsigned char *p, size_t n)
 {
 	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
 	size_t i;
+	char q[4];
 
+	buf_reserve(out, (n + 2) / 3 * 4);
 	for (i = 0; i + 2 < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = tbl[v >> 18 & 63];
-		*o++ = tbl[v >> 12 & 63];
-		*o++ = tbl[v >> 6 & 63];
-		*o++ = tbl[v & 63];
+		q[0] = tbl[v >> 18 & 63];
+		q[1] = tbl[v >> 12 & 63];
+		q[2] = tbl[v >> 6 & 63];
+		q[3] = tbl[v & 63];
+		buf_append(out, q, 4);
 	}
 	if (i < n) {
 		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-		*o++ = tbl[v >> 18 & 63];
-		*o++ = tbl[v >> 12 & 63];
-		*o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		*o++ = '=';
+		q[0] = tbl[v >> 18 & 63];
+		q[1] = tbl[v >> 12 & 63];
+		q[2] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+		q[3] = '=';
+		buf_append(out, q, 4);
 	}
-	*o = '\0';
-	return out;
 }
 
-void record_set_bytes(json_t *obj, const char *key, const char *p, size_t n)
+static void gen_key(yajl_gen g, const char *k)
 {
-	/* json_stringn validates UTF-8 and keeps NUL bytes (written \u0000). */
-	json_t *s = json_stringn(p ? p : "", n);
-	char b64key[128];
-
-	if (s) {
-		json_object_set_new(obj, key, s);
-		return;
-	}
-	snprintf(b64key, sizeof(b64key), "%s_b64", key);
-	char *enc = record_base64((const unsigned char *)p, n);
-	json_object_set_new(obj, b64key, json_string(enc));
-	free(enc);
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
 }
 
-/* msgpack -> JSON for the parts of a result we pass through (steps, vars).
- * Depth is bounded by msgpack-c's own unpacker limit. */
-static json_t *record_from_obj(const msgpack_object *o)
+/* KEY: "text", or KEY_b64: "base64" when the bytes are not UTF-8. */
+static void gen_bytes(yajl_gen g, const char *key, size_t klen, const char *p, size_t n)
 {
-	json_t *j;
+	if (utf8_valid((const unsigned char *)p, n)) {
+		yajl_gen_string(g, (const unsigned char *)key, klen);
+		yajl_gen_string(g, (const unsigned char *)p, n);
+	} else {
+		struct buf k = BUF_INIT, v = BUF_INIT;
+		buf_append(&k, key, klen);
+		buf_puts(&k, "_b64");
+		record_base64(&v, (const unsigned char *)p, n);
+		yajl_gen_string(g, (const unsigned char *)k.data, k.len);
+		yajl_gen_string(g, (const unsigned char *)v.data, v.len);
+		buf_free(&k);
+		buf_free(&v);
+	}
+}
+
+/* msgpack -> JSON for the parts of a result passed through (steps, vars).
+ * Depth is bounded by msgpack-c's unpacker; keys that are not strings are
+ * dropped. */
+static void gen_obj(yajl_gen g, const msgpack_object *o)
+{
+	const char *p;
+	size_t n;
 
 	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return json_null();
 	case MSGPACK_OBJECT_BOOLEAN:
-		return json_boolean(o->via.boolean);
+		yajl_gen_bool(g, o->via.boolean);
+		break;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return json_integer(o->via.u64 > INT64_MAX ? INT64_MAX : (json_int_t)o->via.u64);
+		yajl_gen_integer(g, o->via.u64 > INT64_MAX ? INT64_MAX : (long long)o->via.u64);
+		break;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return json_integer(o->via.i64);
+		yajl_gen_integer(g, o->via.i64);
+		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		return json_real(o->via.f64);
+		yajl_gen_double(g, o->via.f64);
+		break;
 	case MSGPACK_OBJECT_STR:
-	case MSGPACK_OBJECT_BIN: {
+	case MSGPACK_OBJECT_BIN:
+		proto_obj_bytes(o, &p, &n);
+		if (utf8_valid((const unsigned char *)p, n)) {
+			yajl_gen_string(g, (const unsigned char *)p, n);
+		} else {
+			struct buf v = BUF_INIT;
+			record_base64(&v, (const unsigned char *)p, n);
+			yajl_gen_string(g, (const unsigned char *)v.data, v.len);
+			buf_free(&v);
+		}
+		break;
+	case MSGPACK_OBJECT_ARRAY:
+		yajl_gen_array_open(g);
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			gen_obj(g, &o->via.array.ptr[i]);
+		yajl_gen_array_close(g);
+		break;
+	case MSGPACK_OBJECT_MAP:
+		yajl_gen_map_open(g);
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			const msgpack_object *v = &o->via.map.ptr[i].val;
+			if (!proto_obj_bytes(&o->via.map.ptr[i].key, &p, &n) || !utf8_valid((const unsigned char *)p, n))
+				continue;
+			if (v->type == MSGPACK_OBJECT_STR || v->type == MSGPACK_OBJECT_BIN) {
+				const char *vp;
+				size_t vn;
+				proto_obj_bytes(v, &vp, &vn);
+				gen_bytes(g, p, n, vp, vn);
+			} else {
+				yajl_gen_string(g, (const unsigned char *)p, n);
+				gen_obj(g, v);
+			}
+		}
+		yajl_gen_map_close(g);
+		break;
+	default:
+		yajl_gen_null(g);
+		break;
+	}
+}
+
+/* Formatting a time costs more than the rest of a record: remember the
+ * last second formatted. */
+static void record_when(int64_t wall_ms, char out[40])
+{
+	static int64_t last_sec = -1;
+	static char last[40];
+
+	if (wall_ms / 1000 != last_sec) {
+		clock_iso8601(wall_ms - wall_ms % 1000, last, sizeof(last));
+		last_sec = wall_ms / 1000;
+	}
+	memcpy(out, last, 40);
+	/* "...:SS.mmmZ": overwrite the milliseconds */
+	size_t n = strlen(out);
+	out[n - 4] = (char)('0' + wall_ms % 1000 / 100);
+	out[n - 3] = (char)('0' + wall_ms % 100 / 10);
+	out[n - 2] = (char)('0' + wall_ms % 10);
+}
+
+static void record_head(struct record *r, const struct record_info *info, enum status status)
+{
+	yajl_gen g = r->gen;
+	char when[40];
+	const char *st = status_name(status);
+
+	yajl_gen_reset(g, NULL);
+	yajl_gen_clear(g);
+	r->status = status;
+	r->duration_ms = info->duration_ms;
+	buf_reset(&r->error);
+	buf_reset(&r->first);
+	r->has_error = false;
+	record_when(info->started_wall_ms, when);
+	yajl_gen_map_open(g);
+	gen_bytes(g, "host", 4, info->host, strlen(info->host));
+	gen_key(g, "job");
+	yajl_gen_string(g, (const unsigned char *)info->job, strlen(info->job));
+	gen_key(g, "status");
+	yajl_gen_string(g, (const unsigned char *)st, strlen(st));
+	gen_key(g, "attempt");
+	yajl_gen_integer(g, info->attempt);
+	gen_key(g, "started");
+	yajl_gen_string(g, (const unsigned char *)when, strlen(when));
+	gen_key(g, "duration_ms");
+	yajl_gen_integer(g, info->duration_ms);
+	gen_key(g, "worker");
+	if (info->worker)
+		yajl_gen_integer(g, info->worker);
+	else
+		yajl_gen_null(g);
+}
+
+void record_make(struct record *r, const struct record_info *info, enum status status, const char *error)
+{
+	const unsigned char *out;
+	size_t n;
+
+	record_head(r, info, status);
+	gen_key(r->gen, "steps");
+	yajl_gen_array_open(r->gen);
+	yajl_gen_array_close(r->gen);
+	gen_key(r->gen, "vars");
+	yajl_gen_map_open(r->gen);
+	yajl_gen_map_close(r->gen);
+	if (error) {
+		gen_bytes(r->gen, "error", 5, error, strlen(error));
+		buf_puts(&r->error, error);
+		r->has_error = true;
+	} else {
+		gen_key(r->gen, "error");
+		yajl_gen_null(r->gen);
+	}
+	yajl_gen_map_close(r->gen);
+	yajl_gen_get_buf(r->gen, &out, &n);
+	r->json = (const char *)out;
+	r->json_len = n;
+}
+
+/* The first line of the last step's non-empty stdout, for text output. */
+static void record_first_line(struct record *r, const msgpack_object *steps)
+{
+	for (uint32_t i = steps->via.array.size; i-- > 0;) {
 		const char *p;
 		size_t n;
-		proto_obj_bytes(o, &p, &n);
-		j = json_stringn(p, n);
-		if (!j) {
-			char *enc = record_base64((const unsigned char *)p, n);
-			j = json_string(enc);
-			free(enc);
+		if (proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 && n > 0) {
+			size_t k = 0;
+			while (k < n && p[k] != '\n' && p[k] != '\r')
+				k++;
+			buf_append(&r->first, p, k);
+			return;
 		}
-		return j;
-	}
-	case MSGPACK_OBJECT_ARRAY:
-		j = json_array();
-		for (uint32_t i = 0; i < o->via.array.size; i++)
-			json_array_append_new(j, record_from_obj(&o->via.array.ptr[i]));
-		return j;
-	case MSGPACK_OBJECT_MAP:
-		j = json_object();
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			const msgpack_object *k = &o->via.map.ptr[i].key;
-			const msgpack_object *v = &o->via.map.ptr[i].val;
-			const char *kp, *vp;
-			size_t kn, vn;
-			char key[128];
-
-			if (!proto_obj_bytes(k, &kp, &kn) || kn >= sizeof(key) - 4 || memchr(kp, 0, kn))
-				continue;
-			memcpy(key, kp, kn);
-			key[kn] = '\0';
-			if (proto_obj_bytes(v, &vp, &vn))
-				record_set_bytes(j, key, vp, vn);
-			else
-				json_object_set_new_nocheck(j, key, record_from_obj(v));
-		}
-		return j;
-	default:
-		return json_null();
 	}
 }
 
-static json_t *record_head(const struct record_info *info, enum status status)
-{
-	json_t *rec = json_object();
-	char when[40];
-
-	clock_iso8601(info->started_wall_ms, when, sizeof(when));
-	record_set_bytes(rec, "host", info->host, strlen(info->host));
-	json_object_set_new(rec, "job", json_string(info->job));
-	json_object_set_new(rec, "status", json_string(status_name(status)));
-	json_object_set_new(rec, "attempt", json_integer(info->attempt));
-	json_object_set_new(rec, "started", json_string(when));
-	json_object_set_new(rec, "duration_ms", json_integer(info->duration_ms));
-	json_object_set_new(rec, "worker", info->worker ? json_integer(info->worker) : json_null());
-	return rec;
-}
-
-json_t *record_make(const struct record_info *info, enum status status, const char *error)
-{
-	json_t *rec = record_head(info, status);
-
-	json_object_set_new(rec, "steps", json_array());
-	json_object_set_new(rec, "vars", json_object());
-	if (error)
-		record_set_bytes(rec, "error", error, strlen(error));
-	else
-		json_object_set_new(rec, "error", json_null());
-	return rec;
-}
-
-json_t *record_from_result(const msgpack_object *res, const struct record_info *info, enum status *status,
-                           struct err *err)
+int record_from_result(struct record *r, const msgpack_object *res, const struct record_info *info,
+                       struct err *err)
 {
 	const msgpack_object *steps = proto_get(res, "steps");
 	const msgpack_object *vars = proto_get(res, "vars");
-	const msgpack_object *error = proto_get(res, "error");
+	const char *sp, *ep = NULL;
+	size_t sn, en = 0;
 	struct record_info ri = *info;
-	const char *sp;
-	size_t sn;
-	int st;
+	const unsigned char *out;
+	size_t n;
 	int64_t v;
-	json_t *rec;
+	int st;
 
 	if (proto_get_str(res, "status", &sp, &sn) < 0 || (st = status_parse(sp, sn)) < 0) {
 		err_set(err, "result without a known status");
-		return NULL;
+		return -1;
 	}
 	if (!steps || steps->type != MSGPACK_OBJECT_ARRAY) {
 		err_set(err, "result without a steps array");
-		return NULL;
+		return -1;
 	}
-	if (proto_get_i64(res, "started_ms", &v) == 0)
+	if (proto_get_i64(res, "started_ms", &v) == 0 && v > 0)
 		ri.started_wall_ms = v;
-	if (proto_get_i64(res, "duration_ms", &v) == 0)
+	if (proto_get_i64(res, "duration_ms", &v) == 0 && v >= 0)
 		ri.duration_ms = v;
-	rec = record_head(&ri, (enum status)st);
-	json_object_set_new(rec, "steps", record_from_obj(steps));
-	json_object_set_new(rec, "vars",
-	                    vars && vars->type == MSGPACK_OBJECT_MAP ? record_from_obj(vars) : json_object());
-	if (error && (error->type == MSGPACK_OBJECT_STR || error->type == MSGPACK_OBJECT_BIN))
-		record_set_bytes(rec, "error", error->via.str.ptr, error->via.str.size);
-	else
-		json_object_set_new(rec, "error", json_null());
-	*status = (enum status)st;
-	return rec;
+	record_head(r, &ri, (enum status)st);
+	gen_key(r->gen, "steps");
+	gen_obj(r->gen, steps);
+	gen_key(r->gen, "vars");
+	if (vars && vars->type == MSGPACK_OBJECT_MAP)
+		gen_obj(r->gen, vars);
+	else {
+		yajl_gen_map_open(r->gen);
+		yajl_gen_map_close(r->gen);
+	}
+	if (proto_get_str(res, "error", &ep, &en) == 0) {
+		gen_bytes(r->gen, "error", 5, ep, en);
+		buf_append(&r->error, ep, en);
+		r->has_error = true;
+	} else {
+		gen_key(r->gen, "error");
+		yajl_gen_null(r->gen);
+	}
+	yajl_gen_map_close(r->gen);
+	yajl_gen_get_buf(r->gen, &out, &n);
+	r->json = (const char *)out;
+	r->json_len = n;
+	record_first_line(r, steps);
+	return 0;
 }

@@ -1,13 +1,19 @@
 /* record: the JSON Lines result record of one host (DESIGN.md, "Result
- * record"), built with jansson so that no byte a device sends can break the
- * line: text that is not valid UTF-8 goes out as base64 under KEY_b64. */
+ * record").
+ *
+ * Records are written with yajl's streaming generator: it escapes every
+ * string itself (control characters and NUL included) and allocates
+ * nothing per value, which matters at 100,000 records a second. Bytes that
+ * are not valid UTF-8 go out as base64 under KEY_b64 instead. */
 #ifndef FLEETRUN_RECORD_H
 #define FLEETRUN_RECORD_H
 
-#include <jansson.h>
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <yajl/yajl_gen.h>
 
+#include "buf.h"
 #include "status.h"
 #include "util.h"
 
@@ -20,16 +26,31 @@ struct record_info {
 	int64_t duration_ms;
 };
 
-/* From a worker's result message. Returns the record, with *status set,
- * or NULL with err when the message is not a valid result. */
-json_t *record_from_result(const msgpack_object *res, const struct record_info *info, enum status *status,
-                           struct err *err);
+/* One rendered record, reused from host to host. */
+struct record {
+	yajl_gen gen;
+	enum status status;
+	int64_t duration_ms;
+	const char *json;   /* the JSON object, no newline; valid until the next render */
+	size_t json_len;
+	struct buf error;   /* the error text, empty when none */
+	bool has_error;
+	struct buf first;   /* first line of the last non-empty stdout */
+};
 
-/* A record the supervisor writes itself: the worker crashed, timed out or
- * the run was interrupted. */
-json_t *record_make(const struct record_info *info, enum status status, const char *error);
+void record_init(struct record *r);
+void record_free(struct record *r);
 
-/* Set a string member; bytes that are not UTF-8 go to KEY_b64. */
-void record_set_bytes(json_t *obj, const char *key, const char *p, size_t n);
+/* Render a worker's result message. 0, or -1 with err when the message is
+ * not a valid result. */
+int record_from_result(struct record *r, const msgpack_object *res, const struct record_info *info,
+                       struct err *err);
+
+/* Render a record the supervisor writes itself: the worker crashed, timed
+ * out or the run was interrupted. */
+void record_make(struct record *r, const struct record_info *info, enum status status, const char *error);
+
+/* True when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const unsigned char *p, size_t n);
 
 #endif

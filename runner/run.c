@@ -57,6 +57,7 @@ struct pool {
 	} *idle;                  /* stack of slots ready for a task */
 	size_t nidle;
 	struct sink sink;
+	struct record rec;        /* rendered record, reused */
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
@@ -129,7 +130,8 @@ static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum sta
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
 	};
 
-	sink_put(&p->sink, t->id, record_make(&ri, st, error), st);
+	record_make(&p->rec, &ri, st, error);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec);
 	task_rec_free(t);
 }
 
@@ -176,10 +178,8 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 {
 	struct task_rec *t = s->task;
 	struct record_info ri;
-	enum status st;
 	struct err err;
 	uint64_t id;
-	json_t *rec;
 
 	if (s->state != SLOT_BUSY || !t || proto_get_u64(m, "id", &id) < 0 || id != t->id) {
 		pool_protocol_error(p, s, "a result for a task it was not given");
@@ -193,12 +193,11 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
 	};
-	rec = record_from_result(m, &ri, &st, &err);
-	if (!rec) {
+	if (record_from_result(&p->rec, m, &ri, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
 		return;
 	}
-	sink_put(&p->sink, t->id, rec, st);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec);
 	task_rec_free(t);
 	s->task = NULL;
 	s->child_pgid = 0;
@@ -331,7 +330,7 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 			pool_finish(p, t, pid, STATUS_ERROR, "interrupted: the run was stopped before the task finished");
 		} else {
 			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
-			if (t->attempt < p->crash_attempts && pool_more_work(p)) {
+			if (t->attempt < p->crash_attempts && !p->fatal && !p->interrupts) {
 				log_info("%s on %s (attempt %u); trying again on a fresh worker", why, t->host.name,
 				         t->attempt);
 				t->attempt++;
@@ -638,6 +637,7 @@ int run_job(const struct run_opts *o)
 	p->o = o;
 	p->epfd = p->sigfd = -1;
 	p->sink.journal_fd = -1;
+	record_init(&p->rec);
 	p->start_ms = clock_mono_ms();
 	p->crash_attempts = RUN_CRASH_ATTEMPTS > 1 + o->job->retries ? RUN_CRASH_ATTEMPTS : 1 + (uint32_t)o->job->retries;
 
@@ -752,6 +752,17 @@ int run_job(const struct run_opts *o)
 		rc = 3;
 	if (!o->quiet && !p->fatal)
 		summary_print(&p->sink.sum, stderr, o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0);
+	if (log_level() >= LOG_INFO) {
+		/* The supervisor's own cost, for benchmarks: its workers are
+		 * children and are not counted in RUSAGE_SELF. */
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		double cpu_ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 +
+		                ru.ru_stime.tv_usec / 1e3;
+		log_info("supervisor: cpu %.1f ms (%.2f us per host), peak rss %.1f MiB, %d workers", cpu_ms,
+		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, ru.ru_maxrss / 1024.0,
+		         p->nslots);
+	}
 	if (rc == 0 && p->sink.sum.counts[STATUS_OK] != p->sink.sum.total)
 		rc = 1;
 	if (rc == 0 && p->interrupts)
@@ -773,6 +784,7 @@ out:
 	if (p->targets)
 		targets_close(p->targets);
 	sink_close(&p->sink);
+	record_free(&p->rec);
 	buf_free(&p->hello);
 	buf_free(&p->frame);
 	if (p->sigfd >= 0)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,82 +34,76 @@ int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool qu
 			return -1;
 		}
 		k->journal_path = xstrdup(journal);
+		/* Only a regular file can be synced; -o /dev/null or a pipe
+		 * is written and never synced. */
+		struct stat sb;
+		k->journal_syncable = fstat(k->journal_fd, &sb) == 0 && S_ISREG(sb.st_mode);
 	}
 	return 0;
 }
 
 /* The text line of a record: host, status, then the first line of the
  * last output for ok hosts and the error for the others. */
-static void sink_text_line(struct buf *b, json_t *rec, enum status st)
+static void sink_text_line(struct buf *b, const char *host, const struct record *r)
 {
-	const char *host = json_string_value(json_object_get(rec, "host"));
-	const char *error = json_string_value(json_object_get(rec, "error"));
-	json_t *steps = json_object_get(rec, "steps");
-	const char *first = NULL;
-	size_t firstlen = 0;
+	const char *first = r->status == STATUS_OK ? r->first.data : r->error.data;
+	size_t n = r->status == STATUS_OK ? r->first.len : strcspn(r->error.data ? r->error.data : "", "\r\n");
 
-	if (st == STATUS_OK) {
-		for (size_t i = json_array_size(steps); i-- > 0 && !first;) {
-			json_t *out = json_object_get(json_array_get(steps, i), "stdout");
-			const char *s = json_string_value(out);
-			if (s && *s) {
-				first = s;
-				firstlen = strcspn(s, "\r\n");
-			}
-		}
-	} else if (error) {
-		first = error;
-		firstlen = strcspn(error, "\r\n");
-	}
-	buf_printf(b, "%-24s %-11s %.*s\n", host ? host : "?", status_name(st), (int)firstlen, first ? first : "");
+	buf_printf(b, "%-24s %-11s %.*s\n", host, status_name(r->status), (int)n, first ? first : "");
 }
 
-static void sink_emit(struct sink *k, json_t *rec)
+static void sink_emit(struct sink *k, const char *json, size_t jlen, const char *text, size_t tlen)
 {
-	char *line = NULL;
-	size_t n = 0;
-
-	/* Compact, one line; JSON_ENSURE_ASCII off: jansson escapes control
-	 * characters and NUL itself. */
-	line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (line)
-		n = strlen(line);
-	if (k->journal_fd >= 0 && line) {
-		buf_append(&k->jbuf, line, n);
-		buf_putc(&k->jbuf, '\n');
-	}
+	if (k->journal_fd >= 0)
+		buf_append(&k->jbuf, json, jlen);
 	if (!k->quiet) {
-		if (k->format == FORMAT_JSONL && line) {
-			buf_append(&k->obuf, line, n);
-			buf_putc(&k->obuf, '\n');
-		} else if (k->format == FORMAT_TEXT) {
-			int st = status_parse(json_string_value(json_object_get(rec, "status")),
-			                      strlen(json_string_value(json_object_get(rec, "status"))));
-			sink_text_line(&k->obuf, rec, st < 0 ? STATUS_ERROR : (enum status)st);
-		}
+		if (k->format == FORMAT_JSONL)
+			buf_append(&k->obuf, json, jlen);
+		else
+			buf_append(&k->obuf, text, tlen);
 	}
-	free(line);
-	json_decref(rec);
 	if (k->jbuf.len > SINK_HIGH_WATER || k->obuf.len > SINK_HIGH_WATER)
 		sink_flush(k, clock_mono_ms(), false);
 }
 
-void sink_put(struct sink *k, uint64_t id, json_t *rec, enum status st)
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r)
 {
-	const char *host = json_string_value(json_object_get(rec, "host"));
-	const char *error = json_string_value(json_object_get(rec, "error"));
+	struct buf text = BUF_INIT, json = BUF_INIT;
 
-	summary_add(&k->sum, host ? host : "?", st, error, json_integer_value(json_object_get(rec, "duration_ms")));
+	summary_add(&k->sum, host, r->status, r->has_error ? r->error.data : NULL, r->duration_ms);
+	if (k->format == FORMAT_TEXT && !k->quiet)
+		sink_text_line(&text, host, r);
 	if (!k->ordered) {
-		sink_emit(k, rec);
+		/* the common case: straight into the output buffers */
+		if (k->journal_fd >= 0 || k->format == FORMAT_JSONL) {
+			if (k->journal_fd >= 0) {
+				buf_append(&k->jbuf, r->json, r->json_len);
+				buf_putc(&k->jbuf, '\n');
+			}
+			if (!k->quiet && k->format == FORMAT_JSONL) {
+				buf_append(&k->obuf, r->json, r->json_len);
+				buf_putc(&k->obuf, '\n');
+			}
+		}
+		if (text.len)
+			buf_append(&k->obuf, text.data, text.len);
+		if (k->jbuf.len > SINK_HIGH_WATER || k->obuf.len > SINK_HIGH_WATER)
+			sink_flush(k, clock_mono_ms(), false);
+		buf_free(&text);
 		return;
 	}
-	k->ring[id % k->window] = rec;
-	while (k->ring[k->next_id % k->window]) {
-		json_t *r = k->ring[k->next_id % k->window];
-		k->ring[k->next_id % k->window] = NULL;
+	buf_append(&json, r->json, r->json_len);
+	buf_putc(&json, '\n');
+	k->ring[id % k->window].json = buf_steal(&json);
+	k->ring[id % k->window].text = text.len ? buf_steal(&text) : NULL;
+	buf_free(&text);
+	while (k->ring[k->next_id % k->window].json) {
+		struct sink_held *h = &k->ring[k->next_id % k->window];
+		sink_emit(k, h->json, strlen(h->json), h->text ? h->text : "", h->text ? strlen(h->text) : 0);
+		free(h->json);
+		free(h->text);
+		h->json = h->text = NULL;
 		k->next_id++;
-		sink_emit(k, r);
 	}
 }
 
@@ -160,6 +155,8 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 		}
 		k->journal_dirty = true;
 	}
+	if (k->journal_dirty && !k->journal_syncable)
+		k->journal_dirty = false;
 	if (k->journal_dirty && (force || now_ms - k->last_sync_ms >= SINK_SYNC_MS)) {
 		if (fdatasync(k->journal_fd) < 0) {
 			log_error("%s: fdatasync: %s", k->journal_path, strerror(errno));
@@ -182,10 +179,13 @@ int64_t sink_next_timer(const struct sink *k)
 int sink_finish(struct sink *k)
 {
 	for (size_t i = 0; k->ring && i < k->window; i++) {
-		json_t *r = k->ring[(k->next_id + i) % k->window];
-		k->ring[(k->next_id + i) % k->window] = NULL;
-		if (r)
-			sink_emit(k, r);
+		struct sink_held *h = &k->ring[(k->next_id + i) % k->window];
+		if (!h->json)
+			continue;
+		sink_emit(k, h->json, strlen(h->json), h->text ? h->text : "", h->text ? strlen(h->text) : 0);
+		free(h->json);
+		free(h->text);
+		h->json = h->text = NULL;
 	}
 	return sink_flush(k, clock_mono_ms(), true);
 }
@@ -193,8 +193,10 @@ int sink_finish(struct sink *k)
 void sink_close(struct sink *k)
 {
 	if (k->ring) {
-		for (size_t i = 0; i < k->window; i++)
-			json_decref(k->ring[i]);
+		for (size_t i = 0; i < k->window; i++) {
+			free(k->ring[i].json);
+			free(k->ring[i].text);
+		}
 		free(k->ring);
 	}
 	if (k->journal_fd >= 0)

@@ -5,11 +5,11 @@
 #ifndef FLEETRUN_SINK_H
 #define FLEETRUN_SINK_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
+#include "record.h"
 #include "status.h"
 #include "summary.h"
 #include "util.h"
@@ -19,13 +19,18 @@ enum sink_format { FORMAT_TEXT, FORMAT_JSONL };
 /* The journal is synced at least this often while records arrive. */
 #define SINK_SYNC_MS 200
 
-struct sink_slot; /* a record held back by --ordered */
+/* A record held back by --ordered: its lines as they will be written. */
+struct sink_held {
+	char *json; /* malloced, owned; with its newline */
+	char *text; /* NULL or malloced, owned; the text line */
+};
 
 struct sink {
 	int journal_fd;        /* -1 or the -o file */
 	char *journal_path;    /* NULL or malloced, owned */
 	struct buf jbuf;       /* journal bytes not yet written */
 	bool journal_dirty;    /* written since the last fdatasync */
+	bool journal_syncable; /* a regular file: fdatasync applies */
 	int64_t last_sync_ms;
 	enum sink_format format;
 	bool quiet;            /* -q: nothing per host on stdout */
@@ -34,15 +39,15 @@ struct sink {
 	bool ordered;
 	uint64_t next_id;      /* the id whose record goes out next */
 	size_t window;         /* ring size; dispatch stays within it */
-	json_t **ring;         /* NULL or malloced array of window records */
+	struct sink_held *ring; /* NULL or malloced array of window records */
 	struct summary sum;
 	bool io_error;         /* an output could not be written: exit 3 */
 };
 
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
               size_t window, struct err *err);
-/* Take a record (ownership passes to the sink). */
-void sink_put(struct sink *k, uint64_t id, json_t *rec, enum status st);
+/* Take the record of the task with this id. */
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r);
 /* For --ordered: may the task with this id be started now? */
 bool sink_may_start(const struct sink *k, uint64_t id);
 /* Write what is buffered; fdatasync the journal when SINK_SYNC_MS passed

@@ -293,6 +293,7 @@ static void test_text_errors(void **state)
 			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
 	assert_file_error("e12.txt", "rtr1 port=0\n", "%s:1:11: bad port '0' (expected a number in 1..65535)");
 	assert_file_error("e13.txt", "rtr1 a=\"b\"c\n", "%s:1:11: unexpected 'c' after quoted value (expected a space)");
+	assert_file_error("e15.txt", "rtr1 a-b=1\n", "%s:1:7: unexpected '-' after 'a' (expected key=value)");
 	assert_file_error("e14.txt", "[::1]x\n", "%s:1:6: unexpected 'x' after ']' (expected :PORT or a space)");
 }
 
@@ -392,11 +393,22 @@ static void test_yaml_shapes(void **state)
 		"other:\n"
 		"  vars: {site: x}\n"
 		"  hosts: {o1: null}\n");
+	/* A group reached again through an alias adds its parent, once. */
+	const char *alias = write_file("alias.yml",
+		"all:\n"
+		"  children:\n"
+		"    g: &g\n"
+		"      hosts: {h1: {v: 1}}\n"
+		"    k:\n"
+		"      children:\n"
+		"        g2: *g\n"
+		"        g3: *g\n");
 	const char *empty = write_file("empty.yml", "");
 	const char *only_all = write_file("all.yml", "all:\n");
 
 	(void)state;
 	assert_targets(&a, 1, NULL, 0, NULL, "n1\nn2\n[::1]\nw1\nw3\nw5\no1(site=x)[other]\n");
+	assert_targets(&alias, 1, NULL, 0, NULL, "h1(v=1)[g,k,g2,g3]\n");
 	assert_targets(&empty, 1, NULL, 0, NULL, "");
 	assert_targets(&only_all, 1, NULL, 0, NULL, "");
 }
@@ -416,6 +428,10 @@ static void test_yaml_errors(void **state)
 			  "%s:3:9: host 'www[05:01]': reversed range '05:01' (expected start <= end)");
 	assert_file_error("y6.yml", "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n",
 			  "%s:3:5: group 'a' is its own ancestor (expected no cycle through children)");
+	/* Aliases to an ancestor: a cycle, found without walking it forever
+	 * (nor 3^depth times). */
+	assert_file_error("y6b.yml", "all: &a\n  hosts: {h1: }\n  children:\n    x: *a\n    y: *a\n    z: *a\n",
+			  "%s:4:5: group 'x' is its own ancestor (expected no cycle through children)");
 	assert_file_error("y7.yml", "- a\n", "%s:1:1: expected a mapping of groups, such as 'all:' (got a list)");
 	assert_file_error("y8.yml", "all:\n  hosts:\n    a: 5\n",
 			  "%s:3:8: host 'a': expected a mapping of vars or nothing (got a scalar)");
