@@ -65,14 +65,19 @@ $(BINDIR)/fleetrun-worker: $(WORKER_OBJ) $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcommon.a
+# The supervisor's modules but main(), so unit tests can link them.
+$(BUILD)/librunner.a: $(filter-out $(BUILD)/runner/main.o,$(RUNNER_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Itests/unit -o $@ $< $(BUILD)/librunner.a $(BUILD)/libcommon.a $(PKG_LIBS) -lcmocka
 
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev python3 python3-pytest procps
+	libpcre2-dev libcmocka-dev python3 python3-pytest procps iputils-ping time bash coreutils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 deps:
