@@ -95,8 +95,12 @@ unit: $(UNIT_BIN)
 		echo "== $$t"; $$t || fail=1; \
 	done; exit $$fail
 
+# Under ASan the tests' honest crashes (kill -SEGV $$PPID) must stay
+# crashes: ASan's own SEGV handler would turn them into slow reports.
+SAN_ENV := $(if $(filter san,$(FLAVOR)),ASAN_OPTIONS=handle_segv=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1,)
+
 integration: all
-	FLEETRUN_BINDIR=$(abspath $(BINDIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	$(SAN_ENV) FLEETRUN_BINDIR=$(abspath $(BINDIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # make test: every runner runs even when an earlier one failed; the exit
 # status is non-zero when any of them failed.

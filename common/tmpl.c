@@ -81,6 +81,14 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
 			buf_puts(out, t);
 			break;
 		}
+		if (dollar > t && dollar[-1] == '$') {
+			/* $${ is an escaped ${, for shell text such as $${HOME:-/}
+			 * that must reach the shell as it is */
+			buf_append(out, t, (size_t)(dollar - t) - 1);
+			buf_puts(out, "${");
+			t = dollar + 2;
+			continue;
+		}
 		buf_append(out, t, (size_t)(dollar - t));
 		len = tmpl_ref(dollar, &nm, &nlen, &is_env, err);
 		if (len < 0)
@@ -124,7 +132,13 @@ int tmpl_check(const char *t, size_t *offset, struct err *err)
 		const char *nm;
 		size_t nlen;
 		int is_env;
-		long len = tmpl_ref(s, &nm, &nlen, &is_env, err);
+		long len;
+
+		if (s > t && s[-1] == '$') {
+			s += 2; /* escaped: $${ */
+			continue;
+		}
+		len = tmpl_ref(s, &nm, &nlen, &is_env, err);
 
 		if (len < 0) {
 			*offset = (size_t)(s - t);

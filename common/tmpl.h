@@ -2,7 +2,8 @@
  *
  * ${name} looks in captured vars, then host vars, then built-ins (host,
  * address, port, user, job); ${env:NAME} reads the environment. $name
- * without braces is left alone so shell text such as $PPID passes through.
+ * without braces is left alone so shell text such as $PPID passes through,
+ * and $${ is a literal ${ (for shell text like $${HOME:-/tmp}).
  * A name found nowhere is an error for that host only. */
 #ifndef FLEETRUN_TMPL_H
 #define FLEETRUN_TMPL_H

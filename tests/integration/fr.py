@@ -166,7 +166,8 @@ def wait_until(pred, timeout, interval=0.05):
 
 def wait_gone(marker, timeout=3.0):
     """Processes with marker in their cmdline still alive after timeout."""
-    return wait_until(lambda: not with_marker(marker), timeout) or with_marker(marker)
+    wait_until(lambda: not with_marker(marker), timeout)
+    return with_marker(marker)
 
 
 def kill_session(sid):

@@ -22,7 +22,7 @@ def check_record_shape(rec):
 def test_thousand_hosts(fleet, tmp_path):
     job = fr.write_job(tmp_path, "description: echo the host\nsteps:\n  - exec: 'echo ${host}'\n",
                        name="echo-host")
-    r = fleet.run(["run", job, "-H", "h[0001-1000]", "--format", "jsonl", "-q"], timeout=150)
+    r = fleet.run(["run", job, "-H", "h[0001-1000]", "--format", "jsonl"], timeout=150)
     assert r.rc == 0, r
     recs = r.records
     assert len(recs) == 1000, "%d records\n%s" % (len(recs), r)
@@ -44,6 +44,17 @@ def test_thousand_hosts(fleet, tmp_path):
         assert st["stdout"] == rec["host"] + "\n", st
         assert st["stderr"] == "", st
         assert st["truncated"] is False, st
+
+
+def test_quiet_still_writes_journal(fleet, tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo ${host}'\n")
+    r = fleet.run(["run", job, "-H", "q[1-5]", "-q", "-o", str(journal), "--format", "jsonl"],
+                  timeout=60)
+    assert r.rc == 0, r
+    assert r.err == "", r
+    recs = fr.parse_records(journal.read_bytes())
+    assert sorted(x["host"] for x in recs) == ["q1", "q2", "q3", "q4", "q5"], recs
 
 
 def delay_inventory(tmp_path):
