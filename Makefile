@@ -15,7 +15,7 @@ VERSION := 0.1.0
 
 PKGS    := yajl yaml-0.1 libpcre2-8 msgpack
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -DFLEETRUN_PREFIX='"$(PREFIX)"' -Icommon
+	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
 
 ifeq ($(SAN),1)
 FLAVOR  := san

@@ -87,9 +87,28 @@ static const char usage_check[] =
 	"example:\n"
 	"  fleetrun check jobs.d/*.yaml\n";
 
-/* Where job names are looked up, in order. */
+/* The directory this program is in, or NULL. */
+static char *self_dir(void)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return xstrdup(self);
+}
+
+/* Where job names are looked up, in order: --jobs-dir, $FLEETRUN_JOBS_DIR,
+ * ./jobs.d, and the jobs installed beside this program
+ * (PREFIX/bin/../share/fleetrun/jobs.d), wherever it was installed. */
 static size_t jobs_dirs(const char *opt, const char *out[4])
 {
+	static char installed[PATH_MAX + 32];
 	size_t n = 0;
 	const char *env = getenv("FLEETRUN_JOBS_DIR");
 
@@ -98,7 +117,12 @@ static size_t jobs_dirs(const char *opt, const char *out[4])
 	if (env && *env)
 		out[n++] = env;
 	out[n++] = "./jobs.d";
-	out[n++] = FLEETRUN_PREFIX "/share/fleetrun/jobs.d";
+	if (!installed[0]) {
+		char *dir = self_dir();
+		snprintf(installed, sizeof(installed), "%s/../share/fleetrun/jobs.d", dir ? dir : "/usr/local/bin");
+		free(dir);
+	}
+	out[n++] = installed;
 	return n;
 }
 
@@ -156,22 +180,15 @@ out:
 static char *worker_path(void)
 {
 	const char *env = getenv("FLEETRUN_WORKER");
-	char self[PATH_MAX];
-	ssize_t n;
+	char *dir, *path;
 
 	if (env && *env)
 		return xstrdup(env);
 	/* the worker sits beside the supervisor: bin/, or PREFIX/bin */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			return xasprintf("%s/fleetrun-worker", self);
-		}
-	}
-	return xstrdup("fleetrun-worker");
+	dir = self_dir();
+	path = dir ? xasprintf("%s/fleetrun-worker", dir) : xstrdup("fleetrun-worker");
+	free(dir);
+	return path;
 }
 
 /* Options shared by run and hosts. */
