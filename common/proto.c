@@ -124,6 +124,15 @@ void proto_encode_child(struct buf *out, uint64_t id, int pgid)
 	frame_end(out, start);
 }
 
+static uint64_t proto_be(const unsigned char *p, int k)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < k; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 bool proto_obj_bytes(const msgpack_object *o, const char **s, size_t *n)
 {
 	if (!o)
@@ -194,6 +203,104 @@ int proto_get_i64(const msgpack_object *map, const char *key, int64_t *v)
 	return 0;
 }
 
+/* Walk the msgpack bytes once, without allocating, before msgpack-c sees
+ * them: msgpack-c reserves memory for an array or map as soon as it reads
+ * the count, so five bytes claiming 4 billion elements would cost
+ * gigabytes. Each element takes at least one byte, so a count larger than
+ * the bytes left is a lie; nesting is limited too. 0 or -1. */
+static int proto_scan(const unsigned char *p, size_t n, const char **why)
+{
+	uint64_t left[PROTO_MAX_DEPTH + 1];
+	size_t pos = 0;
+	int depth = 0;
+
+	left[0] = 1;
+	while (depth >= 0) {
+		uint64_t count = 0, skip = 0;
+		int container = 0;
+		unsigned char b;
+
+		if (left[depth] == 0) {
+			depth--;
+			continue;
+		}
+		left[depth]--;
+		if (pos >= n) {
+			*why = "truncated msgpack";
+			return -1;
+		}
+		b = p[pos++];
+#define NEED(k)                                                                                                \
+	do {                                                                                                   \
+		if (n - pos < (k)) {                                                                           \
+			*why = "truncated msgpack";                                                            \
+			return -1;                                                                             \
+		}                                                                                              \
+	} while (0)
+#define BE(k) proto_be(p + pos, k)
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+			skip = 0;
+		} else if (b >= 0x80 && b <= 0x8f) {
+			count = 2u * (b & 0x0f);
+			container = 1;
+		} else if (b >= 0x90 && b <= 0x9f) {
+			count = b & 0x0f;
+			container = 1;
+		} else if (b >= 0xa0 && b <= 0xbf) {
+			skip = b & 0x1f;
+		} else {
+			switch (b) {
+			case 0xc4: case 0xd9: NEED(1); skip = 1 + BE(1); break;
+			case 0xc5: case 0xda: NEED(2); skip = 2 + BE(2); break;
+			case 0xc6: case 0xdb: NEED(4); skip = 4 + BE(4); break;
+			case 0xc7: NEED(1); skip = 2 + BE(1); break;
+			case 0xc8: NEED(2); skip = 3 + BE(2); break;
+			case 0xc9: NEED(4); skip = 5 + BE(4); break;
+			case 0xca: skip = 4; break;
+			case 0xcb: skip = 8; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xce: case 0xd2: skip = 4; break;
+			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: NEED(2); count = BE(2); pos += 2; container = 1; break;
+			case 0xdd: NEED(4); count = BE(4); pos += 4; container = 1; break;
+			case 0xde: NEED(2); count = 2 * BE(2); pos += 2; container = 1; break;
+			case 0xdf: NEED(4); count = 2 * BE(4); pos += 4; container = 1; break;
+			default:
+				*why = "a byte that is not msgpack";
+				return -1;
+			}
+		}
+#undef NEED
+#undef BE
+		if (!container) {
+			if (skip > n - pos) {
+				*why = "truncated msgpack";
+				return -1;
+			}
+			pos += skip;
+			continue;
+		}
+		if (count > n - pos) {
+			*why = "an array or map count larger than the frame";
+			return -1;
+		}
+		if (count == 0)
+			continue;
+		if (depth == PROTO_MAX_DEPTH) {
+			*why = "msgpack nested too deep";
+			return -1;
+		}
+		left[++depth] = count;
+	}
+	return 0;
+}
+
 int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type *type, struct err *err)
 {
 	static const struct {
@@ -207,7 +314,13 @@ int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type
 	const msgpack_object *t;
 	int r = -1;
 
+	const char *why = NULL;
+
 	msgpack_unpacked_init(unp);
+	if (proto_scan((const unsigned char *)p, n, &why) < 0) {
+		err_set(err, "bad frame of %zu bytes: %s", n, why);
+		goto out;
+	}
 	if (msgpack_unpack_next(unp, p, n, &off) != MSGPACK_UNPACK_SUCCESS) {
 		err_set(err, "malformed msgpack in frame of %zu bytes", n);
 		goto out;

@@ -24,6 +24,10 @@
 
 #define PROTO_VERSION 1
 
+/* Deepest nesting of arrays and maps accepted in a message. msgpack-c's
+ * own unpacker stops at 32 too. */
+#define PROTO_MAX_DEPTH 32
+
 /* Per-step capture cap of stdout and of stderr, unless the run sets one. */
 #define PROTO_DEFAULT_OUTPUT_CAP (1024 * 1024)
 

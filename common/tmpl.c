@@ -4,6 +4,7 @@
 #include "tmpl.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -47,6 +48,10 @@ static long tmpl_ref(const char *t, const char **name, size_t *nlen, int *is_env
 			return -1;
 		}
 	}
+	if (close - p > TMPL_NAME_MAX) {
+		err_set(err, "variable name longer than %d characters", TMPL_NAME_MAX);
+		return -1;
+	}
 	*name = p;
 	*nlen = (size_t)(close - p);
 	return close - t + 1;
@@ -68,7 +73,7 @@ static const char *tmpl_lookup(const struct tmpl_scope *sc, const char *name)
 int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
                 struct buf *out, struct kvlist *secrets, struct err *err)
 {
-	char name[256];
+	char name[TMPL_NAME_MAX + 1];
 
 	while (*t) {
 		const char *dollar = strstr(t, "${");
@@ -93,10 +98,6 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
 		len = tmpl_ref(dollar, &nm, &nlen, &is_env, err);
 		if (len < 0)
 			return -1;
-		if (nlen >= sizeof(name)) {
-			err_set(err, "variable name too long");
-			return -1;
-		}
 		memcpy(name, nm, nlen);
 		name[nlen] = '\0';
 		if (is_env) {
@@ -152,28 +153,50 @@ int tmpl_check(const char *t, size_t *offset, struct err *err)
 void tmpl_mask(struct buf *b, const struct kvlist *secrets)
 {
 	struct buf masked = BUF_INIT;
+	unsigned char *hidden = NULL;
+	bool any = false;
 
-	if (!secrets || !b->data)
+	if (!secrets || !secrets->len || !b->data || !b->len)
 		return;
+	/* Mark every byte covered by any occurrence of any secret, searching
+	 * from every position so overlapping occurrences and secrets that
+	 * contain one another are all covered; then write *** once per run of
+	 * marked bytes. */
 	for (size_t i = 0; i < secrets->len; i++) {
 		const char *sec = secrets->items[i].value;
 		size_t slen = strlen(sec);
-		const char *p = b->data, *hit;
+		const char *p = b->data, *end = b->data + b->len, *hit;
 
-		if (slen == 0 || !memmem(b->data, b->len, sec, slen))
+		if (slen == 0)
 			continue;
-		buf_reset(&masked);
-		while ((hit = memmem(p, b->len - (size_t)(p - b->data), sec, slen)) != NULL) {
-			buf_append(&masked, p, (size_t)(hit - p));
-			buf_puts(&masked, "***");
-			p = hit + slen;
+		while ((size_t)(end - p) >= slen && (hit = memmem(p, (size_t)(end - p), sec, slen)) != NULL) {
+			if (!hidden)
+				hidden = xcalloc(b->len, 1);
+			memset(hidden + (hit - b->data), 1, slen);
+			any = true;
+			p = hit + 1;
 		}
-		buf_append(&masked, p, b->len - (size_t)(p - b->data));
-		/* swap so the next secret masks the already masked text */
-		struct buf tmp = *b;
-		*b = masked;
-		masked = tmp;
 	}
+	if (!any)
+		goto out;
+	for (size_t i = 0; i < b->len;) {
+		if (!hidden[i]) {
+			size_t j = i;
+			while (j < b->len && !hidden[j])
+				j++;
+			buf_append(&masked, b->data + i, j - i);
+			i = j;
+		} else {
+			while (i < b->len && hidden[i])
+				i++;
+			buf_puts(&masked, "***");
+		}
+	}
+	buf_free(b);
+	*b = masked;
+	masked = (struct buf)BUF_INIT;
+out:
+	free(hidden);
 	buf_free(&masked);
 }
 

@@ -12,6 +12,8 @@
 #include "kv.h"
 #include "util.h"
 
+#define TMPL_NAME_MAX 255
+
 struct tmpl_scope {
 	const struct kvlist *captured; /* NULL or vars captured by earlier steps */
 	const struct kvlist *hostvars; /* NULL or the host's inventory vars */

@@ -1,6 +1,7 @@
 /* record: result records as JSON, with yajl's generator. */
 #include "record.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "clock.h"
@@ -137,7 +138,11 @@ static void gen_obj(yajl_gen g, const msgpack_object *o)
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		yajl_gen_double(g, o->via.f64);
+		/* JSON has no NaN or infinity; yajl writes nothing for them */
+		if (isfinite(o->via.f64))
+			yajl_gen_double(g, o->via.f64);
+		else
+			yajl_gen_null(g);
 		break;
 	case MSGPACK_OBJECT_STR:
 	case MSGPACK_OBJECT_BIN:
@@ -216,8 +221,7 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 	record_when(info->started_wall_ms, when);
 	yajl_gen_map_open(g);
 	gen_bytes(g, "host", 4, info->host, strlen(info->host));
-	gen_key(g, "job");
-	yajl_gen_string(g, (const unsigned char *)info->job, strlen(info->job));
+	gen_bytes(g, "job", 3, info->job, strlen(info->job));
 	gen_key(g, "status");
 	yajl_gen_string(g, (const unsigned char *)st, strlen(st));
 	gen_key(g, "attempt");

@@ -196,11 +196,11 @@ def test_worker_sending_malformed_msgpack(fleet, tmp_path):
 HOST_IN_CMD = re.compile(r": host=(\S+?);")
 
 
-def test_sigint_during_run(fleet, tmp_path):
-    marker = fr.sleep_marker()
-    journal = tmp_path / "journal.jsonl"
+def start_and_wait_for_inflight(fleet, tmp_path, marker, grace, journal):
+    """20 hosts of a 70 s command on 4 workers; returns the process, the
+    hosts whose commands are running, and the worker pids."""
     job = fr.write_job(tmp_path, "steps:\n  - exec: ': host=${host}; %s; echo done'\n" % marker)
-    p = fleet.start(["run", job, "-H", "h[01-20]", "-w", "4", "--grace", "1s", "-o", str(journal),
+    p = fleet.start(["run", job, "-H", "h[01-20]", "-w", "4", "--grace", grace, "-o", str(journal),
                      "--format", "jsonl"])
 
     def running_hosts():
@@ -219,15 +219,11 @@ def test_sigint_during_run(fleet, tmp_path):
             fr.with_marker(marker), err.decode("utf-8", "replace")[-2000:]))
     workers = [x.pid for x in fr.processes() if x.ppid == p.pid]
     assert len(workers) >= 4, "expected 4 worker children, got %r" % workers
+    return p, inflight, workers
 
-    t0 = time.monotonic()
-    os.kill(p.pid, signal.SIGINT)
-    r = fleet.wait(p, timeout=20)
-    after_signal = time.monotonic() - t0
 
+def check_interrupted(r, journal, inflight, workers, marker):
     assert r.rc == 3, r
-    # in-flight tasks get at most --grace (1 s) to finish: well under their 70 s sleep
-    assert after_signal < 6, "took %.1fs to stop after SIGINT" % after_signal
     recs = r.records
     hosts = [x["host"] for x in recs]
     assert len(hosts) == len(set(hosts)), "duplicate records: %r" % hosts
@@ -236,9 +232,39 @@ def test_sigint_during_run(fleet, tmp_path):
     assert not [x for x in recs if x["status"] == "ok"], "a 70 s task cannot be ok: %r" % recs
     jrecs = fr.parse_records(journal.read_bytes())
     assert sorted(x["host"] for x in jrecs) == sorted(hosts), (jrecs, hosts)
-    assert r.err.strip(), "no summary on stderr"
-
+    assert re.search(r"interrupt", r.err, re.I), "no summary of an interrupted run on stderr\n%s" % r
     left = fr.wait_gone(marker, timeout=3)
     assert not left, "commands left running after SIGINT: %r" % left
     still = [pid for pid in workers if fr.alive(pid)]
     assert not still, "workers left running after SIGINT: %r" % [fr.read_proc(x) for x in still]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_signal_during_run(fleet, tmp_path, sig):
+    """SIGINT (or TERM): no new tasks, the running ones get at most --grace, their
+    records are written, a summary, exit 3, nothing left running."""
+    marker = fr.sleep_marker()
+    journal = tmp_path / "journal.jsonl"
+    p, inflight, workers = start_and_wait_for_inflight(fleet, tmp_path, marker, "1s", journal)
+    t0 = time.monotonic()
+    os.kill(p.pid, sig)
+    r = fleet.wait(p, timeout=20)
+    after_signal = time.monotonic() - t0
+    # in-flight tasks get at most --grace (1 s): far under their 70 s sleep
+    assert after_signal < 6, "took %.1fs to stop after SIGINT\n%s" % (after_signal, r)
+    check_interrupted(r, journal, inflight, workers, marker)
+
+
+def test_second_sigint_stops_now(fleet, tmp_path):
+    """With a long --grace, a second SIGINT does not wait for it."""
+    marker = fr.sleep_marker()
+    journal = tmp_path / "journal.jsonl"
+    p, inflight, workers = start_and_wait_for_inflight(fleet, tmp_path, marker, "60s", journal)
+    t0 = time.monotonic()
+    os.kill(p.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.kill(p.pid, signal.SIGINT)
+    r = fleet.wait(p, timeout=30)
+    after_signal = time.monotonic() - t0
+    assert after_signal < 10, "took %.1fs to stop after two SIGINTs\n%s" % (after_signal, r)
+    check_interrupted(r, journal, inflight, workers, marker)
