@@ -118,6 +118,14 @@ static struct task_rec *pool_retry_pop(struct pool *p)
 	return t;
 }
 
+/* unreachable and timeout are worth another attempt when the job's
+ * retries allow it (crashes have their own count, crash_attempts). */
+static bool pool_may_retry(const struct pool *p, const struct task_rec *t, enum status st)
+{
+	return (st == STATUS_UNREACHABLE || st == STATUS_TIMEOUT) && t->attempt < 1 + (uint32_t)p->o->job->retries &&
+	       !p->fatal && !p->interrupts;
+}
+
 /* The record of a task the supervisor ends itself. */
 static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum status st, const char *error)
 {
@@ -197,9 +205,15 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		pool_protocol_error(p, s, err.msg);
 		return;
 	}
-	sink_put(&p->sink, t->id, t->host.name, &p->rec);
-	task_rec_free(t);
 	s->task = NULL;
+	if (pool_may_retry(p, t, p->rec.status)) {
+		log_info("%s: %s (attempt %u); trying again", t->host.name, status_name(p->rec.status), t->attempt);
+		t->attempt++;
+		pool_retry_push(p, t);
+	} else {
+		sink_put(&p->sink, t->id, t->host.name, &p->rec);
+		task_rec_free(t);
+	}
 	s->child_pgid = 0;
 	s->timer_ms = 0;
 	s->tasks_done++;
@@ -324,7 +338,11 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 
 	if (t) {
 		p->in_flight--;
-		if (reason == STOP_TIMEOUT) {
+		if (reason == STOP_TIMEOUT && pool_may_retry(p, t, STATUS_TIMEOUT)) {
+			log_info("%s: %s (attempt %u); trying again", t->host.name, detail, t->attempt);
+			t->attempt++;
+			pool_retry_push(p, t);
+		} else if (reason == STOP_TIMEOUT) {
 			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
 		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
 			pool_finish(p, t, pid, STATUS_ERROR, "interrupted: the run was stopped before the task finished");

@@ -77,15 +77,22 @@ static void exec_free_env(char **envp, size_t nowned)
 	free(envp);
 }
 
-/* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd)
+/* Runs in the child between fork and exec: only async-signal-safe calls.
+ * It waits at the gate until the worker has told the supervisor its process
+ * group: a command that kills its own worker at once (kill -SEGV $PPID)
+ * must not get there before the supervisor can find what it leaves. */
+static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int gate_rd, int gate_wr)
 {
+	char c;
 	struct sigaction sa;
 	sigset_t all;
 	int devnull;
 	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 
 	setpgid(0, 0);
+	close(gate_wr);
+	while (read(gate_rd, &c, 1) < 0 && errno == EINTR)
+		;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -136,7 +143,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	struct err e;
 	char **envp = NULL;
 	size_t nowned = 0;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, gate[2] = {-1, -1};
 	int pidfd = -1, st = 0;
 	pid_t pid = -1;
 	bool out_open = true, err_open = true, exited = false;
@@ -148,7 +155,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	envp = exec_build_env(ctx, &nowned);
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xasprintf("pipe: %s", strerror(errno));
 		goto out;
@@ -160,10 +167,13 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(cmd.data, envp, outp[1], errp[1]);
+		exec_child(cmd.data, envp, outp[1], errp[1], gate[0], gate[1]);
 	/* Both sides set the group so neither can race the other's kill. */
 	setpgid(pid, pid);
 	worker_child_started(ctx, pid);
+	/* open the gate: EOF lets the child exec */
+	close(gate[1]);
+	gate[1] = -1;
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -243,6 +253,8 @@ out:
 			close(outp[i]);
 		if (errp[i] >= 0)
 			close(errp[i]);
+		if (gate[i] >= 0)
+			close(gate[i]);
 	}
 	exec_free_env(envp, nowned);
 	buf_free(&cmd);

@@ -71,6 +71,7 @@ if __name__ == "__main__":
 _live_sessions = set()      # pids of children we started (each leads a session)
 _failures = []              # benchmarks that could not run at all
 _notes = []                 # surprising things seen along the way
+_tmpdirs = []               # removed at the end, or on SIGINT/SIGTERM
 
 
 def proc_stat(pid):
@@ -682,6 +683,7 @@ def bench_recovery(a, tmp):
     us = {"calm": [], "crash": []}
     last = {}
     orphans = 0
+    orphan_cmds = []
     for rep in range(reps):
         for kind in ("calm", "crash"):
             jpath = os.path.join(tmp, "journal-%s.jsonl" % kind)
@@ -701,6 +703,7 @@ def bench_recovery(a, tmp):
             last[kind] = st
             if kind == "crash":
                 orphans += len(r.at_exit)
+                orphan_cmds += [c for c in r.at_exit if c.startswith("sh ")]
             elif r.at_exit:
                 _notes.append("recovery calm run: processes left after the run (killed): %s"
                               % ", ".join(r.at_exit[:5]))
@@ -733,7 +736,9 @@ def bench_recovery(a, tmp):
         print("  note: %d process(es) of the crash runs were still running when fleetrun"
               % orphans)
         print("  exited (the exec step's `sleep 1` of a crashed worker): the benchmark, their")
-        print("  subreaper, waited up to 1.5 s for them, then killed them.")
+        print("  subreaper, waited up to 1.5 s for them, then killed them. For example:")
+        for c in orphan_cmds[:3]:
+            print("    %s" % c)
         _notes.append("recovery: %d exec children of crashed workers outlived the run" % orphans)
 
 
@@ -777,6 +782,8 @@ def main():
 
     def on_signal(signum, frame):
         cleanup_all()
+        for d in _tmpdirs:
+            shutil.rmtree(d, ignore_errors=True)
         sys.stderr.write("run.py: interrupted by signal %d; children killed\n" % signum)
         os._exit(128 + signum)
     signal.signal(signal.SIGINT, on_signal)
@@ -805,6 +812,7 @@ def main():
         _notes.append("could not become a child subreaper: orphans of crashed workers "
                       "are reparented to PID 1 (killed all the same)")
     tmp = tempfile.mkdtemp(prefix="fleetrun-bench-")
+    _tmpdirs.append(tmp)
     try:
         if "dispatch" in only:
             bench_dispatch(a, tmp)

@@ -55,7 +55,7 @@ def write(path, text, mode=None):
 
 
 def write_job(dirpath, body, name="job"):
-    """Write jobs body as DIR/NAME.yaml and return the path."""
+    """Write a job file DIR/NAME.yaml; returns its path."""
     return write(Path(dirpath) / (name + ".yaml"), body)
 
 

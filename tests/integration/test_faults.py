@@ -70,6 +70,21 @@ def test_crash_leaves_no_command_behind(crash_run):
     assert not left, "the crashed task's command is still running: %r" % left
 
 
+def test_many_crashes_leave_no_command_behind(fleet, tmp_path):
+    """Every host kills its own worker at once (so on both attempts): 80
+    worker crashes; every host 'crashed', and none of the 80 commands
+    (still sleeping when their worker died) is left running."""
+    marker = fr.sleep_marker()
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'kill -SEGV $PPID; %s; echo never'\n" % marker)
+    r = fleet.run(["run", job, "-H", "c[01-40]", "-w", "8", "--format", "jsonl"], timeout=60)
+    recs = fr.by_host(r.records)
+    assert len(recs) == 40, r
+    assert {x["status"] for x in recs.values()} == {"crashed"}, r
+    assert r.rc == 1, r
+    left = fr.wait_gone(marker, timeout=3)
+    assert not left, "%d commands of crashed tasks still running, e.g. %r" % (len(left), left[:2])
+
+
 # --------------------------------------------------------------- timeouts
 
 def test_stopped_worker_times_out(fleet, tmp_path):
