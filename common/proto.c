@@ -301,7 +301,8 @@ static int proto_scan(const unsigned char *p, size_t n, const char **why)
 	return 0;
 }
 
-int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type *type, struct err *err)
+/* The type of a decoded message; 0 or -1. */
+static int proto_type_of(const msgpack_object *obj, enum proto_type *type, struct err *err)
 {
 	static const struct {
 		const char *name;
@@ -310,11 +311,49 @@ int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type
 		{"hello", PROTO_HELLO}, {"task", PROTO_TASK},     {"ready", PROTO_READY},
 		{"child", PROTO_CHILD}, {"result", PROTO_RESULT},
 	};
-	size_t off = 0;
 	const msgpack_object *t;
-	int r = -1;
 
+	if (obj->type != MSGPACK_OBJECT_MAP) {
+		err_set(err, "message is not a map");
+		return -1;
+	}
+	t = proto_get(obj, "type");
+	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+		if (proto_obj_is(t, types[i].name)) {
+			*type = types[i].type;
+			return 0;
+		}
+	}
+	err_set(err, "message has no known type");
+	return -1;
+}
+
+int proto_decode_zone(const char *p, size_t n, msgpack_zone *zone, msgpack_object *obj, enum proto_type *type,
+                      struct err *err)
+{
 	const char *why = NULL;
+	size_t off = 0;
+
+	if (proto_scan((const unsigned char *)p, n, &why) < 0) {
+		err_set(err, "bad frame of %zu bytes: %s", n, why);
+		return -1;
+	}
+	if (msgpack_unpack(p, n, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS) {
+		err_set(err, "malformed msgpack in frame of %zu bytes", n);
+		return -1;
+	}
+	if (off != n) {
+		err_set(err, "%zu bytes of garbage after the message", n - off);
+		return -1;
+	}
+	return proto_type_of(obj, type, err);
+}
+
+int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type *type, struct err *err)
+{
+	const char *why = NULL;
+	size_t off = 0;
+	int r = -1;
 
 	msgpack_unpacked_init(unp);
 	if (proto_scan((const unsigned char *)p, n, &why) < 0) {
@@ -329,19 +368,7 @@ int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type
 		err_set(err, "%zu bytes of garbage after the message", n - off);
 		goto out;
 	}
-	if (unp->data.type != MSGPACK_OBJECT_MAP) {
-		err_set(err, "message is not a map");
-		goto out;
-	}
-	t = proto_get(&unp->data, "type");
-	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
-		if (proto_obj_is(t, types[i].name)) {
-			*type = types[i].type;
-			r = 0;
-			goto out;
-		}
-	}
-	err_set(err, "message has no known type");
+	r = proto_type_of(&unp->data, type, err);
 out:
 	if (r != 0) {
 		msgpack_unpacked_destroy(unp);

@@ -65,6 +65,12 @@ void proto_encode_child(struct buf *out, uint64_t id, int pgid);
  * bytes, a non-map, a missing or unknown type are errors (-1, err). */
 int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type *type, struct err *err);
 
+/* The same into a zone the caller keeps and clears between frames
+ * (msgpack_zone_clear), so decoding a frame allocates nothing once the
+ * zone has grown: *obj points into the zone and the payload. */
+int proto_decode_zone(const char *p, size_t n, msgpack_zone *zone, msgpack_object *obj, enum proto_type *type,
+                      struct err *err);
+
 /* Field access on a decoded map; NULL / -1 when absent or of another type. */
 const msgpack_object *proto_get(const msgpack_object *map, const char *key);
 int proto_get_str(const msgpack_object *map, const char *key, const char **s, size_t *n);

@@ -564,7 +564,9 @@ static int cmd_run(int argc, char **argv)
 		fputs(usage_run, stderr);
 		goto out;
 	}
-	log_init("fleetrun", o.quiet ? LOG_ERROR : verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+	/* -q quiets the per-host lines and the summary; -v still asks for
+	 * messages, so -q -v gives the messages alone */
+	log_init("fleetrun", verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : o.quiet ? LOG_ERROR : LOG_WARN);
 	if (ta.ninventories == 0 && ta.npatterns == 0) {
 		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
 		goto out;

@@ -58,6 +58,7 @@ struct pool {
 	size_t nidle;
 	struct sink sink;
 	struct record rec;        /* rendered record, reused */
+	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
@@ -223,13 +224,13 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 
 static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, size_t len)
 {
-	msgpack_unpacked unp;
+	msgpack_object obj;
 	enum proto_type type;
 	struct err err;
 	int64_t pgid;
 	uint64_t id;
 
-	if (proto_decode(payload, len, &unp, &type, &err) < 0) {
+	if (proto_decode_zone(payload, len, &p->zone, &obj, &type, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
 		goto out;
 	}
@@ -244,19 +245,19 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 		pool_push_idle(p, s);
 		break;
 	case PROTO_CHILD:
-		if (s->state == SLOT_BUSY && proto_get_u64(&unp.data, "id", &id) == 0 && id == s->task->id &&
-		    proto_get_i64(&unp.data, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX)
+		if (s->state == SLOT_BUSY && proto_get_u64(&obj, "id", &id) == 0 && id == s->task->id &&
+		    proto_get_i64(&obj, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX)
 			s->child_pgid = (pid_t)pgid;
 		break;
 	case PROTO_RESULT:
-		pool_on_result(p, s, &unp.data);
+		pool_on_result(p, s, &obj);
 		break;
 	default:
 		pool_protocol_error(p, s, "a message only the supervisor sends");
 		break;
 	}
 out:
-	msgpack_unpacked_destroy(&unp);
+	msgpack_zone_clear(&p->zone);
 }
 
 /* One read from the worker, then every whole frame it completed. Returns
@@ -617,6 +618,23 @@ static int pool_raise_nofile(int workers, struct err *err)
 	return 0;
 }
 
+/* The supervisor's own peak RSS from /proc (VmHWM): ru_maxrss would carry
+ * the peak of whatever process exec'd us. */
+static long run_peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kib = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 int run_count_targets(const struct targets_opts *t, uint64_t *count, struct err *err)
 {
 	struct targets *tg = NULL;
@@ -656,6 +674,7 @@ int run_job(const struct run_opts *o)
 	p->epfd = p->sigfd = -1;
 	p->sink.journal_fd = -1;
 	record_init(&p->rec);
+	msgpack_zone_init(&p->zone, 16384);
 	p->start_ms = clock_mono_ms();
 	p->crash_attempts = RUN_CRASH_ATTEMPTS > 1 + o->job->retries ? RUN_CRASH_ATTEMPTS : 1 + (uint32_t)o->job->retries;
 
@@ -758,7 +777,9 @@ int run_job(const struct run_opts *o)
 		}
 		now = clock_mono_ms();
 		pool_check_timers(p, now);
-		if (sink_flush(&p->sink, now, false) < 0)
+		/* Records go out in batches: every SINK_FLUSH_MS, or sooner when a
+		 * buffer grows large (sink.c). */
+		if (sink_next_timer(&p->sink) && now >= sink_next_timer(&p->sink) && sink_flush(&p->sink, now, false) < 0)
 			break; /* cannot write results: stop, do not claim success */
 	}
 	if (p->fatal || p->interrupts || p->sink.io_error) {
@@ -778,7 +799,7 @@ int run_job(const struct run_opts *o)
 		double cpu_ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 +
 		                ru.ru_stime.tv_usec / 1e3;
 		log_info("supervisor: cpu %.1f ms (%.2f us per host), peak rss %.1f MiB, %d workers", cpu_ms,
-		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, ru.ru_maxrss / 1024.0,
+		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, run_peak_rss_kib() / 1024.0,
 		         p->nslots);
 	}
 	if (rc == 0 && p->sink.sum.counts[STATUS_OK] != p->sink.sum.total)
@@ -803,6 +824,7 @@ out:
 		targets_close(p->targets);
 	sink_close(&p->sink);
 	record_free(&p->rec);
+	msgpack_zone_destroy(&p->zone);
 	buf_free(&p->hello);
 	buf_free(&p->frame);
 	if (p->sigfd >= 0)

@@ -133,6 +133,7 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 {
 	int r = 0;
 
+	k->last_flush_ms = now_ms;
 	if (k->obuf.len && sink_write_all(STDOUT_FILENO, &k->obuf) < 0) {
 		/* stdout closed early (| head) is the reader's choice; the
 		 * journal, if any, still gets everything */
@@ -171,9 +172,13 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 
 int64_t sink_next_timer(const struct sink *k)
 {
-	if (k->journal_fd >= 0 && (k->journal_dirty || k->jbuf.len))
-		return k->last_sync_ms + SINK_SYNC_MS;
-	return 0;
+	int64_t t = 0;
+
+	if (k->obuf.len || k->jbuf.len)
+		t = k->last_flush_ms + SINK_FLUSH_MS;
+	if (k->journal_dirty && k->journal_syncable && (!t || k->last_sync_ms + SINK_SYNC_MS < t))
+		t = k->last_sync_ms + SINK_SYNC_MS;
+	return t;
 }
 
 int sink_finish(struct sink *k)

@@ -18,6 +18,8 @@ enum sink_format { FORMAT_TEXT, FORMAT_JSONL };
 
 /* The journal is synced at least this often while records arrive. */
 #define SINK_SYNC_MS 200
+/* Buffered records are written at least this often. */
+#define SINK_FLUSH_MS 20
 
 /* A record held back by --ordered: its lines as they will be written. */
 struct sink_held {
@@ -32,6 +34,7 @@ struct sink {
 	bool journal_dirty;    /* written since the last fdatasync */
 	bool journal_syncable; /* a regular file: fdatasync applies */
 	int64_t last_sync_ms;
+	int64_t last_flush_ms;
 	enum sink_format format;
 	bool quiet;            /* -q: nothing per host on stdout */
 	struct buf obuf;       /* stdout bytes not yet written */

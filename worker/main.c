@@ -188,6 +188,7 @@ int main(int argc, char **argv)
 	void **res = NULL;
 	struct err err;
 	msgpack_unpacked unp;
+	msgpack_zone zone = {0};
 	enum proto_type type;
 	const char *p;
 	size_t n;
@@ -218,12 +219,18 @@ int main(int argc, char **argv)
 	if (frame_write_all(FD_OUT, out.data, out.len) < 0)
 		goto out;
 
+	msgpack_unpacked_destroy(&unp);
+	msgpack_unpacked_init(&unp);
+	msgpack_zone_init(&zone, 16384);
 	while ((got = worker_read_frame(&rd, &p, &n)) > 0) {
 		struct task task = {0};
+		msgpack_object obj;
+		int bad;
 
-		msgpack_unpacked_destroy(&unp);
-		if (proto_decode(p, n, &unp, &type, &err) < 0 || type != PROTO_TASK ||
-		    worker_decode_task(&unp.data, &task, &err) < 0) {
+		bad = proto_decode_zone(p, n, &zone, &obj, &type, &err) < 0 || type != PROTO_TASK ||
+		      worker_decode_task(&obj, &task, &err) < 0;
+		msgpack_zone_clear(&zone);
+		if (bad) {
 			log_error("bad task frame: %s", type != PROTO_TASK ? "not a task" : err.msg);
 			free(task.host);
 			kvlist_free(&task.vars);
@@ -242,6 +249,8 @@ int main(int argc, char **argv)
 	rc = got == 0 ? WORKER_EXIT_OK : WORKER_EXIT_FATAL;
 out:
 	msgpack_unpacked_destroy(&unp);
+	if (zone.chunk_size)
+		msgpack_zone_destroy(&zone);
 	frame_reader_free(&rd);
 	buf_free(&out);
 	if (res && job)
