@@ -52,6 +52,9 @@ static void slot_child(const char *path, int task_rd, int result_wr, int status_
 	if (a < 0 || b < 0 || devnull < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0 || dup2(devnull, 0) < 0 ||
 	    dup2(devnull, 1) < 0)
 		goto fail;
+	/* Only fds 0-4 go to the worker, whatever fleetrun itself inherited
+	 * without close-on-exec from the shell or program that started it. */
+	close_range(5, ~0U, 0);
 	execve(path, argv, environ);
 fail:
 	e = errno;

@@ -203,6 +203,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	worker_setup_process();
+	/* The protocol pipes are ours alone: the commands steps run must not
+	 * inherit them (they could write into the protocol, or keep the pipe
+	 * open after we die). */
+	fcntl(FD_IN, F_SETFD, FD_CLOEXEC);
+	fcntl(FD_OUT, F_SETFD, FD_CLOEXEC);
 
 	if (worker_read_frame(&rd, &p, &n) <= 0)
 		goto out;

@@ -81,7 +81,8 @@ static void exec_free_env(char **envp, size_t nowned)
  * It waits at the gate until the worker has told the supervisor its process
  * group: a command that kills its own worker at once (kill -SEGV $PPID)
  * must not get there before the supervisor can find what it leaves. */
-static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int gate_rd, int gate_wr)
+static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int gate_rd, int gate_wr,
+                       pid_t worker)
 {
 	char c;
 	struct sigaction sa;
@@ -93,6 +94,10 @@ static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int
 	close(gate_wr);
 	while (read(gate_rd, &c, 1) < 0 && errno == EINTR)
 		;
+	/* EOF also comes when the worker died before opening the gate: then
+	 * nobody would ever reap or kill this command, so it does not run. */
+	if (getppid() != worker)
+		_exit(127);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -102,6 +107,8 @@ static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int
 	devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
+	/* the command gets stdin, stdout and stderr, nothing of the worker's */
+	close_range(3, ~0U, 0);
 	execve("/bin/sh", argv, envp);
 	_exit(127);
 }
@@ -145,7 +152,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	size_t nowned = 0;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, gate[2] = {-1, -1};
 	int pidfd = -1, st = 0;
-	pid_t pid = -1;
+	pid_t pid = -1, worker;
 	bool out_open = true, err_open = true, exited = false;
 	int64_t drain_until = 0;
 
@@ -160,6 +167,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xasprintf("pipe: %s", strerror(errno));
 		goto out;
 	}
+	worker = getpid();
 	pid = fork();
 	if (pid < 0) {
 		r->status = STATUS_ERROR;
@@ -167,7 +175,9 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(cmd.data, envp, outp[1], errp[1], gate[0], gate[1]);
+		exec_child(cmd.data, envp, outp[1], errp[1], gate[0], gate[1], worker);
+	close(gate[0]);
+	gate[0] = -1;
 	/* Both sides set the group so neither can race the other's kill. */
 	setpgid(pid, pid);
 	worker_child_started(ctx, pid);

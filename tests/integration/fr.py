@@ -221,11 +221,12 @@ class Fleet:
     def __init__(self):
         self.started = []
 
-    def start(self, args, env=None, cwd=None, umask=None, stdout=subprocess.PIPE):
+    def start(self, args, env=None, cwd=None, umask=None, stdout=subprocess.PIPE, raw=False):
+        """Start fleetrun ARGS (raw: ARGS is the whole command line)."""
         def pre():
             if umask is not None:
                 os.umask(umask)
-        p = subprocess.Popen([FLEETRUN] + list(args), stdin=subprocess.DEVNULL, stdout=stdout,
+        p = subprocess.Popen((list(args) if raw else [FLEETRUN] + list(args)), stdin=subprocess.DEVNULL, stdout=stdout,
                              stderr=subprocess.PIPE, env=clean_env(env), cwd=cwd,
                              start_new_session=True, preexec_fn=pre)
         p.t0 = time.monotonic()
@@ -243,8 +244,8 @@ class Fleet:
             raise AssertionError("fleetrun did not finish within %ss (killed)\n%s" % (timeout, r))
         return Result(p.fr_args, p.returncode, out or b"", err or b"", time.monotonic() - p.t0, p.pid)
 
-    def run(self, args, timeout=60, env=None, cwd=None, umask=None):
-        return self.wait(self.start(args, env=env, cwd=cwd, umask=umask), timeout)
+    def run(self, args, timeout=60, env=None, cwd=None, umask=None, raw=False):
+        return self.wait(self.start(args, env=env, cwd=cwd, umask=umask, raw=raw), timeout)
 
     def kill(self, p):
         if p.poll() is None:
