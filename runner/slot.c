@@ -53,8 +53,14 @@ static void slot_child(const char *path, int task_rd, int result_wr, int status_
 	    dup2(devnull, 1) < 0)
 		goto fail;
 	/* Only fds 0-4 go to the worker, whatever fleetrun itself inherited
-	 * without close-on-exec from the shell or program that started it. */
-	close_range(5, ~0U, 0);
+	 * without close-on-exec from the shell or program that started it.
+	 * The exec-status pipe moves to fd 5 (close-on-exec) to survive. */
+	if (status_wr != 5) {
+		if (dup3(status_wr, 5, O_CLOEXEC) < 0)
+			goto fail;
+		status_wr = 5;
+	}
+	close_range(6, ~0U, 0);
 	execve(path, argv, environ);
 fail:
 	e = errno;
