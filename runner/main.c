@@ -284,29 +284,41 @@ out:
 	return rc;
 }
 
-static int cmd_check(int argc, char **argv)
+/* The options of check and jobs: --jobs-dir and --help. Returns -1 to go
+ * on, or the exit code to return now. */
+static int jobs_dir_opts(int argc, char **argv, const char *usage, const char **jobs_dir)
 {
 	static const struct option longopts[] = {
 		{"jobs-dir", required_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *jobs_dir = NULL;
-	int c, rc = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J':
-			jobs_dir = optarg;
+			*jobs_dir = optarg;
 			break;
 		case 'h':
-			fputs(usage_check, stdout);
+			fputs(usage, stdout);
 			return 0;
 		default:
-			fputs(usage_check, stderr);
+			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *jobs_dir = NULL;
+	int rc = 0;
+
+	if ((rc = jobs_dir_opts(argc, argv, usage_check, &jobs_dir)) >= 0)
+		return rc;
+	rc = 0;
 	if (optind >= argc) {
 		fputs(usage_check, stderr);
 		return EXIT_USAGE;
@@ -330,29 +342,14 @@ static int jobs_name_cmp(const void *a, const void *b)
 
 static int cmd_jobs(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"jobs-dir", required_argument, NULL, 'J'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *jobs_dir = NULL, *dirs[4];
 	char **names = NULL;
 	size_t nnames = 0, ndirs;
-	int c, rc = 0;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			jobs_dir = optarg;
-			break;
-		case 'h':
-			fputs(usage_jobs, stdout);
-			return 0;
-		default:
-			fputs(usage_jobs, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if ((rc = jobs_dir_opts(argc, argv, usage_jobs, &jobs_dir)) >= 0)
+		return rc;
+	rc = 0;
 	ndirs = jobs_dirs(jobs_dir, dirs);
 	/* Every directory, earlier ones first; a name found twice is the
 	 * first one, as run would resolve it. */

@@ -237,21 +237,16 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 		yajl_gen_null(g);
 }
 
-void record_make(struct record *r, const struct record_info *info, enum status status, const char *error)
+/* The error member (text or null), the end of the object, and the
+ * rendered bytes into r. */
+static void record_tail(struct record *r, const char *error, size_t elen)
 {
 	const unsigned char *out;
 	size_t n;
 
-	record_head(r, info, status);
-	gen_key(r->gen, "steps");
-	yajl_gen_array_open(r->gen);
-	yajl_gen_array_close(r->gen);
-	gen_key(r->gen, "vars");
-	yajl_gen_map_open(r->gen);
-	yajl_gen_map_close(r->gen);
 	if (error) {
-		gen_bytes(r->gen, "error", 5, error, strlen(error));
-		buf_puts(&r->error, error);
+		gen_bytes(r->gen, "error", 5, error, elen);
+		buf_append(&r->error, error, elen);
 		r->has_error = true;
 	} else {
 		gen_key(r->gen, "error");
@@ -261,6 +256,19 @@ void record_make(struct record *r, const struct record_info *info, enum status s
 	yajl_gen_get_buf(r->gen, &out, &n);
 	r->json = (const char *)out;
 	r->json_len = n;
+}
+
+void record_make(struct record *r, const struct record_info *info, enum status status, const char *error)
+{
+
+	record_head(r, info, status);
+	gen_key(r->gen, "steps");
+	yajl_gen_array_open(r->gen);
+	yajl_gen_array_close(r->gen);
+	gen_key(r->gen, "vars");
+	yajl_gen_map_open(r->gen);
+	yajl_gen_map_close(r->gen);
+	record_tail(r, error, error ? strlen(error) : 0);
 }
 
 /* The first line of the last step's non-empty stdout, for text output. */
@@ -287,8 +295,6 @@ int record_from_result(struct record *r, const msgpack_object *res, const struct
 	const char *sp, *ep = NULL;
 	size_t sn, en = 0;
 	struct record_info ri = *info;
-	const unsigned char *out;
-	size_t n;
 	int64_t v;
 	int st;
 
@@ -314,18 +320,9 @@ int record_from_result(struct record *r, const msgpack_object *res, const struct
 		yajl_gen_map_open(r->gen);
 		yajl_gen_map_close(r->gen);
 	}
-	if (proto_get_str(res, "error", &ep, &en) == 0) {
-		gen_bytes(r->gen, "error", 5, ep, en);
-		buf_append(&r->error, ep, en);
-		r->has_error = true;
-	} else {
-		gen_key(r->gen, "error");
-		yajl_gen_null(r->gen);
-	}
-	yajl_gen_map_close(r->gen);
-	yajl_gen_get_buf(r->gen, &out, &n);
-	r->json = (const char *)out;
-	r->json_len = n;
+	if (proto_get_str(res, "error", &ep, &en) < 0)
+		ep = NULL;
+	record_tail(r, ep, en);
 	record_first_line(r, steps);
 	return 0;
 }
