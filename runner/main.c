@@ -206,6 +206,23 @@ static void target_args_add(const char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = s;
 }
 
+/* -i, -H and -l, shared by run and hosts: 1 when c was one of them. */
+static int target_args_option(struct target_args *ta, int c, const char *arg)
+{
+	switch (c) {
+	case 'i':
+		target_args_add(&ta->inventories, &ta->ninventories, arg);
+		return 1;
+	case 'H':
+		target_args_add(&ta->patterns, &ta->npatterns, arg);
+		return 1;
+	case 'l':
+		ta->limit = arg;
+		return 1;
+	}
+	return 0;
+}
+
 static void target_args_opts(const struct target_args *a, struct targets_opts *o)
 {
 	o->inventories = a->inventories;
@@ -233,16 +250,9 @@ static int cmd_hosts(int argc, char **argv)
 	int c, verbose = 0, got, rc = EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:vh", longopts, NULL)) != -1) {
+		if (target_args_option(&ta, c, optarg))
+			continue;
 		switch (c) {
-		case 'i':
-			target_args_add(&ta.inventories, &ta.ninventories, optarg);
-			break;
-		case 'H':
-			target_args_add(&ta.patterns, &ta.npatterns, optarg);
-			break;
-		case 'l':
-			ta.limit = optarg;
-			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -481,16 +491,9 @@ static int cmd_run(int argc, char **argv)
 	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:w:t:o:qvh", longopts, NULL)) != -1) {
+		if (target_args_option(&ta, c, optarg))
+			continue;
 		switch (c) {
-		case 'i':
-			target_args_add(&ta.inventories, &ta.ninventories, optarg);
-			break;
-		case 'H':
-			target_args_add(&ta.patterns, &ta.npatterns, optarg);
-			break;
-		case 'l':
-			ta.limit = optarg;
-			break;
 		case 'w':
 			if (int_parse(optarg, 1, RUN_MAX_WORKERS, &v) < 0) {
 				log_error("-w '%s': expected a number of workers from 1 to %d", optarg, RUN_MAX_WORKERS);
