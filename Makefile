@@ -44,10 +44,16 @@ RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration demo bench install clean lab-stop
+.PHONY: all build deps test unit integration demo bench install clean lab-stop
 .DEFAULT_GOAL := all
 
-all: $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker
+# `all` checks the packages first; the sub-make then sees pkg-config's
+# answers for packages deps may just have installed.
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker
+	@:
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h)
 	@mkdir -p $(dir $@)
@@ -88,7 +94,7 @@ deps:
 		echo "make deps: installing $$missing"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
-	else echo "make deps: every package is installed"; fi
+	fi
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -104,18 +110,17 @@ integration: all
 
 # make test: every runner runs even when an earlier one failed; the exit
 # status is non-zero when any of them failed.
-test: deps
-	@$(MAKE) --no-print-directory all
+test: all
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
 	@fail=0; \
 	$(MAKE) --no-print-directory unit || fail=1; \
 	$(MAKE) --no-print-directory integration || fail=1; \
 	exit $$fail
 
-demo: deps all
+demo: all
 	@$(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
 
-bench: deps all
+bench: all
 	@$(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
 
 install: all
