@@ -13,7 +13,7 @@ PYTHON  := /usr/bin/python3
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS    := yajl yaml-0.1 libpcre2-8 msgpack
+PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
 
@@ -83,7 +83,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev python3 python3-pytest procps iputils-ping time bash coreutils
+	libpcre2-dev libcmocka-dev libssh2-1-dev python3 python3-pytest procps iputils-ping time bash \
+	coreutils util-linux iproute2 openssh-server openssh-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 deps:
@@ -106,7 +107,7 @@ unit: $(UNIT_BIN)
 SAN_ENV := $(if $(filter san,$(FLAVOR)),ASAN_OPTIONS=handle_segv=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1,)
 
 integration: all
-	$(SAN_ENV) FLEETRUN_BINDIR=$(abspath $(BINDIR)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	$(SAN_ENV) FLEETRUN_BINDIR=$(abspath $(BINDIR)) tests/lab/netns $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # make test: every runner runs even when an earlier one failed; the exit
 # status is non-zero when any of them failed.
@@ -118,7 +119,7 @@ test: all
 	exit $$fail
 
 demo: all
-	@$(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
+	@tests/lab/netns $(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
 
 bench: all
 	@$(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))

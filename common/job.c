@@ -9,7 +9,9 @@
  * What a step may be is data, not code: a table of kinds, each with the
  * option keys allowed beside it. Adding a kind is an enum value, a row in
  * step_kinds[] naming its options, and a function that reads its value;
- * a new option is a row in step_options[] and its function. */
+ * a new option is a row in step_options[] and its function. The `ssh:`
+ * section is a table too: each row names a key, the function that reads
+ * its kind of value, and where in struct job_ssh the value goes. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "job.h"
@@ -18,9 +20,11 @@
 #include <fcntl.h>
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -32,6 +36,7 @@
 #define JOB_MAX_FILE_BYTES (1024 * 1024)
 
 static const char duration_expected[] = "a duration such as 30s, 500ms or 2m";
+static const char bool_expected[] = "true, false, yes or no";
 
 struct pctx {
 	const char *path;
@@ -46,12 +51,15 @@ typedef int (*option_parse_fn)(struct pctx *c, yaml_node_t *value, struct step *
 static int top_description(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_timeout(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job);
+static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_steps(struct pctx *c, yaml_node_t *value, struct job *job);
 static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int kind_sleep(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+static int kind_ssh(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int option_name(struct pctx *c, yaml_node_t *value, struct step *st);
 static int option_expect(struct pctx *c, yaml_node_t *value, struct step *st);
 static int option_timeout(struct pctx *c, yaml_node_t *value, struct step *st);
+static int option_pty(struct pctx *c, yaml_node_t *value, struct step *st);
 
 /* Rows with a NULL parse are keys the design has but this build does not:
  * they get a "not available" error instead of "unknown key", so a job
@@ -63,8 +71,8 @@ static const struct top_key {
 	{"description", top_description},
 	{"timeout", top_timeout},
 	{"retries", top_retries},
+	{"ssh", top_ssh},
 	{"steps", top_steps},
-	{"ssh", NULL},
 	{"http", NULL},
 };
 
@@ -75,10 +83,12 @@ static const struct step_option {
 	{"name", option_name},
 	{"expect", option_expect},
 	{"timeout", option_timeout},
+	{"pty", option_pty},
 };
 
 static const char *const exec_options[] = {"name", "expect", "timeout", NULL};
 static const char *const sleep_options[] = {"name", NULL};
+static const char *const ssh_options[] = {"name", "expect", "timeout", "pty", NULL};
 
 static const struct step_kind_desc {
 	const char *key;
@@ -88,10 +98,58 @@ static const struct step_kind_desc {
 } step_kinds[] = {
 	{"exec", STEP_EXEC, kind_exec, exec_options},
 	{"sleep", STEP_SLEEP, kind_sleep, sleep_options},
-	{"ssh", 0, NULL, NULL},
+	{"ssh", STEP_SSH, kind_ssh, ssh_options},
 	{"http", 0, NULL, NULL},
 	{"tcp", 0, NULL, NULL},
 	{"ping", 0, NULL, NULL},
+};
+
+struct ssh_key;
+typedef int (*ssh_parse_fn)(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+
+static int ssh_string(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+static int ssh_port(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+static int ssh_bool(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+static int ssh_policy(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+static int ssh_duration(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+static int ssh_deadline(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
+
+/* Keys of the `ssh:` section, in the order the error message lists them.
+ * The parse function knows the type behind offset: char * for strings and
+ * the port, int for booleans, enum hostkey_policy, int64_t milliseconds
+ * for durations (ssh_deadline where 0 would fail every connection). */
+static const struct ssh_key {
+	const char *key;
+	ssh_parse_fn parse;
+	size_t offset;
+} ssh_keys[] = {
+	{"user", ssh_string, offsetof(struct job_ssh, user)},
+	{"port", ssh_port, offsetof(struct job_ssh, port)},
+	{"key", ssh_string, offsetof(struct job_ssh, key)},
+	{"passphrase", ssh_string, offsetof(struct job_ssh, passphrase)},
+	{"passphrase_file", ssh_string, offsetof(struct job_ssh, passphrase_file)},
+	{"password", ssh_string, offsetof(struct job_ssh, password)},
+	{"password_file", ssh_string, offsetof(struct job_ssh, password_file)},
+	{"agent", ssh_bool, offsetof(struct job_ssh, agent)},
+	{"known_hosts", ssh_string, offsetof(struct job_ssh, known_hosts)},
+	{"host_key_policy", ssh_policy, offsetof(struct job_ssh, host_key_policy)},
+	{"connect_timeout", ssh_deadline, offsetof(struct job_ssh, connect_timeout_ms)},
+	{"idle_timeout", ssh_duration, offsetof(struct job_ssh, idle_timeout_ms)},
+	{"keepalive", ssh_duration, offsetof(struct job_ssh, keepalive_ms)},
+	{"pty", ssh_bool, offsetof(struct job_ssh, pty)},
+};
+
+/* Two ways to give one secret: which of them should win would be a guess,
+ * so a file giving both is refused. */
+static const char *const ssh_exclusive[][2] = {
+	{"password", "password_file"},
+	{"passphrase", "passphrase_file"},
+};
+
+static const char *const hostkey_policies[] = {
+	[HOSTKEY_STRICT] = "strict",
+	[HOSTKEY_ACCEPT_NEW] = "accept-new",
+	[HOSTKEY_OFF] = "off",
 };
 
 static int vfail_at(struct pctx *c, yaml_mark_t mark, const char *fmt, va_list ap)
@@ -245,15 +303,38 @@ static int get_duration(struct pctx *c, const char *what, yaml_node_t *n, int64_
 	return 0;
 }
 
-/* A timeout of 0 would expire before anything ran; 0 in the struct means
- * "not given", so it cannot be written either. */
-static int get_timeout(struct pctx *c, yaml_node_t *n, int64_t *ms)
+/* A deadline of 0 would expire before anything ran. */
+static int get_deadline(struct pctx *c, const char *what, yaml_node_t *n, int64_t *ms)
 {
-	if (get_duration(c, "timeout", n, ms) < 0)
+	if (get_duration(c, what, n, ms) < 0)
 		return -1;
 	if (*ms == 0)
-		return fail(c, n, "'timeout': must be more than 0");
+		return fail(c, n, "'%s': must be more than 0", what);
 	return 0;
+}
+
+/* YAML 1.1's true/false and yes/no, in any case. on/off are left out:
+ * `host_key_policy: off` is a word there, and one word should not be a
+ * boolean in one key and a policy in the next. A quoted "yes" counts too,
+ * as a quoted "22" is a port: a value is its text, whatever its style. */
+static int get_bool(struct pctx *c, const char *what, yaml_node_t *n, int *out)
+{
+	static const struct {
+		const char *word;
+		int value;
+	} words[] = {{"true", 1}, {"yes", 1}, {"false", 0}, {"no", 0}};
+	char desc[80];
+	size_t i;
+
+	if (want_scalar(c, what, n, bool_expected) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_LEN(words); i++) {
+		if (strcasecmp(scalar(n), words[i].word) == 0) {
+			*out = words[i].value;
+			return 0;
+		}
+	}
+	return fail(c, n, "'%s': expected %s, got %s", what, bool_expected, node_desc(n, desc, sizeof(desc)));
 }
 
 static void list_append(char *out, size_t outlen, const char *name)
@@ -320,7 +401,7 @@ static int top_timeout(struct pctx *c, yaml_node_t *value, struct job *job)
 {
 	int64_t ms;
 
-	if (get_timeout(c, value, &ms) < 0)
+	if (get_deadline(c, "timeout", value, &ms) < 0)
 		return -1;
 	job->timeout_ms = ms;
 	job->timeout_set = 1;
@@ -338,6 +419,148 @@ static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job)
 	if (int_parse(scalar(value), 0, 100, &n) < 0)
 		return fail(c, value, "'retries': expected %s, got %s", expected, node_desc(value, desc, sizeof(desc)));
 	job->retries = (int)n;
+	return 0;
+}
+
+/* The strings are templates rendered per host by the worker; here they
+ * only have to be well formed. A literal password or passphrase is
+ * accepted: the job file is the user's to protect, and ${env:NAME} or a
+ * _file key is there for whoever wants the secret out of it. */
+static int ssh_string(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	char **slot = (char **)(void *)((char *)ssh + key->offset);
+	char what[64];
+
+	if (want_scalar(c, key->key, value, "a string") < 0)
+		return -1;
+	snprintf(what, sizeof(what), "ssh '%s' setting", key->key);
+	if (check_templates(c, value, what, scalar(value)) < 0)
+		return -1;
+	*slot = xstrdup(scalar(value));
+	return 0;
+}
+
+/* A number is checked now; a template such as ${port} (an inventory var)
+ * can only be checked per host, once the worker has rendered it. */
+static int ssh_port(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	static const char expected[] = "a port number from 1 to 65535 or a template such as ${port}";
+	char **slot = (char **)(void *)((char *)ssh + key->offset);
+	char desc[80];
+	const char *s;
+	long long n;
+
+	if (want_scalar(c, key->key, value, expected) < 0)
+		return -1;
+	s = scalar(value);
+	if (strstr(s, "${")) {
+		if (check_templates(c, value, "ssh 'port' setting", s) < 0)
+			return -1;
+	} else if (s[strspn(s, "0123456789")] != '\0' || int_parse(s, 1, 65535, &n) < 0) {
+		/* digits only: strtoll would also take " 22" and "+22" */
+		return fail(c, value, "'%s': expected %s, got %s", key->key, expected,
+		            node_desc(value, desc, sizeof(desc)));
+	}
+	*slot = xstrdup(s);
+	return 0;
+}
+
+static int ssh_bool(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	return get_bool(c, key->key, value, (int *)(void *)((char *)ssh + key->offset));
+}
+
+static int ssh_policy(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	enum hostkey_policy *slot = (enum hostkey_policy *)(void *)((char *)ssh + key->offset);
+	char desc[80], expected[64] = "one of ";
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(hostkey_policies); i++)
+		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s%s", i ? ", " : "",
+		         hostkey_policies[i]);
+	if (want_scalar(c, key->key, value, expected) < 0)
+		return -1;
+	if (hostkey_policy_parse(scalar(value), slot) < 0)
+		return fail(c, value, "'%s': expected %s, got %s", key->key, expected,
+		            node_desc(value, desc, sizeof(desc)));
+	return 0;
+}
+
+static int ssh_duration(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	return get_duration(c, key->key, value, (int64_t *)(void *)((char *)ssh + key->offset));
+}
+
+static int ssh_deadline(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+{
+	return get_deadline(c, key->key, value, (int64_t *)(void *)((char *)ssh + key->offset));
+}
+
+static size_t ssh_key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(ssh_keys); i++)
+		if (strcmp(ssh_keys[i].key, key) == 0)
+			break;
+	return i;
+}
+
+/* What job_parse puts in job->ssh before the file is read, so a job
+ * without the section, or a section without a key, means the defaults. */
+static void ssh_defaults(struct job_ssh *ssh)
+{
+	ssh->agent = -1;
+	ssh->host_key_policy = HOSTKEY_STRICT;
+	ssh->connect_timeout_ms = JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS;
+	ssh->idle_timeout_ms = 0;
+	ssh->keepalive_ms = JOB_SSH_DEFAULT_KEEPALIVE_MS;
+	ssh->pty = 0;
+}
+
+static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job)
+{
+	yaml_node_t *seen[ARRAY_LEN(ssh_keys)] = {NULL};
+	char desc[80], ex[80], keys[256];
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (value->type != YAML_MAPPING_NODE)
+		return fail(c, value, "'ssh': expected a mapping of connection settings such as 'user: admin', got %s",
+		            node_desc(value, desc, sizeof(desc)));
+	/* Strings parsed before an error stay in job->ssh for job_free;
+	 * duplicates are refused before a second parse could leak the first. */
+	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key);
+
+		if (want_key(c, k) < 0)
+			return -1;
+		i = ssh_key_index(scalar(k));
+		if (i == ARRAY_LEN(ssh_keys)) {
+			keys[0] = '\0';
+			for (i = 0; i < ARRAY_LEN(ssh_keys); i++)
+				list_append(keys, sizeof(keys), ssh_keys[i].key);
+			return fail(c, k, "unknown key '%s' in ssh (expected one of: %s)",
+			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), keys);
+		}
+		if (seen[i])
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", ssh_keys[i].key,
+			            seen[i]->start_mark.line + 1);
+		seen[i] = k;
+		if (ssh_keys[i].parse(c, &ssh_keys[i], node_at(c, p->value), &job->ssh) < 0)
+			return -1;
+	}
+	/* reported at whichever of the two comes second in the file */
+	for (i = 0; i < ARRAY_LEN(ssh_exclusive); i++) {
+		yaml_node_t *a = seen[ssh_key_index(ssh_exclusive[i][0])];
+		yaml_node_t *b = seen[ssh_key_index(ssh_exclusive[i][1])];
+
+		if (a && b)
+			return fail(c, a->start_mark.index > b->start_mark.index ? a : b, "give %s or %s, not both",
+			            ssh_exclusive[i][0], ssh_exclusive[i][1]);
+	}
+	job->has_ssh = 1;
 	return 0;
 }
 
@@ -435,6 +658,7 @@ static int parse_step(struct pctx *c, yaml_node_t *n, size_t index, struct step 
 		            node_desc(n, desc, sizeof(desc)));
 	st->line = (int)n->start_mark.line + 1;
 	st->column = (int)n->start_mark.column + 1;
+	st->pty = -1; /* only an ssh step has the option; the rest never ask */
 	if (find_kind(c, n, &kind, &kind_pair) < 0)
 		return -1;
 	st->kind = kind->kind;
@@ -485,19 +709,32 @@ static int top_steps(struct pctx *c, yaml_node_t *value, struct job *job)
 	return 0;
 }
 
-static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+/* exec and ssh steps: a command template, rendered per host later. */
+static int get_command(struct pctx *c, const char *kind, yaml_node_t *step, yaml_node_t *value, struct step *st)
 {
+	char what[32];
 	const char *s;
 
-	if (want_scalar(c, "exec", value, "a command") < 0)
+	if (want_scalar(c, kind, value, "a command") < 0)
 		return -1;
 	s = scalar(value);
 	if (s[strspn(s, " \t\r\n")] == '\0')
-		return fail(c, value, "'exec': the command is empty");
-	if (check_templates(c, step, "exec command", s) < 0)
+		return fail(c, value, "'%s': the command is empty", kind);
+	snprintf(what, sizeof(what), "%s command", kind);
+	if (check_templates(c, step, what, s) < 0)
 		return -1;
 	st->text = xstrdup(s);
 	return 0;
+}
+
+static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	return get_command(c, "exec", step, value, st);
+}
+
+static int kind_ssh(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	return get_command(c, "ssh", step, value, st);
 }
 
 static int kind_sleep(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
@@ -543,9 +780,16 @@ static int option_expect(struct pctx *c, yaml_node_t *value, struct step *st)
 	return 0;
 }
 
+/* 0 in timeout_ms means "not given", so get_deadline's refusal of 0 also
+ * keeps the two apart. */
 static int option_timeout(struct pctx *c, yaml_node_t *value, struct step *st)
 {
-	return get_timeout(c, value, &st->timeout_ms);
+	return get_deadline(c, "timeout", value, &st->timeout_ms);
+}
+
+static int option_pty(struct pctx *c, yaml_node_t *value, struct step *st)
+{
+	return get_bool(c, "pty", value, &st->pty);
 }
 
 static int parse_top(struct pctx *c, yaml_node_t *root, struct job *job)
@@ -694,6 +938,7 @@ int job_parse(const char *path, const char *text, size_t len, struct job **out, 
 	job->source = xstrndup(text, len);
 	job->source_len = len;
 	job->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
+	ssh_defaults(&job->ssh);
 	if (parse_top(&c, root, job) < 0)
 		goto out;
 	*out = job;
@@ -759,6 +1004,14 @@ void job_free(struct job *job)
 	free(job->name);
 	free(job->path);
 	free(job->description);
+	free(job->ssh.user);
+	free(job->ssh.port);
+	free(job->ssh.key);
+	free(job->ssh.passphrase);
+	free(job->ssh.passphrase_file);
+	free(job->ssh.password);
+	free(job->ssh.password_file);
+	free(job->ssh.known_hosts);
 	free(job->source);
 	free(job);
 }
@@ -771,4 +1024,24 @@ const char *step_kind_name(enum step_kind k)
 		if (step_kinds[i].parse && step_kinds[i].kind == k)
 			return step_kinds[i].key;
 	return "unknown";
+}
+
+const char *hostkey_policy_name(enum hostkey_policy p)
+{
+	if ((size_t)p < ARRAY_LEN(hostkey_policies))
+		return hostkey_policies[p];
+	return "unknown";
+}
+
+int hostkey_policy_parse(const char *s, enum hostkey_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(hostkey_policies); i++) {
+		if (strcmp(s, hostkey_policies[i]) == 0) {
+			*p = (enum hostkey_policy)i;
+			return 0;
+		}
+	}
+	return -1;
 }

@@ -19,6 +19,40 @@
 enum step_kind {
 	STEP_EXEC,  /* exec: CMD  - a local command through /bin/sh -c */
 	STEP_SLEEP, /* sleep: DURATION - a pause; sleep: 0 is a no-op */
+	STEP_SSH,   /* ssh: CMD - a command on the host over SSH */
+};
+
+enum hostkey_policy {
+	HOSTKEY_STRICT,     /* unknown or changed key: status hostkey (default) */
+	HOSTKEY_ACCEPT_NEW, /* unknown key: recorded in known_hosts; changed: hostkey */
+	HOSTKEY_OFF,        /* no check; only when asked for */
+};
+
+#define JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define JOB_SSH_DEFAULT_KEEPALIVE_MS 15000
+
+/* The job's `ssh:` section: connection settings for its ssh steps. The
+ * string fields are templates as written (rendered per host by the
+ * worker), NULL when absent. An inventory host var of the same name
+ * (user, port, key, passphrase, passphrase_file, password, password_file,
+ * agent, known_hosts, host_key_policy) overrides the job's value for that
+ * host. */
+struct job_ssh {
+	char *user;            /* default: the login name running fleetrun */
+	char *port;            /* default: 22 */
+	char *key;             /* private key file */
+	char *passphrase;      /* key passphrase; normally ${env:NAME} */
+	char *passphrase_file; /* or a file holding it (first line) */
+	char *password;        /* password / keyboard-interactive; ${env:NAME} */
+	char *password_file;   /* or a file holding it (first line) */
+	char *known_hosts;     /* default: ~/.ssh/known_hosts */
+	int agent;             /* -1 not given (use the agent when SSH_AUTH_SOCK
+	                          is set and nothing else is), 0 no, 1 yes */
+	enum hostkey_policy host_key_policy;
+	int64_t connect_timeout_ms; /* TCP connect + handshake + auth */
+	int64_t idle_timeout_ms;    /* a command silent this long: timeout; 0 off */
+	int64_t keepalive_ms;       /* SSH keepalive interval; 0 off */
+	int pty;               /* 1: request a terminal for every command */
 };
 
 struct step {
@@ -29,6 +63,7 @@ struct step {
 	char *expect;     /* PCRE2 pattern, or NULL; malloced, owned */
 	int64_t timeout_ms; /* `timeout:` of this step, 0 when not given */
 	int64_t sleep_ms; /* STEP_SLEEP: the pause */
+	int pty;          /* STEP_SSH: -1 as the ssh section says, 0 no, 1 yes */
 	int line;         /* where the step starts in the file, 1-based */
 	int column;
 };
@@ -40,6 +75,8 @@ struct job {
 	int64_t timeout_ms; /* whole-task deadline; JOB_DEFAULT_TIMEOUT_MS if absent */
 	int timeout_set;   /* 1 when the file gave `timeout:` */
 	int retries;       /* extra attempts for unreachable/timeout/crashed, 0 if absent */
+	struct job_ssh ssh; /* always filled: defaults when there is no section */
+	int has_ssh;       /* 1 when the file has an ssh: section */
 	struct step *steps; /* malloced array of nsteps, owned */
 	size_t nsteps;
 	char *source;      /* the file's text, NUL-terminated; owned */
@@ -57,5 +94,8 @@ int job_load(const char *path, struct job **out, struct err *err);
 void job_free(struct job *job);
 
 const char *step_kind_name(enum step_kind k);
+const char *hostkey_policy_name(enum hostkey_policy p);
+/* "strict", "accept-new", "off": 0 and *p, or -1. */
+int hostkey_policy_parse(const char *s, enum hostkey_policy *p);
 
 #endif

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
+#include "knownhosts.h"
 #include "record.h"
 #include "slot.h"
 
@@ -59,6 +60,8 @@ struct pool {
 	struct sink sink;
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
+	struct knownhosts kh;     /* keys appended under accept-new */
+	bool warned_hostkey_off;
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
@@ -183,6 +186,39 @@ static void pool_protocol_error(struct pool *p, struct slot *s, const char *what
 	slot_kill(s);
 }
 
+/* The host's key policy: its host var, else the job's. */
+static enum hostkey_policy pool_policy(const struct pool *p, const struct host *h)
+{
+	const char *v = kvlist_get(&h->vars, "host_key_policy");
+	enum hostkey_policy pol = p->o->job->ssh.host_key_policy;
+
+	if (v)
+		hostkey_policy_parse(v, &pol);
+	return pol;
+}
+
+/* A worker met an unknown host key under accept-new: append it. Only
+ * when the host's policy is accept-new; a worker cannot widen it. */
+static void pool_known_hosts(struct pool *p, const struct task_rec *t, const msgpack_object *m)
+{
+	const msgpack_object *add = proto_get(m, "known_hosts_add");
+	const char *path, *line;
+	size_t plen, llen;
+	struct err err;
+
+	if (!add)
+		return;
+	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW || proto_get_str(add, "path", &path, &plen) < 0 ||
+	    proto_get_str(add, "line", &line, &llen) < 0) {
+		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
+		return;
+	}
+	if (knownhosts_append(&p->kh, path, plen, line, llen, &err) < 0)
+		log_error("%s: %s", t->host.name, err.msg);
+	else
+		log_info("%s: host key accepted and added to %.*s", t->host.name, (int)plen, path);
+}
+
 static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object *m)
 {
 	struct task_rec *t = s->task;
@@ -206,6 +242,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		pool_protocol_error(p, s, err.msg);
 		return;
 	}
+	pool_known_hosts(p, t, m);
 	s->task = NULL;
 	if (pool_may_retry(p, t, p->rec.status)) {
 		log_info("%s: %s (attempt %u); trying again", t->host.name, status_name(p->rec.status), t->attempt);
@@ -526,6 +563,12 @@ static void pool_dispatch(struct pool *p, int *rc)
 		if (!t)
 			break;
 		p->nidle--;
+		if (!p->warned_hostkey_off && p->o->job->has_ssh && pool_policy(p, &t->host) == HOSTKEY_OFF) {
+			log_warn("host_key_policy off (%s): SSH host keys are not checked, so anyone between here "
+			         "and the hosts can pose as them",
+			         t->host.name);
+			p->warned_hostkey_off = true;
+		}
 		now = clock_mono_ms();
 		t->started_mono_ms = now;
 		t->started_wall_ms = clock_wall_ms();
@@ -824,6 +867,7 @@ out:
 		targets_close(p->targets);
 	sink_close(&p->sink);
 	record_free(&p->rec);
+	knownhosts_free(&p->kh);
 	msgpack_zone_destroy(&p->zone);
 	buf_free(&p->hello);
 	buf_free(&p->frame);

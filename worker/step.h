@@ -22,6 +22,15 @@ struct task {
 	int64_t timeout_ms;
 };
 
+/* What a task's steps share beyond vars: the connections they reuse, and
+ * what the supervisor must do for the task beside recording it. Freed by
+ * task_run when the task ends. */
+struct task_state {
+	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
+	char *known_hosts_path;   /* NULL or malloced: accept-new saw a new key */
+	char *known_hosts_line;   /* NULL or malloced: the line to append */
+};
+
 struct step_ctx {
 	const struct job *job;
 	const struct step *step;
@@ -36,6 +45,7 @@ struct step_ctx {
 	                              deadline and the step's own timeout */
 	bool deadline_is_task;     /* which of the two deadline_us is */
 	int frame_fd;              /* for the child frames (proto.h) */
+	struct task_state *state;  /* shared by the task's steps */
 };
 
 struct step_result {
@@ -55,6 +65,9 @@ void step_result_free(struct step_result *r);
 /* Each kind's run function fills r (already zeroed, status STATUS_OK) and
  * returns nothing: every outcome, even an internal error, is a result. */
 void step_exec_run(struct step_ctx *ctx, struct step_result *r);
+void step_ssh_run(struct step_ctx *ctx, struct step_result *r);
+/* Close the task's SSH connection, if any. */
+void step_ssh_close(struct task_state *state);
 void step_sleep_run(struct step_ctx *ctx, struct step_result *r);
 
 /* Apply the step's `expect` to r->out: failed when it does not match. */

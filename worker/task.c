@@ -25,6 +25,7 @@ static const struct {
 } step_kinds[] = {
 	{STEP_EXEC, step_exec_run},
 	{STEP_SLEEP, step_sleep_run},
+	{STEP_SSH, step_ssh_run},
 };
 
 void step_result_free(struct step_result *r)
@@ -61,7 +62,7 @@ static void task_pack_bytes(msgpack_packer *pk, const struct buf *b)
 
 static void task_pack_step(msgpack_packer *pk, const struct step *st, const struct step_result *r)
 {
-	bool is_cmd = st->kind == STEP_EXEC;
+	bool is_cmd = st->kind == STEP_EXEC || st->kind == STEP_SSH;
 	size_t n = 3 + (is_cmd ? 4 : 0) + (r->has_exit ? 1 : 0) + (r->term_signal ? 1 : 0) + (r->error ? 1 : 0);
 
 	msgpack_pack_map(pk, n);
@@ -103,6 +104,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
               const struct task *task, int frame_fd, struct buf *out)
 {
 	struct kvlist captured = KVLIST_INIT, secrets = KVLIST_INIT, builtins = KVLIST_INIT;
+	struct task_state state = {0};
 	struct step_result *results = xcalloc(job->nsteps, sizeof(*results));
 	struct tmpl_scope scope = {&captured, &task->vars, &builtins};
 	int64_t started_wall = clock_wall_ms(), started = clock_mono_us();
@@ -130,6 +132,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 			.deadline_us = task_deadline,
 			.deadline_is_task = true,
 			.frame_fd = frame_fd,
+			.state = &state,
 		};
 		int64_t t0 = clock_mono_us();
 
@@ -161,9 +164,20 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		}
 	}
 
+	step_ssh_close(&state);
 	start = frame_begin(out);
 	proto_packer_init(&pk, out);
-	msgpack_pack_map(&pk, 8);
+	msgpack_pack_map(&pk, state.known_hosts_line ? 9 : 8);
+	if (state.known_hosts_line) {
+		/* accept-new met a host it did not know: the supervisor, the
+		 * only writer of known_hosts, appends this */
+		proto_pack_cstr(&pk, "known_hosts_add");
+		msgpack_pack_map(&pk, 2);
+		proto_pack_cstr(&pk, "path");
+		proto_pack_cstr(&pk, state.known_hosts_path);
+		proto_pack_cstr(&pk, "line");
+		proto_pack_cstr(&pk, state.known_hosts_line);
+	}
 	proto_pack_cstr(&pk, "type");
 	proto_pack_cstr(&pk, "result");
 	proto_pack_cstr(&pk, "id");
@@ -187,6 +201,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t i = 0; i < job->nsteps; i++)
 		step_result_free(&results[i]);
 	free(results);
+	free(state.known_hosts_path);
+	free(state.known_hosts_line);
 	kvlist_free(&captured);
 	kvlist_free(&secrets);
 	kvlist_free(&builtins);

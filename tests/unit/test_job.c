@@ -104,6 +104,8 @@ static void test_defaults(void **state)
 	assert_string_equal(job->steps[0].name, "0");
 	assert_int_equal(job->steps[0].line, 2);
 	assert_int_equal(job->steps[0].column, 3);
+	assert_int_equal(job->steps[0].pty, -1);
+	assert_int_equal(job->steps[1].pty, -1);
 	/* a plain scalar is the text as written, whatever YAML would type it */
 	assert_string_equal(job->steps[1].text, "42");
 	assert_string_equal(job->steps[2].text, "ls -l");
@@ -112,6 +114,186 @@ static void test_defaults(void **state)
 	assert_int_equal(parse("plain", text, &job, &err), 0);
 	assert_string_equal(job->name, "plain");
 	job_free(job);
+}
+
+static void test_ssh_job(void **state)
+{
+	static const char text[] =
+		"ssh:\n"
+		"  user: ${user}\n"
+		"  port: 2222\n"
+		"  key: ~/.ssh/id_fleet\n"
+		"  passphrase_file: /etc/fleetrun/key.pass\n"
+		"  password: ${env:RTR_PASSWORD}\n"
+		"  agent: no\n"
+		"  known_hosts: /etc/fleetrun/known_hosts\n"
+		"  host_key_policy: accept-new\n"
+		"  connect_timeout: 5s\n"
+		"  idle_timeout: 1m\n"
+		"  keepalive: 0\n"
+		"  pty: yes\n"
+		"steps:\n"
+		"  - ssh: show version\n"
+		"    expect: 'Version \\S+'\n"
+		"    timeout: 20s\n"
+		"  - name: clock\n"
+		"    ssh: show clock ${host}\n"
+		"    pty: false\n"
+		"  - ssh: terminal length 0\n"
+		"    pty: \"TRUE\"\n"
+		"  - exec: ls\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct step *s;
+
+	(void)state;
+	assert_int_equal(parse("jobs.d/rtr.yaml", text, &job, &err), 0);
+	assert_int_equal(job->has_ssh, 1);
+	assert_string_equal(job->ssh.user, "${user}");
+	assert_string_equal(job->ssh.port, "2222");
+	assert_string_equal(job->ssh.key, "~/.ssh/id_fleet");
+	assert_null(job->ssh.passphrase);
+	assert_string_equal(job->ssh.passphrase_file, "/etc/fleetrun/key.pass");
+	assert_string_equal(job->ssh.password, "${env:RTR_PASSWORD}");
+	assert_null(job->ssh.password_file);
+	assert_int_equal(job->ssh.agent, 0);
+	assert_string_equal(job->ssh.known_hosts, "/etc/fleetrun/known_hosts");
+	assert_int_equal(job->ssh.host_key_policy, HOSTKEY_ACCEPT_NEW);
+	assert_int_equal(job->ssh.connect_timeout_ms, 5000);
+	assert_int_equal(job->ssh.idle_timeout_ms, 60000);
+	assert_int_equal(job->ssh.keepalive_ms, 0);
+	assert_int_equal(job->ssh.pty, 1);
+	assert_int_equal(job->nsteps, 4);
+
+	s = &job->steps[0];
+	assert_int_equal(s->kind, STEP_SSH);
+	assert_string_equal(step_kind_name(s->kind), "ssh");
+	assert_string_equal(s->text, "show version");
+	assert_string_equal(s->name, "show version");
+	assert_string_equal(s->expect, "Version \\S+");
+	assert_int_equal(s->timeout_ms, 20000);
+	assert_int_equal(s->pty, -1);
+	assert_int_equal(s->line, 15);
+	assert_int_equal(s->column, 5);
+
+	s = &job->steps[1];
+	assert_int_equal(s->kind, STEP_SSH);
+	assert_string_equal(s->text, "show clock ${host}");
+	assert_string_equal(s->name, "clock");
+	assert_null(s->expect);
+	assert_int_equal(s->timeout_ms, 0);
+	assert_int_equal(s->pty, 0);
+
+	/* a quoted boolean is read by its text, as a quoted port is */
+	assert_int_equal(job->steps[2].pty, 1);
+	assert_int_equal(job->steps[3].kind, STEP_EXEC);
+	assert_int_equal(job->steps[3].pty, -1);
+	job_free(job);
+}
+
+/* A job without the section still has every connection setting, so the
+ * worker never asks whether it was given. */
+static void test_ssh_defaults(void **state)
+{
+	static const char *const texts[] = {
+		"steps:\n  - ssh: uptime\n",
+		"ssh: {}\nsteps:\n  - ssh: uptime\n",
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(texts); i++) {
+		assert_int_equal(parse("jobs.d/up.yaml", texts[i], &job, &err), 0);
+		assert_int_equal(job->has_ssh, (int)i);
+		assert_null(job->ssh.user);
+		assert_null(job->ssh.port);
+		assert_null(job->ssh.key);
+		assert_null(job->ssh.passphrase);
+		assert_null(job->ssh.passphrase_file);
+		assert_null(job->ssh.password);
+		assert_null(job->ssh.password_file);
+		assert_null(job->ssh.known_hosts);
+		assert_int_equal(job->ssh.agent, -1);
+		assert_int_equal(job->ssh.host_key_policy, HOSTKEY_STRICT);
+		assert_int_equal(job->ssh.connect_timeout_ms, JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS);
+		assert_int_equal(job->ssh.idle_timeout_ms, 0);
+		assert_int_equal(job->ssh.keepalive_ms, JOB_SSH_DEFAULT_KEEPALIVE_MS);
+		assert_int_equal(job->ssh.pty, 0);
+		assert_int_equal(job->steps[0].kind, STEP_SSH);
+		assert_int_equal(job->steps[0].pty, -1);
+		job_free(job);
+	}
+}
+
+/* Every value each ssh key takes, at its edges */
+static void test_ssh_values(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *port;
+		int agent;
+		enum hostkey_policy policy;
+		int64_t connect_ms;
+	} cases[] = {
+		{"port: 1\nagent: true\nhost_key_policy: strict\nconnect_timeout: 1ms", "1", 1, HOSTKEY_STRICT, 1},
+		{"port: 65535\nagent: YES\nhost_key_policy: off\nconnect_timeout: 2m", "65535", 1, HOSTKEY_OFF, 120000},
+		{"port: '${port}'\nagent: False\nhost_key_policy: accept-new", "${port}", 0, HOSTKEY_ACCEPT_NEW,
+		 JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS},
+		{"port: \"22\"\nagent: no\npassword: hunter2\npassphrase: s3cret", "22", 0, HOSTKEY_STRICT,
+		 JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS},
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		const char *line, *nl;
+
+		buf_reset(&b);
+		buf_puts(&b, "ssh:\n");
+		for (line = cases[i].text; *line; line = *nl ? nl + 1 : nl) {
+			nl = strchr(line, '\n');
+			if (!nl)
+				nl = line + strlen(line);
+			buf_puts(&b, "  ");
+			buf_append(&b, line, (size_t)(nl - line));
+			buf_puts(&b, "\n");
+		}
+		buf_puts(&b, "steps:\n  - ssh: ls\n");
+		if (job_parse("jobs.d/v.yaml", b.data, b.len, &job, &err) < 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_string_equal(job->ssh.port, cases[i].port);
+		assert_int_equal(job->ssh.agent, cases[i].agent);
+		assert_int_equal(job->ssh.host_key_policy, cases[i].policy);
+		assert_int_equal(job->ssh.connect_timeout_ms, cases[i].connect_ms);
+		job_free(job);
+	}
+	buf_free(&b);
+}
+
+static void test_hostkey_policy(void **state)
+{
+	static const enum hostkey_policy all[] = {HOSTKEY_STRICT, HOSTKEY_ACCEPT_NEW, HOSTKEY_OFF};
+	enum hostkey_policy p = HOSTKEY_OFF;
+	size_t i;
+
+	(void)state;
+	assert_string_equal(hostkey_policy_name(HOSTKEY_STRICT), "strict");
+	assert_string_equal(hostkey_policy_name(HOSTKEY_ACCEPT_NEW), "accept-new");
+	assert_string_equal(hostkey_policy_name(HOSTKEY_OFF), "off");
+	for (i = 0; i < ARRAY_LEN(all); i++) {
+		assert_int_equal(hostkey_policy_parse(hostkey_policy_name(all[i]), &p), 0);
+		assert_int_equal(p, all[i]);
+	}
+	p = HOSTKEY_ACCEPT_NEW;
+	assert_int_equal(hostkey_policy_parse("Strict", &p), -1);
+	assert_int_equal(hostkey_policy_parse("accept_new", &p), -1);
+	assert_int_equal(hostkey_policy_parse("", &p), -1);
+	assert_int_equal(p, HOSTKEY_ACCEPT_NEW); /* untouched on error */
 }
 
 /* The parser takes a length, not a C string: text after len is not read,
@@ -166,17 +348,17 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	BAD("unknown top-level key", "description: x\nstpes:\n  - exec: ls\n",
-	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, steps)"),
+	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, steps)"),
 	BAD("unknown step option", "steps:\n  - exec: ls\n    expcet: foo\n",
 	    "3:5: unknown key 'expcet' in exec step (expected one of: name, expect, timeout)"),
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
 	    "3:5: unknown key 'expect' in sleep step (expected one of: name)"),
 	BAD("two kind keys", "steps:\n  - exec: ls\n    sleep: 1s\n",
-	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep)"),
+	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh)"),
 	BAD("no kind key", "steps:\n  - name: x\n",
-	    "2:5: step has no kind key (expected exactly one of: exec, sleep)"),
+	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh)"),
 	BAD("misspelt kind key", "steps:\n  - name: x\n    exce: ls\n",
-	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep)"),
+	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh)"),
 	BAD("bad sleep duration", "steps:\n  - sleep: 5 parsecs\n",
 	    "2:12: 'sleep': expected a duration such as 30s, 500ms or 2m, got '5 parsecs'"),
 	BAD("bad timeout duration", "timeout: 5 parsecs\nsteps:\n  - exec: ls\n",
@@ -197,7 +379,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("empty steps", "steps: []\n", "1:8: 'steps' is empty (expected at least one step)"),
 	BAD("missing steps", "description: x\n", "1:1: missing 'steps' (expected a list of steps)"),
 	BAD("top level a list", "- exec: ls\n",
-	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, steps), got a list"),
+	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, steps), got a list"),
 	BAD("unterminated quote", "steps:\n  - exec: 'ls\n",
 	    "3:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 2 column 11)"),
 	BAD("bad indentation", "steps:\n  - exec: ls\n  bad: x: y\n",
@@ -216,12 +398,81 @@ static const struct bad_case bad_cases[] = {
 	    "2:5: bad template at position 6 of the exec command: ", "empty"),
 	BAD_PART("bad template name", "steps:\n  - exec: echo ${env:HOME} \u00e9${a b}\n",
 	    "2:5: bad template at position 19 of the exec command: ", "'a b'"),
-	BAD("unsupported kind ssh", "steps:\n  - ssh: show version\n",
-	    "2:5: step kind 'ssh' is not available in this build (available: exec, sleep)"),
+	BAD("unsupported kind http", "steps:\n  - http: GET /\n",
+	    "2:5: step kind 'http' is not available in this build (available: exec, sleep, ssh)"),
 	BAD("unsupported kind ping", "steps:\n  - exec: ls\n  - ping: {count: 3}\n",
-	    "3:5: step kind 'ping' is not available in this build (available: exec, sleep)"),
+	    "3:5: step kind 'ping' is not available in this build (available: exec, sleep, ssh)"),
 	BAD("unsupported top-level http", "http:\n  base: https://x\nsteps:\n  - exec: ls\n",
-	    "1:1: 'http' settings are not available in this build (step kinds available: exec, sleep)"),
+	    "1:1: 'http' settings are not available in this build (step kinds available: exec, sleep, ssh)"),
+	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
+	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
+	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
+	    "keepalive, pty)"),
+	BAD("bad host key policy", "ssh:\n  host_key_policy: loose\nsteps:\n  - ssh: ls\n",
+	    "2:20: 'host_key_policy': expected one of strict, accept-new, off, got 'loose'"),
+	BAD("host key policy a list", "ssh:\n  host_key_policy: [strict]\nsteps:\n  - ssh: ls\n",
+	    "2:20: 'host_key_policy': expected one of strict, accept-new, off, got a list"),
+	BAD("port 0", "ssh:\n  port: 0\nsteps:\n  - ssh: ls\n",
+	    "2:9: 'port': expected a port number from 1 to 65535 or a template such as ${port}, got '0'"),
+	BAD("port 70000", "ssh:\n  port: 70000\nsteps:\n  - ssh: ls\n",
+	    "2:9: 'port': expected a port number from 1 to 65535 or a template such as ${port}, got '70000'"),
+	BAD("port not a number", "ssh:\n  port: abc\nsteps:\n  - ssh: ls\n",
+	    "2:9: 'port': expected a port number from 1 to 65535 or a template such as ${port}, got 'abc'"),
+	BAD("port with a sign", "ssh:\n  port: +22\nsteps:\n  - ssh: ls\n",
+	    "2:9: 'port': expected a port number from 1 to 65535 or a template such as ${port}, got '+22'"),
+	BAD_PART("port a bad template", "ssh:\n  port: ${port\nsteps:\n  - ssh: ls\n",
+	    "2:9: bad template at position 1 of the ssh 'port' setting: ", "unterminated '${'"),
+	BAD("agent not a boolean", "ssh:\n  agent: maybe\nsteps:\n  - ssh: ls\n",
+	    "2:10: 'agent': expected true, false, yes or no, got 'maybe'"),
+	BAD("agent on", "ssh:\n  agent: on\nsteps:\n  - ssh: ls\n",
+	    "2:10: 'agent': expected true, false, yes or no, got 'on'"),
+	BAD("agent a mapping", "ssh:\n  agent: {use: yes}\nsteps:\n  - ssh: ls\n",
+	    "2:10: 'agent': expected true, false, yes or no, got a mapping"),
+	BAD("bad connect_timeout", "ssh:\n  connect_timeout: soon\nsteps:\n  - ssh: ls\n",
+	    "2:20: 'connect_timeout': expected a duration such as 30s, 500ms or 2m, got 'soon'"),
+	BAD("zero connect_timeout", "ssh:\n  connect_timeout: 0s\nsteps:\n  - ssh: ls\n",
+	    "2:20: 'connect_timeout': must be more than 0"),
+	BAD("bad idle_timeout", "ssh:\n  idle_timeout: -1s\nsteps:\n  - ssh: ls\n",
+	    "2:17: 'idle_timeout': expected a duration such as 30s, 500ms or 2m, got '-1s'"),
+	BAD("bad keepalive", "ssh:\n  keepalive: ~\nsteps:\n  - ssh: ls\n",
+	    "2:14: 'keepalive': expected a duration such as 30s, 500ms or 2m, got nothing"),
+	BAD("bad ssh pty", "ssh:\n  pty: 1\nsteps:\n  - ssh: ls\n",
+	    "2:8: 'pty': expected true, false, yes or no, got '1'"),
+	BAD("user a list", "ssh:\n  user: [a, b]\nsteps:\n  - ssh: ls\n",
+	    "2:9: 'user': expected a string, got a list"),
+	BAD_PART("bad template in an ssh setting", "ssh:\n  key: /keys/${host\nsteps:\n  - ssh: ls\n",
+	    "2:8: bad template at position 7 of the ssh 'key' setting: ", "unterminated '${'"),
+	BAD("password and password_file", "ssh:\n  password_file: /p\n  user: u\n  password: x\nsteps:\n  - ssh: ls\n",
+	    "4:3: give password or password_file, not both"),
+	BAD("passphrase and passphrase_file",
+	    "ssh:\n  passphrase: ${env:P}\n  passphrase_file: /p\nsteps:\n  - ssh: ls\n",
+	    "3:3: give passphrase or passphrase_file, not both"),
+	BAD("duplicate ssh key", "ssh:\n  user: a\n  user: b\nsteps:\n  - ssh: ls\n",
+	    "3:3: duplicate key 'user' (first at line 2)"),
+	BAD("duplicate ssh section", "ssh: {}\nssh: {}\nsteps:\n  - ssh: ls\n",
+	    "2:1: duplicate key 'ssh' (first at line 1)"),
+	BAD("ssh section not a mapping", "ssh: admin@rtr1\nsteps:\n  - ssh: ls\n",
+	    "1:6: 'ssh': expected a mapping of connection settings such as 'user: admin', got 'admin@rtr1'"),
+	BAD("ssh section a list", "ssh:\n  - user: admin\nsteps:\n  - ssh: ls\n",
+	    "2:3: 'ssh': expected a mapping of connection settings such as 'user: admin', got a list"),
+	BAD("ssh section empty", "ssh:\nsteps:\n  - ssh: ls\n",
+	    "1:5: 'ssh': expected a mapping of connection settings such as 'user: admin', got nothing"),
+	BAD("empty ssh command", "steps:\n  - ssh: ''\n", "2:10: 'ssh': the command is empty"),
+	BAD("blank ssh command", "steps:\n  - ssh: \"  \"\n", "2:10: 'ssh': the command is empty"),
+	BAD("null ssh command", "steps:\n  - ssh:\n    name: x\n", "2:9: 'ssh': expected a command, got nothing"),
+	BAD_PART("bad template in an ssh command", "steps:\n  - ssh: show ${host\n",
+	    "2:5: bad template at position 6 of the ssh command: ", "unterminated '${'"),
+	BAD("unknown option on an ssh step", "steps:\n  - ssh: ls\n    exec_timeout: 5s\n",
+	    "3:5: unknown key 'exec_timeout' in ssh step (expected one of: name, expect, timeout, pty)"),
+	BAD("pty on an exec step", "steps:\n  - exec: ls\n    pty: true\n",
+	    "3:5: unknown key 'pty' in exec step (expected one of: name, expect, timeout)"),
+	BAD("bad step pty", "steps:\n  - ssh: ls\n    pty: sometimes\n",
+	    "3:10: 'pty': expected true, false, yes or no, got 'sometimes'"),
+	BAD("bad regex on an ssh step", "steps:\n  - ssh: ls\n    expect: '[a'\n",
+	    "3:13: 'expect': bad regex: missing terminating ] for character class (at position 3 of the pattern)"),
+	BAD("zero timeout on an ssh step", "steps:\n  - ssh: ls\n    timeout: 0\n", "3:14: 'timeout': must be more than 0"),
+	BAD("exec and ssh in one step", "steps:\n  - ssh: ls\n    exec: ls\n",
+	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh)"),
 	BAD("empty file", "", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("only comments", "# nothing here\n\n", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("empty command", "steps:\n  - exec: \"  \"\n", "2:11: 'exec': the command is empty"),
@@ -234,7 +485,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("second document", "steps:\n  - exec: ls\n---\nsteps: []\n",
 	    "3:1: a second YAML document (a job file holds one)"),
 	BAD("control characters in a key", "\"a\\tb\": 1\n",
-	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, steps)"),
+	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, steps)"),
 	BAD("long key cut short",
 	    "steps:\n  - exec: ls\n    "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
@@ -332,13 +583,15 @@ static void test_garbage(void **state)
 {
 	static const char *const tokens[] = {
 		"steps:", "- ", "exec: ", "sleep: ", "name: ", "expect: ", "timeout: ", "retries: ",
-		"description: ", "ssh: ", "\n", "  ", "{", "}", "[", "]", ",", ":", "'", "\"", "&a ",
+		"description: ", "ssh: ", "user: ", "port: ", "agent: ", "pty: ", "password: ",
+		"password_file: ", "host_key_policy: ", "keepalive: ", "\n", "  ", "{", "}", "[", "]", ",", ":", "'", "\"", "&a ",
 		"*a", "? ", "---\n", "${", "}", "${env:X}", "(", "1s", "0", "ls", "~", "#", "!!str ",
 		"\\", "\t", "|\n", ">\n", "%YAML 1.1\n", "\xc3\xa9", "\xff",
 	};
 	static const char good[] =
-		"description: x\ntimeout: 30s\nretries: 1\nsteps:\n  - exec: echo ${host}\n"
-		"    expect: 'a+(b|c)'\n    timeout: 1s\n  - sleep: 0\n    name: nap\n";
+		"description: x\ntimeout: 30s\nretries: 1\nssh:\n  user: ${u}\n  port: 22\n  agent: no\n"
+		"  password: ${env:P}\n  host_key_policy: off\n  keepalive: 5s\nsteps:\n  - exec: echo ${host}\n"
+		"    expect: 'a+(b|c)'\n    timeout: 1s\n  - sleep: 0\n    name: nap\n  - ssh: show ${x}\n    pty: yes\n";
 	/* bytes that mean something to YAML, templates or durations, so that
 	 * flipped jobs get past the scanner into the validation */
 	static const char yamlish[] = "ab0s :-,{}[]'\"${}#\n\t&*?|>!~(\\\0\xff";
@@ -377,6 +630,10 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_good_job),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ssh_job),
+		cmocka_unit_test(test_ssh_defaults),
+		cmocka_unit_test(test_ssh_values),
+		cmocka_unit_test(test_hostkey_policy),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_load),

@@ -1,0 +1,833 @@
+/* step_ssh: commands on the host over SSH, with libssh2.
+ *
+ * One connection per task, opened by the task's first ssh step and reused
+ * by the next ones, each command on its own exec channel. The session is
+ * non-blocking: every libssh2 call that would block returns EAGAIN and we
+ * poll the socket for what libssh2 waits on, with the earliest of the
+ * deadlines that apply as the timeout. That is how a device that never
+ * sends a banner, one that stops mid-output, or one whose command never
+ * ends all come back with a status in time.
+ *
+ * Host keys are checked against known_hosts with OpenSSH's defaults: an
+ * unknown or changed key ends the task with status hostkey before anything
+ * is sent. With accept-new, an unknown key is let through and reported to
+ * the supervisor, which alone appends it to known_hosts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libssh2.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "step.h"
+#include "tmpl.h"
+#include "util.h"
+
+/* The settings of one host's connection: the job's ssh section, host vars
+ * over it, templates rendered. */
+struct ssh_params {
+	char *address;
+	char *port;
+	char *user;
+	char *key;
+	char *passphrase;
+	char *password;
+	char *known_hosts;
+	int agent;
+	enum hostkey_policy policy;
+	int pty;
+};
+
+struct ssh_conn {
+	int fd;
+	LIBSSH2_SESSION *session;
+	struct ssh_params params;
+	enum status fail_status; /* STATUS_OK, or why the connection failed */
+	char *fail_error;        /* NULL or malloced */
+	int64_t keepalive_at_us; /* next keepalive, 0 when off */
+};
+
+/* known_hosts is parsed once per worker and parsed again only when the
+ * file changed and the cached copy did not know the host: with thousands
+ * of lines, parsing costs more than the rest of a login. */
+static struct {
+	char *path;
+	LIBSSH2_KNOWNHOSTS *kh;
+	/* libssh2 ties a collection to a session (for its allocator): this
+	 * one is never connected and lives as long as the worker, so the
+	 * cache outlives each task's session */
+	LIBSSH2_SESSION *owner;
+	struct timespec mtime;
+	off_t size;
+} ssh_kh;
+
+static bool ssh_lib_ready;
+
+static void ssh_params_free(struct ssh_params *p)
+{
+	free(p->address);
+	free(p->port);
+	free(p->user);
+	free(p->key);
+	if (p->passphrase)
+		explicit_bzero(p->passphrase, strlen(p->passphrase));
+	free(p->passphrase);
+	if (p->password)
+		explicit_bzero(p->password, strlen(p->password));
+	free(p->password);
+	free(p->known_hosts);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The first line of a file holding a secret. */
+static char *ssh_read_secret_file(const char *path, struct err *err)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		err_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		free(line);
+		err_set(err, "%s: empty", path);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* One setting: the host var of that name if the host has one, else the
+ * job's template; rendered. NULL when neither is given. */
+static int ssh_setting(struct step_ctx *ctx, const char *var, const char *tmpl, char **out, struct err *err)
+{
+	const char *v = kvlist_get(&ctx->task->vars, var);
+	struct buf b = BUF_INIT;
+
+	*out = NULL;
+	if (!v)
+		v = tmpl;
+	if (!v)
+		return 0;
+	if (tmpl_render(v, ctx->scope, TMPL_ENV_VALUE, &b, ctx->secrets, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+/* ~/ at the start of a path is the home directory, as in ssh_config. */
+static void ssh_expand_home(char **path)
+{
+	const char *home = getenv("HOME");
+	char *p;
+
+	if (!*path || strncmp(*path, "~/", 2) != 0 || !home)
+		return;
+	p = xasprintf("%s/%s", home, *path + 2);
+	free(*path);
+	*path = p;
+}
+
+static int ssh_bool(const char *s, int dflt)
+{
+	if (!s)
+		return dflt;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1") || !strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "off"))
+		return 0;
+	return -2;
+}
+
+static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
+{
+	const struct job_ssh *js = &ctx->job->ssh;
+	char *pass_file = NULL, *phrase_file = NULL, *agent = NULL, *policy = NULL, *pty = NULL;
+	const char *home = getenv("HOME");
+	int r = -1, b;
+
+	memset(p, 0, sizeof(*p));
+	if (ssh_setting(ctx, "address", NULL, &p->address, err) < 0 ||
+	    ssh_setting(ctx, "port", js->port, &p->port, err) < 0 ||
+	    ssh_setting(ctx, "user", js->user, &p->user, err) < 0 ||
+	    ssh_setting(ctx, "key", js->key, &p->key, err) < 0 ||
+	    ssh_setting(ctx, "passphrase", js->passphrase, &p->passphrase, err) < 0 ||
+	    ssh_setting(ctx, "passphrase_file", js->passphrase_file, &phrase_file, err) < 0 ||
+	    ssh_setting(ctx, "password", js->password, &p->password, err) < 0 ||
+	    ssh_setting(ctx, "password_file", js->password_file, &pass_file, err) < 0 ||
+	    ssh_setting(ctx, "known_hosts", js->known_hosts, &p->known_hosts, err) < 0 ||
+	    ssh_setting(ctx, "agent", NULL, &agent, err) < 0 ||
+	    ssh_setting(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
+	    ssh_setting(ctx, "pty", NULL, &pty, err) < 0)
+		goto out;
+	if (!p->address)
+		p->address = xstrdup(ctx->task->host);
+	if (!p->port)
+		p->port = xstrdup("22");
+	if (!p->user)
+		p->user = xstrdup(kvlist_get(ctx->scope->builtins, "user"));
+	if (!p->known_hosts)
+		p->known_hosts = xasprintf("%s/.ssh/known_hosts", home ? home : "");
+	ssh_expand_home(&p->known_hosts);
+	ssh_expand_home(&p->key);
+	ssh_expand_home(&pass_file);
+	ssh_expand_home(&phrase_file);
+	if (!p->password && pass_file && !(p->password = ssh_read_secret_file(pass_file, err)))
+		goto out;
+	if (!p->passphrase && phrase_file && !(p->passphrase = ssh_read_secret_file(phrase_file, err)))
+		goto out;
+	/* values read from files are secrets like ${env:...} ones */
+	if (p->password && *p->password)
+		kvlist_set(ctx->secrets, "password", p->password);
+	if (p->passphrase && *p->passphrase)
+		kvlist_set(ctx->secrets, "passphrase", p->passphrase);
+	p->agent = js->agent;
+	if ((b = ssh_bool(agent, p->agent)) == -2) {
+		err_set(err, "host var agent='%s': expected true or false", agent);
+		goto out;
+	}
+	p->agent = b;
+	p->policy = js->host_key_policy;
+	if (policy && hostkey_policy_parse(policy, &p->policy) < 0) {
+		err_set(err, "host var host_key_policy='%s': expected strict, accept-new or off", policy);
+		goto out;
+	}
+	p->pty = ctx->step->pty >= 0 ? ctx->step->pty : js->pty;
+	if ((b = ssh_bool(pty, p->pty)) == -2) {
+		err_set(err, "host var pty='%s': expected true or false", pty);
+		goto out;
+	}
+	p->pty = b;
+	r = 0;
+out:
+	free(pass_file);
+	free(phrase_file);
+	free(agent);
+	free(policy);
+	free(pty);
+	if (r < 0)
+		ssh_params_free(p);
+	return r;
+}
+
+/* Wait until the socket is ready for what libssh2 is blocked on, or the
+ * deadline. Sends keepalives while waiting. 0 ready, -1 deadline. */
+static int ssh_wait(struct ssh_conn *c, int64_t deadline_us)
+{
+	for (;;) {
+		int64_t now = clock_mono_us(), until = deadline_us;
+		int dir = libssh2_session_block_directions(c->session);
+		struct pollfd pfd = {.fd = c->fd, .events = 0};
+		int timeout_ms, n;
+
+		if (now >= deadline_us)
+			return -1;
+		if (c->keepalive_at_us && c->keepalive_at_us <= now) {
+			int next = 0;
+			libssh2_keepalive_send(c->session, &next);
+			c->keepalive_at_us = now + (int64_t)(next > 0 ? next : 1) * 1000000;
+		}
+		if (c->keepalive_at_us && c->keepalive_at_us < until)
+			until = c->keepalive_at_us;
+		if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+			pfd.events |= POLLIN;
+		if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			pfd.events |= POLLOUT;
+		if (!pfd.events)
+			pfd.events = POLLIN;
+		timeout_ms = (int)((until - now + 999) / 1000);
+		n = poll(&pfd, 1, timeout_ms);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return 0; /* let libssh2 see the error */
+	}
+}
+
+static const char *ssh_errmsg(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg && *msg ? msg : "unknown error";
+}
+
+/* TCP connect with a deadline. 0 and *fd, or -1 with err. */
+static int ssh_tcp_connect(const struct ssh_params *p, int64_t deadline_us, int *fd_out, struct err *err)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
+	int fd = -1, rc, one = 1, r = -1;
+	const char *last = "no address";
+
+	rc = getaddrinfo(p->address, p->port, &hints, &res);
+	if (rc != 0) {
+		err_set(err, "cannot resolve %s: %s", p->address, gai_strerror(rc));
+		goto out;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		int64_t now = clock_mono_us();
+
+		if (now >= deadline_us) {
+			last = "connect timed out";
+			break;
+		}
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			last = strerror(errno);
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+			last = strerror(errno);
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
+		do
+			rc = poll(&pfd, 1, (int)((deadline_us - clock_mono_us() + 999) / 1000));
+		while (rc < 0 && errno == EINTR);
+		if (rc == 0) {
+			last = "connect timed out";
+		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
+			/* Without it a login stalls on delayed ACKs (DESIGN.md) */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			*fd_out = fd;
+			fd = -1;
+			r = 0;
+			goto out;
+		} else {
+			last = strerror(soerr ? soerr : errno);
+		}
+		close(fd);
+		fd = -1;
+	}
+	err_set(err, "cannot connect to %s port %s: %s", p->address, p->port, last);
+out:
+	if (res)
+		freeaddrinfo(res);
+	return r;
+}
+
+static int ssh_key_type(int hostkey_type)
+{
+	switch (hostkey_type) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA:
+		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+	case LIBSSH2_HOSTKEY_TYPE_DSS:
+		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+	case LIBSSH2_HOSTKEY_TYPE_ED25519:
+		return LIBSSH2_KNOWNHOST_KEY_ED25519;
+	default:
+		return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+	}
+}
+
+/* (Re)load known_hosts into the worker's cache when it is another file or
+ * it changed since it was read. A missing file is an empty one. */
+static void ssh_kh_load(const char *path, bool force)
+{
+	struct stat st;
+	bool exists = stat(path, &st) == 0;
+
+	if (!ssh_kh.owner && !(ssh_kh.owner = libssh2_session_init()))
+		return;
+	if (ssh_kh.kh && ssh_kh.path && !strcmp(ssh_kh.path, path) && !force)
+		return;
+	if (ssh_kh.kh && ssh_kh.path && !strcmp(ssh_kh.path, path) && exists &&
+	    st.st_mtim.tv_sec == ssh_kh.mtime.tv_sec && st.st_mtim.tv_nsec == ssh_kh.mtime.tv_nsec &&
+	    st.st_size == ssh_kh.size)
+		return;
+	if (ssh_kh.kh)
+		libssh2_knownhost_free(ssh_kh.kh);
+	free(ssh_kh.path);
+	ssh_kh.kh = libssh2_knownhost_init(ssh_kh.owner);
+	ssh_kh.path = xstrdup(path);
+	ssh_kh.size = exists ? st.st_size : -1;
+	ssh_kh.mtime = exists ? st.st_mtim : (struct timespec){0, 0};
+	if (exists && ssh_kh.kh && libssh2_knownhost_readfile(ssh_kh.kh, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+		log_warn("%s: some lines could not be read", path);
+}
+
+static int ssh_kh_check(const struct ssh_params *p, const char *key, size_t len, int kt)
+{
+	int port = atoi(p->port);
+
+	if (!ssh_kh.kh)
+		return LIBSSH2_KNOWNHOST_CHECK_FAILURE;
+	/* OpenSSH's names: "host" on port 22, "[host]:port" otherwise */
+	return libssh2_knownhost_checkp(ssh_kh.kh, p->address, port == 22 ? -1 : port, key, len,
+	                                LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, NULL);
+}
+
+/* The known_hosts line for an accepted new key, for the supervisor. */
+static void ssh_kh_newline(struct ssh_conn *c, struct step_ctx *ctx, const char *key, size_t len, int kt)
+{
+	const struct ssh_params *p = &c->params;
+	int port = atoi(p->port);
+	char *name = port == 22 ? xstrdup(p->address) : xasprintf("[%s]:%d", p->address, port);
+	LIBSSH2_KNOWNHOSTS *tmp = libssh2_knownhost_init(c->session);
+	struct libssh2_knownhost *entry = NULL;
+	char line[16384];
+	size_t n = 0;
+
+	if (tmp &&
+	    libssh2_knownhost_addc(tmp, name, NULL, key, len, NULL, 0,
+	                           LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, &entry) == 0 &&
+	    libssh2_knownhost_writeline(tmp, entry, line, sizeof(line), &n, LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0) {
+		free(ctx->state->known_hosts_path);
+		free(ctx->state->known_hosts_line);
+		ctx->state->known_hosts_path = xstrdup(p->known_hosts);
+		ctx->state->known_hosts_line = xstrndup(line, n);
+	}
+	if (tmp)
+		libssh2_knownhost_free(tmp);
+	free(name);
+}
+
+/* 0: the host key may be used; -1: status hostkey, err says why. */
+static int ssh_check_hostkey(struct ssh_conn *c, struct step_ctx *ctx, struct err *err)
+{
+	const struct ssh_params *p = &c->params;
+	size_t len = 0;
+	int type = 0, kt, check;
+	const char *key = libssh2_session_hostkey(c->session, &len, &type);
+
+	if (p->policy == HOSTKEY_OFF)
+		return 0;
+	if (!key) {
+		err_set(err, "the host sent no host key");
+		return -1;
+	}
+	kt = ssh_key_type(type);
+	ssh_kh_load(p->known_hosts, false);
+	check = ssh_kh_check(p, key, len, kt);
+	if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+		/* maybe learned since we read it: the supervisor appends */
+		ssh_kh_load(p->known_hosts, true);
+		check = ssh_kh_check(p, key, len, kt);
+	}
+	switch (check) {
+	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+		return 0;
+	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+		err_set(err, "host key for %s has CHANGED (known_hosts %s): possible man-in-the-middle; nothing sent",
+		        p->address, p->known_hosts);
+		return -1;
+	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+		if (p->policy == HOSTKEY_ACCEPT_NEW) {
+			ssh_kh_newline(c, ctx, key, len, kt);
+			return 0;
+		}
+		err_set(err, "host key for %s is not in %s (host_key_policy strict); nothing sent", p->address,
+		        p->known_hosts);
+		return -1;
+	default:
+		err_set(err, "cannot check the host key of %s against %s", p->address, p->known_hosts);
+		return -1;
+	}
+}
+
+static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(ssh_kbdint)
+{
+	struct ssh_conn *c = *abstract;
+	const char *pw = c && c->params.password ? c->params.password : "";
+
+	(void)name;
+	(void)name_len;
+	(void)instruction;
+	(void)instruction_len;
+	(void)prompts;
+	/* every prompt gets the password: what devices ask for is "Password:" */
+	for (int i = 0; i < num_prompts; i++) {
+		responses[i].text = strdup(pw);
+		responses[i].length = responses[i].text ? (unsigned int)strlen(pw) : 0;
+	}
+}
+
+/* Authenticate: agent, key file, password, keyboard-interactive, each when
+ * configured and offered by the server. 0, or -1 with *st (auth, or
+ * unreachable/timeout when the connection itself failed) and err. */
+static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err)
+{
+	const struct ssh_params *p = &c->params;
+	LIBSSH2_SESSION *s = c->session;
+	unsigned int ulen = (unsigned int)strlen(p->user);
+	const char *methods;
+	struct buf tried = BUF_INIT;
+	int rc, r = -1;
+	bool use_agent = p->agent == 1 || (p->agent == -1 && !p->key && !p->password && getenv("SSH_AUTH_SOCK"));
+
+#define SSH_LOOP(call)                                                                                         \
+	while ((rc = (call)) == LIBSSH2_ERROR_EAGAIN)                                                          \
+		if (ssh_wait(c, deadline_us) < 0)                                                              \
+			goto timeout
+
+	while (!(methods = libssh2_userauth_list(s, p->user, ulen)) &&
+	       libssh2_session_last_errno(s) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(c, deadline_us) < 0)
+			goto timeout;
+	if (!methods) {
+		if (libssh2_userauth_authenticated(s)) {
+			r = 0;
+			goto out;
+		}
+		*st = STATUS_UNREACHABLE;
+		err_set(err, "SSH session lost before authentication: %s", ssh_errmsg(s));
+		goto out;
+	}
+	if (use_agent && strstr(methods, "publickey")) {
+		LIBSSH2_AGENT *agent = libssh2_agent_init(s);
+		struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+		bool ok = false;
+
+		buf_puts(&tried, "agent ");
+		/* the agent speaks over a local socket; these calls block
+		 * briefly on it, not on the device */
+		if (agent && libssh2_agent_connect(agent) == 0 && libssh2_agent_list_identities(agent) == 0) {
+			while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
+				SSH_LOOP(libssh2_agent_userauth(agent, p->user, id));
+				ok = rc == 0;
+				prev = id;
+			}
+		}
+		if (agent) {
+			libssh2_agent_disconnect(agent);
+			libssh2_agent_free(agent);
+		}
+		if (ok) {
+			r = 0;
+			goto out;
+		}
+	}
+	if (p->key && strstr(methods, "publickey")) {
+		buf_puts(&tried, "key ");
+		SSH_LOOP(libssh2_userauth_publickey_fromfile_ex(s, p->user, ulen, NULL, p->key, p->passphrase));
+		if (rc == 0) {
+			r = 0;
+			goto out;
+		}
+		if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
+			*st = STATUS_AUTH;
+			err_set(err, "key %s could not be used: %s", p->key, ssh_errmsg(s));
+			goto out;
+		}
+	}
+	if (p->password && strstr(methods, "password")) {
+		buf_puts(&tried, "password ");
+		SSH_LOOP(libssh2_userauth_password_ex(s, p->user, ulen, p->password, (unsigned int)strlen(p->password),
+		                                      NULL));
+		if (rc == 0) {
+			r = 0;
+			goto out;
+		}
+	}
+	if (p->password && strstr(methods, "keyboard-interactive")) {
+		buf_puts(&tried, "keyboard-interactive ");
+		*libssh2_session_abstract(s) = c;
+		SSH_LOOP(libssh2_userauth_keyboard_interactive_ex(s, p->user, ulen, ssh_kbdint));
+		if (rc == 0) {
+			r = 0;
+			goto out;
+		}
+	}
+#undef SSH_LOOP
+	*st = STATUS_AUTH;
+	if (!tried.len)
+		err_set(err, "no way to authenticate as %s: the server offers %s; configure key, password or agent",
+		        p->user, methods);
+	else
+		err_set(err, "authentication as %s failed (tried: %.*s; server offers %s)", p->user,
+		        (int)tried.len - 1, tried.data, methods);
+	goto out;
+timeout:
+	*st = STATUS_UNREACHABLE;
+	err_set(err, "authentication as %s did not finish in time", p->user);
+out:
+	buf_free(&tried);
+	return r;
+}
+
+void step_ssh_close(struct task_state *state)
+{
+	struct ssh_conn *c = state->ssh;
+
+	if (!c)
+		return;
+	if (c->session) {
+		/* one try: a device that does not read is not waited for */
+		libssh2_session_disconnect(c->session, "fleetrun: done");
+		libssh2_session_free(c->session);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	ssh_params_free(&c->params);
+	free(c->fail_error);
+	free(c);
+	state->ssh = NULL;
+}
+
+/* Open the task's connection: TCP, handshake, host key, authentication.
+ * Any failure is remembered in the connection so later ssh steps of the
+ * task report it too without trying again. */
+static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
+{
+	struct ssh_conn *c = xcalloc(1, sizeof(*c));
+	int64_t now = clock_mono_us();
+	int64_t limit = now + ctx->job->ssh.connect_timeout_ms * 1000;
+	int64_t deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
+	bool task_first = ctx->deadline_us <= limit;
+	struct err err;
+	int rc;
+
+	c->fd = -1;
+	ctx->state->ssh = c;
+	if (!ssh_lib_ready) {
+		libssh2_init(0);
+		ssh_lib_ready = true;
+	}
+	if (ssh_params_load(ctx, &c->params, &err) < 0) {
+		c->fail_status = STATUS_ERROR;
+		c->fail_error = xstrdup(err.msg);
+		return c;
+	}
+	if (ssh_tcp_connect(&c->params, deadline, &c->fd, &err) < 0) {
+		c->fail_status = clock_mono_us() >= ctx->deadline_us ? STATUS_TIMEOUT : STATUS_UNREACHABLE;
+		c->fail_error = xstrdup(err.msg);
+		return c;
+	}
+	c->session = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	if (!c->session) {
+		c->fail_status = STATUS_ERROR;
+		c->fail_error = xstrdup("cannot create an SSH session");
+		return c;
+	}
+	libssh2_session_set_blocking(c->session, 0);
+	if (ctx->job->ssh.keepalive_ms > 0) {
+		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));
+		c->keepalive_at_us = now + ctx->job->ssh.keepalive_ms * 1000;
+	}
+	while ((rc = libssh2_session_handshake(c->session, c->fd)) == LIBSSH2_ERROR_EAGAIN) {
+		if (ssh_wait(c, deadline) < 0) {
+			c->fail_status = task_first ? STATUS_TIMEOUT : STATUS_UNREACHABLE;
+			c->fail_error = xasprintf("no SSH handshake with %s port %s within %s", c->params.address,
+			                          c->params.port, task_first ? "the task deadline" : "connect_timeout");
+			return c;
+		}
+	}
+	if (rc != 0) {
+		c->fail_status = STATUS_UNREACHABLE;
+		c->fail_error = xasprintf("SSH handshake with %s port %s failed: %s", c->params.address, c->params.port,
+		                          ssh_errmsg(c->session));
+		return c;
+	}
+	if (ssh_check_hostkey(c, ctx, &err) < 0) {
+		c->fail_status = STATUS_HOSTKEY;
+		c->fail_error = xstrdup(err.msg);
+		return c;
+	}
+	if (ssh_auth(c, deadline, &c->fail_status, &err) < 0) {
+		if (c->fail_status == STATUS_UNREACHABLE && task_first && clock_mono_us() >= ctx->deadline_us)
+			c->fail_status = STATUS_TIMEOUT;
+		c->fail_error = xstrdup(err.msg);
+		return c;
+	}
+	return c;
+}
+
+/* Keep up to cap bytes; count the rest as truncated. */
+static void ssh_keep(struct buf *b, const char *p, size_t n, size_t cap, bool *truncated)
+{
+	size_t keep = b->len < cap ? (n < cap - b->len ? n : cap - b->len) : 0;
+
+	buf_append(b, p, keep);
+	if (keep < n)
+		*truncated = true;
+}
+
+void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
+{
+	struct ssh_conn *c = ctx->state->ssh;
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct buf cmd = BUF_INIT;
+	struct err err;
+	int64_t idle_ms = ctx->job->ssh.idle_timeout_ms, last_data;
+	char chunk[32768];
+	int rc;
+	bool got_eof = false;
+
+#define CH_LOOP(call, what)                                                                                    \
+	while ((rc = (call)) == LIBSSH2_ERROR_EAGAIN)                                                          \
+		if (ssh_wait(c, ctx->deadline_us) < 0) {                                                       \
+			r->status = STATUS_TIMEOUT;                                                            \
+			r->error = xasprintf("%s did not finish before the %s deadline", what,                 \
+			                     ctx->deadline_is_task ? "task" : "step");                         \
+			goto out;                                                                              \
+		}
+
+	if (tmpl_render(ctx->step->text, ctx->scope, TMPL_ENV_VALUE, &cmd, ctx->secrets, &err) < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	if (!c)
+		c = ssh_connect(ctx);
+	if (c->fail_status != STATUS_OK) {
+		r->status = c->fail_status;
+		r->error = xstrdup(c->fail_error);
+		goto out;
+	}
+	while (!(ch = libssh2_channel_open_session(c->session)) &&
+	       libssh2_session_last_errno(c->session) == LIBSSH2_ERROR_EAGAIN) {
+		if (ssh_wait(c, ctx->deadline_us) < 0) {
+			r->status = STATUS_TIMEOUT;
+			r->error = xstrdup("opening a channel did not finish before the deadline");
+			goto out;
+		}
+	}
+	if (!ch) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("cannot open a channel: %s", ssh_errmsg(c->session));
+		goto out;
+	}
+	if (c->params.pty) {
+		CH_LOOP(libssh2_channel_request_pty(ch, "vt100"), "requesting a terminal");
+		if (rc != 0) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("the host refused a terminal: %s", ssh_errmsg(c->session));
+			goto out;
+		}
+	}
+	CH_LOOP(libssh2_channel_exec(ch, cmd.data), "starting the command");
+	if (rc != 0) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("the host refused the command: %s", ssh_errmsg(c->session));
+		goto out;
+	}
+
+	/* stdout and stderr are read in the same turn, so a command that
+	 * floods one while the other is idle can never stall on a full
+	 * window; past the cap, bytes are read and dropped. */
+	last_data = clock_mono_us();
+	for (;;) {
+		bool progress = false;
+		ssize_t n;
+
+		while ((n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk))) > 0) {
+			ssh_keep(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			progress = true;
+		}
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+			goto lost;
+		while ((n = libssh2_channel_read_ex(ch, SSH_EXTENDED_DATA_STDERR, chunk, sizeof(chunk))) > 0) {
+			ssh_keep(&r->err, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			progress = true;
+		}
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+			goto lost;
+		if (libssh2_channel_eof(ch)) {
+			got_eof = true;
+			break;
+		}
+		if (progress) {
+			last_data = clock_mono_us();
+			continue;
+		}
+		int64_t until = ctx->deadline_us;
+		bool idle_first = false;
+		if (idle_ms > 0 && last_data + idle_ms * 1000 < until) {
+			until = last_data + idle_ms * 1000;
+			idle_first = true;
+		}
+		if (ssh_wait(c, until) < 0) {
+			r->status = STATUS_TIMEOUT;
+			if (idle_first)
+				r->error = xasprintf("no output for %.3gs (idle_timeout): command stopped", idle_ms / 1000.0);
+			else
+				r->error = xasprintf("command did not finish before the %s deadline",
+				                     ctx->deadline_is_task ? "task" : "step");
+			goto out;
+		}
+	}
+	/* exit-status arrives with or just after EOF; give the close a short
+	 * bounded wait for it */
+	{
+		int64_t close_by = clock_mono_us() + 2000000;
+		if (close_by > ctx->deadline_us)
+			close_by = ctx->deadline_us;
+		while ((rc = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
+			if (ssh_wait(c, close_by) < 0)
+				break;
+		while (rc == 0 && (rc = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
+			if (ssh_wait(c, close_by) < 0)
+				break;
+	}
+	{
+		char *sig = NULL;
+		size_t siglen = 0;
+		libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL, NULL);
+		if (sig && siglen) {
+			int signo = 0;
+			for (int k = 1; k < NSIG; k++) {
+				const char *ab = sigabbrev_np(k);
+				if (ab && strlen(ab) == siglen && !memcmp(ab, sig, siglen))
+					signo = k;
+			}
+			r->term_signal = signo ? signo : SIGKILL;
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("command killed by SIG%.*s", (int)siglen, sig);
+			libssh2_free(c->session, sig);
+			goto out;
+		}
+		if (sig)
+			libssh2_free(c->session, sig);
+	}
+	r->has_exit = true;
+	r->exit_code = libssh2_channel_get_exit_status(ch);
+	if (r->exit_code != 0) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("command exited with code %d", r->exit_code);
+	} else {
+		step_check_expect(ctx, r);
+	}
+	goto out;
+lost:
+	(void)got_eof;
+	r->status = STATUS_FAILED;
+	r->error = xasprintf("connection lost mid-command: %s", ssh_errmsg(c->session));
+	/* the session is dead: later steps must not try to use it */
+	c->fail_status = STATUS_FAILED;
+	free(c->fail_error);
+	c->fail_error = xstrdup("connection lost in an earlier step");
+out:
+#undef CH_LOOP
+	if (ch)
+		libssh2_channel_free(ch);
+	buf_free(&cmd);
+}
