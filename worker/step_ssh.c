@@ -739,6 +739,14 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		bool progress = false;
 		ssize_t n;
 
+		/* checked on every turn: a command that never stops printing
+		 * never leaves this loop through a wait */
+		if (clock_mono_us() >= ctx->deadline_us) {
+			r->status = STATUS_TIMEOUT;
+			r->error = xasprintf("command did not finish before the %s deadline",
+			                     ctx->deadline_is_task ? "task" : "step");
+			goto out;
+		}
 		while ((n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk))) > 0) {
 			ssh_keep(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
 			progress = true;
