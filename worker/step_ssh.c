@@ -629,6 +629,12 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		return c;
 	}
 	libssh2_session_set_blocking(c->session, 0);
+	/* OpenSSH's order of host key types: known_hosts files written by
+	 * OpenSSH hold the Ed25519 key when the device has one; libssh2 alone
+	 * would pick ECDSA and call a well-known host unknown */
+	libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY,
+	                            "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+	                            "rsa-sha2-512,rsa-sha2-256,ssh-rsa");
 	if (ctx->job->ssh.keepalive_ms > 0) {
 		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));
 		c->keepalive_at_us = now + ctx->job->ssh.keepalive_ms * 1000;
