@@ -44,7 +44,7 @@ RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build deps test unit integration demo bench install clean lab-stop
+.PHONY: all build deps bench-deps test unit integration demo bench install clean lab-stop
 .DEFAULT_GOAL := all
 
 # `all` checks the packages first; the sub-make then sees pkg-config's
@@ -121,8 +121,21 @@ test: all
 demo: all
 	@tests/lab/netns $(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
 
-bench: all
-	@$(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
+# The peers the benchmarks compare with.
+BENCH_PKGS := pssh pdsh parallel time
+
+bench-deps:
+	@missing=$$(for p in $(BENCH_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make bench-deps: installing $$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+bench: all bench-deps
+	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d
