@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,13 @@ static void target_args_opts(const struct target_args *a, struct targets_opts *o
 	o->limit = a->limit;
 }
 
+/* Host vars whose values are secrets: never printed. */
+static bool is_secret_var(const char *key)
+{
+	return !strcmp(key, "password") || !strcmp(key, "passphrase") || strstr(key, "secret") ||
+	       strstr(key, "token");
+}
+
 static int cmd_hosts(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -277,7 +285,8 @@ static int cmd_hosts(int argc, char **argv)
 	while ((got = targets_next(tg, &h, &err)) > 0) {
 		fputs(h.name, stdout);
 		for (size_t i = 0; verbose && i < h.vars.len; i++)
-			printf(" %s=%s", h.vars.items[i].key, h.vars.items[i].value);
+			printf(" %s=%s", h.vars.items[i].key,
+			       is_secret_var(h.vars.items[i].key) ? "***" : h.vars.items[i].value);
 		putchar('\n');
 		host_free(&h);
 	}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -89,6 +90,11 @@ static void worker_setup_process(void)
 {
 	struct sigaction sa;
 	const char *ppid_env = getenv("FLEETRUN_SUPERVISOR_PID");
+
+	/* Passwords and passphrases pass through a worker's memory: no core
+	 * file may carry them to disk. */
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
 
 	/* Never outlive the supervisor; and if it died before the line
 	 * above, the parent is already someone else. */
