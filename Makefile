@@ -13,7 +13,7 @@ PYTHON  := /usr/bin/python3
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2
+PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2 libcurl
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
 
@@ -30,7 +30,8 @@ endif
 BUILD   := build/$(FLAVOR)
 # pkg-config is only asked once the packages are there (make deps first).
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# libjq ships no pkg-config file in Debian 12
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
 CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 
@@ -83,7 +84,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev libssh2-1-dev python3 python3-pytest procps iputils-ping time bash \
+	libpcre2-dev libcmocka-dev libssh2-1-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
 	coreutils util-linux iproute2 openssh-server openssh-client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv.h"
 #include "util.h"
 
 #define JOB_DEFAULT_TIMEOUT_MS 30000
@@ -20,6 +21,51 @@ enum step_kind {
 	STEP_EXEC,  /* exec: CMD  - a local command through /bin/sh -c */
 	STEP_SLEEP, /* sleep: DURATION - a pause; sleep: 0 is a no-op */
 	STEP_SSH,   /* ssh: CMD - a command on the host over SSH */
+	STEP_HTTP,  /* http: "METHOD PATH" or a map - an HTTP/REST call */
+	STEP_TCP,   /* tcp: PORT - can a TCP connection be made */
+	STEP_PING,  /* ping: {count, timeout} - ICMP echo */
+};
+
+#define JOB_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define JOB_HTTP_MAX_REDIRECTS 5
+
+/* The job's `http:` section: connection settings for its http steps.
+ * Strings are templates as written, NULL when absent; inventory host vars
+ * of the same name override them per host (base, user, password,
+ * password_file, token, ca, cert, cert_key, pinned_key, insecure). */
+struct job_http {
+	char *base;            /* URL prefix for steps that give a path */
+	char *user;            /* basic auth user */
+	char *password;        /* basic auth password; normally ${env:NAME} */
+	char *password_file;   /* or a file holding it (first line) */
+	char *token;           /* bearer token: Authorization: Bearer TOKEN */
+	struct kvlist headers; /* sent with every request: name -> template */
+	char *ca;              /* CA bundle file; default: the system's */
+	char *cert;            /* client certificate file (PEM) */
+	char *cert_key;        /* its key file (PEM) */
+	char *pinned_key;      /* sha256//BASE64 public key pin */
+	int insecure;          /* 1: no TLS verification (warned once a run) */
+	int64_t connect_timeout_ms;
+	int follow_redirects;  /* 0: never (default); 1: up to
+	                          JOB_HTTP_MAX_REDIRECTS, same host only for
+	                          credentials */
+};
+
+/* An http step. Strings are templates; NULL when absent. */
+struct step_http {
+	char *method;          /* GET when not given */
+	char *path;            /* appended to the base; or */
+	char *url;             /* a whole URL */
+	struct kvlist headers; /* this step's own headers */
+	char *body;            /* raw body */
+	char *json;            /* body built from YAML, as JSON text whose
+	                          strings may hold templates (rendered with JSON
+	                          escaping); sent with Content-Type
+	                          application/json */
+	int expect_status[16]; /* accepted statuses; 0-terminated; a value
+	                          under 10 means its class (2 = 2xx) */
+	char *check;           /* jq expression that must be true */
+	struct kvlist capture; /* var -> jq expression on the JSON response */
 };
 
 enum hostkey_policy {
@@ -64,6 +110,8 @@ struct step {
 	int64_t timeout_ms; /* `timeout:` of this step, 0 when not given */
 	int64_t sleep_ms; /* STEP_SLEEP: the pause */
 	int pty;          /* STEP_SSH: -1 as the ssh section says, 0 no, 1 yes */
+	struct step_http *http; /* STEP_HTTP: NULL otherwise; owned */
+	int ping_count;   /* STEP_PING: echo requests (default 1) */
 	int line;         /* where the step starts in the file, 1-based */
 	int column;
 };
@@ -77,6 +125,8 @@ struct job {
 	int retries;       /* extra attempts for unreachable/timeout/crashed, 0 if absent */
 	struct job_ssh ssh; /* always filled: defaults when there is no section */
 	int has_ssh;       /* 1 when the file has an ssh: section */
+	struct job_http http; /* always filled: defaults when there is no section */
+	int has_http;      /* 1 when the file has an http: section */
 	struct step *steps; /* malloced array of nsteps, owned */
 	size_t nsteps;
 	char *source;      /* the file's text, NUL-terminated; owned */

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <yajl/yajl_gen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,8 +71,40 @@ static const char *tmpl_lookup(const struct tmpl_scope *sc, const char *name)
 	return v;
 }
 
+/* Append v escaped for the inside of a JSON string, with yajl's escaper
+ * (the quotes it adds are dropped). */
+static void tmpl_put_json(struct buf *out, const char *v)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *p;
+	size_t n;
+
+	if (!g)
+		abort();
+	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+	yajl_gen_get_buf(g, &p, &n);
+	if (n >= 2)
+		buf_append(out, p + 1, n - 2);
+	yajl_gen_free(g);
+}
+
+static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode, bool json,
+                            struct buf *out, struct kvlist *secrets, struct err *err);
+
 int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
                 struct buf *out, struct kvlist *secrets, struct err *err)
+{
+	return tmpl_render_impl(t, scope, mode, false, out, secrets, err);
+}
+
+int tmpl_render_json(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *secrets,
+                     struct err *err)
+{
+	return tmpl_render_impl(t, scope, TMPL_ENV_VALUE, true, out, secrets, err);
+}
+
+static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode, bool json,
+                            struct buf *out, struct kvlist *secrets, struct err *err)
 {
 	char name[TMPL_NAME_MAX + 1];
 
@@ -110,6 +143,8 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
 				kvlist_set(secrets, name, v);
 			if (mode == TMPL_ENV_SHELL)
 				buf_printf(out, "${%s}", name);
+			else if (json)
+				tmpl_put_json(out, v);
 			else
 				buf_puts(out, v);
 		} else {
@@ -118,7 +153,10 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
 				err_set(err, "missing variable '%s'", name);
 				return -1;
 			}
-			buf_puts(out, v);
+			if (json)
+				tmpl_put_json(out, v);
+			else
+				buf_puts(out, v);
 		}
 		t = dollar + len;
 	}

@@ -35,6 +35,12 @@ enum tmpl_env_mode {
 int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
                 struct buf *out, struct kvlist *secrets, struct err *err);
 
+/* The same, with every substituted value escaped for the inside of a JSON
+ * string (the templates of an http step's json: body sit inside its
+ * strings), so a value holding quotes or newlines cannot break the body. */
+int tmpl_render_json(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *secrets,
+                     struct err *err);
+
 /* Check the syntax only: 0, or -1 with err and *offset at the '$' of the
  * bad reference (for file:line:column messages). */
 int tmpl_check(const char *t, size_t *offset, struct err *err);

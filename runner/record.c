@@ -271,13 +271,16 @@ void record_make(struct record *r, const struct record_info *info, enum status s
 	record_tail(r, error, error ? strlen(error) : 0);
 }
 
-/* The first line of the last step's non-empty stdout, for text output. */
+/* The first line of the last step's non-empty stdout (or HTTP body), for
+ * text output. */
 static void record_first_line(struct record *r, const msgpack_object *steps)
 {
 	for (uint32_t i = steps->via.array.size; i-- > 0;) {
 		const char *p;
 		size_t n;
-		if (proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 && n > 0) {
+		if ((proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 ||
+		     proto_get_str(&steps->via.array.ptr[i], "body", &p, &n) == 0) &&
+		    n > 0) {
 			size_t k = 0;
 			while (k < n && p[k] != '\n' && p[k] != '\r')
 				k++;

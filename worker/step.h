@@ -27,6 +27,7 @@ struct task {
  * task_run when the task ends. */
 struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
+	bool http_used;           /* an http step ran: close its connection */
 	char *known_hosts_path;   /* NULL or malloced: accept-new saw a new key */
 	char *known_hosts_line;   /* NULL or malloced: the line to append */
 };
@@ -54,9 +55,13 @@ struct step_result {
 	bool has_exit;      /* exec, ssh: the command ran to an exit status */
 	int exit_code;
 	int term_signal;    /* 0, or the signal that ended the command */
-	struct buf out;     /* captured stdout (at most output_cap bytes) */
+	struct buf out;     /* captured stdout, or an HTTP body (at most
+	                       output_cap bytes) */
 	struct buf err;     /* captured stderr (at most output_cap bytes) */
 	bool truncated;     /* some output was dropped past the cap */
+	int http_status;    /* http: the final response's status, 0 if none */
+	int sent, received; /* ping: echo requests and replies */
+	double rtt_ms;      /* ping: mean round trip; tcp: time to connect */
 	int64_t duration_ms;
 };
 
@@ -66,6 +71,11 @@ void step_result_free(struct step_result *r);
  * returns nothing: every outcome, even an internal error, is a result. */
 void step_exec_run(struct step_ctx *ctx, struct step_result *r);
 void step_ssh_run(struct step_ctx *ctx, struct step_result *r);
+void step_http_run(struct step_ctx *ctx, struct step_result *r);
+void step_tcp_run(struct step_ctx *ctx, struct step_result *r);
+void step_ping_run(struct step_ctx *ctx, struct step_result *r);
+/* Close the task's HTTP connection, if any. */
+void step_http_close(struct task_state *state);
 /* Close the task's SSH connection, if any. */
 void step_ssh_close(struct task_state *state);
 void step_sleep_run(struct step_ctx *ctx, struct step_result *r);

@@ -26,6 +26,9 @@ static const struct {
 	{STEP_EXEC, step_exec_run},
 	{STEP_SLEEP, step_sleep_run},
 	{STEP_SSH, step_ssh_run},
+	{STEP_HTTP, step_http_run},
+	{STEP_TCP, step_tcp_run},
+	{STEP_PING, step_ping_run},
 };
 
 void step_result_free(struct step_result *r)
@@ -60,38 +63,70 @@ static void task_pack_bytes(msgpack_packer *pk, const struct buf *b)
 	msgpack_pack_bin_body(pk, b->data ? b->data : "", b->len);
 }
 
+/* One step's record. Every kind has kind, name, status, duration_ms and,
+ * when not ok, error; then what it measured: exit/stdout/stderr for
+ * commands, http_status/body for HTTP, connect_ms for tcp, sent/received/
+ * rtt_ms for ping. */
 static void task_pack_step(msgpack_packer *pk, const struct step *st, const struct step_result *r)
 {
 	bool is_cmd = st->kind == STEP_EXEC || st->kind == STEP_SSH;
-	size_t n = 3 + (is_cmd ? 4 : 0) + (r->has_exit ? 1 : 0) + (r->term_signal ? 1 : 0) + (r->error ? 1 : 0);
+	bool is_http = st->kind == STEP_HTTP;
+	size_t n = 4 + (r->error ? 1 : 0);
 
+	if (is_cmd)
+		n += 3 + (r->has_exit ? 1 : 0) + (r->term_signal ? 1 : 0);
+	else if (is_http)
+		n += 3;
+	else if (st->kind == STEP_TCP)
+		n += r->status == STATUS_OK ? 1 : 0;
+	else if (st->kind == STEP_PING)
+		n += 2 + (r->received ? 1 : 0);
 	msgpack_pack_map(pk, n);
 	proto_pack_cstr(pk, "kind");
 	proto_pack_cstr(pk, step_kind_name(st->kind));
 	proto_pack_cstr(pk, "name");
 	proto_pack_cstr(pk, st->name);
-	if (r->has_exit) {
-		proto_pack_cstr(pk, "exit");
-		msgpack_pack_int(pk, r->exit_code);
-	}
-	if (r->term_signal) {
-		const char *abbrev = sigabbrev_np(r->term_signal);
-		proto_pack_cstr(pk, "signal");
-		proto_pack_cstr(pk, abbrev ? abbrev : "?");
-	}
 	if (is_cmd) {
+		if (r->has_exit) {
+			proto_pack_cstr(pk, "exit");
+			msgpack_pack_int(pk, r->exit_code);
+		}
+		if (r->term_signal) {
+			const char *abbrev = sigabbrev_np(r->term_signal);
+			proto_pack_cstr(pk, "signal");
+			proto_pack_cstr(pk, abbrev ? abbrev : "?");
+		}
 		proto_pack_cstr(pk, "stdout");
 		task_pack_bytes(pk, &r->out);
 		proto_pack_cstr(pk, "stderr");
 		task_pack_bytes(pk, &r->err);
+	} else if (is_http) {
+		proto_pack_cstr(pk, "http_status");
+		msgpack_pack_int(pk, r->http_status);
+		proto_pack_cstr(pk, "body");
+		task_pack_bytes(pk, &r->out);
+	} else if (st->kind == STEP_TCP && r->status == STATUS_OK) {
+		proto_pack_cstr(pk, "connect_ms");
+		msgpack_pack_double(pk, r->rtt_ms);
+	} else if (st->kind == STEP_PING) {
+		proto_pack_cstr(pk, "sent");
+		msgpack_pack_int(pk, r->sent);
+		proto_pack_cstr(pk, "received");
+		msgpack_pack_int(pk, r->received);
+		if (r->received) {
+			proto_pack_cstr(pk, "rtt_ms");
+			msgpack_pack_double(pk, r->rtt_ms);
+		}
+	}
+	if (is_cmd || is_http) {
 		proto_pack_cstr(pk, "truncated");
 		if (r->truncated)
 			msgpack_pack_true(pk);
 		else
 			msgpack_pack_false(pk);
-		proto_pack_cstr(pk, "status");
-		proto_pack_cstr(pk, status_name(r->status));
 	}
+	proto_pack_cstr(pk, "status");
+	proto_pack_cstr(pk, status_name(r->status));
 	if (r->error) {
 		proto_pack_cstr(pk, "error");
 		proto_pack_cstr(pk, r->error);
@@ -165,6 +200,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	}
 
 	step_ssh_close(&state);
+	step_http_close(&state);
 	start = frame_begin(out);
 	proto_packer_init(&pk, out);
 	msgpack_pack_map(&pk, state.known_hosts_line ? 9 : 8);

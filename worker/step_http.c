@@ -1,0 +1,549 @@
+/* step_http: HTTP/REST calls with libcurl; captures and checks with libjq.
+ *
+ * One easy handle per worker, reused from request to request: libcurl
+ * keeps the connection (keep-alive, HTTP/2 when the server offers it) for
+ * the next step of the same host, and keeps the parsed CA store, which
+ * costs more than a TLS handshake to load. Only one connection is kept, so
+ * moving to the next host closes the previous one.
+ *
+ * Redirects are followed here, not by libcurl: a redirect to another host
+ * must not carry any credential, and libcurl would forward custom headers
+ * such as F5's X-F5-Auth-Token. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <curl/curl.h>
+#include <jq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "step.h"
+#include "tmpl.h"
+#include "util.h"
+
+/* Response headers beyond this are an attack or a bug, not an API. */
+#define HTTP_MAX_HEADER_BYTES (64 * 1024)
+/* Below this many bytes a second for HTTP_LOW_SPEED_S, a transfer is
+ * given up: a server trickling a byte a second cannot hold a worker. */
+#define HTTP_LOW_SPEED_BYTES 16
+#define HTTP_LOW_SPEED_S 10
+
+static CURL *http_handle;
+
+/* Compiled jq programs, one per expression of the job, for the worker's
+ * life: the job does not change. */
+static struct http_jq {
+	const char *expr; /* points into the job */
+	jq_state *jq;
+	char *error;      /* NULL or what jq said when compiling */
+} *http_jqs;
+static size_t http_njqs;
+
+struct http_body {
+	struct buf *b;
+	size_t cap;
+	bool *truncated;
+};
+
+struct http_head {
+	size_t bytes;
+	bool too_big;
+};
+
+static size_t http_on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct http_body *hb = ud;
+	size_t len = size * n, keep;
+
+	keep = hb->b->len < hb->cap ? (len < hb->cap - hb->b->len ? len : hb->cap - hb->b->len) : 0;
+	buf_append(hb->b, p, keep);
+	if (keep < len) {
+		/* past the cap: stop the transfer; what we have is the body */
+		*hb->truncated = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t http_on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct http_head *hh = ud;
+
+	(void)p;
+	hh->bytes += size * n;
+	if (hh->bytes > HTTP_MAX_HEADER_BYTES) {
+		hh->too_big = true;
+		return 0;
+	}
+	return size * n;
+}
+
+static void http_jq_error(void *ud, jv msg)
+{
+	char **out = ud;
+
+	if (!*out && jv_get_kind(msg) == JV_KIND_STRING)
+		*out = xstrdup(jv_string_value(msg));
+	else if (!*out)
+		*out = xstrdup("jq error");
+	jv_free(msg);
+}
+
+static struct http_jq *http_jq_get(const char *expr)
+{
+	struct http_jq *j;
+
+	for (size_t i = 0; i < http_njqs; i++)
+		if (http_jqs[i].expr == expr)
+			return &http_jqs[i];
+	http_jqs = xreallocarray(http_jqs, http_njqs + 1, sizeof(*http_jqs));
+	j = &http_jqs[http_njqs++];
+	memset(j, 0, sizeof(*j));
+	j->expr = expr;
+	j->jq = jq_init();
+	if (!j->jq) {
+		j->error = xstrdup("cannot start jq");
+		return j;
+	}
+	jq_set_error_cb(j->jq, http_jq_error, &j->error);
+	if (!jq_compile(j->jq, expr)) {
+		if (!j->error)
+			j->error = xstrdup("does not compile");
+		jq_teardown(&j->jq);
+	}
+	return j;
+}
+
+/* Run expr on the parsed body: 0 and its first output (owned by the
+ * caller), or -1 with err. */
+static int http_jq_run(const char *expr, jv input, jv *out, struct err *err)
+{
+	struct http_jq *j = http_jq_get(expr);
+	jv v;
+
+	if (!j->jq) {
+		err_set(err, "jq '%s': %s", expr, j->error ? j->error : "unusable");
+		jv_free(input);
+		return -1;
+	}
+	jq_start(j->jq, input, 0);
+	v = jq_next(j->jq);
+	if (!jv_is_valid(v)) {
+		jv msg = jv_invalid_get_msg(v);
+		if (jv_get_kind(msg) == JV_KIND_STRING)
+			err_set(err, "jq '%s': %s", expr, jv_string_value(msg));
+		else
+			err_set(err, "jq '%s' gave no value", expr);
+		jv_free(msg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The URL of the step: url, or the base (host var base over the job's)
+ * followed by path. */
+static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
+{
+	const struct step_http *sh = ctx->step->http;
+	const char *base = kvlist_get(&ctx->task->vars, "base");
+
+	if (sh->url)
+		return tmpl_render(sh->url, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err);
+	if (!base)
+		base = ctx->job->http.base;
+	if (!base) {
+		err_set(err, "the step gives a path but the job has no http base (base: https://${address})");
+		return -1;
+	}
+	if (tmpl_render(base, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) < 0)
+		return -1;
+	while (url->len && url->data[url->len - 1] == '/' && sh->path && sh->path[0] == '/')
+		url->data[--url->len] = '\0';
+	return sh->path ? tmpl_render(sh->path, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) : 0;
+}
+
+/* A setting: the host var of that name, else the job's; rendered. */
+static int http_setting(struct step_ctx *ctx, const char *var, const char *tmpl, char **out, struct err *err)
+{
+	const char *v = kvlist_get(&ctx->task->vars, var);
+	struct buf b = BUF_INIT;
+
+	*out = NULL;
+	if (!v)
+		v = tmpl;
+	if (!v)
+		return 0;
+	if (tmpl_render(v, ctx->scope, TMPL_ENV_VALUE, &b, ctx->secrets, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+/* "scheme://host:port" of a URL, to tell whether a redirect leaves the
+ * host the credentials were meant for. */
+static char *http_origin(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *origin = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		origin = xasprintf("%s://%s:%s", scheme, host, port);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	if (u)
+		curl_url_cleanup(u);
+	return origin;
+}
+
+static struct curl_slist *http_add_headers(struct step_ctx *ctx, struct curl_slist *list, const struct kvlist *h,
+                                           struct err *err, int *bad)
+{
+	for (size_t i = 0; i < h->len && !*bad; i++) {
+		struct buf line = BUF_INIT;
+		buf_printf(&line, "%s: ", h->items[i].key);
+		if (tmpl_render(h->items[i].value, ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, err) < 0)
+			*bad = 1;
+		else
+			list = curl_slist_append(list, line.data);
+		buf_free(&line);
+	}
+	return list;
+}
+
+static bool http_status_ok(const struct step_http *sh, int code)
+{
+	if (!sh->expect_status[0])
+		return code >= 200 && code < 300;
+	for (size_t i = 0; i < ARRAY_LEN(sh->expect_status) && sh->expect_status[i]; i++) {
+		int want = sh->expect_status[i];
+		if (want < 10 ? code / 100 == want : code == want)
+			return true;
+	}
+	return false;
+}
+
+/* What a libcurl error means for the task. A timeout before a connection
+ * was made is an unreachable host; after, a slow one. */
+static enum status http_curl_status(CURLcode rc, bool connected)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		return STATUS_UNREACHABLE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_ISSUER_ERROR:
+		return STATUS_HOSTKEY;
+	case CURLE_OPERATION_TIMEDOUT:
+		return connected ? STATUS_TIMEOUT : STATUS_UNREACHABLE;
+	default:
+		return STATUS_FAILED;
+	}
+}
+
+/* Captures and check on the JSON body. */
+static void http_json(struct step_ctx *ctx, struct step_result *r)
+{
+	const struct step_http *sh = ctx->step->http;
+	struct err err;
+	jv body;
+
+	if (!sh->check && !sh->capture.len)
+		return;
+	body = jv_parse_sized(r->out.data ? r->out.data : "", (int)r->out.len);
+	if (!jv_is_valid(body)) {
+		jv msg = jv_invalid_get_msg(body);
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("the response is not JSON%s%s%s", r->truncated ? " (truncated)" : "",
+		                     jv_get_kind(msg) == JV_KIND_STRING ? ": " : "",
+		                     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "");
+		jv_free(msg);
+		return;
+	}
+	for (size_t i = 0; i < sh->capture.len; i++) {
+		jv v;
+		if (http_jq_run(sh->capture.items[i].value, jv_copy(body), &v, &err) < 0) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("capture %s: %s", sh->capture.items[i].key, err.msg);
+			goto out;
+		}
+		if (jv_get_kind(v) == JV_KIND_NULL) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("capture %s: '%s' is null", sh->capture.items[i].key,
+			                     sh->capture.items[i].value);
+			jv_free(v);
+			goto out;
+		}
+		if (jv_get_kind(v) == JV_KIND_STRING) {
+			kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(v));
+			jv_free(v);
+		} else {
+			jv s = jv_dump_string(v, 0);
+			kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(s));
+			jv_free(s);
+		}
+	}
+	if (sh->check) {
+		jv v;
+		if (http_jq_run(sh->check, jv_copy(body), &v, &err) < 0) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("check: %s", err.msg);
+			goto out;
+		}
+		if (jv_get_kind(v) != JV_KIND_TRUE) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("check '%s' is not true", sh->check);
+		}
+		jv_free(v);
+	}
+out:
+	jv_free(body);
+}
+
+void step_http_close(struct task_state *state)
+{
+	/* The next task is another host: its connection is of no use. A
+	 * fresh handle keeps nothing of this host (cookies, auth). The CA
+	 * store is cached per handle, so reset instead of re-creating. */
+	if (state->http_used && http_handle)
+		curl_easy_reset(http_handle);
+	state->http_used = false;
+}
+
+void step_http_run(struct step_ctx *ctx, struct step_result *r)
+{
+	const struct step_http *sh = ctx->step->http;
+	const struct job_http *jh = &ctx->job->http;
+	struct buf url = BUF_INIT, body = BUF_INIT, method = BUF_INIT;
+	char *user = NULL, *password = NULL, *password_file = NULL, *token = NULL, *ca = NULL, *cert = NULL,
+	     *cert_key = NULL, *pin = NULL, *insecure = NULL, *origin = NULL;
+	struct curl_slist *headers = NULL, *public_headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	struct err err;
+	int bad = 0, redirects = 0;
+	bool is_insecure = jh->insecure, has_body = sh->body || sh->json;
+	CURLcode rc;
+
+	if (!http_handle) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		http_handle = curl_easy_init();
+		if (!http_handle) {
+			r->status = STATUS_ERROR;
+			r->error = xstrdup("cannot create a libcurl handle");
+			goto out;
+		}
+	}
+	ctx->state->http_used = true;
+	if (http_url(ctx, &url, &err) < 0 || http_setting(ctx, "user", jh->user, &user, &err) < 0 ||
+	    http_setting(ctx, "password", jh->password, &password, &err) < 0 ||
+	    http_setting(ctx, "password_file", jh->password_file, &password_file, &err) < 0 ||
+	    http_setting(ctx, "token", jh->token, &token, &err) < 0 || http_setting(ctx, "ca", jh->ca, &ca, &err) < 0 ||
+	    http_setting(ctx, "cert", jh->cert, &cert, &err) < 0 ||
+	    http_setting(ctx, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
+	    http_setting(ctx, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
+	    http_setting(ctx, "insecure", NULL, &insecure, &err) < 0 ||
+	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &method, ctx->secrets, &err) < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	if (insecure)
+		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
+	if (!password && password_file) {
+		FILE *f = fopen(password_file, "re");
+		size_t cap = 0;
+		ssize_t n = f ? getline(&password, &cap, f) : -1;
+		if (f)
+			fclose(f);
+		if (n < 0) {
+			free(password);
+			password = NULL;
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("password_file %s cannot be read", password_file);
+			goto out;
+		}
+		while (n > 0 && (password[n - 1] == '\n' || password[n - 1] == '\r'))
+			password[--n] = '\0';
+	}
+	if (password && *password)
+		kvlist_set(ctx->secrets, "password", password);
+	if (token && *token)
+		kvlist_set(ctx->secrets, "token", token);
+	if (sh->json) {
+		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
+			bad = 1;
+		else
+			headers = curl_slist_append(headers, "Content-Type: application/json");
+	} else if (sh->body && tmpl_render(sh->body, ctx->scope, TMPL_ENV_VALUE, &body, ctx->secrets, &err) < 0) {
+		bad = 1;
+	}
+	headers = http_add_headers(ctx, headers, &jh->headers, &err, &bad);
+	headers = http_add_headers(ctx, headers, &sh->headers, &err, &bad);
+	if (bad) {
+		r->status = STATUS_ERROR;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	/* sent to another host after a redirect: no credentials at all */
+	public_headers = curl_slist_append(NULL, "Accept: application/json, */*");
+	headers = curl_slist_append(headers, "Accept: application/json, */*");
+	origin = http_origin(url.data);
+
+	for (;;) {
+		CURL *h = http_handle;
+		struct http_body hb = {&r->out, ctx->output_cap, &r->truncated};
+		struct http_head hh = {0, false};
+		int64_t now = clock_mono_us(), left_ms = (ctx->deadline_us - now) / 1000;
+		char *where = NULL, *next_origin;
+		bool same;
+		long code = 0;
+		curl_off_t connected_us = 0;
+
+		if (left_ms <= 0) {
+			r->status = STATUS_TIMEOUT;
+			r->error = xasprintf("no response before the %s deadline", ctx->deadline_is_task ? "task" : "step");
+			goto out;
+		}
+		buf_reset(&r->out);
+		r->truncated = false;
+		errbuf[0] = '\0';
+		curl_easy_reset(h);
+		curl_easy_setopt(h, CURLOPT_URL, url.data);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
+		curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+		                 (long)(jh->connect_timeout_ms < left_ms ? jh->connect_timeout_ms : left_ms));
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_S);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &hb);
+		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, &hh);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
+		if (!strcmp(method.data, "HEAD"))
+			curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		if (has_body) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+			curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.data ? body.data : "");
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
+		}
+		if (user) {
+			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			curl_easy_setopt(h, CURLOPT_USERNAME, user);
+			curl_easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
+		} else if (token) {
+			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
+		}
+		if (ca)
+			curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+		if (pin)
+			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
+		if (cert)
+			curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
+		if (cert_key)
+			curl_easy_setopt(h, CURLOPT_SSLKEY, cert_key);
+		if (is_insecure) {
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+
+		rc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		r->http_status = (int)code;
+		if (rc == CURLE_WRITE_ERROR && hh.too_big) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("response headers over %d bytes", HTTP_MAX_HEADER_BYTES);
+			goto out;
+		}
+		if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->truncated)) {
+			curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+			r->status = http_curl_status(rc, connected_us > 0);
+			r->error = xasprintf("%s %s: %s", method.data, url.data, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			goto out;
+		}
+		if (code < 300 || code >= 400 || jh->follow_redirects <= 0)
+			break;
+		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &where);
+		if (!where)
+			break;
+		if (++redirects > jh->follow_redirects) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("more than %d redirects (last to %s)", jh->follow_redirects, where);
+			goto out;
+		}
+		next_origin = http_origin(where);
+		same = origin && next_origin && !strcmp(origin, next_origin);
+		free(next_origin);
+		buf_reset(&url);
+		buf_puts(&url, where);
+		if (!same) {
+			/* another host: forget every credential for the rest */
+			free(user);
+			user = NULL;
+			free(token);
+			token = NULL;
+			curl_slist_free_all(headers);
+			headers = public_headers;
+			public_headers = NULL;
+			free(origin);
+			origin = NULL;
+		}
+		/* 301/302/303 turn into GET, as browsers and curl -L do */
+		if (code == 301 || code == 302 || code == 303) {
+			buf_reset(&method);
+			buf_puts(&method, "GET");
+			buf_reset(&body);
+			has_body = false;
+		}
+	}
+	if (r->http_status == 401 || r->http_status == 403) {
+		r->status = STATUS_AUTH;
+		r->error = xasprintf("%s %s: HTTP %d", method.data, url.data, r->http_status);
+	} else if (!http_status_ok(sh, r->http_status)) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("%s %s: HTTP %d not accepted", method.data, url.data, r->http_status);
+	} else {
+		step_check_expect(ctx, r);
+		if (r->status == STATUS_OK)
+			http_json(ctx, r);
+	}
+out:
+	if (password)
+		explicit_bzero(password, strlen(password));
+	free(user);
+	free(password);
+	free(password_file);
+	free(token);
+	free(ca);
+	free(cert);
+	free(cert_key);
+	free(pin);
+	free(insecure);
+	free(origin);
+	curl_slist_free_all(headers);
+	curl_slist_free_all(public_headers);
+	buf_free(&url);
+	buf_free(&body);
+	buf_free(&method);
+}
