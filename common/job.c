@@ -2,22 +2,25 @@
  *
  * libyaml's document API gives a tree of nodes, each with its position in
  * the file, which is all validation needs. The walk follows the fixed shape
- * of a job file (mapping -> steps list -> step mappings -> scalars) and
- * never recurses into arbitrary YAML, so aliases and deep nesting in a
- * hostile file cost the walk nothing.
+ * of a job file (mapping -> steps list -> step mappings -> scalars); the
+ * one place it descends into arbitrary YAML, an http step's `json:` body,
+ * is bounded in depth and in output, so aliases (which may even form a
+ * cycle) and deep nesting in a hostile file cannot make it run away.
  *
  * What a step may be is data, not code: a table of kinds, each with the
  * option keys allowed beside it. Adding a kind is an enum value, a row in
  * step_kinds[] naming its options, and a function that reads its value;
  * a new option is a row in step_options[] and its function. The `ssh:`
- * section is a table too: each row names a key, the function that reads
- * its kind of value, and where in struct job_ssh the value goes. */
+ * and `http:` sections are tables too: each row names a key, the function
+ * that reads its kind of value, and where in the section's struct the
+ * value goes. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "job.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jq.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <yajl/yajl_gen.h>
 #include <yaml.h>
 
 #include "buf.h"
@@ -35,35 +39,64 @@
  * keeps the text small enough to travel in every worker's hello frame. */
 #define JOB_MAX_FILE_BYTES (1024 * 1024)
 
+/* A `json:` body is built from the file, so it is no bigger than the file
+ * unless aliases repeat parts of it; past these it is refused. */
+#define JOB_JSON_MAX_BYTES JOB_MAX_FILE_BYTES
+#define JOB_JSON_MAX_DEPTH 64
+
+#define JOB_HTTP_MAX_STATUSES ((int)ARRAY_LEN(((struct step_http *)0)->expect_status) - 1)
+#define JOB_HTTP_REDIRECTS_LIMIT 20
+#define JOB_PING_MAX_COUNT 100
+
 static const char duration_expected[] = "a duration such as 30s, 500ms or 2m";
 static const char bool_expected[] = "true, false, yes or no";
+static const char port_expected[] = "a port number from 1 to 65535 or a template such as ${port}";
 
 struct pctx {
 	const char *path;
+	unsigned flags;         /* JOB_PARSE_* */
 	yaml_document_t *doc;
 	struct err *err;
+	jq_state *jq;       /* NULL until the first jq expression; one per parse */
+	char jq_msg[256];   /* the first thing jq said about the last compile */
+	int jq_nmsg;
 };
 
 typedef int (*top_parse_fn)(struct pctx *c, yaml_node_t *value, struct job *job);
 typedef int (*kind_parse_fn)(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
-typedef int (*option_parse_fn)(struct pctx *c, yaml_node_t *value, struct step *st);
+/* k is the option's key node, for messages about the option as a whole */
+typedef int (*option_parse_fn)(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+typedef int (*http_step_parse_fn)(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value,
+                                  struct step_http *h);
 
 static int top_description(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_timeout(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job);
+static int top_http(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_steps(struct pctx *c, yaml_node_t *value, struct job *job);
 static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int kind_sleep(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int kind_ssh(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
-static int option_name(struct pctx *c, yaml_node_t *value, struct step *st);
-static int option_expect(struct pctx *c, yaml_node_t *value, struct step *st);
-static int option_timeout(struct pctx *c, yaml_node_t *value, struct step *st);
-static int option_pty(struct pctx *c, yaml_node_t *value, struct step *st);
+static int kind_http(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+static int kind_tcp(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+static int kind_ping(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+static int option_name(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+static int option_expect(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+static int option_timeout(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+static int option_pty(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+static int option_http(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st);
+static int hstep_method(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_path(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_url(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_headers(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_body(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_json(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_expect_status(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value,
+                               struct step_http *h);
+static int hstep_check(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+static int hstep_capture(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
 
-/* Rows with a NULL parse are keys the design has but this build does not:
- * they get a "not available" error instead of "unknown key", so a job
- * written for a later build fails with a message that says why. */
 static const struct top_key {
 	const char *key;
 	top_parse_fn parse;
@@ -72,8 +105,8 @@ static const struct top_key {
 	{"timeout", top_timeout},
 	{"retries", top_retries},
 	{"ssh", top_ssh},
+	{"http", top_http},
 	{"steps", top_steps},
-	{"http", NULL},
 };
 
 static const struct step_option {
@@ -84,59 +117,126 @@ static const struct step_option {
 	{"expect", option_expect},
 	{"timeout", option_timeout},
 	{"pty", option_pty},
+	/* an http step's own keys, beside `http: METHOD PATH` */
+	{"headers", option_http},
+	{"body", option_http},
+	{"json", option_http},
+	{"expect_status", option_http},
+	{"check", option_http},
+	{"capture", option_http},
+};
+
+/* Options of one step that say the same thing two ways: refused, at
+ * whichever of the two comes second in the file. */
+static const char *const step_exclusive[][2] = {
+	{"body", "json"},
 };
 
 static const char *const exec_options[] = {"name", "expect", "timeout", NULL};
 static const char *const sleep_options[] = {"name", NULL};
 static const char *const ssh_options[] = {"name", "expect", "timeout", "pty", NULL};
+static const char *const http_line_options[] = {"name", "expect", "timeout", "headers", "body", "json",
+                                                "expect_status", "check", "capture", NULL};
+static const char *const http_map_options[] = {"name", "expect", "timeout", NULL};
+static const char *const tcp_options[] = {"name", "timeout", NULL};
+static const char *const ping_options[] = {"name", "timeout", NULL};
 
 static const struct step_kind_desc {
 	const char *key;
-	enum step_kind kind;       /* meaningful only when parse is set */
-	kind_parse_fn parse;       /* NULL: planned, not in this build */
-	const char *const *options; /* keys allowed beside the kind key */
+	enum step_kind kind;
+	kind_parse_fn parse;
+	const char *const *options;     /* keys allowed beside the kind key */
+	const char *const *map_options; /* NULL, or those allowed instead when
+	                                   the kind key's value is a mapping
+	                                   (the rest then go inside it) */
 } step_kinds[] = {
-	{"exec", STEP_EXEC, kind_exec, exec_options},
-	{"sleep", STEP_SLEEP, kind_sleep, sleep_options},
-	{"ssh", STEP_SSH, kind_ssh, ssh_options},
-	{"http", 0, NULL, NULL},
-	{"tcp", 0, NULL, NULL},
-	{"ping", 0, NULL, NULL},
+	{"exec", STEP_EXEC, kind_exec, exec_options, NULL},
+	{"sleep", STEP_SLEEP, kind_sleep, sleep_options, NULL},
+	{"ssh", STEP_SSH, kind_ssh, ssh_options, NULL},
+	{"http", STEP_HTTP, kind_http, http_line_options, http_map_options},
+	{"tcp", STEP_TCP, kind_tcp, tcp_options, NULL},
+	{"ping", STEP_PING, kind_ping, ping_options, NULL},
 };
 
-struct ssh_key;
-typedef int (*ssh_parse_fn)(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-
-static int ssh_string(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-static int ssh_port(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-static int ssh_bool(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-static int ssh_policy(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-static int ssh_duration(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-static int ssh_deadline(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh);
-
-/* Keys of the `ssh:` section, in the order the error message lists them.
- * The parse function knows the type behind offset: char * for strings and
- * the port, int for booleans, enum hostkey_policy, int64_t milliseconds
- * for durations (ssh_deadline where 0 would fail every connection). */
-static const struct ssh_key {
+/* The keys of an http step's mapping form; the same functions read those
+ * of them given beside `http: METHOD PATH`. */
+static const struct http_step_key {
 	const char *key;
-	ssh_parse_fn parse;
+	http_step_parse_fn parse;
+} http_step_keys[] = {
+	{"method", hstep_method},
+	{"path", hstep_path},
+	{"url", hstep_url},
+	{"headers", hstep_headers},
+	{"body", hstep_body},
+	{"json", hstep_json},
+	{"expect_status", hstep_expect_status},
+	{"check", hstep_check},
+	{"capture", hstep_capture},
+};
+
+static const char *const http_step_exclusive[][2] = {
+	{"path", "url"},
+	{"body", "json"},
+};
+
+struct setting;
+typedef int (*setting_parse_fn)(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                                void *obj);
+
+static int setting_string(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_port(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_bool(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_policy(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_duration(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                            void *obj);
+static int setting_deadline(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                            void *obj);
+static int setting_url(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_headers(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                           void *obj);
+static int setting_pin(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj);
+static int setting_redirects(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                             void *obj);
+
+/* One key of a connection section. The parse function knows the type
+ * behind offset: char * for strings and the port, int for booleans and
+ * the redirect count, enum hostkey_policy, int64_t milliseconds for
+ * durations (setting_deadline where 0 would fail every connection),
+ * struct kvlist for headers. */
+static const struct setting {
+	const char *key;
+	setting_parse_fn parse;
 	size_t offset;
 } ssh_keys[] = {
-	{"user", ssh_string, offsetof(struct job_ssh, user)},
-	{"port", ssh_port, offsetof(struct job_ssh, port)},
-	{"key", ssh_string, offsetof(struct job_ssh, key)},
-	{"passphrase", ssh_string, offsetof(struct job_ssh, passphrase)},
-	{"passphrase_file", ssh_string, offsetof(struct job_ssh, passphrase_file)},
-	{"password", ssh_string, offsetof(struct job_ssh, password)},
-	{"password_file", ssh_string, offsetof(struct job_ssh, password_file)},
-	{"agent", ssh_bool, offsetof(struct job_ssh, agent)},
-	{"known_hosts", ssh_string, offsetof(struct job_ssh, known_hosts)},
-	{"host_key_policy", ssh_policy, offsetof(struct job_ssh, host_key_policy)},
-	{"connect_timeout", ssh_deadline, offsetof(struct job_ssh, connect_timeout_ms)},
-	{"idle_timeout", ssh_duration, offsetof(struct job_ssh, idle_timeout_ms)},
-	{"keepalive", ssh_duration, offsetof(struct job_ssh, keepalive_ms)},
-	{"pty", ssh_bool, offsetof(struct job_ssh, pty)},
+	{"user", setting_string, offsetof(struct job_ssh, user)},
+	{"port", setting_port, offsetof(struct job_ssh, port)},
+	{"key", setting_string, offsetof(struct job_ssh, key)},
+	{"passphrase", setting_string, offsetof(struct job_ssh, passphrase)},
+	{"passphrase_file", setting_string, offsetof(struct job_ssh, passphrase_file)},
+	{"password", setting_string, offsetof(struct job_ssh, password)},
+	{"password_file", setting_string, offsetof(struct job_ssh, password_file)},
+	{"agent", setting_bool, offsetof(struct job_ssh, agent)},
+	{"known_hosts", setting_string, offsetof(struct job_ssh, known_hosts)},
+	{"host_key_policy", setting_policy, offsetof(struct job_ssh, host_key_policy)},
+	{"connect_timeout", setting_deadline, offsetof(struct job_ssh, connect_timeout_ms)},
+	{"idle_timeout", setting_duration, offsetof(struct job_ssh, idle_timeout_ms)},
+	{"keepalive", setting_duration, offsetof(struct job_ssh, keepalive_ms)},
+	{"pty", setting_bool, offsetof(struct job_ssh, pty)},
+}, http_keys[] = {
+	{"base", setting_url, offsetof(struct job_http, base)},
+	{"user", setting_string, offsetof(struct job_http, user)},
+	{"password", setting_string, offsetof(struct job_http, password)},
+	{"password_file", setting_string, offsetof(struct job_http, password_file)},
+	{"token", setting_string, offsetof(struct job_http, token)},
+	{"headers", setting_headers, offsetof(struct job_http, headers)},
+	{"ca", setting_string, offsetof(struct job_http, ca)},
+	{"cert", setting_string, offsetof(struct job_http, cert)},
+	{"cert_key", setting_string, offsetof(struct job_http, cert_key)},
+	{"pinned_key", setting_pin, offsetof(struct job_http, pinned_key)},
+	{"insecure", setting_bool, offsetof(struct job_http, insecure)},
+	{"connect_timeout", setting_deadline, offsetof(struct job_http, connect_timeout_ms)},
+	{"follow_redirects", setting_redirects, offsetof(struct job_http, follow_redirects)},
 };
 
 /* Two ways to give one secret: which of them should win would be a guess,
@@ -144,6 +244,31 @@ static const struct ssh_key {
 static const char *const ssh_exclusive[][2] = {
 	{"password", "password_file"},
 	{"passphrase", "passphrase_file"},
+};
+static const char *const http_exclusive[][2] = {
+	{"password", "password_file"},
+};
+
+/* A connection section: its keys in the order messages list them, the
+ * pairs that exclude each other, and an example for "expected ...". */
+struct section {
+	const char *name;
+	const char *example;
+	const struct setting *keys;
+	size_t nkeys;
+	const char *const (*exclusive)[2];
+	size_t nexclusive;
+};
+
+#define SECTION_MAX_KEYS 16
+_Static_assert(ARRAY_LEN(ssh_keys) <= SECTION_MAX_KEYS, "ssh_keys");
+_Static_assert(ARRAY_LEN(http_keys) <= SECTION_MAX_KEYS, "http_keys");
+
+static const struct section ssh_section = {
+	"ssh", "user: admin", ssh_keys, ARRAY_LEN(ssh_keys), ssh_exclusive, ARRAY_LEN(ssh_exclusive),
+};
+static const struct section http_section = {
+	"http", "base: https://${host}", http_keys, ARRAY_LEN(http_keys), http_exclusive, ARRAY_LEN(http_exclusive),
 };
 
 static const char *const hostkey_policies[] = {
@@ -344,25 +469,23 @@ static void list_append(char *out, size_t outlen, const char *name)
 	snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", name);
 }
 
-static const char *available_kinds(char *out, size_t outlen)
+static const char *all_kinds(char *out, size_t outlen)
 {
 	size_t i;
 
 	out[0] = '\0';
 	for (i = 0; i < ARRAY_LEN(step_kinds); i++)
-		if (step_kinds[i].parse)
-			list_append(out, outlen, step_kinds[i].key);
+		list_append(out, outlen, step_kinds[i].key);
 	return out;
 }
 
-static const char *available_top_keys(char *out, size_t outlen)
+static const char *all_top_keys(char *out, size_t outlen)
 {
 	size_t i;
 
 	out[0] = '\0';
 	for (i = 0; i < ARRAY_LEN(top_keys); i++)
-		if (top_keys[i].parse)
-			list_append(out, outlen, top_keys[i].key);
+		list_append(out, outlen, top_keys[i].key);
 	return out;
 }
 
@@ -387,6 +510,238 @@ static int check_templates(struct pctx *c, yaml_node_t *at, const char *what, co
 		return 0;
 	return fail(c, at, "bad template at position %zu of the %s: %s", char_position(s, off), what,
 	            excerpt(terr.msg, strlen(terr.msg), ex, sizeof(ex)));
+}
+
+/* Whether s has a ${...} reference ($${ is an escaped one, by tmpl's
+ * rule), i.e. whether what it means is only known per host. */
+static int has_template(const char *s)
+{
+	const char *p = s;
+
+	while ((p = strstr(p, "${")) != NULL) {
+		if (p == s || p[-1] != '$')
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
+static int has_space_or_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* http:// or https://, in any case, and something after it. */
+static int is_http_url(const char *s)
+{
+	return (strncasecmp(s, "http://", 7) == 0 && s[7]) || (strncasecmp(s, "https://", 8) == 0 && s[8]);
+}
+
+/* Only a rendered URL can be checked for the scheme when it starts with a
+ * template; spaces and control bytes are wrong whatever the template
+ * renders to. */
+static int check_url_text(struct pctx *c, const char *what, yaml_node_t *n, const char *s, int is_path)
+{
+	char desc[80];
+
+	if (strncmp(s, "${", 2) != 0 && (is_path ? s[0] != '/' : !is_http_url(s)))
+		return fail(c, n, "'%s': expected %s, got %s", what,
+		            is_path ? "a path starting with /" : "a URL starting with http:// or https://",
+		            node_desc(n, desc, sizeof(desc)));
+	if (has_space_or_control(s))
+		return fail(c, n, "'%s': contains a space or a control character (percent-encode it)", what);
+	return 0;
+}
+
+/* Digits only: strtoll would also take " 22" and "+22". */
+static int get_count(struct pctx *c, const char *what, yaml_node_t *n, long long min, long long max, long long *out)
+{
+	char desc[80], expected[64];
+	const char *s;
+
+	snprintf(expected, sizeof(expected), "a whole number from %lld to %lld", min, max);
+	if (want_scalar(c, what, n, expected) < 0)
+		return -1;
+	s = scalar(n);
+	if (s[strspn(s, "0123456789")] != '\0' || int_parse(s, min, max, out) < 0)
+		return fail(c, n, "'%s': expected %s, got %s", what, expected, node_desc(n, desc, sizeof(desc)));
+	return 0;
+}
+
+/* A number is checked now; a template such as ${port} (an inventory var)
+ * can only be checked per host, once the worker has rendered it. tmpl_what
+ * names the value in template errors. */
+static int get_port(struct pctx *c, const char *what, const char *tmpl_what, yaml_node_t *n, char **out)
+{
+	char desc[80];
+	const char *s;
+	long long v;
+
+	if (want_scalar(c, what, n, port_expected) < 0)
+		return -1;
+	s = scalar(n);
+	if (strstr(s, "${")) {
+		if (check_templates(c, n, tmpl_what, s) < 0)
+			return -1;
+	} else if (s[strspn(s, "0123456789")] != '\0' || int_parse(s, 1, 65535, &v) < 0) {
+		return fail(c, n, "'%s': expected %s, got %s", what, port_expected, node_desc(n, desc, sizeof(desc)));
+	}
+	*out = xstrdup(s);
+	return 0;
+}
+
+/* RFC 9110's tchar: what a header name (and a method) is made of. */
+static int is_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+/* `headers:` of the http section or of a step: header name -> template.
+ * Names are compared without case, as HTTP does, so a file cannot give
+ * one header twice; a line break in a value would start a header of its
+ * own. */
+static int get_headers(struct pctx *c, yaml_node_t *value, struct kvlist *out)
+{
+	char desc[80], ex[80], what[96];
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (value->type != YAML_MAPPING_NODE)
+		return fail(c, value,
+		            "'headers': expected a mapping of header names to values such as 'Accept: text/plain', got %s",
+		            node_desc(value, desc, sizeof(desc)));
+	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+		const char *name, *s;
+
+		if (want_key(c, k) < 0)
+			return -1;
+		name = scalar(k);
+		excerpt(name, k->data.scalar.length, ex, sizeof(ex));
+		if (!is_token(name))
+			return fail(c, k, "'headers': '%s' is not a header name (letters, digits and !#$%%&'*+-.^_`|~ only)",
+			            ex);
+		for (i = 0; i < out->len; i++)
+			if (strcasecmp(out->items[i].key, name) == 0)
+				return fail(c, k, "duplicate header '%s'", ex);
+		if (want_scalar(c, ex, v, "a string") < 0)
+			return -1;
+		s = scalar(v);
+		if (strpbrk(s, "\r\n"))
+			return fail(c, v, "'%s': a header value cannot hold a line break", ex);
+		snprintf(what, sizeof(what), "'%s' header", ex);
+		if (check_templates(c, v, what, s) < 0)
+			return -1;
+		kvlist_set(out, name, s);
+	}
+	return 0;
+}
+
+/* The first thing jq says when a compile fails, kept for the message. */
+static void jq_error_cb(void *data, jv msg)
+{
+	struct pctx *c = data;
+
+	if (c->jq_nmsg++ == 0) {
+		if (jv_get_kind(msg) == JV_KIND_STRING) {
+			snprintf(c->jq_msg, sizeof(c->jq_msg), "%s", jv_string_value(msg));
+		} else if (jv_get_kind(msg) != JV_KIND_INVALID) {
+			jv s = jv_dump_string(jv_copy(msg), 0);
+			snprintf(c->jq_msg, sizeof(c->jq_msg), "%s", jv_string_value(s));
+			jv_free(s);
+		}
+	}
+	jv_free(msg);
+}
+
+/* jq's "jq: error: syntax error, unexpected $end (Unix shell quoting
+ * issues?) at <top-level>, line 1:\n.a |" says, in a job file's terms,
+ * "syntax error, unexpected $end". */
+static const char *jq_message(struct pctx *c)
+{
+	static const char prefix[] = "jq: error: ";
+	static const char *const cut[] = {" (Unix shell quoting issues?)", " at <top-level>", "\n"};
+	char *m = c->jq_msg, *e;
+	size_t i;
+
+	if (!c->jq_nmsg || !*m)
+		return "it does not compile";
+	if (strncmp(m, prefix, strlen(prefix)) == 0)
+		memmove(m, m + strlen(prefix), strlen(m + strlen(prefix)) + 1);
+	for (i = 0; i < ARRAY_LEN(cut); i++)
+		if ((e = strstr(m, cut[i])) != NULL && e > m)
+			*e = '\0';
+	return m;
+}
+
+/* jq's module directives come before anything else in a program. */
+static int jq_has_module(const char *s)
+{
+	static const char *const words[] = {"module", "import", "include"};
+	size_t i, n;
+
+	for (;;) {
+		s += strspn(s, " \t\r\n");
+		if (*s != '#')
+			break;
+		s += strcspn(s, "\n");
+	}
+	for (i = 0; i < ARRAY_LEN(words); i++) {
+		n = strlen(words[i]);
+		if (strncmp(s, words[i], n) == 0 && !(s[n] == '_' || (s[n] >= '0' && s[n] <= '9') ||
+		                                       (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z')))
+			return 1;
+	}
+	return 0;
+}
+
+/* A jq expression (check, capture) is compiled here only to reject a bad
+ * one before any host runs; the worker compiles it again, as written (jq
+ * expressions are not templates: jq has variables of its own). One
+ * jq_state serves the whole parse: each compile costs tens of
+ * milliseconds in jq 1.6, most of it jq's own builtins, and a job without
+ * jq never starts one.
+ *
+ * Modules are refused: the workers get the job's text and nothing else,
+ * and jq 1.6 would read them from the current directory, or abort the
+ * process when no library path is set. The empty path is set anyway, so
+ * that nothing the check above misses can abort. */
+static int check_jq(struct pctx *c, yaml_node_t *n, const char *what, const char *for_var, const char *expr)
+{
+	char ex[sizeof(c->jq_msg) + 8];
+	const char *m;
+
+	if (jq_has_module(expr))
+		return fail(c, n, "'%s': jq modules (module, import, include) cannot be used in a job file", what);
+	if (c->flags & JOB_PARSE_NO_JQ)
+		return 0;
+	if (!c->jq) {
+		c->jq = jq_init();
+		if (!c->jq)
+			return fail(c, n, "'%s': cannot start jq to check the expression", what);
+		jq_set_error_cb(c->jq, jq_error_cb, c);
+		jq_set_attr(c->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	}
+	c->jq_nmsg = 0;
+	c->jq_msg[0] = '\0';
+	if (jq_compile(c->jq, expr))
+		return 0;
+	m = jq_message(c);
+	excerpt(m, strlen(m), ex, sizeof(ex));
+	if (for_var)
+		return fail(c, n, "'%s': bad jq expression for '%s': %s", what, for_var, ex);
+	return fail(c, n, "'%s': bad jq expression: %s", what, ex);
 }
 
 static int top_description(struct pctx *c, yaml_node_t *value, struct job *job)
@@ -422,93 +777,149 @@ static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job)
 	return 0;
 }
 
+static void *setting_slot(void *obj, const struct setting *s)
+{
+	return (char *)obj + s->offset;
+}
+
 /* The strings are templates rendered per host by the worker; here they
  * only have to be well formed. A literal password or passphrase is
  * accepted: the job file is the user's to protect, and ${env:NAME} or a
  * _file key is there for whoever wants the secret out of it. */
-static int ssh_string(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_string(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
 {
-	char **slot = (char **)(void *)((char *)ssh + key->offset);
 	char what[64];
 
-	if (want_scalar(c, key->key, value, "a string") < 0)
+	if (want_scalar(c, s->key, value, "a string") < 0)
 		return -1;
-	snprintf(what, sizeof(what), "ssh '%s' setting", key->key);
+	snprintf(what, sizeof(what), "%s '%s' setting", section, s->key);
 	if (check_templates(c, value, what, scalar(value)) < 0)
 		return -1;
-	*slot = xstrdup(scalar(value));
+	*(char **)setting_slot(obj, s) = xstrdup(scalar(value));
 	return 0;
 }
 
-/* A number is checked now; a template such as ${port} (an inventory var)
- * can only be checked per host, once the worker has rendered it. */
-static int ssh_port(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_port(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
 {
-	static const char expected[] = "a port number from 1 to 65535 or a template such as ${port}";
-	char **slot = (char **)(void *)((char *)ssh + key->offset);
-	char desc[80];
-	const char *s;
-	long long n;
+	char what[64];
 
-	if (want_scalar(c, key->key, value, expected) < 0)
-		return -1;
-	s = scalar(value);
-	if (strstr(s, "${")) {
-		if (check_templates(c, value, "ssh 'port' setting", s) < 0)
-			return -1;
-	} else if (s[strspn(s, "0123456789")] != '\0' || int_parse(s, 1, 65535, &n) < 0) {
-		/* digits only: strtoll would also take " 22" and "+22" */
-		return fail(c, value, "'%s': expected %s, got %s", key->key, expected,
-		            node_desc(value, desc, sizeof(desc)));
-	}
-	*slot = xstrdup(s);
-	return 0;
+	snprintf(what, sizeof(what), "%s '%s' setting", section, s->key);
+	return get_port(c, s->key, what, value, (char **)setting_slot(obj, s));
 }
 
-static int ssh_bool(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_bool(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
 {
-	return get_bool(c, key->key, value, (int *)(void *)((char *)ssh + key->offset));
+	return get_bool(c, s->key, value, (int *)setting_slot(obj, s));
 }
 
-static int ssh_policy(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_policy(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
 {
-	enum hostkey_policy *slot = (enum hostkey_policy *)(void *)((char *)ssh + key->offset);
+	enum hostkey_policy *slot = setting_slot(obj, s);
 	char desc[80], expected[64] = "one of ";
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(hostkey_policies); i++)
 		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s%s", i ? ", " : "",
 		         hostkey_policies[i]);
-	if (want_scalar(c, key->key, value, expected) < 0)
+	if (want_scalar(c, s->key, value, expected) < 0)
 		return -1;
 	if (hostkey_policy_parse(scalar(value), slot) < 0)
-		return fail(c, value, "'%s': expected %s, got %s", key->key, expected,
-		            node_desc(value, desc, sizeof(desc)));
+		return fail(c, value, "'%s': expected %s, got %s", s->key, expected, node_desc(value, desc, sizeof(desc)));
 	return 0;
 }
 
-static int ssh_duration(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_duration(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                            void *obj)
 {
-	return get_duration(c, key->key, value, (int64_t *)(void *)((char *)ssh + key->offset));
+	return get_duration(c, s->key, value, (int64_t *)setting_slot(obj, s));
 }
 
-static int ssh_deadline(struct pctx *c, const struct ssh_key *key, yaml_node_t *value, struct job_ssh *ssh)
+static int setting_deadline(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                            void *obj)
 {
-	return get_deadline(c, key->key, value, (int64_t *)(void *)((char *)ssh + key->offset));
+	return get_deadline(c, s->key, value, (int64_t *)setting_slot(obj, s));
 }
 
-static size_t ssh_key_index(const char *key)
+static int setting_url(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
+{
+	if (want_scalar(c, s->key, value, "a URL starting with http:// or https://") < 0 ||
+	    check_url_text(c, s->key, value, scalar(value), 0) < 0)
+		return -1;
+	return setting_string(c, section, s, value, obj);
+}
+
+static int setting_headers(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                           void *obj)
+{
+	return get_headers(c, value, (struct kvlist *)setting_slot(obj, s));
+}
+
+/* libcurl's CURLOPT_PINNEDPUBKEY compares the base64 text it computes
+ * with this one, so anything but sha256// and 44 base64 characters
+ * (several such pins joined by ;) could never match. */
+static int setting_pin(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value, void *obj)
+{
+	static const char expected[] =
+		"sha256// and the base64 SHA-256 of the server's public key (44 characters; several joined with ;)";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char desc[80];
+	const char *p;
+
+	if (want_scalar(c, s->key, value, expected) < 0)
+		return -1;
+	if (!has_template(scalar(value))) {
+		for (p = scalar(value);; p += 8 + 44 + 1) {
+			if (strncmp(p, "sha256//", 8) != 0 || strspn(p + 8, b64) != 43 || p[8 + 43] != '=' ||
+			    (p[8 + 44] != '\0' && p[8 + 44] != ';'))
+				return fail(c, value, "'%s': expected %s, got %s", s->key, expected,
+				            node_desc(value, desc, sizeof(desc)));
+			if (p[8 + 44] == '\0')
+				break;
+		}
+	}
+	return setting_string(c, section, s, value, obj);
+}
+
+/* true: up to JOB_HTTP_MAX_REDIRECTS; a number: up to that many. */
+static int setting_redirects(struct pctx *c, const char *section, const struct setting *s, yaml_node_t *value,
+                             void *obj)
+{
+	static const char expected[] = "true, false or a number of redirects from 0 to 20";
+	int *slot = setting_slot(obj, s);
+	char desc[80];
+	const char *t;
+	long long n;
+	int b;
+
+	if (want_scalar(c, s->key, value, expected) < 0)
+		return -1;
+	t = scalar(value);
+	if (t[0] >= '0' && t[0] <= '9') {
+		if (t[strspn(t, "0123456789")] != '\0' || int_parse(t, 0, JOB_HTTP_REDIRECTS_LIMIT, &n) < 0)
+			return fail(c, value, "'%s': expected %s, got %s", s->key, expected,
+			            node_desc(value, desc, sizeof(desc)));
+		*slot = (int)n;
+		return 0;
+	}
+	if (get_bool(c, s->key, value, &b) < 0) /* its message would not mention numbers */
+		return fail(c, value, "'%s': expected %s, got %s", s->key, expected, node_desc(value, desc, sizeof(desc)));
+	*slot = b ? JOB_HTTP_MAX_REDIRECTS : 0;
+	return 0;
+}
+
+static size_t setting_index(const struct section *sec, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_LEN(ssh_keys); i++)
-		if (strcmp(ssh_keys[i].key, key) == 0)
+	for (i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].key, key) == 0)
 			break;
 	return i;
 }
 
-/* What job_parse puts in job->ssh before the file is read, so a job
- * without the section, or a section without a key, means the defaults. */
+/* What job_parse puts in job->ssh and job->http before the file is read,
+ * so a job without the section, or a section without a key, means the
+ * defaults. */
 static void ssh_defaults(struct job_ssh *ssh)
 {
 	ssh->agent = -1;
@@ -519,48 +930,70 @@ static void ssh_defaults(struct job_ssh *ssh)
 	ssh->pty = 0;
 }
 
-static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job)
+static void http_defaults(struct job_http *http)
 {
-	yaml_node_t *seen[ARRAY_LEN(ssh_keys)] = {NULL};
+	http->insecure = 0;
+	http->connect_timeout_ms = JOB_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+	http->follow_redirects = 0;
+}
+
+static int parse_section(struct pctx *c, const struct section *sec, yaml_node_t *value, void *obj)
+{
+	yaml_node_t *seen[SECTION_MAX_KEYS] = {NULL};
 	char desc[80], ex[80], keys[256];
 	yaml_node_pair_t *p;
 	size_t i;
 
 	if (value->type != YAML_MAPPING_NODE)
-		return fail(c, value, "'ssh': expected a mapping of connection settings such as 'user: admin', got %s",
-		            node_desc(value, desc, sizeof(desc)));
-	/* Strings parsed before an error stay in job->ssh for job_free;
+		return fail(c, value, "'%s': expected a mapping of connection settings such as '%s', got %s", sec->name,
+		            sec->example, node_desc(value, desc, sizeof(desc)));
+	/* Strings parsed before an error stay in the struct for job_free;
 	 * duplicates are refused before a second parse could leak the first. */
 	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node_at(c, p->key);
 
 		if (want_key(c, k) < 0)
 			return -1;
-		i = ssh_key_index(scalar(k));
-		if (i == ARRAY_LEN(ssh_keys)) {
+		i = setting_index(sec, scalar(k));
+		if (i == sec->nkeys) {
 			keys[0] = '\0';
-			for (i = 0; i < ARRAY_LEN(ssh_keys); i++)
-				list_append(keys, sizeof(keys), ssh_keys[i].key);
-			return fail(c, k, "unknown key '%s' in ssh (expected one of: %s)",
-			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), keys);
+			for (i = 0; i < sec->nkeys; i++)
+				list_append(keys, sizeof(keys), sec->keys[i].key);
+			return fail(c, k, "unknown key '%s' in %s (expected one of: %s)",
+			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), sec->name, keys);
 		}
 		if (seen[i])
-			return fail(c, k, "duplicate key '%s' (first at line %zu)", ssh_keys[i].key,
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", sec->keys[i].key,
 			            seen[i]->start_mark.line + 1);
 		seen[i] = k;
-		if (ssh_keys[i].parse(c, &ssh_keys[i], node_at(c, p->value), &job->ssh) < 0)
+		if (sec->keys[i].parse(c, sec->name, &sec->keys[i], node_at(c, p->value), obj) < 0)
 			return -1;
 	}
 	/* reported at whichever of the two comes second in the file */
-	for (i = 0; i < ARRAY_LEN(ssh_exclusive); i++) {
-		yaml_node_t *a = seen[ssh_key_index(ssh_exclusive[i][0])];
-		yaml_node_t *b = seen[ssh_key_index(ssh_exclusive[i][1])];
+	for (i = 0; i < sec->nexclusive; i++) {
+		yaml_node_t *a = seen[setting_index(sec, sec->exclusive[i][0])];
+		yaml_node_t *b = seen[setting_index(sec, sec->exclusive[i][1])];
 
 		if (a && b)
 			return fail(c, a->start_mark.index > b->start_mark.index ? a : b, "give %s or %s, not both",
-			            ssh_exclusive[i][0], ssh_exclusive[i][1]);
+			            sec->exclusive[i][0], sec->exclusive[i][1]);
 	}
+	return 0;
+}
+
+static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job)
+{
+	if (parse_section(c, &ssh_section, value, &job->ssh) < 0)
+		return -1;
 	job->has_ssh = 1;
+	return 0;
+}
+
+static int top_http(struct pctx *c, yaml_node_t *value, struct job *job)
+{
+	if (parse_section(c, &http_section, value, &job->http) < 0)
+		return -1;
+	job->has_http = 1;
 	return 0;
 }
 
@@ -574,28 +1007,20 @@ static const struct step_kind_desc *kind_lookup(const char *key)
 	return NULL;
 }
 
-/* Index in step_options[] of key if kind allows it, else -1. */
-static int option_lookup(const struct step_kind_desc *kind, const char *key)
-{
-	const char *const *o;
-	size_t i;
-
-	for (o = kind->options; *o; o++) {
-		if (strcmp(*o, key) != 0)
-			continue;
-		for (i = 0; i < ARRAY_LEN(step_options); i++)
-			if (strcmp(step_options[i].key, key) == 0)
-				return (int)i;
-	}
-	return -1;
-}
-
-static int is_any_option(const char *key)
+static int step_option_index(const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(step_options); i++)
 		if (strcmp(step_options[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int in_list(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (strcmp(*list, key) == 0)
 			return 1;
 	return 0;
 }
@@ -610,7 +1035,7 @@ static int find_kind(struct pctx *c, yaml_node_t *n, const struct step_kind_desc
 	yaml_node_t *kind_key = NULL;
 	char kinds[128], ex[80];
 
-	available_kinds(kinds, sizeof(kinds));
+	all_kinds(kinds, sizeof(kinds));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node_at(c, p->key);
 		const struct step_kind_desc *d;
@@ -620,8 +1045,6 @@ static int find_kind(struct pctx *c, yaml_node_t *n, const struct step_kind_desc
 		d = kind_lookup(scalar(k));
 		if (!d)
 			continue;
-		if (!d->parse)
-			return fail(c, k, "step kind '%s' is not available in this build (available: %s)", d->key, kinds);
 		if (kind == d)
 			return fail(c, k, "duplicate key '%s' (first at line %zu)", d->key, kind_key->start_mark.line + 1);
 		if (kind)
@@ -635,7 +1058,7 @@ static int find_kind(struct pctx *c, yaml_node_t *n, const struct step_kind_desc
 		/* A key that is no option of any kind is likely a misspelt kind */
 		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = node_at(c, p->key);
-			if (!is_any_option(scalar(k)))
+			if (step_option_index(scalar(k)) < 0)
 				return fail(c, k, "unknown key '%s' in step (expected a kind key, one of: %s)",
 				            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), kinds);
 		}
@@ -650,8 +1073,11 @@ static int parse_step(struct pctx *c, yaml_node_t *n, size_t index, struct step 
 {
 	yaml_node_t *seen[ARRAY_LEN(step_options)] = {NULL};
 	const struct step_kind_desc *kind = NULL;
+	const char *const *options;
 	yaml_node_pair_t *kind_pair = NULL, *p;
-	char desc[80], ex[80], opts[128];
+	yaml_node_t *value;
+	char desc[80], ex[80], opts[160];
+	size_t j;
 
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "step %zu: expected a mapping with a kind key such as 'exec: CMD', got %s", index + 1,
@@ -662,26 +1088,38 @@ static int parse_step(struct pctx *c, yaml_node_t *n, size_t index, struct step 
 	if (find_kind(c, n, &kind, &kind_pair) < 0)
 		return -1;
 	st->kind = kind->kind;
-	if (kind->parse(c, n, node_at(c, kind_pair->value), st) < 0)
+	value = node_at(c, kind_pair->value);
+	if (kind->parse(c, n, value, st) < 0)
 		return -1;
 
+	options = kind->map_options && value->type == YAML_MAPPING_NODE ? kind->map_options : kind->options;
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node_at(c, p->key);
 		int i;
 
 		if (p == kind_pair)
 			continue;
-		i = option_lookup(kind, scalar(k));
+		excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex));
+		i = in_list(options, scalar(k)) ? step_option_index(scalar(k)) : -1;
+		if (i < 0 && options != kind->options && in_list(kind->options, scalar(k)))
+			return fail(c, k, "'%s' goes inside '%s:' when that is a mapping", ex, kind->key);
 		if (i < 0)
-			return fail(c, k, "unknown key '%s' in %s step (expected one of: %s)",
-			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), kind->key,
-			            option_list(kind->options, opts, sizeof(opts)));
+			return fail(c, k, "unknown key '%s' in %s step (expected one of: %s)", ex, kind->key,
+			            option_list(options, opts, sizeof(opts)));
 		if (seen[i])
 			return fail(c, k, "duplicate key '%s' (first at line %zu)", step_options[i].key,
 			            seen[i]->start_mark.line + 1);
 		seen[i] = k;
-		if (step_options[i].parse(c, node_at(c, p->value), st) < 0)
+		if (step_options[i].parse(c, step_options[i].key, k, node_at(c, p->value), st) < 0)
 			return -1;
+	}
+	for (j = 0; j < ARRAY_LEN(step_exclusive); j++) {
+		yaml_node_t *a = seen[step_option_index(step_exclusive[j][0])];
+		yaml_node_t *b = seen[step_option_index(step_exclusive[j][1])];
+
+		if (a && b)
+			return fail(c, a->start_mark.index > b->start_mark.index ? a : b, "give %s or %s, not both",
+			            step_exclusive[j][0], step_exclusive[j][1]);
 	}
 	if (!st->name)
 		st->name = xstrdup(st->text);
@@ -749,7 +1187,182 @@ static int kind_sleep(struct pctx *c, yaml_node_t *step, yaml_node_t *value, str
 	return 0;
 }
 
-static int option_name(struct pctx *c, yaml_node_t *value, struct step *st)
+/* GET, POST, PROPFIND...: a token, and upper case because methods are
+ * case-sensitive and every server spells the standard ones so. */
+static int check_method(struct pctx *c, const char *what, yaml_node_t *n, const char *s, size_t len)
+{
+	char ex[80];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			break;
+	if (len == 0 || i < len)
+		return fail(c, n, "'%s': expected an HTTP method in upper case such as GET or POST, got '%s'", what,
+		            excerpt(s, len, ex, sizeof(ex)));
+	return 0;
+}
+
+/* `http: GET /mgmt/tm/sys/version` or `http: POST https://x/y`: a method,
+ * white space, then a path (appended to the http section's base) or a
+ * whole URL. */
+static int http_line(struct pctx *c, yaml_node_t *value, struct step_http *h)
+{
+	static const char expected[] = "\"METHOD PATH\" such as 'GET /mgmt/tm/sys/version'";
+	const char *s = scalar(value), *target;
+	size_t mlen, tlen;
+	char desc[80];
+
+	mlen = strcspn(s, " \t");
+	target = s + mlen + strspn(s + mlen, " \t");
+	tlen = strcspn(target, " \t");
+	if (mlen == 0 || tlen == 0 || target[tlen] != '\0')
+		return fail(c, value, "'http': expected %s, got %s", expected, node_desc(value, desc, sizeof(desc)));
+	if (check_method(c, "http", value, s, mlen) < 0)
+		return -1;
+	if (target[0] != '/' && !is_http_url(target))
+		return fail(c, value, "'http': expected a path starting with / or a URL starting with http:// or "
+		            "https:// after the method, got '%s'", excerpt(target, tlen, desc, sizeof(desc)));
+	if (has_space_or_control(target))
+		return fail(c, value, "'http': contains a control character (percent-encode it)");
+	if (check_templates(c, value, "http path", target) < 0)
+		return -1;
+	h->method = xstrndup(s, mlen);
+	if (target[0] == '/')
+		h->path = xstrdup(target);
+	else
+		h->url = xstrdup(target);
+	return 0;
+}
+
+static const struct http_step_key *http_step_key_lookup(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(http_step_keys); i++)
+		if (strcmp(http_step_keys[i].key, key) == 0)
+			return &http_step_keys[i];
+	return NULL;
+}
+
+/* `http: {method: POST, path: /x, json: {...}}` */
+static int http_map(struct pctx *c, yaml_node_t *value, struct step_http *h)
+{
+	yaml_node_t *seen[ARRAY_LEN(http_step_keys)] = {NULL};
+	char ex[80], keys[160];
+	yaml_node_pair_t *p;
+	size_t i;
+
+	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key);
+		const struct http_step_key *hk;
+
+		if (want_key(c, k) < 0)
+			return -1;
+		excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex));
+		hk = http_step_key_lookup(scalar(k));
+		if (!hk && step_option_index(scalar(k)) >= 0)
+			return fail(c, k, "'%s' goes beside 'http:', not inside it", ex);
+		if (!hk) {
+			keys[0] = '\0';
+			for (i = 0; i < ARRAY_LEN(http_step_keys); i++)
+				list_append(keys, sizeof(keys), http_step_keys[i].key);
+			return fail(c, k, "unknown key '%s' in http step (expected one of: %s)", ex, keys);
+		}
+		i = (size_t)(hk - http_step_keys);
+		if (seen[i])
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", hk->key, seen[i]->start_mark.line + 1);
+		seen[i] = k;
+		if (hk->parse(c, hk->key, k, node_at(c, p->value), h) < 0)
+			return -1;
+	}
+	for (i = 0; i < ARRAY_LEN(http_step_exclusive); i++) {
+		yaml_node_t *a = seen[http_step_key_lookup(http_step_exclusive[i][0]) - http_step_keys];
+		yaml_node_t *b = seen[http_step_key_lookup(http_step_exclusive[i][1]) - http_step_keys];
+
+		if (a && b)
+			return fail(c, a->start_mark.index > b->start_mark.index ? a : b, "give %s or %s, not both",
+			            http_step_exclusive[i][0], http_step_exclusive[i][1]);
+	}
+	if (!h->path && !h->url)
+		return fail(c, value, "'http': missing path or url (a path is appended to the http section's base)");
+	if (!h->method)
+		h->method = xstrdup("GET");
+	return 0;
+}
+
+static int kind_http(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	char desc[80];
+
+	(void)step;
+	/* allocated first so that job_free frees what a failed parse left */
+	st->http = xcalloc(1, sizeof(*st->http));
+	st->http->expect_status[0] = 2; /* 2xx unless expect_status says */
+	if (value->type == YAML_MAPPING_NODE) {
+		if (http_map(c, value, st->http) < 0)
+			return -1;
+		st->text = xasprintf("%s %s", st->http->method, st->http->path ? st->http->path : st->http->url);
+		return 0;
+	}
+	if (value->type != YAML_SCALAR_NODE || is_null(value))
+		return fail(c, value,
+		            "'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version' or a mapping with "
+		            "method and path, got %s", node_desc(value, desc, sizeof(desc)));
+	if (want_scalar(c, "http", value, "\"METHOD PATH\"") < 0 || http_line(c, value, st->http) < 0)
+		return -1;
+	st->text = xstrdup(scalar(value));
+	return 0;
+}
+
+static int kind_tcp(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	(void)step;
+	return get_port(c, "tcp", "tcp port", value, &st->text);
+}
+
+/* `ping:` alone, or with {count, timeout}. The timeout may also stand
+ * beside the kind key, as every step's may, but not in both places. */
+static int kind_ping(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	yaml_node_t *seen[2] = {NULL};
+	char desc[80], ex[80];
+	yaml_node_pair_t *p;
+	long long n;
+
+	(void)step;
+	st->ping_count = 1;
+	st->text = xstrdup("ping");
+	if (is_null(value))
+		return 0;
+	if (value->type != YAML_MAPPING_NODE)
+		return fail(c, value, "'ping': expected nothing or a mapping such as {count: 3, timeout: 2s}, got %s",
+		            node_desc(value, desc, sizeof(desc)));
+	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+		int i;
+
+		if (want_key(c, k) < 0)
+			return -1;
+		i = strcmp(scalar(k), "count") == 0 ? 0 : strcmp(scalar(k), "timeout") == 0 ? 1 : -1;
+		if (i < 0)
+			return fail(c, k, "unknown key '%s' in ping (expected one of: count, timeout)",
+			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)));
+		if (seen[i])
+			return fail(c, k, "duplicate key '%s' (first at line %zu)", scalar(k), seen[i]->start_mark.line + 1);
+		seen[i] = k;
+		if (i == 0) {
+			if (get_count(c, "count", v, 1, JOB_PING_MAX_COUNT, &n) < 0)
+				return -1;
+			st->ping_count = (int)n;
+		} else if (get_deadline(c, "timeout", v, &st->timeout_ms) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int option_name(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st)
 {
 	if (want_scalar(c, "name", value, "a string") < 0)
 		return -1;
@@ -759,7 +1372,7 @@ static int option_name(struct pctx *c, yaml_node_t *value, struct step *st)
 
 /* Compiled here only to reject a bad pattern before any host runs; the
  * worker compiles it again (with the same options: none) to match. */
-static int option_expect(struct pctx *c, yaml_node_t *value, struct step *st)
+static int option_expect(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st)
 {
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE off;
@@ -781,24 +1394,391 @@ static int option_expect(struct pctx *c, yaml_node_t *value, struct step *st)
 }
 
 /* 0 in timeout_ms means "not given", so get_deadline's refusal of 0 also
- * keeps the two apart. */
-static int option_timeout(struct pctx *c, yaml_node_t *value, struct step *st)
+ * keeps the two apart: a ping step's inner timeout is the only way it can
+ * be set already. */
+static int option_timeout(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st)
 {
+	if (st->timeout_ms)
+		return fail(c, k, "give timeout inside ping or beside it, not both");
 	return get_deadline(c, "timeout", value, &st->timeout_ms);
 }
 
-static int option_pty(struct pctx *c, yaml_node_t *value, struct step *st)
+static int option_pty(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st)
 {
 	return get_bool(c, "pty", value, &st->pty);
+}
+
+/* headers, body, json, ... beside `http: METHOD PATH` */
+static int option_http(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step *st)
+{
+	return http_step_key_lookup(key)->parse(c, key, k, value, st->http);
+}
+
+static int hstep_method(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	if (want_scalar(c, key, value, "an HTTP method such as GET or POST") < 0 ||
+	    check_method(c, key, value, scalar(value), value->data.scalar.length) < 0)
+		return -1;
+	h->method = xstrdup(scalar(value));
+	return 0;
+}
+
+static int get_url_part(struct pctx *c, const char *key, yaml_node_t *value, int is_path, char **out)
+{
+	const char *expected = is_path ? "a path starting with /" : "a URL starting with http:// or https://";
+	char what[32];
+
+	if (want_scalar(c, key, value, expected) < 0 || check_url_text(c, key, value, scalar(value), is_path) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "http %s", key);
+	if (check_templates(c, value, what, scalar(value)) < 0)
+		return -1;
+	*out = xstrdup(scalar(value));
+	return 0;
+}
+
+static int hstep_path(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	return get_url_part(c, key, value, 1, &h->path);
+}
+
+static int hstep_url(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	return get_url_part(c, key, value, 0, &h->url);
+}
+
+static int hstep_headers(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	return get_headers(c, value, &h->headers);
+}
+
+static int hstep_body(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	if (want_scalar(c, key, value, "a string (or json: for a JSON body)") < 0 ||
+	    check_templates(c, value, "http body", scalar(value)) < 0)
+		return -1;
+	h->body = xstrdup(scalar(value));
+	return 0;
+}
+
+/* YAML 1.1 reads these plain scalars as numbers: decimal with _ between
+ * digits, 0x hex, 0b binary, 0o and leading-0 octal, and floats (also
+ * YAML 1.2's 1e5 and 1.). Appends the JSON spelling of the number to out
+ * and returns 1, or returns 0: not a number (.inf and .nan, which JSON
+ * cannot spell, included), and so a string. */
+static int json_number(const char *s, struct buf *out)
+{
+	const char *p = s, *ip, *fp = NULL, *xp = NULL;
+	char digits[72];
+	size_t nd = 0, ni = 0, nf = 0;
+	int neg = 0, base = 0;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o' || p[1] == 'b'))
+		base = p[1] == 'x' ? 16 : p[1] == 'o' ? 8 : 2, p += 2;
+	if (base) {
+		unsigned long long v;
+		char *end;
+
+		for (; *p; p++) {
+			int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+			        *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : *p == '_' && nd ? -2 : -1;
+			if (d == -2)
+				continue;
+			if (d < 0 || d >= base || nd + 1 >= sizeof(digits))
+				return 0;
+			digits[nd++] = *p;
+		}
+		if (!nd)
+			return 0;
+		digits[nd] = '\0';
+		errno = 0;
+		v = strtoull(digits, &end, base);
+		if (errno)
+			return 0;
+		buf_printf(out, "%s%llu", neg && v ? "-" : "", v);
+		return 1;
+	}
+	/* [0-9][0-9_]* then .[0-9_]* then [eE][-+]?[0-9]+ */
+	ip = p;
+	if (*p >= '0' && *p <= '9')
+		while ((*p >= '0' && *p <= '9') || *p == '_')
+			ni += *p++ != '_';
+	if (*p == '.') {
+		fp = ++p;
+		while ((*p >= '0' && *p <= '9') || *p == '_')
+			nf += *p++ != '_';
+	}
+	if ((*p == 'e' || *p == 'E') && ni + nf) {
+		xp = ++p;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p || ni + nf == 0)
+		return 0;
+	if (!fp && !xp && *ip == '0' && ni > 1) {
+		/* 0755: YAML 1.1 octal, or (with an 8 or 9) no number at all */
+		unsigned long long v = 0;
+
+		for (p = ip; *p; p++) {
+			if (*p == '_')
+				continue;
+			if (*p > '7' || v > (~0ULL >> 3))
+				return 0;
+			v = v * 8 + (unsigned)(*p - '0');
+		}
+		buf_printf(out, "%s%llu", neg && v ? "-" : "", v);
+		return 1;
+	}
+	/* JSON wants no + sign, no _, no leading zeros, digits on both sides
+	 * of the point */
+	if (neg)
+		buf_putc(out, '-');
+	while (*ip == '0' || *ip == '_')
+		if (*ip++ == '0')
+			ni--;
+	if (ni == 0)
+		buf_putc(out, '0');
+	for (p = ip; (*p >= '0' && *p <= '9') || *p == '_'; p++)
+		if (*p != '_')
+			buf_putc(out, *p);
+	if (fp) {
+		buf_putc(out, '.');
+		if (nf == 0)
+			buf_putc(out, '0');
+		for (p = fp; (*p >= '0' && *p <= '9') || *p == '_'; p++)
+			if (*p != '_')
+				buf_putc(out, *p);
+	}
+	if (xp) {
+		buf_putc(out, 'e');
+		buf_puts(out, xp);
+	}
+	return 1;
+}
+
+static int json_plain(yaml_node_t *n, const char *word)
+{
+	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(scalar(n), word) == 0;
+}
+
+static int json_string(struct pctx *c, yajl_gen g, yaml_node_t *n)
+{
+	yajl_gen_status st;
+
+	if (check_templates(c, n, "json string", scalar(n)) < 0)
+		return -1;
+	st = yajl_gen_string(g, n->data.scalar.value, n->data.scalar.length);
+	if (st != yajl_gen_status_ok)
+		return fail(c, n, "'json': cannot write this value as JSON (yajl status %d)", (int)st);
+	return 0;
+}
+
+/* One YAML node as JSON. Plain scalars are typed as JSON would read them
+ * (null, true, false, numbers; yes/no/on/off stay strings: a JSON body
+ * means the word), quoted ones are always strings. */
+static int json_node(struct pctx *c, yajl_gen g, yaml_node_t *n, int depth, struct buf *num)
+{
+	static const char *const trues[] = {"true", "True", "TRUE"}, *const falses[] = {"false", "False", "FALSE"};
+	yajl_gen_status st = yajl_gen_status_ok;
+	const unsigned char *out;
+	char desc[80];
+	size_t len, i;
+
+	if (depth > JOB_JSON_MAX_DEPTH)
+		return fail(c, n, "'json': nested more than %d levels deep", JOB_JSON_MAX_DEPTH);
+	switch (n->type) {
+	case YAML_MAPPING_NODE: {
+		yaml_node_pair_t *p;
+
+		st = yajl_gen_map_open(g);
+		for (p = n->data.mapping.pairs.start; st == yajl_gen_status_ok && p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = node_at(c, p->key);
+
+			if (k->type != YAML_SCALAR_NODE)
+				return fail(c, k, "'json': an object key must be a string, got %s",
+				            node_desc(k, desc, sizeof(desc)));
+			if (json_string(c, g, k) < 0 || json_node(c, g, node_at(c, p->value), depth + 1, num) < 0)
+				return -1;
+		}
+		if (st == yajl_gen_status_ok)
+			st = yajl_gen_map_close(g);
+		break;
+	}
+	case YAML_SEQUENCE_NODE: {
+		yaml_node_item_t *it;
+
+		st = yajl_gen_array_open(g);
+		for (it = n->data.sequence.items.start; st == yajl_gen_status_ok && it < n->data.sequence.items.top; it++)
+			if (json_node(c, g, node_at(c, *it), depth + 1, num) < 0)
+				return -1;
+		if (st == yajl_gen_status_ok)
+			st = yajl_gen_array_close(g);
+		break;
+	}
+	case YAML_SCALAR_NODE:
+		if (is_null(n)) {
+			st = yajl_gen_null(g);
+			break;
+		}
+		for (i = 0; i < ARRAY_LEN(trues); i++)
+			if (json_plain(n, trues[i]) || json_plain(n, falses[i]))
+				break;
+		if (i < ARRAY_LEN(trues)) {
+			st = yajl_gen_bool(g, json_plain(n, trues[i]));
+			break;
+		}
+		buf_reset(num);
+		if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && json_number(scalar(n), num)) {
+			st = yajl_gen_number(g, num->data, num->len);
+			break;
+		}
+		if (json_string(c, g, n) < 0)
+			return -1;
+		break;
+	default:
+		return fail(c, n, "'json': cannot write this value as JSON");
+	}
+	if (st != yajl_gen_status_ok)
+		return fail(c, n, "'json': cannot write this value as JSON (yajl status %d)", (int)st);
+	/* each node writes at least a byte, so this also bounds the walk
+	 * when aliases repeat a subtree */
+	yajl_gen_get_buf(g, &out, &len);
+	if (len > JOB_JSON_MAX_BYTES)
+		return fail(c, n, "'json': longer than %d bytes as JSON", JOB_JSON_MAX_BYTES);
+	return 0;
+}
+
+static int hstep_json(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	struct buf num = BUF_INIT;
+	const unsigned char *out;
+	yajl_gen g;
+	size_t len;
+	int r = -1;
+
+	g = yajl_gen_alloc(NULL);
+	if (!g) {
+		fail(c, value, "'json': out of memory");
+		goto out;
+	}
+	if (json_node(c, g, value, 0, &num) < 0)
+		goto out;
+	yajl_gen_get_buf(g, &out, &len);
+	h->json = xstrndup((const char *)out, len);
+	r = 0;
+out:
+	if (g)
+		yajl_gen_free(g);
+	buf_free(&num);
+	return r;
+}
+
+/* 200, or a class: "2xx" is stored as 2. */
+static int get_status(struct pctx *c, yaml_node_t *n, int *out)
+{
+	static const char expected[] = "a status from 100 to 599 or a class such as 2xx";
+	char desc[80];
+	const char *s;
+	long long v;
+
+	if (want_scalar(c, "expect_status", n, expected) < 0)
+		return -1;
+	s = scalar(n);
+	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
+	    (s[2] == 'x' || s[2] == 'X')) {
+		*out = s[0] - '0';
+		return 0;
+	}
+	if (s[strspn(s, "0123456789")] != '\0' || int_parse(s, 100, 599, &v) < 0)
+		return fail(c, n, "'expect_status': expected %s, got %s", expected, node_desc(n, desc, sizeof(desc)));
+	*out = (int)v;
+	return 0;
+}
+
+static int hstep_expect_status(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value,
+                               struct step_http *h)
+{
+	int statuses[ARRAY_LEN(h->expect_status)] = {0};
+	size_t n, i;
+
+	if (value->type != YAML_SEQUENCE_NODE) {
+		if (get_status(c, value, &statuses[0]) < 0)
+			return -1;
+	} else {
+		n = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+		if (n == 0)
+			return fail(c, value, "'expect_status': expected at least one status, got an empty list");
+		if (n > (size_t)JOB_HTTP_MAX_STATUSES)
+			return fail(c, value, "'expect_status': too many statuses (%zu; at most %d)", n,
+			            JOB_HTTP_MAX_STATUSES);
+		for (i = 0; i < n; i++)
+			if (get_status(c, node_at(c, value->data.sequence.items.start[i]), &statuses[i]) < 0)
+				return -1;
+	}
+	memcpy(h->expect_status, statuses, sizeof(statuses));
+	return 0;
+}
+
+static int hstep_check(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	if (want_scalar(c, key, value, "a jq expression") < 0 || check_jq(c, value, key, NULL, scalar(value)) < 0)
+		return -1;
+	h->check = xstrdup(scalar(value));
+	return 0;
+}
+
+/* Captured names are used as ${name} in later steps: a C identifier, so
+ * that no name a capture makes can mean something else in a template. */
+static int is_var_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int hstep_capture(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h)
+{
+	char desc[80], ex[80];
+	yaml_node_pair_t *p;
+
+	if (value->type != YAML_MAPPING_NODE)
+		return fail(c, value,
+		            "'capture': expected a mapping of variable names to jq expressions such as "
+		            "'version: .version', got %s", node_desc(value, desc, sizeof(desc)));
+	for (p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *vk = node_at(c, p->key), *v = node_at(c, p->value);
+
+		if (want_key(c, vk) < 0)
+			return -1;
+		excerpt(scalar(vk), vk->data.scalar.length, ex, sizeof(ex));
+		if (!is_var_name(scalar(vk)) || vk->data.scalar.length > TMPL_NAME_MAX)
+			return fail(c, vk, "'capture': '%s' is not a variable name (a letter or _, then letters, digits "
+			            "or _)", ex);
+		if (kvlist_get(&h->capture, scalar(vk)))
+			return fail(c, vk, "duplicate key '%s'", ex);
+		if (want_scalar(c, ex, v, "a jq expression") < 0 || check_jq(c, v, key, ex, scalar(v)) < 0)
+			return -1;
+		kvlist_set(&h->capture, scalar(vk), scalar(v));
+	}
+	return 0;
 }
 
 static int parse_top(struct pctx *c, yaml_node_t *root, struct job *job)
 {
 	yaml_node_t *seen[ARRAY_LEN(top_keys)] = {NULL};
-	char desc[80], ex[80], keys[128], kinds[128];
+	char desc[80], ex[80], keys[128];
 	yaml_node_pair_t *p;
 
-	available_top_keys(keys, sizeof(keys));
+	all_top_keys(keys, sizeof(keys));
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(c, root, "expected a mapping at the top level (with keys %s), got %s", keys,
 		            node_desc(root, desc, sizeof(desc)));
@@ -814,9 +1794,6 @@ static int parse_top(struct pctx *c, yaml_node_t *root, struct job *job)
 		if (i == ARRAY_LEN(top_keys))
 			return fail(c, k, "unknown key '%s' (expected one of: %s)",
 			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)), keys);
-		if (!top_keys[i].parse)
-			return fail(c, k, "'%s' settings are not available in this build (step kinds available: %s)",
-			            top_keys[i].key, available_kinds(kinds, sizeof(kinds)));
 		if (seen[i])
 			return fail(c, k, "duplicate key '%s' (first at line %zu)", top_keys[i].key,
 			            seen[i]->start_mark.line + 1);
@@ -894,9 +1871,15 @@ static char *name_from_path(const char *path)
 
 int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err)
 {
+	return job_parse_flags(path, text, len, 0, out, err);
+}
+
+int job_parse_flags(const char *path, const char *text, size_t len, unsigned flags, struct job **out,
+                    struct err *err)
+{
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
-	struct pctx c = {path, &doc, err};
+	struct pctx c = {.path = path, .flags = flags, .doc = &doc, .err = err};
 	struct job *job = NULL;
 	int have_parser = 0, have_doc = 0;
 	yaml_node_t *root;
@@ -939,6 +1922,7 @@ int job_parse(const char *path, const char *text, size_t len, struct job **out, 
 	job->source_len = len;
 	job->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
 	ssh_defaults(&job->ssh);
+	http_defaults(&job->http);
 	if (parse_top(&c, root, job) < 0)
 		goto out;
 	*out = job;
@@ -946,6 +1930,8 @@ int job_parse(const char *path, const char *text, size_t len, struct job **out, 
 	r = 0;
 out:
 	job_free(job);
+	if (c.jq)
+		jq_teardown(&c.jq);
 	if (have_doc)
 		yaml_document_delete(&doc);
 	if (have_parser)
@@ -989,6 +1975,21 @@ out:
 	return r;
 }
 
+static void step_http_free(struct step_http *h)
+{
+	if (!h)
+		return;
+	free(h->method);
+	free(h->path);
+	free(h->url);
+	kvlist_free(&h->headers);
+	free(h->body);
+	free(h->json);
+	free(h->check);
+	kvlist_free(&h->capture);
+	free(h);
+}
+
 void job_free(struct job *job)
 {
 	size_t i;
@@ -999,6 +2000,7 @@ void job_free(struct job *job)
 		free(job->steps[i].text);
 		free(job->steps[i].name);
 		free(job->steps[i].expect);
+		step_http_free(job->steps[i].http);
 	}
 	free(job->steps);
 	free(job->name);
@@ -1012,6 +2014,16 @@ void job_free(struct job *job)
 	free(job->ssh.password);
 	free(job->ssh.password_file);
 	free(job->ssh.known_hosts);
+	free(job->http.base);
+	free(job->http.user);
+	free(job->http.password);
+	free(job->http.password_file);
+	free(job->http.token);
+	kvlist_free(&job->http.headers);
+	free(job->http.ca);
+	free(job->http.cert);
+	free(job->http.cert_key);
+	free(job->http.pinned_key);
 	free(job->source);
 	free(job);
 }
@@ -1021,7 +2033,7 @@ const char *step_kind_name(enum step_kind k)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(step_kinds); i++)
-		if (step_kinds[i].parse && step_kinds[i].kind == k)
+		if (step_kinds[i].kind == k)
 			return step_kinds[i].key;
 	return "unknown";
 }

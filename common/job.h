@@ -46,9 +46,10 @@ struct job_http {
 	char *pinned_key;      /* sha256//BASE64 public key pin */
 	int insecure;          /* 1: no TLS verification (warned once a run) */
 	int64_t connect_timeout_ms;
-	int follow_redirects;  /* 0: never (default); 1: up to
-	                          JOB_HTTP_MAX_REDIRECTS, same host only for
-	                          credentials */
+	int follow_redirects;  /* how many redirects to follow: 0 never
+	                          (default), true in the file means
+	                          JOB_HTTP_MAX_REDIRECTS; credentials go to the
+	                          same origin only */
 };
 
 /* An http step. Strings are templates; NULL when absent. */
@@ -137,6 +138,13 @@ struct job {
  * On success returns 0 and sets *out (free with job_free); on error
  * returns -1 with "path:line:column: message" in err, *out untouched. */
 int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err);
+
+/* The same with flags. JOB_PARSE_NO_JQ skips compiling the jq expressions
+ * (checks and captures), for a job the supervisor has already validated:
+ * jq 1.6 takes ~40 ms of CPU per compile, and every worker parses the job. */
+#define JOB_PARSE_NO_JQ 0x1
+int job_parse_flags(const char *path, const char *text, size_t len, unsigned flags, struct job **out,
+                    struct err *err);
 
 /* Read path and parse it. Errors as above ("path: cannot read: ..."). */
 int job_load(const char *path, struct job **out, struct err *err);

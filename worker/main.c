@@ -164,7 +164,9 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	s->output_cap = proto_get_u64(settings, "output_cap", &cap) == 0 ? cap : PROTO_DEFAULT_OUTPUT_CAP;
 	s->log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
 	pathz = xstrndup(path, plen);
-	if (job_parse(pathz, src, slen, job, err) < 0)
+	/* the supervisor checked the job; the jq programs are compiled when a
+	 * step first needs them */
+	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0)
 		goto out;
 	*res = xcalloc((*job)->nsteps, sizeof(**res));
 	for (size_t i = 0; i < (*job)->nsteps; i++) {

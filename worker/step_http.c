@@ -107,6 +107,9 @@ static struct http_jq *http_jq_get(const char *expr)
 		return j;
 	}
 	jq_set_error_cb(j->jq, http_jq_error, &j->error);
+	/* no modules: job files cannot use them (job.c refuses them), and jq
+	 * 1.6 aborts on import without a library path */
+	jq_set_attr(j->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 	if (!jq_compile(j->jq, expr)) {
 		if (!j->error)
 			j->error = xstrdup("does not compile");

@@ -18,6 +18,8 @@
 #include "util.h"
 
 #define BAD_PATH "jobs.d/bad.yaml"
+/* a well-formed public key pin: the SHA-256 of nothing */
+#define PIN "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 static int parse(const char *path, const char *text, struct job **job, struct err *err)
 {
@@ -296,6 +298,378 @@ static void test_hostkey_policy(void **state)
 	assert_int_equal(p, HOSTKEY_ACCEPT_NEW); /* untouched on error */
 }
 
+static void test_http_job(void **state)
+{
+	static const char text[] =
+		"description: F5 status\n"
+		"http:\n"
+		"  base: https://${host}\n"
+		"  user: admin\n"
+		"  password: ${env:F5_PASSWORD}\n"
+		"  token: ${token}\n"
+		"  headers:\n"
+		"    Accept: application/json\n"
+		"    X-F5-Auth-Token: ${auth}\n"
+		"  ca: /etc/fleetrun/f5-ca.pem\n"
+		"  cert: /etc/fleetrun/client.pem\n"
+		"  cert_key: /etc/fleetrun/client.key\n"
+		"  pinned_key: " PIN ";" PIN "\n"
+		"  insecure: yes\n"
+		"  connect_timeout: 3s\n"
+		"  follow_redirects: 3\n"
+		"steps:\n"
+		"  - http: GET /mgmt/tm/sys/version\n"
+		"    capture: {version: '.entries[].nestedStats.entries.Version.description', _b2: .build}\n"
+		"  - name: failover\n"
+		"    http: POST https://${host}:8443/api?x=1\n"
+		"    headers: {Content-Type: text/plain}\n"
+		"    body: \"hello ${host}\"\n"
+		"    expect_status: [200, 3xx, 404]\n"
+		"    expect: 'ok'\n"
+		"    timeout: 5s\n"
+		"  - http:\n"
+		"      method: PUT\n"
+		"      path: /mgmt/tm/ltm/pool/${pool}\n"
+		"      headers:\n"
+		"        X-Req: \"1\"\n"
+		"      json:\n"
+		"        name: ${pool}\n"
+		"        members: [a, \"b\", 1, -2.5, 0x1F, 1_000, 010, 1e3, .5, true, False, ~, null, \"true\", yes, '',\n"
+		"                  [], {}]\n"
+		"        nested: {k: {\"q\\\"uote\": \"a\\\\b\\t\u00e9\"}}\n"
+		"      expect_status: 5XX\n"
+		"      check: '.name == \"x\" and (.members | length) > 0'\n"
+		"    timeout: 2s\n"
+		"  - http: {url: \"http://${address}/health\"}\n"
+		"  - http: PATCH /x\n"
+		"    json: [1, {a: \"${v}\"}]\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct step_http *h;
+	struct step *s;
+
+	(void)state;
+	if (parse("jobs.d/f5.yaml", text, &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(job->has_http, 1);
+	assert_int_equal(job->has_ssh, 0);
+	assert_string_equal(job->http.base, "https://${host}");
+	assert_string_equal(job->http.user, "admin");
+	assert_string_equal(job->http.password, "${env:F5_PASSWORD}");
+	assert_null(job->http.password_file);
+	assert_string_equal(job->http.token, "${token}");
+	assert_int_equal(job->http.headers.len, 2);
+	assert_string_equal(job->http.headers.items[0].key, "Accept");
+	assert_string_equal(job->http.headers.items[0].value, "application/json");
+	assert_string_equal(job->http.headers.items[1].key, "X-F5-Auth-Token");
+	assert_string_equal(job->http.headers.items[1].value, "${auth}");
+	assert_string_equal(job->http.ca, "/etc/fleetrun/f5-ca.pem");
+	assert_string_equal(job->http.cert, "/etc/fleetrun/client.pem");
+	assert_string_equal(job->http.cert_key, "/etc/fleetrun/client.key");
+	assert_string_equal(job->http.pinned_key, PIN ";" PIN);
+	assert_int_equal(job->http.insecure, 1);
+	assert_int_equal(job->http.connect_timeout_ms, 3000);
+	assert_int_equal(job->http.follow_redirects, 3);
+	assert_int_equal(job->nsteps, 5);
+
+	s = &job->steps[0];
+	assert_int_equal(s->kind, STEP_HTTP);
+	assert_string_equal(step_kind_name(s->kind), "http");
+	assert_string_equal(s->text, "GET /mgmt/tm/sys/version");
+	assert_string_equal(s->name, "GET /mgmt/tm/sys/version");
+	assert_int_equal(s->timeout_ms, 0);
+	h = s->http;
+	assert_non_null(h);
+	assert_string_equal(h->method, "GET");
+	assert_string_equal(h->path, "/mgmt/tm/sys/version");
+	assert_null(h->url);
+	assert_int_equal(h->headers.len, 0);
+	assert_null(h->body);
+	assert_null(h->json);
+	assert_null(h->check);
+	assert_int_equal(h->expect_status[0], 2);
+	assert_int_equal(h->expect_status[1], 0);
+	assert_int_equal(h->capture.len, 2);
+	assert_string_equal(h->capture.items[0].key, "version");
+	assert_string_equal(h->capture.items[0].value, ".entries[].nestedStats.entries.Version.description");
+	assert_string_equal(h->capture.items[1].key, "_b2");
+	assert_string_equal(h->capture.items[1].value, ".build");
+
+	s = &job->steps[1];
+	assert_string_equal(s->text, "POST https://${host}:8443/api?x=1");
+	assert_string_equal(s->name, "failover");
+	assert_string_equal(s->expect, "ok");
+	assert_int_equal(s->timeout_ms, 5000);
+	h = s->http;
+	assert_string_equal(h->method, "POST");
+	assert_null(h->path);
+	assert_string_equal(h->url, "https://${host}:8443/api?x=1");
+	assert_int_equal(h->headers.len, 1);
+	assert_string_equal(h->headers.items[0].key, "Content-Type");
+	assert_string_equal(h->headers.items[0].value, "text/plain");
+	assert_string_equal(h->body, "hello ${host}");
+	assert_null(h->json);
+	assert_int_equal(h->expect_status[0], 200);
+	assert_int_equal(h->expect_status[1], 3);
+	assert_int_equal(h->expect_status[2], 404);
+	assert_int_equal(h->expect_status[3], 0);
+	assert_int_equal(h->capture.len, 0);
+
+	s = &job->steps[2];
+	assert_string_equal(s->text, "PUT /mgmt/tm/ltm/pool/${pool}");
+	assert_string_equal(s->name, s->text);
+	assert_int_equal(s->timeout_ms, 2000);
+	assert_int_equal(s->line, 27);
+	assert_int_equal(s->column, 5);
+	h = s->http;
+	assert_string_equal(h->method, "PUT");
+	assert_string_equal(h->path, "/mgmt/tm/ltm/pool/${pool}");
+	assert_null(h->url);
+	assert_int_equal(h->headers.len, 1);
+	assert_string_equal(h->headers.items[0].key, "X-Req");
+	assert_string_equal(h->headers.items[0].value, "1");
+	assert_null(h->body);
+	assert_string_equal(h->json, "{\"name\":\"${pool}\",\"members\":[\"a\",\"b\",1,-2.5,31,1000,8,1e3,0.5,true,false,null,"
+	                             "null,\"true\",\"yes\",\"\",[],{}],\"nested\":{\"k\":{\"q\\\"uote\":\"a\\\\b\\t\u00e9\"}}}");
+	assert_int_equal(h->expect_status[0], 5);
+	assert_int_equal(h->expect_status[1], 0);
+	assert_string_equal(h->check, ".name == \"x\" and (.members | length) > 0");
+
+	s = &job->steps[3];
+	assert_string_equal(s->text, "GET http://${address}/health");
+	assert_string_equal(s->http->method, "GET");
+	assert_null(s->http->path);
+	assert_string_equal(s->http->url, "http://${address}/health");
+	assert_int_equal(s->http->expect_status[0], 2);
+
+	s = &job->steps[4];
+	assert_string_equal(s->text, "PATCH /x");
+	assert_string_equal(s->http->json, "[1,{\"a\":\"${v}\"}]");
+	job_free(job);
+}
+
+/* Without the section every http setting has its default; a section
+ * without a key means the same. */
+static void test_http_defaults(void **state)
+{
+	static const char *const texts[] = {
+		"steps:\n  - http: GET /\n",
+		"http: {}\nsteps:\n  - http: GET /\n",
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(texts); i++) {
+		assert_int_equal(parse("jobs.d/h.yaml", texts[i], &job, &err), 0);
+		assert_int_equal(job->has_http, (int)i);
+		assert_null(job->http.base);
+		assert_null(job->http.user);
+		assert_null(job->http.password);
+		assert_null(job->http.password_file);
+		assert_null(job->http.token);
+		assert_int_equal(job->http.headers.len, 0);
+		assert_null(job->http.ca);
+		assert_null(job->http.cert);
+		assert_null(job->http.cert_key);
+		assert_null(job->http.pinned_key);
+		assert_int_equal(job->http.insecure, 0);
+		assert_int_equal(job->http.connect_timeout_ms, JOB_HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+		assert_int_equal(job->http.follow_redirects, 0);
+		assert_string_equal(job->steps[0].http->method, "GET");
+		assert_string_equal(job->steps[0].http->path, "/");
+		assert_int_equal(job->steps[0].pty, -1);
+		assert_int_equal(job->steps[0].ping_count, 0);
+		job_free(job);
+	}
+	/* steps of other kinds have no http part */
+	assert_int_equal(parse("jobs.d/h.yaml", "steps:\n  - exec: ls\n", &job, &err), 0);
+	assert_null(job->steps[0].http);
+	job_free(job);
+}
+
+static void test_http_settings_values(void **state)
+{
+	static const struct {
+		const char *text;
+		int redirects;
+		int insecure;
+	} cases[] = {
+		{"follow_redirects: true", JOB_HTTP_MAX_REDIRECTS, 0},
+		{"follow_redirects: yes\ninsecure: false", JOB_HTTP_MAX_REDIRECTS, 0},
+		{"follow_redirects: false\ninsecure: TRUE", 0, 1},
+		{"follow_redirects: 0", 0, 0},
+		{"follow_redirects: 1", 1, 0},
+		{"follow_redirects: 20", 20, 0},
+		{"follow_redirects: \"7\"", 7, 0},
+		{"pinned_key: ${env:PIN}", 0, 0},
+		{"pinned_key: sha256//${pin}", 0, 0},
+		{"password_file: /etc/pw\nuser: ${user}", 0, 0},
+		{"base: HTTPS://X", 0, 0},
+		{"base: ${base}", 0, 0},
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		const char *line, *nl;
+
+		buf_reset(&b);
+		buf_puts(&b, "http:\n");
+		for (line = cases[i].text; *line; line = *nl ? nl + 1 : nl) {
+			nl = strchr(line, '\n');
+			if (!nl)
+				nl = line + strlen(line);
+			buf_puts(&b, "  ");
+			buf_append(&b, line, (size_t)(nl - line));
+			buf_puts(&b, "\n");
+		}
+		buf_puts(&b, "steps:\n  - http: GET /\n");
+		if (job_parse("jobs.d/v.yaml", b.data, b.len, &job, &err) < 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		assert_int_equal(job->http.follow_redirects, cases[i].redirects);
+		assert_int_equal(job->http.insecure, cases[i].insecure);
+		job_free(job);
+	}
+	buf_free(&b);
+}
+
+/* json: a YAML value as JSON text; plain scalars typed as JSON reads
+ * them, quoted ones always strings */
+static void test_http_json_values(void **state)
+{
+	static const struct {
+		const char *yaml;
+		const char *json;
+	} cases[] = {
+		{"1", "1"}, {"-0", "-0"}, {"+12", "12"}, {"1_000", "1000"}, {"1_", "1"}, {"0", "0"}, {"00", "0"},
+		{"0x1F", "31"}, {"-0x10", "-16"}, {"0o17", "15"}, {"0b101", "5"}, {"0755", "493"}, {"-0b0", "0"},
+		{"99999999999999999999999", "99999999999999999999999"}, {"3.14", "3.14"}, {"1.", "1.0"},
+		{".5", "0.5"}, {"-.5", "-0.5"}, {"1e3", "1e3"}, {"1.5E-3", "1.5e-3"}, {"6.02e+23", "6.02e+23"},
+		{"007.5", "7.5"}, {"1_0.0_1", "10.01"},
+		/* no number to JSON */
+		{"08", "\"08\""}, {".inf", "\".inf\""}, {"-.inf", "\"-.inf\""}, {".nan", "\".nan\""},
+		{"1.2.3", "\"1.2.3\""}, {"1e", "\"1e\""}, {"e5", "\"e5\""}, {".", "\".\""}, {"+", "\"+\""},
+		{"0x", "\"0x\""}, {"0xZZ", "\"0xZZ\""}, {"0x_1", "\"0x_1\""}, {"_1", "\"_1\""},
+		{"12:30", "\"12:30\""}, {"0x10000000000000000", "\"0x10000000000000000\""}, {"1 2", "\"1 2\""},
+		/* quoted: always a string */
+		{"'1'", "\"1\""}, {"\"true\"", "\"true\""}, {"'null'", "\"null\""}, {"''", "\"\""},
+		/* words */
+		{"true", "true"}, {"TRUE", "true"}, {"False", "false"}, {"tRuE", "\"tRuE\""}, {"yes", "\"yes\""},
+		{"on", "\"on\""}, {"~", "null"}, {"null", "null"}, {"", "null"},
+		/* strings that need escaping, and templates kept as written */
+		{"\"tab\\there\"", "\"tab\\there\""}, {"\"\u00e9 ${host} $${x}\"", "\"\u00e9 ${host} $${x}\""},
+		{"\"a/b\\\\c\\\"d\"", "\"a/b\\\\c\\\"d\""}, {"\"\\x01\"", "\"\\u0001\""},
+		{"|\n      a\n      b", "\"a\\nb\\n\""},
+		/* containers */
+		{"[1, [2, [3]]]", "[1,[2,[3]]]"}, {"{a: 1, b: [x]}", "{\"a\":1,\"b\":[\"x\"]}"},
+		{"{1: x, ~: y, 'k': true}", "{\"1\":\"x\",\"~\":\"y\",\"k\":true}"}, {"[]", "[]"}, {"{}", "{}"},
+		{"{a: &x [1, 2], b: *x}", "{\"a\":[1,2],\"b\":[1,2]}"},
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		buf_reset(&b);
+		buf_printf(&b, "steps:\n  - http: POST /\n    json: %s\n", cases[i].yaml);
+		if (job_parse("jobs.d/j.yaml", b.data, b.len, &job, &err) < 0)
+			fail_msg("case %zu (%s): %s", i, cases[i].yaml, err.msg);
+		if (strcmp(job->steps[0].http->json, cases[i].json) != 0)
+			fail_msg("case %zu: json: %s gave %s, want %s", i, cases[i].yaml, job->steps[0].http->json,
+			         cases[i].json);
+		job_free(job);
+	}
+	buf_free(&b);
+}
+
+/* Aliases can repeat a subtree, or contain themselves: the walk is
+ * bounded in depth and in output, and fails quickly. */
+static void test_http_json_aliases(void **state)
+{
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	char prev = 'a', name;
+
+	(void)state;
+	assert_int_equal(parse(BAD_PATH, "steps:\n  - http: POST /\n    json: &a [*a]\n", &job, &err), -1);
+	assert_string_equal(err.msg, BAD_PATH ":3:11: 'json': nested more than 64 levels deep");
+
+	/* a billion laughs: 10^12 strings if expanded */
+	buf_puts(&b, "steps:\n  - http: POST /\n    json:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+	for (name = 'b'; name <= 'm'; prev = name++)
+		buf_printf(&b, "      %c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", name, name, prev, prev,
+		           prev, prev, prev, prev, prev, prev, prev, prev);
+	assert_int_equal(job_parse(BAD_PATH, b.data, b.len, &job, &err), -1);
+	assert_null(job);
+	assert_non_null(strstr(err.msg, ": 'json': longer than 1048576 bytes as JSON"));
+	buf_free(&b);
+}
+
+static void test_tcp_ping(void **state)
+{
+	static const char text[] =
+		"steps:\n"
+		"  - tcp: 443\n"
+		"  - tcp: ${port}\n"
+		"    name: port open\n"
+		"    timeout: 1s\n"
+		"  - tcp: \"65535\"\n"
+		"  - ping:\n"
+		"  - ping: {count: 5, timeout: 2s}\n"
+		"  - ping: {count: 100}\n"
+		"    timeout: 3s\n"
+		"    name: ping100\n"
+		"  - ping: {}\n"
+		"  - ping: ~\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct step *s;
+
+	(void)state;
+	if (parse("jobs.d/net.yaml", text, &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(job->nsteps, 8);
+	s = &job->steps[0];
+	assert_int_equal(s->kind, STEP_TCP);
+	assert_string_equal(step_kind_name(s->kind), "tcp");
+	assert_string_equal(s->text, "443");
+	assert_string_equal(s->name, "443");
+	assert_int_equal(s->timeout_ms, 0);
+	assert_null(s->http);
+	s = &job->steps[1];
+	assert_string_equal(s->text, "${port}");
+	assert_string_equal(s->name, "port open");
+	assert_int_equal(s->timeout_ms, 1000);
+	assert_string_equal(job->steps[2].text, "65535");
+
+	s = &job->steps[3];
+	assert_int_equal(s->kind, STEP_PING);
+	assert_string_equal(step_kind_name(s->kind), "ping");
+	assert_string_equal(s->text, "ping");
+	assert_string_equal(s->name, "ping");
+	assert_int_equal(s->ping_count, 1);
+	assert_int_equal(s->timeout_ms, 0);
+	s = &job->steps[4];
+	assert_int_equal(s->ping_count, 5);
+	assert_int_equal(s->timeout_ms, 2000);
+	s = &job->steps[5];
+	assert_int_equal(s->ping_count, 100);
+	assert_int_equal(s->timeout_ms, 3000);
+	assert_string_equal(s->name, "ping100");
+	assert_int_equal(job->steps[6].ping_count, 1);
+	assert_int_equal(job->steps[7].ping_count, 1);
+	assert_int_equal(job->steps[7].timeout_ms, 0);
+	job_free(job);
+}
+
 /* The parser takes a length, not a C string: text after len is not read,
  * and the source keeps exactly len bytes. */
 static void test_length_bounded(void **state)
@@ -348,17 +722,17 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	BAD("unknown top-level key", "description: x\nstpes:\n  - exec: ls\n",
-	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, steps)"),
+	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, http, steps)"),
 	BAD("unknown step option", "steps:\n  - exec: ls\n    expcet: foo\n",
 	    "3:5: unknown key 'expcet' in exec step (expected one of: name, expect, timeout)"),
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
 	    "3:5: unknown key 'expect' in sleep step (expected one of: name)"),
 	BAD("two kind keys", "steps:\n  - exec: ls\n    sleep: 1s\n",
-	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh)"),
+	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping)"),
 	BAD("no kind key", "steps:\n  - name: x\n",
-	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh)"),
+	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh, http, tcp, ping)"),
 	BAD("misspelt kind key", "steps:\n  - name: x\n    exce: ls\n",
-	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh)"),
+	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh, http, tcp, ping)"),
 	BAD("bad sleep duration", "steps:\n  - sleep: 5 parsecs\n",
 	    "2:12: 'sleep': expected a duration such as 30s, 500ms or 2m, got '5 parsecs'"),
 	BAD("bad timeout duration", "timeout: 5 parsecs\nsteps:\n  - exec: ls\n",
@@ -379,7 +753,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("empty steps", "steps: []\n", "1:8: 'steps' is empty (expected at least one step)"),
 	BAD("missing steps", "description: x\n", "1:1: missing 'steps' (expected a list of steps)"),
 	BAD("top level a list", "- exec: ls\n",
-	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, steps), got a list"),
+	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, http, steps), got a list"),
 	BAD("unterminated quote", "steps:\n  - exec: 'ls\n",
 	    "3:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 2 column 11)"),
 	BAD("bad indentation", "steps:\n  - exec: ls\n  bad: x: y\n",
@@ -398,12 +772,6 @@ static const struct bad_case bad_cases[] = {
 	    "2:5: bad template at position 6 of the exec command: ", "empty"),
 	BAD_PART("bad template name", "steps:\n  - exec: echo ${env:HOME} \u00e9${a b}\n",
 	    "2:5: bad template at position 19 of the exec command: ", "'a b'"),
-	BAD("unsupported kind http", "steps:\n  - http: GET /\n",
-	    "2:5: step kind 'http' is not available in this build (available: exec, sleep, ssh)"),
-	BAD("unsupported kind ping", "steps:\n  - exec: ls\n  - ping: {count: 3}\n",
-	    "3:5: step kind 'ping' is not available in this build (available: exec, sleep, ssh)"),
-	BAD("unsupported top-level http", "http:\n  base: https://x\nsteps:\n  - exec: ls\n",
-	    "1:1: 'http' settings are not available in this build (step kinds available: exec, sleep, ssh)"),
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
@@ -472,7 +840,186 @@ static const struct bad_case bad_cases[] = {
 	    "3:13: 'expect': bad regex: missing terminating ] for character class (at position 3 of the pattern)"),
 	BAD("zero timeout on an ssh step", "steps:\n  - ssh: ls\n    timeout: 0\n", "3:14: 'timeout': must be more than 0"),
 	BAD("exec and ssh in one step", "steps:\n  - ssh: ls\n    exec: ls\n",
-	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh)"),
+	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping)"),
+	/* the http section */
+	BAD("unknown http key", "http:\n  base: https://x\n  verify: no\nsteps:\n  - tcp: 22\n",
+	    "3:3: unknown key 'verify' in http (expected one of: base, user, password, password_file, token, headers, "
+	    "ca, cert, cert_key, pinned_key, insecure, connect_timeout, follow_redirects)"),
+	BAD("http section not a mapping", "http: https://x\nsteps:\n  - tcp: 22\n",
+	    "1:7: 'http': expected a mapping of connection settings such as 'base: https://${host}', got 'https://x'"),
+	BAD("duplicate http section", "http: {}\nhttp: {}\nsteps:\n  - tcp: 22\n",
+	    "2:1: duplicate key 'http' (first at line 1)"),
+	BAD("http password and password_file",
+	    "http:\n  password: ${env:P}\n  user: u\n  password_file: /p\nsteps:\n  - tcp: 22\n",
+	    "4:3: give password or password_file, not both"),
+	BAD("pinned_key without sha256//", "http:\n  pinned_key: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+	    "steps:\n  - tcp: 22\n",
+	    "2:15: 'pinned_key': expected sha256// and the base64 SHA-256 of the server's public key (44 characters; "
+	    "several joined with ;), got '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"),
+	BAD("pinned_key too short", "http:\n  pinned_key: sha256//abc=\nsteps:\n  - tcp: 22\n",
+	    "2:15: 'pinned_key': expected sha256// and the base64 SHA-256 of the server's public key (44 characters; "
+	    "several joined with ;), got 'sha256//abc='"),
+	BAD("pinned_key a file", "http:\n  pinned_key: " PIN ";/etc/pin.pem\nsteps:\n  - tcp: 22\n",
+	    "2:15: 'pinned_key': expected sha256// and the base64 SHA-256 of the server's public key (44 characters; "
+	    "several joined with ;), got 'sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;/etc/pin.pem'"),
+	BAD("base not a URL", "http:\n  base: example.com\nsteps:\n  - tcp: 22\n",
+	    "2:9: 'base': expected a URL starting with http:// or https://, got 'example.com'"),
+	BAD("base with a space", "http:\n  base: https://a b\nsteps:\n  - tcp: 22\n",
+	    "2:9: 'base': contains a space or a control character (percent-encode it)"),
+	BAD_PART("bad template in an http setting", "http:\n  token: ${env:T\nsteps:\n  - tcp: 22\n",
+	    "2:10: bad template at position 1 of the http 'token' setting: ", "unterminated '${'"),
+	BAD("bad header name", "http:\n  headers:\n    X Auth: 1\nsteps:\n  - tcp: 22\n",
+	    "3:5: 'headers': 'X Auth' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+	BAD("header name with a colon", "http:\n  headers: {\"X-A:\": 1}\nsteps:\n  - tcp: 22\n",
+	    "2:13: 'headers': 'X-A:' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+	BAD("header value with a line break", "http:\n  headers:\n    X-A: \"a\\r\\nX-B: b\"\nsteps:\n  - tcp: 22\n",
+	    "3:10: 'X-A': a header value cannot hold a line break"),
+	BAD("header given twice", "http:\n  headers:\n    Accept: a\n    accept: b\nsteps:\n  - tcp: 22\n",
+	    "4:5: duplicate header 'accept'"),
+	BAD("header value a list", "http:\n  headers:\n    Accept: [a, b]\nsteps:\n  - tcp: 22\n",
+	    "3:13: 'Accept': expected a string, got a list"),
+	BAD("headers a list", "http:\n  headers: [Accept: a]\nsteps:\n  - tcp: 22\n",
+	    "2:12: 'headers': expected a mapping of header names to values such as 'Accept: text/plain', got a list"),
+	BAD("insecure not a boolean", "http:\n  insecure: 1\nsteps:\n  - tcp: 22\n",
+	    "2:13: 'insecure': expected true, false, yes or no, got '1'"),
+	BAD("zero http connect_timeout", "http:\n  connect_timeout: 0\nsteps:\n  - tcp: 22\n",
+	    "2:20: 'connect_timeout': must be more than 0"),
+	BAD("follow_redirects 21", "http:\n  follow_redirects: 21\nsteps:\n  - tcp: 22\n",
+	    "2:21: 'follow_redirects': expected true, false or a number of redirects from 0 to 20, got '21'"),
+	BAD("follow_redirects a word", "http:\n  follow_redirects: always\nsteps:\n  - tcp: 22\n",
+	    "2:21: 'follow_redirects': expected true, false or a number of redirects from 0 to 20, got 'always'"),
+	BAD("follow_redirects negative", "http:\n  follow_redirects: -1\nsteps:\n  - tcp: 22\n",
+	    "2:21: 'follow_redirects': expected true, false or a number of redirects from 0 to 20, got '-1'"),
+	/* http steps */
+	BAD("lower case method", "steps:\n  - http: get /x\n",
+	    "2:11: 'http': expected an HTTP method in upper case such as GET or POST, got 'get'"),
+	BAD("method without a path", "steps:\n  - http: GET\n",
+	    "2:11: 'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version', got 'GET'"),
+	BAD("three words", "steps:\n  - http: GET /x HTTP/1.1\n",
+	    "2:11: 'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version', got 'GET /x HTTP/1.1'"),
+	BAD("relative path", "steps:\n  - http: GET mgmt/tm\n",
+	    "2:11: 'http': expected a path starting with / or a URL starting with http:// or https:// after the method, "
+	    "got 'mgmt/tm'"),
+	BAD("ftp URL", "steps:\n  - http: GET ftp://x/y\n",
+	    "2:11: 'http': expected a path starting with / or a URL starting with http:// or https:// after the method, "
+	    "got 'ftp://x/y'"),
+	BAD_PART("bad template in an http path", "steps:\n  - http: GET /a/${b\n",
+	    "2:11: bad template at position 4 of the http path: ", "unterminated '${'"),
+	BAD("http a list", "steps:\n  - http: [GET, /]\n",
+	    "2:11: 'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version' or a mapping with method and "
+	    "path, got a list"),
+	BAD("http nothing", "steps:\n  - http:\n",
+	    "2:10: 'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version' or a mapping with method and "
+	    "path, got nothing"),
+	BAD("missing path", "steps:\n  - http: {method: POST}\n",
+	    "2:11: 'http': missing path or url (a path is appended to the http section's base)"),
+	BAD("path and url", "steps:\n  - http:\n      path: /a\n      url: http://x/a\n",
+	    "4:7: give path or url, not both"),
+	BAD("bad method in a mapping", "steps:\n  - http: {method: Get, path: /}\n",
+	    "2:20: 'method': expected an HTTP method in upper case such as GET or POST, got 'Get'"),
+	BAD("path without a slash", "steps:\n  - http: {path: x}\n",
+	    "2:18: 'path': expected a path starting with /, got 'x'"),
+	BAD("path with a space", "steps:\n  - http: {path: /a b}\n",
+	    "2:18: 'path': contains a space or a control character (percent-encode it)"),
+	BAD("url without a scheme", "steps:\n  - http: {url: x.example/a}\n",
+	    "2:17: 'url': expected a URL starting with http:// or https://, got 'x.example/a'"),
+	BAD("body and json beside", "steps:\n  - http: POST /a\n    body: x\n    json: {a: 1}\n",
+	    "4:5: give body or json, not both"),
+	BAD("json and body inside", "steps:\n  - http:\n      path: /a\n      json: [1]\n      body: x\n",
+	    "5:7: give body or json, not both"),
+	BAD("unknown key in an http mapping", "steps:\n  - http: {path: /a, verb: GET}\n",
+	    "2:22: unknown key 'verb' in http step (expected one of: method, path, url, headers, body, json, "
+	    "expect_status, check, capture)"),
+	BAD("timeout inside an http mapping", "steps:\n  - http: {path: /a, timeout: 1s}\n",
+	    "2:22: 'timeout' goes beside 'http:', not inside it"),
+	BAD("body beside an http mapping", "steps:\n  - http: {path: /a}\n    body: x\n",
+	    "3:5: 'body' goes inside 'http:' when that is a mapping"),
+	BAD("unknown key beside http", "steps:\n  - http: GET /\n    verify: no\n",
+	    "3:5: unknown key 'verify' in http step (expected one of: name, expect, timeout, headers, body, json, "
+	    "expect_status, check, capture)"),
+	BAD("pty beside http", "steps:\n  - http: GET /\n    pty: yes\n",
+	    "3:5: unknown key 'pty' in http step (expected one of: name, expect, timeout, headers, body, json, "
+	    "expect_status, check, capture)"),
+	BAD("body a mapping", "steps:\n  - http: POST /\n    body: {a: 1}\n",
+	    "3:11: 'body': expected a string (or json: for a JSON body), got a mapping"),
+	BAD("json key a list", "steps:\n  - http: POST /\n    json: {? [a] : 1}\n",
+	    "3:14: 'json': an object key must be a string, got a list"),
+	BAD_PART("bad template in json", "steps:\n  - http: POST /\n    json: {a: [\"x ${y\"]}\n",
+	    "3:16: bad template at position 3 of the json string: ", "unterminated '${'"),
+	BAD("expect_status 99", "steps:\n  - http: GET /\n    expect_status: 99\n",
+	    "3:20: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got '99'"),
+	BAD("expect_status 600", "steps:\n  - http: GET /\n    expect_status: [200, 600]\n",
+	    "3:26: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got '600'"),
+	BAD("expect_status 7xx", "steps:\n  - http: {path: /, expect_status: 7xx}\n",
+	    "2:36: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got '7xx'"),
+	BAD("expect_status 2x", "steps:\n  - http: GET /\n    expect_status: 2x\n",
+	    "3:20: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got '2x'"),
+	BAD("expect_status signed", "steps:\n  - http: GET /\n    expect_status: +200\n",
+	    "3:20: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got '+200'"),
+	BAD("too many statuses",
+	    "steps:\n  - http: GET /\n    expect_status: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, "
+	    "302, 303, 304, 305]\n",
+	    "3:20: 'expect_status': too many statuses (16; at most 15)"),
+	BAD("no statuses", "steps:\n  - http: GET /\n    expect_status: []\n",
+	    "3:20: 'expect_status': expected at least one status, got an empty list"),
+	BAD("statuses nested", "steps:\n  - http: GET /\n    expect_status: [[200]]\n",
+	    "3:21: 'expect_status': expected a status from 100 to 599 or a class such as 2xx, got a list"),
+	BAD("check syntax error", "steps:\n  - http: GET /\n    check: '.a |'\n",
+	    "3:12: 'check': bad jq expression: syntax error, unexpected $end"),
+	BAD("check unknown function", "steps:\n  - http: GET /\n    check: 'nosuch(.a)'\n",
+	    "3:12: 'check': bad jq expression: nosuch/1 is not defined"),
+	BAD("check a template", "steps:\n  - http: GET /\n    check: '.v == ${v}'\n",
+	    "3:12: 'check': bad jq expression: syntax error, unexpected '{', expecting IDENT or __loc__"),
+	BAD("check imports a module", "steps:\n  - http: GET /\n    check: 'import \"m\" as m; m::f'\n",
+	    "3:12: 'check': jq modules (module, import, include) cannot be used in a job file"),
+	BAD("capture includes a module", "steps:\n  - http: GET /\n    capture:\n      v: \"# c\\n include \\\"m\\\"; f\"\n",
+	    "4:10: 'capture': jq modules (module, import, include) cannot be used in a job file"),
+	BAD("http line with a trailing space", "steps:\n  - http: \"GET /x \"\n",
+	    "2:11: 'http': expected \"METHOD PATH\" such as 'GET /mgmt/tm/sys/version', got 'GET /x '"),
+	BAD("capture bad jq", "steps:\n  - http: GET /\n    capture:\n      v: .a\n      w: '.[ '\n",
+	    "5:10: 'capture': bad jq expression for 'w': syntax error, unexpected $end"),
+	BAD("capture undefined variable", "steps:\n  - http: {path: /, capture: {v: $x}}\n",
+	    "2:34: 'capture': bad jq expression for 'v': $x is not defined"),
+	BAD("capture var name a number", "steps:\n  - http: GET /\n    capture: {1x: .a}\n",
+	    "3:15: 'capture': '1x' is not a variable name (a letter or _, then letters, digits or _)"),
+	BAD("capture var name with a dash", "steps:\n  - http: GET /\n    capture: {a-b: .a}\n",
+	    "3:15: 'capture': 'a-b' is not a variable name (a letter or _, then letters, digits or _)"),
+	BAD("capture a string", "steps:\n  - http: GET /\n    capture: .a\n",
+	    "3:14: 'capture': expected a mapping of variable names to jq expressions such as 'version: .version', "
+	    "got '.a'"),
+	BAD("capture expression a list", "steps:\n  - http: GET /\n    capture: {v: [.a]}\n",
+	    "3:18: 'v': expected a jq expression, got a list"),
+	/* tcp and ping */
+	BAD("tcp port 0", "steps:\n  - tcp: 0\n",
+	    "2:10: 'tcp': expected a port number from 1 to 65535 or a template such as ${port}, got '0'"),
+	BAD("tcp port 65536", "steps:\n  - tcp: 65536\n",
+	    "2:10: 'tcp': expected a port number from 1 to 65535 or a template such as ${port}, got '65536'"),
+	BAD("tcp port a name", "steps:\n  - tcp: https\n",
+	    "2:10: 'tcp': expected a port number from 1 to 65535 or a template such as ${port}, got 'https'"),
+	BAD("tcp nothing", "steps:\n  - tcp:\n",
+	    "2:9: 'tcp': expected a port number from 1 to 65535 or a template such as ${port}, got nothing"),
+	BAD_PART("tcp bad template", "steps:\n  - tcp: ${port\n", "2:10: bad template at position 1 of the tcp port: ",
+	    "unterminated '${'"),
+	BAD("expect beside tcp", "steps:\n  - tcp: 22\n    expect: x\n",
+	    "3:5: unknown key 'expect' in tcp step (expected one of: name, timeout)"),
+	BAD("ping count 0", "steps:\n  - ping: {count: 0}\n",
+	    "2:19: 'count': expected a whole number from 1 to 100, got '0'"),
+	BAD("ping count 101", "steps:\n  - ping:\n      count: 101\n",
+	    "3:14: 'count': expected a whole number from 1 to 100, got '101'"),
+	BAD("ping count a word", "steps:\n  - ping: {count: many}\n",
+	    "2:19: 'count': expected a whole number from 1 to 100, got 'many'"),
+	BAD("ping a number", "steps:\n  - ping: 3\n",
+	    "2:11: 'ping': expected nothing or a mapping such as {count: 3, timeout: 2s}, got '3'"),
+	BAD("unknown ping key", "steps:\n  - ping: {count: 1, interval: 1s}\n",
+	    "2:22: unknown key 'interval' in ping (expected one of: count, timeout)"),
+	BAD("zero ping timeout", "steps:\n  - ping: {timeout: 0s}\n", "2:21: 'timeout': must be more than 0"),
+	BAD("ping timeout twice", "steps:\n  - ping: {timeout: 1s}\n    timeout: 2s\n",
+	    "3:5: give timeout inside ping or beside it, not both"),
+	BAD("duplicate ping key", "steps:\n  - ping: {count: 1, count: 2}\n",
+	    "2:22: duplicate key 'count' (first at line 2)"),
+	BAD("http and ping in one step", "steps:\n  - http: GET /\n    ping:\n",
+	    "3:5: two kind keys in one step, 'http' and 'ping' (a step has exactly one of: exec, sleep, ssh, http, tcp, "
+	    "ping)"),
 	BAD("empty file", "", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("only comments", "# nothing here\n\n", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("empty command", "steps:\n  - exec: \"  \"\n", "2:11: 'exec': the command is empty"),
@@ -485,7 +1032,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("second document", "steps:\n  - exec: ls\n---\nsteps: []\n",
 	    "3:1: a second YAML document (a job file holds one)"),
 	BAD("control characters in a key", "\"a\\tb\": 1\n",
-	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, steps)"),
+	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, steps)"),
 	BAD("long key cut short",
 	    "steps:\n  - exec: ls\n    "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
@@ -587,11 +1134,23 @@ static void test_garbage(void **state)
 		"password_file: ", "host_key_policy: ", "keepalive: ", "\n", "  ", "{", "}", "[", "]", ",", ":", "'", "\"", "&a ",
 		"*a", "? ", "---\n", "${", "}", "${env:X}", "(", "1s", "0", "ls", "~", "#", "!!str ",
 		"\\", "\t", "|\n", ">\n", "%YAML 1.1\n", "\xc3\xa9", "\xff",
+		"http: ", "tcp: ", "ping: ", "GET /", "POST https://x/", "method: ", "path: ", "url: ", "json: ",
+		"body: ", "headers: ", "expect_status: ", "2xx", "base: ", "pinned_key: ", "follow_redirects: ",
+		"count: ", "capture: ", "check: ", ".a", "0x1F", "1e3", "&j ", "*j",
 	};
+	/* good jobs to flip bytes in; jq stays out of them, as each compile
+	 * costs tens of milliseconds */
 	static const char good[] =
 		"description: x\ntimeout: 30s\nretries: 1\nssh:\n  user: ${u}\n  port: 22\n  agent: no\n"
 		"  password: ${env:P}\n  host_key_policy: off\n  keepalive: 5s\nsteps:\n  - exec: echo ${host}\n"
-		"    expect: 'a+(b|c)'\n    timeout: 1s\n  - sleep: 0\n    name: nap\n  - ssh: show ${x}\n    pty: yes\n";
+		"    expect: 'a+(b|c)'\n    timeout: 1s\n  - sleep: 0\n    name: nap\n  - ssh: show ${x}\n    pty: yes\n"
+		"  - http: GET /x/${y}\n    expect_status: [200, 3xx]\n    headers: {X-A: b}\n"
+		"  - http: {method: POST, url: \"https://h/${x}\", json: {a: [1, 0x1F, ~, \"s\", {b: .5}]}}\n"
+		"  - tcp: 22\n  - ping: {count: 2, timeout: 1s}\n";
+	static const char good_http[] =
+		"http:\n  base: https://${host}\n  headers: {Accept: a/b}\n  follow_redirects: 2\n"
+		"  pinned_key: " PIN "\n  password_file: /p\nsteps:\n  - http: PUT /a\n    body: x\n"
+		"  - http:\n      path: /b\n      json: [1, {c: d}]\n      expect_status: 2xx\n";
 	/* bytes that mean something to YAML, templates or durations, so that
 	 * flipped jobs get past the scanner into the validation */
 	static const char yamlish[] = "ab0s :-,{}[]'\"${}#\n\t&*?|>!~(\\\0\xff";
@@ -601,6 +1160,14 @@ static void test_garbage(void **state)
 	int round;
 
 	(void)state;
+	for (round = 0; round < 2; round++) {
+		struct job *job = NULL;
+		struct err err = {{0}};
+
+		if (parse("good.yaml", round ? good_http : good, &job, &err) < 0)
+			fail_msg("%s", err.msg);
+		job_free(job);
+	}
 	for (round = 0; round < 300; round++) {
 		size_t len = rng_next(&seed) % sizeof(raw), i;
 		for (i = 0; i < len; i++)
@@ -614,10 +1181,10 @@ static void test_garbage(void **state)
 			buf_puts(&b, tokens[rng_next(&seed) % ARRAY_LEN(tokens)]);
 		check_garbage(b.data ? b.data : "", b.len);
 	}
-	for (round = 0; round < 300; round++) {
+	for (round = 0; round < 400; round++) {
 		size_t flips = 1 + rng_next(&seed) % 3, i;
 		buf_reset(&b);
-		buf_puts(&b, good);
+		buf_puts(&b, round % 4 == 3 ? good_http : good);
 		for (i = 0; i < flips; i++)
 			b.data[rng_next(&seed) % b.len] = yamlish[rng_next(&seed) % (sizeof(yamlish) - 1)];
 		check_garbage(b.data, b.len);
@@ -634,6 +1201,12 @@ int main(void)
 		cmocka_unit_test(test_ssh_defaults),
 		cmocka_unit_test(test_ssh_values),
 		cmocka_unit_test(test_hostkey_policy),
+		cmocka_unit_test(test_http_job),
+		cmocka_unit_test(test_http_defaults),
+		cmocka_unit_test(test_http_settings_values),
+		cmocka_unit_test(test_http_json_values),
+		cmocka_unit_test(test_http_json_aliases),
+		cmocka_unit_test(test_tcp_ping),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_load),
