@@ -263,3 +263,9 @@ void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const st
 	kvlist_set(b, "user", v ? v : tmpl_login_name());
 	kvlist_set(b, "job", job);
 }
+
+bool tmpl_is_secret_name(const char *name)
+{
+	return strcasestr(name, "password") || strcasestr(name, "passphrase") || strcasestr(name, "token") ||
+	       strcasestr(name, "secret");
+}

@@ -12,6 +12,8 @@
 #include "kv.h"
 #include "util.h"
 
+#include <stdbool.h>
+
 #define TMPL_NAME_MAX 255
 
 struct tmpl_scope {
@@ -49,6 +51,11 @@ int tmpl_check(const char *t, size_t *offset, struct err *err);
  * the name), port (else 22), user (else the login name running fleetrun),
  * job. */
 void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const struct kvlist *vars);
+
+/* Does a variable's name say it holds a secret (password, passphrase,
+ * or *token*, *secret*)? Its value is then masked wherever it would be
+ * shown: captured vars in records, host vars in `fleetrun hosts -v`. */
+bool tmpl_is_secret_name(const char *name);
 
 /* Replace every occurrence of a secret's value in b with "***". */
 void tmpl_mask(struct buf *b, const struct kvlist *secrets);

@@ -233,13 +233,6 @@ static void target_args_opts(const struct target_args *a, struct targets_opts *o
 	o->limit = a->limit;
 }
 
-/* Host vars whose values are secrets: never printed. */
-static bool is_secret_var(const char *key)
-{
-	return !strcmp(key, "password") || !strcmp(key, "passphrase") || strstr(key, "secret") ||
-	       strstr(key, "token");
-}
-
 static int cmd_hosts(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -286,7 +279,7 @@ static int cmd_hosts(int argc, char **argv)
 		fputs(h.name, stdout);
 		for (size_t i = 0; verbose && i < h.vars.len; i++)
 			printf(" %s=%s", h.vars.items[i].key,
-			       is_secret_var(h.vars.items[i].key) ? "***" : h.vars.items[i].value);
+			       tmpl_is_secret_name(h.vars.items[i].key) ? "***" : h.vars.items[i].value);
 		putchar('\n');
 		host_free(&h);
 	}

@@ -290,14 +290,14 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 			jv_free(v);
 			goto out;
 		}
-		if (jv_get_kind(v) == JV_KIND_STRING) {
-			kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(v));
-			jv_free(v);
-		} else {
-			jv s = jv_dump_string(v, 0);
-			kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(s));
-			jv_free(s);
-		}
+		if (jv_get_kind(v) != JV_KIND_STRING)
+			v = jv_dump_string(v, 0);
+		kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(v));
+		/* a captured token is a secret from here on: masked in what
+		 * later steps record, and in the record's vars */
+		if (tmpl_is_secret_name(sh->capture.items[i].key) && *jv_string_value(v))
+			kvlist_set(ctx->secrets, sh->capture.items[i].key, jv_string_value(v));
+		jv_free(v);
 	}
 	if (sh->check) {
 		jv v;

@@ -225,7 +225,11 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t i = 0; i < nrun; i++)
 		task_pack_step(&pk, &job->steps[i], &results[i]);
 	proto_pack_cstr(&pk, "vars");
-	proto_pack_kvlist(&pk, &captured);
+	msgpack_pack_map(&pk, captured.len);
+	for (size_t i = 0; i < captured.len; i++) {
+		proto_pack_cstr(&pk, captured.items[i].key);
+		proto_pack_cstr(&pk, tmpl_is_secret_name(captured.items[i].key) ? "***" : captured.items[i].value);
+	}
 	proto_pack_cstr(&pk, "error");
 	proto_pack_cstr_or_nil(&pk, error);
 	proto_pack_cstr(&pk, "started_ms");
