@@ -480,8 +480,13 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			goto out;
 		}
 		if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->truncated)) {
+			long fresh = 1;
+			/* connected: a connection was made, or an open one reused */
 			curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
-			r->status = http_curl_status(rc, connected_us > 0);
+			curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+			r->status = http_curl_status(rc, connected_us > 0 || fresh == 0);
+			if (rc == CURLE_OPERATION_TIMEDOUT && clock_mono_us() >= ctx->deadline_us - 20000)
+				r->status = STATUS_TIMEOUT;
 			r->error = xasprintf("%s %s: %s", method.data, url.data, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 			goto out;
 		}

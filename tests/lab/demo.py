@@ -4,7 +4,12 @@ results, stop the lab.
 The SSH part (sshlab.SshLab: OpenSSH sshd, 20 simulated routers on
 127.0.1.1-20, hostile servers) needs the private network namespace that
 `make demo` runs this in (tests/lab/netns); elsewhere it is skipped with a
-note, and so it is when jobs.d/show-version.yaml is missing."""
+note, and so it is when jobs.d/show-version.yaml is missing.
+
+The HTTP part (httplab.HttpLab: nginx as 20 simulated F5s on
+127.0.1.1-20 answering iControl REST over HTTPS from a test CA, and hostile
+servers) runs jobs.d/f5-status.yaml; it is skipped with a note when that
+file, the network namespace or nginx is missing."""
 import argparse
 import json
 import os
@@ -15,6 +20,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import Lab, write_inventory  # noqa: E402
 import sshlab  # noqa: E402
+import httplab  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,6 +61,7 @@ def main():
         run([fleetrun, "run", "dns-lookup", "-H", "localhost,127.0.1.1", "--format", "text"], env=env)
     print("\nlab stopped")
     ssh_demo(fleetrun, env)
+    http_demo(fleetrun, env)
     return 0
 
 
@@ -133,6 +140,87 @@ def ssh_demo(fleetrun, env):
             run([fleetrun, "run", "linux-health", "-i", inv, "-l", "dev00[1-5]",
                  "--format", "text"], env=env)
     print("\nSSH lab stopped (sshd, its sessions and the fault servers)")
+
+
+def http_demo(fleetrun, env, jobs_dir=None):
+    """f5-status (three iControl REST GETs) on 20 simulated F5s, then with
+    hostile ones among them."""
+    print("\n== HTTP lab (F5 iControl REST)", flush=True)
+    job = os.path.join(jobs_dir or os.path.join(ROOT, "jobs.d"), "f5-status.yaml")
+    if not os.path.exists(job):
+        print("note: %s does not exist yet: HTTP part skipped" % job)
+        return
+    ok, why = httplab.private_netns()
+    if not ok:
+        print("note: HTTP part skipped: %s" % why)
+        return
+    try:
+        lab = httplab.HttpLab(delay=0.05).start()
+    except Exception as e:  # a missing nginx must not end the demo
+        print("note: HTTP part skipped: the HTTP lab did not start: %s" % e)
+        return
+    with lab:
+        print("lab: nginx on port %d (HTTPS and HTTP/2, a certificate from the lab's test CA\n"
+              "     naming 127.0.1.1-127.0.4.254), every 127.0.1.N answers as one F5\n"
+              "     (/mgmt/tm/sys/version, /mgmt/tm/cm/failover-status, /mgmt/tm/sys/failover;\n"
+              "     basic auth, 0.05 s per call); fault servers: %s"
+              % (lab.https_port, ", ".join("%s=%d" % kv for kv in lab.fault_ports.items())))
+        for n, delay in ((3, 0.4), (9, 0.8)):       # two slow F5s
+            lab.set_delay(lab.address(n), delay)
+        inv = lab.inventory(os.path.join(lab.dir, "f5s.txt"), 20, extra={"ca": lab.ca_file})
+        print("inventory %s (20 F5s; f5-003 and f5-009 answer slowly):" % inv)
+        with open(inv) as f:
+            print("  " + "".join(f.readlines()[1:3]).replace("\n", "\n  ").rstrip())
+        with_base(inv)
+        fenv = dict(env, F5_PASSWORD=lab.password)
+        print("F5_PASSWORD is set in fleetrun's environment (the job reads ${env:F5_PASSWORD})")
+        journal = os.path.join(lab.dir, "f5-status.jsonl")
+        run([fleetrun, "run", "f5-status", "-i", inv, "--format", "text", "-o", journal], env=fenv)
+        try:
+            with open(journal) as f:
+                rec = json.loads(f.readline())
+            print("the first record of %s:" % journal)
+            print(json.dumps(rec, indent=2))
+        except (OSError, ValueError) as e:
+            print("(no record to show: %s)" % e)
+
+        # The same 20, and hostile F5s among them.
+        inv2 = lab.inventory(os.path.join(lab.dir, "f5s-and-worse.txt"), 20, extra={"ca": lab.ca_file})
+        lab.set_delay(lab.address(26), 30)
+        fp = lab.fault_ports
+        bad = [("f5-021-wrongca", 21, lab.https_port, {"ca": lab.other_ca_file},
+                "its certificate is not from the CA the inventory names"),
+               ("f5-022-badpw", 22, lab.https_port, {"ca": lab.ca_file, "password": "not-the-password"},
+                "the inventory gives it a wrong password"),
+               ("f5-023-down", 23, lab.free_port(), {"ca": lab.ca_file}, "refuses connections"),
+               ("f5-024-plain", 24, lab.http_port, {"ca": lab.ca_file}, "speaks plain HTTP on its HTTPS port"),
+               ("f5-025-tarpit", 25, fp["tarpit"], {"ca": lab.ca_file}, "accepts TCP, never answers"),
+               ("f5-026-slow", 26, lab.https_port, {"ca": lab.ca_file}, "answers after 30 s"),
+               ("f5-027-reset", 27, fp["reset"], {"ca": lab.ca_file}, "resets the connection")]
+        with open(inv2, "a") as f:
+            for name, n, port, hv, _ in bad:
+                f.write("%s address=%s port=%d %s\n" % (
+                    name, lab.address(n), port, " ".join("%s=%s" % kv for kv in hv.items())))
+        print("\nnow 7 hostile F5s among the 20:")
+        for name, n, port, _, what in bad:
+            print("  %-15s %s:%-5d %s" % (name, lab.address(n), port, what))
+        with_base(inv2)
+        run([fleetrun, "run", "f5-status", "-i", inv2, "-t", "5s", "--format", "text"], env=fenv)
+    print("\nHTTP lab stopped (nginx and the fault servers)")
+
+
+def with_base(inv):
+    """f5-status says base: https://${address} (port 443, as real F5s);
+    the lab's F5s listen on a high port, so each line gets its own base."""
+    out = []
+    with open(inv) as f:
+        for line in f:
+            kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+            if "address" in kv and "port" in kv:
+                line = line.rstrip("\n") + " base=https://%s:%s\n" % (kv["address"], kv["port"])
+            out.append(line)
+    with open(inv, "w") as f:
+        f.writelines(out)
 
 
 if __name__ == "__main__":

@@ -975,11 +975,15 @@ class SshLab:
         self.stop()
 
     def start(self):
+        """Start the lab; a second call (e.g. start() then `with lab:`) does nothing."""
+        if getattr(self, "_started", False):
+            return self
         try:
             self._start()
         except BaseException:
             self.stop()
             raise
+        self._started = True
         return self
 
     def _start(self):
