@@ -62,6 +62,7 @@ struct pool {
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
 	bool warned_hostkey_off;
+	bool warned_insecure;
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
@@ -195,6 +196,18 @@ static enum hostkey_policy pool_policy(const struct pool *p, const struct host *
 	if (v)
 		hostkey_policy_parse(v, &pol);
 	return pol;
+}
+
+/* Does this host's HTTP go without TLS verification? */
+static bool pool_insecure(const struct pool *p, const struct host *h)
+{
+	const char *v = kvlist_get(&h->vars, "insecure");
+
+	if (!p->o->job->has_http && !v)
+		return false;
+	if (v)
+		return !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1");
+	return p->o->job->http.insecure;
 }
 
 /* A worker met an unknown host key under accept-new: append it. Only
@@ -563,6 +576,12 @@ static void pool_dispatch(struct pool *p, int *rc)
 		if (!t)
 			break;
 		p->nidle--;
+		if (!p->warned_insecure && pool_insecure(p, &t->host)) {
+			log_warn("insecure (%s): TLS certificates are not verified, so anyone between here and the "
+			         "hosts can pose as them and read what is sent",
+			         t->host.name);
+			p->warned_insecure = true;
+		}
 		if (!p->warned_hostkey_off && p->o->job->has_ssh && pool_policy(p, &t->host) == HOSTKEY_OFF) {
 			log_warn("host_key_policy off (%s): SSH host keys are not checked, so anyone between here "
 			         "and the hosts can pose as them",
