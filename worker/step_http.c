@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "log.h"
+#include "secret.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
@@ -206,18 +208,37 @@ static char *http_origin(const char *url)
 	return origin;
 }
 
-static struct curl_slist *http_add_headers(struct step_ctx *ctx, struct curl_slist *list, const struct kvlist *h,
-                                           struct err *err, int *bad)
+/* The request's headers: the job's, then the step's, a step header
+ * replacing a job header of the same name (names are case-insensitive),
+ * then Content-Type for a json body unless one was given. */
+static struct curl_slist *http_headers(struct step_ctx *ctx, bool json, struct err *err, int *bad)
 {
-	for (size_t i = 0; i < h->len && !*bad; i++) {
-		struct buf line = BUF_INIT;
-		buf_printf(&line, "%s: ", h->items[i].key);
-		if (tmpl_render(h->items[i].value, ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, err) < 0)
-			*bad = 1;
-		else
-			list = curl_slist_append(list, line.data);
-		buf_free(&line);
+	const struct kvlist *lists[2] = {&ctx->job->http.headers, &ctx->step->http->headers};
+	struct curl_slist *list = NULL;
+	bool has_type = false;
+
+	for (int l = 0; l < 2 && !*bad; l++) {
+		for (size_t i = 0; i < lists[l]->len && !*bad; i++) {
+			const char *name = lists[l]->items[i].key;
+			struct buf line = BUF_INIT;
+			bool replaced = false;
+
+			if (l == 0)
+				for (size_t k = 0; k < lists[1]->len; k++)
+					replaced |= !strcasecmp(lists[1]->items[k].key, name);
+			if (replaced)
+				continue;
+			has_type |= !strcasecmp(name, "Content-Type");
+			buf_printf(&line, "%s: ", name);
+			if (tmpl_render(lists[l]->items[i].value, ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, err) < 0)
+				*bad = 1;
+			else
+				list = curl_slist_append(list, line.data);
+			buf_free(&line);
+		}
 	}
+	if (json && !has_type)
+		list = curl_slist_append(list, "Content-Type: application/json");
 	return list;
 }
 
@@ -331,7 +352,7 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	const struct step_http *sh = ctx->step->http;
 	const struct job_http *jh = &ctx->job->http;
 	struct buf url = BUF_INIT, body = BUF_INIT, method = BUF_INIT;
-	char *user = NULL, *password = NULL, *password_file = NULL, *token = NULL, *ca = NULL, *cert = NULL,
+	char *user = NULL, *password = NULL, *token = NULL, *ca = NULL, *cert = NULL,
 	     *cert_key = NULL, *pin = NULL, *insecure = NULL, *origin = NULL;
 	struct curl_slist *headers = NULL, *public_headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
@@ -351,8 +372,7 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	}
 	ctx->state->http_used = true;
 	if (http_url(ctx, &url, &err) < 0 || http_setting(ctx, "user", jh->user, &user, &err) < 0 ||
-	    http_setting(ctx, "password", jh->password, &password, &err) < 0 ||
-	    http_setting(ctx, "password_file", jh->password_file, &password_file, &err) < 0 ||
+	    secret_resolve(ctx, "password", jh->password, jh->password_file, &password, &err) < 0 ||
 	    http_setting(ctx, "token", jh->token, &token, &err) < 0 || http_setting(ctx, "ca", jh->ca, &ca, &err) < 0 ||
 	    http_setting(ctx, "cert", jh->cert, &cert, &err) < 0 ||
 	    http_setting(ctx, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
@@ -365,36 +385,16 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	}
 	if (insecure)
 		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
-	if (!password && password_file) {
-		FILE *f = fopen(password_file, "re");
-		size_t cap = 0;
-		ssize_t n = f ? getline(&password, &cap, f) : -1;
-		if (f)
-			fclose(f);
-		if (n < 0) {
-			free(password);
-			password = NULL;
-			r->status = STATUS_ERROR;
-			r->error = xasprintf("password_file %s cannot be read", password_file);
-			goto out;
-		}
-		while (n > 0 && (password[n - 1] == '\n' || password[n - 1] == '\r'))
-			password[--n] = '\0';
-	}
-	if (password && *password)
-		kvlist_set(ctx->secrets, "password", password);
 	if (token && *token)
 		kvlist_set(ctx->secrets, "token", token);
 	if (sh->json) {
 		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
 			bad = 1;
-		else
-			headers = curl_slist_append(headers, "Content-Type: application/json");
 	} else if (sh->body && tmpl_render(sh->body, ctx->scope, TMPL_ENV_VALUE, &body, ctx->secrets, &err) < 0) {
 		bad = 1;
 	}
-	headers = http_add_headers(ctx, headers, &jh->headers, &err, &bad);
-	headers = http_add_headers(ctx, headers, &sh->headers, &err, &bad);
+	if (!bad)
+		headers = http_headers(ctx, sh->json != NULL, &err, &bad);
 	if (bad) {
 		r->status = STATUS_ERROR;
 		r->error = xstrdup(err.msg);
@@ -460,8 +460,15 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		}
 		if (ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-		if (pin)
+		if (pin) {
 			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
+			/* a pin without a CA is how a self-signed device is
+			 * trusted: the pin replaces the chain check */
+			if (!ca) {
+				curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+				curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+			}
+		}
 		if (cert)
 			curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
 		if (cert_key)
@@ -525,7 +532,8 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			has_body = false;
 		}
 	}
-	if (r->http_status == 401 || r->http_status == 403) {
+	/* a 401 the step expects (expect_status: 401) is not an auth failure */
+	if ((r->http_status == 401 || r->http_status == 403) && !http_status_ok(sh, r->http_status)) {
 		r->status = STATUS_AUTH;
 		r->error = xasprintf("%s %s: HTTP %d", method.data, url.data, r->http_status);
 	} else if (!http_status_ok(sh, r->http_status)) {
@@ -537,11 +545,8 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			http_json(ctx, r);
 	}
 out:
-	if (password)
-		explicit_bzero(password, strlen(password));
 	free(user);
-	free(password);
-	free(password_file);
+	secret_free(password);
 	free(token);
 	free(ca);
 	free(cert);

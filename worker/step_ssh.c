@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "secret.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
@@ -55,6 +56,7 @@ struct ssh_conn {
 	enum status fail_status; /* STATUS_OK, or why the connection failed */
 	char *fail_error;        /* NULL or malloced */
 	int64_t keepalive_at_us; /* next keepalive, 0 when off */
+	int recv_error;          /* 0; errno of a failed read; -1 at EOF */
 };
 
 /* known_hosts is parsed once per worker and parsed again only when the
@@ -79,38 +81,10 @@ static void ssh_params_free(struct ssh_params *p)
 	free(p->port);
 	free(p->user);
 	free(p->key);
-	if (p->passphrase)
-		explicit_bzero(p->passphrase, strlen(p->passphrase));
-	free(p->passphrase);
-	if (p->password)
-		explicit_bzero(p->password, strlen(p->password));
-	free(p->password);
+	secret_free(p->passphrase);
+	secret_free(p->password);
 	free(p->known_hosts);
 	memset(p, 0, sizeof(*p));
-}
-
-/* The first line of a file holding a secret. */
-static char *ssh_read_secret_file(const char *path, struct err *err)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (!f) {
-		err_set(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	n = getline(&line, &cap, f);
-	fclose(f);
-	if (n < 0) {
-		free(line);
-		err_set(err, "%s: empty", path);
-		return NULL;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	return line;
 }
 
 /* One setting: the host var of that name if the host has one, else the
@@ -133,19 +107,6 @@ static int ssh_setting(struct step_ctx *ctx, const char *var, const char *tmpl, 
 	return 0;
 }
 
-/* ~/ at the start of a path is the home directory, as in ssh_config. */
-static void ssh_expand_home(char **path)
-{
-	const char *home = getenv("HOME");
-	char *p;
-
-	if (!*path || strncmp(*path, "~/", 2) != 0 || !home)
-		return;
-	p = xasprintf("%s/%s", home, *path + 2);
-	free(*path);
-	*path = p;
-}
-
 static int ssh_bool(const char *s, int dflt)
 {
 	if (!s)
@@ -160,7 +121,7 @@ static int ssh_bool(const char *s, int dflt)
 static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 {
 	const struct job_ssh *js = &ctx->job->ssh;
-	char *pass_file = NULL, *phrase_file = NULL, *agent = NULL, *policy = NULL, *pty = NULL;
+	char *agent = NULL, *policy = NULL, *pty = NULL;
 	const char *home = getenv("HOME");
 	int r = -1, b;
 
@@ -169,10 +130,8 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 	    ssh_setting(ctx, "port", js->port, &p->port, err) < 0 ||
 	    ssh_setting(ctx, "user", js->user, &p->user, err) < 0 ||
 	    ssh_setting(ctx, "key", js->key, &p->key, err) < 0 ||
-	    ssh_setting(ctx, "passphrase", js->passphrase, &p->passphrase, err) < 0 ||
-	    ssh_setting(ctx, "passphrase_file", js->passphrase_file, &phrase_file, err) < 0 ||
-	    ssh_setting(ctx, "password", js->password, &p->password, err) < 0 ||
-	    ssh_setting(ctx, "password_file", js->password_file, &pass_file, err) < 0 ||
+	    secret_resolve(ctx, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
+	    secret_resolve(ctx, "password", js->password, js->password_file, &p->password, err) < 0 ||
 	    ssh_setting(ctx, "known_hosts", js->known_hosts, &p->known_hosts, err) < 0 ||
 	    ssh_setting(ctx, "agent", NULL, &agent, err) < 0 ||
 	    ssh_setting(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
@@ -186,19 +145,8 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 		p->user = xstrdup(kvlist_get(ctx->scope->builtins, "user"));
 	if (!p->known_hosts)
 		p->known_hosts = xasprintf("%s/.ssh/known_hosts", home ? home : "");
-	ssh_expand_home(&p->known_hosts);
-	ssh_expand_home(&p->key);
-	ssh_expand_home(&pass_file);
-	ssh_expand_home(&phrase_file);
-	if (!p->password && pass_file && !(p->password = ssh_read_secret_file(pass_file, err)))
-		goto out;
-	if (!p->passphrase && phrase_file && !(p->passphrase = ssh_read_secret_file(phrase_file, err)))
-		goto out;
-	/* values read from files are secrets like ${env:...} ones */
-	if (p->password && *p->password)
-		kvlist_set(ctx->secrets, "password", p->password);
-	if (p->passphrase && *p->passphrase)
-		kvlist_set(ctx->secrets, "passphrase", p->passphrase);
+	path_expand_home(&p->known_hosts);
+	path_expand_home(&p->key);
 	p->agent = js->agent;
 	if ((b = ssh_bool(agent, p->agent)) == -2) {
 		err_set(err, "host var agent='%s': expected true or false", agent);
@@ -210,16 +158,14 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 		err_set(err, "host var host_key_policy='%s': expected strict, accept-new or off", policy);
 		goto out;
 	}
-	p->pty = ctx->step->pty >= 0 ? ctx->step->pty : js->pty;
-	if ((b = ssh_bool(pty, p->pty)) == -2) {
+	/* the host's (or job's) pty; a step's own pty: wins in step_ssh_run */
+	if ((b = ssh_bool(pty, js->pty)) == -2) {
 		err_set(err, "host var pty='%s': expected true or false", pty);
 		goto out;
 	}
 	p->pty = b;
 	r = 0;
 out:
-	free(pass_file);
-	free(phrase_file);
 	free(agent);
 	free(policy);
 	free(pty);
@@ -454,6 +400,25 @@ static int ssh_check_hostkey(struct ssh_conn *c, struct step_ctx *ctx, struct er
 	}
 }
 
+/* Is the key file an RSA key? Its PEM header says so, or its .pub file. */
+static bool ssh_key_is_rsa(const char *key)
+{
+	char line[64] = "", *pub = xasprintf("%s.pub", key);
+	bool rsa = false;
+	FILE *f;
+
+	if ((f = fopen(key, "re")) != NULL) {
+		rsa = fgets(line, sizeof(line), f) && strstr(line, "BEGIN RSA PRIVATE KEY");
+		fclose(f);
+	}
+	if (!rsa && (f = fopen(pub, "re")) != NULL) {
+		rsa = fgets(line, sizeof(line), f) && !strncmp(line, "ssh-rsa ", 8);
+		fclose(f);
+	}
+	free(pub);
+	return rsa;
+}
+
 static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(ssh_kbdint)
 {
 	struct ssh_conn *c = *abstract;
@@ -563,8 +528,12 @@ static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, st
 		err_set(err, "no way to authenticate as %s: the server offers %s; configure key, password or agent",
 		        p->user, methods);
 	else
-		err_set(err, "authentication as %s failed (tried: %.*s; server offers %s)", p->user,
-		        (int)tried.len - 1, tried.data, methods);
+		err_set(err, "authentication as %s failed (tried: %.*s; server offers %s)%s", p->user,
+		        (int)tried.len - 1, tried.data, methods,
+		        p->key && ssh_key_is_rsa(p->key)
+		            ? "; note: this libssh2 signs with an RSA key as ssh-rsa (SHA-1), which OpenSSH 8.8 "
+		              "and later refuse: use an Ed25519 or ECDSA key"
+		            : "");
 	goto out;
 timeout:
 	*st = STATUS_UNREACHABLE;
@@ -591,6 +560,70 @@ void step_ssh_close(struct task_state *state)
 	free(c->fail_error);
 	free(c);
 	state->ssh = NULL;
+}
+
+/* Socket reads for libssh2. When the connection ends (EOF or a reset)
+ * libssh2 returns the error at once and drops output it had already
+ * received; reporting the end first as "try again" lets the reader take
+ * that output, and the next read reports the end. */
+static LIBSSH2_RECV_FUNC(ssh_recv)
+{
+	struct ssh_conn *c = *abstract;
+	ssize_t n;
+
+	if (c->recv_error)
+		return c->recv_error == -1 ? 0 : -c->recv_error;
+	n = recv(socket, buffer, length, flags);
+	if (n > 0)
+		return n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return -EAGAIN;
+	c->recv_error = n == 0 ? -1 : errno;
+	return -EAGAIN;
+}
+
+/* Offer first the host key types known_hosts already holds for this
+ * host, as OpenSSH does: a device whose known key is ECDSA must not be
+ * called unknown because it also has an Ed25519 key. The rest follow in
+ * OpenSSH's order. */
+static void ssh_hostkey_pref(struct ssh_conn *c)
+{
+	static const struct {
+		const char *alg;
+		int type;
+	} algs[] = {
+		{"ssh-ed25519", LIBSSH2_KNOWNHOST_KEY_ED25519},
+		{"ecdsa-sha2-nistp256", LIBSSH2_KNOWNHOST_KEY_ECDSA_256},
+		{"ecdsa-sha2-nistp384", LIBSSH2_KNOWNHOST_KEY_ECDSA_384},
+		{"ecdsa-sha2-nistp521", LIBSSH2_KNOWNHOST_KEY_ECDSA_521},
+		{"rsa-sha2-512", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
+		{"rsa-sha2-256", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
+		{"ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
+	};
+	const struct ssh_params *p = &c->params;
+	struct buf known = BUF_INIT, rest = BUF_INIT;
+	int port = atoi(p->port);
+
+	if (p->policy != HOSTKEY_OFF)
+		ssh_kh_load(p->known_hosts, false);
+	for (size_t i = 0; i < ARRAY_LEN(algs); i++) {
+		/* a key that cannot match: MISMATCH means the host is known
+		 * with a key of this type */
+		int chk = p->policy != HOSTKEY_OFF && ssh_kh.kh
+		                  ? libssh2_knownhost_checkp(ssh_kh.kh, p->address, port == 22 ? -1 : port, "AAAA", 0,
+		                                             LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_BASE64 |
+		                                                 algs[i].type,
+		                                             NULL)
+		                  : LIBSSH2_KNOWNHOST_CHECK_NOTFOUND;
+		struct buf *to = chk == LIBSSH2_KNOWNHOST_CHECK_MISMATCH ? &known : &rest;
+		buf_printf(to, "%s%s", to->len ? "," : "", algs[i].alg);
+	}
+	if (known.len)
+		buf_putc(&known, ',');
+	buf_append(&known, rest.data, rest.len);
+	libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY, known.data);
+	buf_free(&known);
+	buf_free(&rest);
 }
 
 /* Open the task's connection: TCP, handshake, host key, authentication.
@@ -629,12 +662,8 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		return c;
 	}
 	libssh2_session_set_blocking(c->session, 0);
-	/* OpenSSH's order of host key types: known_hosts files written by
-	 * OpenSSH hold the Ed25519 key when the device has one; libssh2 alone
-	 * would pick ECDSA and call a well-known host unknown */
-	libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY,
-	                            "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-	                            "rsa-sha2-512,rsa-sha2-256,ssh-rsa");
+	libssh2_session_callback_set(c->session, LIBSSH2_CALLBACK_RECV, (void *)ssh_recv);
+	ssh_hostkey_pref(c);
 	if (ctx->job->ssh.keepalive_ms > 0) {
 		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));
 		c->keepalive_at_us = now + ctx->job->ssh.keepalive_ms * 1000;
@@ -722,7 +751,7 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xasprintf("cannot open a channel: %s", ssh_errmsg(c->session));
 		goto out;
 	}
-	if (c->params.pty) {
+	if (ctx->step->pty >= 0 ? ctx->step->pty : c->params.pty) {
 		CH_LOOP(libssh2_channel_request_pty(ch, "vt100"), "requesting a terminal");
 		if (rc != 0) {
 			r->status = STATUS_FAILED;
@@ -834,7 +863,12 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 lost:
 	(void)got_eof;
 	r->status = STATUS_FAILED;
-	r->error = xasprintf("connection lost mid-command: %s", ssh_errmsg(c->session));
+	if (c->recv_error > 0)
+		r->error = xasprintf("connection lost mid-command: %s", strerror(c->recv_error));
+	else if (c->recv_error < 0)
+		r->error = xstrdup("connection lost mid-command: the host closed it");
+	else
+		r->error = xasprintf("connection lost mid-command: %s", ssh_errmsg(c->session));
 	/* the session is dead: later steps must not try to use it */
 	c->fail_status = STATUS_FAILED;
 	free(c->fail_error);

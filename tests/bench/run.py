@@ -17,6 +17,14 @@
              OpenSSH's default kex and again with curve25519-sha256. Needs root
              and a private network namespace: run through tests/lab/netns, as
              `make bench` does (skipped, saying so, otherwise).
+5. http      three GETs (F5 iControl REST, basic auth) per device on 5,000 lab
+             devices over plain HTTP at 256 workers and 1,000 over HTTPS at 64
+             (tests/lab/httplab.py, 0.05 s latency): wall against the ideal
+             ceil(devices / workers) x 3 x 0.05 s, client CPU, peak memory and
+             nginx's CPU, beside `curl --parallel`, `xargs -P N curl` and a
+             Python ThreadPoolExecutor + requests (one Session per device);
+             then fleetrun again with jobs.d/f5-status.yaml's jq captures.
+             Needs the private network namespace too (tests/lab/netns).
 
 Timings on a shared machine are noisy: nothing here fails on a slow figure.
 The exit status is 0 unless a benchmark could not run at all (missing binary,
@@ -1433,6 +1441,546 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
         print("  (--quick: %s devices, not 1,000)" % fmt_int(n))
 
 
+# ---------------------------------------------------------------- 5. http
+
+HTTP_DELAY = 0.05            # seconds every F5 endpoint waits before answering
+HTTP_WORKERS = {"http": 256, "https": 64}
+TARGET_HTTP_WALL = {"http": 1.2, "https": 1.5}   # fleetrun wall <= this x the ideal
+TARGET_HTTP_CPU_RATIO = 3.0  # fleetrun client CPU <= the Python recipe's / 3
+F5_PATHS = ("/mgmt/tm/sys/version", "/mgmt/tm/cm/failover-status", "/mgmt/tm/sys/failover")
+F5_STATUS_JOB = os.path.join(REPO, "jobs.d", "f5-status.yaml")
+PEER_LINE_RE = re.compile(r"^(\d{3}) https?://(\d+\.\d+\.\d+\.\d+):\d+(/\S*)$")
+
+# The bench job: jobs.d/f5-status.yaml without its captures, so that fleetrun
+# does what the peers do (three authenticated GETs, bodies read, nothing
+# parsed). The base comes from each inventory line's base= host var, the CA
+# from its ca= host var (HTTPS).
+HTTP_JOB = """\
+description: Three GETs per F5, plain (tests/bench/run.py; no capture or check, like the peers)
+timeout: 30s
+http:
+  base: https://${address}     # overridden by the inventory's base= host var
+  user: admin
+  password: ${env:F5_PASSWORD}
+steps:
+  - name: version
+    http: GET /mgmt/tm/sys/version
+  - name: failover status
+    http: GET /mgmt/tm/cm/failover-status
+  - name: failover stats
+    http: GET /mgmt/tm/sys/failover
+"""
+
+# The Python recipe: a thread pool, one requests.Session per host (its three
+# GETs share the session's keep-alive connection).
+PY_HTTP_CODE = r"""
+import os, sys
+from concurrent.futures import ThreadPoolExecutor
+import requests
+
+bases_file, workers, ca, user = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+paths = sys.argv[5:]
+password = os.environ["F5_PASSWORD"]
+with open(bases_file) as f:
+    bases = [l.strip() for l in f if l.strip()]
+
+def one(base):
+    codes = []
+    try:
+        with requests.Session() as s:
+            s.auth = (user, password)
+            for p in paths:
+                # verify on each call: a Session's own verify loses to
+                # REQUESTS_CA_BUNDLE (requests issue #3829)
+                r = s.get(base + p, verify=ca if ca != "-" else True, timeout=30)
+                codes.append(r.status_code)
+    except requests.RequestException as e:
+        return codes, "%s: %s" % (type(e).__name__, e)
+    return codes, None
+
+with ThreadPoolExecutor(max_workers=workers) as ex:
+    results = list(ex.map(one, bases))
+want = [200] * len(paths)
+print("ok %d" % sum(1 for codes, _ in results if codes == want))
+print("responses200 %d" % sum(codes.count(200) for codes, _ in results))
+bad = [(b, c, e) for b, (c, e) in zip(bases, results) if c != want]
+for b, c, e in bad[:5]:
+    print("error %s: codes %s %s" % (b, c, e or ""), file=sys.stderr)
+"""
+
+# (key, label)
+HTTP_TOOLS = [
+    ("fleetrun", "fleetrun"),
+    ("curl-parallel", "curl --parallel"),
+    ("xargs-curl", "xargs -P N curl"),
+    ("python", "Python ThreadPoolExecutor + requests"),
+    ("fleetrun-jq", "fleetrun, f5-status.yaml (2 jq captures)"),
+]
+
+
+class NginxMeter:
+    """CPU (user+sys) of the lab's nginx master and workers, from /proc."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.hz = os.sysconf("SC_CLK_TCK")
+
+    def read(self):
+        pids = sorted(self.lab.nginx_pids)
+        total = 0
+        for p in pids:
+            t = proc_cpu_ticks(p)
+            if t:
+                total += t[0]
+        return total / self.hz, tuple(pids)
+
+
+class AccessLog:
+    """The requests nginx logged since an offset of its access log."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def offset(self):
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return 0
+
+    def since(self, off, settle=0.3, timeout=5.0):
+        end = time.monotonic() + timeout
+        size, since = self.offset(), time.monotonic()
+        while time.monotonic() < end and time.monotonic() - since < settle:
+            time.sleep(0.05)
+            s = self.offset()
+            if s != size:
+                size, since = s, time.monotonic()
+        out = {"requests": 0, "ok": 0, "conns": 0, "protocols": {}, "hosts": {}}
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(off)
+                data = f.read()
+        except OSError:
+            return out
+        for line in data.decode("utf-8", "replace").splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            out["requests"] += 1
+            if rec.get("conn_requests") == "1":
+                out["conns"] += 1
+            p = rec.get("protocol", "?")
+            out["protocols"][p] = out["protocols"].get(p, 0) + 1
+            if rec.get("status") == "200" and rec.get("uri") in F5_PATHS:
+                out["ok"] += 1
+                out["hosts"].setdefault(rec.get("addr"), set()).add(rec["uri"])
+        out["hosts_ok"] = sum(1 for v in out["hosts"].values() if len(v) == len(F5_PATHS))
+        del out["hosts"]
+        return out
+
+
+def _loadavg1():
+    """The 1-minute load average, as text ("?" when unknown)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def _http_files(tmp, lab, scheme, n):
+    """Inventory, bases list, curl config files and the Python script for
+    n devices over scheme."""
+    d = os.path.join(tmp, "http-%s" % scheme)
+    os.makedirs(d, exist_ok=True)
+    tls = scheme == "https"
+    addrs = lab.addresses(n)
+    f = {"dir": d, "addrs": addrs}
+    # auth and options shared by both curl peers: in a file, not argv
+    common = ['user = "%s:%s"' % (lab.user, lab.password), "silent", "show-error",
+              "connect-timeout = 10", "max-time = 30",
+              'write-out = "%{http_code} %{url_effective}\\n"']
+    if tls:
+        common.append('cacert = "%s"' % lab.ca_file)
+    for k, m in (("", n), ("-8", 8)):
+        sub = addrs[:m]
+        inv = []
+        for i, ad in enumerate(sub, 1):
+            line = "f5-%04d address=%s base=%s" % (i, ad, lab.base(ad, tls=tls))
+            if tls:
+                line += " ca=%s" % lab.ca_file
+            inv.append(line)
+        f["inv" + k] = write(os.path.join(d, "inventory%s" % k), "\n".join(inv) + "\n")
+        f["bases" + k] = write(os.path.join(d, "bases%s" % k),
+                               "\n".join(lab.base(ad, tls=tls) for ad in sub) + "\n")
+        urls = []
+        for ad in sub:
+            for p in F5_PATHS:
+                urls += ['url = "%s"' % lab.url(ad, p, tls=tls), 'output = "/dev/null"']
+        f["curlcfg" + k] = write(os.path.join(d, "curl-parallel%s.cfg" % k),
+                                 "\n".join(common + urls) + "\n")
+    f["authcfg"] = write(os.path.join(d, "curl-auth.cfg"), "\n".join(common) + "\n")
+    for k in ("curlcfg", "curlcfg-8", "authcfg", "inv", "inv-8"):
+        os.chmod(f[k], 0o600)
+    f["job"] = write(os.path.join(d, "f5-get3.yaml"), HTTP_JOB)
+    f["py"] = write(os.path.join(d, "threadpool_requests.py"), PY_HTTP_CODE)
+    return f
+
+
+def _http_xargs_script():
+    return 'exec curl -K "$0"' + "".join(' -o /dev/null "$1%s"' % p for p in F5_PATHS)
+
+
+def _http_cmd(key, a, f, w, scheme, lab, small=False):
+    k = "-8" if small else ""
+    fr = os.path.join(a.bindir, "fleetrun")
+    if key == "fleetrun":
+        return [fr, "run", f["job"], "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
+    if key == "fleetrun-jq":
+        return [fr, "run", F5_STATUS_JOB, "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
+    if key == "curl-parallel":
+        return ["curl", "--parallel", "--parallel-max", str(w), "-K", f["curlcfg" + k]]
+    if key == "xargs-curl":
+        return ["xargs", "-P", str(w), "-n", "1", "-d", "\\n", "-a", f["bases" + k],
+                "sh", "-c", _http_xargs_script(), f["authcfg"]]
+    return ["/usr/bin/python3", f["py"], f["bases" + k], str(w),
+            lab.ca_file if scheme == "https" else "-", lab.user] + list(F5_PATHS)
+
+
+def _http_client_ok(key, r, addrs):
+    """(hosts with their 3 GETs answered 200, 200 responses), as the tool saw them."""
+    if key.startswith("fleetrun"):
+        ok, _ = _fleetrun_ok(r)
+        return ok, None
+    if key == "python":
+        m1 = re.search(r"^ok (\d+)$", r.stdout, re.M)
+        m2 = re.search(r"^responses200 (\d+)$", r.stdout, re.M)
+        return (int(m1.group(1)) if m1 else 0), (int(m2.group(1)) if m2 else 0)
+    want = set(addrs)
+    per = {}
+    n200 = 0
+    for line in r.stdout.splitlines():
+        m = PEER_LINE_RE.match(line.strip())
+        if m and m.group(1) == "200" and m.group(2) in want and m.group(3) in F5_PATHS:
+            n200 += 1
+            per.setdefault(m.group(2), set()).add(m.group(3))
+    return sum(1 for v in per.values() if len(v) == len(F5_PATHS)), n200
+
+
+def _http_one(a, what, argv, env, meter, alog, timebin, tfile, capture=True):
+    """One measured run under GNU time: a dict of figures."""
+    if os.path.exists(tfile):
+        os.unlink(tfile)
+    sampler = TreeSampler(a.http_timeout)
+    time.sleep(0.5)                     # let the previous run's connections close
+    load = _loadavg1()
+    c0, pids0 = meter.read()
+    off = alog.offset()
+    r = run([timebin, "-o", tfile, "-f", TIME_FMT] + argv, a.http_timeout, capture=capture,
+            env=env, during=sampler, orphan_grace=0.5)
+    srv = alog.since(off)
+    c1, pids1 = meter.read()
+    tf = read_time_file(tfile)
+    if pids0 != pids1:
+        _notes.append("http %s: nginx's processes changed during the run (its CPU is "
+                      "understated)" % what)
+    res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
+           "maxrss_kb": tf[2] if tf else None, "nginx_cpu": c1 - c0, "srv": srv,
+           "sampler": sampler, "load": load}
+    if r.timed_out:
+        _failures.append("http %s: timed out after %d s, process tree killed" % (what, a.http_timeout))
+    if r.leftovers:
+        _notes.append("http %s: processes left after the run (killed): %s"
+                      % (what, ", ".join(r.leftovers[:5])))
+    if r.cpu is not None and r.tree_cpu is not None and r.tree_cpu - r.cpu > max(0.05, 0.02 * r.tree_cpu):
+        _notes.append("http %s: %.2f s of client CPU was in processes the tool did not wait "
+                      "for (reaped by the benchmark, counted)" % (what, r.tree_cpu - r.cpu))
+    return res
+
+
+def bench_http(a, tmp):
+    heading("5. HTTP: three GETs per device on %s (http, %d workers) and %s (https, %d workers) "
+            "lab F5s, %.2f s latency" % (fmt_int(a.http_n["http"]), HTTP_WORKERS["http"],
+                                          fmt_int(a.http_n["https"]), HTTP_WORKERS["https"], HTTP_DELAY))
+    sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+    try:
+        import httplab
+    except ImportError as e:
+        _failures.append("http: cannot import tests/lab/httplab.py: %s" % e)
+        print("  cannot import tests/lab/httplab.py: %s" % e)
+        return
+    tools = []
+    for key, label in HTTP_TOOLS:
+        if key in ("curl-parallel", "xargs-curl") and not shutil.which("curl"):
+            print("  MISSING: %s (`curl`, Debian package curl): not measured" % label)
+            _failures.append("http: missing curl (Debian package curl)")
+            continue
+        if key == "xargs-curl" and not shutil.which("xargs"):
+            print("  MISSING: %s (`xargs`, Debian package findutils): not measured" % label)
+            _failures.append("http: missing xargs")
+            continue
+        if key == "python":
+            p = subprocess.run(["/usr/bin/python3", "-c", "import requests"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            if p.returncode != 0:
+                print("  MISSING: %s (/usr/bin/python3 cannot import requests: Debian package "
+                      "python3-requests): not measured" % label)
+                _failures.append("http: missing python3-requests (`apt-get install python3-requests`)")
+                continue
+        if key == "fleetrun-jq" and not os.path.exists(F5_STATUS_JOB):
+            print("  MISSING: %s: not measured" % F5_STATUS_JOB)
+            continue
+        tools.append((key, label))
+    timebin = "/usr/bin/time"
+    if not os.access(timebin, os.X_OK):
+        print("  MISSING: GNU time (/usr/bin/time, Debian package time): the HTTP benchmark "
+              "needs it for each tool's peak RSS")
+        _failures.append("http: missing GNU time (Debian package time)")
+        return
+    ok_ns, why = httplab.private_netns()
+    if not ok_ns:
+        print("  SKIPPED: the HTTP benchmark needs one address per device, so a private network")
+        print("  namespace (root): %s. Run it as root through tests/lab/netns, as `make bench` does:"
+              % why)
+        print("    tests/lab/netns /usr/bin/python3 tests/bench/run.py --only http")
+        _notes.append("http: skipped (no private network namespace: run as root through tests/lab/netns)")
+        return
+    sys.stdout.flush()
+    t_section = time.monotonic()
+    with httplab.HttpLab(delay=HTTP_DELAY, fault_servers=False) as lab:
+        if not lab.multi_address:
+            print("  SKIPPED: the HTTP benchmark needs one address per device (lab.multi_address "
+                  "is False): %s" % lab.multi_address_reason)
+            _notes.append("http: skipped (lab.multi_address is False: %s)" % lab.multi_address_reason)
+            return
+        _bench_http_lab(a, tmp, lab, tools, timebin)
+    left = lab.leftovers()
+    if left:
+        _notes.append("http: lab processes left after stop(): %s" % left[:5])
+    print("  (section took %.0f s, lab start and stop included)" % (time.monotonic() - t_section))
+
+
+def _bench_http_lab(a, tmp, lab, tools, timebin):
+    meter = NginxMeter(lab)
+    alog = AccessLog(lab.access_log)
+    env = dict(os.environ, F5_PASSWORD=lab.password)
+    n_https = a.http_n["https"]
+    if not lab.tls_covers(lab.address(n_https)):
+        n_https = lab.tls_addresses
+        print("  note: the lab certificate names %d device addresses: HTTPS over %d devices"
+              % (lab.tls_addresses, n_https))
+    sizes = {"http": a.http_n["http"], "https": n_https}
+    if lab.address(sizes["http"]) == lab.address(1):
+        print("  SKIPPED: lab.addresses(%d) does not give distinct addresses" % sizes["http"])
+        _failures.append("http: the lab gave no distinct addresses")
+        return
+    try:
+        curl_v = subprocess.run(["curl", "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                timeout=10).stdout.decode().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        curl_v = "curl ?"
+    try:
+        py_v = subprocess.run(["/usr/bin/python3", "-c", "import sys, requests, urllib3; print("
+                               "sys.version.split()[0], requests.__version__, urllib3.__version__)"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              timeout=30).stdout.decode().split()
+        py_v = "Python %s, requests %s, urllib3 %s" % tuple(py_v)
+    except (OSError, subprocess.SubprocessError, TypeError):
+        py_v = "Python ?, requests ?"
+    print("Lab: tests/lab/httplab.py, one nginx (%d workers: plain HTTP/1.1 on port %d; TLS 1.3"
+          % (lab.workers, lab.http_port))
+    print("  + HTTP/2 on port %d, EC P-256 certificate naming %d addresses) answering on every"
+          % (lab.https_port, lab.tls_addresses))
+    print("  127.0.x.y of a private netns: device i is lab.address(i) (HTTP: 127.0.1.1 .. %s;"
+          % lab.address(sizes["http"]))
+    print("  HTTPS: 127.0.1.1 .. %s). Each GET checks basic auth (htpasswd, apr1) and waits"
+          % lab.address(sizes["https"]))
+    print("  %.2f s (echo_sleep) before answering ~0.5-1 KiB of JSON. Clients and nginx share"
+          % HTTP_DELAY)
+    print("  this machine's CPUs. The three GETs per device, each with basic auth (admin):")
+    for p in F5_PATHS:
+        print("    GET %s" % p)
+    print("fleetrun: `fleetrun run JOB -i INVENTORY -w N -v -o /dev/null`, stdout /dev/null;")
+    print("  JOB: jobs.d/f5-status.yaml without its two `capture:` (plain GETs, like the peers:")
+    print("  a jq expression costs each worker ~40 ms of CPU to compile, once, with jq 1.6);")
+    print("  inventory lines `f5-0001 address=ADDR base=SCHEME://ADDR:PORT [ca=LAB_CA]`, the")
+    print("  password from ${env:F5_PASSWORD}. Last, the same with jobs.d/f5-status.yaml itself,")
+    print("  captures and all, to show their cost (not in the targets). ok = its summary.")
+    print("curl --parallel: `curl --parallel --parallel-max N -K CFG` (%s): CFG has user," % curl_v)
+    print("  [cacert,] write-out '%{http_code} %{url_effective}\\n', then url + output /dev/null")
+    print("  for every GET, a device's three in a row. N bounds transfers, not devices: a")
+    print("  device's three GETs may run at once (3 HTTP/1.1 connections, or HTTP/2 streams).")
+    print("xargs -P N curl: `xargs -P N -n 1 -a BASES sh -c '%s' AUTHCFG`:"
+          % _http_xargs_script())
+    print("  one curl per device, its three GETs on one keep-alive connection, auth from -K.")
+    print("Python: /usr/bin/python3 threadpool_requests.py (%s): ThreadPoolExecutor(" % py_v)
+    print("  max_workers=N), per device `with requests.Session() as s`: s.auth, then three")
+    print("  s.get(url, verify=LAB_CA) (verify on the call: a Session's verify loses to the")
+    print("  REQUESTS_CA_BUNDLE variable). Peers' ok = devices whose three GETs came back 200.")
+    print("Each tool runs under /usr/bin/time (GNU time), one run each. Client CPU = user+sys of")
+    print("  every process of the run (getrusage(RUSAGE_CHILDREN) of this benchmark, a child")
+    print("  subreaper). Peak RSS = GNU time's ru_maxrss: the largest single process. Tree Pss =")
+    print("  peak over 1 s samples of the tree's summed Pss. nginx CPU = user+sys of its master")
+    print("  and workers over the run (/proc/PID/stat). conns / 200s = what nginx's access log")
+    print("  says: connections opened, 200 responses to the three GETs.")
+    print("Ideal wall = ceil(devices / N) x 3 x %.2f s." % HTTP_DELAY)
+    sys.stdout.flush()
+
+    results = {}
+    for scheme in ("http", "https"):
+        n, w = sizes[scheme], HTTP_WORKERS[scheme]
+        ideal = -(-n // w) * len(F5_PATHS) * HTTP_DELAY
+        f = _http_files(tmp, lab, scheme, n)
+        tfile = os.path.join(f["dir"], "time.out")
+        print()
+        print("%s: %s devices, N = %d workers, ideal wall %.2f s (%d rounds of 3 x %.2f s)"
+              % (scheme.upper(), fmt_int(n), w, ideal, -(-n // w), HTTP_DELAY))
+        print("  warm-up, 8 devices each (not measured; a tool failing here is left out):")
+        usable = []
+        for key, label in tools:
+            r = run(_http_cmd(key, a, f, 8, scheme, lab, small=True), 60, capture=True, env=env)
+            ok8, _ = _http_client_ok(key, r, f["addrs"][:8])
+            print("    %-42s %d/8 ok, %.2f s%s" % (label, ok8, r.wall or 0, "" if ok8 == 8 else
+                                                     "  " + " | ".join(_stderr_digest(r.stderr))))
+            if ok8 == 8:
+                usable.append((key, label))
+            else:
+                _failures.append(describe_failure("http %s warm-up %s (%d/8 ok)" % (scheme, label, ok8), r, 0))
+        sys.stdout.flush()
+        print("  runs:")
+        rows = []
+        for key, label in usable:
+            capture = not key.startswith("fleetrun")
+            res = _http_one(a, "%s %s" % (scheme, label), _http_cmd(key, a, f, w, scheme, lab), env,
+                            meter, alog, timebin, tfile, capture=capture)
+            ok, n200 = _http_client_ok(key, res["r"], f["addrs"])
+            res.update({"key": key, "label": label, "ok": ok, "n200": n200, "sup": res["r"].sup()})
+            if res["r"].rc != 0 or ok != n:
+                _failures.append(describe_failure("http %s %s (%d/%d ok)" % (scheme, label, ok, n),
+                                                  res["r"], 0))
+            res["r"].stdout = ""
+            rows.append(res)
+            srv = res["srv"]
+            print("    %-42s %6.2f s wall (x%.2f ideal), client CPU %6.2f s, nginx CPU %5.2f s, %s/%s ok, "
+                  "load %s%s"
+                  % (label, res["wall"] or 0, (res["wall"] or 0) / ideal, res["cpu"] or 0,
+                     res["nginx_cpu"], fmt_int(ok), fmt_int(n), res["load"],
+                     "" if ok == n else "  " + " | ".join(_stderr_digest(res["r"].stderr))))
+            sys.stdout.flush()
+        try:
+            ncpu = len(os.sched_getaffinity(0))
+        except AttributeError:
+            ncpu = os.cpu_count() or 1
+        results[scheme] = {"n": n, "w": w, "ideal": ideal, "rows": rows, "ncpu": ncpu}
+        _http_table(results[scheme], scheme)
+    _http_targets(results)
+
+
+def _http_table(res, scheme):
+    n, ideal, rows = res["n"], res["ideal"], res["rows"]
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except AttributeError:
+        ncpu = os.cpu_count() or 1
+    fres = next((x for x in rows if x["key"] == "fleetrun"), None)
+    out = []
+    for x in rows:
+        wall, cpu = x["wall"], x["cpu"]
+        vs = "-"
+        if x is fres:
+            vs = "(itself)"
+        elif fres and wall and cpu and fres["wall"] and fres["cpu"]:
+            vs = "x%.2f wall, x%.1f CPU" % (wall / fres["wall"], cpu / fres["cpu"])
+        s, srv = x["sampler"], x["srv"]
+        protos = ",".join(sorted(p.replace("HTTP/", "") for p in srv["protocols"]))
+        floor = (cpu + x["nginx_cpu"]) / ncpu if cpu is not None else None
+        out.append([x["label"], fmt(wall, ".2f"), "x%.2f" % (wall / ideal) if wall else "-",
+                    fmt(floor, ".2f"),
+                    fmt(cpu, ".2f"), fmt(1000 * cpu / n if cpu is not None else None, ".2f"),
+                    fmt(x["nginx_cpu"], ".2f"),
+                    "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
+                    "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
+                    s.peak_procs if s.samples else "-",
+                    fmt_int(srv["conns"]), protos or "-",
+                    "%s/%s" % (fmt_int(srv["ok"]), fmt_int(3 * n)),
+                    "%s/%s" % (fmt_int(x["ok"]), fmt_int(n)), vs])
+    print()
+    table(["tool", "wall s", "/ideal", "CPU floor s", "client CPU s", "ms/host", "nginx CPU s",
+           "peak RSS", "tree Pss", "procs", "conns", "HTTP", "200s (nginx)", "ok", "vs fleetrun"], out,
+          ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "r", "r", "l"])
+    print("  ideal wall %.2f s; ms/host = client CPU / %s devices; CPU floor = (client CPU + nginx"
+          % (ideal, fmt_int(n)))
+    print("  CPU) / %d CPUs: the shortest wall the run's CPU work allows on this machine." % ncpu)
+    if fres:
+        sup = fres.get("sup")
+        s = fres["sampler"]
+        if sup and fres["cpu"] is not None:
+            print("  fleetrun supervisor (-v): %.0f ms CPU (%.1f us per host), peak RSS %.1f MiB; its %d"
+                  % (sup["cpu_ms"], sup["us_per_task"], sup["rss_mib"], sup["workers"]))
+            print("    workers: %.2f s CPU (%.2f ms per host)."
+                  % (fres["cpu"] - sup["cpu_ms"] / 1000, 1000 * (fres["cpu"] - sup["cpu_ms"] / 1000) / n))
+        if s.workers:
+            print("  fleetrun workers (sampled): peak VmHWM of one worker %.1f MiB; Pss of all %d "
+                  "workers %.1f MiB (%.2f MiB each)." % (s.worker_hwm_kb / 1024, s.workers,
+                                                         s.worker_pss_kb / 1024,
+                                                         s.worker_pss_kb / 1024 / s.workers))
+    jq = next((x for x in rows if x["key"] == "fleetrun-jq"), None)
+    if fres and jq and fres["cpu"] and jq["cpu"]:
+        w = (jq.get("sup") or {}).get("workers") or res["w"]
+        extra = jq["cpu"] - fres["cpu"]
+        print("  jq captures: +%.2f s client CPU over the plain job, %.0f ms per worker per expression"
+              % (extra, 1000 * extra / (2 * w)))
+        print("    (%d workers x 2 expressions, each compiled once per worker), +%.2f s wall."
+              % (w, (jq["wall"] or 0) - (fres["wall"] or 0)))
+    nreq = sum(x["srv"]["requests"] for x in rows)
+    ncpu = sum(x["nginx_cpu"] for x in rows)
+    if nreq:
+        print("  nginx: %.2f ms CPU per request on average over these runs (basic auth with an apr1"
+              % (1000 * ncpu / nreq))
+        print("    hash is 1,000 MD5 rounds per request%s)." % (", TLS handshakes" if scheme == "https" else ""))
+    tot_wall = sum(x["wall"] or 0 for x in rows)
+    sampler_cpu = sum(x["sampler"].cpu for x in rows)
+    print("  the 1 s sampler itself used %.2f s CPU over %.0f s of runs." % (sampler_cpu, tot_wall))
+    sys.stdout.flush()
+
+
+def _http_targets(results):
+    rows = []
+    for scheme in ("http", "https"):
+        res = results.get(scheme)
+        if not res:
+            continue
+        fres = next((x for x in res["rows"] if x["key"] == "fleetrun"), None)
+        py = next((x for x in res["rows"] if x["key"] == "python"), None)
+        n, t = res["n"], TARGET_HTTP_WALL[scheme]
+        if fres and fres["ok"] == n and fres["wall"]:
+            rows.append(["%s: fleetrun wall <= %.1fx ideal (%s devices, -w %d)"
+                         % (scheme.upper(), t, fmt_int(n), res["w"]),
+                         "%.2f s vs ideal %.2f s: x%.2f (CPU floor %.2f s)"
+                         % (fres["wall"], res["ideal"], fres["wall"] / res["ideal"],
+                            (fres["cpu"] + fres["nginx_cpu"]) / res["ncpu"]),
+                         verdict(fres["wall"] <= t * res["ideal"])])
+        else:
+            rows.append(["%s: fleetrun wall <= %.1fx ideal" % (scheme.upper(), t), "-",
+                         "n/a (fleetrun did not complete)"])
+        if fres and py and fres["ok"] == n and py["ok"] == n and fres["cpu"] and py["cpu"]:
+            rows.append(["%s: fleetrun client CPU <= 1/%.0f of Python's" % (scheme.upper(), TARGET_HTTP_CPU_RATIO),
+                         "%.2f s vs %.2f s: 1/%.1f" % (fres["cpu"], py["cpu"], py["cpu"] / fres["cpu"]),
+                         verdict(py["cpu"] / fres["cpu"] >= TARGET_HTTP_CPU_RATIO)])
+        else:
+            rows.append(["%s: fleetrun client CPU <= 1/%.0f of Python's" % (scheme.upper(), TARGET_HTTP_CPU_RATIO),
+                         "-", "n/a (%s did not complete)" % ("fleetrun" if not fres or fres["ok"] != n
+                                                             else "the Python recipe")])
+    print()
+    table(["target (from the issue)", "measured", "verdict"], rows, ["l", "l", "l"])
+    q = [s for s in ("http", "https") if s in results and results[s]["n"] != {"http": 5000, "https": 1000}[s]]
+    if q:
+        print("  (--quick or a smaller certificate: %s)" % ", ".join(
+            "%s %s devices, not %s" % (s.upper(), fmt_int(results[s]["n"]),
+                                       fmt_int({"http": 5000, "https": 1000}[s])) for s in q))
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -1441,12 +1989,12 @@ def main():
                     help="directory holding fleetrun and fleetrun-worker (default: %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="one run per configuration, smaller sizes (smoke test)")
-    ap.add_argument("--only", default="dispatch,memory,recovery,ssh",
-                    help="comma-separated subset of: dispatch, memory, recovery, ssh")
+    ap.add_argument("--only", default="dispatch,memory,recovery,ssh,http",
+                    help="comma-separated subset of: dispatch, memory, recovery, ssh, http")
     a = ap.parse_args()
     a.bindir = os.path.abspath(a.bindir)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
-    bad = only - {"dispatch", "memory", "recovery", "ssh"}
+    bad = only - {"dispatch", "memory", "recovery", "ssh", "http"}
     if bad:
         ap.error("--only: unknown benchmark(s): %s" % ", ".join(sorted(bad)))
 
@@ -1457,15 +2005,18 @@ def main():
         a.idle_hosts, a.idle_hold = 200, 2
         a.recovery_n = 1_000
         a.ssh_n = 100
+        a.http_n = {"http": 500, "https": 100}
     else:
         a.reps, a.dispatch_n, a.ppe_n = 3, 200_000, 50_000
         a.mem_sizes = [10_000, 1_000_000]
         a.idle_hosts, a.idle_hold = 1_000, 4
         a.recovery_n = 5_000
         a.ssh_n = 1_000
+        a.http_n = {"http": 5_000, "https": 1_000}
     a.ssh_timeout = 900      # seconds, one SSH run (1,000 logins; the sshd shares the CPUs)
     a.timeout = 120          # seconds, any single fleetrun run
     a.timeout_ppe = 180      # seconds, one ProcessPoolExecutor run
+    a.http_timeout = 600     # seconds, one HTTP run (5,000 devices; nginx shares the CPUs)
 
     # No core files from the deliberate SIGSEGVs (inherited by every child).
     try:
@@ -1516,6 +2067,8 @@ def main():
             bench_recovery(a, tmp)
         if "ssh" in only:
             bench_ssh(a, tmp)
+        if "http" in only:
+            bench_http(a, tmp)
     finally:
         cleanup_all()
         shutil.rmtree(tmp, ignore_errors=True)
