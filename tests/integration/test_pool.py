@@ -69,7 +69,7 @@ def test_workers_hold_only_their_own_pipes(fleet, tmp_path):
 
 def test_jobs_d_against_the_lab(fleet, tmp_path):
     """The shipped jobs run for real over loopback: ping every 127.0.1.N, and
-    port-check against lab listeners (odd devices listen, even ones refuse)."""
+    tcp against lab listeners (odd devices listen, even ones refuse)."""
     env = {"FLEETRUN_JOBS_DIR": str(fr.REPO / "jobs.d")}
     r = fleet.run(["run", "ping", "-H", "127.0.1.[1-6]", "--format", "jsonl"], timeout=60, env=env)
     assert r.rc == 0, r
@@ -83,10 +83,11 @@ def test_jobs_d_against_the_lab(fleet, tmp_path):
             lines.append("dev%d address=127.0.1.%d port=%d" % (n, n, port))
         inv = str(tmp_path / "lab.txt")
         write_inventory(inv, lines)
-        r = fleet.run(["run", "port-check", "-i", inv, "--format", "jsonl"], timeout=60, env=env)
+        r = fleet.run(["run", "tcp", "-i", inv, "--format", "jsonl"], timeout=60, env=env)
     recs = fr.by_host(r.records)
     assert r.rc == 1, r
     for n in range(1, 7):
-        want = "ok" if n % 2 else "failed"
+        want = "ok" if n % 2 else "unreachable"
         assert recs["dev%d" % n]["status"] == want, recs["dev%d" % n]
-    assert recs["dev1"]["steps"][0]["stdout"].startswith("open 127.0.1.1:"), recs["dev1"]
+    assert recs["dev1"]["steps"][0]["connect_ms"] >= 0, recs["dev1"]
+    assert "refused" in recs["dev2"]["error"], recs["dev2"]

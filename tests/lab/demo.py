@@ -52,8 +52,8 @@ def main():
 
         run([fleetrun, "jobs"], env=env)
         run([fleetrun, "run", "ping", "-i", inv, "--format", "text"], env=env)
-        journal = os.path.join(tmp, "port-check.jsonl")
-        run([fleetrun, "run", "port-check", "-i", inv, "--format", "text", "-o", journal], env=env)
+        journal = os.path.join(tmp, "tcp.jsonl")
+        run([fleetrun, "run", "tcp", "-i", inv, "--format", "text", "-o", journal], env=env)
         with open(journal) as f:
             first = json.loads(f.readline())
         print(f"\nthe journal {journal} holds one JSON record per host; the first:")
