@@ -339,9 +339,10 @@ out:
 
 void step_http_close(struct task_state *state)
 {
-	/* The next task is another host: its connection is of no use. A
-	 * fresh handle keeps nothing of this host (cookies, auth). The CA
-	 * store is cached per handle, so reset instead of re-creating. */
+	/* The next task is another host. Reset drops this host's options,
+	 * credentials among them; the handle itself lives on for its cached CA
+	 * store, and its one cached connection is replaced by the next host's
+	 * (CURLOPT_MAXCONNECTS 1). */
 	if (state->http_used && http_handle)
 		curl_easy_reset(http_handle);
 	state->http_used = false;
