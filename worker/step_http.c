@@ -19,7 +19,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "secret.h"
+#include "setting.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
@@ -167,25 +167,6 @@ static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
 	while (url->len && url->data[url->len - 1] == '/' && sh->path && sh->path[0] == '/')
 		url->data[--url->len] = '\0';
 	return sh->path ? tmpl_render(sh->path, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) : 0;
-}
-
-/* A setting: the host var of that name, else the job's; rendered. */
-static int http_setting(struct step_ctx *ctx, const char *var, const char *tmpl, char **out, struct err *err)
-{
-	const char *v = kvlist_get(&ctx->task->vars, var);
-	struct buf b = BUF_INIT;
-
-	*out = NULL;
-	if (!v)
-		v = tmpl;
-	if (!v)
-		return 0;
-	if (tmpl_render(v, ctx->scope, TMPL_ENV_VALUE, &b, ctx->secrets, err) < 0) {
-		buf_free(&b);
-		return -1;
-	}
-	*out = buf_steal(&b);
-	return 0;
 }
 
 /* "scheme://host:port" of a URL, to tell whether a redirect leaves the
@@ -372,13 +353,13 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		}
 	}
 	ctx->state->http_used = true;
-	if (http_url(ctx, &url, &err) < 0 || http_setting(ctx, "user", jh->user, &user, &err) < 0 ||
+	if (http_url(ctx, &url, &err) < 0 || setting_resolve(ctx, "user", jh->user, &user, &err) < 0 ||
 	    secret_resolve(ctx, "password", jh->password, jh->password_file, &password, &err) < 0 ||
-	    http_setting(ctx, "token", jh->token, &token, &err) < 0 || http_setting(ctx, "ca", jh->ca, &ca, &err) < 0 ||
-	    http_setting(ctx, "cert", jh->cert, &cert, &err) < 0 ||
-	    http_setting(ctx, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
-	    http_setting(ctx, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
-	    http_setting(ctx, "insecure", NULL, &insecure, &err) < 0 ||
+	    setting_resolve(ctx, "token", jh->token, &token, &err) < 0 || setting_resolve(ctx, "ca", jh->ca, &ca, &err) < 0 ||
+	    setting_resolve(ctx, "cert", jh->cert, &cert, &err) < 0 ||
+	    setting_resolve(ctx, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
+	    setting_resolve(ctx, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
+	    setting_resolve(ctx, "insecure", NULL, &insecure, &err) < 0 ||
 	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &method, ctx->secrets, &err) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xstrdup(err.msg);

@@ -29,7 +29,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "secret.h"
+#include "setting.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
@@ -87,26 +87,6 @@ static void ssh_params_free(struct ssh_params *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* One setting: the host var of that name if the host has one, else the
- * job's template; rendered. NULL when neither is given. */
-static int ssh_setting(struct step_ctx *ctx, const char *var, const char *tmpl, char **out, struct err *err)
-{
-	const char *v = kvlist_get(&ctx->task->vars, var);
-	struct buf b = BUF_INIT;
-
-	*out = NULL;
-	if (!v)
-		v = tmpl;
-	if (!v)
-		return 0;
-	if (tmpl_render(v, ctx->scope, TMPL_ENV_VALUE, &b, ctx->secrets, err) < 0) {
-		buf_free(&b);
-		return -1;
-	}
-	*out = buf_steal(&b);
-	return 0;
-}
-
 static int ssh_bool(const char *s, int dflt)
 {
 	if (!s)
@@ -126,16 +106,16 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 	int r = -1, b;
 
 	memset(p, 0, sizeof(*p));
-	if (ssh_setting(ctx, "address", NULL, &p->address, err) < 0 ||
-	    ssh_setting(ctx, "port", js->port, &p->port, err) < 0 ||
-	    ssh_setting(ctx, "user", js->user, &p->user, err) < 0 ||
-	    ssh_setting(ctx, "key", js->key, &p->key, err) < 0 ||
+	if (setting_resolve(ctx, "address", NULL, &p->address, err) < 0 ||
+	    setting_resolve(ctx, "port", js->port, &p->port, err) < 0 ||
+	    setting_resolve(ctx, "user", js->user, &p->user, err) < 0 ||
+	    setting_resolve(ctx, "key", js->key, &p->key, err) < 0 ||
 	    secret_resolve(ctx, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
 	    secret_resolve(ctx, "password", js->password, js->password_file, &p->password, err) < 0 ||
-	    ssh_setting(ctx, "known_hosts", js->known_hosts, &p->known_hosts, err) < 0 ||
-	    ssh_setting(ctx, "agent", NULL, &agent, err) < 0 ||
-	    ssh_setting(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
-	    ssh_setting(ctx, "pty", NULL, &pty, err) < 0)
+	    setting_resolve(ctx, "known_hosts", js->known_hosts, &p->known_hosts, err) < 0 ||
+	    setting_resolve(ctx, "agent", NULL, &agent, err) < 0 ||
+	    setting_resolve(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
+	    setting_resolve(ctx, "pty", NULL, &pty, err) < 0)
 		goto out;
 	if (!p->address)
 		p->address = xstrdup(ctx->task->host);

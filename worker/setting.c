@@ -1,5 +1,5 @@
-/* secret: see secret.h. */
-#include "secret.h"
+/* setting: see setting.h. */
+#include "setting.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@ void path_expand_home(char **path)
 	*path = p;
 }
 
-static char *secret_render(struct step_ctx *ctx, const char *tmpl, struct err *err)
+static char *setting_render(struct step_ctx *ctx, const char *tmpl, struct err *err)
 {
 	struct buf b = BUF_INIT;
 
@@ -43,7 +43,7 @@ static char *secret_render(struct step_ctx *ctx, const char *tmpl, struct err *e
 /* The first line of the file that path_tmpl names. */
 static char *secret_from_file(struct step_ctx *ctx, const char *setting, const char *path_tmpl, struct err *err)
 {
-	char *path = secret_render(ctx, path_tmpl, err), *line = NULL;
+	char *path = setting_render(ctx, path_tmpl, err), *line = NULL;
 	size_t cap = 0;
 	ssize_t n = -1;
 	FILE *f;
@@ -68,6 +68,19 @@ static char *secret_from_file(struct step_ctx *ctx, const char *setting, const c
 	return line;
 }
 
+int setting_resolve(struct step_ctx *ctx, const char *name, const char *job_value, char **out, struct err *err)
+{
+	const char *v = kvlist_get(&ctx->task->vars, name);
+
+	*out = NULL;
+	if (!v)
+		v = job_value;
+	if (!v)
+		return 0;
+	*out = setting_render(ctx, v, err);
+	return *out ? 0 : -1;
+}
+
 int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value, const char *job_file,
                    char **out, struct err *err)
 {
@@ -79,11 +92,11 @@ int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value
 	hf = kvlist_get(&ctx->task->vars, file_var);
 	*out = NULL;
 	if (hv)
-		s = secret_render(ctx, hv, err);
+		s = setting_render(ctx, hv, err);
 	else if (hf)
 		s = secret_from_file(ctx, file_var, hf, err);
 	else if (job_value)
-		s = secret_render(ctx, job_value, err);
+		s = setting_render(ctx, job_value, err);
 	else if (job_file)
 		s = secret_from_file(ctx, file_var, job_file, err);
 	else

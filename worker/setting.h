@@ -1,9 +1,15 @@
-/* secret: settings that hold secrets (passwords, passphrases), shared by
- * the ssh and http steps. */
-#ifndef FLEETRUN_SECRET_H
-#define FLEETRUN_SECRET_H
+/* setting: the connection settings of ssh and http steps, for one host:
+ * an inventory host var of the setting's name wins over the job's value;
+ * both are templates, rendered here. Secrets (passwords, passphrases) have
+ * a _file form too. */
+#ifndef FLEETRUN_SETTING_H
+#define FLEETRUN_SETTING_H
 
 #include "step.h"
+
+/* A setting: the host var `name`, else the job's template; rendered. 0 and
+ * *out (malloced, or NULL when neither is given), or -1 with err. */
+int setting_resolve(struct step_ctx *ctx, const char *name, const char *job_value, char **out, struct err *err);
 
 /* A secret given as NAME (a template, normally ${env:VAR}) or NAME_file
  * (a file whose first line holds it). The host's pair of inventory vars
@@ -20,4 +26,4 @@ void secret_free(char *s);
 /* ~/ at the start of a path is the home directory, as in ssh_config. */
 void path_expand_home(char **path);
 
-#endif
+#endif /* FLEETRUN_SETTING_H */
