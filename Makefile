@@ -123,7 +123,7 @@ demo: all
 	@tests/lab/netns $(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
 
 # The peers the benchmarks compare with.
-BENCH_PKGS := pssh pdsh parallel time
+BENCH_PKGS := pssh pdsh parallel time python3-requests curl
 
 bench-deps:
 	@missing=$$(for p in $(BENCH_PKGS); do \

@@ -1827,6 +1827,7 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
     print("Ideal wall = ceil(devices / N) x 3 x %.2f s." % HTTP_DELAY)
     sys.stdout.flush()
 
+    calib = _http_calibrate(a, tmp, lab, meter, alog, env)
     results = {}
     for scheme in ("http", "https"):
         n, w = sizes[scheme], HTTP_WORKERS[scheme]
@@ -1872,9 +1873,56 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
             ncpu = len(os.sched_getaffinity(0))
         except AttributeError:
             ncpu = os.cpu_count() or 1
-        results[scheme] = {"n": n, "w": w, "ideal": ideal, "rows": rows, "ncpu": ncpu}
+        results[scheme] = {"n": n, "w": w, "ideal": ideal, "rows": rows, "ncpu": ncpu, "calib": calib}
         _http_table(results[scheme], scheme)
     _http_targets(results)
+
+
+def _http_calibrate(a, tmp, lab, meter, alog, env):
+    """What the figures are made of: nginx's CPU per plain-HTTP request with
+    and without basic auth, and the CPU of starting fleetrun's workers."""
+    out = {}
+    d = os.path.join(tmp, "http-calib")
+    os.makedirs(d, exist_ok=True)
+    n = 300
+    print()
+    print("Calibration (not measured against the targets):")
+    for key, path, auth in (("noauth", "/status/200", False), ("auth", F5_PATHS[0], True)):
+        cfg = ["silent", "max-time = 30"] + (['user = "%s:%s"' % (lab.user, lab.password)] if auth else [])
+        for ad in lab.addresses(n):
+            for _ in F5_PATHS:
+                cfg += ['url = "%s"' % lab.url(ad, path, tls=False), 'output = "/dev/null"']
+        cf = write(os.path.join(d, "calib-%s.cfg" % key), "\n".join(cfg) + "\n")
+        os.chmod(cf, 0o600)
+        time.sleep(0.3)
+        c0, _ = meter.read()
+        off = alog.offset()
+        r = run(["curl", "--parallel", "--parallel-max", "64", "-K", cf], 120)
+        srv = alog.since(off)
+        c1, _ = meter.read()
+        if r.rc == 0 and srv["requests"]:
+            out[key] = (c1 - c0) / srv["requests"]
+    if "auth" in out and "noauth" in out:
+        print("  nginx CPU per plain-HTTP request (%s GETs each, curl --parallel): %.3f ms with basic"
+              % (fmt_int(3 * n), 1000 * out["auth"]))
+        print("    auth (GET %s), %.3f ms without (GET /status/200): checking the lab's" % (F5_PATHS[0], 1000 * out["noauth"]))
+        print("    apr1 htpasswd hash (1,000 MD5 rounds) costs nginx ~%.2f ms per request, %.1f s of"
+              % (1000 * (out["auth"] - out["noauth"]), 3 * a.http_n["http"] * (out["auth"] - out["noauth"])))
+        print("    CPU over the HTTP run's %s GETs." % fmt_int(3 * a.http_n["http"]))
+    else:
+        print("  nginx CPU per request: could not measure")
+    # fleetrun worker start-up: a sleep: 0 job, as many hosts as workers
+    job = write(os.path.join(d, "sleep0.yaml"), "steps:\n  - sleep: 0\n")
+    for w in sorted(set(HTTP_WORKERS.values()), reverse=True):
+        r = run(["/bin/sh", "-c", '"$@"; exit $?', "sh"] +
+                fleetrun_argv(a.bindir, job, ["-H", "h[1-%d]" % w], w), a.timeout)
+        if r.rc == 0 and r.tree_cpu is not None:
+            out["start_%d" % w] = r.tree_cpu
+            print("  fleetrun start-up, `sleep: 0` over %d hosts at -w %d: %.2f s client CPU (%.1f ms per"
+                  % (w, w, r.tree_cpu, 1000 * r.tree_cpu / w))
+            print("    worker: exec, dynamic linking, hello), %.2f s wall." % r.wall)
+    sys.stdout.flush()
+    return out
 
 
 def _http_table(res, scheme):
@@ -1915,6 +1963,12 @@ def _http_table(res, scheme):
     if fres:
         sup = fres.get("sup")
         s = fres["sampler"]
+        st = res.get("calib", {}).get("start_%d" % res["w"])
+        if st and fres["cpu"]:
+            print("  fleetrun: %.2f s of its %.2f s client CPU is starting %d workers (calibration);"
+                  % (st, fres["cpu"], res["w"]))
+            print("    the rest, %.2f ms per host, is the three GETs and the records."
+                  % (1000 * (fres["cpu"] - st) / n))
         if sup and fres["cpu"] is not None:
             print("  fleetrun supervisor (-v): %.0f ms CPU (%.1f us per host), peak RSS %.1f MiB; its %d"
                   % (sup["cpu_ms"], sup["us_per_task"], sup["rss_mib"], sup["workers"]))
@@ -1957,9 +2011,10 @@ def _http_targets(results):
         if fres and fres["ok"] == n and fres["wall"]:
             rows.append(["%s: fleetrun wall <= %.1fx ideal (%s devices, -w %d)"
                          % (scheme.upper(), t, fmt_int(n), res["w"]),
-                         "%.2f s vs ideal %.2f s: x%.2f (CPU floor %.2f s)"
+                         "%.2f s vs ideal %.2f s: x%.2f (CPU floor %.2f s, nginx's alone %.2f s)"
                          % (fres["wall"], res["ideal"], fres["wall"] / res["ideal"],
-                            (fres["cpu"] + fres["nginx_cpu"]) / res["ncpu"]),
+                            (fres["cpu"] + fres["nginx_cpu"]) / res["ncpu"],
+                            fres["nginx_cpu"] / res["ncpu"]),
                          verdict(fres["wall"] <= t * res["ideal"])])
         else:
             rows.append(["%s: fleetrun wall <= %.1fx ideal" % (scheme.upper(), t), "-",
