@@ -582,11 +582,20 @@ static void ssh_hostkey_pref(struct ssh_conn *c)
 	};
 	const struct ssh_params *p = &c->params;
 	struct buf known = BUF_INIT, rest = BUF_INIT;
-	int port = atoi(p->port);
+	int port = atoi(p->port), nsup;
+	const char **sup = NULL;
 
 	if (p->policy != HOSTKEY_OFF)
 		ssh_kh_load(p->known_hosts, false);
+	/* only names this libssh2 knows: it drops the others from the list
+	 * with an overlapping memcpy (libssh2 1.10), which is undefined */
+	nsup = libssh2_session_supported_algs(c->session, LIBSSH2_METHOD_HOSTKEY, &sup);
 	for (size_t i = 0; i < ARRAY_LEN(algs); i++) {
+		bool supported = false;
+		for (int k = 0; k < nsup; k++)
+			supported |= !strcmp(sup[k], algs[i].alg);
+		if (!supported)
+			continue;
 		/* a key that cannot match: MISMATCH means the host is known
 		 * with a key of this type */
 		int chk = p->policy != HOSTKEY_OFF && ssh_kh.kh
@@ -598,10 +607,13 @@ static void ssh_hostkey_pref(struct ssh_conn *c)
 		struct buf *to = chk == LIBSSH2_KNOWNHOST_CHECK_MISMATCH ? &known : &rest;
 		buf_printf(to, "%s%s", to->len ? "," : "", algs[i].alg);
 	}
-	if (known.len)
+	if (known.len && rest.len)
 		buf_putc(&known, ',');
 	buf_append(&known, rest.data, rest.len);
-	libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY, known.data);
+	if (known.len)
+		libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY, known.data);
+	if (nsup > 0)
+		libssh2_free(c->session, sup);
 	buf_free(&known);
 	buf_free(&rest);
 }
