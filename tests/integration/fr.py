@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +29,13 @@ PYTHON = sys.executable or "/usr/bin/python3"
 RECORD_KEYS = {"host", "job", "status", "attempt", "started", "duration_ms", "worker",
                "steps", "vars", "error"}
 STATUSES = {"ok", "failed", "unreachable", "auth", "hostkey", "timeout", "crashed", "error"}
+
+
+# ASan keeps freed memory in quarantine (256 MiB by default): under
+# `make test SAN=1` a bound on peak memory measures ASan, not fleetrun, so
+# the memory bounds are multiplied by this there.
+SANITIZED = "ASAN_OPTIONS" in os.environ
+MEM_SCALE = 16 if SANITIZED else 1
 
 
 def unique(prefix=""):
@@ -271,3 +279,106 @@ def rx_location(path):
 
 def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def cmdlines_containing(needle):
+    """[(pid, command line)] of the processes whose raw command line
+    (NUL-separated bytes) holds needle (bytes)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if needle in cmd:
+            out.append((int(d), cmd.replace(b"\0", b" ").decode(errors="replace")))
+    return out
+
+
+# ----------------------------------------------------------------- the labs (test_ssh, test_http)
+
+def serve_lab(lab):
+    """The body of a lab fixture (`yield from fr.serve_lab(lab)`): start the
+    lab, yield it, stop it; then no lab process may be left and its fault
+    servers must not have failed."""
+    faults_error = None
+    try:
+        lab.start()
+        yield lab
+    finally:
+        faults = getattr(lab, "_faults", None)
+        faults_error = faults.error if faults is not None else None
+        lab.stop()
+    left = lab.leftovers()
+    assert not left, "lab processes left after stop(): %r" % left
+    assert not faults_error, "the lab's fault servers failed: %s" % faults_error
+
+
+def need_multi(lab):
+    if not lab.multi_address:
+        import pytest
+        pytest.skip("needs every 127.0.1.N: %s" % lab.multi_address_reason)
+
+
+def quote(v):
+    v = str(v)
+    return '"%s"' % v if re.search(r'[\s#"]', v) else v
+
+
+def inventory(path, hosts):
+    """hosts: [(name, {var: value})] -> a plain-text inventory."""
+    lines = []
+    for name, vars_ in hosts:
+        lines.append(" ".join([name] + ["%s=%s" % (k, quote(v)) for k, v in vars_.items()
+                                        if v is not None]))
+    return write(path, "\n".join(lines) + "\n", 0o600)
+
+
+def session_left(pid):
+    return [p for p in processes() if p.sid == pid]
+
+
+def check_nothing_left(r):
+    """Nothing of the run's session (supervisor, workers, commands) lives on."""
+    if not wait_until(lambda: not session_left(r.pid), 5):
+        left = session_left(r.pid)
+        assert not left, "left running after the run: %r" % left
+
+
+def run_watching(fleet, args, timeout, env=None, every=0.05, watch=None):
+    """Run fleetrun ARGS while calling watch(proc) every `every` seconds
+    (the output is read by a thread, so a big record cannot stall it)."""
+    p = fleet.start(args, env=env)
+    box = {}
+
+    def waiter():
+        try:
+            box["r"] = fleet.wait(p, timeout)
+        except BaseException as e:  # noqa: B902 (re-raised below)
+            box["e"] = e
+    t = threading.Thread(target=waiter, daemon=True)
+    t.start()
+    while t.is_alive():
+        if watch:
+            watch(p)
+        t.join(every)
+    if "e" in box:
+        raise box["e"]
+    check_nothing_left(box["r"])
+    return box["r"]
+
+
+def recs_of(r, n=None):
+    recs = by_host(r.records)
+    if n is not None:
+        assert len(recs) == n, str(r)
+    return recs
+
+
+def one(r):
+    recs = r.records
+    assert len(recs) == 1, str(r)
+    return recs[0]

@@ -144,14 +144,11 @@ masters whose dir is gone. lab.leftovers() lists this lab's live processes
 Self-test (curl against everything; inside the netns wrapper):
     tests/lab/netns /usr/bin/python3 tests/lab/httplab.py --selftest
 """
-import argparse
 import base64
 import contextlib
 import grp
 import hashlib
-import heapq
 import http.server
-import itertools
 import json
 import os
 import re
@@ -172,6 +169,12 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sshlab  # noqa: E402  (private_netns, address, REAPER, kill_tree)
+import faults  # noqa: E402
+from faults import Checks as _Checks, PortInUse as _PortInUse, run as _run  # noqa: E402
+from faults import communicate_all as _communicate_all, end_proc as _end_proc  # noqa: E402
+from faults import fmt_seconds as _fmt_seconds, free_port as _free_port, quote as _quote  # noqa: E402
+from faults import owner_id as _owner_id, raise_nofile as _raise_nofile, read as _read  # noqa: E402
+from faults import remove_stale_dirs as _remove_stale_dirs  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 OPENSSL = "/usr/bin/openssl"
@@ -257,14 +260,6 @@ def gzip_bomb(size=1 << 30):
 # fault servers
 
 
-def _rst_close(sock):
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    sock.close()
-
-
 def _endless_headers_block():
     lines = []
     for i in range(640):
@@ -278,43 +273,30 @@ def _endless_chunk_block():
     return chunk * 4
 
 
-class _FConn:
-    __slots__ = ("kind", "sock", "deadline", "due", "req", "started", "buf", "pos",
-                 "repeat", "n", "mask", "closed", "done")
+class _FConn(faults.Conn):
+    __slots__ = ("req", "started", "buf", "pos", "repeat", "done")
 
     def __init__(self, kind, sock, now):
-        self.kind = kind
-        self.sock = sock
-        self.deadline = now + HOLD_MAX
-        self.due = None
+        super().__init__(kind, sock, now, hold=HOLD_MAX)
         self.req = bytearray()
         self.started = False
         self.buf = None         # memoryview being sent
         self.pos = 0
         self.repeat = None      # memoryview to send again once buf is out (endless)
-        self.n = 0
-        self.mask = 0
-        self.closed = False
         self.done = False       # response complete: lingering until EOF
 
 
-class FaultServers:
+class FaultServers(faults.FaultServer):
     """The hostile HTTP servers, served by one thread (a selectors loop)."""
 
     NAMES = ("slow-headers", "endless-headers", "endless-chunked", "gzip-bomb",
              "redirect-loop", "reset", "empty-reply", "tarpit")
+    THREAD_NAME = "httplab-faults"
+    MAX_CONNS = MAX_FAULT_CONNS
+    CONN = _FConn
 
     def __init__(self, bind_addr, bomb):
-        self.bind_addr = bind_addr
-        self.ports = {}
-        self._sel = selectors.DefaultSelector()
-        self._conns = set()
-        self._listeners = []
-        self._stop = threading.Event()
-        self._thread = None
-        self._timers = []
-        self._seq = itertools.count()
-        self.error = None
+        super().__init__(bind_addr)
         self.accepted = dict((n, 0) for n in self.NAMES)
         self._bomb = memoryview(
             b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: application/json\r\n"
@@ -323,111 +305,13 @@ class FaultServers:
         self._chunk_block = memoryview(_endless_chunk_block())
         self._slow = b"X-Slow: " + b"s" * 40 + b"\r\n"
 
-    def start(self):
-        try:
-            for name in self.NAMES:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind((self.bind_addr, 0))
-                s.listen(1024)
-                s.setblocking(False)
-                self._listeners.append(s)
-                self._sel.register(s, selectors.EVENT_READ, ("listen", name))
-                self.ports[name] = s.getsockname()[1]
-        except BaseException:
-            self._close_all()
-            raise
-        self._thread = threading.Thread(target=self._loop, name="httplab-faults", daemon=True)
-        self._thread.start()
-        return self.ports
+    def _accepted(self, name):
+        self.accepted[name] += 1
 
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._close_all()
-
-    def _close_all(self):
-        for c in list(self._conns):
-            self._close(c, rst=True)
-        for s in self._listeners:
-            with contextlib.suppress(KeyError, ValueError):
-                self._sel.unregister(s)
-            s.close()
-        self._listeners = []
-        with contextlib.suppress(Exception):
-            self._sel.close()
-
-    def _set_mask(self, c, mask):
-        if c.closed or mask == c.mask:
-            return
-        if c.mask == 0:
-            self._sel.register(c.sock, mask, ("conn", c))
-        elif mask == 0:
-            self._sel.unregister(c.sock)
-        else:
-            self._sel.modify(c.sock, mask, ("conn", c))
-        c.mask = mask
-
-    def _close(self, c, rst=False):
-        if c.closed:
-            return
-        self._set_mask(c, 0)
-        c.closed = True
-        self._conns.discard(c)
-        if rst:
-            _rst_close(c.sock)
-        else:
-            c.sock.close()
-
-    def _schedule(self, c, due):
-        c.due = due
-        heapq.heappush(self._timers, (due, next(self._seq), c))
-
-    def _loop(self):
-        next_sweep = time.monotonic() + 1.0
-        try:
-            while not self._stop.is_set():
-                now = time.monotonic()
-                timeout = 0.1
-                if self._timers:
-                    timeout = max(0.0, min(timeout, self._timers[0][0] - now))
-                for key, events in self._sel.select(timeout):
-                    what, obj = key.data
-                    if what == "listen":
-                        self._accept(key.fileobj, obj)
-                    elif not obj.closed:
-                        self._event(obj, events)
-                now = time.monotonic()
-                while self._timers and self._timers[0][0] <= now:
-                    due, _, c = heapq.heappop(self._timers)
-                    if not c.closed and due == c.due:
-                        self._timer(c, now)
-                if now >= next_sweep:
-                    next_sweep = now + 1.0
-                    for c in [c for c in self._conns if now >= c.deadline]:
-                        self._close(c)
-        except Exception as e:  # keep the lab alive, report it
-            self.error = "%s: %s" % (type(e).__name__, e)
-
-    def _accept(self, lsock, name):
-        for _ in range(64):
-            try:
-                sock, _ = lsock.accept()
-            except OSError:
-                return
-            if len(self._conns) >= MAX_FAULT_CONNS:
-                sock.close()
-                continue
-            self.accepted[name] += 1
-            sock.setblocking(False)
-            now = time.monotonic()
-            c = _FConn(name, sock, now)
-            self._conns.add(c)
-            self._set_mask(c, selectors.EVENT_READ)
-            if name != "tarpit":
-                self._schedule(c, now + REQUEST_WAIT)
+    def _opened(self, c, now):
+        self._set_mask(c, selectors.EVENT_READ)
+        if c.kind != "tarpit":
+            self._schedule(c, now + REQUEST_WAIT)
 
     def _respond(self, c, now):
         """The request is in (or the client stayed silent): act."""
@@ -514,12 +398,8 @@ class FaultServers:
 
     def _event(self, c, events):
         if events & selectors.EVENT_READ:
-            try:
-                data = c.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                data = None
-            except OSError:
-                self._close(c)
+            data = self._recv(c)
+            if c.closed:
                 return
             if data == b"":
                 self._close(c)
@@ -766,7 +646,7 @@ ACCESS_LOG_FORMAT = (
 # the lab
 
 
-class HttpLab:
+class HttpLab(sshlab.LabBase):
     """nginx (simulated F5s, test endpoints) + a Python backend + HTTP fault
     servers on loopback.
 
@@ -845,40 +725,21 @@ class HttpLab:
 
     # -- lifecycle
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     def start(self):
         """Start the lab; returns self. A no-op when it is running already
         (so `lab = HttpLab().start()` then `with lab:` starts it once)."""
         with self._lock:
-            if self._started:
-                return self
-            try:
-                self._start()
-            except BaseException:
-                self.stop()
-                raise
-            self._started = True
-        return self
+            return super().start()
 
     def _start(self):
         missing = [p for p in (NGINX, OPENSSL, ECHO_MODULE) if not os.path.exists(p)]
         if missing:
             raise RuntimeError("%s missing: apt-get install -y %s" % (", ".join(missing), PACKAGES))
-        ok, why = private_netns()
-        if self._want_multi is True and not ok:
-            raise RuntimeError(why)
-        self.multi_address = ok and self._want_multi is not False
-        self.multi_address_reason = why if self._want_multi is not False else "multi_address=False"
-        self.listen_address = "0.0.0.0" if self.multi_address else "127.0.0.1"
+        self._choose_addresses()
         self.other_host = "127.0.0.2" if self.multi_address else "localhost"
         _raise_nofile()
         base = self._base_dir or tempfile.gettempdir()
-        _remove_stale_dirs(base)
+        _remove_stale_dirs(base, "fleetrun-httplab-")
         _kill_stale_nginx()
 
         self.dir = tempfile.mkdtemp(prefix="fleetrun-httplab-", dir=self._base_dir)
@@ -928,26 +789,6 @@ class HttpLab:
                 self._backend = None
             if self.dir and os.path.isdir(self.dir):
                 shutil.rmtree(self.dir, ignore_errors=True)
-
-    def leftovers(self, zombies=False):
-        """[(pid, description)] of live processes of this lab: none after stop().
-        (Call it soon after stop(), before the killed pids can be reused.)"""
-        out = []
-        table = sshlab._proc_table()
-        live = {pid for pid, (_, st) in table.items() if zombies or st not in ("Z", "X")}
-        for pid in self.killed:
-            if pid in live:
-                out.append((pid, "state %s, killed by stop()" % table[pid][1]))
-        if self.dir:
-            for pid in live:
-                try:
-                    with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                except OSError:
-                    continue
-                if self.dir.encode() in cmd and pid != os.getpid():
-                    out.append((pid, cmd.replace(b"\0", b" ").decode(errors="replace")))
-        return sorted(set(out))
 
     # -- setup
 
@@ -1339,14 +1180,6 @@ class HttpLab:
 
     # -- devices
 
-    def address(self, i):
-        """Device i's address (1-based): 127.0.1.i..., or 127.0.0.1 when
-        multi_address is False."""
-        return address(i) if self.multi_address else "127.0.0.1"
-
-    def addresses(self, n, start=1):
-        return [self.address(i) for i in range(start, start + n)]
-
     @staticmethod
     def hostname(addr):
         """The hostname the lab's F5 on addr reports: f5-127-0-1-5."""
@@ -1414,50 +1247,9 @@ class HttpLab:
         return [x for x in _read(self.error_log).splitlines()
                 if re.search(r"\[(error|crit|alert|emerg)\]", x)]
 
-    def free_port(self):
-        """A port nothing listens on (for "connection refused" devices)."""
-        return _free_port(self.listen_address or "127.0.0.1")
-
-
-class _PortInUse(Exception):
-    pass
-
 
 # --------------------------------------------------------------------------
 # helpers
-
-
-def _run(argv, timeout=60, check=True, **kw):
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    p = subprocess.run(argv, timeout=timeout, **kw)
-    if check and p.returncode != 0:
-        raise RuntimeError("%s failed (exit %d): %s" % (
-            " ".join(argv), p.returncode, (p.stderr or b"").decode(errors="replace").strip()))
-    return p
-
-
-def _fmt_seconds(s):
-    return ("%.3f" % float(s)).rstrip("0").rstrip(".") or "0"
-
-
-def _quote(v):
-    return '"%s"' % v if re.search(r'[\s#"]', v) else v
-
-
-def _read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except (OSError, TypeError):
-        return ""
-
-
-def _free_port(addr):
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return s.getsockname()[1]
 
 
 def _connects(addr, port, timeout):
@@ -1466,44 +1258,6 @@ def _connects(addr, port, timeout):
             return True
     except OSError:
         return False
-
-
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard == resource.RLIM_INFINITY else min(hard, 65536)
-    if soft != resource.RLIM_INFINITY and soft < want:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def _owner_id(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            st = f.read()
-        return "%d %s" % (pid, st[st.rfind(b")") + 2:].split()[19].decode())
-    except (OSError, IndexError):
-        return ""
-
-
-def _remove_stale_dirs(base):
-    """Remove the dirs of labs whose process died without stop()."""
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for name in names:
-        path = os.path.join(base, name)
-        if not name.startswith("fleetrun-httplab-") or not os.path.isdir(path):
-            continue
-        owner = _read(os.path.join(path, "owner")).strip()
-        if not owner:
-            continue
-        try:
-            pid = int(owner.split()[0])
-        except ValueError:
-            continue
-        if _owner_id(pid) != owner:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_stale_nginx():
@@ -1523,27 +1277,6 @@ def _kill_stale_nginx():
 
 # --------------------------------------------------------------------------
 # self-test
-
-
-class _Checks:
-    def __init__(self):
-        self.failed = []
-        self.passed = 0
-        self.skipped = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok    %s" % name, flush=True)
-        else:
-            self.failed.append(name)
-            print("FAIL  %s%s" % (name, ("\n      " + str(detail).replace("\n", "\n      ")) if detail else ""),
-                  flush=True)
-        return cond
-
-    def skip(self, name, why):
-        self.skipped += 1
-        print("skip  %s: %s" % (name, why), flush=True)
 
 
 def _curl(args, timeout=30, out_limit=None, sink=None):
@@ -1581,12 +1314,7 @@ def _curl(args, timeout=30, out_limit=None, sink=None):
         except subprocess.TimeoutExpired:
             rc = None
     finally:
-        sel.close()
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=10)
-        p.stdout.close()
-        p.stderr.close()
+        _end_proc(p, sel)
     return rc, bytes(out), err.decode(errors="replace").strip(), time.monotonic() - t
 
 
@@ -1629,8 +1357,7 @@ def selftest(delay=0.0):
     c.check("stop(): no lab thread left",
             not [t.name for t in threading.enumerate() if t.name.startswith("httplab-")],
             repr([t.name for t in threading.enumerate()]))
-    print("\nselftest: %d passed, %d failed, %d skipped" % (c.passed, len(c.failed), c.skipped))
-    return 1 if c.failed else 0
+    return c.summary()
 
 
 def _selftest_body(lab, c):
@@ -1894,12 +1621,7 @@ def _selftest_body(lab, c):
                  "--max-time", "30", lab.url(a, "/mgmt/tm/sys/version")],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
         bad = []
-        for a, p in procs:
-            try:
-                out, err = p.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, err = p.communicate()
+        for a, p, out, err in _communicate_all(procs):
             j = _jget(out) or {}
             if p.returncode != 0 or j.get("address") != a or j.get("hostname") != lab.hostname(a):
                 bad.append("%s rc=%s %s %r" % (a, p.returncode, err.decode(errors="replace").strip(), out[:100]))
@@ -1972,26 +1694,11 @@ def serve(seconds, delay):
                  lab.user, lab.password, lab.token, lab.ca_file, lab.pin, lab.fault_ports), flush=True)
         print("try: curl --cacert %s -u %s:%s %s" % (lab.ca_file, lab.user, lab.password,
                                                       lab.url(lab.address(5), "/mgmt/tm/sys/version")), flush=True)
-        try:
-            time.sleep(seconds)
-        except KeyboardInterrupt:
-            pass
-    return 0
+        return faults.hold(seconds)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--selftest", action="store_true", help="start the lab, check it with curl, stop it")
-    ap.add_argument("--serve", type=float, metavar="SECONDS", help="run the lab for SECONDS (Ctrl-C stops)")
-    ap.add_argument("--delay", type=float, default=0)
-    args = ap.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.selftest:
-        return selftest(args.delay)
-    if args.serve is not None:
-        return serve(args.serve, args.delay)
-    ap.print_help()
-    return 2
+    return faults.lab_main(__doc__, "start the lab, check it with curl, stop it", selftest, serve)
 
 
 if __name__ == "__main__":

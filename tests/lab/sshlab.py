@@ -114,30 +114,33 @@ live processes (none after stop()).
 Self-test (inside the netns wrapper above):
     python3 tests/lab/sshlab.py --selftest
 """
-import argparse
 import base64
 import contextlib
 import ctypes
 import errno
 import hashlib
-import heapq
 import hmac
-import itertools
 import os
 import pwd
 import re
-import resource
 import secrets
 import selectors
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import faults  # noqa: E402
+from faults import Checks as _Checks, PortInUse as _PortInUse, run as _run  # noqa: E402
+from faults import communicate_all as _communicate_all, end_proc as _end_proc  # noqa: E402
+from faults import fmt_seconds as _fmt_seconds, free_port as _free_port, quote as _quote  # noqa: E402
+from faults import owner_id as _owner_id, raise_nofile as _raise_nofile, read as _read  # noqa: E402
+from faults import remove_stale_dirs as _remove_stale_dirs  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 SSH = "/usr/bin/ssh"
@@ -434,17 +437,6 @@ sys.exit(status if status >= 0 else 128 - status)
 """
 
 
-def _run(argv, timeout=60, check=True, **kw):
-    kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    p = subprocess.run(argv, timeout=timeout, **kw)
-    if check and p.returncode != 0:
-        raise RuntimeError("%s failed (exit %d): %s" % (
-            " ".join(argv), p.returncode, (p.stderr or b"").decode(errors="replace").strip()))
-    return p
-
-
 def openssh_version():
     """(major, minor) of the installed OpenSSH client, e.g. (9, 2)."""
     try:
@@ -582,178 +574,49 @@ assert len(HTTP_400.split(b"\r\n\r\n", 1)[1]) == 157
 RESET_BANNER = b"SSH-2.0-OpenSSH_9.2p1 fleetlab-reset\r\n"
 
 
-def _rst_close(sock):
-    """Close with a TCP RST (SO_LINGER on, 0 seconds)."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    sock.close()
-
-
-class _Conn:
+class _Conn(faults.Conn):
     def __init__(self, kind, sock, now):
-        self.kind = kind
-        self.sock = sock
-        self.deadline = now + HOLD_MAX
-        self.due = None         # when its timer is due (banner line, http reply, reset)
-        self.n = 0
+        super().__init__(kind, sock, now, hold=HOLD_MAX)
         self.peer = None        # reset-mid-output: the other _Conn
         self.out = bytearray()  # bytes waiting to be written to sock
         self.eof = False        # read side saw EOF
         self.connected = True
-        self.mask = 0
-        self.closed = False
 
 
-class FaultServers:
+class FaultServers(faults.FaultServer):
     """The hostile servers, served by one thread (a selectors loop)."""
 
     NAMES = ("tarpit", "banner-forever", "http", "reset", "reset-mid-output")
+    THREAD_NAME = "sshlab-faults"
+    MAX_CONNS = MAX_FAULT_CONNS
+    CONN = _Conn
     BUF_MAX = 256 * 1024
 
     def __init__(self, bind_addr, upstream_port, reset_after=65536):
-        self.bind_addr = bind_addr
+        super().__init__(bind_addr)
         self.upstream_port = upstream_port
         self.reset_after = reset_after
-        self.ports = {}
-        self._sel = selectors.DefaultSelector()
-        self._conns = set()
-        self._listeners = []
-        self._stop = threading.Event()
-        self._thread = None
-        self._timers = []               # heap of (due, seq, conn)
-        self._seq = itertools.count()
-        self.error = None
 
-    def start(self):
-        try:
-            for name in self.NAMES:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind((self.bind_addr, 0))
-                s.listen(1024)
-                s.setblocking(False)
-                self._listeners.append(s)
-                self._sel.register(s, selectors.EVENT_READ, ("listen", name))
-                self.ports[name] = s.getsockname()[1]
-        except BaseException:
-            self._close_all()
-            raise
-        self._thread = threading.Thread(target=self._loop, name="sshlab-faults", daemon=True)
-        self._thread.start()
-        return self.ports
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._close_all()
-
-    def _close_all(self):
-        for c in list(self._conns):
-            self._close(c, rst=True)
-        for s in self._listeners:
+    def _opened(self, c, now):
+        name = c.kind
+        if name == "tarpit":
+            self._set_mask(c, selectors.EVENT_READ)
+        elif name == "banner-forever":
+            self._schedule(c, now)
+            self._set_mask(c, selectors.EVENT_READ)
+        elif name == "http":
+            self._schedule(c, now + 0.2)   # reply when the client speaks, else after 0.2 s
+            self._set_mask(c, selectors.EVENT_READ)
+        elif name == "reset":
             try:
-                self._sel.unregister(s)
-            except (KeyError, ValueError):
-                pass
-            s.close()
-        self._listeners = []
-        self._sel.close()
-
-    # -- bookkeeping
-
-    def _set_mask(self, c, mask):
-        if c.closed or mask == c.mask:
-            return
-        if c.mask == 0:
-            self._sel.register(c.sock, mask, ("conn", c))
-        elif mask == 0:
-            self._sel.unregister(c.sock)
-        else:
-            self._sel.modify(c.sock, mask, ("conn", c))
-        c.mask = mask
-
-    def _close(self, c, rst=False):
-        if c.closed:
-            return
-        self._set_mask(c, 0)
-        c.closed = True
-        self._conns.discard(c)
-        if rst:
-            _rst_close(c.sock)
-        else:
-            c.sock.close()
-        if c.peer is not None and not c.peer.closed:
-            self._close(c.peer, rst=rst)
-
-    def _schedule(self, c, due):
-        c.due = due
-        heapq.heappush(self._timers, (due, next(self._seq), c))
-
-    # -- the loop
-
-    def _loop(self):
-        next_sweep = time.monotonic() + 1.0
-        try:
-            while not self._stop.is_set():
-                now = time.monotonic()
-                timeout = 0.1
-                if self._timers:
-                    timeout = max(0.0, min(timeout, self._timers[0][0] - now))
-                for key, events in self._sel.select(timeout):
-                    what, obj = key.data
-                    if what == "listen":
-                        self._accept(key.fileobj, obj)
-                    elif not obj.closed:
-                        self._event(obj, events)
-                now = time.monotonic()
-                while self._timers and self._timers[0][0] <= now:
-                    due, _, c = heapq.heappop(self._timers)
-                    if not c.closed and due == c.due:
-                        self._timer(c, now)
-                if now >= next_sweep:           # connections held too long
-                    next_sweep = now + 1.0
-                    for c in [c for c in self._conns if now >= c.deadline]:
-                        self._close(c)
-        except Exception as e:  # keep the lab alive, report at stop
-            self.error = "%s: %s" % (type(e).__name__, e)
-
-    def _accept(self, lsock, name):
-        for _ in range(64):
-            try:
-                sock, _ = lsock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
+                c.sock.send(RESET_BANNER)
             except OSError:
+                self._close(c)
                 return
-            if len(self._conns) >= MAX_FAULT_CONNS:
-                sock.close()
-                continue
-            sock.setblocking(False)
-            now = time.monotonic()
-            c = _Conn(name, sock, now)
-            self._conns.add(c)
-            if name == "tarpit":
-                self._set_mask(c, selectors.EVENT_READ)
-            elif name == "banner-forever":
-                self._schedule(c, now)
-                self._set_mask(c, selectors.EVENT_READ)
-            elif name == "http":
-                self._schedule(c, now + 0.2)   # reply when the client speaks, else after 0.2 s
-                self._set_mask(c, selectors.EVENT_READ)
-            elif name == "reset":
-                try:
-                    sock.send(RESET_BANNER)
-                except OSError:
-                    self._close(c)
-                    continue
-                self._schedule(c, now + 1.0)   # reset when the client answers, else after 1 s
-                self._set_mask(c, selectors.EVENT_READ)
-            elif name == "reset-mid-output":
-                self._proxy_open(c, now)
+            self._schedule(c, now + 1.0)   # reset when the client answers, else after 1 s
+            self._set_mask(c, selectors.EVENT_READ)
+        elif name == "reset-mid-output":
+            self._proxy_open(c, now)
 
     def _timer(self, c, now):
         if c.kind == "banner-forever":
@@ -789,12 +652,8 @@ class FaultServers:
         if c.kind == "reset-mid-output":
             self._proxy_event(c, events)
             return
-        try:
-            data = c.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            self._close(c)
+        data = self._recv(c)
+        if data is None:
             return
         if not data:
             self._close(c)
@@ -847,12 +706,8 @@ class FaultServers:
                 return
             c.connected = True
         if events & selectors.EVENT_READ:
-            try:
-                data = c.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                data = None
-            except OSError:
-                self._close(c, rst=True)
+            data = self._recv(c, rst=True)
+            if c.closed:
                 return
             if data == b"":
                 c.eof = True
@@ -898,7 +753,82 @@ class FaultServers:
 # the lab
 
 
-class SshLab:
+class LabBase:
+    """What SshLab and HttpLab share: the lifecycle (start once, stop), the
+    choice of addresses, device addresses and the leftovers check."""
+
+    # -- lifecycle
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        """Start the lab; returns self. A second call (e.g. start() then `with lab:`) does nothing."""
+        if getattr(self, "_started", False):
+            return self
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self._started = True
+        return self
+
+    def _choose_addresses(self):
+        """multi_address (and why), listen_address: a private netns gives 127.0.0.0/8."""
+        ok, why = private_netns()
+        if self._want_multi is True and not ok:
+            raise RuntimeError(why)
+        self.multi_address = ok and self._want_multi is not False
+        self.multi_address_reason = why if self._want_multi is not False else "multi_address=False"
+        self.listen_address = "0.0.0.0" if self.multi_address else "127.0.0.1"
+
+    def leftovers(self, zombies=False):
+        """[(pid, description)] of live processes of this lab (zombies too
+        when asked): after stop(), there should be none. (It also looks at
+        the pids stop() killed: call it soon after stop(), before they can
+        be reused.)"""
+        out = []
+        table = _proc_table()
+        live = {pid for pid, (_, st) in table.items() if zombies or st not in ("Z", "X")}
+        for pid in self.killed:
+            if pid in live:
+                out.append((pid, "state %s, killed by stop()" % table[pid][1]))
+        out += self._tagged_leftovers()
+        if self.dir:
+            for pid in live:
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        cmd = f.read()
+                except OSError:
+                    continue
+                if self.dir.encode() in cmd and pid != os.getpid():
+                    out.append((pid, cmd.replace(b"\0", b" ").decode(errors="replace")))
+        return sorted(set(out))
+
+    def _tagged_leftovers(self):
+        """More leftovers, found by what the lab tags its processes with."""
+        return []
+
+    # -- devices
+
+    def address(self, i):
+        """Device i's address (1-based): 127.0.1.i..., or 127.0.0.1 when
+        multi_address is False."""
+        return address(i) if self.multi_address else "127.0.0.1"
+
+    def addresses(self, n, start=1):
+        return [self.address(i) for i in range(start, start + n)]
+
+    def free_port(self):
+        """A port nothing listens on (for "connection refused" devices)."""
+        return _free_port(self.listen_address or "127.0.0.1")
+
+
+class SshLab(LabBase):
     """OpenSSH sshd + simulated devices + fault servers on loopback.
 
     Attributes after start():
@@ -968,36 +898,13 @@ class SshLab:
 
     # -- lifecycle
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def start(self):
-        """Start the lab; a second call (e.g. start() then `with lab:`) does nothing."""
-        if getattr(self, "_started", False):
-            return self
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        self._started = True
-        return self
-
     def _start(self):
         for prog in (SSHD, SSH, SSH_KEYGEN):
             if not os.access(prog, os.X_OK):
                 raise RuntimeError("%s is missing: apt-get install -y openssh-server openssh-client" % prog)
-        ok, why = private_netns()
-        if self._want_multi is True and not ok:
-            raise RuntimeError(why)
-        self.multi_address = ok and self._want_multi is not False
-        self.multi_address_reason = why if self._want_multi is not False else "multi_address=False"
-        self.listen_address = "0.0.0.0" if self.multi_address else "127.0.0.1"
+        self._choose_addresses()
         _raise_nofile()
-        _remove_stale_dirs(self._base_dir or tempfile.gettempdir())
+        _remove_stale_dirs(self._base_dir or tempfile.gettempdir(), "fleetrun-sshlab-")
         _reap_stale_sessions()
 
         self.dir = tempfile.mkdtemp(prefix="fleetrun-sshlab-", dir=self._base_dir)
@@ -1056,30 +963,10 @@ class SshLab:
             if self.dir and os.path.isdir(self.dir):
                 shutil.rmtree(self.dir, ignore_errors=True)
 
-    def leftovers(self, zombies=False):
-        """[(pid, description)] of live processes of this lab (zombies too
-        when asked): after stop(), there should be none. (It also looks at
-        the pids stop() killed: call it soon after stop(), before they can
-        be reused.)"""
-        out = []
-        table = _proc_table()
-        live = {pid for pid, (_, st) in table.items() if zombies or st not in ("Z", "X")}
-        for pid in self.killed:
-            if pid in live:
-                out.append((pid, "state %s, killed by stop()" % table[pid][1]))
-        if self.env_tag:
-            for pid in _pids_with_env(self.env_tag):
-                out.append((pid, "has " + self.env_tag))
-        if self.dir:
-            for pid in live:
-                try:
-                    with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        cmd = f.read()
-                except OSError:
-                    continue
-                if self.dir.encode() in cmd and pid != os.getpid():
-                    out.append((pid, cmd.replace(b"\0", b" ").decode(errors="replace")))
-        return sorted(set(out))
+    def _tagged_leftovers(self):
+        if not self.env_tag:
+            return []
+        return [(pid, "has " + self.env_tag) for pid in _pids_with_env(self.env_tag)]
 
     # -- setup
 
@@ -1283,16 +1170,6 @@ class SshLab:
                 out[port] = proc.pid
         return out
 
-    # -- devices
-
-    def address(self, i):
-        """Device i's address (1-based): 127.0.1.i..., or 127.0.0.1 when
-        multi_address is False."""
-        return address(i) if self.multi_address else "127.0.0.1"
-
-    def addresses(self, n, start=1):
-        return [self.address(i) for i in range(start, start + n)]
-
     def set_delay(self, addr, seconds):
         """`show version` on addr waits seconds (None: back to the sshd's delay)."""
         path = os.path.join(self.dir, "delay", addr)
@@ -1434,37 +1311,6 @@ class SshLab:
             except subprocess.TimeoutExpired:
                 kill_tree(proc)
 
-    def free_port(self):
-        """A port nothing listens on (for "connection refused" devices)."""
-        return _free_port(self.listen_address or "127.0.0.1")
-
-
-class _PortInUse(Exception):
-    pass
-
-
-def _fmt_seconds(s):
-    return ("%.3f" % float(s)).rstrip("0").rstrip(".") or "0"
-
-
-def _quote(v):
-    return '"%s"' % v if re.search(r'[\s#"]', v) else v
-
-
-def _read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def _free_port(addr):
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return s.getsockname()[1]
-
-
 def _banner(addr, port, timeout, hello=None):
     try:
         with socket.create_connection((addr, port), timeout=timeout) as s:
@@ -1480,14 +1326,6 @@ def _banner(addr, port, timeout, hello=None):
             return data
     except OSError:
         return b""
-
-
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard == resource.RLIM_INFINITY else min(hard, 65536)
-    if soft != resource.RLIM_INFINITY and soft < want:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 def _lab_password():
@@ -1544,38 +1382,6 @@ def _orphans(tag):
     return out
 
 
-def _owner_id(pid):
-    """'PID STARTTIME': a process, told apart from a later one with its pid."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            st = f.read()
-        return "%d %s" % (pid, st[st.rfind(b")") + 2:].split()[19].decode())
-    except (OSError, IndexError):
-        return ""
-
-
-def _remove_stale_dirs(base):
-    """Remove the dirs of labs whose process died without stop() (their
-    "owner" file names a process that is gone)."""
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for name in names:
-        path = os.path.join(base, name)
-        if not name.startswith("fleetrun-sshlab-") or not os.path.isdir(path):
-            continue
-        owner = _read(os.path.join(path, "owner")).strip()
-        if not owner:
-            continue        # being created, or not ours to judge
-        try:
-            pid = int(owner.split()[0])
-        except ValueError:
-            continue
-        if _owner_id(pid) != owner:
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def _user_exists(name):
     try:
         pwd.getpwnam(name)
@@ -1616,27 +1422,6 @@ def _reap_stale_sessions():
 # self-test
 
 
-class _Checks:
-    def __init__(self):
-        self.failed = []
-        self.passed = 0
-        self.skipped = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok    %s" % name, flush=True)
-        else:
-            self.failed.append(name)
-            print("FAIL  %s%s" % (name, ("\n      " + detail.replace("\n", "\n      ")) if detail else ""),
-                  flush=True)
-        return cond
-
-    def skip(self, name, why):
-        self.skipped += 1
-        print("skip  %s: %s" % (name, why), flush=True)
-
-
 def _ssh(argv, timeout=20, env=None, **kw):
     e = dict(os.environ)
     e.pop("SSH_AUTH_SOCK", None)
@@ -1669,11 +1454,7 @@ def _stream_ssh(argv, want_bytes, timeout):
         rc = p.poll()
         return got, rc
     finally:
-        sel.close()
-        if p.poll() is None:
-            p.kill()
-        p.wait(timeout=10)
-        p.stdout.close()
+        _end_proc(p, sel)
 
 
 def selftest():
@@ -1699,8 +1480,7 @@ def selftest():
         z = set(_zombies_of(None, uid)) - zombies_before
         c.check("no zombie of the lab user left (the lab reaps its orphans)", not z, repr(sorted(z)))
     c.check("stop(): lab dir removed", not os.path.exists(lab.dir))
-    print("\nselftest: %d passed, %d failed, %d skipped" % (c.passed, len(c.failed), c.skipped))
-    return 1 if c.failed else 0
+    return c.summary()
 
 
 def _selftest_body(lab, c):
@@ -1825,12 +1605,7 @@ def _selftest_body(lab, c):
                 lab.ssh_argv(lab.address(i), "show version"), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
         bad = []
-        for a, p in procs:
-            try:
-                out, err = p.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, err = p.communicate()
+        for a, p, out, err in _communicate_all(procs):
             if p.returncode != 0 or ("reached on %s port" % a).encode() not in out:
                 bad.append("%s rc=%s %s" % (a, p.returncode, err.decode(errors="replace").strip()))
         c.check("%d concurrent logins on 127.0.1.1-%d, each reached on its own address (%.1f s)"
@@ -1913,26 +1688,11 @@ def serve(seconds, delay):
               % (lab.dir, lab.port, lab.listen_address, lab.multi_address, lab.user, lab.password,
                  lab.key, lab.known_hosts_path, lab.fault_ports), flush=True)
         print("try: %s" % " ".join(lab.ssh_argv(lab.address(5), "'show version'")), flush=True)
-        try:
-            time.sleep(seconds)
-        except KeyboardInterrupt:
-            pass
-    return 0
+        return faults.hold(seconds)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--selftest", action="store_true", help="start the lab, check it, stop it")
-    ap.add_argument("--serve", type=float, metavar="SECONDS", help="run the lab for SECONDS (Ctrl-C stops)")
-    ap.add_argument("--delay", type=float, default=0)
-    args = ap.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.selftest:
-        return selftest()
-    if args.serve is not None:
-        return serve(args.serve, args.delay)
-    ap.print_help()
-    return 2
+    return faults.lab_main(__doc__, "start the lab, check it, stop it", lambda delay: selftest(), serve)
 
 
 if __name__ == "__main__":
