@@ -33,7 +33,7 @@
 /* Between TERM and KILL. */
 #define RUN_KILL_AFTER_MS 500
 /* A worker that has not said ready by then is broken. */
-#define RUN_STARTUP_MS 10000
+#define RUN_STARTUP_MS 20000
 /* Workers dying before ready this many times in a row stop the run. */
 #define RUN_STARTUP_FAILURES 5
 /* How long finished workers get to exit on their own at the end. */
@@ -489,6 +489,15 @@ static void pool_on_timer(struct pool *p, struct slot *s, int64_t now)
 	char detail[256];
 
 	s->timer_ms = 0;
+	/* What the worker sent may still sit in its pipe: a turn of the loop
+	 * handles at most RUN_EPOLL_EVENTS events, and a thousand workers
+	 * starting at once all answer together. Read it before judging. */
+	if (s->state == SLOT_STARTING || s->state == SLOT_BUSY) {
+		while (s->state != SLOT_STOPPING && pool_on_readable(p, s) > 0)
+			;
+		if (s->state == SLOT_IDLE)
+			return;
+	}
 	switch (s->state) {
 	case SLOT_BUSY:
 		if (p->interrupts && now < s->task->started_mono_ms + p->o->timeout_ms) {
