@@ -233,16 +233,16 @@ def kill_tree(root):
     """Freeze root and every descendant (SIGSTOP, until no new one appears),
     then SIGKILL them all: also gets the processes that left root's session
     (parallel-ssh runs each ssh with setsid). Returns their command lines."""
-    frozen, todo = set(), {root}
+    frozen, unfrozen = set(), {root}
     for _ in range(50):
-        for pid in todo:
+        for pid in unfrozen:
             try:
                 os.kill(pid, signal.SIGSTOP)
             except OSError:
                 pass
-        frozen |= todo
-        todo = set(descendants(root)) - frozen
-        if not todo:
+        frozen |= unfrozen
+        unfrozen = set(descendants(root)) - frozen
+        if not unfrozen:
             break
     cmds = [cmdline(pid) or "pid %d" % pid for pid in frozen if pid != root]
     for pid in frozen:
