@@ -272,7 +272,7 @@ void record_make(struct record *r, const struct record_info *info, enum status s
 }
 
 /* The first line of the last step's non-empty stdout (or HTTP body), for
- * text output. */
+ * text output; for steps with no output, what they measured. */
 static void record_first_line(struct record *r, const msgpack_object *steps)
 {
 	for (uint32_t i = steps->via.array.size; i-- > 0;) {
@@ -287,6 +287,19 @@ static void record_first_line(struct record *r, const msgpack_object *steps)
 			buf_append(&r->first, p, k);
 			return;
 		}
+	}
+	/* no output at all: what the last step measured (ping, tcp) */
+	if (steps->via.array.size > 0) {
+		const msgpack_object *last = &steps->via.array.ptr[steps->via.array.size - 1];
+		const msgpack_object *rtt = proto_get(last, "rtt_ms"), *conn = proto_get(last, "connect_ms");
+		int64_t sent, received;
+
+		if (proto_get_i64(last, "sent", &sent) == 0 && proto_get_i64(last, "received", &received) == 0)
+			buf_printf(&r->first, "%lld/%lld echo replies", (long long)received, (long long)sent);
+		if (rtt && (rtt->type == MSGPACK_OBJECT_FLOAT64 || rtt->type == MSGPACK_OBJECT_FLOAT32))
+			buf_printf(&r->first, ", rtt %.2f ms", rtt->via.f64);
+		if (conn && (conn->type == MSGPACK_OBJECT_FLOAT64 || conn->type == MSGPACK_OBJECT_FLOAT32))
+			buf_printf(&r->first, "connected in %.2f ms", conn->via.f64);
 	}
 }
 
