@@ -36,6 +36,7 @@ the benchmark.
 """
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -227,6 +228,17 @@ def descendants(root, table=None):
             out.append(c)
             stack.append(c)
     return out
+
+
+def import_lab(module, section):
+    """tests/lab/MODULE, or None (the failure noted) when it cannot load."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        _failures.append("%s: cannot import tests/lab/%s.py: %s" % (section, module, e))
+        print("  cannot import tests/lab/%s.py: %s" % (module, e))
+        return None
 
 
 def kill_tree(root):
@@ -990,12 +1002,8 @@ def bench_ssh(a, tmp):
     n = a.ssh_n
     heading("4. SSH: `show version` on %s lab devices, %.2f s device latency, %d workers"
             % (fmt_int(n), SSH_DELAY, SSH_WORKERS))
-    sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
-    try:
-        import sshlab
-    except ImportError as e:
-        _failures.append("ssh: cannot import tests/lab/sshlab.py: %s" % e)
-        print("  cannot import tests/lab/sshlab.py: %s" % e)
+    sshlab = import_lab("sshlab", "ssh")
+    if sshlab is None:
         return
     # Which peers can run here
     peers = []
@@ -1703,12 +1711,8 @@ def bench_http(a, tmp):
     heading("5. HTTP: three GETs per device on %s (http, %d workers) and %s (https, %d workers) "
             "lab F5s, %.2f s latency" % (fmt_int(a.http_n["http"]), HTTP_WORKERS["http"],
                                           fmt_int(a.http_n["https"]), HTTP_WORKERS["https"], HTTP_DELAY))
-    sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
-    try:
-        import httplab
-    except ImportError as e:
-        _failures.append("http: cannot import tests/lab/httplab.py: %s" % e)
-        print("  cannot import tests/lab/httplab.py: %s" % e)
+    httplab = import_lab("httplab", "http")
+    if httplab is None:
         return
     tools = []
     for key, label in HTTP_TOOLS:
@@ -1862,7 +1866,6 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
                                                   res["r"], 0))
             res["r"].stdout = ""
             rows.append(res)
-            srv = res["srv"]
             print("    %-42s %6.2f s wall (x%.2f ideal), client CPU %6.2f s, nginx CPU %5.2f s, %s/%s ok, "
                   "load %s%s"
                   % (label, res["wall"] or 0, (res["wall"] or 0) / ideal, res["cpu"] or 0,

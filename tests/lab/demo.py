@@ -65,22 +65,27 @@ def main():
     return 0
 
 
+def start_lab(what, make):
+    """Start a lab, or say why this part of the demo is skipped: the labs
+    need the private network namespace (make demo runs in one as root), and
+    a missing sshd or nginx must not end the demo. None when skipped."""
+    ok, why = sshlab.private_netns()
+    if not ok:
+        print("note: %s part skipped: %s" % (what, why))
+        return None
+    try:
+        return make().start()
+    except Exception as e:
+        print("note: %s part skipped: the %s lab did not start: %s" % (what, what, e))
+        return None
+
+
 def ssh_demo(fleetrun, env):
     """show-version over SSH on 20 simulated routers, then with hostile
     devices among them."""
     print("\n== SSH lab", flush=True)
-    job = os.path.join(ROOT, "jobs.d", "show-version.yaml")
-    if not os.path.exists(job):
-        print("note: %s does not exist yet: SSH part skipped" % job)
-        return
-    ok, why = sshlab.private_netns()
-    if not ok:
-        print("note: SSH part skipped: %s" % why)
-        return
-    try:
-        lab = sshlab.SshLab().start()
-    except Exception as e:  # a missing sshd must not end the demo
-        print("note: SSH part skipped: the SSH lab did not start: %s" % e)
+    lab = start_lab("SSH", sshlab.SshLab)
+    if lab is None:
         return
     with lab:
         print("lab: OpenSSH sshd on port %d (its own config, host keys and authorized_keys),\n"
@@ -135,29 +140,16 @@ def ssh_demo(fleetrun, env):
             print("  %-14s %s:%-5d %s" % (name, lab.address(n), port, what))
         run([fleetrun, "run", "show-version", "-i", inv2, "-t", "5s", "--format", "text"], env=env)
 
-        health = os.path.join(ROOT, "jobs.d", "linux-health.yaml")
-        if os.path.exists(health):
-            run([fleetrun, "run", "linux-health", "-i", inv, "-l", "dev00[1-5]",
-                 "--format", "text"], env=env)
+        run([fleetrun, "run", "linux-health", "-i", inv, "-l", "dev00[1-5]", "--format", "text"], env=env)
     print("\nSSH lab stopped (sshd, its sessions and the fault servers)")
 
 
-def http_demo(fleetrun, env, jobs_dir=None):
+def http_demo(fleetrun, env):
     """f5-status (three iControl REST GETs) on 20 simulated F5s, then with
     hostile ones among them."""
     print("\n== HTTP lab (F5 iControl REST)", flush=True)
-    job = os.path.join(jobs_dir or os.path.join(ROOT, "jobs.d"), "f5-status.yaml")
-    if not os.path.exists(job):
-        print("note: %s does not exist yet: HTTP part skipped" % job)
-        return
-    ok, why = httplab.private_netns()
-    if not ok:
-        print("note: HTTP part skipped: %s" % why)
-        return
-    try:
-        lab = httplab.HttpLab(delay=0.05).start()
-    except Exception as e:  # a missing nginx must not end the demo
-        print("note: HTTP part skipped: the HTTP lab did not start: %s" % e)
+    lab = start_lab("HTTP", lambda: httplab.HttpLab(delay=0.05))
+    if lab is None:
         return
     with lab:
         print("lab: nginx on port %d (HTTPS and HTTP/2, a certificate from the lab's test CA\n"
