@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "inventory.h"
 #include "job.h"
+#include "journal.h"
 #include "log.h"
 #include "proto.h"
 #include "run.h"
@@ -35,7 +36,8 @@ static const char usage_main[] =
 
 static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
-	"                        [-t DURATION] [-o FILE] [--ordered] [--dry-run]\n"
+	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
+	"                        [--ordered] [--dry-run]\n"
 	"                        [--format text|jsonl] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
@@ -47,7 +49,13 @@ static const char usage_run[] =
 	"                         (default: the job's timeout, else 30s)\n"
 	"      --grace DURATION   past the deadline, how long before the worker is\n"
 	"                         killed (default 2s)\n"
-	"  -o, --output FILE      append JSON Lines records to FILE (mode 0600)\n"
+	"  -o, --output FILE      append JSON Lines records to FILE (mode 0600), the\n"
+	"                         run's journal; one run at a time writes it\n"
+	"      --resume           skip the hosts that have a final record in the -o\n"
+	"                         journal for this job; run the rest\n"
+	"      --retry-failed     run only the hosts whose last record in the -o\n"
+	"                         journal is not ok (with --resume: those and the\n"
+	"                         hosts never finished)\n"
 	"      --ordered          records in target order, not completion order\n"
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
@@ -66,12 +74,21 @@ static const char usage_run[] =
 
 static const char usage_hosts[] =
 	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-v]\n"
+	"       fleetrun hosts --from JOURNAL [--status LIST] [--job NAME]\n"
 	"\n"
 	"Print the targets one per line, as `fleetrun run` would expand them;\n"
 	"with -v, each host's vars too.\n"
 	"\n"
-	"example:\n"
-	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n";
+	"With --from, the hosts of a journal instead, in the order they first\n"
+	"appear, by the status of their last final record: --status takes a comma\n"
+	"list of statuses (ok, failed, unreachable, auth, hostkey, timeout,\n"
+	"crashed, error), or not-ok for every status but ok. Hosts the run was\n"
+	"stopped on (no final record) count as status 'none'.\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n"
+	"  fleetrun hosts --from run.jsonl --status failed,unreachable > again.txt\n"
+	"  fleetrun run show-version -i again.txt\n";
 
 static const char usage_jobs[] =
 	"usage: fleetrun jobs [--jobs-dir DIR]\n"
@@ -233,6 +250,65 @@ static void target_args_opts(const struct target_args *a, struct targets_opts *o
 	o->limit = a->limit;
 }
 
+/* --status LIST into a set of statuses; "none" is index STATUS_COUNT. */
+static int hosts_status_set(const char *list, bool want[STATUS_COUNT + 1])
+{
+	char *copy = xstrdup(list), *save = NULL;
+	int r = 0;
+
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		int st = status_parse(w, strlen(w));
+		if (strcmp(w, "not-ok") == 0) {
+			for (int i = STATUS_OK + 1; i <= STATUS_COUNT; i++)
+				want[i] = true;
+		} else if (strcmp(w, "none") == 0) {
+			want[STATUS_COUNT] = true;
+		} else if (st >= 0) {
+			want[st] = true;
+		} else {
+			log_error("--status '%s': expected ok, failed, unreachable, auth, hostkey, timeout, crashed, "
+			          "error, none or not-ok",
+			          w);
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
+}
+
+/* hosts --from: the hosts of a journal whose last record has a status
+ * asked for. */
+static int hosts_from_journal(const char *path, const char *status, const char *job)
+{
+	struct journal_index idx = {0};
+	const struct journal_last **v = NULL;
+	bool want[STATUS_COUNT + 1];
+	struct err err;
+	int rc = EXIT_USAGE;
+
+	for (int i = 0; i <= STATUS_COUNT; i++)
+		want[i] = !status;
+	if (status && hosts_status_set(status, want) < 0)
+		goto out;
+	if (journal_index_load(&idx, path, job, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (idx.mixed_jobs && !job) {
+		log_error("%s: holds records of more than one job; say which with --job NAME", path);
+		goto out;
+	}
+	v = journal_index_sorted(&idx);
+	for (size_t i = 0; i < idx.len; i++)
+		if (want[v[i]->final ? (int)v[i]->status : STATUS_COUNT])
+			puts(v[i]->host);
+	rc = fflush(stdout) == 0 ? 0 : 3;
+out:
+	free(v);
+	journal_index_free(&idx);
+	return rc;
+}
+
 static int cmd_hosts(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -240,10 +316,14 @@ static int cmd_hosts(int argc, char **argv)
 		{"hosts", required_argument, NULL, 'H'},
 		{"limit", required_argument, NULL, 'l'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"from", required_argument, NULL, 'F'},
+		{"status", required_argument, NULL, 'S'},
+		{"job", required_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct target_args ta = {0};
+	const char *from = NULL, *status = NULL, *job = NULL;
 	struct targets_opts to;
 	struct targets *tg = NULL;
 	struct host h;
@@ -257,6 +337,15 @@ static int cmd_hosts(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'F':
+			from = optarg;
+			break;
+		case 'S':
+			status = optarg;
+			break;
+		case 'J':
+			job = optarg;
+			break;
 		case 'h':
 			fputs(usage_hosts, stdout);
 			rc = 0;
@@ -268,6 +357,18 @@ static int cmd_hosts(int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_error("hosts: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (from && (ta.ninventories || ta.npatterns || ta.limit)) {
+		log_error("hosts: --from reads a journal; it does not mix with -i, -H or -l");
+		goto out;
+	}
+	if (!from && (status || job)) {
+		log_error("hosts: --status and --job apply to --from JOURNAL");
+		goto out;
+	}
+	if (from) {
+		rc = hosts_from_journal(from, status, job);
 		goto out;
 	}
 	target_args_opts(&ta, &to);
@@ -459,7 +560,7 @@ out:
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR };
+	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -468,6 +569,8 @@ static int cmd_run(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
 		{"ordered", no_argument, NULL, OPT_ORDERED},
+		{"resume", no_argument, NULL, OPT_RESUME},
+		{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"grace", required_argument, NULL, OPT_GRACE},
@@ -521,6 +624,12 @@ static int cmd_run(int argc, char **argv)
 		case OPT_ORDERED:
 			o.ordered = true;
 			break;
+		case OPT_RESUME:
+			o.resume = true;
+			break;
+		case OPT_RETRY_FAILED:
+			o.retry_failed = true;
+			break;
 		case OPT_DRY:
 			dry = 1;
 			break;
@@ -571,6 +680,10 @@ static int cmd_run(int argc, char **argv)
 	log_init("fleetrun", verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : o.quiet ? LOG_ERROR : LOG_WARN);
 	if (ta.ninventories == 0 && ta.npatterns == 0) {
 		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
+		goto out;
+	}
+	if ((o.resume || o.retry_failed) && !o.journal) {
+		log_error("%s: which journal? give it with -o FILE", o.resume ? "--resume" : "--retry-failed");
 		goto out;
 	}
 	if (load_job(argv[optind], jobs_dir, &job) < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "journal.h"
 #include "proto.h"
 
 void record_init(struct record *r)
@@ -208,7 +209,7 @@ static void record_when(int64_t wall_ms, char out[40])
 static void record_head(struct record *r, const struct record_info *info, enum status status)
 {
 	yajl_gen g = r->gen;
-	char when[40];
+	char when[40], task[17];
 	const char *st = status_name(status);
 
 	yajl_gen_reset(g, NULL);
@@ -222,6 +223,10 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 	yajl_gen_map_open(g);
 	gen_bytes(g, "host", 4, info->host, strlen(info->host));
 	gen_bytes(g, "job", 3, info->job, strlen(info->job));
+	/* the stable id --resume matches on, whatever the inventory order */
+	journal_task_hex(journal_task_id(info->job, info->host), task);
+	gen_key(g, "task");
+	yajl_gen_string(g, (const unsigned char *)task, 16);
 	gen_key(g, "status");
 	yajl_gen_string(g, (const unsigned char *)st, strlen(st));
 	gen_key(g, "attempt");
@@ -235,6 +240,11 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 		yajl_gen_integer(g, info->worker);
 	else
 		yajl_gen_null(g);
+	if (info->interrupted) {
+		/* not final: --resume runs the task again */
+		gen_key(g, "interrupted");
+		yajl_gen_bool(g, 1);
+	}
 }
 
 /* The error member (text or null), the end of the object, and the

@@ -24,6 +24,7 @@ struct record_info {
 	int worker;             /* pid of the worker that ran it, 0 if none */
 	int64_t started_wall_ms;
 	int64_t duration_ms;
+	bool interrupted;       /* the run was stopped before the task finished */
 };
 
 /* One rendered record, reused from host to host. */

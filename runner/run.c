@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "proto.h"
+#include "journal.h"
 #include "knownhosts.h"
 #include "record.h"
 #include "slot.h"
@@ -40,6 +41,10 @@
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
 #define RUN_SIGFD_TAG UINT64_MAX
+
+/* The error of a task the run was stopped on; pool_finish marks its record
+ * not final when it gets this very string. */
+static const char run_interrupted[] = "interrupted: the run was stopped before the task finished";
 
 struct pool {
 	const struct run_opts *o;
@@ -61,6 +66,7 @@ struct pool {
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
+	struct journal_index done; /* --resume/--retry-failed: the journal's last records */
 	bool warned_hostkey_off;
 	bool warned_insecure;
 	struct buf hello;         /* the hello frame, the same for every worker */
@@ -131,10 +137,13 @@ static bool pool_may_retry(const struct pool *p, const struct task_rec *t, enum 
 	       !p->fatal && !p->interrupts;
 }
 
-/* The record of a task the supervisor ends itself. */
+/* The record of a task the supervisor ends itself. A task the run was
+ * stopped on gets a record marked interrupted (not final: --resume runs
+ * it again). */
 static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum status st, const char *error)
 {
 	struct record_info ri = {
+		.interrupted = st == STATUS_ERROR && error == run_interrupted,
 		.host = t->host.name,
 		.job = p->o->job->name,
 		.attempt = t->attempt,
@@ -396,7 +405,7 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 		} else if (reason == STOP_TIMEOUT) {
 			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
 		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
-			pool_finish(p, t, pid, STATUS_ERROR, "interrupted: the run was stopped before the task finished");
+			pool_finish(p, t, pid, STATUS_ERROR, run_interrupted);
 		} else {
 			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
 			if (t->attempt < p->crash_attempts && !p->fatal && !p->interrupts) {
@@ -542,6 +551,21 @@ static void pool_check_timers(struct pool *p, int64_t now)
 	}
 }
 
+/* --resume and --retry-failed: should this host run, given the journal?
+ * Without either, every host runs. */
+static bool run_wanted(const struct run_opts *o, const struct journal_index *done, const char *host)
+{
+	const struct journal_last *l;
+	bool resume = o->resume, retry = o->retry_failed;
+
+	if (!resume && !retry)
+		return true;
+	l = journal_index_get(done, journal_task_id(o->job->name, host));
+	if (!l || !l->final)
+		return resume; /* never finished: resume runs it */
+	return retry && l->status != STATUS_OK;
+}
+
 /* The next task to run: a retry first, then the next target. NULL when
  * there is none now (or --ordered must wait for earlier records). */
 static struct task_rec *pool_next_task(struct pool *p, int *rc)
@@ -553,7 +577,8 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
 		return t;
 	t = xcalloc(1, sizeof(*t));
-	r = targets_next(p->targets, &t->host, &err);
+	while ((r = targets_next(p->targets, &t->host, &err)) > 0 && !run_wanted(p->o, &p->done, t->host.name))
+		host_free(&t->host);
 	if (r <= 0) {
 		free(t);
 		p->targets_done = true;
@@ -706,22 +731,33 @@ static long run_peak_rss_kib(void)
 	return kib;
 }
 
-int run_count_targets(const struct targets_opts *t, uint64_t *count, struct err *err)
+/* Read and check every target, counting those to run, those the journal
+ * says are done, and how many of those are done but not ok. */
+static int run_count_targets(const struct run_opts *o, const struct journal_index *done, uint64_t *count,
+                             uint64_t *skipped, uint64_t *skipped_not_ok, struct err *err)
 {
 	struct targets *tg = NULL;
 	struct host h;
-	uint64_t n = 0;
+	uint64_t n = 0, skip = 0, not_ok = 0;
 	int r = -1, got;
 
-	if (targets_open(t, &tg, err) < 0)
+	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
 	while ((got = targets_next(tg, &h, err)) > 0) {
+		if (run_wanted(o, done, h.name)) {
+			n++;
+		} else {
+			const struct journal_last *l = journal_index_get(done, journal_task_id(o->job->name, h.name));
+			skip++;
+			not_ok += l && l->status != STATUS_OK;
+		}
 		host_free(&h);
-		n++;
 	}
 	if (got < 0)
 		goto out;
 	*count = n;
+	*skipped = skip;
+	*skipped_not_ok = not_ok;
 	r = 0;
 out:
 	if (tg)
@@ -736,7 +772,7 @@ int run_job(const struct run_opts *o)
 	struct proto_settings settings = {o->output_cap, (int)log_level()};
 	sigset_t mask, oldmask;
 	struct err err;
-	uint64_t total = 0;
+	uint64_t total = 0, skipped = 0, skipped_not_ok = 0;
 	int rc = 2, workers;
 	bool mask_set = false;
 	char pidbuf[32];
@@ -751,8 +787,24 @@ int run_job(const struct run_opts *o)
 
 	/* Read and check every target first: a bad inventory line is a
 	 * configuration error before anything runs, not a surprise later. */
-	if (run_count_targets(&o->targets, &total, &err) < 0) {
+	if ((o->resume || o->retry_failed) && access(o->journal, F_OK) == 0 &&
+	    journal_index_load(&p->done, o->journal, o->job->name, &err) < 0) {
 		log_error("%s", err.msg);
+		goto out;
+	}
+	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (skipped)
+		log_warn("%s: skipping %llu of %llu hosts (%s); %llu to run", o->journal, (unsigned long long)skipped,
+		         (unsigned long long)(skipped + total),
+		         o->retry_failed ? (o->resume ? "their last record is ok" : "their last record is ok, or none")
+		                         : "they have a final record",
+		         (unsigned long long)total);
+	if (total == 0 && skipped) {
+		/* nothing left: the exit code still tells the batch's outcome */
+		rc = skipped_not_ok ? 1 : 0;
 		goto out;
 	}
 	if (total == 0) {
@@ -854,7 +906,7 @@ int run_job(const struct run_opts *o)
 			break; /* cannot write results: stop, do not claim success */
 	}
 	if (p->fatal || p->interrupts || p->sink.io_error) {
-		pool_drop_retries(p, "interrupted: the run was stopped before the task could be retried");
+		pool_drop_retries(p, run_interrupted);
 		rc = 3;
 	}
 	pool_shutdown(p);
@@ -873,7 +925,8 @@ int run_job(const struct run_opts *o)
 		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, run_peak_rss_kib() / 1024.0,
 		         p->nslots);
 	}
-	if (rc == 0 && p->sink.sum.counts[STATUS_OK] != p->sink.sum.total)
+	/* with --resume, hosts done in an earlier run count too */
+	if (rc == 0 && (p->sink.sum.counts[STATUS_OK] != p->sink.sum.total || skipped_not_ok))
 		rc = 1;
 	if (rc == 0 && p->interrupts)
 		rc = 3;
@@ -896,6 +949,7 @@ out:
 	sink_close(&p->sink);
 	record_free(&p->rec);
 	knownhosts_free(&p->kh);
+	journal_index_free(&p->done);
 	msgpack_zone_destroy(&p->zone);
 	buf_free(&p->hello);
 	buf_free(&p->frame);

@@ -24,6 +24,8 @@ struct run_opts {
 	int64_t grace_ms;       /* --grace */
 	uint64_t output_cap;    /* --max-output */
 	const char *journal;    /* -o */
+	bool resume;            /* --resume: skip hosts with a final record in the journal */
+	bool retry_failed;      /* --retry-failed: run hosts whose last record is not ok */
 	bool ordered;
 	enum sink_format format;
 	bool quiet;
@@ -34,8 +36,5 @@ struct run_opts {
  * host not ok, 2 configuration error, 3 the run was cut short. */
 int run_job(const struct run_opts *o);
 
-/* Count and validate the targets without running anything: 0 and *count,
- * or -1 with err. */
-int run_count_targets(const struct targets_opts *t, uint64_t *count, struct err *err);
 
 #endif

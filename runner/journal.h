@@ -1,0 +1,84 @@
+/* journal: JSON Lines journals read back (--resume, --retry-failed,
+ * `hosts --from`, `report`, `merge`), the stable task id records carry,
+ * and the guards of a journal being written: one writer at a time, and no
+ * torn last line left behind to glue onto the next record.
+ *
+ * A journal is append-only. The record that counts for a task is its last
+ * final one: a record is final unless the run was interrupted before the
+ * task finished ("interrupted": true). A last line without its newline is
+ * a record the supervisor was killed while writing; it is ignored. */
+#ifndef FLEETRUN_JOURNAL_H
+#define FLEETRUN_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "status.h"
+#include "util.h"
+
+/* One record, as journal_read hands it to its callback. Pointers are valid
+ * during the call only. */
+struct journal_entry {
+	const char *path;
+	unsigned long lineno;
+	const char *line;        /* the record's text, without the newline */
+	size_t len;
+	yajl_val root;           /* the parsed object */
+	const char *host;        /* never NULL */
+	const char *job;         /* never NULL */
+	enum status status;
+	uint64_t task;           /* the "task" member, or computed from job+host */
+	long long attempt;       /* 0 when absent */
+	bool final;              /* false for a task the run was stopped on */
+};
+
+/* Return 0 to go on, anything else to stop reading (returned as is). */
+typedef int (*journal_fn)(const struct journal_entry *e, void *ctx);
+
+/* Every record of the file in order. A line that is not a record is
+ * skipped with a warning naming file:line; a torn last line is skipped
+ * with a note. Returns 0, the callback's non-zero value, or -1 with err
+ * when the file cannot be read. */
+int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err);
+
+/* The task id of a job on a host: a 64-bit FNV-1a hash of both names, so
+ * it stays the same whatever the inventory's order or content. */
+uint64_t journal_task_id(const char *job, const char *host);
+/* As 16 hex digits and a NUL. */
+void journal_task_hex(uint64_t id, char out[17]);
+
+/* The last record of each task in a journal: what resume, retry-failed
+ * and `hosts --from` ask about. An open-addressing table keyed by task id,
+ * with the tasks in the order first seen. */
+struct journal_last {
+	uint64_t task;
+	char *host;               /* malloced, owned */
+	enum status status;       /* of the last final record */
+	bool final;               /* some final record exists */
+	unsigned long seen;       /* order of first appearance, from 0 */
+};
+
+struct journal_index {
+	struct journal_last *slots; /* cap entries; host NULL when free */
+	size_t cap, len;
+	char *job;                /* the job of the records, or NULL; malloced */
+	bool mixed_jobs;          /* records of more than one job */
+};
+
+/* Read path into idx (which starts zeroed). Only the records of job count
+ * when job is not NULL. 0, or -1 with err. */
+int journal_index_load(struct journal_index *idx, const char *path, const char *job, struct err *err);
+const struct journal_last *journal_index_get(const struct journal_index *idx, uint64_t task);
+/* The entries in first-seen order: a malloced array of len pointers. */
+const struct journal_last **journal_index_sorted(const struct journal_index *idx);
+void journal_index_free(struct journal_index *idx);
+
+/* A journal about to be appended to (fd open for writing): take its lock,
+ * or fail naming the file when another run holds it; then cut a torn last
+ * line (a record the previous run was killed while writing) so the next
+ * record starts on a line of its own. 0, or -1 with err. */
+int journal_claim(int fd, const char *path, struct err *err);
+
+#endif
