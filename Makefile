@@ -88,15 +88,22 @@ DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev
 	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# Install the Debian packages of $(1) that are missing. apt-get waits for
+# the dpkg lock rather than failing when another install holds it.
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-		echo "make deps: installing $$missing"; \
-		$(SUDO) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+		echo "make $@: installing $$missing"; \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+			--no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PKGS))
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -126,14 +133,7 @@ demo: all
 BENCH_PKGS := pssh pdsh parallel time python3-requests curl
 
 bench-deps:
-	@missing=$$(for p in $(BENCH_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
-	done); \
-	if [ -n "$$missing" ]; then \
-		echo "make bench-deps: installing $$missing"; \
-		$(SUDO) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(BENCH_PKGS))
 
 bench: all bench-deps
 	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
