@@ -9,12 +9,14 @@
 #include "inventory.h"
 #include "job.h"
 #include "sink.h"
+#include "slot.h"
 
 #define RUN_DEFAULT_WORKERS 64
 #define RUN_MAX_WORKERS 4096
 #define RUN_DEFAULT_GRACE_MS 2000
 /* Attempts a task gets when its worker crashes, unless retries allow more. */
 #define RUN_CRASH_ATTEMPTS 2
+#define RUN_DEFAULT_RETRY_DELAY_MS 1000
 
 struct run_opts {
 	const struct job *job;
@@ -26,6 +28,12 @@ struct run_opts {
 	const char *journal;    /* -o */
 	bool resume;            /* --resume: skip hosts with a final record in the journal */
 	bool retry_failed;      /* --retry-failed: run hosts whose last record is not ok */
+	int retries;            /* --retries, or -1 for the job's retries */
+	int64_t retry_delay_ms; /* --retry-delay: the first backoff */
+	struct slot_limits limits; /* --worker-mem, --worker-files */
+	int64_t worker_cpu_ms;  /* --worker-cpu: CPU per task, 0 for no limit */
+	uint64_t max_tasks_per_worker; /* --max-tasks-per-worker, 0 for no limit */
+	double rate;            /* --rate: tasks started per second, 0 for no limit */
 	bool ordered;
 	enum sink_format format;
 	bool quiet;

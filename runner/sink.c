@@ -153,11 +153,17 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	}
 	if (k->journal_fd < 0)
 		return r;
+	if (k->journal_failed) {
+		/* said once; what comes after a failed write cannot be trusted
+		 * to land in order */
+		buf_reset(&k->jbuf);
+		return -1;
+	}
 	if (k->jbuf.len) {
 		if (sink_write_all(k->journal_fd, &k->jbuf) < 0) {
 			log_error("%s: %s", k->journal_path, strerror(errno));
 			buf_reset(&k->jbuf);
-			k->io_error = true;
+			k->io_error = k->journal_failed = true;
 			return -1;
 		}
 		k->journal_dirty = true;
@@ -167,7 +173,7 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	if (k->journal_dirty && (force || now_ms - k->last_sync_ms >= SINK_SYNC_MS)) {
 		if (fdatasync(k->journal_fd) < 0) {
 			log_error("%s: fdatasync: %s", k->journal_path, strerror(errno));
-			k->io_error = true;
+			k->io_error = k->journal_failed = true;
 			return -1;
 		}
 		k->journal_dirty = false;

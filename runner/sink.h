@@ -45,6 +45,7 @@ struct sink {
 	struct sink_held *ring; /* NULL or malloced array of window records */
 	struct summary sum;
 	bool io_error;         /* an output could not be written: exit 3 */
+	bool journal_failed;   /* the journal could not be written or synced */
 };
 
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
