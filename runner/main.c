@@ -67,6 +67,13 @@ static const char usage_run[] =
 	"      --worker-cpu DURATION  CPU time per task (RLIMIT_CPU), such as 30s\n"
 	"      --worker-files N   open files per worker (RLIMIT_NOFILE)\n"
 	"      --max-tasks-per-worker N  replace each worker after N tasks\n"
+	"      --gather           at the end, hosts with identical output as one block,\n"
+	"                         names folded (rtr[01-05].dc1), largest group first;\n"
+	"                         no per-host lines then\n"
+	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
+	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
+	"      --color WHEN       auto (default), always or never; NO_COLOR is obeyed\n"
+	"      --no-progress      no live progress line on a terminal's stderr\n"
 	"      --ordered          records in target order, not completion order\n"
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
@@ -572,7 +579,8 @@ out:
 static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED,
-	       OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE, OPT_WMEM, OPT_WCPU, OPT_WFILES, OPT_MAXTASKS };
+	       OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE, OPT_WMEM, OPT_WCPU, OPT_WFILES, OPT_MAXTASKS, OPT_OUTDIR,
+	       OPT_GATHER, OPT_COLOR, OPT_NO_PROGRESS };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -590,6 +598,10 @@ static int cmd_run(int argc, char **argv)
 		{"worker-cpu", required_argument, NULL, OPT_WCPU},
 		{"worker-files", required_argument, NULL, OPT_WFILES},
 		{"max-tasks-per-worker", required_argument, NULL, OPT_MAXTASKS},
+		{"outdir", required_argument, NULL, OPT_OUTDIR},
+		{"gather", no_argument, NULL, OPT_GATHER},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"grace", required_argument, NULL, OPT_GRACE},
@@ -614,7 +626,7 @@ static int cmd_run(int argc, char **argv)
 	char *wpath = NULL;
 	int64_t timeout_ms = 0;
 	long long v;
-	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
+	int c, verbose = 0, dry = 0, rc = EXIT_USAGE, color = -1, progress = 1;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:w:t:o:qvh", longopts, NULL)) != -1) {
 		if (target_args_option(&ta, c, optarg))
@@ -693,6 +705,27 @@ static int cmd_run(int argc, char **argv)
 			}
 			o.limits.files = (uint64_t)v;
 			break;
+		case OPT_OUTDIR:
+			o.outdir = optarg;
+			break;
+		case OPT_GATHER:
+			o.gather = true;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else {
+				log_error("--color '%s': expected auto, always or never", optarg);
+				goto out;
+			}
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
 		case OPT_MAXTASKS:
 			if (int_parse(optarg, 1, INT32_MAX, &v) < 0) {
 				log_error("--max-tasks-per-worker '%s': expected a number of tasks of at least 1", optarg);
@@ -761,6 +794,10 @@ static int cmd_run(int argc, char **argv)
 	o.job = job;
 	o.timeout_ms = timeout_ms ? timeout_ms : job->timeout_ms;
 	target_args_opts(&ta, &o.targets);
+	/* the live line: a terminal on stderr, and not -q; colors unless
+	 * NO_COLOR (no-color.org) or --color=never */
+	o.progress = progress && !o.quiet && isatty(STDERR_FILENO);
+	o.color = color == 1 || (color == -1 && isatty(STDERR_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")));
 	if (dry) {
 		rc = run_dry(&o);
 		goto out;

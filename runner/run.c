@@ -24,7 +24,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gather.h"
 #include "log.h"
+#include "outdir.h"
+#include "progress.h"
 #include "proto.h"
 #include "journal.h"
 #include "knownhosts.h"
@@ -42,6 +45,16 @@
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
 #define RUN_SIGFD_TAG UINT64_MAX
+
+/* The live line of the run in progress, for the log hook: a message on
+ * stderr erases it first. */
+static struct progress *run_progress;
+
+static void run_log_hook(void)
+{
+	if (run_progress)
+		progress_clear(run_progress);
+}
 
 /* The error of a task the run was stopped on; pool_finish marks its record
  * not final when it gets this very string. */
@@ -64,6 +77,9 @@ struct pool {
 	} *idle;                  /* stack of slots ready for a task */
 	size_t nidle;
 	struct sink sink;
+	struct progress pg;       /* the live line on stderr */
+	struct gather gather;     /* --gather */
+	struct outdir outdir;     /* --outdir */
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
@@ -125,6 +141,18 @@ static void pool_retry(struct pool *p, struct task_rec *t, const char *why)
 	retryq_push(&p->retries, t, clock_mono_ms() + delay);
 }
 
+/* A task's final record (rendered in p->rec) to every sink; steps is the
+ * worker's steps array, NULL for a record the supervisor made. Frees t. */
+static void pool_emit(struct pool *p, struct task_rec *t, const msgpack_object *steps)
+{
+	if (p->o->outdir)
+		outdir_put(&p->outdir, t->host.name, p->rec.status, steps);
+	if (p->o->gather)
+		gather_add(&p->gather, t->host.name, p->rec.status, steps, p->rec.has_error ? p->rec.error.data : NULL);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec);
+	task_rec_free(t);
+}
+
 /* The record of a task the supervisor ends itself. A task the run was
  * stopped on gets a record marked interrupted (not final: --resume runs
  * it again). */
@@ -141,8 +169,7 @@ static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum sta
 	};
 
 	record_make(&p->rec, &ri, st, error);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec);
-	task_rec_free(t);
+	pool_emit(p, t, NULL);
 }
 
 static int pool_epoll(struct pool *p, int op, int fd, uint32_t events, uint64_t tag)
@@ -257,8 +284,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 	if (pool_may_retry(p, t, p->rec.status)) {
 		pool_retry(p, t, status_name(p->rec.status));
 	} else {
-		sink_put(&p->sink, t->id, t->host.name, &p->rec);
-		task_rec_free(t);
+		pool_emit(p, t, proto_get(m, "steps"));
 	}
 	s->child_pgid = 0;
 	s->timer_ms = 0;
@@ -485,6 +511,11 @@ static void pool_on_signal(struct pool *p)
 	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* reaped below, once for all */
+		if (si.ssi_signo == SIGUSR1) {
+			progress_clear(&p->pg);
+			progress_inflight(p->slots, p->nslots, clock_mono_ms(), stderr);
+			continue;
+		}
 		pool_interrupt(p, (int)si.ssi_signo);
 	}
 	pool_reap(p);
@@ -785,6 +816,7 @@ int run_job(const struct run_opts *o)
 	p->o = o;
 	p->epfd = p->sigfd = -1;
 	p->sink.journal_fd = -1;
+	p->outdir.dirfd = p->outdir.ok_fd = p->outdir.failed_fd = -1;
 	record_init(&p->rec);
 	msgpack_zone_init(&p->zone, 16384);
 	p->start_ms = clock_mono_ms();
@@ -827,10 +859,23 @@ int run_job(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (sink_open(&p->sink, o->journal, o->format, o->quiet, o->ordered,
+	/* with --gather, stdout is for the gathered view at the end */
+	if (sink_open(&p->sink, o->journal, o->format, o->quiet || o->gather, o->ordered,
 	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
+	}
+	if (o->outdir && outdir_open(&p->outdir, o->outdir, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	progress_init(&p->pg, o->progress, o->color, total, p->start_ms);
+	if (o->progress) {
+		run_progress = &p->pg;
+		log_set_hook(run_log_hook);
+		/* records to the same terminal erase the line first */
+		if (isatty(STDOUT_FILENO))
+			p->sink.progress = &p->pg;
 	}
 
 	rc = 3;
@@ -842,6 +887,7 @@ int run_job(const struct run_opts *o)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	mask_set = true;
 	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -887,6 +933,8 @@ int run_job(const struct run_opts *o)
 		wake = p->next_timer_ms;
 		if (retryq_next_ms(&p->retries) && (!wake || retryq_next_ms(&p->retries) < wake))
 			wake = retryq_next_ms(&p->retries);
+		if (progress_next_ms(&p->pg) && (!wake || progress_next_ms(&p->pg) < wake))
+			wake = progress_next_ms(&p->pg);
 		if (p->o->rate > 0 && p->nidle && pool_more_work(p) && p->rate_next_ms > now &&
 		    (!wake || (int64_t)p->rate_next_ms + 1 < wake))
 			wake = (int64_t)p->rate_next_ms + 1;
@@ -921,14 +969,18 @@ int run_job(const struct run_opts *o)
 			sink_flush(&p->sink, now, false);
 		if (p->sink.io_error)
 			break; /* cannot write results: stop, do not claim success */
+		progress_draw(&p->pg, &p->sink.sum, p->slots, p->nslots, now, false);
 	}
 	if (p->fatal || p->interrupts || p->sink.io_error) {
 		pool_drop_retries(p, run_interrupted);
 		rc = 3;
 	}
 	pool_shutdown(p);
+	progress_clear(&p->pg);
 	if (sink_finish(&p->sink) < 0)
 		rc = 3;
+	if (o->gather && !o->quiet)
+		gather_print(&p->gather, stdout, o->color && isatty(STDOUT_FILENO));
 	if (p->sink.io_error)
 		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
 		          "not finish (--resume runs them once the disk is fixed)",
@@ -965,6 +1017,14 @@ out:
 	retryq_free(&p->retries);
 	if (p->targets)
 		targets_close(p->targets);
+	if (run_progress == &p->pg) {
+		log_set_hook(NULL);
+		run_progress = NULL;
+	}
+	progress_clear(&p->pg);
+	progress_free(&p->pg);
+	gather_free(&p->gather);
+	outdir_close(&p->outdir);
 	sink_close(&p->sink);
 	record_free(&p->rec);
 	knownhosts_free(&p->kh);

@@ -34,6 +34,10 @@ struct run_opts {
 	int64_t worker_cpu_ms;  /* --worker-cpu: CPU per task, 0 for no limit */
 	uint64_t max_tasks_per_worker; /* --max-tasks-per-worker, 0 for no limit */
 	double rate;            /* --rate: tasks started per second, 0 for no limit */
+	const char *outdir;     /* --outdir: per-host files, or NULL */
+	bool gather;            /* --gather: identical outputs grouped at the end */
+	bool progress;          /* the live line on stderr (a terminal, not -q) */
+	bool color;             /* escapes allowed on the terminal */
 	bool ordered;
 	enum sink_format format;
 	bool quiet;

@@ -140,6 +140,8 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	int r = 0;
 
 	k->last_flush_ms = now_ms;
+	if (k->obuf.len && k->progress)
+		progress_clear(k->progress);
 	if (k->obuf.len && sink_write_all(STDOUT_FILENO, &k->obuf) < 0) {
 		/* stdout closed early (| head) is the reader's choice; the
 		 * journal, if any, still gets everything */
