@@ -661,7 +661,8 @@ class HttpLab(sshlab.LabBase):
       other_host           the host /redirect-other sends clients to
       user, password       basic auth and token login credentials ("admin", random)
       token                the F5 token (X-F5-Auth-Token) and bearer token (random)
-      htpasswd             the htpasswd file (apr1, made with `openssl passwd -apr1`)
+      htpasswd             the htpasswd file (apr1, made with `openssl passwd -apr1`;
+                           {SHA} with htpasswd_scheme="sha")
       ca_file              the lab CA certificate (PEM): the right CA
       other_ca_file        another CA: the wrong one
       server_cert, server_key
@@ -679,12 +680,18 @@ class HttpLab(sshlab.LabBase):
     """
 
     def __init__(self, delay=0, multi_address=None, tls_addresses=DEFAULT_TLS_ADDRESSES,
-                 workers=2, bomb_size=1 << 30, base_dir=None, fault_servers=True):
+                 workers=2, bomb_size=1 << 30, base_dir=None, fault_servers=True, htpasswd_scheme="apr1"):
         """delay: seconds the F5 endpoints and the login wait (set_delay()
         per address). multi_address: None = 0.0.0.0 when in a private
         netns, else 127.0.0.1; False = always 127.0.0.1; True = require the
         netns. tls_addresses: how many device addresses (from 127.0.1.1) the
-        server certificate names. workers: nginx worker processes."""
+        server certificate names. workers: nginx worker processes.
+        htpasswd_scheme: "apr1" (1,000 rounds of MD5: ~0.5 ms of nginx CPU per
+        request) or "sha" ({SHA}, one SHA-1: for benchmarks, where the lab
+        shares the client's CPUs and should cost it as little as it can)."""
+        if htpasswd_scheme not in ("apr1", "sha"):
+            raise ValueError("htpasswd_scheme: apr1 or sha, not %r" % (htpasswd_scheme,))
+        self.htpasswd_scheme = htpasswd_scheme
         self.delay = float(delay)
         self._want_multi = multi_address
         self.tls_addresses = int(tls_addresses)
@@ -809,9 +816,13 @@ class HttpLab(sshlab.LabBase):
             return None
 
     def _make_htpasswd(self):
-        p = _run([OPENSSL, "passwd", "-apr1", "-stdin"], input=(self.password + "\n").encode(),
-                 stdin=None)    # (-stdin: the password never shows in a process list)
-        self.htpasswd = self._write("htpasswd", "%s:%s\n" % (self.user, p.stdout.decode().strip()), 0o600)
+        if self.htpasswd_scheme == "sha":
+            digest = "{SHA}" + base64.b64encode(hashlib.sha1(self.password.encode()).digest()).decode()
+        else:
+            p = _run([OPENSSL, "passwd", "-apr1", "-stdin"], input=(self.password + "\n").encode(),
+                     stdin=None)    # (-stdin: the password never shows in a process list)
+            digest = p.stdout.decode().strip()
+        self.htpasswd = self._write("htpasswd", "%s:%s\n" % (self.user, digest), 0o600)
         gid = self._worker_group()
         if gid is not None:
             os.chown(self.htpasswd, 0, gid)
