@@ -38,7 +38,7 @@ static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
 	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
 	"                        [--ordered] [--dry-run]\n"
-	"                        [--format text|jsonl] [-q] [-v]\n"
+	"                        [--format text|jsonl] [--summary text|json] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
 	"                         when it ends in .yml/.yaml); repeatable\n"
@@ -60,14 +60,17 @@ static const char usage_run[] =
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
 	"                         terminal, else jsonl)\n"
+	"      --summary FORMAT   the summary on stderr as text (default) or json:\n"
+	"                         one JSON object, the last line fleetrun writes\n"
 	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
 	"      --jobs-dir DIR     where JOB names are looked up\n"
-	"  -q, --quiet            no per-host lines and no summary\n"
+	"  -q, --quiet            no per-host lines, and no summary unless --summary\n"
 	"  -v, --verbose          more messages on stderr (twice: debug)\n"
 	"\n"
 	"examples:\n"
 	"  fleetrun run uptime -H 'web[01-20]' -o uptime.jsonl\n"
 	"  fleetrun run ./jobs.d/ping.yaml -i hosts.txt -l 'dc1-*' -w 200\n"
+	"  fleetrun run ping -H 'h[01-20]' -q --summary json 2>summary.json\n"
 	"\n"
 	"exit: 0 every host ok, 1 some host not ok, 2 usage or configuration error,\n"
 	"3 the run was cut short (signal, workers that cannot start, output error)\n";
@@ -508,6 +511,20 @@ static int cmd_jobs(int argc, char **argv)
 	return rc;
 }
 
+/* --summary text|json. 0, or -1 with the error logged. */
+static int summary_format_parse(const char *arg, enum summary_format *out)
+{
+	if (strcmp(arg, "text") == 0)
+		*out = SUMMARY_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = SUMMARY_JSON;
+	else {
+		log_error("--summary '%s': expected text or json", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* --dry-run: the hosts and each host's steps as they would run, secrets
  * shown as ***. */
 static int run_dry(const struct run_opts *o)
@@ -560,7 +577,8 @@ out:
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED };
+	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED,
+	       OPT_SUMMARY };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -573,6 +591,7 @@ static int cmd_run(int argc, char **argv)
 		{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"summary", required_argument, NULL, OPT_SUMMARY},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"max-output", required_argument, NULL, OPT_MAXOUT},
 		{"jobs-dir", required_argument, NULL, OPT_JOBSDIR},
@@ -591,6 +610,7 @@ static int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *jobs_dir = NULL;
 	char *wpath = NULL;
+	enum summary_format summary = SUMMARY_NONE; /* NONE: not asked for */
 	int64_t timeout_ms = 0;
 	long long v;
 	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
@@ -643,6 +663,10 @@ static int cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				goto out;
+			break;
 		case OPT_MAXOUT:
 			if (int_parse(optarg, 0, 16 * 1024 * 1024, &v) < 0) {
 				log_error("--max-output '%s': expected bytes from 0 to 16777216", optarg);
@@ -678,6 +702,8 @@ static int cmd_run(int argc, char **argv)
 	/* -q quiets the per-host lines and the summary; -v still asks for
 	 * messages, so -q -v gives the messages alone */
 	log_init("fleetrun", verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : o.quiet ? LOG_ERROR : LOG_WARN);
+	/* -q drops the summary too, unless --summary asks for it */
+	o.summary = summary != SUMMARY_NONE ? summary : o.quiet ? SUMMARY_NONE : SUMMARY_TEXT;
 	if (ta.ninventories == 0 && ta.npatterns == 0) {
 		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
 		goto out;
