@@ -60,6 +60,9 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Iworker -c $< -o $@
 
+# The report page is built into the program (.incbin in report_html.c).
+$(BUILD)/runner/report_html.o: runner/report_page.html
+
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -85,7 +88,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
 	libpcre2-dev libcmocka-dev libssh2-1-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
-	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl
+	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
+	chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Install the Debian packages of $(1) that are missing. apt-get waits for

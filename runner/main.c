@@ -1,4 +1,4 @@
-/* fleetrun: the command line. Subcommands: run, jobs, check, hosts. */
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "log.h"
 #include "proto.h"
+#include "report.h"
 #include "run.h"
 #include "tmpl.h"
 #include "util.h"
@@ -31,6 +32,7 @@ static const char usage_main[] =
 	"  jobs         list the jobs in jobs.d with their descriptions\n"
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
+	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
 	"\n"
 	"  fleetrun --version\n";
 
@@ -107,6 +109,30 @@ static const char usage_check[] =
 	"\n"
 	"example:\n"
 	"  fleetrun check jobs.d/*.yaml\n";
+
+static const char usage_report[] =
+	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-q]\n"
+	"\n"
+	"The summary of a run from its journal (the JSON Lines of run -o), on\n"
+	"stdout: counts per status, failures grouped by error, the slowest hosts,\n"
+	"wall time and rate. Each host counts once, as its last final record says\n"
+	"(a host the run was stopped on is 'not finished').\n"
+	"\n"
+	"      --summary FORMAT   text (default) or json (one JSON object)\n"
+	"      --html OUT         also write OUT: one self-contained HTML page with\n"
+	"                         the status breakdown, a latency histogram, a\n"
+	"                         timeline of the workers and a searchable table of\n"
+	"                         the hosts and their output; it fetches nothing\n"
+	"      --job NAME         the records of job NAME, for a journal of several\n"
+	"  -q, --quiet            no summary on stdout (with --html)\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun report run.jsonl\n"
+	"  fleetrun report run.jsonl --summary json | jq .counts\n"
+	"  fleetrun report run.jsonl --html run.html -q\n"
+	"\n"
+	"exit: 0 every host ok, 1 some host not ok or not finished, 2 the journal\n"
+	"cannot be read, 3 the page cannot be written\n";
 
 /* The directory this program is in, or NULL. */
 static char *self_dir(void)
@@ -525,6 +551,56 @@ static int summary_format_parse(const char *arg, enum summary_format *out)
 	return 0;
 }
 
+static int cmd_report(int argc, char **argv)
+{
+	enum { OPT_SUMMARY = 256, OPT_HTML, OPT_JOB };
+	static const struct option longopts[] = {
+		{"summary", required_argument, NULL, OPT_SUMMARY},
+		{"html", required_argument, NULL, OPT_HTML},
+		{"job", required_argument, NULL, OPT_JOB},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct report_opts o = {.format = SUMMARY_TEXT};
+	enum summary_format summary = SUMMARY_NONE;
+	int c, quiet = 0;
+
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_HTML:
+			o.html = optarg;
+			break;
+		case OPT_JOB:
+			o.job = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		default:
+			fputs(usage_report, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind >= argc ? "report: which journal? (the -o FILE of a run)"
+		                         : "report: one journal at a time (got '%s' after it)",
+		          optind < argc ? argv[optind + 1] : "");
+		fputs(usage_report, stderr);
+		return EXIT_USAGE;
+	}
+	o.journal = argv[optind];
+	o.format = summary != SUMMARY_NONE ? summary : quiet ? SUMMARY_NONE : SUMMARY_TEXT;
+	return report_run(&o);
+}
+
 /* --dry-run: the hosts and each host's steps as they would run, secrets
  * shown as ***. */
 static int run_dry(const struct run_opts *o)
@@ -754,6 +830,8 @@ int main(int argc, char **argv)
 		return cmd_jobs(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;
