@@ -34,7 +34,15 @@ static const char usage_main[] =
 	"  hosts        expand targets as run would, and print them\n"
 	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
 	"\n"
-	"  fleetrun --version\n";
+	"  fleetrun COMMAND --help\n"
+	"  fleetrun --version\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun run show-version -H 'rtr[01-40].dc[1-2]' -o run.jsonl\n"
+	"  fleetrun report run.jsonl --html run.html\n"
+	"\n"
+	"man fleetrun and man fleetrun-jobs say more.\n";
 
 static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
@@ -99,7 +107,12 @@ static const char usage_jobs[] =
 	"usage: fleetrun jobs [--jobs-dir DIR]\n"
 	"\n"
 	"List the jobs found in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d and the\n"
-	"installed jobs directory, with their descriptions.\n";
+	"installed jobs directory, with their descriptions: one job a line, its\n"
+	"name first.\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun jobs --jobs-dir ~/fleet/jobs\n";
 
 static const char usage_check[] =
 	"usage: fleetrun check [--jobs-dir DIR] JOB...\n"
@@ -107,8 +120,9 @@ static const char usage_check[] =
 	"Validate job files. Errors name file:line:column; the exit status is 2\n"
 	"when any job is invalid.\n"
 	"\n"
-	"example:\n"
-	"  fleetrun check jobs.d/*.yaml\n";
+	"examples:\n"
+	"  fleetrun check jobs.d/*.yaml\n"
+	"  fleetrun check show-version\n";
 
 static const char usage_report[] =
 	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-q]\n"
