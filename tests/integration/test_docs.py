@@ -2,7 +2,6 @@
 name every option --help lists, their example jobs pass `fleetrun check`,
 every subcommand's --help has examples, and the bash completion offers
 subcommands, options, option values and job names."""
-import os
 import re
 import subprocess
 
