@@ -1,4 +1,4 @@
-/* fleetrun: the command line. Subcommands: run, jobs, check, hosts. */
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "log.h"
 #include "proto.h"
+#include "report.h"
 #include "run.h"
 #include "tmpl.h"
 #include "util.h"
@@ -31,14 +32,23 @@ static const char usage_main[] =
 	"  jobs         list the jobs in jobs.d with their descriptions\n"
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
+	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
 	"\n"
-	"  fleetrun --version\n";
+	"  fleetrun COMMAND --help\n"
+	"  fleetrun --version\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun run show-version -H 'rtr[01-40].dc[1-2]' -o run.jsonl\n"
+	"  fleetrun report run.jsonl --html run.html\n"
+	"\n"
+	"man fleetrun and man fleetrun-jobs say more.\n";
 
 static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
 	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
 	"                        [--ordered] [--dry-run]\n"
-	"                        [--format text|jsonl] [-q] [-v]\n"
+	"                        [--format text|jsonl] [--summary text|json] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
 	"                         when it ends in .yml/.yaml); repeatable\n"
@@ -78,14 +88,17 @@ static const char usage_run[] =
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
 	"                         terminal, else jsonl)\n"
+	"      --summary FORMAT   the summary on stderr as text (default) or json:\n"
+	"                         one JSON object, the last line fleetrun writes\n"
 	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
 	"      --jobs-dir DIR     where JOB names are looked up\n"
-	"  -q, --quiet            no per-host lines and no summary\n"
+	"  -q, --quiet            no per-host lines, and no summary unless --summary\n"
 	"  -v, --verbose          more messages on stderr (twice: debug)\n"
 	"\n"
 	"examples:\n"
 	"  fleetrun run uptime -H 'web[01-20]' -o uptime.jsonl\n"
 	"  fleetrun run ./jobs.d/ping.yaml -i hosts.txt -l 'dc1-*' -w 200\n"
+	"  fleetrun run ping -H 'h[01-20]' -q --summary json 2>summary.json\n"
 	"\n"
 	"exit: 0 every host ok, 1 some host not ok, 2 usage or configuration error,\n"
 	"3 the run was cut short (signal, workers that cannot start, output error)\n";
@@ -112,7 +125,12 @@ static const char usage_jobs[] =
 	"usage: fleetrun jobs [--jobs-dir DIR]\n"
 	"\n"
 	"List the jobs found in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d and the\n"
-	"installed jobs directory, with their descriptions.\n";
+	"installed jobs directory, with their descriptions: one job a line, its\n"
+	"name first.\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun jobs --jobs-dir ~/fleet/jobs\n";
 
 static const char usage_check[] =
 	"usage: fleetrun check [--jobs-dir DIR] JOB...\n"
@@ -120,8 +138,33 @@ static const char usage_check[] =
 	"Validate job files. Errors name file:line:column; the exit status is 2\n"
 	"when any job is invalid.\n"
 	"\n"
-	"example:\n"
-	"  fleetrun check jobs.d/*.yaml\n";
+	"examples:\n"
+	"  fleetrun check jobs.d/*.yaml\n"
+	"  fleetrun check show-version\n";
+
+static const char usage_report[] =
+	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-q]\n"
+	"\n"
+	"The summary of a run from its journal (the JSON Lines of run -o), on\n"
+	"stdout: counts per status, failures grouped by error, the slowest hosts,\n"
+	"wall time and rate. Each host counts once, as its last final record says\n"
+	"(a host the run was stopped on is 'not finished').\n"
+	"\n"
+	"      --summary FORMAT   text (default) or json (one JSON object)\n"
+	"      --html OUT         also write OUT: one self-contained HTML page with\n"
+	"                         the status breakdown, a latency histogram, a\n"
+	"                         timeline of the workers and a searchable table of\n"
+	"                         the hosts and their output; it fetches nothing\n"
+	"      --job NAME         the records of job NAME, for a journal of several\n"
+	"  -q, --quiet            no summary on stdout (with --html)\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun report run.jsonl\n"
+	"  fleetrun report run.jsonl --summary json | jq .counts\n"
+	"  fleetrun report run.jsonl --html run.html -q\n"
+	"\n"
+	"exit: 0 every host ok, 1 some host not ok or not finished, 2 the journal\n"
+	"cannot be read, 3 the page cannot be written\n";
 
 /* The directory this program is in, or NULL. */
 static char *self_dir(void)
@@ -526,6 +569,70 @@ static int cmd_jobs(int argc, char **argv)
 	return rc;
 }
 
+/* --summary text|json. 0, or -1 with the error logged. */
+static int summary_format_parse(const char *arg, enum summary_format *out)
+{
+	if (strcmp(arg, "text") == 0)
+		*out = SUMMARY_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = SUMMARY_JSON;
+	else {
+		log_error("--summary '%s': expected text or json", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	enum { OPT_SUMMARY = 256, OPT_HTML, OPT_JOB };
+	static const struct option longopts[] = {
+		{"summary", required_argument, NULL, OPT_SUMMARY},
+		{"html", required_argument, NULL, OPT_HTML},
+		{"job", required_argument, NULL, OPT_JOB},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct report_opts o = {.format = SUMMARY_TEXT};
+	enum summary_format summary = SUMMARY_NONE;
+	int c, quiet = 0;
+
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_HTML:
+			o.html = optarg;
+			break;
+		case OPT_JOB:
+			o.job = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		default:
+			fputs(usage_report, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind >= argc ? "report: which journal? (the -o FILE of a run)"
+		                         : "report: one journal at a time (got '%s' after it)",
+		          optind < argc ? argv[optind + 1] : "");
+		fputs(usage_report, stderr);
+		return EXIT_USAGE;
+	}
+	o.journal = argv[optind];
+	o.format = summary != SUMMARY_NONE ? summary : quiet ? SUMMARY_NONE : SUMMARY_TEXT;
+	return report_run(&o);
+}
+
 /* --dry-run: the hosts and each host's steps as they would run, secrets
  * shown as ***. */
 static int run_dry(const struct run_opts *o)
@@ -580,7 +687,7 @@ static int cmd_run(int argc, char **argv)
 {
 	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED,
 	       OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE, OPT_WMEM, OPT_WCPU, OPT_WFILES, OPT_MAXTASKS, OPT_OUTDIR,
-	       OPT_GATHER, OPT_COLOR, OPT_NO_PROGRESS };
+	       OPT_GATHER, OPT_COLOR, OPT_NO_PROGRESS, OPT_SUMMARY };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -604,6 +711,7 @@ static int cmd_run(int argc, char **argv)
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"summary", required_argument, NULL, OPT_SUMMARY},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"max-output", required_argument, NULL, OPT_MAXOUT},
 		{"jobs-dir", required_argument, NULL, OPT_JOBSDIR},
@@ -624,6 +732,7 @@ static int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *jobs_dir = NULL;
 	char *wpath = NULL;
+	enum summary_format summary = SUMMARY_NONE; /* NONE: not asked for */
 	int64_t timeout_ms = 0;
 	long long v;
 	int c, verbose = 0, dry = 0, rc = EXIT_USAGE, color = -1, progress = 1;
@@ -746,6 +855,10 @@ static int cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				goto out;
+			break;
 		case OPT_MAXOUT:
 			if (int_parse(optarg, 0, 16 * 1024 * 1024, &v) < 0) {
 				log_error("--max-output '%s': expected bytes from 0 to 16777216", optarg);
@@ -781,6 +894,8 @@ static int cmd_run(int argc, char **argv)
 	/* -q quiets the per-host lines and the summary; -v still asks for
 	 * messages, so -q -v gives the messages alone */
 	log_init("fleetrun", verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : o.quiet ? LOG_ERROR : LOG_WARN);
+	/* -q drops the summary too, unless --summary asks for it */
+	o.summary = summary != SUMMARY_NONE ? summary : o.quiet ? SUMMARY_NONE : SUMMARY_TEXT;
 	if (ta.ninventories == 0 && ta.npatterns == 0) {
 		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
 		goto out;
@@ -835,6 +950,8 @@ int main(int argc, char **argv)
 		return cmd_jobs(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;

@@ -985,8 +985,13 @@ int run_job(const struct run_opts *o)
 		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
 		          "not finish (--resume runs them once the disk is fixed)",
 		          o->journal ? " to " : "", o->journal ? o->journal : "");
-	if (!o->quiet && !p->fatal)
-		summary_print(&p->sink.sum, stderr, o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0);
+	if (o->summary != SUMMARY_NONE && !p->fatal) {
+		struct summary_run sr = {o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0};
+		if (o->summary == SUMMARY_JSON)
+			summary_print_json(&p->sink.sum, stderr, &sr);
+		else
+			summary_print(&p->sink.sum, stderr, &sr);
+	}
 	if (log_level() >= LOG_INFO) {
 		/* The supervisor's own cost, for benchmarks: its workers are
 		 * children and are not counted in RUSAGE_SELF. */

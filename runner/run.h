@@ -41,6 +41,7 @@ struct run_opts {
 	bool ordered;
 	enum sink_format format;
 	bool quiet;
+	enum summary_format summary; /* --summary; SUMMARY_NONE with -q */
 	const char *worker_path;
 };
 
