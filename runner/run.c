@@ -150,6 +150,7 @@ static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum sta
 		.worker = worker,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 
 	record_make(&p->rec, &ri, st, error);
@@ -259,6 +260,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		.worker = (int)s->pid,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 	if (record_from_result(&p->rec, m, &ri, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
@@ -577,7 +579,8 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
 		return t;
 	t = xcalloc(1, sizeof(*t));
-	while ((r = targets_next(p->targets, &t->host, &err)) > 0 && !run_wanted(p->o, &p->done, t->host.name))
+	while ((r = shard_targets_next(&p->o->shard, p->targets, &t->host, NULL, &err)) > 0 &&
+	       !run_wanted(p->o, &p->done, t->host.name))
 		host_free(&t->host);
 	if (r <= 0) {
 		free(t);
@@ -732,18 +735,20 @@ static long run_peak_rss_kib(void)
 }
 
 /* Read and check every target, counting those to run, those the journal
- * says are done, and how many of those are done but not ok. */
+ * says are done, how many of those are done but not ok, and those of
+ * other shards. */
 static int run_count_targets(const struct run_opts *o, const struct journal_index *done, uint64_t *count,
-                             uint64_t *skipped, uint64_t *skipped_not_ok, struct err *err)
+                             uint64_t *skipped, uint64_t *skipped_not_ok, uint64_t *others, struct err *err)
 {
 	struct targets *tg = NULL;
 	struct host h;
 	uint64_t n = 0, skip = 0, not_ok = 0;
 	int r = -1, got;
 
+	*others = 0;
 	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
-	while ((got = targets_next(tg, &h, err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, others, err)) > 0) {
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
@@ -772,8 +777,9 @@ int run_job(const struct run_opts *o)
 	struct proto_settings settings = {o->output_cap, (int)log_level()};
 	sigset_t mask, oldmask;
 	struct err err;
-	uint64_t total = 0, skipped = 0, skipped_not_ok = 0;
+	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
 	int rc = 2, workers;
+	char label[512];
 	bool mask_set = false;
 	char pidbuf[32];
 
@@ -792,7 +798,7 @@ int run_job(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &err) < 0) {
+	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &others, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
@@ -805,6 +811,13 @@ int run_job(const struct run_opts *o)
 	if (total == 0 && skipped) {
 		/* nothing left: the exit code still tells the batch's outcome */
 		rc = skipped_not_ok ? 1 : 0;
+		goto out;
+	}
+	if (total == 0 && others) {
+		/* more shards than hosts: an empty shard is not an error */
+		log_warn("shard %s: none of the %llu hosts is in this shard; nothing to run", o->shard.label,
+		         (unsigned long long)others);
+		rc = 0;
 		goto out;
 	}
 	if (total == 0) {
@@ -912,8 +925,12 @@ int run_job(const struct run_opts *o)
 	pool_shutdown(p);
 	if (sink_finish(&p->sink) < 0)
 		rc = 3;
+	if (o->shard.count)
+		snprintf(label, sizeof(label), "%s (shard %s)", o->job->name, o->shard.label);
+	else
+		snprintf(label, sizeof(label), "%s", o->job->name);
 	if (!o->quiet && !p->fatal)
-		summary_print(&p->sink.sum, stderr, o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0);
+		summary_print(&p->sink.sum, stderr, label, clock_mono_ms() - p->start_ms, p->interrupts > 0);
 	if (log_level() >= LOG_INFO) {
 		/* The supervisor's own cost, for benchmarks: its workers are
 		 * children and are not counted in RUSAGE_SELF. */

@@ -8,6 +8,7 @@
 
 #include "inventory.h"
 #include "job.h"
+#include "shard.h"
 #include "sink.h"
 
 #define RUN_DEFAULT_WORKERS 64
@@ -27,6 +28,7 @@ struct run_opts {
 	bool resume;            /* --resume: skip hosts with a final record in the journal */
 	bool retry_failed;      /* --retry-failed: run hosts whose last record is not ok */
 	bool ordered;
+	struct shard shard;     /* --shard: the part of the targets this run is (count 0: all) */
 	enum sink_format format;
 	bool quiet;
 	const char *worker_path;

@@ -1,0 +1,151 @@
+"""Sharded runs: --shard K/N and auto for run and hosts, per-shard journals
+(-o results-%K.jsonl), one shard resumed on its own."""
+
+import fr
+
+ECHO = "description: echo the host\nsteps:\n  - exec: 'echo ${host}'\n"
+
+
+def hosts_of(fleet, args, env=None):
+    r = fleet.run(["hosts"] + args, env=env, timeout=60)
+    assert r.rc == 0, r
+    return r.out.decode().split()
+
+
+def journal(path):
+    return fr.parse_records(open(path, "rb").read())
+
+
+def test_hosts_shards_partition_the_targets(fleet):
+    everyone = hosts_of(fleet, ["-H", "h[0001-2000]"])
+    assert len(everyone) == 2000
+    seen = {}
+    for k in range(4):
+        mine = hosts_of(fleet, ["-H", "h[0001-2000]", "--shard", "%d/4" % k])
+        # a few hundred each: the split is by hash, so not exactly 500
+        assert 350 < len(mine) < 650, (k, len(mine))
+        # in target order: the shard is a subsequence of the targets
+        pos = [everyone.index(h) for h in mine[:50]]
+        assert pos == sorted(pos), (k, mine[:50])
+        for h in mine:
+            assert h not in seen, "%s in shards %d and %d" % (h, seen[h], k)
+            seen[h] = k
+    assert set(seen) == set(everyone)
+
+
+def test_a_hosts_shard_does_not_depend_on_the_inventory(fleet, tmp_path):
+    # the same hosts in another order, among many more: each keeps its shard
+    names = ["h%04d" % i for i in range(1, 401)]
+    extra = ["new-%d.example.net" % i for i in range(600)]
+    inv = fr.write(tmp_path / "inv.txt", "\n".join(list(reversed(names)) + extra) + "\n")
+    for k in range(4):
+        small = set(hosts_of(fleet, ["-H", "h[0001-0400]", "--shard", "%d/4" % k]))
+        big = set(hosts_of(fleet, ["-i", inv, "--shard", "%d/4" % k]))
+        assert small == big & set(names), k
+
+
+def test_run_shards_write_their_own_journals(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO, name="echo-host")
+    pattern = str(tmp_path / "results-%K-of-%N.jsonl")
+    union = {}
+    for k in range(3):
+        r = fleet.run(["run", job, "-H", "h[001-300]", "--shard", "%d/3" % k, "-o", pattern,
+                       "--format", "jsonl"], timeout=120)
+        assert r.rc == 0, r
+        assert "(shard %d/3)" % k in r.err, r
+        path = tmp_path / ("results-%d-of-3.jsonl" % k)
+        assert fr.mode_of(path) == 0o600
+        recs = journal(path)
+        assert [x["host"] for x in recs] == [x["host"] for x in r.records], r
+        for rec in recs:
+            assert rec["shard"] == "%d/3" % k, rec
+            assert rec["status"] == "ok", rec
+            assert rec["steps"][0]["stdout"] == rec["host"] + "\n", rec
+            assert rec["host"] not in union, rec
+            union[rec["host"]] = k
+    assert set(union) == {"h%03d" % i for i in range(1, 301)}
+
+
+def test_unsharded_records_carry_no_shard(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO)
+    r = fleet.run(["run", job, "-H", "a1", "--format", "jsonl"], timeout=60)
+    assert r.rc == 0, r
+    assert "shard" not in fr.one(r), r
+    # %K names a shard: without --shard it is an error, not a file named %K
+    r = fleet.run(["run", job, "-H", "a1", "-o", str(tmp_path / "r-%K.jsonl")], timeout=60)
+    assert r.rc == 2, r
+    assert "give --shard too" in r.err, r
+    assert not (tmp_path / "r-%K.jsonl").exists()
+
+
+def test_bad_shard_values(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO)
+    for value, says in [("4/4", "from 0 to 3"), ("5/4", "from 0 to 3"), ("x", "expected K/N"),
+                        ("1/0", "expected N"), ("auto", "not inside a Slurm job array")]:
+        for cmd in (["run", job], ["hosts"]):
+            r = fleet.run(cmd + ["-H", "a[1-4]", "--shard", value], timeout=60)
+            assert r.rc == 2, r
+            assert says in r.err and "--shard" in r.err, r
+            assert r.out == b"", r
+    r = fleet.run(["run", job, "-H", "a1", "--shards", "4"], timeout=60)
+    assert r.rc == 2 and "give --shard" in r.err, r
+    r = fleet.run(["run", job, "-H", "a1", "--shard", "1/4", "--shards", "8"], timeout=60)
+    assert r.rc == 2 and "differ" in r.err, r
+
+
+def test_shard_auto_from_slurm_and_kubernetes(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO)
+    want = hosts_of(fleet, ["-H", "h[01-40]", "--shard", "1/4"])
+    slurm = {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4",
+             "SLURM_ARRAY_TASK_STEP": "1"}
+    assert hosts_of(fleet, ["-H", "h[01-40]", "--shard", "auto"], env=slurm) == want
+    k8s = {"JOB_COMPLETION_INDEX": "1", "FLEETRUN_SHARDS": "4"}
+    r = fleet.run(["run", job, "-H", "h[01-40]", "--shard", "auto", "--format", "jsonl"], env=k8s,
+                  timeout=60)
+    assert r.rc == 0, r
+    assert sorted(x["host"] for x in r.records) == sorted(want), r
+    assert {x["shard"] for x in r.records} == {"1/4"}, r
+    r = fleet.run(["run", job, "-H", "h[01-40]", "--shard", "auto"],
+                  env={"JOB_COMPLETION_INDEX": "1"}, timeout=60)
+    assert r.rc == 2 and "FLEETRUN_SHARDS" in r.err, r
+
+
+def test_a_shard_without_hosts_is_not_an_error(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO)
+    # one host, eight shards: seven of them are empty
+    results = []
+    for k in range(8):
+        r = fleet.run(["run", job, "-H", "lonely", "--shard", "%d/8" % k, "--format", "jsonl"], timeout=60)
+        assert r.rc == 0, r
+        results.append(len(r.records))
+        if not r.records:
+            assert "none of the 1 hosts is in this shard" in r.err, r
+    assert sorted(results) == [0] * 7 + [1], results
+
+
+def cut_journal(path, keep):
+    """Keep the first `keep` records of a journal and half of the next one,
+    without its newline: a shard killed while writing."""
+    lines = open(path, "rb").read().split(b"\n")
+    torn = lines[keep][: len(lines[keep]) // 2]
+    with open(path, "wb") as f:
+        f.write(b"".join(x + b"\n" for x in lines[:keep]) + torn)
+
+
+def test_resume_one_shard(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO, name="echo-host")
+    pattern = str(tmp_path / "results-%K.jsonl")
+    for k in range(4):
+        r = fleet.run(["run", job, "-H", "h[001-400]", "--shard", "%d/4" % k, "-o", pattern, "-q"],
+                      timeout=120)
+        assert r.rc == 0, r
+    shard2 = tmp_path / "results-2.jsonl"
+    first = journal(shard2)
+    cut_journal(shard2, 10)
+    r = fleet.run(["run", job, "-H", "h[001-400]", "--shard", "2/4", "-o", pattern, "--resume",
+                   "--format", "jsonl"], timeout=120)
+    assert r.rc == 0, r
+    # only the hosts the cut dropped ran again, the torn line was cut off
+    rerun = sorted(x["host"] for x in r.records)
+    assert rerun == sorted(x["host"] for x in first[10:]), r
+    assert sorted(x["host"] for x in journal(shard2)) == sorted(x["host"] for x in first)
