@@ -1,4 +1,5 @@
-/* fleetrun: the command line. Subcommands: run, jobs, check, hosts. */
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts; merge
+ * lives in merge.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "job.h"
 #include "journal.h"
 #include "log.h"
+#include "merge.h"
 #include "proto.h"
 #include "run.h"
 #include "shard.h"
@@ -35,6 +37,7 @@ static const char usage_main[] =
 	"  jobs         list the jobs in jobs.d with their descriptions\n"
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
+	"  merge        one journal from the per-shard journals of a run\n"
 	"\n"
 	"  fleetrun --version\n";
 
@@ -783,6 +786,8 @@ int main(int argc, char **argv)
 		return cmd_jobs(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0)
+		return merge_cmd(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;

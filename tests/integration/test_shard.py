@@ -1,5 +1,7 @@
 """Sharded runs: --shard K/N and auto for run and hosts, per-shard journals
-(-o results-%K.jsonl), one shard resumed on its own."""
+(-o results-%K.jsonl), one shard resumed on its own, and fleetrun merge."""
+import fcntl
+import json
 
 import fr
 
@@ -132,7 +134,7 @@ def cut_journal(path, keep):
         f.write(b"".join(x + b"\n" for x in lines[:keep]) + torn)
 
 
-def test_resume_one_shard(fleet, tmp_path):
+def test_resume_one_shard_then_merge(fleet, tmp_path):
     job = fr.write_job(tmp_path, ECHO, name="echo-host")
     pattern = str(tmp_path / "results-%K.jsonl")
     for k in range(4):
@@ -149,3 +151,99 @@ def test_resume_one_shard(fleet, tmp_path):
     rerun = sorted(x["host"] for x in r.records)
     assert rerun == sorted(x["host"] for x in first[10:]), r
     assert sorted(x["host"] for x in journal(shard2)) == sorted(x["host"] for x in first)
+
+    out = tmp_path / "all.jsonl"
+    r = fleet.run(["merge"] + [str(tmp_path / ("results-%d.jsonl" % k)) for k in range(4)] +
+                  ["-o", str(out)], timeout=60)
+    assert r.rc == 0, r
+    merged = journal(out)
+    assert len(merged) == 400
+    assert sorted(x["host"] for x in merged) == ["h%03d" % i for i in range(1, 401)]
+    assert fr.mode_of(out) == 0o600
+    assert "echo-host: 400 hosts in" in r.err and "400 ok" in r.err, r
+    assert "merged 4 journals (400 records)" in r.err, r
+    # the merged journal replaces an older one
+    r = fleet.run(["merge", str(tmp_path / "results-0.jsonl"), "-o", str(out), "-q"], timeout=60)
+    assert r.rc == 0 and r.err == "", r
+    assert len(journal(out)) < 200
+
+
+def rec(host, status, started, job="j", interrupted=False, error=None, duration=5):
+    r = {"host": host, "job": job, "status": status, "attempt": 1, "started": started,
+         "duration_ms": duration, "worker": None, "steps": [], "vars": {}, "error": error}
+    if interrupted:
+        r["interrupted"] = True
+    return json.dumps(r, separators=(",", ":"))
+
+
+def test_merge_keeps_the_latest_final_record(fleet, tmp_path):
+    t = "2026-11-22T01:00:0%d.000Z"
+    a = fr.write(tmp_path / "a.jsonl", "\n".join([
+        rec("h1", "failed", t % 1, error="exit 1"),
+        rec("h2", "ok", t % 1),
+        rec("h3", "error", t % 1, interrupted=True, error="interrupted"),
+        rec("h4", "failed", t % 5, error="exit 1"),
+        rec("h4", "ok", t % 2),          # later in its journal: appended later, wins
+        rec("h5", "timeout", t % 1, error="slow"),
+    ]) + "\n" + rec("h6", "ok", t % 1)[:30])   # a torn last line: ignored
+    b = fr.write(tmp_path / "b.jsonl", "\n".join([
+        rec("h1", "ok", t % 3),           # started later than a's: wins
+        rec("h2", "error", t % 4, interrupted=True, error="interrupted"),  # not final
+        rec("h3", "error", t % 6, interrupted=True, error="interrupted"),
+    ]) + "\n")
+    out = tmp_path / "m.jsonl"
+    r = fleet.run(["merge", a, b, "-o", str(out)], timeout=60)
+    merged = {x["host"]: x for x in journal(out)}
+    assert sorted(merged) == ["h1", "h2", "h3", "h4", "h5"], r
+    assert merged["h1"]["status"] == "ok" and merged["h1"]["started"] == t % 3
+    assert merged["h2"]["status"] == "ok"
+    # no final record: the latest interrupted one stays, so --resume runs it
+    assert merged["h3"].get("interrupted") is True and merged["h3"]["started"] == t % 6
+    assert merged["h4"]["status"] == "ok"
+    assert merged["h5"]["status"] == "timeout"
+    assert r.rc == 1, r
+    assert "1 hosts have no final record" in r.err, r
+    assert "timeout (1): slow: h5" in r.err, r
+    # h1 had final records in both journals
+    assert "h1: %s and %s" % (a, b) in r.err, r
+
+
+def test_merge_refuses_mixed_jobs(fleet, tmp_path):
+    a = fr.write(tmp_path / "a.jsonl", rec("h1", "ok", "2026-11-22T01:00:00.000Z", job="show-version") + "\n")
+    b = fr.write(tmp_path / "b.jsonl", rec("h2", "ok", "2026-11-22T01:00:00.000Z", job="ping") + "\n")
+    out = tmp_path / "m.jsonl"
+    r = fleet.run(["merge", a, b, "-o", str(out)], timeout=60)
+    assert r.rc == 2, r
+    assert "%s holds records of job 'show-version' and %s of job 'ping'" % (a, b) in r.err, r
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_merge_refuses_unsafe_outputs_and_inputs(fleet, tmp_path):
+    a = fr.write(tmp_path / "a.jsonl", rec("h1", "ok", "2026-11-22T01:00:00.000Z") + "\n")
+    r = fleet.run(["merge", a, "-o", a], timeout=60)
+    assert r.rc == 2 and "also one of the journals" in r.err, r
+    r = fleet.run(["merge", a, str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "m.jsonl")], timeout=60)
+    assert r.rc == 2 and "missing.jsonl: cannot read" in r.err, r
+    r = fleet.run(["merge", a], timeout=60)
+    assert r.rc == 2 and "-o FILE" in r.err, r
+    r = fleet.run(["merge", "-o", str(tmp_path / "m.jsonl")], timeout=60)
+    assert r.rc == 2 and "which journals" in r.err, r
+    # a journal a run still writes (it holds the lock) is not merged
+    with open(a, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        r = fleet.run(["merge", a, "-o", str(tmp_path / "m.jsonl")], timeout=60)
+    assert r.rc == 2 and "still writing" in r.err, r
+    assert not (tmp_path / "m.jsonl").exists()
+
+
+def test_merge_of_not_ok_hosts_exits_1(fleet, tmp_path):
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'test ${host} != h3'\n")
+    for k in range(2):
+        r = fleet.run(["run", job, "-H", "h[1-6]", "--shard", "%d/2" % k, "-o", str(tmp_path / "r-%K.jsonl"),
+                       "-q"], timeout=60)
+        assert r.rc in (0, 1), r
+    r = fleet.run(["merge", str(tmp_path / "r-0.jsonl"), str(tmp_path / "r-1.jsonl"), "-o",
+                   str(tmp_path / "m.jsonl")], timeout=60)
+    assert r.rc == 1, r
+    assert "6 hosts in" in r.err and "5 ok, 1 failed" in r.err, r
