@@ -1,5 +1,5 @@
 /* fleetrun: the command line. Subcommands: run, jobs, check, hosts; merge
- * lives in merge.c. */
+ * and submit live in merge.c and submit.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +19,7 @@
 #include "proto.h"
 #include "run.h"
 #include "shard.h"
+#include "submit.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ static const char usage_main[] =
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
 	"  merge        one journal from the per-shard journals of a run\n"
+	"  submit       run a job as a Slurm job array of shards\n"
 	"\n"
 	"  fleetrun --version\n";
 
@@ -788,6 +790,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "merge") == 0)
 		return merge_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return submit_cmd(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;

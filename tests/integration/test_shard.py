@@ -2,6 +2,9 @@
 (-o results-%K.jsonl), one shard resumed on its own, and fleetrun merge."""
 import fcntl
 import json
+import os
+
+import pytest
 
 import fr
 
@@ -247,3 +250,61 @@ def test_merge_of_not_ok_hosts_exits_1(fleet, tmp_path):
                    str(tmp_path / "m.jsonl")], timeout=60)
     assert r.rc == 1, r
     assert "6 hosts in" in r.err and "5 ok, 1 failed" in r.err, r
+
+
+def test_submit_dry_run_prints_the_script(fleet, tmp_path):
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo ${host} ${env:TOKEN}'\n", name="tok")
+    secret = "tok-%s" % fr.unique()
+    rundir = tmp_path / "run"
+    r = fleet.run(["submit", "--slurm", "--shards", "8", "--dir", str(rundir), "--sbatch=--partition=batch",
+                   "--dry-run", job, "-H", "it's[1-9]", "-w", "4"], env={"TOKEN": secret}, cwd=str(tmp_path),
+                  timeout=60)
+    assert r.rc == 0, r
+    script = r.out.decode()
+    assert script.startswith("#!/bin/sh\n"), script
+    assert "#SBATCH --array=0-7\n" in script
+    assert "#SBATCH --partition=batch\n" in script
+    assert "#SBATCH --output=%s/slurm-%%A_%%a.out\n" % rundir in script
+    assert "#SBATCH --chdir=%s\n" % tmp_path in script
+    assert (" run %s --shard auto --shards 8 -o %s/results-%%K.jsonl --resume" % (job, rundir)) in script
+    # the run options, quoted for the shell
+    assert "-H 'it'\\''s[1-9]' -w 4\n" in script, script
+    assert secret not in script and "TOKEN" not in script
+    assert not rundir.exists(), "a dry run made the directory"
+
+
+def test_submit_refuses_what_it_sets_itself(fleet, tmp_path):
+    job = fr.write_job(tmp_path, ECHO)
+    base = ["submit", "--slurm", "--shards", "4", "--dry-run", job, "-H", "a[1-4]"]
+    for extra, says in [(["-o", "x.jsonl"], "submit sets the journals"), (["-qo", "x"], "submit sets"),
+                        (["--out=x"], "not a run option"), (["--shard", "1/4"], "not a run option"),
+                        (["--dry-run"], "not a run option")]:
+        r = fleet.run(base + extra, timeout=60)
+        assert r.rc == 2 and says in r.err, r
+    # a value that looks like an option is a value: -H -o is the host "-o"
+    r = fleet.run(base[:-2] + ["-H", "-o"], timeout=60)
+    assert r.rc == 0 and "-H -o" in r.out.decode(), r
+    # the run options are checked by a dry run of shard 0
+    r = fleet.run(base[:-2] + ["-H", "a[1-"], timeout=60)
+    assert r.rc == 2 and "unbalanced" in r.err and "nothing was submitted" in r.err, r
+    r = fleet.run(["submit", "--shards", "4", job, "-H", "a1"], timeout=60)
+    assert r.rc == 2 and "--slurm" in r.err, r
+    r = fleet.run(["submit", "--slurm", job, "-H", "a1"], timeout=60)
+    assert r.rc == 2 and "--shards N" in r.err, r
+    r = fleet.run(["submit", "--slurm", "--shards", "4", "--dir", str(tmp_path / "a b"), job, "-H", "a1"],
+                  timeout=60)
+    assert r.rc == 2 and "without spaces" in r.err, r
+
+
+def test_kubernetes_manifest_is_an_indexed_job_of_shards():
+    yaml = pytest.importorskip("yaml")
+    path = fr.REPO / "runner" / "k8s" / "fleetrun-indexed-job.yaml"
+    job = yaml.safe_load(path.read_text())
+    spec = job["spec"]
+    assert job["kind"] == "Job" and spec["completionMode"] == "Indexed"
+    (container,) = spec["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["FLEETRUN_SHARDS"]["value"] == str(spec["completions"])
+    assert "secretKeyRef" in env["RTR_PASS"]["valueFrom"]
+    script = " ".join(container["args"])
+    assert "--shard auto" in script and "-o /results/results-%K.jsonl --resume" in script
