@@ -276,6 +276,7 @@ static int merge_write(struct merge *m, struct err *err)
 	char *tmp = xasprintf("%s/.%s.XXXXXX", dirname(copy), strrchr(o->output, '/') ? strrchr(o->output, '/') + 1
 	                                                                                : o->output);
 	int fd = mkostemp(tmp, O_CLOEXEC), r = -1;
+	enum log_level level = log_level();
 
 	if (fd < 0) {
 		err_set(err, "merge: -o %s: cannot create a file beside it: %s", o->output, strerror(errno));
@@ -287,10 +288,15 @@ static int merge_write(struct merge *m, struct err *err)
 		close(fd);
 		goto out;
 	}
+	/* the first pass said what it had to about these lines already */
+	log_init("fleetrun", LOG_ERROR);
 	for (m->file = 0; m->file < o->ninputs; m->file++) {
 		if (journal_read(o->inputs[m->file], merge_emit, m, err) < 0)
-			goto out;
+			break;
 	}
+	log_init("fleetrun", level);
+	if (m->file < o->ninputs)
+		goto out;
 	if (fflush(m->out) != 0 || ferror(m->out) || fsync(fileno(m->out)) < 0) {
 		err_set(err, "merge: -o %s: cannot write: %s", o->output, strerror(errno));
 		goto out;

@@ -742,13 +742,12 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 {
 	struct targets *tg = NULL;
 	struct host h;
-	uint64_t n = 0, skip = 0, not_ok = 0;
+	uint64_t n = 0, skip = 0, not_ok = 0, other = 0;
 	int r = -1, got;
 
-	*others = 0;
 	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
-	while ((got = shard_targets_next(&o->shard, tg, &h, others, err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, &other, err)) > 0) {
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
@@ -763,6 +762,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 	*count = n;
 	*skipped = skip;
 	*skipped_not_ok = not_ok;
+	*others = other;
 	r = 0;
 out:
 	if (tg)
