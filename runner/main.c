@@ -71,6 +71,24 @@ static const char usage_run[] =
 	"      --retry-failed     run only the hosts whose last record in the -o\n"
 	"                         journal is not ok (with --resume: those and the\n"
 	"                         hosts never finished)\n"
+	"      --retries N        extra attempts for hosts ending unreachable, timeout\n"
+	"                         or crashed (default: the job's retries, else 0;\n"
+	"                         a crash always gets a second attempt)\n"
+	"      --retry-delay DURATION  the first retry's backoff, doubled for each\n"
+	"                         next one, with jitter, at most 60s (default 1s)\n"
+	"      --rate N           start at most N tasks per second (logins that AAA\n"
+	"                         servers and bastions would take for an attack)\n"
+	"      --worker-mem SIZE  address space per worker (RLIMIT_AS), such as 1G\n"
+	"      --worker-cpu DURATION  CPU time per task (RLIMIT_CPU), such as 30s\n"
+	"      --worker-files N   open files per worker (RLIMIT_NOFILE)\n"
+	"      --max-tasks-per-worker N  replace each worker after N tasks\n"
+	"      --gather           at the end, hosts with identical output as one block,\n"
+	"                         names folded (rtr[01-05].dc1), largest group first;\n"
+	"                         no per-host lines then\n"
+	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
+	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
+	"      --color WHEN       auto (default), always or never; NO_COLOR is obeyed\n"
+	"      --no-progress      no live progress line on a terminal's stderr\n"
 	"      --ordered          records in target order, not completion order\n"
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
@@ -603,7 +621,9 @@ out:
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED };
+	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED,
+	       OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE, OPT_WMEM, OPT_WCPU, OPT_WFILES, OPT_MAXTASKS, OPT_OUTDIR,
+	       OPT_GATHER, OPT_COLOR, OPT_NO_PROGRESS };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -614,6 +634,17 @@ static int cmd_run(int argc, char **argv)
 		{"ordered", no_argument, NULL, OPT_ORDERED},
 		{"resume", no_argument, NULL, OPT_RESUME},
 		{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"worker-mem", required_argument, NULL, OPT_WMEM},
+		{"worker-cpu", required_argument, NULL, OPT_WCPU},
+		{"worker-files", required_argument, NULL, OPT_WFILES},
+		{"max-tasks-per-worker", required_argument, NULL, OPT_MAXTASKS},
+		{"outdir", required_argument, NULL, OPT_OUTDIR},
+		{"gather", no_argument, NULL, OPT_GATHER},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"grace", required_argument, NULL, OPT_GRACE},
@@ -629,6 +660,8 @@ static int cmd_run(int argc, char **argv)
 	struct run_opts o = {
 		.workers = RUN_DEFAULT_WORKERS,
 		.grace_ms = RUN_DEFAULT_GRACE_MS,
+		.retries = -1,
+		.retry_delay_ms = RUN_DEFAULT_RETRY_DELAY_MS,
 		.output_cap = PROTO_DEFAULT_OUTPUT_CAP,
 		.format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSONL,
 	};
@@ -639,7 +672,7 @@ static int cmd_run(int argc, char **argv)
 	struct err err;
 	int64_t timeout_ms = 0;
 	long long v;
-	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
+	int c, verbose = 0, dry = 0, rc = EXIT_USAGE, color = -1, progress = 1;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:w:t:o:qvh", longopts, NULL)) != -1) {
 		if (target_args_option(&ta, c, optarg))
@@ -675,6 +708,76 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case OPT_RETRY_FAILED:
 			o.retry_failed = true;
+			break;
+		case OPT_RETRIES:
+			if (int_parse(optarg, 0, 100, &v) < 0) {
+				log_error("--retries '%s': expected a number of retries from 0 to 100", optarg);
+				goto out;
+			}
+			o.retries = (int)v;
+			break;
+		case OPT_RETRY_DELAY:
+			if (duration_parse(optarg, &o.retry_delay_ms) < 0) {
+				log_error("--retry-delay '%s': expected a duration such as 1s or 200ms", optarg);
+				goto out;
+			}
+			break;
+		case OPT_RATE: {
+			char *end;
+			errno = 0;
+			o.rate = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o.rate > 0) || o.rate > 1e6) {
+				log_error("--rate '%s': expected tasks per second, such as 20 or 0.5", optarg);
+				goto out;
+			}
+			break;
+		}
+		case OPT_WMEM:
+			if (size_parse(optarg, &o.limits.mem_bytes) < 0 || o.limits.mem_bytes < 16u << 20) {
+				log_error("--worker-mem '%s': expected a size of at least 16M, such as 512M or 2G", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WCPU:
+			if (duration_parse(optarg, &o.worker_cpu_ms) < 0 || o.worker_cpu_ms < 1000) {
+				log_error("--worker-cpu '%s': expected a duration of at least 1s, such as 10s", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WFILES:
+			if (int_parse(optarg, 16, 1 << 20, &v) < 0) {
+				log_error("--worker-files '%s': expected a number of open files from 16 to 1048576", optarg);
+				goto out;
+			}
+			o.limits.files = (uint64_t)v;
+			break;
+		case OPT_OUTDIR:
+			o.outdir = optarg;
+			break;
+		case OPT_GATHER:
+			o.gather = true;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else {
+				log_error("--color '%s': expected auto, always or never", optarg);
+				goto out;
+			}
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
+		case OPT_MAXTASKS:
+			if (int_parse(optarg, 1, INT32_MAX, &v) < 0) {
+				log_error("--max-tasks-per-worker '%s': expected a number of tasks of at least 1", optarg);
+				goto out;
+			}
+			o.max_tasks_per_worker = (uint64_t)v;
 			break;
 		case OPT_DRY:
 			dry = 1;
@@ -750,6 +853,10 @@ static int cmd_run(int argc, char **argv)
 	o.job = job;
 	o.timeout_ms = timeout_ms ? timeout_ms : job->timeout_ms;
 	target_args_opts(&ta, &o.targets);
+	/* the live line: a terminal on stderr, and not -q; colors unless
+	 * NO_COLOR (no-color.org) or --color=never */
+	o.progress = progress && !o.quiet && isatty(STDERR_FILENO);
+	o.color = color == 1 || (color == -1 && isatty(STDERR_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")));
 	if (dry) {
 		rc = run_dry(&o);
 		goto out;
