@@ -1,4 +1,5 @@
-/* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report. */
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report;
+ * merge and submit live in merge.c and submit.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,13 +15,19 @@
 #include "job.h"
 #include "journal.h"
 #include "log.h"
+#include "merge.h"
 #include "proto.h"
 #include "report.h"
 #include "run.h"
+#include "shard.h"
+#include "submit.h"
 #include "tmpl.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
+/* long options shared by run and hosts, beyond any subcommand's own codes */
+#define OPT_SHARD 1000
+#define OPT_SHARDS 1001
 
 static const char usage_main[] =
 	"usage: fleetrun COMMAND [options]\n"
@@ -33,6 +40,8 @@ static const char usage_main[] =
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
 	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
+	"  merge        one journal from the per-shard journals of a run\n"
+	"  submit       run a job as a Slurm job array of shards\n"
 	"\n"
 	"  fleetrun COMMAND --help\n"
 	"  fleetrun --version\n"
@@ -47,7 +56,7 @@ static const char usage_main[] =
 static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
 	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
-	"                        [--ordered] [--dry-run]\n"
+	"                        [--ordered] [--dry-run] [--shard K/N|auto [--shards N]]\n"
 	"                        [--format text|jsonl] [--summary text|json] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
@@ -60,7 +69,13 @@ static const char usage_run[] =
 	"      --grace DURATION   past the deadline, how long before the worker is\n"
 	"                         killed (default 2s)\n"
 	"  -o, --output FILE      append JSON Lines records to FILE (mode 0600), the\n"
-	"                         run's journal; one run at a time writes it\n"
+	"                         run's journal; one run at a time writes it; with\n"
+	"                         --shard, %K in FILE is the shard index, %N the count\n"
+	"      --shard K/N        run shard K of N (K from 0 to N-1): the hosts whose\n"
+	"                         name hashes to K; every host is in one shard\n"
+	"      --shard auto       the shard from a Slurm job array or a Kubernetes\n"
+	"                         Indexed Job (with --shards N or $FLEETRUN_SHARDS)\n"
+	"      --shards N         the number of shards for --shard auto\n"
 	"      --resume           skip the hosts that have a final record in the -o\n"
 	"                         journal for this job; run the rest\n"
 	"      --retry-failed     run only the hosts whose last record in the -o\n"
@@ -99,16 +114,18 @@ static const char usage_run[] =
 	"  fleetrun run uptime -H 'web[01-20]' -o uptime.jsonl\n"
 	"  fleetrun run ./jobs.d/ping.yaml -i hosts.txt -l 'dc1-*' -w 200\n"
 	"  fleetrun run ping -H 'h[01-20]' -q --summary json 2>summary.json\n"
+	"  fleetrun run ping -i hosts.txt --shard 2/4 -o results-%K.jsonl\n"
 	"\n"
 	"exit: 0 every host ok, 1 some host not ok, 2 usage or configuration error,\n"
 	"3 the run was cut short (signal, workers that cannot start, output error)\n";
 
 static const char usage_hosts[] =
-	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-v]\n"
+	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT]\n"
+	"                      [--shard K/N|auto [--shards N]] [-v]\n"
 	"       fleetrun hosts --from JOURNAL [--status LIST] [--job NAME]\n"
 	"\n"
 	"Print the targets one per line, as `fleetrun run` would expand them;\n"
-	"with -v, each host's vars too.\n"
+	"with -v, each host's vars too; with --shard, the hosts of that shard.\n"
 	"\n"
 	"With --from, the hosts of a journal instead, in the order they first\n"
 	"appear, by the status of their last final record: --status takes a comma\n"
@@ -118,6 +135,7 @@ static const char usage_hosts[] =
 	"\n"
 	"examples:\n"
 	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n"
+	"  fleetrun hosts -i hosts.txt --shard 0/4\n"
 	"  fleetrun hosts --from run.jsonl --status failed,unreachable > again.txt\n"
 	"  fleetrun run show-version -i again.txt\n";
 
@@ -277,6 +295,8 @@ struct target_args {
 	const char **patterns;
 	size_t npatterns;
 	const char *limit;
+	const char *shard;      /* --shard, or NULL */
+	const char *shards;     /* --shards, or NULL */
 };
 
 static void target_args_add(const char ***v, size_t *n, const char *s)
@@ -298,6 +318,24 @@ static int target_args_option(struct target_args *ta, int c, const char *arg)
 	case 'l':
 		ta->limit = arg;
 		return 1;
+	case OPT_SHARD:
+		ta->shard = arg;
+		return 1;
+	case OPT_SHARDS:
+		ta->shards = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* --shard and --shards into the shard this process runs. */
+static int target_args_shard(const struct target_args *ta, struct shard *out)
+{
+	struct err err;
+
+	if (shard_resolve(ta->shard, ta->shards, out, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
 	}
 	return 0;
 }
@@ -380,10 +418,13 @@ static int cmd_hosts(int argc, char **argv)
 		{"from", required_argument, NULL, 'F'},
 		{"status", required_argument, NULL, 'S'},
 		{"job", required_argument, NULL, 'J'},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"shards", required_argument, NULL, OPT_SHARDS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct target_args ta = {0};
+	struct shard shard;
 	const char *from = NULL, *status = NULL, *job = NULL;
 	struct targets_opts to;
 	struct targets *tg = NULL;
@@ -420,8 +461,8 @@ static int cmd_hosts(int argc, char **argv)
 		log_error("hosts: unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (from && (ta.ninventories || ta.npatterns || ta.limit)) {
-		log_error("hosts: --from reads a journal; it does not mix with -i, -H or -l");
+	if (from && (ta.ninventories || ta.npatterns || ta.limit || ta.shard)) {
+		log_error("hosts: --from reads a journal; it does not mix with -i, -H, -l or --shard");
 		goto out;
 	}
 	if (!from && (status || job)) {
@@ -432,12 +473,14 @@ static int cmd_hosts(int argc, char **argv)
 		rc = hosts_from_journal(from, status, job);
 		goto out;
 	}
+	if (target_args_shard(&ta, &shard) < 0)
+		goto out;
 	target_args_opts(&ta, &to);
 	if (targets_open(&to, &tg, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = targets_next(tg, &h, &err)) > 0) {
+	while ((got = shard_targets_next(&shard, tg, &h, NULL, &err)) > 0) {
 		fputs(h.name, stdout);
 		for (size_t i = 0; verbose && i < h.vars.len; i++)
 			printf(" %s=%s", h.vars.items[i].key,
@@ -648,7 +691,7 @@ static int run_dry(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = targets_next(tg, &h, &err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, NULL, &err)) > 0) {
 		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
 		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
 
@@ -715,6 +758,8 @@ static int cmd_run(int argc, char **argv)
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"max-output", required_argument, NULL, OPT_MAXOUT},
 		{"jobs-dir", required_argument, NULL, OPT_JOBSDIR},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"shards", required_argument, NULL, OPT_SHARDS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -731,8 +776,9 @@ static int cmd_run(int argc, char **argv)
 	struct target_args ta = {0};
 	struct job *job = NULL;
 	const char *jobs_dir = NULL;
-	char *wpath = NULL;
+	char *wpath = NULL, *journal = NULL;
 	enum summary_format summary = SUMMARY_NONE; /* NONE: not asked for */
+	struct err err;
 	int64_t timeout_ms = 0;
 	long long v;
 	int c, verbose = 0, dry = 0, rc = EXIT_USAGE, color = -1, progress = 1;
@@ -904,6 +950,19 @@ static int cmd_run(int argc, char **argv)
 		log_error("%s: which journal? give it with -o FILE", o.resume ? "--resume" : "--retry-failed");
 		goto out;
 	}
+	if (target_args_shard(&ta, &o.shard) < 0)
+		goto out;
+	if (o.journal) {
+		/* -o results-%K.jsonl: each shard its own journal */
+		if (!(journal = shard_path(o.journal, &o.shard, &err))) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (o.shard.count > 1 && !shard_path_has_index(o.journal))
+			log_warn("-o %s names no shard (%%K): every shard appends to this one journal, one run at a time",
+			         o.journal);
+		o.journal = journal;
+	}
 	if (load_job(argv[optind], jobs_dir, &job) < 0)
 		goto out;
 	o.job = job;
@@ -923,6 +982,7 @@ static int cmd_run(int argc, char **argv)
 out:
 	job_free(job);
 	free(wpath);
+	free(journal);
 	free(ta.inventories);
 	free(ta.patterns);
 	return rc;
@@ -952,6 +1012,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0)
+		return merge_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return submit_cmd(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;

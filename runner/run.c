@@ -166,6 +166,7 @@ static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum sta
 		.worker = worker,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 
 	record_make(&p->rec, &ri, st, error);
@@ -274,6 +275,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		.worker = (int)s->pid,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 	if (record_from_result(&p->rec, m, &ri, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
@@ -605,7 +607,8 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
 		return t;
 	t = xcalloc(1, sizeof(*t));
-	while ((r = targets_next(p->targets, &t->host, &err)) > 0 && !run_wanted(p->o, &p->done, t->host.name))
+	while ((r = shard_targets_next(&p->o->shard, p->targets, &t->host, NULL, &err)) > 0 &&
+	       !run_wanted(p->o, &p->done, t->host.name))
 		host_free(&t->host);
 	if (r <= 0) {
 		free(t);
@@ -768,18 +771,19 @@ static long run_peak_rss_kib(void)
 }
 
 /* Read and check every target, counting those to run, those the journal
- * says are done, and how many of those are done but not ok. */
+ * says are done, how many of those are done but not ok, and those of
+ * other shards. */
 static int run_count_targets(const struct run_opts *o, const struct journal_index *done, uint64_t *count,
-                             uint64_t *skipped, uint64_t *skipped_not_ok, struct err *err)
+                             uint64_t *skipped, uint64_t *skipped_not_ok, uint64_t *others, struct err *err)
 {
 	struct targets *tg = NULL;
 	struct host h;
-	uint64_t n = 0, skip = 0, not_ok = 0;
+	uint64_t n = 0, skip = 0, not_ok = 0, other = 0;
 	int r = -1, got;
 
 	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
-	while ((got = targets_next(tg, &h, err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, &other, err)) > 0) {
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
@@ -794,6 +798,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 	*count = n;
 	*skipped = skip;
 	*skipped_not_ok = not_ok;
+	*others = other;
 	r = 0;
 out:
 	if (tg)
@@ -808,8 +813,9 @@ int run_job(const struct run_opts *o)
 	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms};
 	sigset_t mask, oldmask;
 	struct err err;
-	uint64_t total = 0, skipped = 0, skipped_not_ok = 0;
+	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
 	int rc = 2, workers;
+	char label[512];
 	bool mask_set = false;
 	char pidbuf[32];
 
@@ -831,7 +837,7 @@ int run_job(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &err) < 0) {
+	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &others, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
@@ -844,6 +850,13 @@ int run_job(const struct run_opts *o)
 	if (total == 0 && skipped) {
 		/* nothing left: the exit code still tells the batch's outcome */
 		rc = skipped_not_ok ? 1 : 0;
+		goto out;
+	}
+	if (total == 0 && others) {
+		/* more shards than hosts: an empty shard is not an error */
+		log_warn("shard %s: none of the %llu hosts is in this shard; nothing to run", o->shard.label,
+		         (unsigned long long)others);
+		rc = 0;
 		goto out;
 	}
 	if (total == 0) {
@@ -985,8 +998,12 @@ int run_job(const struct run_opts *o)
 		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
 		          "not finish (--resume runs them once the disk is fixed)",
 		          o->journal ? " to " : "", o->journal ? o->journal : "");
+	if (o->shard.count)
+		snprintf(label, sizeof(label), "%s (shard %s)", o->job->name, o->shard.label);
+	else
+		snprintf(label, sizeof(label), "%s", o->job->name);
 	if (o->summary != SUMMARY_NONE && !p->fatal) {
-		struct summary_run sr = {o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0};
+		struct summary_run sr = {label, clock_mono_ms() - p->start_ms, p->interrupts > 0};
 		if (o->summary == SUMMARY_JSON)
 			summary_print_json(&p->sink.sum, stderr, &sr);
 		else

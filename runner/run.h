@@ -8,6 +8,7 @@
 
 #include "inventory.h"
 #include "job.h"
+#include "shard.h"
 #include "sink.h"
 #include "slot.h"
 
@@ -39,6 +40,7 @@ struct run_opts {
 	bool progress;          /* the live line on stderr (a terminal, not -q) */
 	bool color;             /* escapes allowed on the terminal */
 	bool ordered;
+	struct shard shard;     /* --shard: the part of the targets this run is (count 0: all) */
 	enum sink_format format;
 	bool quiet;
 	enum summary_format summary; /* --summary; SUMMARY_NONE with -q */
