@@ -7,18 +7,31 @@
 # bash-completion package finds it; without that package,
 # `source` this file from ~/.bashrc.
 
-# The options of each subcommand, and those that take a value.
+# The options of each subcommand, and those that take a value. submit-run:
+# the run options submit passes on after its JOB (not those it sets itself:
+# -o, --shard, --shards, --dry-run).
 _fleetrun_options()
 {
+    local o
     case $1 in
     run) echo "-i --inventory -H --hosts -l --limit -w --workers -t --timeout --grace -o --output
                --resume --retry-failed --retries --retry-delay --rate --worker-mem --worker-cpu
                --worker-files --max-tasks-per-worker --gather --outdir --color --no-progress
-               --ordered --dry-run --format --summary --max-output
+               --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
-    hosts) echo "-i --inventory -H --hosts -l --limit -v --verbose --from --status --job -h --help" ;;
+    hosts) echo "-i --inventory -H --hosts -l --limit --shard --shards -v --verbose --from --status
+                 --job -h --help" ;;
     jobs | check) echo "--jobs-dir -h --help" ;;
     report) echo "--summary --html --job -q --quiet -h --help" ;;
+    merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
+    submit) echo "--slurm --shards --dir --sbatch --dry-run -h --help" ;;
+    submit-run)
+        for o in $(_fleetrun_options run); do
+            case $o in
+            -o | --output | --shard | --shards | --dry-run | -h | --help) ;;
+            *) printf '%s ' "$o" ;;
+            esac
+        done ;;
     esac
 }
 
@@ -28,7 +41,8 @@ _fleetrun_takes_value()
     -i | --inventory | -H | --hosts | -l | --limit | -w | --workers | -t | --timeout | --grace | \
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --worker-mem | --worker-cpu | \
-        --worker-files | --max-tasks-per-worker | --outdir | --color) return 0 ;;
+        --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
+        --dir | --sbatch) return 0 ;;
     esac
     return 1
 }
@@ -72,6 +86,13 @@ _fleetrun()
     local i word positional=0
     COMPREPLY=()
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+    # bash splits --opt=value at the = (COMP_WORDBREAKS): complete the
+    # value of --opt= and --opt=val as that of --opt
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
     # the fleetrun being completed, when it can be run; else the one on PATH
     [[ -x $fleetrun ]] || fleetrun=fleetrun
 
@@ -80,12 +101,20 @@ _fleetrun()
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         case $word in
-        --jobs-dir) jobs_dir=${COMP_WORDS[i + 1]} ;;
+        --jobs-dir)
+            jobs_dir=${COMP_WORDS[i + 1]}
+            [[ $jobs_dir == = ]] && jobs_dir=${COMP_WORDS[i + 2]} ;;
         --jobs-dir=*) jobs_dir=${word#*=} ;;
         esac
         if [[ -z $cmd ]]; then
             [[ $word != -* ]] && cmd=$word
         elif _fleetrun_takes_value "$word"; then
+            # its value: the next word, or the one after an = that bash
+            # split off (--opt=value)
+            [[ ${COMP_WORDS[i + 1]} == = ]] && ((i++))
+            ((i++))
+        elif [[ $word == = ]]; then
+            # the value of some other --opt=value
             ((i++))
         elif [[ $word != -* ]]; then
             ((positional++))
@@ -93,7 +122,7 @@ _fleetrun()
     done
 
     if [[ -z $cmd ]]; then
-        _fleetrun_words "run jobs check hosts report --help --version" "$cur"
+        _fleetrun_words "run jobs check hosts report merge submit --help --version" "$cur"
         return 0
     fi
 
@@ -107,7 +136,7 @@ _fleetrun()
     --html)
         _fleetrun_files "$cur" "*.html"
         return 0 ;;
-    --jobs-dir)
+    --jobs-dir | --outdir | --dir)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;
@@ -117,12 +146,12 @@ _fleetrun()
     --color)
         _fleetrun_words "auto always never" "$cur"
         return 0 ;;
-    --outdir)
-        compopt -o filenames 2>/dev/null
-        mapfile -t COMPREPLY < <(compgen -d -- "$cur")
-        return 0 ;;
     --summary)
         _fleetrun_words "text json" "$cur"
+        return 0 ;;
+    --shard)
+        # K/N has too many values to list
+        _fleetrun_words "auto" "$cur"
         return 0 ;;
     --status)
         # a comma list: complete its last item
@@ -135,15 +164,20 @@ _fleetrun()
     _fleetrun_takes_value "$prev" && return 0
 
     if [[ $cur == -* ]]; then
-        _fleetrun_words "$(_fleetrun_options "$cmd")" "$cur"
+        # submit's options come before its JOB, run's after it
+        if [[ $cmd == submit ]] && ((positional > 0)); then
+            _fleetrun_words "$(_fleetrun_options submit-run)" "$cur"
+        else
+            _fleetrun_words "$(_fleetrun_options "$cmd")" "$cur"
+        fi
         return 0
     fi
 
     case $cmd in
-    run | check)
-        # run takes one job, check several: names, or paths once the word
-        # looks like one
-        [[ $cmd == run ]] && ((positional > 0)) && return 0
+    run | submit | check)
+        # run and submit take one job, check several: names, or paths once
+        # the word looks like one
+        [[ $cmd != check ]] && ((positional > 0)) && return 0
         if [[ $cur == */* || $cur == .* ]]; then
             _fleetrun_files "$cur" "*.y*ml"
         else
@@ -151,6 +185,9 @@ _fleetrun()
         fi ;;
     report)
         ((positional > 0)) && return 0
+        _fleetrun_files "$cur" "*.jsonl" ;;
+    merge)
+        # any number of journals
         _fleetrun_files "$cur" "*.jsonl" ;;
     esac
     return 0

@@ -13,7 +13,7 @@ DOC = fr.REPO / "runner" / "doc"
 MAN1 = DOC / "fleetrun.1"
 MAN5 = DOC / "fleetrun-jobs.5"
 COMPLETION = DOC / "fleetrun.bash"
-COMMANDS = ["run", "jobs", "check", "hosts", "report"]
+COMMANDS = ["run", "jobs", "check", "hosts", "report", "merge", "submit"]
 
 
 def run(args, timeout=30, env=None, cwd=None):
@@ -135,8 +135,9 @@ def jobs_env(tmp_path):
 
 
 def test_completion_commands(binaries):
-    assert complete("fleetrun ") == ["run", "jobs", "check", "hosts", "report", "--help", "--version"]
+    assert complete("fleetrun ") == COMMANDS + ["--help", "--version"]
     assert complete("fleetrun re") == ["report"]
+    assert complete("fleetrun s") == ["submit"]
 
 
 def test_completion_job_names(binaries, jobs_env):
@@ -172,3 +173,43 @@ def test_completion_files(binaries, tmp_path):
     base = str(tmp_path) + "/"
     assert complete("fleetrun report " + base) == [base + "run.jsonl"]
     assert sorted(complete("fleetrun run job -i " + base)) == [base + "notes.txt", base + "run.jsonl"]
+    # merge takes any number of journals, and -o FILE among them
+    assert complete("fleetrun merge " + base) == [base + "run.jsonl"]
+    assert complete("fleetrun merge a.jsonl b.jsonl " + base) == [base + "run.jsonl"]
+    assert sorted(complete("fleetrun merge a.jsonl -o " + base)) == [base + "notes.txt", base + "run.jsonl"]
+    (tmp_path / "out").mkdir()
+    assert complete("fleetrun submit --slurm --shards 4 --dir " + base) == [base + "out"]
+
+
+def test_completion_shards(binaries, jobs_env):
+    env, _ = jobs_env
+    assert sorted(complete("fleetrun run alpha --sha", env)) == ["--shard", "--shards"]
+    assert sorted(complete("fleetrun hosts --sha", env)) == ["--shard", "--shards"]
+    assert complete("fleetrun run alpha --shard ", env) == ["auto"]
+    assert complete("fleetrun hosts -i x --shard a", env) == ["auto"]
+    assert complete("fleetrun run alpha --shards ", env) == []
+    # the option values are not the job
+    assert complete("fleetrun run --shard 0/4 --shards 4 al", env) == ["alpha"]
+    # bash splits --opt=value at the =
+    assert complete("fleetrun run --shard = auto al", env) == ["alpha"]
+    assert complete("fleetrun run alpha --shard =", env) == ["auto"]
+    assert complete("fleetrun run alpha --shard = a", env) == ["auto"]
+
+
+def test_completion_merge_and_submit(binaries, jobs_env):
+    env, _ = jobs_env
+    assert sorted(complete("fleetrun merge --", env)) == ["--help", "--output", "--quiet", "--verbose"]
+    assert sorted(complete("fleetrun submit --", env)) == ["--dir", "--dry-run", "--help", "--sbatch",
+                                                          "--shards", "--slurm"]
+    # the job, after submit's options and their values
+    assert sorted(complete("fleetrun submit --slurm --shards 4 --dir d --sbatch --time=1:00:00 b", env)) == [
+        "beta", "bravo"]
+    assert complete("fleetrun submit --slurm --shards 4 --sbatch = --partition = batch al", env) == ["alpha"]
+    # after the job: run's options, but not those submit sets itself
+    after = complete("fleetrun submit --slurm --shards 4 alpha --", env)
+    assert "--inventory" in after and "--resume" in after and "--summary" in after, after
+    for refused in ("--output", "--shard", "--shards", "--dry-run", "--help"):
+        assert refused not in after, (refused, after)
+    assert complete("fleetrun submit --slurm --shards 4 alpha -w 8 --form", env) == ["--format"]
+    assert complete("fleetrun submit --slurm --shards 4 alpha --format ", env) == ["text", "jsonl"]
+    assert complete("fleetrun submit --slurm --shards 4 alpha ", env) == []
