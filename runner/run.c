@@ -45,6 +45,8 @@
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
 #define RUN_SIGFD_TAG UINT64_MAX
+/* Workers started per turn of the loop while the pool fills. */
+#define RUN_SPAWN_BATCH 16
 
 /* The live line of the run in progress, for the log hook: a message on
  * stderr erases it first. */
@@ -814,7 +816,7 @@ int run_job(const struct run_opts *o)
 	sigset_t mask, oldmask;
 	struct err err;
 	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
-	int rc = 2, workers;
+	int rc = 2, workers, spawned = 0;
 	char label[512];
 	bool mask_set = false;
 	char pidbuf[32];
@@ -921,14 +923,17 @@ int run_job(const struct run_opts *o)
 		p->slots[i].index = i;
 		p->slots[i].to_worker = p->slots[i].from_worker = -1;
 	}
-	for (int i = 0; i < workers && !p->fatal; i++)
-		pool_start_slot(p, &p->slots[i]);
 
 	rc = 0;
 	while (!p->fatal) {
 		int64_t now = clock_mono_ms(), wake;
 		int timeout = -1, n;
 
+		/* The pool starts a batch of workers per turn, with dispatching
+		 * in between: the first workers are at work while the others
+		 * still start (a worker costs ~8 ms of CPU to exec and link). */
+		for (int k = 0; k < RUN_SPAWN_BATCH && spawned < workers && pool_more_work(p); k++)
+			pool_start_slot(p, &p->slots[spawned++]);
 		pool_dispatch(p, &rc);
 		if (p->in_flight == 0 && !pool_more_work(p))
 			break;
@@ -955,6 +960,8 @@ int run_job(const struct run_opts *o)
 			wake = sink_next_timer(&p->sink);
 		if (wake)
 			timeout = wake <= now ? 0 : (int)(wake - now);
+		if (spawned < workers && pool_more_work(p))
+			timeout = 0; /* more workers to start: do not sleep */
 		n = epoll_wait(p->epfd, events, RUN_EPOLL_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
