@@ -133,10 +133,14 @@ static bool pool_may_retry(const struct pool *p, const struct task_rec *t, enum 
 	return (st == STATUS_UNREACHABLE || st == STATUS_TIMEOUT) && t->attempt < p->attempts;
 }
 
-/* Queue the task's next attempt, after a backoff. */
-static void pool_retry(struct pool *p, struct task_rec *t, const char *why)
+/* Queue the task's next attempt, after a backoff. A first crash is retried
+ * at once, on a fresh worker: the likely culprit is the worker, not the
+ * host; a second one backs off like any other retry. */
+static void pool_retry(struct pool *p, struct task_rec *t, enum status st, const char *why)
 {
-	int64_t delay = retryq_delay_ms(&p->retries, p->o->retry_delay_ms, t->attempt + 1);
+	int64_t delay = st == STATUS_CRASHED && t->attempt == 1
+	                        ? 0
+	                        : retryq_delay_ms(&p->retries, p->o->retry_delay_ms, t->attempt + (st == STATUS_CRASHED ? 0 : 1));
 
 	log_info("%s: %s (attempt %u); trying again in %.1fs", t->host.name, why, t->attempt, delay / 1000.0);
 	t->attempt++;
@@ -286,7 +290,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 	pool_known_hosts(p, t, m);
 	s->task = NULL;
 	if (pool_may_retry(p, t, p->rec.status)) {
-		pool_retry(p, t, status_name(p->rec.status));
+		pool_retry(p, t, p->rec.status, status_name(p->rec.status));
 	} else {
 		pool_emit(p, t, proto_get(m, "steps"));
 	}
@@ -431,7 +435,7 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 	if (t) {
 		p->in_flight--;
 		if (reason == STOP_TIMEOUT && pool_may_retry(p, t, STATUS_TIMEOUT)) {
-			pool_retry(p, t, "timeout");
+			pool_retry(p, t, STATUS_TIMEOUT, "timeout");
 		} else if (reason == STOP_TIMEOUT) {
 			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
 		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
@@ -439,7 +443,7 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 		} else {
 			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
 			if (pool_may_retry(p, t, STATUS_CRASHED)) {
-				pool_retry(p, t, why);
+				pool_retry(p, t, STATUS_CRASHED, why);
 			} else {
 				char msg[600];
 				snprintf(msg, sizeof(msg), "%s (attempt %u of %u)", why, t->attempt, p->crash_attempts);
