@@ -744,7 +744,10 @@ static int var_parse(const struct lineloc *loc, const char **pp, struct kvlist *
 			p++;
 		buf_append(&v, val, (size_t)(p - val));
 	}
-	buf_reserve(&v, 0); /* data is never NULL below, even for key= */
+	/* data is never NULL below and always a string, even for key= and
+	 * key="": buf_reserve alone would leave a fresh buffer without its
+	 * NUL (found by tests/fuzz/fuzz_inventory: key="" read heap garbage). */
+	buf_append(&v, "", 0);
 	if (var_check(var_name(k), v.data, &why) < 0) {
 		line_err(err, loc, val, "%s", why.msg);
 		goto out;

@@ -273,6 +273,17 @@ static void test_text_inventory(void **state)
 		"rtr4(user=a@b)\n");
 }
 
+/* key="" is an empty value, not whatever the heap held (found by
+ * tests/fuzz/fuzz_inventory; under ASan the old code read past the
+ * buffer). */
+static void test_text_quoted_empty(void **state)
+{
+	const char *path = write_file("empty.txt", "rtr1 a=\"\" b=x c=\"\"\n");
+
+	(void)state;
+	assert_targets(&path, 1, NULL, 0, NULL, "rtr1(a=,b=x,c=)\n");
+}
+
 static void test_text_errors(void **state)
 {
 	(void)state;
@@ -526,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_range_errors),
 		cmocka_unit_test(test_range_large_lazy),
 		cmocka_unit_test(test_text_inventory),
+		cmocka_unit_test(test_text_quoted_empty),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_text_error_then_more),
 		cmocka_unit_test(test_yaml_inventory),
