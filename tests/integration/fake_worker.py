@@ -20,6 +20,8 @@ Usage: fake_worker.py MODE MARKER
   hugearray    a result whose steps array32 announces 2^32-1 elements, in
                a frame of a few bytes
   hugemap      the same with a map32 as its vars
+  widearray    a result whose steps are 2,000,000 nils (a 2 MB frame that
+               would decode into 48 MB of objects)
   wrongid      a result for a task id it was not given
   dupresult    two results for the same task in one write, then it goes
                on serving
@@ -101,6 +103,9 @@ def evil_payload(mode, task_id):
         return len(body).to_bytes(4, "big") + body
     if mode == "hugemap":
         body = head + mpack.packb("vars") + b"\xdf\xff\xff\xff\xff" + b"\xc0" * 8
+        return len(body).to_bytes(4, "big") + body
+    if mode == "widearray":
+        body = head + mpack.packb("steps") + b"\xdd" + (2000000).to_bytes(4, "big") + b"\xc0" * 2000000
         return len(body).to_bytes(4, "big") + body
     if mode == "wrongid":
         result["id"] = task_id + 1000

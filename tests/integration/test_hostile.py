@@ -41,6 +41,7 @@ def check_others_ok(recs):
     ("deepnest", "nested too deep"),
     ("hugearray", "count larger than the frame"),
     ("hugemap", "count larger than the frame"),
+    ("widearray", "more objects than a message holds"),
     ("wrongid", "a result for a task it was not given"),
     ("zeroframe", "truncated msgpack"),
     ("unknowntype", "no known type"),
