@@ -37,6 +37,10 @@
 /* YAML group nesting deeper than this is a cycle through aliases or a
  * hostile file, not an inventory. */
 #define YAML_MAX_DEPTH 1000
+/* A YAML inventory is held whole (above), and one line such as
+ * 'h[1:100000000]:' would expand into gigabytes (30M names took 4 GB and
+ * a minute). -H and text inventories are lazy and take any number. */
+#define YAML_MAX_HOSTS 1000000
 
 void host_free(struct host *h)
 {
@@ -121,6 +125,7 @@ struct hostrange {
 	size_t ii;           /* the item being expanded */
 	int started;         /* items[ii] has given its first name */
 	struct buf name;     /* the last name given out */
+	uint64_t total;      /* names it expands to, saturated past 2^40 */
 };
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -342,6 +347,7 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			break;
 		i++; /* the ',' */
 	}
+	hr->total = total;
 	r = 0;
 out:
 	item_free(&it);
@@ -1196,8 +1202,15 @@ static int hosts_load(struct yload *L, const yaml_node_t *n, size_t group)
 			yaml_err(L, m, "host '%s': %s", name, why.msg);
 			goto out;
 		}
-		while (hostrange_next(hr, &one) == 1)
+		/* Each turn adds a name; the range and the hosts so far are
+		 * both bounded, so a hostile range fails before it expands. */
+		while (hr->total <= YAML_MAX_HOSTS && L->y->nhosts <= YAML_MAX_HOSTS && hostrange_next(hr, &one) == 1)
 			host_add(L, one, group, &vars);
+		if (hr->total > YAML_MAX_HOSTS || L->y->nhosts > YAML_MAX_HOSTS) {
+			yaml_err(L, k->start_mark, "host '%s': more than %d hosts in one YAML inventory (expected a "
+				 "smaller range; -H and text inventories take any number)", name, YAML_MAX_HOSTS);
+			goto out;
+		}
 		hostrange_close(hr);
 		hr = NULL;
 	}

@@ -448,6 +448,11 @@ static void test_yaml_errors(void **state)
 			  "%s:3:8: host 'a': expected a mapping of vars or nothing (got a scalar)");
 	assert_file_error("y9.yaml", "all:\n  children:\n    g: [x]\n",
 			  "%s:3:8: group 'g': expected a mapping with hosts, children or vars (got a list)");
+	/* Held whole, a YAML inventory is bounded: refused before expanding
+	 * (found while fuzzing the inventory: 30M names took 4 GB). */
+	assert_file_error("y10.yml", "all:\n  hosts:\n    h[1:100000000]:\n",
+			  "%s:3:5: host 'h[1:100000000]': more than 1000000 hosts in one YAML inventory (expected a "
+			  "smaller range; -H and text inventories take any number)");
 }
 
 /* ------------------------------------------------------------------ */
