@@ -976,7 +976,7 @@ struct yinv {
 	struct ygroup *groups; /* malloced, owned */
 	size_t ngroups;
 	struct yhost *hosts;   /* malloced, owned, in order of first listing */
-	size_t nhosts;
+	size_t nhosts, hosts_cap;
 	struct strmap gmap, hmap;
 	size_t next;           /* the next host to give out */
 	unsigned stamp;
@@ -1137,7 +1137,13 @@ static void host_add(struct yload *L, const char *name, size_t group, const stru
 	if (found) {
 		h = &y->hosts[*found];
 	} else {
-		y->hosts = xreallocarray(y->hosts, y->nhosts + 1, sizeof(*y->hosts));
+		/* Doubling: a range adds up to YAML_MAX_HOSTS hosts, and a
+		 * realloc per host copies them all each time where realloc
+		 * cannot grow in place (ASan never does: 1M hosts took hours). */
+		if (y->nhosts == y->hosts_cap) {
+			y->hosts_cap = y->hosts_cap ? y->hosts_cap * 2 : 64;
+			y->hosts = xreallocarray(y->hosts, y->hosts_cap, sizeof(*y->hosts));
+		}
 		h = &y->hosts[y->nhosts];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
