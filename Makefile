@@ -7,7 +7,7 @@
 #   make demo       run real jobs over the loopback lab and show the results
 #   make bench      benchmarks against peers (figures printed, not asserted)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (60) each; not part of test
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (binaries, jobs, man pages, bash completion)
 
 CC      ?= gcc
 PYTHON  := /usr/bin/python3
@@ -62,6 +62,9 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Iworker -c $< -o $@
 
+# The report page is built into the program (.incbin in report_html.c).
+$(BUILD)/runner/report_html.o: runner/report_page.html
+
 $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -87,7 +90,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
 	libpcre2-dev libcmocka-dev libssh2-1-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
-	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl
+	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
+	chromium man-db groff-base slurm-wlm munge python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Install the Debian packages of $(1) that are missing. apt-get waits for
@@ -202,10 +206,17 @@ fuzz-run: fuzz-build
 fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory fuzz-run
 
+# Man pages and bash completion come from runner/doc/.
+COMPLETIONS := $(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(COMPLETIONS)
 	install -m 0755 $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 jobs.d/*.yaml $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d/
+	install -m 0644 runner/doc/fleetrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 runner/doc/fleetrun-jobs.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 runner/doc/fleetrun.bash $(DESTDIR)$(COMPLETIONS)/fleetrun
 
 clean:
 	rm -rf build bin

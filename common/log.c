@@ -9,6 +9,12 @@
 
 static const char *log_prog = "fleetrun";
 static enum log_level log_lvl = LOG_WARN;
+static void (*log_before)(void);
+
+void log_set_hook(void (*before_write)(void))
+{
+	log_before = before_write;
+}
 
 void log_init(const char *prog, enum log_level level)
 {
@@ -40,6 +46,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
+	if (log_before)
+		log_before();
 	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
 	(void)w;
 }

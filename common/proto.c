@@ -61,11 +61,13 @@ void proto_encode_hello(struct buf *out, const char *job_path, const char *job_s
 	proto_pack_cstr(&pk, "job");
 	proto_pack_str(&pk, job_src, job_len);
 	proto_pack_cstr(&pk, "settings");
-	msgpack_pack_map(&pk, 2);
+	msgpack_pack_map(&pk, 3);
 	proto_pack_cstr(&pk, "output_cap");
 	msgpack_pack_uint64(&pk, s->output_cap);
 	proto_pack_cstr(&pk, "log_level");
 	msgpack_pack_int(&pk, s->log_level);
+	proto_pack_cstr(&pk, "cpu_limit_ms");
+	msgpack_pack_int64(&pk, s->cpu_limit_ms);
 	frame_end(out, start);
 }
 

@@ -49,6 +49,7 @@ enum proto_type {
 struct proto_settings {
 	uint64_t output_cap; /* bytes of stdout / stderr kept per step */
 	int log_level;       /* enum log_level of the run */
+	int64_t cpu_limit_ms; /* CPU time a task may use, 0 for no limit */
 };
 
 /* A packer that appends to a buf. */

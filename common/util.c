@@ -15,7 +15,7 @@ static void oom(void)
 	static const char msg[] = "fleetrun: out of memory\n";
 	ssize_t r = write(2, msg, sizeof(msg) - 1);
 	(void)r;
-	abort();
+	_exit(UTIL_EXIT_OOM);
 }
 
 void *xmalloc(size_t n)
@@ -125,5 +125,44 @@ int int_parse(const char *s, long long min, long long max, long long *out)
 	if (errno || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int size_parse(const char *s, uint64_t *bytes)
+{
+	char *end;
+	double v, mult;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -1;
+	/* binary units, as ulimit and GNU tools mean them; "MB" and "MiB"
+	 * alike, since users write both for the same thing */
+	switch (*end ? *end : 'B') {
+	case 'B':
+		mult = 1;
+		break;
+	case 'k':
+	case 'K':
+		mult = 1024.0;
+		break;
+	case 'M':
+		mult = 1024.0 * 1024;
+		break;
+	case 'G':
+		mult = 1024.0 * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	if (*end && end[1] && strcmp(end + 1, "B") != 0 && strcmp(end + 1, "iB") != 0)
+		return -1;
+	v *= mult;
+	if (!isfinite(v) || v < 0 || v > 1e18)
+		return -1;
+	*bytes = (uint64_t)llround(v);
 	return 0;
 }

@@ -11,6 +11,11 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The exit code of a process whose allocation failed (the x* functions
+ * below exit with it): the supervisor tells a worker that ran out of
+ * memory from one that crashed. */
+#define UTIL_EXIT_OOM 4
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -31,6 +36,10 @@ void err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 
 /* Parse a duration: "30s", "500ms", "2m", "1h", "1.5s" or a bare number of
  * seconds. Returns 0 and sets *ms, or -1 when the text is not a duration. */
 int duration_parse(const char *s, int64_t *ms);
+
+/* Parse a size: "512M", "2G", "64k", "1.5GiB" or a bare number of bytes
+ * (binary units). Returns 0 and sets *bytes, or -1. */
+int size_parse(const char *s, uint64_t *bytes);
 
 /* Parse a whole decimal number in [min, max]; 0 or -1. */
 int int_parse(const char *s, long long min, long long max, long long *out);

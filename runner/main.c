@@ -1,4 +1,5 @@
-/* fleetrun: the command line. Subcommands: run, jobs, check, hosts. */
+/* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report;
+ * merge and submit live in merge.c and submit.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,12 +15,19 @@
 #include "job.h"
 #include "journal.h"
 #include "log.h"
+#include "merge.h"
 #include "proto.h"
+#include "report.h"
 #include "run.h"
+#include "shard.h"
+#include "submit.h"
 #include "tmpl.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
+/* long options shared by run and hosts, beyond any subcommand's own codes */
+#define OPT_SHARD 1000
+#define OPT_SHARDS 1001
 
 static const char usage_main[] =
 	"usage: fleetrun COMMAND [options]\n"
@@ -31,14 +39,25 @@ static const char usage_main[] =
 	"  jobs         list the jobs in jobs.d with their descriptions\n"
 	"  check JOB... validate job files; errors name file:line:column\n"
 	"  hosts        expand targets as run would, and print them\n"
+	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
+	"  merge        one journal from the per-shard journals of a run\n"
+	"  submit       run a job as a Slurm job array of shards\n"
 	"\n"
-	"  fleetrun --version\n";
+	"  fleetrun COMMAND --help\n"
+	"  fleetrun --version\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun run show-version -H 'rtr[01-40].dc[1-2]' -o run.jsonl\n"
+	"  fleetrun report run.jsonl --html run.html\n"
+	"\n"
+	"man fleetrun and man fleetrun-jobs say more.\n";
 
 static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
 	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
-	"                        [--ordered] [--dry-run]\n"
-	"                        [--format text|jsonl] [-q] [-v]\n"
+	"                        [--ordered] [--dry-run] [--shard K/N|auto [--shards N]]\n"
+	"                        [--format text|jsonl] [--summary text|json] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
 	"                         when it ends in .yml/.yaml); repeatable\n"
@@ -50,34 +69,63 @@ static const char usage_run[] =
 	"      --grace DURATION   past the deadline, how long before the worker is\n"
 	"                         killed (default 2s)\n"
 	"  -o, --output FILE      append JSON Lines records to FILE (mode 0600), the\n"
-	"                         run's journal; one run at a time writes it\n"
+	"                         run's journal; one run at a time writes it; with\n"
+	"                         --shard, %K in FILE is the shard index, %N the count\n"
+	"      --shard K/N        run shard K of N (K from 0 to N-1): the hosts whose\n"
+	"                         name hashes to K; every host is in one shard\n"
+	"      --shard auto       the shard from a Slurm job array or a Kubernetes\n"
+	"                         Indexed Job (with --shards N or $FLEETRUN_SHARDS)\n"
+	"      --shards N         the number of shards for --shard auto\n"
 	"      --resume           skip the hosts that have a final record in the -o\n"
 	"                         journal for this job; run the rest\n"
 	"      --retry-failed     run only the hosts whose last record in the -o\n"
 	"                         journal is not ok (with --resume: those and the\n"
 	"                         hosts never finished)\n"
+	"      --retries N        extra attempts for hosts ending unreachable, timeout\n"
+	"                         or crashed (default: the job's retries, else 0;\n"
+	"                         a crash always gets a second attempt)\n"
+	"      --retry-delay DURATION  the first retry's backoff, doubled for each\n"
+	"                         next one, with jitter, at most 60s (default 1s)\n"
+	"      --rate N           start at most N tasks per second (logins that AAA\n"
+	"                         servers and bastions would take for an attack)\n"
+	"      --worker-mem SIZE  address space per worker (RLIMIT_AS), such as 1G\n"
+	"      --worker-cpu DURATION  CPU time per task (RLIMIT_CPU), such as 30s\n"
+	"      --worker-files N   open files per worker (RLIMIT_NOFILE)\n"
+	"      --max-tasks-per-worker N  replace each worker after N tasks\n"
+	"      --gather           at the end, hosts with identical output as one block,\n"
+	"                         names folded (rtr[01-05].dc1), largest group first;\n"
+	"                         no per-host lines then\n"
+	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
+	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
+	"      --color WHEN       auto (default), always or never; NO_COLOR is obeyed\n"
+	"      --no-progress      no live progress line on a terminal's stderr\n"
 	"      --ordered          records in target order, not completion order\n"
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
 	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
 	"                         terminal, else jsonl)\n"
+	"      --summary FORMAT   the summary on stderr as text (default) or json:\n"
+	"                         one JSON object, the last line fleetrun writes\n"
 	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
 	"      --jobs-dir DIR     where JOB names are looked up\n"
-	"  -q, --quiet            no per-host lines and no summary\n"
+	"  -q, --quiet            no per-host lines, and no summary unless --summary\n"
 	"  -v, --verbose          more messages on stderr (twice: debug)\n"
 	"\n"
 	"examples:\n"
 	"  fleetrun run uptime -H 'web[01-20]' -o uptime.jsonl\n"
 	"  fleetrun run ./jobs.d/ping.yaml -i hosts.txt -l 'dc1-*' -w 200\n"
+	"  fleetrun run ping -H 'h[01-20]' -q --summary json 2>summary.json\n"
+	"  fleetrun run ping -i hosts.txt --shard 2/4 -o results-%K.jsonl\n"
 	"\n"
 	"exit: 0 every host ok, 1 some host not ok, 2 usage or configuration error,\n"
 	"3 the run was cut short (signal, workers that cannot start, output error)\n";
 
 static const char usage_hosts[] =
-	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-v]\n"
+	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT]\n"
+	"                      [--shard K/N|auto [--shards N]] [-v]\n"
 	"       fleetrun hosts --from JOURNAL [--status LIST] [--job NAME]\n"
 	"\n"
 	"Print the targets one per line, as `fleetrun run` would expand them;\n"
-	"with -v, each host's vars too.\n"
+	"with -v, each host's vars too; with --shard, the hosts of that shard.\n"
 	"\n"
 	"With --from, the hosts of a journal instead, in the order they first\n"
 	"appear, by the status of their last final record: --status takes a comma\n"
@@ -87,6 +135,7 @@ static const char usage_hosts[] =
 	"\n"
 	"examples:\n"
 	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n"
+	"  fleetrun hosts -i hosts.txt --shard 0/4\n"
 	"  fleetrun hosts --from run.jsonl --status failed,unreachable > again.txt\n"
 	"  fleetrun run show-version -i again.txt\n";
 
@@ -94,7 +143,12 @@ static const char usage_jobs[] =
 	"usage: fleetrun jobs [--jobs-dir DIR]\n"
 	"\n"
 	"List the jobs found in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d and the\n"
-	"installed jobs directory, with their descriptions.\n";
+	"installed jobs directory, with their descriptions: one job a line, its\n"
+	"name first.\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun jobs\n"
+	"  fleetrun jobs --jobs-dir ~/fleet/jobs\n";
 
 static const char usage_check[] =
 	"usage: fleetrun check [--jobs-dir DIR] JOB...\n"
@@ -102,8 +156,33 @@ static const char usage_check[] =
 	"Validate job files. Errors name file:line:column; the exit status is 2\n"
 	"when any job is invalid.\n"
 	"\n"
-	"example:\n"
-	"  fleetrun check jobs.d/*.yaml\n";
+	"examples:\n"
+	"  fleetrun check jobs.d/*.yaml\n"
+	"  fleetrun check show-version\n";
+
+static const char usage_report[] =
+	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-q]\n"
+	"\n"
+	"The summary of a run from its journal (the JSON Lines of run -o), on\n"
+	"stdout: counts per status, failures grouped by error, the slowest hosts,\n"
+	"wall time and rate. Each host counts once, as its last final record says\n"
+	"(a host the run was stopped on is 'not finished').\n"
+	"\n"
+	"      --summary FORMAT   text (default) or json (one JSON object)\n"
+	"      --html OUT         also write OUT: one self-contained HTML page with\n"
+	"                         the status breakdown, a latency histogram, a\n"
+	"                         timeline of the workers and a searchable table of\n"
+	"                         the hosts and their output; it fetches nothing\n"
+	"      --job NAME         the records of job NAME, for a journal of several\n"
+	"  -q, --quiet            no summary on stdout (with --html)\n"
+	"\n"
+	"examples:\n"
+	"  fleetrun report run.jsonl\n"
+	"  fleetrun report run.jsonl --summary json | jq .counts\n"
+	"  fleetrun report run.jsonl --html run.html -q\n"
+	"\n"
+	"exit: 0 every host ok, 1 some host not ok or not finished, 2 the journal\n"
+	"cannot be read, 3 the page cannot be written\n";
 
 /* The directory this program is in, or NULL. */
 static char *self_dir(void)
@@ -216,6 +295,8 @@ struct target_args {
 	const char **patterns;
 	size_t npatterns;
 	const char *limit;
+	const char *shard;      /* --shard, or NULL */
+	const char *shards;     /* --shards, or NULL */
 };
 
 static void target_args_add(const char ***v, size_t *n, const char *s)
@@ -237,6 +318,24 @@ static int target_args_option(struct target_args *ta, int c, const char *arg)
 	case 'l':
 		ta->limit = arg;
 		return 1;
+	case OPT_SHARD:
+		ta->shard = arg;
+		return 1;
+	case OPT_SHARDS:
+		ta->shards = arg;
+		return 1;
+	}
+	return 0;
+}
+
+/* --shard and --shards into the shard this process runs. */
+static int target_args_shard(const struct target_args *ta, struct shard *out)
+{
+	struct err err;
+
+	if (shard_resolve(ta->shard, ta->shards, out, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
 	}
 	return 0;
 }
@@ -319,10 +418,13 @@ static int cmd_hosts(int argc, char **argv)
 		{"from", required_argument, NULL, 'F'},
 		{"status", required_argument, NULL, 'S'},
 		{"job", required_argument, NULL, 'J'},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"shards", required_argument, NULL, OPT_SHARDS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct target_args ta = {0};
+	struct shard shard;
 	const char *from = NULL, *status = NULL, *job = NULL;
 	struct targets_opts to;
 	struct targets *tg = NULL;
@@ -359,8 +461,8 @@ static int cmd_hosts(int argc, char **argv)
 		log_error("hosts: unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (from && (ta.ninventories || ta.npatterns || ta.limit)) {
-		log_error("hosts: --from reads a journal; it does not mix with -i, -H or -l");
+	if (from && (ta.ninventories || ta.npatterns || ta.limit || ta.shard)) {
+		log_error("hosts: --from reads a journal; it does not mix with -i, -H, -l or --shard");
 		goto out;
 	}
 	if (!from && (status || job)) {
@@ -371,12 +473,14 @@ static int cmd_hosts(int argc, char **argv)
 		rc = hosts_from_journal(from, status, job);
 		goto out;
 	}
+	if (target_args_shard(&ta, &shard) < 0)
+		goto out;
 	target_args_opts(&ta, &to);
 	if (targets_open(&to, &tg, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = targets_next(tg, &h, &err)) > 0) {
+	while ((got = shard_targets_next(&shard, tg, &h, NULL, &err)) > 0) {
 		fputs(h.name, stdout);
 		for (size_t i = 0; verbose && i < h.vars.len; i++)
 			printf(" %s=%s", h.vars.items[i].key,
@@ -508,6 +612,70 @@ static int cmd_jobs(int argc, char **argv)
 	return rc;
 }
 
+/* --summary text|json. 0, or -1 with the error logged. */
+static int summary_format_parse(const char *arg, enum summary_format *out)
+{
+	if (strcmp(arg, "text") == 0)
+		*out = SUMMARY_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = SUMMARY_JSON;
+	else {
+		log_error("--summary '%s': expected text or json", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	enum { OPT_SUMMARY = 256, OPT_HTML, OPT_JOB };
+	static const struct option longopts[] = {
+		{"summary", required_argument, NULL, OPT_SUMMARY},
+		{"html", required_argument, NULL, OPT_HTML},
+		{"job", required_argument, NULL, OPT_JOB},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct report_opts o = {.format = SUMMARY_TEXT};
+	enum summary_format summary = SUMMARY_NONE;
+	int c, quiet = 0;
+
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_HTML:
+			o.html = optarg;
+			break;
+		case OPT_JOB:
+			o.job = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		default:
+			fputs(usage_report, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind >= argc ? "report: which journal? (the -o FILE of a run)"
+		                         : "report: one journal at a time (got '%s' after it)",
+		          optind < argc ? argv[optind + 1] : "");
+		fputs(usage_report, stderr);
+		return EXIT_USAGE;
+	}
+	o.journal = argv[optind];
+	o.format = summary != SUMMARY_NONE ? summary : quiet ? SUMMARY_NONE : SUMMARY_TEXT;
+	return report_run(&o);
+}
+
 /* --dry-run: the hosts and each host's steps as they would run, secrets
  * shown as ***. */
 static int run_dry(const struct run_opts *o)
@@ -523,7 +691,7 @@ static int run_dry(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = targets_next(tg, &h, &err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, NULL, &err)) > 0) {
 		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
 		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
 
@@ -560,7 +728,9 @@ out:
 
 static int cmd_run(int argc, char **argv)
 {
-	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED };
+	enum { OPT_ORDERED = 256, OPT_DRY, OPT_FORMAT, OPT_GRACE, OPT_MAXOUT, OPT_JOBSDIR, OPT_RESUME, OPT_RETRY_FAILED,
+	       OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE, OPT_WMEM, OPT_WCPU, OPT_WFILES, OPT_MAXTASKS, OPT_OUTDIR,
+	       OPT_GATHER, OPT_COLOR, OPT_NO_PROGRESS, OPT_SUMMARY };
 	static const struct option longopts[] = {
 		{"inventory", required_argument, NULL, 'i'},
 		{"hosts", required_argument, NULL, 'H'},
@@ -571,11 +741,25 @@ static int cmd_run(int argc, char **argv)
 		{"ordered", no_argument, NULL, OPT_ORDERED},
 		{"resume", no_argument, NULL, OPT_RESUME},
 		{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+		{"retries", required_argument, NULL, OPT_RETRIES},
+		{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"worker-mem", required_argument, NULL, OPT_WMEM},
+		{"worker-cpu", required_argument, NULL, OPT_WCPU},
+		{"worker-files", required_argument, NULL, OPT_WFILES},
+		{"max-tasks-per-worker", required_argument, NULL, OPT_MAXTASKS},
+		{"outdir", required_argument, NULL, OPT_OUTDIR},
+		{"gather", no_argument, NULL, OPT_GATHER},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"dry-run", no_argument, NULL, OPT_DRY},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"summary", required_argument, NULL, OPT_SUMMARY},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"max-output", required_argument, NULL, OPT_MAXOUT},
 		{"jobs-dir", required_argument, NULL, OPT_JOBSDIR},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"shards", required_argument, NULL, OPT_SHARDS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -584,16 +768,20 @@ static int cmd_run(int argc, char **argv)
 	struct run_opts o = {
 		.workers = RUN_DEFAULT_WORKERS,
 		.grace_ms = RUN_DEFAULT_GRACE_MS,
+		.retries = -1,
+		.retry_delay_ms = RUN_DEFAULT_RETRY_DELAY_MS,
 		.output_cap = PROTO_DEFAULT_OUTPUT_CAP,
 		.format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSONL,
 	};
 	struct target_args ta = {0};
 	struct job *job = NULL;
 	const char *jobs_dir = NULL;
-	char *wpath = NULL;
+	char *wpath = NULL, *journal = NULL;
+	enum summary_format summary = SUMMARY_NONE; /* NONE: not asked for */
+	struct err err;
 	int64_t timeout_ms = 0;
 	long long v;
-	int c, verbose = 0, dry = 0, rc = EXIT_USAGE;
+	int c, verbose = 0, dry = 0, rc = EXIT_USAGE, color = -1, progress = 1;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:w:t:o:qvh", longopts, NULL)) != -1) {
 		if (target_args_option(&ta, c, optarg))
@@ -630,6 +818,76 @@ static int cmd_run(int argc, char **argv)
 		case OPT_RETRY_FAILED:
 			o.retry_failed = true;
 			break;
+		case OPT_RETRIES:
+			if (int_parse(optarg, 0, 100, &v) < 0) {
+				log_error("--retries '%s': expected a number of retries from 0 to 100", optarg);
+				goto out;
+			}
+			o.retries = (int)v;
+			break;
+		case OPT_RETRY_DELAY:
+			if (duration_parse(optarg, &o.retry_delay_ms) < 0) {
+				log_error("--retry-delay '%s': expected a duration such as 1s or 200ms", optarg);
+				goto out;
+			}
+			break;
+		case OPT_RATE: {
+			char *end;
+			errno = 0;
+			o.rate = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o.rate > 0) || o.rate > 1e6) {
+				log_error("--rate '%s': expected tasks per second, such as 20 or 0.5", optarg);
+				goto out;
+			}
+			break;
+		}
+		case OPT_WMEM:
+			if (size_parse(optarg, &o.limits.mem_bytes) < 0 || o.limits.mem_bytes < 16u << 20) {
+				log_error("--worker-mem '%s': expected a size of at least 16M, such as 512M or 2G", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WCPU:
+			if (duration_parse(optarg, &o.worker_cpu_ms) < 0 || o.worker_cpu_ms < 1000) {
+				log_error("--worker-cpu '%s': expected a duration of at least 1s, such as 10s", optarg);
+				goto out;
+			}
+			break;
+		case OPT_WFILES:
+			if (int_parse(optarg, 16, 1 << 20, &v) < 0) {
+				log_error("--worker-files '%s': expected a number of open files from 16 to 1048576", optarg);
+				goto out;
+			}
+			o.limits.files = (uint64_t)v;
+			break;
+		case OPT_OUTDIR:
+			o.outdir = optarg;
+			break;
+		case OPT_GATHER:
+			o.gather = true;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else {
+				log_error("--color '%s': expected auto, always or never", optarg);
+				goto out;
+			}
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
+		case OPT_MAXTASKS:
+			if (int_parse(optarg, 1, INT32_MAX, &v) < 0) {
+				log_error("--max-tasks-per-worker '%s': expected a number of tasks of at least 1", optarg);
+				goto out;
+			}
+			o.max_tasks_per_worker = (uint64_t)v;
+			break;
 		case OPT_DRY:
 			dry = 1;
 			break;
@@ -642,6 +900,10 @@ static int cmd_run(int argc, char **argv)
 				log_error("--format '%s': expected text or jsonl", optarg);
 				goto out;
 			}
+			break;
+		case OPT_SUMMARY:
+			if (summary_format_parse(optarg, &summary) < 0)
+				goto out;
 			break;
 		case OPT_MAXOUT:
 			if (int_parse(optarg, 0, 16 * 1024 * 1024, &v) < 0) {
@@ -678,6 +940,8 @@ static int cmd_run(int argc, char **argv)
 	/* -q quiets the per-host lines and the summary; -v still asks for
 	 * messages, so -q -v gives the messages alone */
 	log_init("fleetrun", verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : o.quiet ? LOG_ERROR : LOG_WARN);
+	/* -q drops the summary too, unless --summary asks for it */
+	o.summary = summary != SUMMARY_NONE ? summary : o.quiet ? SUMMARY_NONE : SUMMARY_TEXT;
 	if (ta.ninventories == 0 && ta.npatterns == 0) {
 		log_error("run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
 		goto out;
@@ -686,11 +950,28 @@ static int cmd_run(int argc, char **argv)
 		log_error("%s: which journal? give it with -o FILE", o.resume ? "--resume" : "--retry-failed");
 		goto out;
 	}
+	if (target_args_shard(&ta, &o.shard) < 0)
+		goto out;
+	if (o.journal) {
+		/* -o results-%K.jsonl: each shard its own journal */
+		if (!(journal = shard_path(o.journal, &o.shard, &err))) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (o.shard.count > 1 && !shard_path_has_index(o.journal))
+			log_warn("-o %s names no shard (%%K): every shard appends to this one journal, one run at a time",
+			         o.journal);
+		o.journal = journal;
+	}
 	if (load_job(argv[optind], jobs_dir, &job) < 0)
 		goto out;
 	o.job = job;
 	o.timeout_ms = timeout_ms ? timeout_ms : job->timeout_ms;
 	target_args_opts(&ta, &o.targets);
+	/* the live line: a terminal on stderr, and not -q; colors unless
+	 * NO_COLOR (no-color.org) or --color=never */
+	o.progress = progress && !o.quiet && isatty(STDERR_FILENO);
+	o.color = color == 1 || (color == -1 && isatty(STDERR_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR")));
 	if (dry) {
 		rc = run_dry(&o);
 		goto out;
@@ -701,6 +982,7 @@ static int cmd_run(int argc, char **argv)
 out:
 	job_free(job);
 	free(wpath);
+	free(journal);
 	free(ta.inventories);
 	free(ta.patterns);
 	return rc;
@@ -728,6 +1010,12 @@ int main(int argc, char **argv)
 		return cmd_jobs(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "merge") == 0)
+		return merge_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return submit_cmd(argc - 1, argv + 1);
 	log_error("unknown command '%s'", cmd);
 	fputs(usage_main, stderr);
 	return EXIT_USAGE;

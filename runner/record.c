@@ -227,6 +227,11 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 	journal_task_hex(journal_task_id(info->job, info->host), task);
 	gen_key(g, "task");
 	yajl_gen_string(g, (const unsigned char *)task, 16);
+	if (info->shard) {
+		/* which shard's journal to look in, and to resume */
+		gen_key(g, "shard");
+		yajl_gen_string(g, (const unsigned char *)info->shard, strlen(info->shard));
+	}
 	gen_key(g, "status");
 	yajl_gen_string(g, (const unsigned char *)st, strlen(st));
 	gen_key(g, "attempt");

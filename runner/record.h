@@ -25,6 +25,7 @@ struct record_info {
 	int64_t started_wall_ms;
 	int64_t duration_ms;
 	bool interrupted;       /* the run was stopped before the task finished */
+	const char *shard;      /* "K/N" when the run is one shard of several, else NULL */
 };
 
 /* One rendered record, reused from host to host. */

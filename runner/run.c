@@ -24,11 +24,15 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gather.h"
 #include "log.h"
+#include "outdir.h"
+#include "progress.h"
 #include "proto.h"
 #include "journal.h"
 #include "knownhosts.h"
 #include "record.h"
+#include "retryq.h"
 #include "slot.h"
 
 /* Between TERM and KILL. */
@@ -41,6 +45,18 @@
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
 #define RUN_SIGFD_TAG UINT64_MAX
+/* Workers started per turn of the loop while the pool fills. */
+#define RUN_SPAWN_BATCH 16
+
+/* The live line of the run in progress, for the log hook: a message on
+ * stderr erases it first. */
+static struct progress *run_progress;
+
+static void run_log_hook(void)
+{
+	if (run_progress)
+		progress_clear(run_progress);
+}
 
 /* The error of a task the run was stopped on; pool_finish marks its record
  * not final when it gets this very string. */
@@ -55,14 +71,17 @@ struct pool {
 	struct targets *targets;
 	bool targets_done;
 	uint64_t next_id;
-	struct task_rec **retryq; /* FIFO of tasks to try again, owned */
-	size_t retry_head, retry_len, retry_cap;
+	struct retryq retries;    /* tasks waiting for another attempt */
+	uint32_t attempts;        /* attempts allowed for unreachable/timeout */
 	struct {
 		int index;
 		pid_t pid;
 	} *idle;                  /* stack of slots ready for a task */
 	size_t nidle;
 	struct sink sink;
+	struct progress pg;       /* the live line on stderr */
+	struct gather gather;     /* --gather */
+	struct outdir outdir;     /* --outdir */
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
@@ -72,6 +91,7 @@ struct pool {
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
+	double rate_next_ms;      /* --rate: the next task may start then */
 	int in_flight;            /* slots with a task */
 	int interrupts;           /* SIGINT/SIGTERM received */
 	bool fatal;               /* workers cannot start: stop */
@@ -90,7 +110,7 @@ static void pool_timer(struct pool *p, struct slot *s, int64_t when)
 
 static bool pool_more_work(const struct pool *p)
 {
-	return !p->fatal && !p->interrupts && (!p->targets_done || p->retry_len > 0);
+	return !p->fatal && !p->interrupts && (!p->targets_done || p->retries.len > 0);
 }
 
 static void pool_push_idle(struct pool *p, struct slot *s)
@@ -101,40 +121,38 @@ static void pool_push_idle(struct pool *p, struct slot *s)
 	p->nidle++;
 }
 
-static void pool_retry_push(struct pool *p, struct task_rec *t)
-{
-	if (p->retry_len == p->retry_cap) {
-		size_t cap = p->retry_cap ? p->retry_cap * 2 : 16;
-		struct task_rec **q = xcalloc(cap, sizeof(*q));
-		for (size_t i = 0; i < p->retry_len; i++)
-			q[i] = p->retryq[(p->retry_head + i) % p->retry_cap];
-		free(p->retryq);
-		p->retryq = q;
-		p->retry_cap = cap;
-		p->retry_head = 0;
-	}
-	p->retryq[(p->retry_head + p->retry_len) % p->retry_cap] = t;
-	p->retry_len++;
-}
-
-static struct task_rec *pool_retry_pop(struct pool *p)
-{
-	struct task_rec *t;
-
-	if (!p->retry_len)
-		return NULL;
-	t = p->retryq[p->retry_head];
-	p->retry_head = (p->retry_head + 1) % p->retry_cap;
-	p->retry_len--;
-	return t;
-}
-
-/* unreachable and timeout are worth another attempt when the job's
- * retries allow it (crashes have their own count, crash_attempts). */
+/* unreachable and timeout get another attempt while the job's retries
+ * (or --retries) allow; a crash gets at least RUN_CRASH_ATTEMPTS in all,
+ * since one crash may be the worker's fault, not the host's. */
 static bool pool_may_retry(const struct pool *p, const struct task_rec *t, enum status st)
 {
-	return (st == STATUS_UNREACHABLE || st == STATUS_TIMEOUT) && t->attempt < 1 + (uint32_t)p->o->job->retries &&
-	       !p->fatal && !p->interrupts;
+	if (p->fatal || p->interrupts)
+		return false;
+	if (st == STATUS_CRASHED)
+		return t->attempt < p->crash_attempts;
+	return (st == STATUS_UNREACHABLE || st == STATUS_TIMEOUT) && t->attempt < p->attempts;
+}
+
+/* Queue the task's next attempt, after a backoff. */
+static void pool_retry(struct pool *p, struct task_rec *t, const char *why)
+{
+	int64_t delay = retryq_delay_ms(&p->retries, p->o->retry_delay_ms, t->attempt + 1);
+
+	log_info("%s: %s (attempt %u); trying again in %.1fs", t->host.name, why, t->attempt, delay / 1000.0);
+	t->attempt++;
+	retryq_push(&p->retries, t, clock_mono_ms() + delay);
+}
+
+/* A task's final record (rendered in p->rec) to every sink; steps is the
+ * worker's steps array, NULL for a record the supervisor made. Frees t. */
+static void pool_emit(struct pool *p, struct task_rec *t, const msgpack_object *steps)
+{
+	if (p->o->outdir)
+		outdir_put(&p->outdir, t->host.name, p->rec.status, steps);
+	if (p->o->gather)
+		gather_add(&p->gather, t->host.name, p->rec.status, steps, p->rec.has_error ? p->rec.error.data : NULL);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec);
+	task_rec_free(t);
 }
 
 /* The record of a task the supervisor ends itself. A task the run was
@@ -150,11 +168,11 @@ static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum sta
 		.worker = worker,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 
 	record_make(&p->rec, &ri, st, error);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec);
-	task_rec_free(t);
+	pool_emit(p, t, NULL);
 }
 
 static int pool_epoll(struct pool *p, int op, int fd, uint32_t events, uint64_t tag)
@@ -168,7 +186,7 @@ static void pool_start_slot(struct pool *p, struct slot *s)
 	struct err err;
 	int64_t now = clock_mono_ms();
 
-	if (slot_spawn(s, p->o->worker_path, &err) < 0) {
+	if (slot_spawn(s, p->o->worker_path, &p->o->limits, &err) < 0) {
 		log_error("%s", err.msg);
 		p->fatal = true;
 		return;
@@ -261,6 +279,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		.worker = (int)s->pid,
 		.started_wall_ms = t->started_wall_ms,
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
+		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
 	if (record_from_result(&p->rec, m, &ri, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
@@ -269,17 +288,21 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 	pool_known_hosts(p, t, m);
 	s->task = NULL;
 	if (pool_may_retry(p, t, p->rec.status)) {
-		log_info("%s: %s (attempt %u); trying again", t->host.name, status_name(p->rec.status), t->attempt);
-		t->attempt++;
-		pool_retry_push(p, t);
+		pool_retry(p, t, status_name(p->rec.status));
 	} else {
-		sink_put(&p->sink, t->id, t->host.name, &p->rec);
-		task_rec_free(t);
+		pool_emit(p, t, proto_get(m, "steps"));
 	}
 	s->child_pgid = 0;
 	s->timer_ms = 0;
 	s->tasks_done++;
 	p->in_flight--;
+	if (p->o->max_tasks_per_worker && s->tasks_done >= p->o->max_tasks_per_worker) {
+		/* an idle worker exits at once on TERM; its exit respawns the
+		 * slot while the other slots go on with the queue */
+		slot_stop(s, STOP_RECYCLE, NULL, clock_mono_ms(), RUN_KILL_AFTER_MS);
+		pool_timer(p, s, s->timer_ms);
+		return;
+	}
 	pool_push_idle(p, s);
 }
 
@@ -368,11 +391,20 @@ static void pool_on_writable(struct pool *p, struct slot *s)
 	}
 }
 
-static void pool_describe_exit(int st, char *out, size_t n)
+static void pool_describe_exit(const struct pool *p, int st, char *out, size_t n)
 {
-	if (WIFSIGNALED(st)) {
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU) {
+		snprintf(out, n, "worker killed by SIGXCPU: the task used more than %.3gs of CPU (--worker-cpu)",
+		         p->o->worker_cpu_ms / 1000.0);
+	} else if (WIFSIGNALED(st)) {
 		const char *abbrev = sigabbrev_np(WTERMSIG(st));
 		snprintf(out, n, "worker killed by SIG%s", abbrev ? abbrev : "?");
+	} else if (WEXITSTATUS(st) == UTIL_EXIT_OOM) {
+		if (p->o->limits.mem_bytes)
+			snprintf(out, n, "worker ran out of memory (its limit is %llu MiB: --worker-mem)",
+			         (unsigned long long)(p->o->limits.mem_bytes >> 20));
+		else
+			snprintf(out, n, "worker ran out of memory");
 	} else {
 		snprintf(out, n, "worker exited with code %d without a result", WEXITSTATUS(st));
 	}
@@ -399,25 +431,20 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
 	slot_clear(s, &t);
 	s->stop_reason = STOP_NONE;
-	pool_describe_exit(st, how, sizeof(how));
+	pool_describe_exit(p, st, how, sizeof(how));
 
 	if (t) {
 		p->in_flight--;
 		if (reason == STOP_TIMEOUT && pool_may_retry(p, t, STATUS_TIMEOUT)) {
-			log_info("%s: %s (attempt %u); trying again", t->host.name, detail, t->attempt);
-			t->attempt++;
-			pool_retry_push(p, t);
+			pool_retry(p, t, "timeout");
 		} else if (reason == STOP_TIMEOUT) {
 			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
 		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
 			pool_finish(p, t, pid, STATUS_ERROR, run_interrupted);
 		} else {
 			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
-			if (t->attempt < p->crash_attempts && !p->fatal && !p->interrupts) {
-				log_info("%s on %s (attempt %u); trying again on a fresh worker", why, t->host.name,
-				         t->attempt);
-				t->attempt++;
-				pool_retry_push(p, t);
+			if (pool_may_retry(p, t, STATUS_CRASHED)) {
+				pool_retry(p, t, why);
 			} else {
 				char msg[600];
 				snprintf(msg, sizeof(msg), "%s (attempt %u of %u)", why, t->attempt, p->crash_attempts);
@@ -493,6 +520,11 @@ static void pool_on_signal(struct pool *p)
 	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* reaped below, once for all */
+		if (si.ssi_signo == SIGUSR1) {
+			progress_clear(&p->pg);
+			progress_inflight(p->slots, p->nslots, clock_mono_ms(), stderr);
+			continue;
+		}
 		pool_interrupt(p, (int)si.ssi_signo);
 	}
 	pool_reap(p);
@@ -575,14 +607,15 @@ static bool run_wanted(const struct run_opts *o, const struct journal_index *don
  * there is none now (or --ordered must wait for earlier records). */
 static struct task_rec *pool_next_task(struct pool *p, int *rc)
 {
-	struct task_rec *t = pool_retry_pop(p);
+	struct task_rec *t = retryq_pop(&p->retries, clock_mono_ms());
 	struct err err;
 	int r;
 
 	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
 		return t;
 	t = xcalloc(1, sizeof(*t));
-	while ((r = targets_next(p->targets, &t->host, &err)) > 0 && !run_wanted(p->o, &p->done, t->host.name))
+	while ((r = shard_targets_next(&p->o->shard, p->targets, &t->host, NULL, &err)) > 0 &&
+	       !run_wanted(p->o, &p->done, t->host.name))
 		host_free(&t->host);
 	if (r <= 0) {
 		free(t);
@@ -611,10 +644,18 @@ static void pool_dispatch(struct pool *p, int *rc)
 			p->nidle--; /* stale: that worker died while idle */
 			continue;
 		}
+		now = clock_mono_ms();
+		if (p->o->rate > 0 && now < p->rate_next_ms)
+			break; /* --rate: the main loop wakes at rate_next_ms */
 		t = pool_next_task(p, rc);
 		if (!t)
 			break;
 		p->nidle--;
+		if (p->o->rate > 0) {
+			/* evenly spaced starts, no burst saved up while idle */
+			double next = (p->rate_next_ms > now ? p->rate_next_ms : now) + 1000.0 / p->o->rate;
+			p->rate_next_ms = next;
+		}
 		if (!p->warned_insecure && pool_insecure(p, &t->host)) {
 			log_warn("insecure (%s): TLS certificates are not verified, so anyone between here and the "
 			         "hosts can pose as them and read what is sent",
@@ -652,7 +693,7 @@ static void pool_drop_retries(struct pool *p, const char *why)
 {
 	struct task_rec *t;
 
-	while ((t = pool_retry_pop(p)) != NULL)
+	while ((t = retryq_pop(&p->retries, INT64_MAX)) != NULL)
 		pool_finish(p, t, 0, STATUS_ERROR, why);
 }
 
@@ -737,18 +778,19 @@ static long run_peak_rss_kib(void)
 }
 
 /* Read and check every target, counting those to run, those the journal
- * says are done, and how many of those are done but not ok. */
+ * says are done, how many of those are done but not ok, and those of
+ * other shards. */
 static int run_count_targets(const struct run_opts *o, const struct journal_index *done, uint64_t *count,
-                             uint64_t *skipped, uint64_t *skipped_not_ok, struct err *err)
+                             uint64_t *skipped, uint64_t *skipped_not_ok, uint64_t *others, struct err *err)
 {
 	struct targets *tg = NULL;
 	struct host h;
-	uint64_t n = 0, skip = 0, not_ok = 0;
+	uint64_t n = 0, skip = 0, not_ok = 0, other = 0;
 	int r = -1, got;
 
 	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
-	while ((got = targets_next(tg, &h, err)) > 0) {
+	while ((got = shard_targets_next(&o->shard, tg, &h, &other, err)) > 0) {
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
@@ -763,6 +805,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 	*count = n;
 	*skipped = skip;
 	*skipped_not_ok = not_ok;
+	*others = other;
 	r = 0;
 out:
 	if (tg)
@@ -774,21 +817,25 @@ int run_job(const struct run_opts *o)
 {
 	struct pool pool = {0}, *p = &pool;
 	struct epoll_event events[RUN_EPOLL_EVENTS];
-	struct proto_settings settings = {o->output_cap, (int)log_level()};
+	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms};
 	sigset_t mask, oldmask;
 	struct err err;
-	uint64_t total = 0, skipped = 0, skipped_not_ok = 0;
-	int rc = 2, workers;
+	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
+	int rc = 2, workers, spawned = 0;
+	char label[512];
 	bool mask_set = false;
 	char pidbuf[32];
 
 	p->o = o;
 	p->epfd = p->sigfd = -1;
 	p->sink.journal_fd = -1;
+	p->outdir.dirfd = p->outdir.ok_fd = p->outdir.failed_fd = -1;
 	record_init(&p->rec);
 	msgpack_zone_init(&p->zone, 16384);
 	p->start_ms = clock_mono_ms();
-	p->crash_attempts = RUN_CRASH_ATTEMPTS > 1 + o->job->retries ? RUN_CRASH_ATTEMPTS : 1 + (uint32_t)o->job->retries;
+	p->attempts = 1 + (uint32_t)(o->retries >= 0 ? o->retries : o->job->retries);
+	p->crash_attempts = p->attempts > RUN_CRASH_ATTEMPTS ? p->attempts : RUN_CRASH_ATTEMPTS;
+	retryq_init(&p->retries, (uint64_t)getpid() << 32 ^ (uint64_t)clock_wall_ms());
 
 	/* Read and check every target first: a bad inventory line is a
 	 * configuration error before anything runs, not a surprise later. */
@@ -797,7 +844,7 @@ int run_job(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &err) < 0) {
+	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &others, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
@@ -810,6 +857,13 @@ int run_job(const struct run_opts *o)
 	if (total == 0 && skipped) {
 		/* nothing left: the exit code still tells the batch's outcome */
 		rc = skipped_not_ok ? 1 : 0;
+		goto out;
+	}
+	if (total == 0 && others) {
+		/* more shards than hosts: an empty shard is not an error */
+		log_warn("shard %s: none of the %llu hosts is in this shard; nothing to run", o->shard.label,
+		         (unsigned long long)others);
+		rc = 0;
 		goto out;
 	}
 	if (total == 0) {
@@ -825,18 +879,35 @@ int run_job(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	if (sink_open(&p->sink, o->journal, o->format, o->quiet, o->ordered,
+	/* with --gather, stdout is for the gathered view at the end */
+	if (sink_open(&p->sink, o->journal, o->format, o->quiet || o->gather, o->ordered,
 	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
+	if (o->outdir && outdir_open(&p->outdir, o->outdir, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	progress_init(&p->pg, o->progress, o->color, total, p->start_ms);
+	if (o->progress) {
+		run_progress = &p->pg;
+		log_set_hook(run_log_hook);
+		/* records to the same terminal erase the line first */
+		if (isatty(STDOUT_FILENO))
+			p->sink.progress = &p->pg;
+	}
 
 	rc = 3;
 	signal(SIGPIPE, SIG_IGN);
+	/* a journal past RLIMIT_FSIZE is a write error (EFBIG) to report,
+	 * not a signal that kills us with results unwritten */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	mask_set = true;
 	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -857,14 +928,17 @@ int run_job(const struct run_opts *o)
 		p->slots[i].index = i;
 		p->slots[i].to_worker = p->slots[i].from_worker = -1;
 	}
-	for (int i = 0; i < workers && !p->fatal; i++)
-		pool_start_slot(p, &p->slots[i]);
 
 	rc = 0;
 	while (!p->fatal) {
 		int64_t now = clock_mono_ms(), wake;
 		int timeout = -1, n;
 
+		/* The pool starts a batch of workers per turn, with dispatching
+		 * in between: the first workers are at work while the others
+		 * still start (a worker costs ~8 ms of CPU to exec and link). */
+		for (int k = 0; k < RUN_SPAWN_BATCH && spawned < workers && pool_more_work(p); k++)
+			pool_start_slot(p, &p->slots[spawned++]);
 		pool_dispatch(p, &rc);
 		if (p->in_flight == 0 && !pool_more_work(p))
 			break;
@@ -880,10 +954,19 @@ int run_job(const struct run_opts *o)
 			p->nidle = k;
 		}
 		wake = p->next_timer_ms;
+		if (retryq_next_ms(&p->retries) && (!wake || retryq_next_ms(&p->retries) < wake))
+			wake = retryq_next_ms(&p->retries);
+		if (progress_next_ms(&p->pg) && (!wake || progress_next_ms(&p->pg) < wake))
+			wake = progress_next_ms(&p->pg);
+		if (p->o->rate > 0 && p->nidle && pool_more_work(p) && p->rate_next_ms > now &&
+		    (!wake || (int64_t)p->rate_next_ms + 1 < wake))
+			wake = (int64_t)p->rate_next_ms + 1;
 		if (sink_next_timer(&p->sink) && (!wake || sink_next_timer(&p->sink) < wake))
 			wake = sink_next_timer(&p->sink);
 		if (wake)
 			timeout = wake <= now ? 0 : (int)(wake - now);
+		if (spawned < workers && pool_more_work(p))
+			timeout = 0; /* more workers to start: do not sleep */
 		n = epoll_wait(p->epfd, events, RUN_EPOLL_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
@@ -907,18 +990,37 @@ int run_job(const struct run_opts *o)
 		pool_check_timers(p, now);
 		/* Records go out in batches: every SINK_FLUSH_MS, or sooner when a
 		 * buffer grows large (sink.c). */
-		if (sink_next_timer(&p->sink) && now >= sink_next_timer(&p->sink) && sink_flush(&p->sink, now, false) < 0)
+		if (sink_next_timer(&p->sink) && now >= sink_next_timer(&p->sink))
+			sink_flush(&p->sink, now, false);
+		if (p->sink.io_error)
 			break; /* cannot write results: stop, do not claim success */
+		progress_draw(&p->pg, &p->sink.sum, p->slots, p->nslots, now, false);
 	}
 	if (p->fatal || p->interrupts || p->sink.io_error) {
 		pool_drop_retries(p, run_interrupted);
 		rc = 3;
 	}
 	pool_shutdown(p);
+	progress_clear(&p->pg);
 	if (sink_finish(&p->sink) < 0)
 		rc = 3;
-	if (!o->quiet && !p->fatal)
-		summary_print(&p->sink.sum, stderr, o->job->name, clock_mono_ms() - p->start_ms, p->interrupts > 0);
+	if (o->gather && !o->quiet)
+		gather_print(&p->gather, stdout, o->color && isatty(STDOUT_FILENO));
+	if (p->sink.io_error)
+		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
+		          "not finish (--resume runs them once the disk is fixed)",
+		          o->journal ? " to " : "", o->journal ? o->journal : "");
+	if (o->shard.count)
+		snprintf(label, sizeof(label), "%s (shard %s)", o->job->name, o->shard.label);
+	else
+		snprintf(label, sizeof(label), "%s", o->job->name);
+	if (o->summary != SUMMARY_NONE && !p->fatal) {
+		struct summary_run sr = {label, clock_mono_ms() - p->start_ms, p->interrupts > 0};
+		if (o->summary == SUMMARY_JSON)
+			summary_print_json(&p->sink.sum, stderr, &sr);
+		else
+			summary_print(&p->sink.sum, stderr, &sr);
+	}
 	if (log_level() >= LOG_INFO) {
 		/* The supervisor's own cost, for benchmarks: its workers are
 		 * children and are not counted in RUSAGE_SELF. */
@@ -946,11 +1048,17 @@ out:
 	}
 	free(p->slots);
 	free(p->idle);
-	for (struct task_rec *t; (t = pool_retry_pop(p)) != NULL;)
-		task_rec_free(t);
-	free(p->retryq);
+	retryq_free(&p->retries);
 	if (p->targets)
 		targets_close(p->targets);
+	if (run_progress == &p->pg) {
+		log_set_hook(NULL);
+		run_progress = NULL;
+	}
+	progress_clear(&p->pg);
+	progress_free(&p->pg);
+	gather_free(&p->gather);
+	outdir_close(&p->outdir);
 	sink_close(&p->sink);
 	record_free(&p->rec);
 	knownhosts_free(&p->kh);

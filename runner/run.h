@@ -8,13 +8,16 @@
 
 #include "inventory.h"
 #include "job.h"
+#include "shard.h"
 #include "sink.h"
+#include "slot.h"
 
 #define RUN_DEFAULT_WORKERS 64
 #define RUN_MAX_WORKERS 4096
 #define RUN_DEFAULT_GRACE_MS 2000
 /* Attempts a task gets when its worker crashes, unless retries allow more. */
 #define RUN_CRASH_ATTEMPTS 2
+#define RUN_DEFAULT_RETRY_DELAY_MS 1000
 
 struct run_opts {
 	const struct job *job;
@@ -26,9 +29,21 @@ struct run_opts {
 	const char *journal;    /* -o */
 	bool resume;            /* --resume: skip hosts with a final record in the journal */
 	bool retry_failed;      /* --retry-failed: run hosts whose last record is not ok */
+	int retries;            /* --retries, or -1 for the job's retries */
+	int64_t retry_delay_ms; /* --retry-delay: the first backoff */
+	struct slot_limits limits; /* --worker-mem, --worker-files */
+	int64_t worker_cpu_ms;  /* --worker-cpu: CPU per task, 0 for no limit */
+	uint64_t max_tasks_per_worker; /* --max-tasks-per-worker, 0 for no limit */
+	double rate;            /* --rate: tasks started per second, 0 for no limit */
+	const char *outdir;     /* --outdir: per-host files, or NULL */
+	bool gather;            /* --gather: identical outputs grouped at the end */
+	bool progress;          /* the live line on stderr (a terminal, not -q) */
+	bool color;             /* escapes allowed on the terminal */
 	bool ordered;
+	struct shard shard;     /* --shard: the part of the targets this run is (count 0: all) */
 	enum sink_format format;
 	bool quiet;
+	enum summary_format summary; /* --summary; SUMMARY_NONE with -q */
 	const char *worker_path;
 };
 

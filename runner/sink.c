@@ -140,6 +140,8 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	int r = 0;
 
 	k->last_flush_ms = now_ms;
+	if (k->obuf.len && k->progress)
+		progress_clear(k->progress);
 	if (k->obuf.len && sink_write_all(STDOUT_FILENO, &k->obuf) < 0) {
 		/* stdout closed early (| head) is the reader's choice; the
 		 * journal, if any, still gets everything */
@@ -153,11 +155,17 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	}
 	if (k->journal_fd < 0)
 		return r;
+	if (k->journal_failed) {
+		/* said once; what comes after a failed write cannot be trusted
+		 * to land in order */
+		buf_reset(&k->jbuf);
+		return -1;
+	}
 	if (k->jbuf.len) {
 		if (sink_write_all(k->journal_fd, &k->jbuf) < 0) {
 			log_error("%s: %s", k->journal_path, strerror(errno));
 			buf_reset(&k->jbuf);
-			k->io_error = true;
+			k->io_error = k->journal_failed = true;
 			return -1;
 		}
 		k->journal_dirty = true;
@@ -167,7 +175,7 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	if (k->journal_dirty && (force || now_ms - k->last_sync_ms >= SINK_SYNC_MS)) {
 		if (fdatasync(k->journal_fd) < 0) {
 			log_error("%s: fdatasync: %s", k->journal_path, strerror(errno));
-			k->io_error = true;
+			k->io_error = k->journal_failed = true;
 			return -1;
 		}
 		k->journal_dirty = false;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "progress.h"
 #include "record.h"
 #include "status.h"
 #include "summary.h"
@@ -45,6 +46,8 @@ struct sink {
 	struct sink_held *ring; /* NULL or malloced array of window records */
 	struct summary sum;
 	bool io_error;         /* an output could not be written: exit 3 */
+	bool journal_failed;   /* the journal could not be written or synced */
+	struct progress *progress; /* NULL, or the live line to erase before stdout */
 };
 
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,

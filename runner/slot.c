@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +32,8 @@ static void close_fd(int *fd)
  * blocks the signals its signalfd reads; the worker must start with a clean
  * mask and default handlers. fd 3 and 4 may be taken by our own pipe ends,
  * so the ends are first moved above them. */
-static void slot_child(const char *path, int task_rd, int result_wr, int status_wr)
+static void slot_child(const char *path, const struct slot_limits *lim, int task_rd, int result_wr,
+                       int status_wr)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -61,6 +63,16 @@ static void slot_child(const char *path, int task_rd, int result_wr, int status_
 		status_wr = 5;
 	}
 	close_range(6, ~0U, 0);
+	if (lim->mem_bytes) {
+		struct rlimit rl = {lim->mem_bytes, lim->mem_bytes};
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			goto fail;
+	}
+	if (lim->files) {
+		struct rlimit rl = {lim->files, lim->files};
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			goto fail;
+	}
 	execve(path, argv, environ);
 fail:
 	e = errno;
@@ -69,7 +81,7 @@ fail:
 	_exit(127);
 }
 
-int slot_spawn(struct slot *s, const char *worker_path, struct err *err)
+int slot_spawn(struct slot *s, const char *worker_path, const struct slot_limits *lim, struct err *err)
 {
 	int task_pipe[2] = {-1, -1}, result_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
 	int child_errno = 0, r = -1;
@@ -87,7 +99,7 @@ int slot_spawn(struct slot *s, const char *worker_path, struct err *err)
 		goto out;
 	}
 	if (pid == 0)
-		slot_child(worker_path, task_pipe[0], result_pipe[1], status_pipe[1]);
+		slot_child(worker_path, lim, task_pipe[0], result_pipe[1], status_pipe[1]);
 
 	setpgid(pid, pid);
 	close_fd(&status_pipe[1]);

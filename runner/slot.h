@@ -28,6 +28,7 @@ enum slot_stop {
 	STOP_INTERRUPT, /* the run was interrupted */
 	STOP_STARTUP,   /* it did not get ready in time */
 	STOP_SHUTDOWN,  /* the run is over */
+	STOP_RECYCLE,   /* it ran --max-tasks-per-worker tasks */
 };
 
 /* A task: one host, as the supervisor tracks it until its record is out. */
@@ -59,10 +60,17 @@ struct slot {
 	uint64_t tasks_done;
 };
 
+/* Resource limits every worker starts with (0: not set). The worker also
+ * has RLIMIT_CORE 0 whatever these say (worker/main.c). */
+struct slot_limits {
+	uint64_t mem_bytes;  /* RLIMIT_AS */
+	uint64_t files;      /* RLIMIT_NOFILE */
+};
+
 /* Fork and exec the worker with the two pipes on fd 3 and 4, then check
  * through a close-on-exec pipe that the exec worked. Returns 0, or -1 with
  * err (the exec's errno text) and the slot left EMPTY. */
-int slot_spawn(struct slot *s, const char *worker_path, struct err *err);
+int slot_spawn(struct slot *s, const char *worker_path, const struct slot_limits *lim, struct err *err);
 
 /* Queue a whole frame for the worker and try to write it now. -1 when the
  * pipe is broken (the worker is gone; its reaping will tell why). */

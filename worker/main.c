@@ -96,11 +96,17 @@ static void worker_setup_process(void)
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);
 
-	/* Never outlive the supervisor; and if it died before the line
-	 * above, the parent is already someone else. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Never outlive the supervisor: its death TERMs us, and the TERM
+	 * handler takes a running command's process group along. If it died
+	 * before the line below, the parent is already someone else. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (ppid_env && atoi(ppid_env) != getppid())
 		_exit(WORKER_EXIT_FATAL);
+	/* Nothing a step runs gains privileges (setuid, file caps), and no
+	 * other process of the user may ptrace us or read our memory
+	 * through /proc: it holds passwords. */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_term;
@@ -111,6 +117,25 @@ static void worker_setup_process(void)
 	 * in-flight tasks get. A broken pipe is an error return, not death. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* --worker-cpu: RLIMIT_CPU counts a process's whole life, so the limit
+ * for this task is what the worker used so far plus the task's share.
+ * Past it, the kernel sends SIGXCPU and the worker dies: the supervisor
+ * records the task crashed, with that reason. */
+static void worker_limit_cpu(int64_t limit_ms)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	int64_t used_s;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0 || getrlimit(RLIMIT_CPU, &rl) < 0)
+		return;
+	used_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1;
+	rl.rlim_cur = (rlim_t)(used_s + (limit_ms + 999) / 1000);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_CPU, &rl);
 }
 
 static int worker_decode_task(const msgpack_object *m, struct task *t, struct err *err)
@@ -148,7 +173,7 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	const char *src, *path;
 	size_t slen, plen;
 	uint64_t version = 0, cap;
-	int64_t lvl;
+	int64_t lvl, cpu;
 	char *pathz = NULL;
 	int r = -1;
 
@@ -163,6 +188,7 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	}
 	s->output_cap = proto_get_u64(settings, "output_cap", &cap) == 0 ? cap : PROTO_DEFAULT_OUTPUT_CAP;
 	s->log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
+	s->cpu_limit_ms = proto_get_i64(settings, "cpu_limit_ms", &cpu) == 0 && cpu > 0 ? cpu : 0;
 	pathz = xstrndup(path, plen);
 	/* the supervisor checked the job; the jq programs are compiled when a
 	 * step first needs them */
@@ -191,7 +217,7 @@ int main(int argc, char **argv)
 {
 	struct frame_reader rd;
 	struct buf out = BUF_INIT;
-	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN};
+	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN, 0};
 	struct job *job = NULL;
 	void **res = NULL;
 	struct err err;
@@ -250,6 +276,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		buf_reset(&out);
+		if (settings.cpu_limit_ms)
+			worker_limit_cpu(settings.cpu_limit_ms);
 		task_run(job, res, &settings, &task, FD_OUT, &out);
 		free(task.host);
 		kvlist_free(&task.vars);

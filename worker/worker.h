@@ -15,6 +15,7 @@
 #define WORKER_EXIT_OK 0
 #define WORKER_EXIT_TERM 1
 #define WORKER_EXIT_FATAL 2
+/* and UTIL_EXIT_OOM (4): an allocation failed, as under --worker-mem */
 
 /* A step started (or ended) a local process group: remember it for the
  * TERM handler and tell the supervisor, which kills it along with this

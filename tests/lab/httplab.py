@@ -661,7 +661,8 @@ class HttpLab(sshlab.LabBase):
       other_host           the host /redirect-other sends clients to
       user, password       basic auth and token login credentials ("admin", random)
       token                the F5 token (X-F5-Auth-Token) and bearer token (random)
-      htpasswd             the htpasswd file (apr1, made with `openssl passwd -apr1`)
+      htpasswd             the htpasswd file (apr1, made with `openssl passwd -apr1`;
+                           {SHA} with htpasswd_scheme="sha")
       ca_file              the lab CA certificate (PEM): the right CA
       other_ca_file        another CA: the wrong one
       server_cert, server_key
@@ -679,12 +680,25 @@ class HttpLab(sshlab.LabBase):
     """
 
     def __init__(self, delay=0, multi_address=None, tls_addresses=DEFAULT_TLS_ADDRESSES,
-                 workers=2, bomb_size=1 << 30, base_dir=None, fault_servers=True):
+                 workers=2, bomb_size=1 << 30, base_dir=None, fault_servers=True, htpasswd_scheme="apr1",
+                 per_device_certs=False):
         """delay: seconds the F5 endpoints and the login wait (set_delay()
         per address). multi_address: None = 0.0.0.0 when in a private
         netns, else 127.0.0.1; False = always 127.0.0.1; True = require the
         netns. tls_addresses: how many device addresses (from 127.0.1.1) the
-        server certificate names. workers: nginx worker processes."""
+        server certificate names. workers: nginx worker processes.
+        htpasswd_scheme: "apr1" (1,000 rounds of MD5: ~0.5 ms of nginx CPU per
+        request) or "sha" ({SHA}, one SHA-1: for benchmarks, where the lab
+        shares the client's CPUs and should cost it as little as it can).
+        per_device_certs: each device address gets a certificate of its own
+        naming it alone (same key, same CA), as real devices have, instead
+        of the one certificate naming every address (~1,000 IP names: a
+        20 KB certificate every client decodes on every handshake). For
+        benchmarks; nginx loads the device's file at each handshake."""
+        if htpasswd_scheme not in ("apr1", "sha"):
+            raise ValueError("htpasswd_scheme: apr1 or sha, not %r" % (htpasswd_scheme,))
+        self.htpasswd_scheme = htpasswd_scheme
+        self.per_device_certs = bool(per_device_certs)
         self.delay = float(delay)
         self._want_multi = multi_address
         self.tls_addresses = int(tls_addresses)
@@ -809,9 +823,13 @@ class HttpLab(sshlab.LabBase):
             return None
 
     def _make_htpasswd(self):
-        p = _run([OPENSSL, "passwd", "-apr1", "-stdin"], input=(self.password + "\n").encode(),
-                 stdin=None)    # (-stdin: the password never shows in a process list)
-        self.htpasswd = self._write("htpasswd", "%s:%s\n" % (self.user, p.stdout.decode().strip()), 0o600)
+        if self.htpasswd_scheme == "sha":
+            digest = "{SHA}" + base64.b64encode(hashlib.sha1(self.password.encode()).digest()).decode()
+        else:
+            p = _run([OPENSSL, "passwd", "-apr1", "-stdin"], input=(self.password + "\n").encode(),
+                     stdin=None)    # (-stdin: the password never shows in a process list)
+            digest = p.stdout.decode().strip()
+        self.htpasswd = self._write("htpasswd", "%s:%s\n" % (self.user, digest), 0o600)
         gid = self._worker_group()
         if gid is not None:
             os.chown(self.htpasswd, 0, gid)
@@ -873,9 +891,45 @@ class HttpLab(sshlab.LabBase):
         # curl's pin: sha256 of the DER SubjectPublicKeyInfo, base64
         # (= openssl x509 -pubkey -noout | openssl pkey -pubin -outform der
         #    | openssl dgst -sha256 -binary | base64)
+        if self.per_device_certs:
+            self._make_device_certs(t, ext, newkey)
         pub = self._openssl("x509", "-in", self.server_cert, "-pubkey", "-noout").stdout
         der = _run([OPENSSL, "pkey", "-pubin", "-outform", "der"], input=pub, stdin=None).stdout
         self.pin = "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+    def _make_device_certs(self, t, ext, newkey):
+        """tls/dev/ADDR.pem for every covered address: the server key, one
+        IP name each. Four openssl processes at a time."""
+        import concurrent.futures
+        d = os.path.join(t, "dev")
+        os.makedirs(d, exist_ok=True)
+        csr = os.path.join(d, "server.csr")
+        self._openssl("req", "-new", "-key", self.server_key, "-out", csr, "-subj", "/O=fleetrun lab/CN=device")
+        head = ext.split("[alt]")[0]
+        lines = []
+
+        def one(i):
+            a = address(i)
+            extfile = os.path.join(d, a + ".cnf")
+            with open(extfile, "w") as f:
+                f.write(head + "[alt]\nIP.1 = %s\n" % a)
+            self._openssl("x509", "-req", "-in", csr, "-CA", self.ca_file, "-CAkey", os.path.join(t, "ca.key"),
+                          "-set_serial", "0x" + secrets.token_hex(12), "-days", "30", "-sha256",
+                          "-extfile", extfile, "-extensions", "server", "-out", os.path.join(d, a + ".pem"))
+            os.unlink(extfile)
+            os.chmod(os.path.join(d, a + ".pem"), 0o644)
+            return "    %s %s;" % (a, os.path.join(d, a + ".pem"))
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            lines = list(ex.map(one, range(1, self.tls_addresses + 1)))
+        os.unlink(csr)
+        os.chmod(d, 0o755)
+        self._write("certs.map", "\n".join(lines) + "\n")
+        # certificates named by a variable are loaded by nginx's workers at
+        # each handshake, not by its master: they must read the key
+        gid = self._worker_group()
+        if gid is not None:
+            os.chown(self.server_key, 0, gid)
+            os.chmod(self.server_key, 0o640)
 
     def _make_www(self):
         w = os.path.join(self.dir, "www")
@@ -924,7 +978,16 @@ class HttpLab(sshlab.LabBase):
             "keepalive_requests 10000;",
             "sendfile on;",
             "tcp_nodelay on;",
+        ] + ([
+            # each device its own certificate (see per_device_certs)
+            "map $server_addr $lab_cert {",
+            "    default %s;" % self.server_cert,
+            "    include %s/certs.map;" % d,
+            "}",
+            "ssl_certificate $lab_cert;",
+        ] if self.per_device_certs else [
             "ssl_certificate %s;" % self.server_cert,
+        ]) + [
             "ssl_certificate_key %s;" % self.server_key,
             "ssl_protocols TLSv1.2 TLSv1.3;",
             "ssl_session_cache shared:fleetlab:4m;",

@@ -82,7 +82,7 @@ static void test_make_crashed(void **state)
 	(void)state;
 	record_init(&r);
 	record_make(&r, &ri, STATUS_CRASHED, "worker killed by SIGSEGV");
-	assert_json(&r, "{\"host\":\"h1\",\"job\":\"j\",\"status\":\"crashed\",\"attempt\":2,"
+	assert_json(&r, "{\"host\":\"h1\",\"job\":\"j\",\"task\":\"0cdab7e04f9a2441\",\"status\":\"crashed\",\"attempt\":2,"
 	                "\"started\":\"2023-11-14T22:13:20.123Z\",\"duration_ms\":5,\"worker\":null,"
 	                "\"steps\":[],\"vars\":{},\"error\":\"worker killed by SIGSEGV\"}");
 	assert_int_equal(r.status, STATUS_CRASHED);
@@ -103,7 +103,7 @@ static void test_make_variants(void **state)
 	record_init(&r);
 	ri.duration_ms = 30000;
 	record_make(&r, &ri, STATUS_TIMEOUT, NULL);
-	assert_json(&r, "{\"host\":\"rtr1\",\"job\":\"show-version\",\"status\":\"timeout\",\"attempt\":1,"
+	assert_json(&r, "{\"host\":\"rtr1\",\"job\":\"show-version\",\"task\":\"987737ee00ca83dd\",\"status\":\"timeout\",\"attempt\":1,"
 	                "\"started\":\"2023-11-14T22:13:20.123Z\",\"duration_ms\":30000,\"worker\":12345,"
 	                "\"steps\":[],\"vars\":{},\"error\":null}");
 	assert_false(r.has_error);
@@ -114,10 +114,16 @@ static void test_make_variants(void **state)
 	ri.started_wall_ms = 0;
 	ri.duration_ms = 0;
 	record_make(&r, &ri, STATUS_ERROR, "missing variable 'x'");
-	assert_json(&r, "{\"host\":\"sw-2\",\"job\":\"j\",\"status\":\"error\",\"attempt\":3,"
+	assert_json(&r, "{\"host\":\"sw-2\",\"job\":\"j\",\"task\":\"0d3cd6ee76e421f7\",\"status\":\"error\",\"attempt\":3,"
 	                "\"started\":\"1970-01-01T00:00:00.000Z\",\"duration_ms\":0,\"worker\":null,"
 	                "\"steps\":[],\"vars\":{},\"error\":\"missing variable 'x'\"}");
 	assert_true(r.has_error);
+
+	/* a task the run was stopped on: marked, so --resume runs it again */
+	ri.interrupted = true;
+	record_make(&r, &ri, STATUS_ERROR, "interrupted");
+	assert_non_null(strstr(r.json, ",\"worker\":null,\"interrupted\":true,\"steps\":[]"));
+	ri.interrupted = false;
 
 	/* every status by name */
 	for (int s = 0; s < STATUS_COUNT; s++) {
@@ -295,7 +301,7 @@ static void test_result_hostile(void **state)
 	assert_false(contains(&r, "\"stderr\":"));
 	assert_true(contains(&r, "\"stdout\":\""));
 	/* and exactly: started and duration come from the result */
-	assert_json(&r, "{\"host\":\"h1\",\"job\":\"j\",\"status\":\"ok\",\"attempt\":1,"
+	assert_json(&r, "{\"host\":\"h1\",\"job\":\"j\",\"task\":\"0cdab7e04f9a2441\",\"status\":\"ok\",\"attempt\":1,"
 	                "\"started\":\"2023-11-14T22:13:21.123Z\",\"duration_ms\":42,\"worker\":777,"
 	                "\"steps\":[{\"kind\":\"exec\",\"name\":\"x\","
 	                "\"stdout\":\"\\u0000\\u0001\\u001B\\\"\\\\\\nok\",\"stderr_b64\":\"//4=\"}],"

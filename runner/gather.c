@@ -1,0 +1,146 @@
+/* gather: identical outputs folded together. */
+#include "gather.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostset.h"
+#include "proto.h"
+#include "util.h"
+
+void gather_init(struct gather *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+static uint64_t gather_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void gather_reindex(struct gather *g)
+{
+	free(g->index);
+	g->index_cap = g->index_cap ? g->index_cap * 2 : 256;
+	g->index = xcalloc(g->index_cap, sizeof(*g->index));
+	memset(g->index, 0xff, g->index_cap * sizeof(*g->index));
+	for (size_t i = 0; i < g->ngroups; i++) {
+		size_t k = (size_t)g->groups[i].hash & (g->index_cap - 1);
+		while (g->index[k] != SIZE_MAX)
+			k = (k + 1) & (g->index_cap - 1);
+		g->index[k] = i;
+	}
+}
+
+/* The group holding this text, made when there is none. */
+static struct gather_group *gather_group(struct gather *g, const char *text, size_t len)
+{
+	uint64_t h = gather_hash(text, len);
+	struct gather_group *grp;
+	size_t k;
+
+	if ((g->ngroups + 1) * 2 > g->index_cap)
+		gather_reindex(g);
+	for (k = (size_t)h & (g->index_cap - 1); g->index[k] != SIZE_MAX; k = (k + 1) & (g->index_cap - 1)) {
+		grp = &g->groups[g->index[k]];
+		if (grp->hash == h && grp->len == len && memcmp(grp->text, text, len) == 0)
+			return grp;
+	}
+	if (g->ngroups == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->groups = xreallocarray(g->groups, g->cap, sizeof(*g->groups));
+	}
+	g->index[k] = g->ngroups;
+	grp = &g->groups[g->ngroups++];
+	memset(grp, 0, sizeof(*grp));
+	grp->hash = h;
+	grp->text = xstrndup(text, len);
+	grp->len = len;
+	return grp;
+}
+
+void gather_add(struct gather *g, const char *host, enum status st, const msgpack_object *steps,
+                const char *error)
+{
+	struct gather_group *grp;
+
+	buf_reset(&g->text);
+	for (uint32_t i = 0; steps && steps->type == MSGPACK_OBJECT_ARRAY && i < steps->via.array.size; i++) {
+		const char *p;
+		size_t n;
+		if (proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 ||
+		    proto_get_str(&steps->via.array.ptr[i], "body", &p, &n) == 0)
+			buf_append(&g->text, p, n);
+	}
+	if (st != STATUS_OK) {
+		if (g->text.len && g->text.data[g->text.len - 1] != '\n')
+			buf_putc(&g->text, '\n');
+		buf_printf(&g->text, "fleetrun: %s: %s\n", status_name(st), error ? error : "");
+	}
+	grp = gather_group(g, g->text.data ? g->text.data : "", g->text.len);
+	if (grp->nhosts == grp->cap) {
+		grp->cap = grp->cap ? grp->cap * 2 : 4;
+		grp->hosts = xreallocarray(grp->hosts, grp->cap, sizeof(*grp->hosts));
+	}
+	grp->hosts[grp->nhosts++] = xstrdup(host);
+}
+
+struct gather_order {
+	const struct gather_group *grp;
+	const char *first; /* its smallest host name: ties go in name order */
+};
+
+static int gather_cmp(const void *pa, const void *pb)
+{
+	const struct gather_order *a = pa, *b = pb;
+
+	if (a->grp->nhosts != b->grp->nhosts)
+		return a->grp->nhosts > b->grp->nhosts ? -1 : 1;
+	return strcmp(a->first, b->first);
+}
+
+void gather_print(struct gather *g, FILE *f, bool color)
+{
+	struct gather_order *order = xcalloc(g->ngroups + 1, sizeof(*order));
+	struct buf names = BUF_INIT;
+
+	for (size_t i = 0; i < g->ngroups; i++) {
+		order[i].grp = &g->groups[i];
+		order[i].first = g->groups[i].hosts[0];
+		for (size_t h = 1; h < g->groups[i].nhosts; h++)
+			if (strcmp(g->groups[i].hosts[h], order[i].first) < 0)
+				order[i].first = g->groups[i].hosts[h];
+	}
+	qsort(order, g->ngroups, sizeof(*order), gather_cmp);
+	for (size_t i = 0; i < g->ngroups; i++) {
+		const struct gather_group *grp = order[i].grp;
+		buf_reset(&names);
+		hostset_fold((const char *const *)grp->hosts, grp->nhosts, &names);
+		fprintf(f, "%s---------------- %s (%zu)%s\n", color ? "\033[1m" : "", names.data, grp->nhosts,
+		        color ? "\033[0m" : "");
+		fwrite(grp->text, 1, grp->len, f);
+		if (grp->len && grp->text[grp->len - 1] != '\n')
+			fputc('\n', f);
+	}
+	fflush(f);
+	buf_free(&names);
+	free(order);
+}
+
+void gather_free(struct gather *g)
+{
+	for (size_t i = 0; i < g->ngroups; i++) {
+		for (size_t h = 0; h < g->groups[i].nhosts; h++)
+			free(g->groups[i].hosts[h]);
+		free(g->groups[i].hosts);
+		free(g->groups[i].text);
+	}
+	free(g->groups);
+	free(g->index);
+	buf_free(&g->text);
+	memset(g, 0, sizeof(*g));
+}

@@ -1,0 +1,165 @@
+/* outdir: per-host output files. */
+#include "outdir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+
+/* mkdir -p, mode 0700 for what it creates. */
+static int outdir_mkdirs(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int r = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		r = -1;
+	free(p);
+	return r;
+}
+
+int outdir_open(struct outdir *d, const char *dir, struct err *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->dirfd = d->ok_fd = d->failed_fd = -1;
+	if (outdir_mkdirs(dir) < 0 && errno != EEXIST) {
+		err_set(err, "--outdir %s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->dirfd < 0) {
+		err_set(err, "--outdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	d->ok_fd = openat(d->dirfd, "ok.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	d->failed_fd = openat(d->dirfd, "failed.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (d->ok_fd < 0 || d->failed_fd < 0) {
+		err_set(err, "--outdir %s: cannot write ok.txt / failed.txt: %s", dir, strerror(errno));
+		return -1;
+	}
+	d->path = xstrdup(dir);
+	return 0;
+}
+
+/* A name as one safe path component: no '/', no NUL, no leading '.'. */
+static void outdir_component(struct buf *b, const char *name, size_t n)
+{
+	if (n == 0 || name[0] == '.')
+		buf_putc(b, '_');
+	for (size_t i = 0; i < n && i < 128; i++) {
+		char c = name[i];
+		buf_putc(b, c == '/' || c == '\0' || c == ' ' || c == '\n' ? '_' : c);
+	}
+}
+
+static void outdir_fail(struct outdir *d, const char *what)
+{
+	if (!d->warned)
+		log_error("--outdir %s: %s: %s (further errors not shown)", d->path, what, strerror(errno));
+	d->warned = true;
+}
+
+static void outdir_write(struct outdir *d, int fd, const char *p, size_t n, const char *what)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			outdir_fail(d, what);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* DIR/HOST/NAME: created or replaced with these bytes. */
+static void outdir_file(struct outdir *d, int hostfd, const char *name, const char *p, size_t n)
+{
+	int fd = openat(hostfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		outdir_fail(d, name);
+		return;
+	}
+	outdir_write(d, fd, p, n, name);
+	close(fd);
+}
+
+void outdir_put(struct outdir *d, const char *host, enum status st, const msgpack_object *steps)
+{
+	struct buf *b = &d->scratch;
+	int hostfd = -1;
+
+	if (d->dirfd < 0)
+		return;
+	buf_reset(b);
+	buf_printf(b, "%s\n", host);
+	outdir_write(d, st == STATUS_OK ? d->ok_fd : d->failed_fd, b->data, b->len, "ok.txt/failed.txt");
+	if (!steps || steps->type != MSGPACK_OBJECT_ARRAY || steps->via.array.size == 0)
+		return;
+	buf_reset(b);
+	outdir_component(b, host, strlen(host));
+	if (mkdirat(d->dirfd, b->data, 0700) < 0 && errno != EEXIST) {
+		outdir_fail(d, b->data);
+		return;
+	}
+	hostfd = openat(d->dirfd, b->data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (hostfd < 0) {
+		outdir_fail(d, b->data);
+		return;
+	}
+	for (uint32_t i = 0; i < steps->via.array.size; i++) {
+		const msgpack_object *step = &steps->via.array.ptr[i];
+		const char *name, *p;
+		size_t nlen, n, base;
+
+		buf_reset(b);
+		buf_printf(b, "%02u-", i + 1);
+		if (proto_get_str(step, "name", &name, &nlen) < 0) {
+			name = "step";
+			nlen = 4;
+		}
+		outdir_component(b, name, nlen > 64 ? 64 : nlen);
+		base = b->len;
+		if (proto_get_str(step, "stdout", &p, &n) == 0 || proto_get_str(step, "body", &p, &n) == 0) {
+			buf_puts(b, ".out");
+			outdir_file(d, hostfd, b->data, p, n);
+		}
+		if (proto_get_str(step, "stderr", &p, &n) == 0) {
+			b->len = base;
+			buf_puts(b, ".err");
+			outdir_file(d, hostfd, b->data, p, n);
+		}
+	}
+	close(hostfd);
+}
+
+void outdir_close(struct outdir *d)
+{
+	if (d->dirfd >= 0)
+		close(d->dirfd);
+	if (d->ok_fd >= 0)
+		close(d->ok_fd);
+	if (d->failed_fd >= 0)
+		close(d->failed_fd);
+	free(d->path);
+	buf_free(&d->scratch);
+	memset(d, 0, sizeof(*d));
+	d->dirfd = d->ok_fd = d->failed_fd = -1;
+}

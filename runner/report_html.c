@@ -1,0 +1,294 @@
+/* report_html: the HTML page of `fleetrun report --html`. */
+#include "report_html.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The page template, runner/report_page.html, built into the program: the
+ * assembler's .incbin copies the file's bytes in, so the page stays an
+ * HTML file one can open in a browser and edit, and nothing is generated
+ * at build time. The path is relative to the top of the tree, where make
+ * runs the compiler; the Makefile makes this object depend on the file.
+ * A NUL follows the bytes so the template is a C string. */
+__asm__(".section .rodata\n"
+        ".global report_html_page\n"
+        ".hidden report_html_page\n"
+        ".type report_html_page, @object\n"
+        "report_html_page:\n"
+        ".incbin \"runner/report_page.html\"\n"
+        ".byte 0\n"
+        ".previous\n");
+extern const char report_html_page[];
+
+/* Where the data goes in the template: before the page's own script, so
+ * the data is in the document when that script runs. */
+#define REPORT_HTML_MARK "<!-- fleetrun:data -->"
+
+/* Write JSON into the page. It goes inside <script type="application/json">,
+ * which ends at the first "</script" whatever JSON thinks, and where
+ * "<!--" changes how the HTML parser reads on. So every '<' is written as
+ * the JSON escape \u003c: outside strings JSON has no '<', inside them
+ * the escape is the same character to JSON.parse. Host output cannot end
+ * the block, whatever it holds. */
+static void report_html_json_out(FILE *f, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		const unsigned char *lt = memchr(p, '<', n);
+		size_t run = lt ? (size_t)(lt - p) : n;
+
+		fwrite(p, 1, run, f);
+		if (!lt)
+			break;
+		fputs("\\u003c", f);
+		p += run + 1;
+		n -= run + 1;
+	}
+}
+
+/* Write the generator's JSON out and empty it for the next value. */
+static void report_html_gen_flush(struct report_html *h)
+{
+	const unsigned char *out;
+	size_t len;
+
+	yajl_gen_get_buf(h->gen, &out, &len);
+	report_html_json_out(h->f, out, len);
+	yajl_gen_clear(h->gen);
+	yajl_gen_reset(h->gen, NULL);
+}
+
+static void report_html_gen_str(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+int report_html_open(struct report_html *h, const char *path, const char *journal, struct err *err)
+{
+	const char *mark = strstr(report_html_page, REPORT_HTML_MARK);
+	int fd = -1, r = -1;
+
+	memset(h, 0, sizeof(*h));
+	if (!mark) {
+		err_set(err, "the built-in page template lacks its %s marker (runner/report_page.html)",
+		        REPORT_HTML_MARK);
+		goto out;
+	}
+	h->path = xstrdup(path);
+	h->tmp_path = xasprintf("%s.tmp", path);
+	/* a .tmp left by a report that was killed is replaced; O_EXCL after
+	 * the unlink so a link planted in between is not followed */
+	unlink(h->tmp_path);
+	/* 0600, like the journal: the page holds what the devices printed */
+	fd = open(h->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(err, "%s: cannot create: %s", h->tmp_path, strerror(errno));
+		free(h->tmp_path);
+		h->tmp_path = NULL;
+		goto out;
+	}
+	h->f = fdopen(fd, "w");
+	if (!h->f) {
+		err_set(err, "%s: %s", h->tmp_path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	h->gen = yajl_gen_alloc(NULL);
+	if (!h->gen)
+		abort();
+	fwrite(report_html_page, 1, (size_t)(mark - report_html_page), h->f);
+	fputs("<script type=\"application/json\" id=\"fleetrun-hosts\">{\"journal\":", h->f);
+	report_html_gen_str(h->gen, journal);
+	report_html_gen_flush(h);
+	fputs(",\"columns\":[\"host\",\"status\",\"attempt\",\"worker\",\"started_ms\",\"duration_ms\",\"error\","
+	      "\"output\"],\n\"hosts\":[\n",
+	      h->f);
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* ---- one host's output, as text for the page ---- */
+
+/* Append at most what fits under REPORT_HTML_OUTPUT_CAP, cut on a UTF-8
+ * character boundary (the journal's strings are valid UTF-8); count what
+ * did not fit in *dropped. */
+static void report_html_put(struct buf *b, const char *p, size_t n, size_t *dropped)
+{
+	size_t room = b->len < REPORT_HTML_OUTPUT_CAP ? REPORT_HTML_OUTPUT_CAP - b->len : 0;
+
+	if (n > room) {
+		while (room > 0 && ((unsigned char)p[room] & 0xC0) == 0x80)
+			room--;
+		*dropped += n - room;
+		n = room;
+	}
+	buf_append(b, p, n);
+}
+
+static const char *report_html_str(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static bool report_html_has(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	return yajl_tree_get(obj, path, yajl_t_any) != NULL;
+}
+
+/* One step's output: a header line ("[name] exit 1"), then its stdout or
+ * body, its stderr, or (ping, tcp) what it measured. */
+static void report_html_step(struct buf *b, yajl_val step, size_t *dropped)
+{
+	const char *name = report_html_str(step, "name"), *kind = report_html_str(step, "kind");
+	const char *status = report_html_str(step, "status"), *out = report_html_str(step, "stdout");
+	const char *err = report_html_str(step, "stderr");
+	struct buf head = BUF_INIT;
+	bool binary = false;
+
+	if (!out)
+		out = report_html_str(step, "body");
+	binary = !out && (report_html_has(step, "stdout_b64") || report_html_has(step, "body_b64"));
+	buf_printf(&head, "[%s]", name ? name : kind ? kind : "step");
+	/* the numbers a step recorded: exit, http_status, connect_ms, rtt_ms... */
+	for (size_t i = 0; i < step->u.object.len; i++) {
+		const char *k = step->u.object.keys[i];
+		yajl_val v = step->u.object.values[i];
+		if (strcmp(k, "duration_ms") == 0)
+			continue;
+		if (YAJL_IS_INTEGER(v))
+			buf_printf(&head, " %s %lld", k, YAJL_GET_INTEGER(v));
+		else if (YAJL_IS_DOUBLE(v))
+			buf_printf(&head, " %s %.3g", k, YAJL_GET_DOUBLE(v));
+	}
+	if (report_html_str(step, "signal"))
+		buf_printf(&head, " signal %s", report_html_str(step, "signal"));
+	if (status && strcmp(status, "ok") != 0)
+		buf_printf(&head, " (%s)", status);
+	buf_putc(&head, '\n');
+	report_html_put(b, head.data, head.len, dropped);
+	if (out && *out) {
+		report_html_put(b, out, strlen(out), dropped);
+		if (out[strlen(out) - 1] != '\n')
+			report_html_put(b, "\n", 1, dropped);
+	}
+	if (binary)
+		report_html_put(b, "(output that is not UTF-8: see the journal)\n", 44, dropped);
+	if (err && *err) {
+		report_html_put(b, "stderr:\n", 8, dropped);
+		report_html_put(b, err, strlen(err), dropped);
+		if (err[strlen(err) - 1] != '\n')
+			report_html_put(b, "\n", 1, dropped);
+	}
+	buf_free(&head);
+}
+
+static void report_html_output(struct buf *b, yajl_val root)
+{
+	const char *path[] = {"steps", NULL};
+	yajl_val steps = yajl_tree_get(root, path, yajl_t_array);
+	size_t dropped = 0;
+
+	buf_reset(b);
+	buf_puts(b, "");
+	for (size_t i = 0; steps && i < steps->u.array.len; i++)
+		if (YAJL_IS_OBJECT(steps->u.array.values[i]))
+			report_html_step(b, steps->u.array.values[i], &dropped);
+	if (dropped)
+		buf_printf(b, "\n[%zu more bytes: see the journal]", dropped);
+}
+
+void report_html_host(struct report_html *h, const struct journal_entry *e, int64_t started_ms,
+                      int64_t duration_ms, const char *error)
+{
+	const char *wpath[] = {"worker", NULL};
+	yajl_val worker = yajl_tree_get(e->root, wpath, yajl_t_number);
+	yajl_gen g = h->gen;
+
+	report_html_output(&h->text, e->root);
+	yajl_gen_array_open(g);
+	report_html_gen_str(g, e->host);
+	report_html_gen_str(g, status_name(e->status));
+	yajl_gen_integer(g, e->attempt);
+	if (worker && YAJL_IS_INTEGER(worker))
+		yajl_gen_integer(g, YAJL_GET_INTEGER(worker));
+	else
+		yajl_gen_null(g);
+	yajl_gen_integer(g, started_ms);
+	yajl_gen_integer(g, duration_ms);
+	if (error)
+		report_html_gen_str(g, error);
+	else
+		yajl_gen_null(g);
+	yajl_gen_string(g, (const unsigned char *)h->text.data, h->text.len);
+	yajl_gen_array_close(g);
+	if (h->rows++)
+		fputs(",\n", h->f);
+	report_html_gen_flush(h);
+}
+
+int report_html_finish(struct report_html *h, const struct summary *s, const struct summary_run *run,
+                       struct err *err)
+{
+	const char *rest = strstr(report_html_page, REPORT_HTML_MARK) + strlen(REPORT_HTML_MARK);
+	char *json = NULL;
+	size_t jlen = 0;
+	FILE *mem = open_memstream(&json, &jlen);
+	int r = -1;
+
+	if (!mem) {
+		err_set(err, "%s: %s", h->tmp_path, strerror(errno));
+		goto out;
+	}
+	summary_print_json(s, mem, run);
+	if (fclose(mem) != 0) {
+		err_set(err, "%s: %s", h->tmp_path, strerror(errno));
+		goto out;
+	}
+	fputs("\n]}</script>\n<script type=\"application/json\" id=\"fleetrun-summary\">", h->f);
+	report_html_json_out(h->f, (const unsigned char *)json, jlen);
+	fputs("</script>", h->f);
+	fputs(rest, h->f);
+	/* in order: what stdio holds, then the disk, as the journal is */
+	if (fflush(h->f) != 0 || ferror(h->f) || fsync(fileno(h->f)) < 0) {
+		err_set(err, "%s: cannot write: %s", h->tmp_path, strerror(errno));
+		goto out;
+	}
+	if (fclose(h->f) != 0) {
+		h->f = NULL;
+		err_set(err, "%s: cannot write: %s", h->tmp_path, strerror(errno));
+		goto out;
+	}
+	h->f = NULL;
+	if (rename(h->tmp_path, h->path) < 0) {
+		err_set(err, "%s: cannot rename to %s: %s", h->tmp_path, h->path, strerror(errno));
+		goto out;
+	}
+	free(h->tmp_path);
+	h->tmp_path = NULL; /* in place: nothing for report_html_free to remove */
+	r = 0;
+out:
+	free(json);
+	return r;
+}
+
+void report_html_free(struct report_html *h)
+{
+	if (h->f)
+		fclose(h->f);
+	if (h->tmp_path)
+		unlink(h->tmp_path);
+	if (h->gen)
+		yajl_gen_free(h->gen);
+	free(h->tmp_path);
+	free(h->path);
+	buf_free(&h->text);
+	memset(h, 0, sizeof(*h));
+}

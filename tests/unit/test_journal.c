@@ -1,0 +1,204 @@
+/* Unit tests for runner/journal.c (reading journals back: torn last line,
+ * lines that are not records, the last-record index, task ids) and
+ * runner/retryq.c (backoff bounds, the heap's order). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal.h"
+#include "log.h"
+#include "retryq.h"
+#include "slot.h"
+
+static char *write_tmp(const char *text)
+{
+	char *path = xstrdup("/tmp/fleetrun-test-journal-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+struct seen {
+	char hosts[16][16];
+	int final[16];
+	long long attempt[16];
+	int n;
+};
+
+static int collect(const struct journal_entry *e, void *ctx)
+{
+	struct seen *s = ctx;
+
+	snprintf(s->hosts[s->n], sizeof(s->hosts[0]), "%s", e->host);
+	s->final[s->n] = e->final;
+	s->attempt[s->n] = e->attempt;
+	s->n++;
+	return 0;
+}
+
+static void test_task_id(void **state)
+{
+	char hex[17];
+
+	(void)state;
+	/* stable across versions: journals written today must resume later */
+	journal_task_hex(journal_task_id("j", "h1"), hex);
+	assert_string_equal(hex, "0cdab7e04f9a2441");
+	/* the separator keeps ("ab","c") and ("a","bc") apart */
+	assert_true(journal_task_id("ab", "c") != journal_task_id("a", "bc"));
+}
+
+static void test_read_skips_torn_and_bad_lines(void **state)
+{
+	struct seen s = {0};
+	struct err err;
+	char *path = write_tmp("{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\",\"attempt\":2}\n"
+	                       "not json\n"
+	                       "\n"
+	                       "{\"host\":\"b\",\"job\":\"j\"}\n"
+	                       "{\"host\":\"c\",\"job\":\"j\",\"status\":\"bogus\"}\n"
+	                       "[1,2]\n"
+	                       "{\"host\":\"d\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n"
+	                       "{\"host\":\"e\",\"job\":\"j\",\"sta");
+
+	(void)state;
+	assert_int_equal(journal_read(path, collect, &s, &err), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.hosts[0], "a");
+	assert_true(s.final[0]);
+	assert_int_equal(s.attempt[0], 2);
+	assert_string_equal(s.hosts[1], "d");
+	assert_false(s.final[1]);
+	unlink(path);
+	free(path);
+	assert_int_equal(journal_read("/nonexistent/j.jsonl", collect, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "/nonexistent/j.jsonl: cannot read"));
+}
+
+static void test_index_last_final_record(void **state)
+{
+	struct journal_index idx = {0};
+	const struct journal_last *l, **v;
+	struct err err;
+	char *path = write_tmp("{\"host\":\"a\",\"job\":\"j\",\"status\":\"failed\"}\n"
+	                       "{\"host\":\"b\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n"
+	                       "{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}\n"
+	                       "{\"host\":\"a\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n"
+	                       "{\"host\":\"c\",\"job\":\"other\",\"status\":\"ok\"}\n");
+
+	(void)state;
+	assert_int_equal(journal_index_load(&idx, path, "j", &err), 0);
+	assert_int_equal(idx.len, 2);
+	assert_true(idx.mixed_jobs);
+	l = journal_index_get(&idx, journal_task_id("j", "a"));
+	assert_non_null(l);
+	assert_true(l->final);
+	assert_int_equal(l->status, STATUS_OK); /* an interrupted record does not undo it */
+	l = journal_index_get(&idx, journal_task_id("j", "b"));
+	assert_non_null(l);
+	assert_false(l->final);
+	assert_null(journal_index_get(&idx, journal_task_id("other", "c")));
+	v = journal_index_sorted(&idx);
+	assert_string_equal(v[0]->host, "a");
+	assert_string_equal(v[1]->host, "b");
+	free(v);
+	journal_index_free(&idx);
+	unlink(path);
+	free(path);
+}
+
+static void test_index_grows(void **state)
+{
+	struct journal_index idx = {0};
+	struct buf b = BUF_INIT;
+	struct err err;
+	char *path;
+
+	(void)state;
+	for (int i = 0; i < 5000; i++)
+		buf_printf(&b, "{\"host\":\"h%d\",\"job\":\"j\",\"status\":\"%s\"}\n", i, i % 7 ? "ok" : "timeout");
+	path = write_tmp(b.data);
+	assert_int_equal(journal_index_load(&idx, path, NULL, &err), 0);
+	assert_int_equal(idx.len, 5000);
+	for (int i = 0; i < 5000; i++) {
+		char host[16];
+		const struct journal_last *l;
+		snprintf(host, sizeof(host), "h%d", i);
+		l = journal_index_get(&idx, journal_task_id("j", host));
+		assert_non_null(l);
+		assert_string_equal(l->host, host);
+		assert_int_equal(l->status, i % 7 ? STATUS_OK : STATUS_TIMEOUT);
+	}
+	journal_index_free(&idx);
+	buf_free(&b);
+	unlink(path);
+	free(path);
+}
+
+static void test_retry_delays(void **state)
+{
+	struct retryq q;
+
+	(void)state;
+	retryq_init(&q, 42);
+	for (int i = 0; i < 1000; i++) {
+		int64_t d2 = retryq_delay_ms(&q, 1000, 2), d3 = retryq_delay_ms(&q, 1000, 3);
+		int64_t dmax = retryq_delay_ms(&q, 1000, 40);
+		assert_true(d2 >= 500 && d2 <= 1000);
+		assert_true(d3 >= 1000 && d3 <= 2000);
+		assert_true(dmax >= RETRYQ_MAX_DELAY_MS / 2 && dmax <= RETRYQ_MAX_DELAY_MS);
+	}
+	assert_int_equal(retryq_delay_ms(&q, 0, 5), 0);
+	retryq_free(&q);
+}
+
+static void test_retry_heap_order(void **state)
+{
+	struct retryq q;
+	int64_t at[] = {50, 10, 40, 10, 30, 20, 60, 0};
+	int64_t last = -1;
+	size_t n = 0;
+
+	(void)state;
+	retryq_init(&q, 1);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct task_rec *t = xcalloc(1, sizeof(*t));
+		t->id = (uint64_t)at[i];
+		retryq_push(&q, t, at[i]);
+	}
+	assert_int_equal(retryq_next_ms(&q), 0);
+	assert_null(retryq_pop(&q, -1)); /* nothing is due before 0 */
+	for (struct task_rec *t; (t = retryq_pop(&q, 45)) != NULL; n++) {
+		assert_true((int64_t)t->id >= last);
+		last = (int64_t)t->id;
+		task_rec_free(t);
+	}
+	assert_int_equal(n, 6); /* 0 10 10 20 30 40 */
+	assert_int_equal(retryq_next_ms(&q), 50);
+	retryq_free(&q); /* frees the two still queued */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_task_id),
+		cmocka_unit_test(test_read_skips_torn_and_bad_lines),
+		cmocka_unit_test(test_index_last_final_record),
+		cmocka_unit_test(test_index_grows),
+		cmocka_unit_test(test_retry_delays),
+		cmocka_unit_test(test_retry_heap_order),
+	};
+
+	log_init("test_journal", LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
