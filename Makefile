@@ -6,6 +6,7 @@
 #   make test SAN=1 the same with ASan+UBSan (binaries in build/san/bin)
 #   make demo       run real jobs over the loopback lab and show the results
 #   make bench      benchmarks against peers (figures printed, not asserted)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS (60) each; not part of test
 #   make install PREFIX=/usr/local   (binaries, jobs, man pages, bash completion)
 
 CC      ?= gcc
@@ -45,7 +46,8 @@ RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build deps bench-deps test unit integration demo bench install clean lab-stop
+.PHONY: all build deps bench-deps test unit integration demo bench install clean lab-stop \
+	fuzz fuzz-deps fuzz-build fuzz-run
 .DEFAULT_GOAL := all
 
 # `all` checks the packages first; the sub-make then sees pkg-config's
@@ -141,6 +143,68 @@ bench-deps:
 
 bench: all bench-deps
 	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
+
+# libFuzzer targets (tests/fuzz): the frame reader, the protocol decoder
+# and record renderer, the job parser, the inventory parsers. Built with
+# clang (libFuzzer ships with it) and ASan+UBSan in build/fuzz; each runs
+# FUZZ_SECONDS on a scratch copy of its seed corpus (the repo's seeds stay
+# as they are); FUZZ_SECONDS=0 runs each over its seeds only. Exits
+# non-zero when a target finds a crash, naming the reproducer.
+FUZZ_PKGS    := clang
+FUZZ_CC      := clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := frame proto job inventory
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/runner/record.o $(FUZZ_BUILD)/runner/journal.o
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+# Longest input per target: a few frames, one message, a job file, an inventory.
+FUZZ_MAXLEN_frame     := 8192
+FUZZ_MAXLEN_proto     := 4096
+FUZZ_MAXLEN_job       := 8192
+FUZZ_MAXLEN_inventory := 4096
+
+fuzz-deps:
+	$(call apt_install,$(FUZZ_PKGS))
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -Irunner -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Irunner -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Kept between builds: make would delete them as intermediates of fuzz_%.
+.SECONDARY: $(FUZZ_OBJ)
+
+# One target at a time, each one process (libFuzzer's default; -jobs=N
+# would fork workers logging to ./fuzz-N.log); artifacts land in
+# build/fuzz/artifacts/TARGET/.
+fuzz-run: fuzz-build
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		work=$(FUZZ_BUILD)/run/$$t; art=$(FUZZ_BUILD)/artifacts/$$t/; \
+		rm -rf $$work; mkdir -p $$work $$art; cp tests/fuzz/corpus/$$t/* $$work/; \
+		case $$t in frame) ml=$(FUZZ_MAXLEN_frame);; proto) ml=$(FUZZ_MAXLEN_proto);; \
+			job) ml=$(FUZZ_MAXLEN_job);; *) ml=$(FUZZ_MAXLEN_inventory);; esac; \
+		if [ "$(FUZZ_SECONDS)" = 0 ]; then how="-runs=0"; else how="-max_total_time=$(FUZZ_SECONDS)"; fi; \
+		echo "== fuzz_$$t ($$how, -max_len=$$ml)"; \
+		ls $$art | sed "s|^|$$art|" | sort > $$work.before; \
+		if ! $(FUZZ_BUILD)/fuzz_$$t $$how -max_len=$$ml -rss_limit_mb=2048 -timeout=20 \
+			-print_final_stats=1 -artifact_prefix=$$art $$work > $$work.log 2>&1; then \
+			fail=1; grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED)' $$work.log | tail -n 150; \
+			echo "fuzz_$$t FAILED; reproducer(s):"; \
+			ls $$art | sed "s|^|$$art|" | sort | comm -13 $$work.before - | sed 's/^/  /'; \
+			echo "  replay: $(FUZZ_BUILD)/fuzz_$$t FILE"; \
+		else \
+			grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' $$work.log; \
+		fi; \
+	done; exit $$fail
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-run
 
 # Man pages and bash completion come from runner/doc/.
 COMPLETIONS := $(PREFIX)/share/bash-completion/completions

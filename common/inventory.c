@@ -37,6 +37,10 @@
 /* YAML group nesting deeper than this is a cycle through aliases or a
  * hostile file, not an inventory. */
 #define YAML_MAX_DEPTH 1000
+/* A YAML inventory is held whole (above), and one line such as
+ * 'h[1:100000000]:' would expand into gigabytes (30M names took 4 GB and
+ * a minute). -H and text inventories are lazy and take any number. */
+#define YAML_MAX_HOSTS 1000000
 
 void host_free(struct host *h)
 {
@@ -121,6 +125,7 @@ struct hostrange {
 	size_t ii;           /* the item being expanded */
 	int started;         /* items[ii] has given its first name */
 	struct buf name;     /* the last name given out */
+	uint64_t total;      /* names it expands to, saturated past 2^40 */
 };
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -342,6 +347,7 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			break;
 		i++; /* the ',' */
 	}
+	hr->total = total;
 	r = 0;
 out:
 	item_free(&it);
@@ -744,7 +750,10 @@ static int var_parse(const struct lineloc *loc, const char **pp, struct kvlist *
 			p++;
 		buf_append(&v, val, (size_t)(p - val));
 	}
-	buf_reserve(&v, 0); /* data is never NULL below, even for key= */
+	/* data is never NULL below and always a string, even for key= and
+	 * key="": buf_reserve alone would leave a fresh buffer without its
+	 * NUL (found by tests/fuzz/fuzz_inventory: key="" read heap garbage). */
+	buf_append(&v, "", 0);
 	if (var_check(var_name(k), v.data, &why) < 0) {
 		line_err(err, loc, val, "%s", why.msg);
 		goto out;
@@ -967,7 +976,7 @@ struct yinv {
 	struct ygroup *groups; /* malloced, owned */
 	size_t ngroups;
 	struct yhost *hosts;   /* malloced, owned, in order of first listing */
-	size_t nhosts;
+	size_t nhosts, hosts_cap;
 	struct strmap gmap, hmap;
 	size_t next;           /* the next host to give out */
 	unsigned stamp;
@@ -1128,7 +1137,13 @@ static void host_add(struct yload *L, const char *name, size_t group, const stru
 	if (found) {
 		h = &y->hosts[*found];
 	} else {
-		y->hosts = xreallocarray(y->hosts, y->nhosts + 1, sizeof(*y->hosts));
+		/* Doubling: a range adds up to YAML_MAX_HOSTS hosts, and a
+		 * realloc per host copies them all each time where realloc
+		 * cannot grow in place (ASan never does: 1M hosts took hours). */
+		if (y->nhosts == y->hosts_cap) {
+			y->hosts_cap = y->hosts_cap ? y->hosts_cap * 2 : 64;
+			y->hosts = xreallocarray(y->hosts, y->hosts_cap, sizeof(*y->hosts));
+		}
 		h = &y->hosts[y->nhosts];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
@@ -1193,8 +1208,15 @@ static int hosts_load(struct yload *L, const yaml_node_t *n, size_t group)
 			yaml_err(L, m, "host '%s': %s", name, why.msg);
 			goto out;
 		}
-		while (hostrange_next(hr, &one) == 1)
+		/* Each turn adds a name; the range and the hosts so far are
+		 * both bounded, so a hostile range fails before it expands. */
+		while (hr->total <= YAML_MAX_HOSTS && L->y->nhosts <= YAML_MAX_HOSTS && hostrange_next(hr, &one) == 1)
 			host_add(L, one, group, &vars);
+		if (hr->total > YAML_MAX_HOSTS || L->y->nhosts > YAML_MAX_HOSTS) {
+			yaml_err(L, k->start_mark, "host '%s': more than %d hosts in one YAML inventory (expected a "
+				 "smaller range; -H and text inventories take any number)", name, YAML_MAX_HOSTS);
+			goto out;
+		}
 		hostrange_close(hr);
 		hr = NULL;
 	}

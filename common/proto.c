@@ -209,11 +209,12 @@ int proto_get_i64(const msgpack_object *map, const char *key, int64_t *v)
  * them: msgpack-c reserves memory for an array or map as soon as it reads
  * the count, so five bytes claiming 4 billion elements would cost
  * gigabytes. Each element takes at least one byte, so a count larger than
- * the bytes left is a lie; nesting is limited too. 0 or -1. */
+ * the bytes left is a lie; nesting and the number of objects (24 bytes
+ * each once decoded, against 1 byte of a nil) are limited too. 0 or -1. */
 static int proto_scan(const unsigned char *p, size_t n, const char **why)
 {
 	uint64_t left[PROTO_MAX_DEPTH + 1];
-	size_t pos = 0;
+	size_t pos = 0, objects = 0;
 	int depth = 0;
 
 	left[0] = 1;
@@ -229,6 +230,10 @@ static int proto_scan(const unsigned char *p, size_t n, const char **why)
 		left[depth]--;
 		if (pos >= n) {
 			*why = "truncated msgpack";
+			return -1;
+		}
+		if (++objects > PROTO_MAX_OBJECTS) {
+			*why = "more objects than a message holds";
 			return -1;
 		}
 		b = p[pos++];

@@ -28,6 +28,13 @@
  * own unpacker stops at 32 too. */
 #define PROTO_MAX_DEPTH 32
 
+/* Most objects (every value, key and container counts) accepted in a
+ * message. msgpack-c spends 24 bytes per object, so a frame of 60 MB of
+ * nils in one array32 would cost the supervisor 1.4 GB to decode; real
+ * messages hold a few thousand objects (strings are one object however
+ * long). */
+#define PROTO_MAX_OBJECTS (1u << 20)
+
 /* Per-step capture cap of stdout and of stderr, unless the run sets one. */
 #define PROTO_DEFAULT_OUTPUT_CAP (1024 * 1024)
 

@@ -214,7 +214,9 @@ static void pool_protocol_error(struct pool *p, struct slot *s, const char *what
 
 	snprintf(detail, sizeof(detail), "protocol error from worker: %s", what);
 	log_warn("worker %d: %s; killing it", (int)s->pid, what);
-	slot_stop(s, STOP_PROTOCOL, detail, clock_mono_ms(), 0);
+	/* Before ready it is a worker that cannot start: counted and backed
+	 * off as such, or one that always does it is respawned for ever. */
+	slot_stop(s, s->state == SLOT_STARTING ? STOP_STARTUP : STOP_PROTOCOL, detail, clock_mono_ms(), 0);
 	slot_kill(s);
 }
 
@@ -331,8 +333,11 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 		pool_push_idle(p, s);
 		break;
 	case PROTO_CHILD:
+		/* The group is killed with the worker: never group 1 (kill(-1)
+		 * is every process) nor our own. */
 		if (s->state == SLOT_BUSY && proto_get_u64(&obj, "id", &id) == 0 && id == s->task->id &&
-		    proto_get_i64(&obj, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX)
+		    proto_get_i64(&obj, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX && pgid != 1 &&
+		    pgid != getpgrp())
 			s->child_pgid = (pid_t)pgid;
 		break;
 	case PROTO_RESULT:

@@ -12,6 +12,28 @@ Usage: fake_worker.py MODE MARKER
   garbage  for host "garbage": a 3-byte frame that is not msgpack, then
            silence with the pipes still open
 
+  Hostile frames for host "evil" (test_hostile.py), each followed by
+  silence with the pipes still open unless said otherwise:
+  truncmp      a result whose msgpack is cut short (the frame length
+               matches the cut bytes)
+  deepnest     100,000 nested arrays
+  hugearray    a result whose steps array32 announces 2^32-1 elements, in
+               a frame of a few bytes
+  hugemap      the same with a map32 as its vars
+  widearray    a result whose steps are 2,000,000 nils (a 2 MB frame that
+               would decode into 48 MB of objects)
+  wrongid      a result for a task id it was not given
+  dupresult    two results for the same task in one write, then it goes
+               on serving
+  zeroframe    a frame of length 0
+  unknowntype  a message of type "bogus"
+  hellotype    a message of type "hello" (only the supervisor sends those)
+  childpgid    a child message naming the supervisor's own process group
+               (FLEETRUN_SUPERVISOR_PID), then garbage so it gets killed
+  earlyresult  a result before ready, on hello; with FAKE_ONCE=PATH only
+               the first worker to create PATH does it, the others
+               behave
+
 MARKER only makes the process easy to find in /proc. The process lives at
 most 150 s whatever happens (SIGALRM, default action), so a broken
 supervisor cannot leave it running for ever.
@@ -62,6 +84,57 @@ def silent_for(seconds):
         time.sleep(0.5)
 
 
+def evil_payload(mode, task_id):
+    """The bytes of the frame(s) MODE sends instead of a result, or None."""
+    started = int(time.time() * 1000)
+    result = {"type": "result", "id": task_id, "status": "ok", "steps": [], "vars": {},
+              "error": None, "started_ms": started, "duration_ms": 0}
+    # a result map's first keys, packed by hand so a hostile value can follow
+    head = b"\x84" + mpack.packb("type") + mpack.packb("result") + mpack.packb("id") + \
+        mpack.packb(task_id) + mpack.packb("status") + mpack.packb("ok")
+    if mode == "truncmp":
+        body = mpack.packb(result)
+        return len(body[:-9]).to_bytes(4, "big") + body[:-9]
+    if mode == "deepnest":
+        body = b"\x91" * 100000 + b"\xc0"
+        return len(body).to_bytes(4, "big") + body
+    if mode == "hugearray":
+        body = head + mpack.packb("steps") + b"\xdd\xff\xff\xff\xff" + b"\xc0" * 8
+        return len(body).to_bytes(4, "big") + body
+    if mode == "hugemap":
+        body = head + mpack.packb("vars") + b"\xdf\xff\xff\xff\xff" + b"\xc0" * 8
+        return len(body).to_bytes(4, "big") + body
+    if mode == "widearray":
+        body = head + mpack.packb("steps") + b"\xdd" + (2000000).to_bytes(4, "big") + b"\xc0" * 2000000
+        return len(body).to_bytes(4, "big") + body
+    if mode == "wrongid":
+        result["id"] = task_id + 1000
+        return mpack.frame(result)
+    if mode == "dupresult":
+        return mpack.frame(result) + mpack.frame(result)
+    if mode == "zeroframe":
+        return b"\x00\x00\x00\x00"
+    if mode == "unknowntype":
+        return mpack.frame({"type": "bogus", "id": task_id})
+    if mode == "hellotype":
+        return mpack.frame({"type": "hello", "version": 1})
+    if mode == "childpgid":
+        sup = int(os.environ.get("FLEETRUN_SUPERVISOR_PID", "0"))
+        assert sup > 1, "no FLEETRUN_SUPERVISOR_PID"
+        return mpack.frame({"type": "child", "id": task_id, "pgid": os.getpgid(sup)}) + \
+            b"\x00\x00\x00\x01\xc1"
+    return None
+
+
+def first_time(path):
+    """True for the one process that creates path."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return True
+    except FileExistsError:
+        return False
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "ok"
     signal.alarm(150)
@@ -74,6 +147,12 @@ def main():
             return 0
         kind = msg.get("type")
         if kind == "hello":
+            once = os.environ.get("FAKE_ONCE")
+            if mode == "earlyresult" and (not once or first_time(once)):
+                send({"type": "result", "id": 0, "status": "ok", "steps": [], "vars": {},
+                      "error": None, "started_ms": 0, "duration_ms": 0})
+                silent_for(120)
+                return 0
             send({"type": "ready", "version": 1, "pid": os.getpid()})
         elif kind == "task":
             host = msg.get("host")
@@ -87,6 +166,13 @@ def main():
                 return 0
             if mode == "garbage" and host == "garbage":
                 write_all(b"\x00\x00\x00\x03\xc1\xc1\xc1")
+                silent_for(120)
+                return 0
+            evil = evil_payload(mode, msg.get("id")) if host == "evil" else None
+            if evil is not None:
+                write_all(evil)
+                if mode == "dupresult":
+                    continue
                 silent_for(120)
                 return 0
             send({

@@ -1,7 +1,7 @@
 """A tiny msgpack codec for the fake workers (no third-party modules).
 
-Only what the worker protocol uses: map, array, str, bin, int, nil, bool
-(and floats on decoding, so an unexpected float does not crash a fake).
+Only what the worker protocol uses: map, array, str, bin, int, nil, bool,
+float (always as float64).
 """
 import struct
 
@@ -42,6 +42,8 @@ def _pack(o, out):
             out += b"\xd3" + o.to_bytes(8, "big", signed=True)
         else:
             raise OverflowError(o)
+    elif isinstance(o, float):
+        out += b"\xcb" + struct.pack(">d", o)
     elif isinstance(o, str):
         b = o.encode("utf-8")
         n = len(b)

@@ -273,6 +273,17 @@ static void test_text_inventory(void **state)
 		"rtr4(user=a@b)\n");
 }
 
+/* key="" is an empty value, not whatever the heap held (found by
+ * tests/fuzz/fuzz_inventory; under ASan the old code read past the
+ * buffer). */
+static void test_text_quoted_empty(void **state)
+{
+	const char *path = write_file("empty.txt", "rtr1 a=\"\" b=x c=\"\"\n");
+
+	(void)state;
+	assert_targets(&path, 1, NULL, 0, NULL, "rtr1(a=,b=x,c=)\n");
+}
+
 static void test_text_errors(void **state)
 {
 	(void)state;
@@ -437,6 +448,11 @@ static void test_yaml_errors(void **state)
 			  "%s:3:8: host 'a': expected a mapping of vars or nothing (got a scalar)");
 	assert_file_error("y9.yaml", "all:\n  children:\n    g: [x]\n",
 			  "%s:3:8: group 'g': expected a mapping with hosts, children or vars (got a list)");
+	/* Held whole, a YAML inventory is bounded: refused before expanding
+	 * (found while fuzzing the inventory: 30M names took 4 GB). */
+	assert_file_error("y10.yml", "all:\n  hosts:\n    h[1:100000000]:\n",
+			  "%s:3:5: host 'h[1:100000000]': more than 1000000 hosts in one YAML inventory (expected a "
+			  "smaller range; -H and text inventories take any number)");
 }
 
 /* ------------------------------------------------------------------ */
@@ -526,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_range_errors),
 		cmocka_unit_test(test_range_large_lazy),
 		cmocka_unit_test(test_text_inventory),
+		cmocka_unit_test(test_text_quoted_empty),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_text_error_then_more),
 		cmocka_unit_test(test_yaml_inventory),

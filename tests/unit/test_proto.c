@@ -627,6 +627,54 @@ static void test_count_amplification(void **state)
 	assert_int_equal(run_in_child("32 nested array32 of 8M", decode_refused_small, &arg), 0);
 }
 
+/* A result whose steps are 16M nils: a 16 MB payload that msgpack-c
+ * would turn into 384 MiB of objects. Refused before decoding (found by
+ * reasoning about the fuzz target's inputs: a 60 MB frame cost 1.4 GB). */
+static void test_object_amplification(void **state)
+{
+	const char head[] = "\x82\xa4type\xa6result\xa5steps\xdd\x01\x00\x00\x00";
+	size_t nh = sizeof(head) - 1, n = nh + (1u << 24);
+	char *p = xmalloc(n);
+	struct bytes arg = {p, n};
+
+	(void)state;
+	memcpy(p, head, nh);
+	memset(p + nh, 0xc0, n - nh);
+	assert_int_equal(run_in_child("array32 of 16M nils", decode_refused_small, &arg), 0);
+	free(p);
+}
+
+/* A message at the object limit still decodes. */
+static void test_objects_at_limit(void **state)
+{
+	/* map (1) + type key and value (2) + steps key (1) + the array (1) */
+	const uint32_t nils = PROTO_MAX_OBJECTS - 5;
+	char head[] = "\x82\xa4type\xa6result\xa5steps\xdd\0\0\0\0";
+	size_t nh = sizeof(head) - 1, n = nh + nils;
+	char *p = xmalloc(n + 1);
+	msgpack_unpacked unp;
+	enum proto_type type;
+	struct err err;
+
+	(void)state;
+	head[nh - 4] = (char)(nils >> 24);
+	head[nh - 3] = (char)(nils >> 16);
+	head[nh - 2] = (char)(nils >> 8);
+	head[nh - 1] = (char)nils;
+	memcpy(p, head, nh);
+	memset(p + nh, 0xc0, nils);
+	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(type, PROTO_RESULT);
+	msgpack_unpacked_destroy(&unp);
+	/* one more object is one too many */
+	p[n] = (char)0xc0;
+	head[nh - 1] = (char)(nils + 1);
+	memcpy(p, head, nh);
+	assert_int_equal(proto_decode(p, n + 1, &unp, &type, &err), -1);
+	assert_non_null(strstr(err.msg, "more objects"));
+	free(p);
+}
+
 static uint64_t rng_next(uint64_t *s)
 {
 	uint64_t x = *s;
@@ -715,6 +763,8 @@ int main(void)
 		cmocka_unit_test(test_some_nesting),
 		cmocka_unit_test(test_huge_counts),
 		cmocka_unit_test(test_count_amplification),
+		cmocka_unit_test(test_object_amplification),
+		cmocka_unit_test(test_objects_at_limit),
 		cmocka_unit_test(test_random),
 	};
 
