@@ -245,8 +245,12 @@ int main(int argc, char **argv)
 
 	if (worker_read_frame(&rd, &p, &n) <= 0)
 		goto out;
-	if (proto_decode(p, n, &unp, &type, &err) < 0 || type != PROTO_HELLO) {
-		log_error("expected a hello frame: %s", type != PROTO_HELLO ? "other type" : err.msg);
+	if (proto_decode(p, n, &unp, &type, &err) < 0) {
+		log_error("expected a hello frame: %s", err.msg);
+		goto out;
+	}
+	if (type != PROTO_HELLO) {
+		log_error("expected a hello frame, got another message");
 		goto out;
 	}
 	if (worker_hello(&unp.data, &job, &res, &settings, &err) < 0) {

@@ -33,14 +33,30 @@
 
 static CURL *http_handle;
 
-/* Compiled jq programs, one per expression of the job, for the worker's
- * life: the job does not change. */
+/* The job's jq expressions, compiled for the worker's life (the job does
+ * not change). jq 1.6 parses its whole builtin library at each
+ * jq_compile (~40 ms), so every expression of the job goes into one
+ * program, compiled once, that picks the expression by its index:
+ *
+ *   .[0] as $i | .[1] | if $i == 0 then (E0) elif $i == 1 then (E1) ... end
+ *
+ * and runs on [index, body]. An expression that cannot join it (the
+ * program does not compile) gets a program of its own. */
 static struct http_jq {
-	const char *expr; /* points into the job */
+	jq_state *jq;      /* the shared program, or NULL */
+	char *error;       /* NULL or what jq said compiling it */
+	const char **exprs; /* the job's expressions (into the job), by index */
+	size_t nexprs;
+	bool tried;
+} http_jq;
+
+/* Programs of their own, for expressions the shared one could not take. */
+static struct http_jq_one {
+	const char *expr;
 	jq_state *jq;
-	char *error;      /* NULL or what jq said when compiling */
-} *http_jqs;
-static size_t http_njqs;
+	char *error;
+} *http_jq_ones;
+static size_t http_jq_nones;
 
 struct http_body {
 	struct buf *b;
@@ -92,48 +108,100 @@ static void http_jq_error(void *ud, jv msg)
 	jv_free(msg);
 }
 
-static struct http_jq *http_jq_get(const char *expr)
+static jq_state *http_jq_compile(const char *program, char **error)
 {
-	struct http_jq *j;
+	jq_state *jq = jq_init();
 
-	for (size_t i = 0; i < http_njqs; i++)
-		if (http_jqs[i].expr == expr)
-			return &http_jqs[i];
-	http_jqs = xreallocarray(http_jqs, http_njqs + 1, sizeof(*http_jqs));
-	j = &http_jqs[http_njqs++];
-	memset(j, 0, sizeof(*j));
-	j->expr = expr;
-	j->jq = jq_init();
-	if (!j->jq) {
-		j->error = xstrdup("cannot start jq");
-		return j;
+	if (!jq) {
+		*error = xstrdup("cannot start jq");
+		return NULL;
 	}
-	jq_set_error_cb(j->jq, http_jq_error, &j->error);
+	jq_set_error_cb(jq, http_jq_error, error);
 	/* no modules: job files cannot use them (job.c refuses them), and jq
 	 * 1.6 aborts on import without a library path */
-	jq_set_attr(j->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
-	if (!jq_compile(j->jq, expr)) {
-		if (!j->error)
-			j->error = xstrdup("does not compile");
-		jq_teardown(&j->jq);
+	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	if (!jq_compile(jq, program)) {
+		if (!*error)
+			*error = xstrdup("does not compile");
+		jq_teardown(&jq);
 	}
-	return j;
+	return jq;
+}
+
+/* The shared program of every check and capture of the job. */
+static void http_jq_prepare(const struct job *job)
+{
+	struct buf prog = BUF_INIT;
+
+	http_jq.tried = true;
+	for (size_t i = 0; i < job->nsteps; i++) {
+		const struct step_http *sh = job->steps[i].http;
+		if (!sh)
+			continue;
+		http_jq.exprs = xreallocarray(http_jq.exprs, http_jq.nexprs + sh->capture.len + 1, sizeof(char *));
+		if (sh->check)
+			http_jq.exprs[http_jq.nexprs++] = sh->check;
+		for (size_t k = 0; k < sh->capture.len; k++)
+			http_jq.exprs[http_jq.nexprs++] = sh->capture.items[k].value;
+	}
+	if (!http_jq.nexprs)
+		return;
+	buf_puts(&prog, ".[0] as $fleetrun_i | .[1] | ");
+	for (size_t i = 0; i < http_jq.nexprs; i++)
+		/* newlines: a comment in an expression ends at its line */
+		buf_printf(&prog, "%sif $fleetrun_i == %zu then (\n%s\n)", i ? " else " : "", i, http_jq.exprs[i]);
+	buf_puts(&prog, " else empty");
+	for (size_t i = 0; i < http_jq.nexprs; i++)
+		buf_puts(&prog, " end");
+	http_jq.jq = http_jq_compile(prog.data, &http_jq.error);
+	if (!http_jq.jq)
+		log_debug("jq: the job's expressions as one program: %s; compiling them one by one",
+		          http_jq.error ? http_jq.error : "?");
+	buf_free(&prog);
+}
+
+/* The program to run expr with, and the input to give it. */
+static jq_state *http_jq_for(const struct job *job, const char *expr, jv *input, char **error)
+{
+	struct http_jq_one *one;
+
+	if (!http_jq.tried)
+		http_jq_prepare(job);
+	for (size_t i = 0; http_jq.jq && i < http_jq.nexprs; i++) {
+		if (http_jq.exprs[i] == expr) {
+			*input = jv_array_append(jv_array_append(jv_array(), jv_number((double)i)), *input);
+			return http_jq.jq;
+		}
+	}
+	for (size_t i = 0; i < http_jq_nones; i++)
+		if (http_jq_ones[i].expr == expr) {
+			*error = http_jq_ones[i].error;
+			return http_jq_ones[i].jq;
+		}
+	http_jq_ones = xreallocarray(http_jq_ones, http_jq_nones + 1, sizeof(*http_jq_ones));
+	one = &http_jq_ones[http_jq_nones++];
+	memset(one, 0, sizeof(*one));
+	one->expr = expr;
+	one->jq = http_jq_compile(expr, &one->error);
+	*error = one->error;
+	return one->jq;
 }
 
 /* Run expr on the parsed body: 0 and its first output (owned by the
  * caller), or -1 with err. */
-static int http_jq_run(const char *expr, jv input, jv *out, struct err *err)
+static int http_jq_run(const struct job *job, const char *expr, jv input, jv *out, struct err *err)
 {
-	struct http_jq *j = http_jq_get(expr);
+	char *error = NULL;
+	jq_state *jq = http_jq_for(job, expr, &input, &error);
 	jv v;
 
-	if (!j->jq) {
-		err_set(err, "jq '%s': %s", expr, j->error ? j->error : "unusable");
+	if (!jq) {
+		err_set(err, "jq '%s': %s", expr, error ? error : "unusable");
 		jv_free(input);
 		return -1;
 	}
-	jq_start(j->jq, input, 0);
-	v = jq_next(j->jq);
+	jq_start(jq, input, 0);
+	v = jq_next(jq);
 	if (!jv_is_valid(v)) {
 		jv msg = jv_invalid_get_msg(v);
 		if (jv_get_kind(msg) == JV_KIND_STRING)
@@ -280,7 +348,7 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 	}
 	for (size_t i = 0; i < sh->capture.len; i++) {
 		jv v;
-		if (http_jq_run(sh->capture.items[i].value, jv_copy(body), &v, &err) < 0) {
+		if (http_jq_run(ctx->job, sh->capture.items[i].value, jv_copy(body), &v, &err) < 0) {
 			r->status = STATUS_FAILED;
 			r->error = xasprintf("capture %s: %s", sh->capture.items[i].key, err.msg);
 			goto out;
@@ -303,7 +371,7 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 	}
 	if (sh->check) {
 		jv v;
-		if (http_jq_run(sh->check, jv_copy(body), &v, &err) < 0) {
+		if (http_jq_run(ctx->job, sh->check, jv_copy(body), &v, &err) < 0) {
 			r->status = STATUS_FAILED;
 			r->error = xasprintf("check: %s", err.msg);
 			goto out;

@@ -425,6 +425,28 @@ def test_expect_check_capture(httplab, fleet, tmp_path):
             assert rec["vars"].get("build") == "0.0.12", rec
 
 
+def test_jq_expressions_share_one_program(httplab, fleet, tmp_path):
+    """A worker compiles every check and capture of the job as one jq
+    program: expressions with a comment, a def, a runtime error and a
+    string holding 'end' each behave as they would alone."""
+    inv = inventory(tmp_path / "inv", [("jq", dev(httplab, 55))])
+    steps = [
+        {"name": "version", "http": "GET /mgmt/tm/sys/version",
+         "capture": {"build": ".entries[].nestedStats.entries.Build.description # the build",
+                     "twice": "def twice: . * 2; .entries | keys | length | twice",
+                     "word": '"end) else (" | ascii_upcase'}},
+        {"name": "echo", "http": "GET /echo?x=1", "check": '.query == "x=1"'},
+        {"name": "boom", "http": "GET /echo", "capture": {"y": 'error("boom \\(.method)")'}},
+    ]
+    j = job(tmp_path, steps, http=f5_http(httplab), name="jq-shared")
+    r = run(fleet, httplab, j, inv, args=["-vv"])
+    assert "one by one" not in r.err, r  # the shared program compiled
+    rec = one(r)
+    assert rec["vars"] == {"build": "0.0.12", "twice": "2", "word": "END) ELSE ("}, rec
+    assert [x["status"] for x in rec["steps"]] == ["ok", "ok", "failed"], rec
+    assert rec["status"] == "failed" and "boom GET" in rec["error"], rec
+
+
 # ------------------------------------------------------------------ TLS
 
 def test_tls_trust(httplab, fleet, tmp_path):
