@@ -1814,7 +1814,7 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
         print("    GET %s" % p)
     print("fleetrun: `fleetrun run JOB -i INVENTORY -w N -v -o /dev/null`, stdout /dev/null;")
     print("  JOB: jobs.d/f5-status.yaml without its two `capture:` (plain GETs, like the peers:")
-    print("  a jq expression costs each worker ~40 ms of CPU to compile, once, with jq 1.6);")
+    print("  a jq program costs each worker ~40 ms of CPU to compile, once, with jq 1.6);")
     print("  inventory lines `f5-0001 address=ADDR base=SCHEME://ADDR:PORT [ca=LAB_CA]`, the")
     print("  password from ${env:F5_PASSWORD}. Last, the same with jobs.d/f5-status.yaml itself,")
     print("  captures and all, to show their cost (not in the targets). ok = its summary.")
@@ -1993,10 +1993,11 @@ def _http_table(res, scheme):
     if fres and jq and fres["cpu"] and jq["cpu"]:
         w = (jq.get("sup") or {}).get("workers") or res["w"]
         extra = jq["cpu"] - fres["cpu"]
-        print("  jq captures: +%.2f s client CPU over the plain job, %.0f ms per worker per expression"
-              % (extra, 1000 * extra / (2 * w)))
-        print("    (%d workers x 2 expressions, each compiled once per worker), +%.2f s wall."
-              % (w, (jq["wall"] or 0) - (fres["wall"] or 0)))
+        print("  jq captures: +%.2f s client CPU over the plain job, %.0f ms per worker"
+              % (extra, 1000 * extra / w))
+        print("    (%d workers; the job's 2 expressions compiled as one program, once per worker),"
+              % w)
+        print("    +%.2f s wall." % ((jq["wall"] or 0) - (fres["wall"] or 0)))
     nreq = sum(x["srv"]["requests"] for x in rows)
     ncpu = sum(x["nginx_cpu"] for x in rows)
     if nreq:
