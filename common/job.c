@@ -1855,7 +1855,7 @@ static void yaml_fail(struct pctx *c, yaml_parser_t *parser, const char *text, s
 	}
 }
 
-static char *name_from_path(const char *path)
+char *job_name_from_path(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	size_t len;
@@ -1917,7 +1917,7 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 
 	job = xcalloc(1, sizeof(*job));
 	job->path = xstrdup(path);
-	job->name = name_from_path(path);
+	job->name = job_name_from_path(path);
 	job->source = xstrndup(text, len);
 	job->source_len = len;
 	job->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;

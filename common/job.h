@@ -137,6 +137,10 @@ struct job {
 /* Parse job text. path is used in error messages and for the job's name.
  * On success returns 0 and sets *out (free with job_free); on error
  * returns -1 with "path:line:column: message" in err, *out untouched. */
+/* A job's name from its file or from what the user typed: the file name
+ * without .yaml/.yml ("jobs.d/show-version.yaml" -> "show-version").
+ * Malloced. */
+char *job_name_from_path(const char *path);
 int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err);
 
 /* The same with flags. JOB_PARSE_NO_JQ skips compiling the jq expressions

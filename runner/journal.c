@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -50,28 +51,53 @@ static int journal_hex_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
-static const char *journal_str(yajl_val root, const char *key)
+const char *journal_get_str(yajl_val obj, const char *key)
 {
 	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
 	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+int64_t journal_get_int(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_number);
+	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+int journal_time_ms(const char *iso, int64_t *out)
+{
+	struct tm tm;
+	const char *rest;
+	int64_t ms = 0, scale = 100;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return -1;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			ms += (*rest - '0') * scale;
+	if (rest[0] != 'Z' || rest[1] != '\0')
+		return -1;
+	*out = (int64_t)timegm(&tm) * 1000 + ms;
+	return 0;
 }
 
 /* Fill e from its parsed line. -1 with a reason when it is not a record. */
 static int journal_entry_fill(struct journal_entry *e, const char **why)
 {
-	const char *path[] = {"attempt", NULL}, *ipath[] = {"interrupted", NULL};
+	const char *ipath[] = {"interrupted", NULL};
 	const char *st, *task;
-	yajl_val v;
 	int s;
 
 	if (!YAJL_IS_OBJECT(e->root)) {
 		*why = "expected a JSON object";
 		return -1;
 	}
-	e->host = journal_str(e->root, "host");
-	e->job = journal_str(e->root, "job");
-	st = journal_str(e->root, "status");
+	e->host = journal_get_str(e->root, "host");
+	e->job = journal_get_str(e->root, "job");
+	st = journal_get_str(e->root, "status");
 	if (!e->host || !e->job || !st) {
 		*why = "expected a record with host, job and status";
 		return -1;
@@ -81,11 +107,10 @@ static int journal_entry_fill(struct journal_entry *e, const char **why)
 		return -1;
 	}
 	e->status = (enum status)s;
-	task = journal_str(e->root, "task");
+	task = journal_get_str(e->root, "task");
 	if (!task || journal_hex_parse(task, &e->task) < 0)
 		e->task = journal_task_id(e->job, e->host);
-	v = yajl_tree_get(e->root, path, yajl_t_number);
-	e->attempt = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+	e->attempt = journal_get_int(e->root, "attempt");
 	e->final = !YAJL_IS_TRUE(yajl_tree_get(e->root, ipath, yajl_t_true));
 	return 0;
 }

@@ -43,6 +43,14 @@ typedef int (*journal_fn)(const struct journal_entry *e, void *ctx);
  * when the file cannot be read. */
 int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err);
 
+/* A record's member: a string (NULL when absent or not a string), an
+ * integer (0 when absent or not an integer). */
+const char *journal_get_str(yajl_val obj, const char *key);
+int64_t journal_get_int(yajl_val obj, const char *key);
+/* "2026-11-22T01:20:50.476Z", a record's "started", as milliseconds
+ * since the epoch: 0, or -1 when the text is not such a time. */
+int journal_time_ms(const char *iso, int64_t *out);
+
 /* The task id of a job on a host: a 64-bit FNV-1a hash of both names, so
  * it stays the same whatever the inventory's order or content. */
 uint64_t journal_task_id(const char *job, const char *host);

@@ -79,34 +79,12 @@ struct merge {
 	uint64_t not_final;
 };
 
-/* "2026-11-22T01:20:50.476Z" as ms since the epoch; 0 when it is not. */
-static int64_t merge_time(const char *s)
+/* A record's start as ms since the epoch; 0 when it has none. */
+static int64_t merge_started(yajl_val root)
 {
-	struct tm tm = {0};
-	int ms = 0, n = 0;
+	int64_t t;
 
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-	                 &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return 0;
-	if (s[n] == '.')
-		sscanf(s + n + 1, "%3d", &ms);
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static const char *merge_str(yajl_val root, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(root, path, yajl_t_string);
-	return v ? YAJL_GET_STRING(v) : NULL;
-}
-
-static int64_t merge_int(yajl_val root, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(root, path, yajl_t_number);
-	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+	return journal_time_ms(journal_get_str(root, "started"), &t) == 0 ? t : 0;
 }
 
 static size_t merge_find(const struct merge *m, uint64_t task)
@@ -136,7 +114,7 @@ static int merge_scan(const struct journal_entry *e, void *ctx)
 {
 	struct merge *m = ctx;
 	struct merge_slot *s;
-	int64_t started = merge_time(merge_str(e->root, "started"));
+	int64_t started = merge_started(e->root);
 	bool wins;
 
 	if (!m->job) {
@@ -187,9 +165,9 @@ static int merge_emit(const struct journal_entry *e, void *ctx)
 		return 0;
 	fwrite(e->line, 1, e->len, m->out);
 	putc('\n', m->out);
-	started = merge_time(merge_str(e->root, "started"));
-	duration = merge_int(e->root, "duration_ms");
-	summary_add(&m->sum, e->host, e->status, merge_str(e->root, "error"), duration);
+	started = merge_started(e->root);
+	duration = journal_get_int(e->root, "duration_ms");
+	summary_add(&m->sum, e->host, e->status, journal_get_str(e->root, "error"), duration);
 	if (started && (!m->first_ms || started < m->first_ms))
 		m->first_ms = started;
 	if (started && started + duration > m->last_ms)

@@ -31,33 +31,6 @@ struct report {
 	bool html_open;
 };
 
-/* "2026-11-22T01:20:50.476Z" as milliseconds since the epoch. 0, or -1
- * when the text is not such a time. */
-static int report_time_ms(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *rest;
-	int64_t ms = 0, scale = 100;
-
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return -1;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
-			ms += (*rest - '0') * scale;
-	if (rest[0] != 'Z' || rest[1] != '\0')
-		return -1;
-	*out = (int64_t)timegm(&tm) * 1000 + ms;
-	return 0;
-}
-
-static int64_t report_int(yajl_val root, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(root, path, yajl_t_number);
-	return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-}
 
 /* The record's own job filter: the records of r->job only. */
 static bool report_counts(const struct report *r, const struct journal_entry *e)
@@ -100,11 +73,11 @@ static int report_take(const struct journal_entry *e, void *ctx)
 		error_text = YAJL_GET_STRING(error);
 	else if (yajl_tree_get(e->root, bpath, yajl_t_string))
 		error_text = "(error text that is not UTF-8: error_b64 in the journal)";
-	duration_ms = report_int(e->root, "duration_ms");
+	duration_ms = journal_get_int(e->root, "duration_ms");
 	if (duration_ms < 0)
 		duration_ms = 0;
 	started = yajl_tree_get(e->root, spath, yajl_t_string);
-	if (started && report_time_ms(YAJL_GET_STRING(started), &start_ms) == 0) {
+	if (started && journal_time_ms(YAJL_GET_STRING(started), &start_ms) == 0) {
 		if (start_ms < r->first_start_ms)
 			r->first_start_ms = start_ms;
 		if (start_ms + duration_ms > r->last_end_ms)

@@ -130,13 +130,6 @@ static void report_html_put(struct buf *b, const char *p, size_t n, size_t *drop
 	buf_append(b, p, n);
 }
 
-static const char *report_html_str(yajl_val obj, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
-	return v ? YAJL_GET_STRING(v) : NULL;
-}
-
 static bool report_html_has(yajl_val obj, const char *key)
 {
 	const char *path[] = {key, NULL};
@@ -147,14 +140,14 @@ static bool report_html_has(yajl_val obj, const char *key)
  * body, its stderr, or (ping, tcp) what it measured. */
 static void report_html_step(struct buf *b, yajl_val step, size_t *dropped)
 {
-	const char *name = report_html_str(step, "name"), *kind = report_html_str(step, "kind");
-	const char *status = report_html_str(step, "status"), *out = report_html_str(step, "stdout");
-	const char *err = report_html_str(step, "stderr");
+	const char *name = journal_get_str(step, "name"), *kind = journal_get_str(step, "kind");
+	const char *status = journal_get_str(step, "status"), *out = journal_get_str(step, "stdout");
+	const char *err = journal_get_str(step, "stderr");
 	struct buf head = BUF_INIT;
 	bool binary = false;
 
 	if (!out)
-		out = report_html_str(step, "body");
+		out = journal_get_str(step, "body");
 	binary = !out && (report_html_has(step, "stdout_b64") || report_html_has(step, "body_b64"));
 	buf_printf(&head, "[%s]", name ? name : kind ? kind : "step");
 	/* the numbers a step recorded: exit, http_status, connect_ms, rtt_ms... */
@@ -168,8 +161,8 @@ static void report_html_step(struct buf *b, yajl_val step, size_t *dropped)
 		else if (YAJL_IS_DOUBLE(v))
 			buf_printf(&head, " %s %.3g", k, YAJL_GET_DOUBLE(v));
 	}
-	if (report_html_str(step, "signal"))
-		buf_printf(&head, " signal %s", report_html_str(step, "signal"));
+	if (journal_get_str(step, "signal"))
+		buf_printf(&head, " signal %s", journal_get_str(step, "signal"));
 	if (status && strcmp(status, "ok") != 0)
 		buf_printf(&head, " (%s)", status);
 	buf_putc(&head, '\n');

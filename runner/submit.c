@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "log.h"
 #include "shard.h"
 
@@ -168,22 +169,6 @@ static char *submit_self(void)
 		return NULL;
 	self[n] = '\0';
 	return xstrdup(self);
-}
-
-/* The job's name from JOB: a name, or a path whose file name loses its
- * .yaml/.yml. */
-static char *submit_job_name(const char *job)
-{
-	const char *base = strrchr(job, '/');
-	size_t len;
-
-	base = base ? base + 1 : job;
-	len = strlen(base);
-	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
-		len -= 5;
-	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
-		len -= 4;
-	return xstrndup(base, len);
 }
 
 /* Run argv (looked up in PATH) to its end, with its stdout (fd 1) or its
@@ -444,7 +429,7 @@ int submit_cmd(int argc, char **argv)
 	}
 	o.fleetrun = self;
 	o.cwd = cwd;
-	o.job_name = name = submit_job_name(o.job);
+	o.job_name = name = job_name_from_path(o.job);
 	if (dir) {
 		absdir = dir[0] == '/' ? xstrdup(dir) : xasprintf("%s/%s", cwd, dir);
 	} else {
