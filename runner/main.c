@@ -57,7 +57,7 @@ static const char usage_run[] =
 	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
 	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
 	"                        [--ordered] [--dry-run] [--shard K/N|auto [--shards N]]\n"
-	"                        [--format text|jsonl] [--summary text|json] [-q] [-v]\n"
+	"                        [--format text|jsonl|lines] [--summary text|json] [-q] [-v]\n"
 	"\n"
 	"  -i, --inventory FILE   hosts from FILE (plain text, or Ansible-style YAML\n"
 	"                         when it ends in .yml/.yaml); repeatable\n"
@@ -101,8 +101,10 @@ static const char usage_run[] =
 	"      --no-progress      no live progress line on a terminal's stderr\n"
 	"      --ordered          records in target order, not completion order\n"
 	"      --dry-run          print the hosts and their rendered steps; run nothing\n"
-	"      --format FORMAT    stdout as text or jsonl (default: text on a\n"
-	"                         terminal, else jsonl)\n"
+	"      --format FORMAT    stdout as text (a line per host), jsonl, or lines:\n"
+	"                         every output line as 'host: line', pdsh style\n"
+	"                         (stderr lines on stderr); default: text on a\n"
+	"                         terminal, else jsonl\n"
 	"      --summary FORMAT   the summary on stderr as text (default) or json:\n"
 	"                         one JSON object, the last line fleetrun writes\n"
 	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
@@ -896,8 +898,10 @@ static int cmd_run(int argc, char **argv)
 				o.format = FORMAT_TEXT;
 			else if (strcmp(optarg, "jsonl") == 0 || strcmp(optarg, "json") == 0)
 				o.format = FORMAT_JSONL;
+			else if (strcmp(optarg, "lines") == 0 || strcmp(optarg, "pdsh") == 0)
+				o.format = FORMAT_LINES;
 			else {
-				log_error("--format '%s': expected text or jsonl", optarg);
+				log_error("--format '%s': expected text, jsonl or lines", optarg);
 				goto out;
 			}
 			break;

@@ -155,7 +155,7 @@ static void pool_emit(struct pool *p, struct task_rec *t, const msgpack_object *
 		outdir_put(&p->outdir, t->host.name, p->rec.status, steps);
 	if (p->o->gather)
 		gather_add(&p->gather, t->host.name, p->rec.status, steps, p->rec.has_error ? p->rec.error.data : NULL);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec, steps);
 	task_rec_free(t);
 }
 

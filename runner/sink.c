@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "journal.h"
+#include "proto.h"
 #include "log.h"
 
 /* Write a buffer out once it holds this much, not only at the end of a
@@ -72,13 +73,50 @@ static void sink_emit(struct sink *k, const char *json, size_t jlen, const char 
 		sink_flush(k, clock_mono_ms(), false);
 }
 
-void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r)
+/* Each line of p[0..n) as "host: line\n" into b; a last line without its
+ * newline gets one. */
+static void sink_prefix_lines(struct buf *b, const char *host, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		buf_printf(b, "%s: ", host);
+		buf_append(b, p, len);
+		buf_putc(b, '\n');
+		p += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+}
+
+/* FORMAT_LINES: the host's output lines, pdsh style: stdout (or the HTTP
+ * body) into out, stderr into err, and for a host not ok its status and
+ * error on stderr. */
+static void sink_lines(struct buf *out, struct buf *err, const char *host, const struct record *r,
+                       const msgpack_object *steps)
+{
+	for (uint32_t i = 0; steps && steps->type == MSGPACK_OBJECT_ARRAY && i < steps->via.array.size; i++) {
+		const msgpack_object *st = &steps->via.array.ptr[i];
+		const char *p;
+		size_t n;
+		if (proto_get_str(st, "stdout", &p, &n) == 0 || proto_get_str(st, "body", &p, &n) == 0)
+			sink_prefix_lines(out, host, p, n);
+		if (proto_get_str(st, "stderr", &p, &n) == 0)
+			sink_prefix_lines(err, host, p, n);
+	}
+	if (r->status != STATUS_OK)
+		buf_printf(err, "%s: fleetrun: %s: %s\n", host, status_name(r->status),
+		           r->has_error ? r->error.data : "");
+}
+
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const msgpack_object *steps)
 {
 	struct buf text = BUF_INIT, json = BUF_INIT;
 
 	summary_add(&k->sum, host, r->status, r->has_error ? r->error.data : NULL, r->duration_ms);
 	if (k->format == FORMAT_TEXT && !k->quiet)
 		sink_text_line(&text, host, r);
+	if (k->format == FORMAT_LINES && !k->quiet)
+		sink_lines(&text, &k->ebuf, host, r, steps);
 	if (!k->ordered) {
 		/* the common case: straight into the output buffers */
 		if (k->journal_fd >= 0 || k->format == FORMAT_JSONL) {
@@ -140,8 +178,10 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	int r = 0;
 
 	k->last_flush_ms = now_ms;
-	if (k->obuf.len && k->progress)
+	if ((k->obuf.len || k->ebuf.len) && k->progress)
 		progress_clear(k->progress);
+	if (k->ebuf.len && sink_write_all(STDERR_FILENO, &k->ebuf) < 0)
+		buf_reset(&k->ebuf); /* a closed stderr loses messages, not results */
 	if (k->obuf.len && sink_write_all(STDOUT_FILENO, &k->obuf) < 0) {
 		/* stdout closed early (| head) is the reader's choice; the
 		 * journal, if any, still gets everything */
@@ -188,7 +228,7 @@ int64_t sink_next_timer(const struct sink *k)
 {
 	int64_t t = 0;
 
-	if (k->obuf.len || k->jbuf.len)
+	if (k->obuf.len || k->jbuf.len || k->ebuf.len)
 		t = k->last_flush_ms + SINK_FLUSH_MS;
 	if (k->journal_dirty && k->journal_syncable && (!t || k->last_sync_ms + SINK_SYNC_MS < t))
 		t = k->last_sync_ms + SINK_SYNC_MS;
@@ -223,6 +263,7 @@ void sink_close(struct sink *k)
 	free(k->journal_path);
 	buf_free(&k->jbuf);
 	buf_free(&k->obuf);
+	buf_free(&k->ebuf);
 	summary_free(&k->sum);
 	memset(k, 0, sizeof(*k));
 	k->journal_fd = -1;

@@ -15,7 +15,9 @@
 #include "summary.h"
 #include "util.h"
 
-enum sink_format { FORMAT_TEXT, FORMAT_JSONL };
+/* stdout: one text line per host; JSON Lines records; or every output
+ * line prefixed "host: ", as pdsh prints them (stderr lines to stderr). */
+enum sink_format { FORMAT_TEXT, FORMAT_JSONL, FORMAT_LINES };
 
 /* The journal is synced at least this often while records arrive. */
 #define SINK_SYNC_MS 200
@@ -39,6 +41,7 @@ struct sink {
 	enum sink_format format;
 	bool quiet;            /* -q: nothing per host on stdout */
 	struct buf obuf;       /* stdout bytes not yet written */
+	struct buf ebuf;       /* FORMAT_LINES: stderr bytes not yet written */
 	/* --ordered: records wait in a ring until every earlier one is out */
 	bool ordered;
 	uint64_t next_id;      /* the id whose record goes out next */
@@ -52,8 +55,9 @@ struct sink {
 
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
               size_t window, struct err *err);
-/* Take the record of the task with this id. */
-void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r);
+/* Take the record of the task with this id; steps is the worker's steps
+ * array (NULL for a record the supervisor made), for FORMAT_LINES. */
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const msgpack_object *steps);
 /* For --ordered: may the task with this id be started now? */
 bool sink_may_start(const struct sink *k, uint64_t id);
 /* Write what is buffered; fdatasync the journal when SINK_SYNC_MS passed

@@ -141,7 +141,7 @@ _fleetrun()
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;
     --format)
-        _fleetrun_words "text jsonl" "$cur"
+        _fleetrun_words "text jsonl lines" "$cur"
         return 0 ;;
     --color)
         _fleetrun_words "auto always never" "$cur"

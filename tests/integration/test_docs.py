@@ -211,5 +211,5 @@ def test_completion_merge_and_submit(binaries, jobs_env):
     for refused in ("--output", "--shard", "--shards", "--dry-run", "--help"):
         assert refused not in after, (refused, after)
     assert complete("fleetrun submit --slurm --shards 4 alpha -w 8 --form", env) == ["--format"]
-    assert complete("fleetrun submit --slurm --shards 4 alpha --format ", env) == ["text", "jsonl"]
+    assert complete("fleetrun submit --slurm --shards 4 alpha --format ", env) == ["text", "jsonl", "lines"]
     assert complete("fleetrun submit --slurm --shards 4 alpha ", env) == []

@@ -127,6 +127,25 @@ def test_gather_exact(fleet, tmp_path):
     assert len(fr.parse_records(journal.read_bytes())) == 13
 
 
+def test_format_lines_pdsh_style(fleet, tmp_path):
+    """--format lines: every output line as 'host: line' (a last line
+    without its newline too), stderr lines on stderr, a host not ok says so
+    on stderr; records still go to -o."""
+    job = fr.write_job(tmp_path, "steps:\n  - exec: \"printf 'one\\\\ntwo'; echo e-${host} >&2; "
+                       "[ ${host} != bad ]\"\n  - exec: 'echo three'\n")
+    journal = tmp_path / "j.jsonl"
+    r = fleet.run(["run", job, "-H", "a,bad", "--format", "lines", "-o", str(journal)])
+    assert r.rc == 1, r
+    out = r.out.decode().splitlines()
+    assert sorted(out) == ["a: one", "a: three", "a: two", "bad: one", "bad: two"], r
+    assert out.index("a: one") < out.index("a: two") < out.index("a: three"), r
+    assert "a: e-a\n" in r.err and "bad: e-bad\n" in r.err, r
+    assert "bad: fleetrun: failed: command exited with code 1\n" in r.err, r
+    assert len(fr.parse_records(journal.read_bytes())) == 2
+    r = fleet.run(["run", job, "-H", "a", "--format", "pdsh"])
+    assert r.out.decode() == "a: one\na: two\na: three\n", r
+
+
 def test_outdir_exact(fleet, tmp_path):
     job = fr.write_job(tmp_path, "steps:\n"
                        "  - name: show version\n    exec: 'echo v-${host}; echo e-${host} >&2'\n"
