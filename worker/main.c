@@ -117,6 +117,9 @@ static void worker_setup_process(void)
 	 * in-flight tasks get. A broken pipe is an error return, not death. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	/* SIGUSR1 asks the supervisor for the hosts in flight; `pkill -USR1
+	 * fleetrun` reaches the workers too, and must not kill them */
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 /* --worker-cpu: RLIMIT_CPU counts a process's whole life, so the limit

@@ -101,12 +101,16 @@ def test_sigusr1_lists_hosts_in_flight(fleet, tmp_path):
     m = re.search(r"fleetrun: 2 hosts in flight:\r\n  (slow\d) +[0-9.]+s +worker \d+, attempt 1\r\n"
                   r"  (slow\d) ", text)
     assert m and {m.group(1), m.group(2)} == {"slow1", "slow2"}, text
-    # without a terminal too
-    p = fleet.start(["run", job, "-H", "slow1,slow2", "-w", "2", "-q"])
+    # without a terminal too; and a USR1 that reaches the workers as well
+    # (pkill -USR1 fleetrun) does not kill them
+    p = fleet.start(["run", job, "-H", "slow1,slow2", "-w", "2", "--format", "jsonl"])
     assert fr.wait_until(lambda: len(fr.with_marker(marker)) >= 2, 10)
     os.kill(p.pid, signal.SIGUSR1)
+    for w in [x.pid for x in fr.processes() if x.ppid == p.pid]:
+        os.kill(w, signal.SIGUSR1)
     r = fleet.wait(p, 30)
     assert "fleetrun: 2 hosts in flight:" in r.err, r
+    assert r.rc == 0 and {(x["status"], x["attempt"]) for x in r.records} == {("ok", 1)}, r
 
 
 def test_gather_exact(fleet, tmp_path):
