@@ -44,18 +44,20 @@ def test_kill9_twenty_times_then_resume(fleet, tmp_path):
     seed = random.randrange(10**6)
     rnd = random.Random(seed)
     marker = fr.unique("k9m")
-    job = fr.write_job(tmp_path, "steps:\n  - exec: ': %s; case ${host} in *7) sleep 0.05;; esac; "
-                       "echo ${host}'\n" % marker)
+    # every task sleeps 0.03 s: 2,000 of them on 8 workers take at least
+    # 7.5 s of run time, on any machine; the 20 runs below last at most
+    # 20 x 0.35 = 7 s, start-up included, so each of them is killed
+    job = fr.write_job(tmp_path, "steps:\n  - exec: ': %s; sleep 0.03; echo ${host}'\n" % marker)
     journal = tmp_path / "run.jsonl"
     hosts = {"h%04d" % i for i in range(2000)}
     args = ["run", job, "-H", "h[0000-1999]", "-w", "8", "-o", str(journal), "--resume", "-q"]
     kills = 0
     for i in range(20):
         p = fleet.start(args)
-        # 20 moments: from the very start to well into the run
-        time.sleep(rnd.uniform(0.0, 0.8))
-        if p.poll() is not None:
-            break  # finished before this kill: nothing left to kill
+        # 20 moments: from the very start (workers still starting) on
+        time.sleep(rnd.uniform(0.0, 0.35))
+        assert p.poll() is None, "seed %d: run %d ended before its kill\n%s" % (
+            seed, i, p.stderr.read().decode(errors="replace")[-2000:])
         os.kill(p.pid, signal.SIGKILL)
         p.communicate(timeout=30)
         kills += 1
@@ -63,7 +65,7 @@ def test_kill9_twenty_times_then_resume(fleet, tmp_path):
         assert not left, "seed %d, kill %d: commands outlived the supervisor: %r" % (seed, i, left)
         workers = fr.wait_until(lambda: not [x for x in fr.processes() if x.ppid == p.pid], 5)
         assert workers, "seed %d, kill %d: workers outlived the supervisor" % (seed, i)
-    assert kills >= 5, "seed %d: the run kept finishing before it could be killed" % seed
+    assert kills == 20
     r = fleet.run(args, timeout=300)
     assert r.rc in (0, 1), r
     recs, final = final_records(journal)
