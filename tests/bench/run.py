@@ -1146,6 +1146,19 @@ def _fleetrun_ok(r):
     return counts.get("ok", 0), m.group(0)
 
 
+def _note_run_health(what, r, timeout):
+    """What a measured run leaves to be said: a timeout (a failure),
+    processes left behind, client CPU in processes the tool did not wait
+    for."""
+    if r.timed_out:
+        _failures.append("%s: timed out after %d s, process tree killed" % (what, timeout))
+    if r.leftovers:
+        _notes.append("%s: processes left after the run (killed): %s" % (what, ", ".join(r.leftovers[:5])))
+    if r.cpu is not None and r.tree_cpu is not None and r.tree_cpu - r.cpu > max(0.05, 0.02 * r.tree_cpu):
+        _notes.append("%s: %.2f s of client CPU was in processes the tool did not wait "
+                      "for (reaped by the benchmark, counted)" % (what, r.tree_cpu - r.cpu))
+
+
 def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout=None):
     """One measured run under GNU time; returns a dict of figures."""
     if os.path.exists(tfile):
@@ -1161,14 +1174,7 @@ def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout
     res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
            "maxrss_kb": tf[2] if tf else None, "tool_cpu": tf[1] if tf else None,
            "sshd_cpu": s1 - s0, "sshd_settled": settled, "sampler": sampler}
-    if r.timed_out:
-        _failures.append("ssh %s: timed out after %d s, process tree killed" % (what, a.ssh_timeout))
-    if r.leftovers:
-        _notes.append("ssh %s: processes left after the run (killed): %s"
-                      % (what, ", ".join(r.leftovers[:5])))
-    if r.cpu is not None and r.tree_cpu is not None and r.tree_cpu - r.cpu > max(0.05, 0.02 * r.tree_cpu):
-        _notes.append("ssh %s: %.2f s of client CPU was in processes the tool did not wait "
-                      "for (reaped by the benchmark, counted)" % (what, r.tree_cpu - r.cpu))
+    _note_run_health("ssh " + what, r, a.ssh_timeout)
     return res
 
 
@@ -1696,14 +1702,7 @@ def _http_one(a, what, argv, env, meter, alog, timebin, tfile, capture=True):
     res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
            "maxrss_kb": tf[2] if tf else None, "nginx_cpu": c1 - c0, "srv": srv,
            "sampler": sampler, "load": load}
-    if r.timed_out:
-        _failures.append("http %s: timed out after %d s, process tree killed" % (what, a.http_timeout))
-    if r.leftovers:
-        _notes.append("http %s: processes left after the run (killed): %s"
-                      % (what, ", ".join(r.leftovers[:5])))
-    if r.cpu is not None and r.tree_cpu is not None and r.tree_cpu - r.cpu > max(0.05, 0.02 * r.tree_cpu):
-        _notes.append("http %s: %.2f s of client CPU was in processes the tool did not wait "
-                      "for (reaped by the benchmark, counted)" % (what, r.tree_cpu - r.cpu))
+    _note_run_health("http " + what, r, a.http_timeout)
     return res
 
 

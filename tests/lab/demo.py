@@ -65,6 +65,17 @@ def main():
     return 0
 
 
+def show_first_record(journal):
+    """The journal's first record, pretty-printed: what a record holds."""
+    try:
+        with open(journal) as f:
+            rec = json.loads(f.readline())
+        print("the first record of %s:" % journal)
+        print(json.dumps(rec, indent=2))
+    except (OSError, ValueError) as e:
+        print("(no record to show: %s)" % e)
+
+
 def start_lab(what, make):
     """Start a lab, or say why this part of the demo is skipped: the labs
     need the private network namespace (make demo runs in one as root), and
@@ -111,13 +122,7 @@ def ssh_demo(fleetrun, env):
             learnt = [line for line in f if line.strip()]
         print("\nhost_key_policy=accept-new: %s now holds %d keys (one per host: the key each "
               "session negotiated)" % (kh, len(learnt)))
-        try:
-            with open(journal) as f:
-                rec = json.loads(f.readline())
-            print("the first record of %s:" % journal)
-            print(json.dumps(rec, indent=2))
-        except (OSError, ValueError) as e:
-            print("(no record to show: %s)" % e)
+        show_first_record(journal)
 
         # The same 20, strict now, and hostile devices among them.
         alt = lab.start_sshd(hostkey="alt")
@@ -168,13 +173,7 @@ def http_demo(fleetrun, env):
         print("F5_PASSWORD is set in fleetrun's environment (the job reads ${env:F5_PASSWORD})")
         journal = os.path.join(lab.dir, "f5-status.jsonl")
         run([fleetrun, "run", "f5-status", "-i", inv, "--format", "text", "-o", journal], env=fenv)
-        try:
-            with open(journal) as f:
-                rec = json.loads(f.readline())
-            print("the first record of %s:" % journal)
-            print(json.dumps(rec, indent=2))
-        except (OSError, ValueError) as e:
-            print("(no record to show: %s)" % e)
+        show_first_record(journal)
 
         # The same 20, and hostile F5s among them.
         inv2 = lab.inventory(os.path.join(lab.dir, "f5s-and-worse.txt"), 20, extra={"ca": lab.ca_file})
