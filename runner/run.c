@@ -45,8 +45,12 @@
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
 #define RUN_SIGFD_TAG UINT64_MAX
-/* Workers started per turn of the loop while the pool fills. */
-#define RUN_SPAWN_BATCH 16
+/* Workers starting at once while the pool fills: the next one is forked
+ * when one of them is ready. Starting one costs ~5 ms of CPU (exec, and
+ * the dynamic linker binding the ~40 libraries libcurl brings); started
+ * all at once on 2 CPUs, 256 workers would share the CPUs and all be
+ * ready late, where a few at a time are at work one by one. */
+#define RUN_STARTING_MAX 16
 
 /* The live line of the run in progress, for the log hook: a message on
  * stderr erases it first. */
@@ -93,6 +97,7 @@ struct pool {
 	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
 	double rate_next_ms;      /* --rate: the next task may start then */
 	int in_flight;            /* slots with a task */
+	int starting;             /* slots forked, neither ready nor reaped */
 	int interrupts;           /* SIGINT/SIGTERM received */
 	bool fatal;               /* workers cannot start: stop */
 	bool shutting_down;
@@ -195,6 +200,7 @@ static void pool_start_slot(struct pool *p, struct slot *s)
 		p->fatal = true;
 		return;
 	}
+	p->starting++;
 	s->started_ms = now;
 	pool_epoll(p, EPOLL_CTL_ADD, s->from_worker, EPOLLIN, (uint64_t)s->index << 1);
 	pool_timer(p, s, now + RUN_STARTUP_MS);
@@ -330,6 +336,8 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 		}
 		p->startup_failures = 0;
 		s->timer_ms = 0;
+		if (slot_exec_done(s))
+			p->starting--;
 		pool_push_idle(p, s);
 		break;
 	case PROTO_CHILD:
@@ -422,7 +430,10 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 	int pid = (int)s->pid;
 	struct task_rec *t = NULL;
 	char how[256];
+	int exec_errno = slot_exec_errno(s);
 
+	if (slot_exec_done(s))
+		p->starting--;
 	s->stop_detail = NULL;
 	/* A worker may write its result and exit before we read the pipe:
 	 * what it wrote is still there and counts. */
@@ -460,7 +471,10 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 		/* the end of the run: nothing to restart */
 	} else if (was == SLOT_STARTING || reason == STOP_STARTUP) {
 		p->startup_failures++;
-		if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == 2)) {
+		if (!p->fatal && exec_errno) {
+			log_error("cannot run worker %s: %s", p->o->worker_path, strerror(exec_errno));
+			p->fatal = true;
+		} else if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == 2)) {
 			log_error("the worker refused to start (%s); see its message above", how);
 			p->fatal = true;
 		} else if (!p->fatal && p->startup_failures >= RUN_STARTUP_FAILURES) {
@@ -930,7 +944,7 @@ int run_job(const struct run_opts *o)
 	p->idle = xcalloc((size_t)workers * 2 + 1, sizeof(*p->idle));
 	for (int i = 0; i < workers; i++) {
 		p->slots[i].index = i;
-		p->slots[i].to_worker = p->slots[i].from_worker = -1;
+		p->slots[i].to_worker = p->slots[i].from_worker = p->slots[i].exec_status = -1;
 	}
 
 	rc = 0;
@@ -938,10 +952,10 @@ int run_job(const struct run_opts *o)
 		int64_t now = clock_mono_ms(), wake;
 		int timeout = -1, n;
 
-		/* The pool starts a batch of workers per turn, with dispatching
-		 * in between: the first workers are at work while the others
-		 * still start (a worker costs ~8 ms of CPU to exec and link). */
-		for (int k = 0; k < RUN_SPAWN_BATCH && spawned < workers && pool_more_work(p); k++)
+		/* The pool fills a few workers at a time, dispatching in
+		 * between: the first workers are at work while the others
+		 * still start. */
+		while (p->starting < RUN_STARTING_MAX && spawned < workers && pool_more_work(p))
 			pool_start_slot(p, &p->slots[spawned++]);
 		pool_dispatch(p, &rc);
 		if (p->in_flight == 0 && !pool_more_work(p))

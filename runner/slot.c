@@ -84,12 +84,11 @@ fail:
 int slot_spawn(struct slot *s, const char *worker_path, const struct slot_limits *lim, struct err *err)
 {
 	int task_pipe[2] = {-1, -1}, result_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
-	int child_errno = 0, r = -1;
-	ssize_t n;
+	int r = -1;
 	pid_t pid;
 
 	if (pipe2(task_pipe, O_CLOEXEC) < 0 || pipe2(result_pipe, O_CLOEXEC) < 0 ||
-	    pipe2(status_pipe, O_CLOEXEC) < 0) {
+	    pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		err_set(err, "pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -102,26 +101,11 @@ int slot_spawn(struct slot *s, const char *worker_path, const struct slot_limits
 		slot_child(worker_path, lim, task_pipe[0], result_pipe[1], status_pipe[1]);
 
 	setpgid(pid, pid);
-	close_fd(&status_pipe[1]);
-	/* EOF: the exec worked (the pipe closed on exec). Bytes: it failed
-	 * with that errno. The child does nothing else first, so this read is
-	 * as short as an exec. */
-	do
-		n = read(status_pipe[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		err_set(err, "cannot run worker %s: %s", worker_path, strerror(child_errno));
-		/* it has exited already or is about to; the SIGCHLD loop reaps it */
-		kill(pid, SIGKILL);
-		s->pid = pid;
-		s->state = SLOT_STOPPING;
-		s->stop_reason = STOP_STARTUP;
-		goto out;
-	}
 	s->pid = pid;
 	s->to_worker = task_pipe[1];
 	s->from_worker = result_pipe[0];
-	task_pipe[1] = result_pipe[0] = -1;
+	s->exec_status = status_pipe[0];
+	task_pipe[1] = result_pipe[0] = status_pipe[0] = -1;
 	fcntl(s->to_worker, F_SETFL, O_NONBLOCK);
 	fcntl(s->from_worker, F_SETFL, O_NONBLOCK);
 	frame_reader_init(&s->rd, FRAME_MAX);
@@ -140,6 +124,29 @@ out:
 		close_fd(&status_pipe[i]);
 	}
 	return r;
+}
+
+int slot_exec_errno(struct slot *s)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	if (s->exec_status < 0)
+		return 0;
+	/* The child wrote its errno before it exited, so an exited child's
+	 * bytes are there to read now. */
+	do
+		n = read(s->exec_status, &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(child_errno) ? child_errno : 0;
+}
+
+bool slot_exec_done(struct slot *s)
+{
+	if (s->exec_status < 0)
+		return false;
+	close_fd(&s->exec_status);
+	return true;
 }
 
 int slot_flush(struct slot *s)
@@ -199,6 +206,7 @@ void slot_clear(struct slot *s, struct task_rec **task)
 		kill(-s->child_pgid, SIGKILL);
 	close_fd(&s->to_worker);
 	close_fd(&s->from_worker);
+	close_fd(&s->exec_status);
 	frame_reader_free(&s->rd);
 	buf_free(&s->wbuf);
 	s->wpos = 0;

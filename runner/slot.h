@@ -5,6 +5,7 @@
 #ifndef FLEETRUN_SLOT_H
 #define FLEETRUN_SLOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -45,6 +46,9 @@ struct slot {
 	pid_t pid;              /* 0 when there is no process */
 	int to_worker;          /* -1 or our end of the worker's fd 3 */
 	int from_worker;        /* -1 or our end of the worker's fd 4 */
+	int exec_status;        /* -1 or, while it starts, the read end of a
+	                           close-on-exec pipe: EOF once the exec worked,
+	                           the exec's errno if it failed */
 	enum slot_state state;
 	enum slot_stop stop_reason;
 	char *stop_detail;      /* NULL or malloced: why, for the record */
@@ -67,10 +71,19 @@ struct slot_limits {
 	uint64_t files;      /* RLIMIT_NOFILE */
 };
 
-/* Fork and exec the worker with the two pipes on fd 3 and 4, then check
- * through a close-on-exec pipe that the exec worked. Returns 0, or -1 with
- * err (the exec's errno text) and the slot left EMPTY. */
+/* Fork and exec the worker with the two pipes on fd 3 and 4. Returns at
+ * once, without waiting for the child to be scheduled: under load (a
+ * thousand workers linking their libraries on 2 CPUs) that wait is what
+ * kept tasks from being dispatched. Whether the exec worked is asked later
+ * with slot_exec_errno(). Returns 0 with the slot STARTING, or -1 with err
+ * (pipe or fork failed) and the slot left EMPTY. */
 int slot_spawn(struct slot *s, const char *worker_path, const struct slot_limits *lim, struct err *err);
+/* For a worker that exited while starting: the errno of its failed exec,
+ * or 0 when the exec worked (or it did not say). Never blocks. */
+int slot_exec_errno(struct slot *s);
+/* The worker is past its start (ready, or reaped): forget the exec-status
+ * pipe. True when the slot was still counted as starting. */
+bool slot_exec_done(struct slot *s);
 
 /* Queue a whole frame for the worker and try to write it now. -1 when the
  * pipe is broken (the worker is gone; its reaping will tell why). */

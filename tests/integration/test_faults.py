@@ -169,6 +169,21 @@ def test_missing_worker_binary(fleet, tmp_path):
                   env={"FLEETRUN_WORKER": path})
     assert r.rc == 3, r
     assert path in r.err, r
+    assert "No such file or directory" in r.err, r
+
+
+def test_worker_binary_not_executable(fleet, tmp_path):
+    """The exec's errno comes back from the child without the supervisor
+    waiting for it at each fork: a worker path that is not executable
+    stops the run with the path and the reason, once."""
+    path = tmp_path / "fleetrun-worker"
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o644)
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo hi'\n")
+    r = fleet.run(["run", job, "-H", "a[1-40]", "-w", "20", "--format", "jsonl"], timeout=20,
+                  env={"FLEETRUN_WORKER": str(path)})
+    assert r.rc == 3, r
+    assert r.err.count("cannot run worker %s: Permission denied" % path) == 1, r
 
 
 def test_worker_announcing_4gib_frame(fleet, tmp_path):
