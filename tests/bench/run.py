@@ -36,6 +36,7 @@ the benchmark.
 """
 
 import argparse
+import datetime
 import importlib
 import json
 import os
@@ -1646,11 +1647,11 @@ def _http_xargs_script():
     return 'exec curl -K "$0"' + "".join(' -o /dev/null "$1%s"' % p for p in F5_PATHS)
 
 
-def _http_cmd(key, a, f, w, scheme, lab, small=False):
+def _http_cmd(key, a, f, w, scheme, lab, small=False, journal="/dev/null"):
     k = "-8" if small else ""
     fr = os.path.join(a.bindir, "fleetrun")
     if key == "fleetrun":
-        return [fr, "run", f["job"], "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
+        return [fr, "run", f["job"], "-i", f["inv" + k], "-w", str(w), "-v", "-o", journal]
     if key == "fleetrun-jq":
         return [fr, "run", F5_STATUS_JOB, "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
     if key == "curl-parallel":
@@ -1811,7 +1812,8 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
     print("  this machine's CPUs. The three GETs per device, each with basic auth (admin):")
     for p in F5_PATHS:
         print("    GET %s" % p)
-    print("fleetrun: `fleetrun run JOB -i INVENTORY -w N -v -o /dev/null`, stdout /dev/null;")
+    print("fleetrun: `fleetrun run JOB -i INVENTORY -w N -v -o JOURNAL`, stdout /dev/null (JOURNAL:")
+    print("  a file, read afterwards for when each worker began; /dev/null for the jq row);")
     print("  JOB: jobs.d/f5-status.yaml without its two `capture:` (plain GETs, like the peers:")
     print("  a jq program costs each worker ~40 ms of CPU to compile, once, with jq 1.6);")
     print("  inventory lines `f5-0001 address=ADDR base=SCHEME://ADDR:PORT [ca=LAB_CA]`, the")
@@ -1863,8 +1865,15 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
         rows = []
         for key, label in usable:
             capture = not key.startswith("fleetrun")
-            res = _http_one(a, "%s %s" % (scheme, label), _http_cmd(key, a, f, w, scheme, lab), env,
-                            meter, alog, timebin, tfile, capture=capture)
+            # fleetrun's own row keeps its journal, as a user's run does
+            # (-o FILE), to show when each worker began its first task
+            journal = os.path.join(f["dir"], "fleetrun.jsonl") if key == "fleetrun" else "/dev/null"
+            if journal != "/dev/null" and os.path.exists(journal):
+                os.unlink(journal)
+            res = _http_one(a, "%s %s" % (scheme, label), _http_cmd(key, a, f, w, scheme, lab, journal=journal),
+                            env, meter, alog, timebin, tfile, capture=capture)
+            if journal != "/dev/null":
+                res["ramp"] = _journal_ramp(journal)
             ok, n200 = _http_client_ok(key, res["r"], f["addrs"])
             res.update({"key": key, "label": label, "ok": ok, "n200": n200, "sup": res["r"].sup()})
             if res["r"].rc != 0 or ok != n:
@@ -1885,6 +1894,32 @@ def _bench_http_lab(a, tmp, lab, tools, timebin):
         results[scheme] = {"n": n, "w": w, "ideal": ideal, "rows": rows, "ncpu": ncpu, "calib": calib}
         _http_table(results[scheme], scheme)
     _http_targets(results)
+
+
+def _journal_ramp(path):
+    """From a run's journal: when each worker began its first task, and how
+    long the tasks took, in seconds from the run's first task. None when
+    the journal cannot be read."""
+    first, spans, durs = {}, [], []
+    try:
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                t = datetime.datetime.fromisoformat(rec["started"].replace("Z", "+00:00")).timestamp()
+                d = rec["duration_ms"] / 1000.0
+                w = rec.get("worker")
+                first[w] = min(first.get(w, t), t)
+                spans.append((t, t + d))
+                durs.append(d)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not spans:
+        return None
+    t0 = min(x[0] for x in spans)
+    starts = sorted(t - t0 for t in first.values())
+    return {"workers": len(starts), "p50": starts[len(starts) // 2],
+            "p90": starts[int(len(starts) * 0.9)], "max": starts[-1],
+            "span": max(x[1] for x in spans) - t0, "task_mean": statistics.mean(durs)}
 
 
 def _http_calibrate(a, tmp, lab, meter, alog, env):
@@ -1920,16 +1955,24 @@ def _http_calibrate(a, tmp, lab, meter, alog, env):
         print("    CPU over the HTTP run's %s GETs (an apr1 entry: ~0.5 ms each)." % fmt_int(3 * a.http_n["http"]))
     else:
         print("  nginx CPU per request: could not measure")
-    # fleetrun worker start-up: a sleep: 0 job, as many hosts as workers
-    job = write(os.path.join(d, "sleep0.yaml"), "steps:\n  - sleep: 0\n")
+    # fleetrun worker start-up: tasks that sleep 2 s, as many hosts as
+    # workers, so that every worker is started (quick tasks would be done
+    # by the first workers before the pool filled); the journal says how
+    # many workers ran a task.
+    job = write(os.path.join(d, "sleep2.yaml"), "steps:\n  - sleep: 2\n")
+    journal = os.path.join(d, "sleep2.jsonl")
     for w in sorted(set(HTTP_WORKERS.values()), reverse=True):
+        if os.path.exists(journal):
+            os.unlink(journal)
         r = run(["/bin/sh", "-c", '"$@"; exit $?', "sh"] +
-                fleetrun_argv(a.bindir, job, ["-H", "h[1-%d]" % w], w), a.timeout)
-        if r.rc == 0 and r.tree_cpu is not None:
-            out["start_%d" % w] = r.tree_cpu
-            print("  fleetrun start-up, `sleep: 0` over %d hosts at -w %d: %.2f s client CPU (%.1f ms per"
-                  % (w, w, r.tree_cpu, 1000 * r.tree_cpu / w))
-            print("    worker: exec, dynamic linking, hello), %.2f s wall." % r.wall)
+                fleetrun_argv(a.bindir, job, ["-H", "h[1-%d]" % w], w, out=journal), a.timeout)
+        started = len(journal_stats(journal)["workers"])
+        if r.rc == 0 and r.tree_cpu is not None and started:
+            out["start_%d" % w] = r.tree_cpu * w / started
+            print("  fleetrun start-up, `sleep: 2` over %d hosts at -w %d: %.2f s client CPU for %d"
+                  % (w, w, r.tree_cpu, started))
+            print("    workers (%.1f ms per worker: fork, exec, dynamic linking, hello)."
+                  % (1000 * r.tree_cpu / started))
     sys.stdout.flush()
     return out
 
@@ -1978,6 +2021,15 @@ def _http_table(res, scheme):
                   % (st, fres["cpu"], res["w"]))
             print("    the rest, %.2f ms per host, is the three GETs and the records."
                   % (1000 * (fres["cpu"] - st) / n))
+        ramp = fres.get("ramp")
+        if ramp and fres["wall"]:
+            print("  fleetrun's pool filling (its journal): %d workers began their first task %.2f s"
+                  % (ramp["workers"], ramp["p50"]))
+            print("    (median), %.2f s (p90), %.2f s (last) after the run's first task; first task to"
+                  % (ramp["p90"], ramp["max"]))
+            print("    last result %.2f s (a task took %.3f s on average), the other %.2f s of the wall"
+                  % (ramp["span"], ramp["task_mean"], fres["wall"] - ramp["span"]))
+            print("    is start-up (parsing, the first worker) and shutdown.")
         if sup and fres["cpu"] is not None:
             print("  fleetrun supervisor (-v): %.0f ms CPU (%.1f us per host), peak RSS %.1f MiB; its %d"
                   % (sup["cpu_ms"], sup["us_per_task"], sup["rss_mib"], sup["workers"]))
