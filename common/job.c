@@ -33,6 +33,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "jqprog.h"
 #include "tmpl.h"
 
 /* A job file is a few lines. The cap stops `fleetrun check /dev/zero` and
@@ -715,8 +716,9 @@ static int jq_has_module(const char *s)
  *
  * Modules are refused: the workers get the job's text and nothing else,
  * and jq 1.6 would read them from the current directory, or abort the
- * process when no library path is set. The empty path is set anyway, so
- * that nothing the check above misses can abort. */
+ * process when no library path is set. The empty path is set anyway
+ * (jqprog_new), so that nothing the check above misses can abort; and
+ * ~/.jq is kept out (jqprog_compile). */
 static int check_jq(struct pctx *c, yaml_node_t *n, const char *what, const char *for_var, const char *expr)
 {
 	char ex[sizeof(c->jq_msg) + 8];
@@ -727,15 +729,14 @@ static int check_jq(struct pctx *c, yaml_node_t *n, const char *what, const char
 	if (c->flags & JOB_PARSE_NO_JQ)
 		return 0;
 	if (!c->jq) {
-		c->jq = jq_init();
+		c->jq = jqprog_new();
 		if (!c->jq)
 			return fail(c, n, "'%s': cannot start jq to check the expression", what);
 		jq_set_error_cb(c->jq, jq_error_cb, c);
-		jq_set_attr(c->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 	}
 	c->jq_nmsg = 0;
 	c->jq_msg[0] = '\0';
-	if (jq_compile(c->jq, expr))
+	if (jqprog_compile(c->jq, expr))
 		return 0;
 	m = jq_message(c);
 	excerpt(m, strlen(m), ex, sizeof(ex));

@@ -193,10 +193,11 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	s->log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
 	s->cpu_limit_ms = proto_get_i64(settings, "cpu_limit_ms", &cpu) == 0 && cpu > 0 ? cpu : 0;
 	pathz = xstrndup(path, plen);
-	/* the supervisor checked the job; the jq programs are compiled when a
-	 * step first needs them */
+	/* the supervisor checked the job's jq expressions; the worker
+	 * compiles them once, below */
 	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0)
 		goto out;
+	step_http_prepare(*job);
 	*res = xcalloc((*job)->nsteps, sizeof(**res));
 	for (size_t i = 0; i < (*job)->nsteps; i++) {
 		int ec;

@@ -74,6 +74,9 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r);
 void step_http_run(struct step_ctx *ctx, struct step_result *r);
 void step_tcp_run(struct step_ctx *ctx, struct step_result *r);
 void step_ping_run(struct step_ctx *ctx, struct step_result *r);
+/* Compile the job's jq expressions (checks, captures), once, at start-up:
+ * the worker has one thread then. */
+void step_http_prepare(const struct job *job);
 /* Close the task's HTTP connection, if any. */
 void step_http_close(struct task_state *state);
 /* Close the task's SSH connection, if any. */

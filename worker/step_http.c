@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "jqprog.h"
 #include "log.h"
 #include "setting.h"
 #include "step.h"
@@ -40,14 +41,16 @@ static CURL *http_handle;
  *
  *   .[0] as $i | .[1] | if $i == 0 then (E0) elif $i == 1 then (E1) ... end
  *
- * and runs on [index, body]. An expression that cannot join it (the
- * program does not compile) gets a program of its own. */
+ * and runs on [index, body]. When that program does not compile, each
+ * expression gets a program of its own. All are compiled when the worker
+ * starts (step_http_prepare), before any transfer: no compile in a task's
+ * time, and no thread of libcurl's resolver running while jqprog_compile
+ * takes HOME out of the environment. */
 static struct http_jq {
 	jq_state *jq;      /* the shared program, or NULL */
 	char *error;       /* NULL or what jq said compiling it */
 	const char **exprs; /* the job's expressions (into the job), by index */
 	size_t nexprs;
-	bool tried;
 } http_jq;
 
 /* Programs of their own, for expressions the shared one could not take. */
@@ -110,17 +113,14 @@ static void http_jq_error(void *ud, jv msg)
 
 static jq_state *http_jq_compile(const char *program, char **error)
 {
-	jq_state *jq = jq_init();
+	jq_state *jq = jqprog_new();
 
 	if (!jq) {
 		*error = xstrdup("cannot start jq");
 		return NULL;
 	}
 	jq_set_error_cb(jq, http_jq_error, error);
-	/* no modules: job files cannot use them (job.c refuses them), and jq
-	 * 1.6 aborts on import without a library path */
-	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
-	if (!jq_compile(jq, program)) {
+	if (!jqprog_compile(jq, program)) {
 		if (!*error)
 			*error = xstrdup("does not compile");
 		jq_teardown(&jq);
@@ -128,12 +128,10 @@ static jq_state *http_jq_compile(const char *program, char **error)
 	return jq;
 }
 
-/* The shared program of every check and capture of the job. */
-static void http_jq_prepare(const struct job *job)
+void step_http_prepare(const struct job *job)
 {
 	struct buf prog = BUF_INIT;
 
-	http_jq.tried = true;
 	for (size_t i = 0; i < job->nsteps; i++) {
 		const struct step_http *sh = job->steps[i].http;
 		if (!sh)
@@ -154,19 +152,23 @@ static void http_jq_prepare(const struct job *job)
 	for (size_t i = 0; i < http_jq.nexprs; i++)
 		buf_puts(&prog, " end");
 	http_jq.jq = http_jq_compile(prog.data, &http_jq.error);
-	if (!http_jq.jq)
-		log_debug("jq: the job's expressions as one program: %s; compiling them one by one",
-		          http_jq.error ? http_jq.error : "?");
 	buf_free(&prog);
+	if (http_jq.jq)
+		return;
+	log_debug("jq: the job's expressions as one program: %s; compiling them one by one",
+	          http_jq.error ? http_jq.error : "?");
+	http_jq_ones = xreallocarray(NULL, http_jq.nexprs, sizeof(*http_jq_ones));
+	for (size_t i = 0; i < http_jq.nexprs; i++) {
+		struct http_jq_one *one = &http_jq_ones[http_jq_nones++];
+		memset(one, 0, sizeof(*one));
+		one->expr = http_jq.exprs[i];
+		one->jq = http_jq_compile(one->expr, &one->error);
+	}
 }
 
 /* The program to run expr with, and the input to give it. */
-static jq_state *http_jq_for(const struct job *job, const char *expr, jv *input, char **error)
+static jq_state *http_jq_for(const char *expr, jv *input, const char **error)
 {
-	struct http_jq_one *one;
-
-	if (!http_jq.tried)
-		http_jq_prepare(job);
 	for (size_t i = 0; http_jq.jq && i < http_jq.nexprs; i++) {
 		if (http_jq.exprs[i] == expr) {
 			*input = jv_array_append(jv_array_append(jv_array(), jv_number((double)i)), *input);
@@ -178,21 +180,16 @@ static jq_state *http_jq_for(const struct job *job, const char *expr, jv *input,
 			*error = http_jq_ones[i].error;
 			return http_jq_ones[i].jq;
 		}
-	http_jq_ones = xreallocarray(http_jq_ones, http_jq_nones + 1, sizeof(*http_jq_ones));
-	one = &http_jq_ones[http_jq_nones++];
-	memset(one, 0, sizeof(*one));
-	one->expr = expr;
-	one->jq = http_jq_compile(expr, &one->error);
-	*error = one->error;
-	return one->jq;
+	*error = "not among the job's expressions";
+	return NULL;
 }
 
 /* Run expr on the parsed body: 0 and its first output (owned by the
  * caller), or -1 with err. */
-static int http_jq_run(const struct job *job, const char *expr, jv input, jv *out, struct err *err)
+static int http_jq_run(const char *expr, jv input, jv *out, struct err *err)
 {
-	char *error = NULL;
-	jq_state *jq = http_jq_for(job, expr, &input, &error);
+	const char *error = NULL;
+	jq_state *jq = http_jq_for(expr, &input, &error);
 	jv v;
 
 	if (!jq) {
@@ -348,7 +345,7 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 	}
 	for (size_t i = 0; i < sh->capture.len; i++) {
 		jv v;
-		if (http_jq_run(ctx->job, sh->capture.items[i].value, jv_copy(body), &v, &err) < 0) {
+		if (http_jq_run(sh->capture.items[i].value, jv_copy(body), &v, &err) < 0) {
 			r->status = STATUS_FAILED;
 			r->error = xasprintf("capture %s: %s", sh->capture.items[i].key, err.msg);
 			goto out;
@@ -371,7 +368,7 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 	}
 	if (sh->check) {
 		jv v;
-		if (http_jq_run(ctx->job, sh->check, jv_copy(body), &v, &err) < 0) {
+		if (http_jq_run(sh->check, jv_copy(body), &v, &err) < 0) {
 			r->status = STATUS_FAILED;
 			r->error = xasprintf("check: %s", err.msg);
 			goto out;

@@ -447,6 +447,35 @@ def test_jq_expressions_share_one_program(httplab, fleet, tmp_path):
     assert rec["status"] == "failed" and "boom GET" in rec["error"], rec
 
 
+def test_home_jq_is_not_imported(httplab, fleet, tmp_path):
+    """jq 1.6 imports $HOME/.jq into every program it compiles: a user's
+    ~/.jq must neither define what a job's expression means (its def is
+    unknown: the job is refused, with the location) nor break a job whose
+    expressions are fine (a ~/.jq that does not parse)."""
+    defines = tmp_path / "home-defines"
+    defines.mkdir()
+    (defines / ".jq").write_text("def fleetrun_home_def: 42;\n")
+    broken = tmp_path / "home-broken"
+    broken.mkdir()
+    (broken / ".jq").write_text("def broken: ((( ;\n")
+    inv = inventory(tmp_path / "inv", [("home", dev(httplab, 56))])
+
+    uses = job(tmp_path, [{"name": "version", "http": "GET /mgmt/tm/sys/version",
+                           "check": "fleetrun_home_def == 42"}], http=f5_http(httplab), name="uses-home")
+    r = run(fleet, httplab, uses, inv, env={"HOME": str(defines)})
+    assert r.rc == 2, r
+    assert fr.rx_location(uses).search(r.err), r
+    assert "fleetrun_home_def/0 is not defined" in r.err, r
+    assert r.out == b"", r
+
+    fine = job(tmp_path, [{"name": "version", "http": "GET /mgmt/tm/sys/version",
+                           "capture": {"build": ".entries[].nestedStats.entries.Build.description"}}],
+               http=f5_http(httplab), name="fine")
+    r = run(fleet, httplab, fine, inv, env={"HOME": str(broken)})
+    rec = one(r)
+    assert rec["status"] == "ok" and rec["vars"] == {"build": "0.0.12"}, rec
+
+
 # ------------------------------------------------------------------ TLS
 
 def test_tls_trust(httplab, fleet, tmp_path):
