@@ -181,15 +181,18 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	/* Both sides set the group so neither can race the other's kill. */
 	setpgid(pid, pid);
 	worker_child_started(ctx, pid);
-	/* open the gate: EOF lets the child exec */
-	close(gate[1]);
-	gate[1] = -1;
+	/* The worker's own fds are settled before the command runs: it
+	 * holds the read ends and the pidfd only, whatever the command looks
+	 * at in /proc. */
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* open the gate: EOF lets the child exec */
+	close(gate[1]);
+	gate[1] = -1;
 
 	for (;;) {
 		struct pollfd pfd[3];
