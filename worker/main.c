@@ -195,9 +195,8 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	pathz = xstrndup(path, plen);
 	/* the supervisor checked the job's jq expressions; the worker
 	 * compiles them once, below */
-	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0)
+	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0 || step_http_prepare(*job, err) < 0)
 		goto out;
-	step_http_prepare(*job);
 	*res = xcalloc((*job)->nsteps, sizeof(**res));
 	for (size_t i = 0; i < (*job)->nsteps; i++) {
 		int ec;

@@ -74,9 +74,10 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r);
 void step_http_run(struct step_ctx *ctx, struct step_result *r);
 void step_tcp_run(struct step_ctx *ctx, struct step_result *r);
 void step_ping_run(struct step_ctx *ctx, struct step_result *r);
-/* Compile the job's jq expressions (checks, captures), once, at start-up:
- * the worker has one thread then. */
-void step_http_prepare(const struct job *job);
+/* For a job with HTTP steps, at start-up (the worker has one thread then):
+ * load libcurl and compile the job's jq expressions (checks, captures),
+ * once. -1 with err when libcurl cannot be loaded. */
+int step_http_prepare(const struct job *job, struct err *err);
 /* Close the task's HTTP connection, if any. */
 void step_http_close(struct task_state *state);
 /* Close the task's SSH connection, if any. */

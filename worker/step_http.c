@@ -8,10 +8,21 @@
  *
  * Redirects are followed here, not by libcurl: a redirect to another host
  * must not carry any credential, and libcurl would forward custom headers
- * such as F5's X-F5-Auth-Token. */
+ * such as F5's X-F5-Auth-Token.
+ *
+ * libcurl is loaded (dlopen) by a worker whose job has HTTP steps, not
+ * linked into every worker: Debian's libcurl brings ~40 libraries (librtmp
+ * and GnuTLS, OpenLDAP, Kerberos) that cost a worker ~5 ms of CPU to bind
+ * at each start and ~0.75 MiB of private memory, which SSH and exec jobs
+ * need not pay. */
 #define PCRE2_CODE_UNIT_WIDTH 8
+/* libcurl's functions are called through lc (below): its macros that check
+ * curl_easy_setopt's argument types would not apply to them. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <jq.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +43,64 @@
 #define HTTP_LOW_SPEED_BYTES 16
 #define HTTP_LOW_SPEED_S 10
 
+#ifndef HTTP_LIBCURL
+#define HTTP_LIBCURL "libcurl.so.4" /* its soname since 2006 */
+#endif
+
 static CURL *http_handle;
+
+/* The libcurl functions this file calls, from dlopen. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_reset)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	void (*free)(void *p);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *u);
+	CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned int flags);
+	CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+} lc;
+
+/* Load libcurl (the soname the build compiled against) and its functions.
+ * The library stays loaded for the worker's life. */
+static int http_curl_load(struct err *err)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fns[] = {
+#define LC_FN(f) {"curl_" #f, offsetof(__typeof__(lc), f)}
+		LC_FN(global_init), LC_FN(easy_init), LC_FN(easy_setopt), LC_FN(easy_perform), LC_FN(easy_getinfo),
+		LC_FN(easy_reset), LC_FN(easy_strerror), LC_FN(free), LC_FN(slist_append), LC_FN(slist_free_all),
+		LC_FN(url), LC_FN(url_cleanup), LC_FN(url_get), LC_FN(url_set),
+#undef LC_FN
+	};
+	void *so = dlopen(HTTP_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+
+	if (!so) {
+		err_set(err, "HTTP steps need libcurl: %s", dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		void *f = dlsym(so, fns[i].name);
+		if (!f) {
+			err_set(err, "HTTP steps need libcurl: %s has no %s", HTTP_LIBCURL, fns[i].name);
+			return -1;
+		}
+		memcpy((char *)&lc + fns[i].offset, &f, sizeof(f));
+	}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err_set(err, "libcurl did not initialise");
+		return -1;
+	}
+	return 0;
+}
 
 /* The job's jq expressions, compiled for the worker's life (the job does
  * not change). jq 1.6 parses its whole builtin library at each
@@ -128,10 +196,22 @@ static jq_state *http_jq_compile(const char *program, char **error)
 	return jq;
 }
 
-void step_http_prepare(const struct job *job)
+int step_http_prepare(const struct job *job, struct err *err)
 {
 	struct buf prog = BUF_INIT;
+	bool has_http = false;
 
+	for (size_t i = 0; i < job->nsteps; i++)
+		has_http = has_http || job->steps[i].http;
+	if (!has_http)
+		return 0;
+	if (http_curl_load(err) < 0)
+		return -1;
+	http_handle = lc.easy_init();
+	if (!http_handle) {
+		err_set(err, "cannot create a libcurl handle");
+		return -1;
+	}
 	for (size_t i = 0; i < job->nsteps; i++) {
 		const struct step_http *sh = job->steps[i].http;
 		if (!sh)
@@ -143,7 +223,7 @@ void step_http_prepare(const struct job *job)
 			http_jq.exprs[http_jq.nexprs++] = sh->capture.items[k].value;
 	}
 	if (!http_jq.nexprs)
-		return;
+		return 0;
 	buf_puts(&prog, ".[0] as $fleetrun_i | .[1] | ");
 	for (size_t i = 0; i < http_jq.nexprs; i++)
 		/* newlines: a comment in an expression ends at its line */
@@ -154,7 +234,7 @@ void step_http_prepare(const struct job *job)
 	http_jq.jq = http_jq_compile(prog.data, &http_jq.error);
 	buf_free(&prog);
 	if (http_jq.jq)
-		return;
+		return 0;
 	log_debug("jq: the job's expressions as one program: %s; compiling them one by one",
 	          http_jq.error ? http_jq.error : "?");
 	http_jq_ones = xreallocarray(NULL, http_jq.nexprs, sizeof(*http_jq_ones));
@@ -164,6 +244,7 @@ void step_http_prepare(const struct job *job)
 		one->expr = http_jq.exprs[i];
 		one->jq = http_jq_compile(one->expr, &one->error);
 	}
+	return 0;
 }
 
 /* The program to run expr with, and the input to give it. */
@@ -238,19 +319,19 @@ static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
  * host the credentials were meant for. */
 static char *http_origin(const char *url)
 {
-	CURLU *u = curl_url();
+	CURLU *u = lc.url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *origin = NULL;
 
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	if (u && lc.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    lc.url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    lc.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    lc.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
 		origin = xasprintf("%s://%s:%s", scheme, host, port);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
+	lc.free(scheme);
+	lc.free(host);
+	lc.free(port);
 	if (u)
-		curl_url_cleanup(u);
+		lc.url_cleanup(u);
 	return origin;
 }
 
@@ -279,12 +360,12 @@ static struct curl_slist *http_headers(struct step_ctx *ctx, bool json, struct e
 			if (tmpl_render(lists[l]->items[i].value, ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, err) < 0)
 				*bad = 1;
 			else
-				list = curl_slist_append(list, line.data);
+				list = lc.slist_append(list, line.data);
 			buf_free(&line);
 		}
 	}
 	if (json && !has_type)
-		list = curl_slist_append(list, "Content-Type: application/json");
+		list = lc.slist_append(list, "Content-Type: application/json");
 	return list;
 }
 
@@ -390,7 +471,7 @@ void step_http_close(struct task_state *state)
 	 * store, and its one cached connection is replaced by the next host's
 	 * (CURLOPT_MAXCONNECTS 1). */
 	if (state->http_used && http_handle)
-		curl_easy_reset(http_handle);
+		lc.easy_reset(http_handle);
 	state->http_used = false;
 }
 
@@ -409,13 +490,10 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	CURLcode rc;
 
 	if (!http_handle) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		http_handle = curl_easy_init();
-		if (!http_handle) {
-			r->status = STATUS_ERROR;
-			r->error = xstrdup("cannot create a libcurl handle");
-			goto out;
-		}
+		/* step_http_prepare made it when the worker started */
+		r->status = STATUS_ERROR;
+		r->error = xstrdup("no libcurl handle");
+		goto out;
 	}
 	ctx->state->http_used = true;
 	if (http_url(ctx, &url, &err) < 0 || setting_resolve(ctx, "user", jh->user, &user, &err) < 0 ||
@@ -448,8 +526,8 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	/* sent to another host after a redirect: no credentials at all */
-	public_headers = curl_slist_append(NULL, "Accept: application/json, */*");
-	headers = curl_slist_append(headers, "Accept: application/json, */*");
+	public_headers = lc.slist_append(NULL, "Accept: application/json, */*");
+	headers = lc.slist_append(headers, "Accept: application/json, */*");
 	origin = http_origin(url.data);
 
 	for (;;) {
@@ -470,69 +548,69 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		buf_reset(&r->out);
 		r->truncated = false;
 		errbuf[0] = '\0';
-		curl_easy_reset(h);
-		curl_easy_setopt(h, CURLOPT_URL, url.data);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
-		curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+		lc.easy_reset(h);
+		lc.easy_setopt(h, CURLOPT_URL, url.data);
+		lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		lc.easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
+		lc.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+		lc.easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		lc.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 		                 (long)(jh->connect_timeout_ms < left_ms ? jh->connect_timeout_ms : left_ms));
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_S);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &hb);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, &hh);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
+		lc.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+		lc.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
+		lc.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_S);
+		lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
+		lc.easy_setopt(h, CURLOPT_WRITEDATA, &hb);
+		lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
+		lc.easy_setopt(h, CURLOPT_HEADERDATA, &hh);
+		lc.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
 		if (!strcmp(method.data, "HEAD"))
-			curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+			lc.easy_setopt(h, CURLOPT_NOBODY, 1L);
 		if (has_body) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-			curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.data ? body.data : "");
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
+			lc.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+			lc.easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.data ? body.data : "");
+			lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
 		}
 		if (user) {
-			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(h, CURLOPT_USERNAME, user);
-			curl_easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
+			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+			lc.easy_setopt(h, CURLOPT_USERNAME, user);
+			lc.easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
 		} else if (token) {
-			curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
+			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+			lc.easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
 		}
 		if (ca)
-			curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+			lc.easy_setopt(h, CURLOPT_CAINFO, ca);
 		/* Trust comes from one CA file: the job's, or the system bundle
 		 * (Debian's libcurl default, which holds every system CA). No CA
 		 * directory: with one, libcurl neither caches the CA store
 		 * between connections nor spares a directory lookup per
 		 * certificate, and a TLS connection costs twice the CPU. */
-		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		lc.easy_setopt(h, CURLOPT_CAPATH, NULL);
 		if (pin) {
-			curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
+			lc.easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
 			/* a pin without a CA is how a self-signed device is
 			 * trusted: the pin replaces the chain check */
 			if (!ca) {
-				curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-				curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+				lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+				lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 			}
 		}
 		if (cert)
-			curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
+			lc.easy_setopt(h, CURLOPT_SSLCERT, cert);
 		if (cert_key)
-			curl_easy_setopt(h, CURLOPT_SSLKEY, cert_key);
+			lc.easy_setopt(h, CURLOPT_SSLKEY, cert_key);
 		if (is_insecure) {
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+			lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 		}
 
-		rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		rc = lc.easy_perform(h);
+		lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 		r->http_status = (int)code;
 		if (rc == CURLE_WRITE_ERROR && hh.too_big) {
 			r->status = STATUS_FAILED;
@@ -542,17 +620,17 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->truncated)) {
 			long fresh = 1;
 			/* connected: a connection was made, or an open one reused */
-			curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
-			curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+			lc.easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+			lc.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
 			r->status = http_curl_status(rc, connected_us > 0 || fresh == 0);
 			if (rc == CURLE_OPERATION_TIMEDOUT && clock_mono_us() >= ctx->deadline_us - 20000)
 				r->status = STATUS_TIMEOUT;
-			r->error = xasprintf("%s %s: %s", method.data, url.data, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			r->error = xasprintf("%s %s: %s", method.data, url.data, errbuf[0] ? errbuf : lc.easy_strerror(rc));
 			goto out;
 		}
 		if (code < 300 || code >= 400 || jh->follow_redirects <= 0)
 			break;
-		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &where);
+		lc.easy_getinfo(h, CURLINFO_REDIRECT_URL, &where);
 		if (!where)
 			break;
 		if (++redirects > jh->follow_redirects) {
@@ -571,7 +649,7 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			user = NULL;
 			free(token);
 			token = NULL;
-			curl_slist_free_all(headers);
+			lc.slist_free_all(headers);
 			headers = public_headers;
 			public_headers = NULL;
 			free(origin);
@@ -607,8 +685,8 @@ out:
 	free(pin);
 	free(insecure);
 	free(origin);
-	curl_slist_free_all(headers);
-	curl_slist_free_all(public_headers);
+	lc.slist_free_all(headers);
+	lc.slist_free_all(public_headers);
 	buf_free(&url);
 	buf_free(&body);
 	buf_free(&method);

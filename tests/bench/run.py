@@ -1958,8 +1958,10 @@ def _http_calibrate(a, tmp, lab, meter, alog, env):
     # fleetrun worker start-up: tasks that sleep 2 s, as many hosts as
     # workers, so that every worker is started (quick tasks would be done
     # by the first workers before the pool filled); the journal says how
-    # many workers ran a task.
-    job = write(os.path.join(d, "sleep2.yaml"), "steps:\n  - sleep: 2\n")
+    # many workers ran a task. A plain GET after the sleep makes it a job
+    # with an HTTP step: such a worker loads libcurl when it starts.
+    job = write(os.path.join(d, "sleep2.yaml"), "steps:\n  - sleep: 2\n  - http: GET %s\n"
+                % lab.url(lab.address(1), "/status/200", tls=False))
     journal = os.path.join(d, "sleep2.jsonl")
     for w in sorted(set(HTTP_WORKERS.values()), reverse=True):
         if os.path.exists(journal):
@@ -1969,10 +1971,14 @@ def _http_calibrate(a, tmp, lab, meter, alog, env):
         started = len(journal_stats(journal)["workers"])
         if r.rc == 0 and r.tree_cpu is not None and started:
             out["start_%d" % w] = r.tree_cpu * w / started
-            print("  fleetrun start-up, `sleep: 2` over %d hosts at -w %d: %.2f s client CPU for %d"
-                  % (w, w, r.tree_cpu, started))
-            print("    workers (%.1f ms per worker: fork, exec, dynamic linking, hello)."
-                  % (1000 * r.tree_cpu / started))
+            print("  fleetrun start-up, `sleep: 2` then one plain GET, over %d hosts at -w %d: %.2f s"
+                  % (w, w, r.tree_cpu))
+            print("    client CPU for %d workers (%.1f ms per worker: fork, exec, dynamic linking,"
+                  % (started, 1000 * r.tree_cpu / started))
+            print("    loading libcurl, hello; and the GET).")
+        else:
+            print("  fleetrun start-up over %d hosts: could not measure (exit %s, %d workers in its "
+                  "journal)" % (w, r.rc, started))
     sys.stdout.flush()
     return out
 

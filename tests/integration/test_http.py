@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -474,6 +475,26 @@ def test_home_jq_is_not_imported(httplab, fleet, tmp_path):
     r = run(fleet, httplab, fine, inv, env={"HOME": str(broken)})
     rec = one(r)
     assert rec["status"] == "ok" and rec["vars"] == {"build": "0.0.12"}, rec
+
+
+def test_libcurl_is_loaded_only_for_http_jobs(fleet, tmp_path):
+    """Workers load libcurl (dlopen) only for a job with HTTP steps. With a
+    libcurl.so.4 first on the library path that is not libcurl, an HTTP
+    job stops with what is wrong, and an exec job runs: its workers never
+    looked for libcurl."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    src = fr.write(tmp_path / "notcurl.c", "int fleetrun_not_libcurl;\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib / "libcurl.so.4"), src], check=True, timeout=60)
+    env = {"LD_LIBRARY_PATH": str(lib)}
+    http_job = job(tmp_path, [{"name": "get", "http": "GET http://127.0.0.1:9/"}], name="needs-curl")
+    r = fleet.run(["run", http_job, "-H", "a[1-3]", "--format", "jsonl"], timeout=30, env=env)
+    assert r.rc == 3, r
+    assert "HTTP steps need libcurl: libcurl.so.4 has no curl_global_init" in r.err, r
+    assert "the worker refused to start" in r.err, r
+    exec_job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo hi'\n", name="no-curl")
+    r = fleet.run(["run", exec_job, "-H", "a[1-3]", "--format", "jsonl"], timeout=30, env=env)
+    assert r.rc == 0 and [x["status"] for x in r.records] == ["ok"] * 3, r
 
 
 # ------------------------------------------------------------------ TLS
