@@ -194,7 +194,7 @@ static int worker_hello(const msgpack_object *m, struct job **job, void ***res, 
 	s->cpu_limit_ms = proto_get_i64(settings, "cpu_limit_ms", &cpu) == 0 && cpu > 0 ? cpu : 0;
 	pathz = xstrndup(path, plen);
 	/* the supervisor checked the job's jq expressions; the worker
-	 * compiles them once, below */
+	 * compiles them once, in step_http_prepare */
 	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0 || step_http_prepare(*job, err) < 0)
 		goto out;
 	*res = xcalloc((*job)->nsteps, sizeof(**res));

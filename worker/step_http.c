@@ -82,24 +82,29 @@ static int http_curl_load(struct err *err)
 #undef LC_FN
 	};
 	void *so = dlopen(HTTP_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	int r = -1;
 
 	if (!so) {
 		err_set(err, "HTTP steps need libcurl: %s", dlerror());
-		return -1;
+		goto out;
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		void *f = dlsym(so, fns[i].name);
 		if (!f) {
 			err_set(err, "HTTP steps need libcurl: %s has no %s", HTTP_LIBCURL, fns[i].name);
-			return -1;
+			goto out;
 		}
 		memcpy((char *)&lc + fns[i].offset, &f, sizeof(f));
 	}
 	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		err_set(err, "libcurl did not initialise");
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	if (r < 0 && so)
+		dlclose(so);
+	return r;
 }
 
 /* The job's jq expressions, compiled for the worker's life (the job does
@@ -196,22 +201,12 @@ static jq_state *http_jq_compile(const char *program, char **error)
 	return jq;
 }
 
-int step_http_prepare(const struct job *job, struct err *err)
+/* Collect the job's expressions and compile them: one shared program, or
+ * when it does not compile, one program each. */
+static void http_jq_prepare(const struct job *job)
 {
 	struct buf prog = BUF_INIT;
-	bool has_http = false;
 
-	for (size_t i = 0; i < job->nsteps; i++)
-		has_http = has_http || job->steps[i].http;
-	if (!has_http)
-		return 0;
-	if (http_curl_load(err) < 0)
-		return -1;
-	http_handle = lc.easy_init();
-	if (!http_handle) {
-		err_set(err, "cannot create a libcurl handle");
-		return -1;
-	}
 	for (size_t i = 0; i < job->nsteps; i++) {
 		const struct step_http *sh = job->steps[i].http;
 		if (!sh)
@@ -223,7 +218,7 @@ int step_http_prepare(const struct job *job, struct err *err)
 			http_jq.exprs[http_jq.nexprs++] = sh->capture.items[k].value;
 	}
 	if (!http_jq.nexprs)
-		return 0;
+		return;
 	buf_puts(&prog, ".[0] as $fleetrun_i | .[1] | ");
 	for (size_t i = 0; i < http_jq.nexprs; i++)
 		/* newlines: a comment in an expression ends at its line */
@@ -234,7 +229,7 @@ int step_http_prepare(const struct job *job, struct err *err)
 	http_jq.jq = http_jq_compile(prog.data, &http_jq.error);
 	buf_free(&prog);
 	if (http_jq.jq)
-		return 0;
+		return;
 	log_debug("jq: the job's expressions as one program: %s; compiling them one by one",
 	          http_jq.error ? http_jq.error : "?");
 	http_jq_ones = xreallocarray(NULL, http_jq.nexprs, sizeof(*http_jq_ones));
@@ -244,6 +239,24 @@ int step_http_prepare(const struct job *job, struct err *err)
 		one->expr = http_jq.exprs[i];
 		one->jq = http_jq_compile(one->expr, &one->error);
 	}
+}
+
+int step_http_prepare(const struct job *job, struct err *err)
+{
+	bool has_http_step = false;
+
+	for (size_t i = 0; i < job->nsteps; i++)
+		has_http_step = has_http_step || job->steps[i].http;
+	if (!has_http_step)
+		return 0;
+	if (http_curl_load(err) < 0)
+		return -1;
+	http_handle = lc.easy_init();
+	if (!http_handle) {
+		err_set(err, "cannot create a libcurl handle");
+		return -1;
+	}
+	http_jq_prepare(job);
 	return 0;
 }
 
