@@ -37,3 +37,22 @@ def module_fleet(binaries):
     f = fr.Fleet()
     yield f
     f.cleanup()
+
+
+@pytest.fixture
+def pwn(tmp_path):
+    """A canary path outside the test's directory that hostile input tries
+    to create (`touch PATH`). At teardown the canary must not exist and the
+    repository's top level and $HOME must hold no new entry: hostile data
+    must not have made this machine run or write anything."""
+    canary = "/tmp/fleetrun-pwn-%s" % fr.unique()
+    watched = [str(fr.REPO), os.path.expanduser("~")]
+    before = {d: set(os.listdir(d)) for d in watched if os.path.isdir(d)}
+    yield canary
+    created = os.path.exists(canary)
+    if created:
+        os.unlink(canary)
+    assert not created, "hostile input ran code on the runner: %s was created" % canary
+    for d, names in before.items():
+        new = set(os.listdir(d)) - names
+        assert not new, "hostile input wrote outside the test's directory: %s/%s" % (d, sorted(new))
