@@ -2,6 +2,7 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <yajl/yajl_parse.h>
 
 #include "log.h"
+#include "proto.h"
 
 uint64_t journal_task_id(const char *job, const char *host)
 {
@@ -80,8 +83,45 @@ int journal_time_ms(const char *iso, int64_t *out)
 			ms += (*rest - '0') * scale;
 	if (rest[0] != 'Z' || rest[1] != '\0')
 		return -1;
+	/* years of four digits only: a journal is data, and a year of
+	 * 2^31 would overflow the milliseconds */
+	if (tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900)
+		return -1;
 	*out = (int64_t)timegm(&tm) * 1000 + ms;
 	return 0;
+}
+
+int64_t journal_get_duration_ms(yajl_val obj, const char *key)
+{
+	int64_t v = journal_get_int(obj, key);
+
+	return v < 0 ? 0 : v > JOURNAL_MAX_DURATION_MS ? JOURNAL_MAX_DURATION_MS : v;
+}
+
+int journal_nesting(const char *p, size_t n)
+{
+	int depth = 0, max = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				max = depth;
+			if (max > JOURNAL_MAX_DEPTH)
+				return max;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
 }
 
 /* Fill e from its parsed line. -1 with a reason when it is not a record. */
@@ -141,8 +181,12 @@ int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err)
 		e.len = (size_t)n;
 		if (n == 0)
 			continue;
-		e.root = yajl_tree_parse(line, perr, sizeof(perr));
-		if (!e.root)
+		/* yajl parses any depth but frees its tree by recursion: a
+		 * line nested 100,000 deep would overflow the stack. No record
+		 * is deeper than the worker's message it came from. */
+		if (journal_nesting(line, (size_t)n) > JOURNAL_MAX_DEPTH)
+			why = "nested deeper than a record can be";
+		else if (!(e.root = yajl_tree_parse(line, perr, sizeof(perr))))
 			why = "expected one JSON object per line";
 		else
 			journal_entry_fill(&e, &why);
@@ -309,6 +353,10 @@ int journal_claim(int fd, const char *path, struct err *err)
 	}
 	if (sb.st_size == 0)
 		return 0;
+	/* before anything is cut or appended: -o on the wrong file must
+	 * leave it as it was */
+	if (journal_check_head(fd, path, err) < 0)
+		return -1;
 	if (pread(fd, &last, 1, sb.st_size - 1) != 1) {
 		err_set(err, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
@@ -322,4 +370,238 @@ int journal_claim(int fd, const char *path, struct err *err)
 	log_warn("%s: dropped a torn last line (%lld bytes: a run was stopped while writing it)", path,
 	         (long long)(sb.st_size - end));
 	return 0;
+}
+
+/* ---- is this file a journal? ---- */
+
+/* What the first record of a file has shown so far, from yajl's
+ * streaming parser: a line is not read into memory whole, so a binary
+ * file without a newline costs a few reads, not its size. */
+enum journal_head_key { HEAD_OTHER, HEAD_HOST, HEAD_JOB, HEAD_STATUS };
+
+struct journal_head {
+	int depth;
+	enum journal_head_key key; /* the member whose value comes next, at depth 1 */
+	unsigned seen;             /* 1 << key for host, job, status strings */
+	bool bad;                  /* not the start of a record */
+	bool done;                 /* the object closed, or all three seen */
+};
+
+#define HEAD_ALL (1u << HEAD_HOST | 1u << HEAD_JOB | 1u << HEAD_STATUS)
+
+/* A scalar: a member's value at depth 1, else inside one. 0 stops. */
+static int head_scalar(struct journal_head *h, bool is_string, const unsigned char *p, size_t n)
+{
+	if (h->depth == 0) {
+		h->bad = true; /* a JSON value, not an object */
+		return 0;
+	}
+	if (h->depth == 1 && is_string && h->key != HEAD_OTHER &&
+	    (h->key != HEAD_STATUS || status_parse((const char *)p, n) >= 0))
+		h->seen |= 1u << h->key;
+	if (h->seen == HEAD_ALL) {
+		h->done = true;
+		return 0;
+	}
+	return 1;
+}
+
+static int head_null(void *ctx)
+{
+	return head_scalar(ctx, false, NULL, 0);
+}
+
+static int head_bool(void *ctx, int v)
+{
+	(void)v;
+	return head_scalar(ctx, false, NULL, 0);
+}
+
+static int head_number(void *ctx, const char *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	return head_scalar(ctx, false, NULL, 0);
+}
+
+static int head_string(void *ctx, const unsigned char *p, size_t n)
+{
+	return head_scalar(ctx, true, p, n);
+}
+
+static int head_open(struct journal_head *h, bool map)
+{
+	if (h->depth == 0 && !map) {
+		h->bad = true;
+		return 0;
+	}
+	if (++h->depth > JOURNAL_MAX_DEPTH) {
+		h->bad = true;
+		return 0;
+	}
+	return 1;
+}
+
+static int head_start_map(void *ctx)
+{
+	return head_open(ctx, true);
+}
+
+static int head_start_array(void *ctx)
+{
+	return head_open(ctx, false);
+}
+
+static int head_close(void *ctx)
+{
+	struct journal_head *h = ctx;
+
+	if (--h->depth == 0) {
+		h->done = true;
+		return 0;
+	}
+	return 1;
+}
+
+static int head_key(void *ctx, const unsigned char *p, size_t n)
+{
+	struct journal_head *h = ctx;
+
+	if (h->depth == 1)
+		h->key = n == 4 && !memcmp(p, "host", 4)     ? HEAD_HOST
+		         : n == 3 && !memcmp(p, "job", 3)    ? HEAD_JOB
+		         : n == 6 && !memcmp(p, "status", 6) ? HEAD_STATUS
+		                                             : HEAD_OTHER;
+	return 1;
+}
+
+static const yajl_callbacks head_callbacks = {
+	.yajl_null = head_null,
+	.yajl_boolean = head_bool,
+	.yajl_number = head_number,
+	.yajl_string = head_string,
+	.yajl_start_map = head_start_map,
+	.yajl_map_key = head_key,
+	.yajl_end_map = head_close,
+	.yajl_start_array = head_start_array,
+	.yajl_end_array = head_close,
+};
+
+int journal_check_head(int fd, const char *path, struct err *err)
+{
+	struct journal_head h = {0};
+	yajl_handle y = yajl_alloc(&head_callbacks, NULL, &h);
+	unsigned char chunk[4096];
+	off_t pos = 0;
+	bool started = false, line_end = false;
+	int r = -1;
+
+	if (!y)
+		abort();
+	/* the first line that is not blank, up to its newline or the end */
+	while (!h.done && !h.bad && !line_end) {
+		ssize_t n = pread(fd, chunk, sizeof(chunk), pos);
+		size_t from = 0, len;
+		unsigned char *nl;
+
+		if (n < 0) {
+			err_set(err, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		pos += n;
+		if (!started) {
+			while (from < (size_t)n && (chunk[from] == '\n' || chunk[from] == ' ' || chunk[from] == '\t' ||
+			                            chunk[from] == '\r'))
+				from++;
+			started = from < (size_t)n;
+		}
+		len = (size_t)n - from;
+		if ((nl = memchr(chunk + from, '\n', len))) {
+			len = (size_t)(nl - (chunk + from));
+			line_end = true;
+		}
+		if (len && yajl_parse(y, chunk + from, len) == yajl_status_error)
+			h.bad = !h.done;
+	}
+	if (!h.bad && !h.done && line_end && yajl_complete_parse(y) == yajl_status_error)
+		h.bad = true;
+	/* A record, or a torn first line (no newline yet) that so far reads
+	 * as one: the journal of a run killed while writing its first
+	 * record, which journal_claim then cuts. A whole line that is not a
+	 * record is another file. */
+	if (h.bad || (h.done && h.seen != HEAD_ALL) || (!h.done && line_end)) {
+		err_set(err, "%s: not a fleetrun journal (its first line is not a result record with host, job "
+		        "and status); left as it is: give -o a journal or a new file",
+		        path);
+		goto out;
+	}
+	r = 0;
+out:
+	yajl_free(y);
+	return r;
+}
+
+int journal_open_append(const char *path, int *out, struct err *err)
+{
+	int fd = -1, r = -1;
+
+	/* Never through a symbolic link: a link planted at the path would
+	 * have records (and their output) appended to whatever it names.
+	 * An existing journal is opened as it is; a new one is created
+	 * 0600, exclusively, so a link or file that appears in between is
+	 * refused, not written through. Read too: journal_claim reads its
+	 * first and last lines. */
+	for (int tries = 0; tries < 3 && fd < 0; tries++) {
+		fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == EACCES)
+			fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		if (errno == ELOOP)
+			err_set(err, "%s: is a symbolic link; a journal is written only to the file named (give -o "
+			        "the file the link points to)",
+			        path);
+		else
+			err_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
+		goto out;
+	}
+	if (journal_claim(fd, path, err) < 0)
+		goto out;
+	*out = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int journal_check_path(const char *path, struct err *err)
+{
+	struct stat sb;
+	int fd, r = -1;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno == ELOOP) {
+		err_set(err, "%s: is a symbolic link; a journal is written only to the file named (give -o the file "
+		        "the link points to)",
+		        path);
+		return -1;
+	}
+	if (fd < 0)
+		return 0; /* unreadable: journal_open_append says why, if it must */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+		r = journal_check_head(fd, path, err);
+	else
+		r = 0;
+	close(fd);
+	return r;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
+#include "proto.h"
 #include "status.h"
 #include "util.h"
 
@@ -50,6 +51,18 @@ int64_t journal_get_int(yajl_val obj, const char *key);
 /* "2026-11-22T01:20:50.476Z", a record's "started", as milliseconds
  * since the epoch: 0, or -1 when the text is not such a time. */
 int journal_time_ms(const char *iso, int64_t *out);
+
+/* A record's duration: 0 when absent, negative or not an integer, at most
+ * JOURNAL_MAX_DURATION_MS (a journal is data: sums of times stay in
+ * range). */
+#define JOURNAL_MAX_DURATION_MS (100LL * 366 * 24 * 3600 * 1000)
+int64_t journal_get_duration_ms(yajl_val obj, const char *key);
+
+/* No record nests deeper than the worker message it came from. */
+#define JOURNAL_MAX_DEPTH PROTO_MAX_DEPTH
+/* The deepest nesting of arrays and objects in the JSON text p[0..n)
+ * (strings skipped), counted up to just past JOURNAL_MAX_DEPTH. */
+int journal_nesting(const char *p, size_t n);
 
 /* The task id of a job on a host: a 64-bit FNV-1a hash of both names, so
  * it stays the same whatever the inventory's order or content. */
@@ -88,5 +101,23 @@ void journal_index_free(struct journal_index *idx);
  * line (a record the previous run was killed while writing) so the next
  * record starts on a line of its own. 0, or -1 with err. */
 int journal_claim(int fd, const char *path, struct err *err);
+
+/* Is the file at fd (not empty) a journal? Its first line that is not
+ * blank must be a result record (host, job, status), or a torn start of
+ * one; anything else (a binary file, JSON that is not records) is
+ * another file -o must not touch. Reads it from offset 0 without moving
+ * the offset. 0, or -1 with err. */
+int journal_check_head(int fd, const char *path, struct err *err);
+
+/* The same checks on the file at path, before a run reads it or decides
+ * it has nothing to do: 0 when there is no such file, or it is not a
+ * regular file, or it is a journal; -1 with err for a symbolic link or
+ * another file. */
+int journal_check_path(const char *path, struct err *err);
+
+/* Open the journal -o names for appending, as journal_claim leaves it:
+ * never through a symbolic link, a new one created 0600 with O_EXCL.
+ * *out set on success. 0, or -1 with err. */
+int journal_open_append(const char *path, int *out, struct err *err);
 
 #endif

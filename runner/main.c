@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -992,10 +994,24 @@ out:
 	return rc;
 }
 
+/* The supervisor holds the inventory (host vars, passwords) and the
+ * environment's secrets (${env:...}): no core file may carry them, and no
+ * process of the same user may read its memory through ptrace or
+ * /proc/PID/mem. Set first, for every subcommand. Workers inherit the core
+ * limit; exec makes them dumpable again, and they set their own. */
+static void main_protect_secrets(void)
+{
+	struct rlimit none = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	main_protect_secrets();
 	log_init("fleetrun", LOG_WARN);
 	if (!cmd || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_main, cmd ? stdout : stderr);

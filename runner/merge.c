@@ -166,7 +166,7 @@ static int merge_emit(const struct journal_entry *e, void *ctx)
 	fwrite(e->line, 1, e->len, m->out);
 	putc('\n', m->out);
 	started = merge_started(e->root);
-	duration = journal_get_int(e->root, "duration_ms");
+	duration = journal_get_duration_ms(e->root, "duration_ms");
 	summary_add(&m->sum, e->host, e->status, journal_get_str(e->root, "error"), duration);
 	if (started && (!m->first_ms || started < m->first_ms))
 		m->first_ms = started;
@@ -202,14 +202,22 @@ static int merge_lock_inputs(const struct merge_opts *o, int *fds)
 	return 0;
 }
 
-/* The output must not be an input, nor a journal a run is writing. */
+/* The output must not be an input, nor a journal a run is writing, nor
+ * a file that is not a journal (it is replaced), nor a symbolic link. */
 static int merge_check_output(const struct merge_opts *o, const int *fds)
 {
 	struct stat out, in;
+	struct err err;
 	int fd, r = 0;
 
-	if (stat(o->output, &out) < 0)
+	if (lstat(o->output, &out) < 0)
 		return 0; /* a new file */
+	if (S_ISLNK(out.st_mode)) {
+		log_error("merge: -o %s: is a symbolic link; the merged journal is written only to the file named "
+		          "(give -o the file the link points to)",
+		          o->output);
+		return -1;
+	}
 	for (size_t i = 0; i < o->ninputs; i++) {
 		if (fstat(fds[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
 			log_error("merge: -o %s is also one of the journals to merge (%s); write the merged journal to "
@@ -222,9 +230,13 @@ static int merge_check_output(const struct merge_opts *o, const int *fds)
 		log_error("merge: -o %s: expected a regular file to replace", o->output);
 		return -1;
 	}
-	fd = open(o->output, O_RDONLY | O_CLOEXEC);
+	fd = open(o->output, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
 		log_error("merge: -o %s: a fleetrun run is writing this journal; merge into another file", o->output);
+		r = -1;
+	} else if (fd >= 0 && out.st_size > 0 && journal_check_head(fd, o->output, &err) < 0) {
+		/* an older merge is replaced; any other file is left alone */
+		log_error("merge: -o %s", err.msg);
 		r = -1;
 	}
 	if (fd >= 0)

@@ -32,6 +32,16 @@ static int outdir_mkdirs(const char *dir)
 	return r;
 }
 
+/* DIR/NAME afresh: whatever was at NAME (a file of an earlier run, or a
+ * link or hard link planted there) is unlinked, not written through, and
+ * the new file is created 0600 with O_EXCL, never following a link. */
+static int outdir_create(int dirfd, const char *name)
+{
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -1;
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
 int outdir_open(struct outdir *d, const char *dir, struct err *err)
 {
 	memset(d, 0, sizeof(*d));
@@ -40,13 +50,22 @@ int outdir_open(struct outdir *d, const char *dir, struct err *err)
 		err_set(err, "--outdir %s: cannot create: %s", dir, strerror(errno));
 		return -1;
 	}
-	d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* DIR itself is not followed either: a link planted at a shared
+	 * path (/tmp/out) would have files created, and ok.txt replaced, in
+	 * whatever directory it names */
+	d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (d->dirfd < 0) {
-		err_set(err, "--outdir %s: %s", dir, strerror(errno));
+		if (errno == ELOOP || errno == ENOTDIR)
+			err_set(err, "--outdir %s: expected a directory, not a symbolic link or a file (give the "
+			        "directory itself)",
+			        dir);
+		else
+			err_set(err, "--outdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	d->ok_fd = openat(d->dirfd, "ok.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	d->failed_fd = openat(d->dirfd, "failed.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	d->ok_fd = outdir_create(d->dirfd, "ok.txt");
+	if (d->ok_fd >= 0)
+		d->failed_fd = outdir_create(d->dirfd, "failed.txt");
 	if (d->ok_fd < 0 || d->failed_fd < 0) {
 		err_set(err, "--outdir %s: cannot write ok.txt / failed.txt: %s", dir, strerror(errno));
 		return -1;
@@ -55,8 +74,51 @@ int outdir_open(struct outdir *d, const char *dir, struct err *err)
 	return 0;
 }
 
-/* A name as one safe path component: no '/', no NUL, no leading '.'. */
-static void outdir_component(struct buf *b, const char *name, size_t n)
+/* A host's directory name, one to one: two hosts never share one. A
+ * name made only of lower-case letters, digits and -_.:@+,= (what DNS
+ * names and addresses are made of), not starting with '.', not ok.txt
+ * or failed.txt and at most OUTDIR_NAME_MAX bytes is used as it is.
+ * Any other name (a/b, .., Web1, a long one) is made safe (every other
+ * byte becomes '_', a leading '.' gets a '_' before it, cut to
+ * OUTDIR_NAME_MAX) and gets '~' and the 16 hex digits of a 64-bit
+ * FNV-1a hash of the whole name: names used as they are hold no '~',
+ * so they never meet one of these; and upper case only ever comes
+ * with a hash, so a file system that folds case keeps them apart too. */
+#define OUTDIR_NAME_MAX 128
+
+static bool outdir_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-_.:@+,=", c) != NULL;
+}
+
+void outdir_host_name(struct buf *b, const char *name)
+{
+	size_t n = strlen(name);
+	bool plain = n > 0 && n <= OUTDIR_NAME_MAX && name[0] != '.' && strcmp(name, "ok.txt") != 0 &&
+	             strcmp(name, "failed.txt") != 0;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; plain && i < n; i++)
+		plain = outdir_plain((unsigned char)name[i]);
+	if (plain) {
+		buf_append(b, name, n);
+		return;
+	}
+	if (name[0] == '.')
+		buf_putc(b, '_');
+	for (size_t i = 0; i < n && i < OUTDIR_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+		buf_putc(b, outdir_plain(c) || (c >= 'A' && c <= 'Z') ? (char)c : '_');
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
+	buf_printf(b, "~%016llx", (unsigned long long)h);
+}
+
+/* A step's name as one safe path component: no '/', no NUL, no leading
+ * '.'. Lossy, and need not be more: the step's number before it keeps
+ * the files of a host's steps apart. */
+static void outdir_step_name(struct buf *b, const char *name, size_t n)
 {
 	if (n == 0 || name[0] == '.')
 		buf_putc(b, '_');
@@ -91,7 +153,7 @@ static void outdir_write(struct outdir *d, int fd, const char *p, size_t n, cons
 /* DIR/HOST/NAME: created or replaced with these bytes. */
 static void outdir_file(struct outdir *d, int hostfd, const char *name, const char *p, size_t n)
 {
-	int fd = openat(hostfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = outdir_create(hostfd, name);
 
 	if (fd < 0) {
 		outdir_fail(d, name);
@@ -114,7 +176,7 @@ void outdir_put(struct outdir *d, const char *host, enum status st, const msgpac
 	if (!steps || steps->type != MSGPACK_OBJECT_ARRAY || steps->via.array.size == 0)
 		return;
 	buf_reset(b);
-	outdir_component(b, host, strlen(host));
+	outdir_host_name(b, host);
 	if (mkdirat(d->dirfd, b->data, 0700) < 0 && errno != EEXIST) {
 		outdir_fail(d, b->data);
 		return;
@@ -135,7 +197,7 @@ void outdir_put(struct outdir *d, const char *host, enum status st, const msgpac
 			name = "step";
 			nlen = 4;
 		}
-		outdir_component(b, name, nlen > 64 ? 64 : nlen);
+		outdir_step_name(b, name, nlen > 64 ? 64 : nlen);
 		base = b->len;
 		if (proto_get_str(step, "stdout", &p, &n) == 0 || proto_get_str(step, "body", &p, &n) == 0) {
 			buf_puts(b, ".out");

@@ -9,8 +9,10 @@
  *
  * Files are written as each host finishes, so a run cut short still leaves
  * what it did. Directories are 0700 and files 0600: outputs may be
- * sensitive. Host and step names become path components only after
- * anything that could leave DIR ('/', a leading '.') is replaced. */
+ * sensitive. Nothing is written through a symbolic link (DIR included)
+ * or into a file that was there: files are unlinked and created anew
+ * with O_EXCL. Host names map one to one to directory names
+ * (outdir_host_name); step names are made safe, and numbered. */
 #ifndef FLEETRUN_OUTDIR_H
 #define FLEETRUN_OUTDIR_H
 
@@ -28,11 +30,14 @@ struct outdir {
 	bool warned;        /* a write failed; said once */
 };
 
-/* Create DIR (and parents) if needed; truncate ok.txt and failed.txt.
+/* Create DIR (and parents) if needed; ok.txt and failed.txt afresh.
  * 0, or -1 with err. */
 int outdir_open(struct outdir *d, const char *dir, struct err *err);
 /* One host's outcome; steps NULL for a record the supervisor made. */
 void outdir_put(struct outdir *d, const char *host, enum status st, const msgpack_object *steps);
 void outdir_close(struct outdir *d);
+/* HOST's directory name under DIR, appended to b: one to one, one path
+ * component, never '.', '..', ok.txt or failed.txt. */
+void outdir_host_name(struct buf *b, const char *host);
 
 #endif

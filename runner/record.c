@@ -194,6 +194,13 @@ static void record_when(int64_t wall_ms, char out[40])
 	static int64_t last_sec = -1;
 	static char last[40];
 
+	/* four-digit years only: gmtime fails past them, and the digits
+	 * below index from the end of the text */
+	if (wall_ms < 0)
+		wall_ms = 0;
+	if (wall_ms > RECORD_MAX_WALL_MS)
+		wall_ms = RECORD_MAX_WALL_MS;
+
 	if (wall_ms / 1000 != last_sec) {
 		clock_iso8601(wall_ms - wall_ms % 1000, last, sizeof(last));
 		last_sec = wall_ms / 1000;
@@ -337,9 +344,15 @@ int record_from_result(struct record *r, const msgpack_object *res, const struct
 		err_set(err, "result without a steps array");
 		return -1;
 	}
-	if (proto_get_i64(res, "started_ms", &v) == 0 && v > 0)
+	/* Devices are hostile, and a worker that talked to one may say
+	 * anything: its times are taken only where they can be true. The
+	 * task started after the supervisor sent it and lasted no longer
+	 * than the supervisor waited for it (give or take a clock step);
+	 * otherwise the supervisor's own figures stand. */
+	if (proto_get_i64(res, "started_ms", &v) == 0 && v >= info->started_wall_ms - RECORD_CLOCK_SLACK_MS &&
+	    v <= info->started_wall_ms + info->duration_ms + RECORD_CLOCK_SLACK_MS)
 		ri.started_wall_ms = v;
-	if (proto_get_i64(res, "duration_ms", &v) == 0 && v >= 0)
+	if (proto_get_i64(res, "duration_ms", &v) == 0 && v >= 0 && v <= info->duration_ms + RECORD_CLOCK_SLACK_MS)
 		ri.duration_ms = v;
 	record_head(r, &ri, (enum status)st);
 	gen_key(r->gen, "steps");

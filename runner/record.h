@@ -17,6 +17,12 @@
 #include "status.h"
 #include "util.h"
 
+/* A worker's started_ms and duration_ms count when they fall within the
+ * supervisor's own window for the task, this much either side. */
+#define RECORD_CLOCK_SLACK_MS 60000
+/* 9999-12-31T23:59:59.999Z: the latest "started" a record can say. */
+#define RECORD_MAX_WALL_MS 253402300799999LL
+
 struct record_info {
 	const char *host;
 	const char *job;

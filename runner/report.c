@@ -73,9 +73,7 @@ static int report_take(const struct journal_entry *e, void *ctx)
 		error_text = YAJL_GET_STRING(error);
 	else if (yajl_tree_get(e->root, bpath, yajl_t_string))
 		error_text = "(error text that is not UTF-8: error_b64 in the journal)";
-	duration_ms = journal_get_int(e->root, "duration_ms");
-	if (duration_ms < 0)
-		duration_ms = 0;
+	duration_ms = journal_get_duration_ms(e->root, "duration_ms");
 	started = yajl_tree_get(e->root, spath, yajl_t_string);
 	if (started && journal_time_ms(YAJL_GET_STRING(started), &start_ms) == 0) {
 		if (start_ms < r->first_start_ms)

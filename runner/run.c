@@ -98,7 +98,7 @@ struct pool {
 	double rate_next_ms;      /* --rate: the next task may start then */
 	int in_flight;            /* slots with a task */
 	int starting;             /* slots forked, neither ready nor reaped */
-	int interrupts;           /* SIGINT/SIGTERM received */
+	int interrupts;           /* SIGINT/SIGTERM/SIGHUP/SIGQUIT received */
 	bool fatal;               /* workers cannot start: stop */
 	bool shutting_down;
 	int startup_failures;     /* in a row */
@@ -856,7 +856,13 @@ int run_job(const struct run_opts *o)
 	retryq_init(&p->retries, (uint64_t)getpid() << 32 ^ (uint64_t)clock_wall_ms());
 
 	/* Read and check every target first: a bad inventory line is a
-	 * configuration error before anything runs, not a surprise later. */
+	 * configuration error before anything runs, not a surprise later.
+	 * So is an -o that names a link or a file that is not a journal,
+	 * even when --resume finds nothing left to run. */
+	if (o->journal && journal_check_path(o->journal, &err) < 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
 	if ((o->resume || o->retry_failed) && access(o->journal, F_OK) == 0 &&
 	    journal_index_load(&p->done, o->journal, o->job->name, &err) < 0) {
 		log_error("%s", err.msg);
@@ -921,10 +927,16 @@ int run_job(const struct run_opts *o)
 	/* a journal past RLIMIT_FSIZE is a write error (EFBIG) to report,
 	 * not a signal that kills us with results unwritten */
 	signal(SIGXFSZ, SIG_IGN);
+	/* SIGHUP (the terminal went away), SIGQUIT (^\\) and SIGTERM stop
+	 * the run as SIGINT does: their default actions would kill the
+	 * supervisor with collected results (the --ordered window, records
+	 * not yet synced) unwritten and running tasks without a record. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	mask_set = true;
@@ -1084,8 +1096,15 @@ out:
 	msgpack_zone_destroy(&p->zone);
 	buf_free(&p->hello);
 	buf_free(&p->frame);
-	if (p->sigfd >= 0)
+	if (p->sigfd >= 0) {
+		/* A stop signal that came while the run was ending is taken:
+		 * unblocked, it would kill us now, after every record is out,
+		 * with its default action instead of this run's exit code. */
+		struct signalfd_siginfo si;
+		while (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
+			;
 		close(p->sigfd);
+	}
 	if (p->epfd >= 0)
 		close(p->epfd);
 	if (mask_set)

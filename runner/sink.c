@@ -30,17 +30,10 @@ int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool qu
 	if (ordered)
 		k->ring = xcalloc(window, sizeof(*k->ring));
 	if (journal) {
-		/* read too: journal_claim looks for a torn last line */
-		k->journal_fd = open(journal, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (k->journal_fd < 0 && errno == EACCES)
-			k->journal_fd = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (k->journal_fd < 0) {
-			err_set(err, "%s: cannot open for writing: %s", journal, strerror(errno));
+		/* no symlink followed, a file that is not a journal refused */
+		if (journal_open_append(journal, &k->journal_fd, err) < 0)
 			return -1;
-		}
 		k->journal_path = xstrdup(journal);
-		if (journal_claim(k->journal_fd, journal, err) < 0)
-			return -1;
 		/* Only a regular file can be synced; -o /dev/null or a pipe
 		 * is written and never synced. */
 		struct stat sb;

@@ -34,6 +34,11 @@ Usage: fake_worker.py MODE MARKER
                the first worker to create PATH does it, the others
                behave
 
+  numbers      every host ok, each result carrying the hostile numbers
+               HOSTILE_NUMBERS[host] gives it (out-of-range started_ms and
+               duration_ms, huge or negative exit codes, NaN and infinite
+               rtt values): test_trust_runner.py
+
 MARKER only makes the process easy to find in /proc. The process lives at
 most 150 s whatever happens (SIGALRM, default action), so a broken
 supervisor cannot leave it running for ever.
@@ -126,6 +131,37 @@ def evil_payload(mode, task_id):
     return None
 
 
+INF, NAN = float("inf"), float("nan")
+I64_MAX, U64_MAX, I64_MIN = 2**63 - 1, 2**64 - 1, -(2**63)
+# host -> the result's fields a lying worker sets (mode "numbers")
+HOSTILE_NUMBERS = {
+    "n-neg": {"started_ms": -1, "duration_ms": -5},
+    "n-max": {"started_ms": I64_MAX, "duration_ms": I64_MAX},
+    "n-min": {"started_ms": I64_MIN, "duration_ms": I64_MIN},
+    "n-u64": {"started_ms": U64_MAX, "duration_ms": U64_MAX},
+    "n-y10k": {"started_ms": 253402300800000, "duration_ms": 10**15},
+    "n-float": {"started_ms": NAN, "duration_ms": INF},
+    "n-steps": {"steps": [
+        {"kind": "exec", "name": "x", "exit": U64_MAX, "duration_ms": I64_MIN, "stdout": ""},
+        {"kind": "exec", "name": "y", "exit": I64_MIN, "term_signal": -1, "attempt": I64_MAX},
+        {"kind": "http", "name": "z", "http_status": I64_MIN, "duration_ms": -1.5e308},
+        {"kind": "ping", "name": "p", "sent": I64_MAX, "received": I64_MIN, "rtt_ms": NAN,
+         "rtt_min_ms": -INF, "rtt_max_ms": INF, "rtt_avg_ms": 1e308},
+        {"kind": "tcp", "name": "t", "connect_ms": -INF},
+    ]},
+    "n-pingnan": {"steps": [{"kind": "ping", "name": "p", "sent": -1, "received": U64_MAX,
+                             "rtt_ms": NAN, "connect_ms": INF}]},
+    "n-tcp": {"steps": [{"kind": "tcp", "name": "t", "connect_ms": 1e308}]},
+}
+
+
+def numbers_result(task_id, host, started):
+    result = {"type": "result", "id": task_id, "status": "ok", "steps": [], "vars": {},
+              "error": None, "started_ms": started, "duration_ms": 0}
+    result.update(HOSTILE_NUMBERS.get(host, {}))
+    return result
+
+
 def first_time(path):
     """True for the one process that creates path."""
     try:
@@ -168,6 +204,9 @@ def main():
                 write_all(b"\x00\x00\x00\x03\xc1\xc1\xc1")
                 silent_for(120)
                 return 0
+            if mode == "numbers":
+                send(numbers_result(msg.get("id"), host, started))
+                continue
             evil = evil_payload(mode, msg.get("id")) if host == "evil" else None
             if evil is not None:
                 write_all(evil)

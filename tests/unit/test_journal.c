@@ -1,5 +1,6 @@
 /* Unit tests for runner/journal.c (reading journals back: torn last line,
- * lines that are not records, the last-record index, task ids) and
+ * lines that are not records, lines nested too deep, the last-record
+ * index, task ids, what -o accepts as a journal, bounded times) and
  * runner/retryq.c (backoff bounds, the heap's order). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -83,6 +86,150 @@ static void test_read_skips_torn_and_bad_lines(void **state)
 	free(path);
 	assert_int_equal(journal_read("/nonexistent/j.jsonl", collect, &s, &err), -1);
 	assert_non_null(strstr(err.msg, "/nonexistent/j.jsonl: cannot read"));
+}
+
+static void test_nesting(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(journal_nesting("{\"a\":[1,{\"b\":[]}]}", 18), 4);
+	/* brackets inside strings, escaped quotes included, do not count */
+	assert_int_equal(journal_nesting("[\"[[[\\\"[[\"]", 11), 1);
+	assert_int_equal(journal_nesting("]]]}", 4), 0);
+	for (int i = 0; i < 100000; i++)
+		buf_putc(&b, '[');
+	assert_true(journal_nesting(b.data, b.len) > JOURNAL_MAX_DEPTH);
+	/* it stops counting just past the limit */
+	assert_int_equal(journal_nesting(b.data, b.len), JOURNAL_MAX_DEPTH + 1);
+	buf_free(&b);
+}
+
+static void test_read_skips_deep_lines(void **state)
+{
+	struct seen s = {0};
+	struct buf b = BUF_INIT;
+	struct err err;
+	char *path;
+
+	(void)state;
+	buf_puts(&b, "{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}\n");
+	buf_puts(&b, "{\"host\":\"x\",\"job\":\"j\",\"status\":\"ok\",\"steps\":");
+	for (int i = 0; i < 100000; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < 100000; i++)
+		buf_putc(&b, ']');
+	buf_puts(&b, "}\n");
+	/* as deep as a record may be: still read */
+	buf_puts(&b, "{\"host\":\"b\",\"job\":\"j\",\"status\":\"ok\",\"v\":");
+	for (int i = 0; i < JOURNAL_MAX_DEPTH - 1; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < JOURNAL_MAX_DEPTH - 1; i++)
+		buf_putc(&b, ']');
+	buf_puts(&b, "}\n");
+	path = write_tmp(b.data);
+	assert_int_equal(journal_read(path, collect, &s, &err), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.hosts[0], "a");
+	assert_string_equal(s.hosts[1], "b");
+	unlink(path);
+	free(path);
+	buf_free(&b);
+}
+
+/* journal_check_head on a file holding text. */
+static int check_head(const char *text, size_t n)
+{
+	char path[] = "/tmp/fleetrun-test-head-XXXXXX";
+	int fd = mkstemp(path), r;
+	struct err err;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	r = journal_check_head(fd, path, &err);
+	if (r < 0)
+		assert_non_null(strstr(err.msg, "not a fleetrun journal"));
+	close(fd);
+	unlink(path);
+	return r;
+}
+
+#define CHECK_HEAD(lit) check_head(lit, sizeof(lit) - 1)
+
+static void test_check_head(void **state)
+{
+	char bin[512];
+
+	(void)state;
+	assert_int_equal(CHECK_HEAD("{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}\n"), 0);
+	assert_int_equal(CHECK_HEAD("\n\n{\"status\": \"failed\", \"job\": \"j\", \"host\": \"a\", \"x\": [1]}\nzz"), 0);
+	/* torn: the journal of a run killed while writing its first record */
+	assert_int_equal(CHECK_HEAD("{\"host\":\"a\",\"job\":\"j\",\"sta"), 0);
+	assert_int_equal(CHECK_HEAD("{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\",\"steps\":[{\"stdout\":\"..."), 0);
+	assert_int_equal(CHECK_HEAD("{\"a\":1}\n"), -1);
+	assert_int_equal(CHECK_HEAD("{\"host\":\"a\",\"job\":\"j\"}\n{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}\n"), -1);
+	assert_int_equal(CHECK_HEAD("{\"host\":\"a\",\"job\":\"j\",\"status\":\"bogus\"}\n"), -1);
+	assert_int_equal(CHECK_HEAD("{\"host\":1,\"job\":\"j\",\"status\":\"ok\"}\n"), -1);
+	assert_int_equal(CHECK_HEAD("{\"x\":{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}}\n"), -1);
+	assert_int_equal(CHECK_HEAD("[{\"host\":\"a\",\"job\":\"j\",\"status\":\"ok\"}]\n"), -1);
+	assert_int_equal(CHECK_HEAD("{\n  \"host\": \"a\"\n}\n"), -1);
+	assert_int_equal(CHECK_HEAD("\"host\"\n"), -1);
+	assert_int_equal(CHECK_HEAD("host a\n"), -1);
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(i * 7);
+	assert_int_equal(check_head(bin, sizeof(bin)), -1);
+}
+
+static void test_open_append(void **state)
+{
+	char dir[] = "/tmp/fleetrun-test-open-XXXXXX", path[128], link[128], target[128];
+	struct err err;
+	int fd = -1;
+	struct stat sb;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/j.jsonl", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	/* new: created 0600 */
+	umask(0);
+	assert_int_equal(journal_open_append(path, &fd, &err), 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	close(fd);
+	umask(022);
+	/* a link, dangling or not, is refused and its target not made */
+	assert_int_equal(symlink(target, link), 0);
+	fd = -1;
+	assert_int_equal(journal_open_append(link, &fd, &err), -1);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(journal_check_path(link, &err), -1);
+	assert_int_equal(journal_check_path(target, &err), 0); /* none yet */
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_times_bounded(void **state)
+{
+	int64_t ms = -2;
+	char ebuf[128];
+	yajl_val v = yajl_tree_parse("{\"a\":-5,\"b\":9223372036854775807,\"c\":17,\"d\":1e300}", ebuf, sizeof(ebuf));
+
+	(void)state;
+	assert_int_equal(journal_time_ms("9999-12-31T23:59:59.999Z", &ms), 0);
+	assert_true(ms == INT64_C(253402300799999));
+	assert_int_equal(journal_time_ms("99999999-01-01T00:00:00.000Z", &ms), -1);
+	assert_int_equal(journal_time_ms("2147483647-01-01T00:00:00Z", &ms), -1);
+	assert_non_null(v);
+	assert_int_equal(journal_get_duration_ms(v, "a"), 0);
+	assert_true(journal_get_duration_ms(v, "b") == JOURNAL_MAX_DURATION_MS);
+	assert_int_equal(journal_get_duration_ms(v, "c"), 17);
+	assert_int_equal(journal_get_duration_ms(v, "d"), 0);
+	yajl_tree_free(v);
 }
 
 static void test_index_last_final_record(void **state)
@@ -193,6 +340,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_task_id),
 		cmocka_unit_test(test_read_skips_torn_and_bad_lines),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_read_skips_deep_lines),
+		cmocka_unit_test(test_check_head),
+		cmocka_unit_test(test_open_append),
+		cmocka_unit_test(test_times_bounded),
 		cmocka_unit_test(test_index_last_final_record),
 		cmocka_unit_test(test_index_grows),
 		cmocka_unit_test(test_retry_delays),

@@ -472,6 +472,102 @@ static void test_result_nan(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A result whose started_ms and duration_ms are packed by pack_time. */
+enum time_kind { TIME_I64, TIME_U64, TIME_F64 };
+
+struct hostile_time {
+	enum time_kind kind;
+	int64_t i;
+	uint64_t u;
+	double f;
+};
+
+static void pack_time(msgpack_packer *pk, const struct hostile_time *t)
+{
+	if (t->kind == TIME_I64)
+		msgpack_pack_int64(pk, t->i);
+	else if (t->kind == TIME_U64)
+		msgpack_pack_uint64(pk, t->u);
+	else
+		msgpack_pack_double(pk, t->f);
+}
+
+static void pack_timed_result(struct buf *b, const struct hostile_time *started, const struct hostile_time *duration)
+{
+	msgpack_packer pk;
+
+	proto_packer_init(&pk, b);
+	msgpack_pack_map(&pk, 6);
+	proto_pack_cstr(&pk, "type");
+	proto_pack_cstr(&pk, "result");
+	proto_pack_cstr(&pk, "id");
+	msgpack_pack_uint64(&pk, 1);
+	proto_pack_cstr(&pk, "status");
+	proto_pack_cstr(&pk, "ok");
+	proto_pack_cstr(&pk, "steps");
+	msgpack_pack_array(&pk, 0);
+	proto_pack_cstr(&pk, "started_ms");
+	pack_time(&pk, started);
+	proto_pack_cstr(&pk, "duration_ms");
+	pack_time(&pk, duration);
+}
+
+/* A worker's times out of range (negative, 2^63-1, 2^64-1, year 10,000,
+ * NaN): the supervisor's own stand, and "started" is a real time. */
+static void test_result_hostile_times(void **state)
+{
+	const struct hostile_time bad[] = {
+		{TIME_I64, -1, 0, 0},
+		{TIME_I64, INT64_MAX, 0, 0},
+		{TIME_I64, INT64_MIN, 0, 0},
+		{TIME_U64, 0, UINT64_MAX, 0},
+		{TIME_I64, INT64_C(253402300800000), 0, 0},
+		{TIME_I64, WALL_MS + 3600 * 1000, 0, 0},
+		{TIME_F64, 0, 0, NAN},
+		{TIME_F64, 0, 0, INFINITY},
+	};
+	const struct hostile_time good_start = {TIME_I64, WALL_MS + 2, 0, 0}, good_dur = {TIME_I64, 3, 0, 0};
+	struct record r;
+	struct buf b = BUF_INIT;
+	struct err err = {{0}};
+
+	(void)state;
+	record_init(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&b);
+		pack_timed_result(&b, &bad[i], &bad[i]);
+		assert_int_equal(render(&r, &b, &err), 0);
+		assert_true(json_valid(&r));
+		/* info_of: started at WALL_MS, 5 ms */
+		assert_true(contains(&r, "\"started\":\"2023-11-14T22:13:20.123Z\",\"duration_ms\":5,"));
+		assert_int_equal(r.duration_ms, 5);
+	}
+	/* times that can be true are the worker's */
+	buf_reset(&b);
+	pack_timed_result(&b, &good_start, &good_dur);
+	assert_int_equal(render(&r, &b, &err), 0);
+	assert_true(contains(&r, "\"started\":\"2023-11-14T22:13:20.125Z\",\"duration_ms\":3,"));
+	record_free(&r);
+	buf_free(&b);
+}
+
+/* record_make with times nobody should pass: still four-digit years. */
+static void test_make_times_clamped(void **state)
+{
+	struct record_info ri = info_of("h", "j", 1, 0);
+	struct record r;
+
+	(void)state;
+	record_init(&r);
+	ri.started_wall_ms = INT64_MAX;
+	record_make(&r, &ri, STATUS_OK, NULL);
+	assert_true(contains(&r, "\"started\":\"9999-12-31T23:59:59.999Z\""));
+	ri.started_wall_ms = -1;
+	record_make(&r, &ri, STATUS_OK, NULL);
+	assert_true(contains(&r, "\"started\":\"1970-01-01T00:00:00.000Z\""));
+	record_free(&r);
+}
+
 static void pack_lines_steps(msgpack_packer *pk)
 {
 	msgpack_pack_array(pk, 4);
@@ -787,6 +883,8 @@ int main(void)
 		cmocka_unit_test(test_result_all_bytes),
 		cmocka_unit_test(test_result_types),
 		cmocka_unit_test(test_result_nan),
+		cmocka_unit_test(test_result_hostile_times),
+		cmocka_unit_test(test_make_times_clamped),
 		cmocka_unit_test(test_first_line),
 		cmocka_unit_test(test_result_error_text),
 		cmocka_unit_test(test_result_invalid),
