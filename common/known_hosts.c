@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,26 +111,61 @@ static bool kh_glob(const char *s, const char *p, size_t plen)
 	return pi == plen;
 }
 
-/* 1: the field names the host; 0: it does not; -1: it cannot be told (a
- * hashed name we cannot decode). */
-static int kh_hosts_match3(const char *hosts, const char *name)
+/* HMAC-SHA1 with one reused EVP_MAC context: HMAC() fetches the
+ * algorithm on every call, ~5 us, which a known_hosts of thousands of
+ * hashed lines pays per host. */
+static bool kh_hmac_sha1(const unsigned char *key, size_t klen, const char *msg, unsigned char out[KH_SHA1_LEN])
 {
-	if (!strncmp(hosts, "|1|", 3)) {
-		const char *salt = hosts + 3, *bar = strchr(salt, '|');
-		unsigned char *s = NULL, *h = NULL, md[EVP_MAX_MD_SIZE];
-		size_t slen = 0, hlen = 0;
-		unsigned int mdlen = 0;
-		int r = -1;
+	static EVP_MAC_CTX *ctx;
+	size_t n = 0;
 
-		if (bar && kh_b64_decode(salt, (size_t)(bar - salt), &s, &slen) == 0 &&
-		    kh_b64_decode(bar + 1, strlen(bar + 1), &h, &hlen) == 0 && hlen == KH_SHA1_LEN && slen > 0 &&
-		    slen <= INT_MAX &&
-		    HMAC(EVP_sha1(), s, (int)slen, (const unsigned char *)name, strlen(name), md, &mdlen))
-			r = mdlen == KH_SHA1_LEN && !CRYPTO_memcmp(md, h, KH_SHA1_LEN);
-		free(s);
-		free(h);
-		return r;
+	if (!ctx) {
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA1", 0),
+		                       OSSL_PARAM_construct_end()};
+		if (!mac)
+			return false;
+		ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		if (!ctx)
+			return false;
+		if (!EVP_MAC_CTX_set_params(ctx, params)) {
+			EVP_MAC_CTX_free(ctx);
+			ctx = NULL;
+			return false;
+		}
 	}
+	return EVP_MAC_init(ctx, key, klen, NULL) && EVP_MAC_update(ctx, (const unsigned char *)msg, strlen(msg)) &&
+	       EVP_MAC_final(ctx, out, &n, KH_SHA1_LEN) && n == KH_SHA1_LEN;
+}
+
+/* Decode a hashed host field |1|salt|hash into e; patterns leave it 0. */
+static void kh_hashed_decode(struct kh_entry *e)
+{
+	const char *salt, *bar;
+	unsigned char *h = NULL;
+	size_t hlen = 0;
+
+	if (!e->hosts || strncmp(e->hosts, "|1|", 3) != 0)
+		return;
+	e->hashed = -1;
+	salt = e->hosts + 3;
+	bar = strchr(salt, '|');
+	if (bar && kh_b64_decode(salt, (size_t)(bar - salt), &e->salt, &e->saltlen) == 0 &&
+	    kh_b64_decode(bar + 1, strlen(bar + 1), &h, &hlen) == 0 && hlen == KH_SHA1_LEN && e->saltlen > 0) {
+		memcpy(e->hash, h, KH_SHA1_LEN);
+		e->hashed = 1;
+	}
+	free(h);
+	if (e->hashed < 0) {
+		free(e->salt);
+		e->salt = NULL;
+	}
+}
+
+/* 1: the field names the host; 0: it does not. */
+static int kh_patterns_match(const char *hosts, const char *name)
+{
 	/* OpenSSH's match_hostname: a negated pattern that matches rules the
 	 * line out whatever else matches */
 	int got = 0;
@@ -150,9 +185,28 @@ static int kh_hosts_match3(const char *hosts, const char *name)
 	return got;
 }
 
+/* 1: the entry names the host; 0: it does not; -1: it cannot be told (a
+ * hashed name we cannot decode, a line without a host field). */
+static int kh_entry_match(const struct kh_entry *e, const char *name)
+{
+	unsigned char md[KH_SHA1_LEN];
+
+	if (!e->hosts || e->hashed < 0)
+		return -1;
+	if (e->hashed > 0)
+		return kh_hmac_sha1(e->salt, e->saltlen, name, md) ? !CRYPTO_memcmp(md, e->hash, KH_SHA1_LEN) : -1;
+	return kh_patterns_match(e->hosts, name);
+}
+
 bool kh_hosts_match(const char *hosts, const char *name)
 {
-	return kh_hosts_match3(hosts, name) == 1;
+	struct kh_entry e = {.hosts = (char *)hosts};
+	int m;
+
+	kh_hashed_decode(&e);
+	m = kh_entry_match(&e, name);
+	free(e.salt);
+	return m == 1;
 }
 
 void kh_entry_free(struct kh_entry *e)
@@ -160,6 +214,7 @@ void kh_entry_free(struct kh_entry *e)
 	free(e->hosts);
 	free(e->type);
 	free(e->blob);
+	free(e->salt);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -244,6 +299,7 @@ int kh_parse_line(const char *line, size_t len, size_t lineno, struct kh_entry *
 	r = 1;
 out:
 	free(blob);
+	kh_hashed_decode(e);
 	if (r < 0) {
 		/* a line we cannot read keeps its host field, so the host it
 		 * names is never taken for an unknown one */
@@ -259,6 +315,8 @@ void kh_free(struct kh_file *f)
 		kh_entry_free(&f->v[i]);
 	free(f->v);
 	free(f->path);
+	free(f->memo_name);
+	free(f->memo);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -332,17 +390,35 @@ int kh_load(struct kh_file *f, const char *path, bool recheck)
 	return 1;
 }
 
-enum kh_verdict kh_check(const struct kh_file *f, const char *name, const void *key, size_t len, size_t *line)
+/* The entries that may concern name, found once per host. */
+static void kh_lookup(struct kh_file *f, const char *name)
+{
+	if (f->memo_name && !strcmp(f->memo_name, name))
+		return;
+	free(f->memo_name);
+	f->memo_name = xstrdup(name);
+	f->nmemo = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		int m = kh_entry_match(&f->v[i], name);
+		if (m == 0)
+			continue;
+		if (f->nmemo == f->memocap) {
+			f->memocap = f->memocap ? f->memocap * 2 : 8;
+			f->memo = xreallocarray(f->memo, f->memocap, sizeof(*f->memo));
+		}
+		f->memo[f->nmemo++] = (struct kh_hit){i, m};
+	}
+}
+
+enum kh_verdict kh_check(struct kh_file *f, const char *name, const void *key, size_t len, size_t *line)
 {
 	size_t match = 0, known = 0, unreadable = 0;
 
-	for (size_t i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->v[i];
-		int m = e->hosts ? kh_hosts_match3(e->hosts, name) : -1;
+	kh_lookup(f, name);
+	for (size_t k = 0; k < f->nmemo; k++) {
+		const struct kh_entry *e = &f->v[f->memo[k].idx];
 
-		if (m == 0)
-			continue;
-		if (m < 0 || !e->type) {
+		if (f->memo[k].m < 0 || !e->type) {
 			/* a line that could be this host's but cannot be used */
 			if (!unreadable)
 				unreadable = e->line ? e->line : SIZE_MAX;
@@ -380,12 +456,12 @@ enum kh_verdict kh_check(const struct kh_file *f, const char *name, const void *
 	return KH_UNKNOWN;
 }
 
-bool kh_has_type(const struct kh_file *f, const char *name, const char *type)
+bool kh_has_type(struct kh_file *f, const char *name, const char *type)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		const struct kh_entry *e = &f->v[i];
-		if (e->type && e->marker == KH_MARK_NONE && !strcmp(e->type, type) && e->hosts &&
-		    kh_hosts_match(e->hosts, name))
+	kh_lookup(f, name);
+	for (size_t k = 0; k < f->nmemo; k++) {
+		const struct kh_entry *e = &f->v[f->memo[k].idx];
+		if (f->memo[k].m > 0 && e->type && e->marker == KH_MARK_NONE && !strcmp(e->type, type))
 			return true;
 	}
 	return false;

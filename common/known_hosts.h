@@ -36,6 +36,19 @@ struct kh_entry {
 	unsigned char *blob; /* malloced: the key in SSH wire format */
 	size_t bloblen;
 	size_t line;         /* 1-based */
+	/* a hashed host field, decoded once: 1 |1|salt|hash, -1 a hashed
+	 * field we cannot decode, 0 patterns */
+	int hashed;
+	unsigned char *salt; /* malloced when hashed is 1 */
+	size_t saltlen;
+	unsigned char hash[20];
+};
+
+/* The entries that may concern one host: its index and whether it names
+ * the host (1) or cannot be told (-1). */
+struct kh_hit {
+	size_t idx;
+	int m;
 };
 
 /* A known_hosts file, parsed once and kept while it does not change. */
@@ -48,6 +61,12 @@ struct kh_file {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	/* the last host looked up and its entries: a connection asks about
+	 * one host several times (key types to offer, then its key), and a
+	 * hashed entry costs an HMAC per look */
+	char *memo_name; /* NULL or malloced */
+	struct kh_hit *memo;
+	size_t nmemo, memocap;
 };
 
 enum kh_verdict {
@@ -70,11 +89,11 @@ void kh_free(struct kh_file *f);
 
 /* What f says of key (SSH wire format) for the host called name (see
  * kh_name). *line: the line that decided (0 for none). */
-enum kh_verdict kh_check(const struct kh_file *f, const char *name, const void *key, size_t len,
+enum kh_verdict kh_check(struct kh_file *f, const char *name, const void *key, size_t len,
                          size_t *line);
 
 /* Does f hold a key of this type (e.g. "ssh-ed25519") for the host? */
-bool kh_has_type(const struct kh_file *f, const char *name, const char *type);
+bool kh_has_type(struct kh_file *f, const char *name, const char *type);
 
 /* Parse one line (no newline). 1 and *e (owned by the caller, free with
  * kh_entry_free), 0 for a blank or comment line, -1 with err for a line
