@@ -467,6 +467,28 @@ bool kh_has_type(struct kh_file *f, const char *name, const char *type)
 	return false;
 }
 
+/* Is name one host, as kh_name writes it, with nothing known_hosts would
+ * read as a pattern, a list, a hash or a marker? */
+static bool kh_name_is_literal(const char *name)
+{
+	size_t n = strlen(name);
+	const char *close;
+
+	if (n > 0 && name[0] == '[') {
+		close = strrchr(name, ']');
+		if (!close || close[1] != ':' || !close[2] || strspn(close + 2, "0123456789") != strlen(close + 2))
+			return false;
+		n = (size_t)(close - name) - 1;
+		name++;
+	}
+	if (n == 0 || name[0] == '@' || name[0] == '#')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr(",*?!|[] \t#", name[i]) || (unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
 int kh_line_check(const char *line, size_t len, const char *name, struct err *err)
 {
 	struct kh_entry e;
@@ -489,6 +511,12 @@ int kh_line_check(const char *line, size_t len, const char *name, struct err *er
 	}
 	if (e.marker != KH_MARK_NONE || strcmp(e.hosts, name) != 0) {
 		err_set(err, "the entry is not for %s", name);
+		goto out;
+	}
+	/* inventories are data: an address such as "*" or "a,b" would be
+	 * written as patterns vouching for the key on other hosts */
+	if (!kh_name_is_literal(name)) {
+		err_set(err, "%s is not a plain host name (no patterns, lists or markers)", name);
 		goto out;
 	}
 	r = 0;

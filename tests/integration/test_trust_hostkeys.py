@@ -70,6 +70,7 @@ def run(fleet, jobpath, inv, args=()):
     r = fleet.run(["run", jobpath, "-i", inv, "--format", "jsonl", "--ordered", "-w", "2"] + list(args),
                   timeout=90)
     check_nothing_left(r)
+    assert "Sanitizer" not in r.err, r.err
     return r
 
 
@@ -273,7 +274,9 @@ sys.exit(main())
 def test_worker_cannot_choose_the_file(fleet, tmp_path, pwn):
     """A (fake) worker sends known_hosts_add with a path of its choice: the
     supervisor writes only to the file the job and inventory name for the
-    host, and only a well-formed line for that host."""
+    host, and only a well-formed line for that host: not another host's,
+    not two lines, not a pattern, not a marker, not for an inventory
+    address that known_hosts would read as a pattern."""
     khdir = tmp_path / "d"
     os.mkdir(khdir)
     worker = fr.write(tmp_path / "fake-kh-worker", "#!/bin/sh\nexec %s %s\n" % (
@@ -286,15 +289,17 @@ def test_worker_cannot_choose_the_file(fleet, tmp_path, pwn):
         "FAKE_KH_LINE_TWO": "[10.9.0.3]:2222 %s\n* %s" % (key, key),     # a second line
         "FAKE_KH_LINE_WILD": "* " + key,                                 # a pattern
         "FAKE_KH_LINE_CA": "@cert-authority [10.9.0.5]:2222 " + key,
+        "FAKE_KH_LINE_STAR": "[*]:2222 " + key,            # an inventory address that is a pattern
     }
     hosts = [("good", "10.9.0.1"), ("other", "10.9.0.2"), ("two", "10.9.0.3"), ("wild", "10.9.0.4"),
-             ("ca", "10.9.0.5")]
+             ("ca", "10.9.0.5"), ("star", "*")]
     inv = inventory(tmp_path / "inv", [(h, {"address": a, "port": 2222, "known_hosts": str(khdir / "derived")})
                                        for h, a in hosts])
     j = fr.write_job(tmp_path, "ssh:\n  host_key_policy: accept-new\nsteps:\n  - exec: 'true'\n")
     r = fleet.run(["run", j, "-i", inv, "--format", "jsonl", "-w", "2"], timeout=90, env=env)
     check_nothing_left(r)
+    assert "Sanitizer" not in r.err, r.err
     assert {x["status"] for x in recs_of(r, len(hosts)).values()} == {"ok"}, str(r)
     assert sorted(os.listdir(khdir)) == ["derived"], sorted(os.listdir(khdir))
     assert read(khdir / "derived") == "[10.9.0.1]:2222 %s\n" % key
-    assert r.err.count("refused a known_hosts entry") == 4, r.err
+    assert r.err.count("refused a known_hosts entry") == 5, r.err

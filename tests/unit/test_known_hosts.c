@@ -213,6 +213,19 @@ static void test_line_check(void **state)
 	CHECK(-1, "[10.0.0.1]:2222 %s\n* %s", pub, pub);
 	CHECK(-1, "[10.0.0.1]:2222 ssh-ed25519 AAAA");
 #undef CHECK
+	/* a name that would be read as patterns: never appended */
+	l = xasprintf("* %s", pub);
+	assert_int_equal(kh_line_check(l, strlen(l), "*", &err), -1);
+	free(l);
+	l = xasprintf("[a,b]:2222 %s", pub);
+	assert_int_equal(kh_line_check(l, strlen(l), "[a,b]:2222", &err), -1);
+	free(l);
+	l = xasprintf("|1|x|y %s", pub);
+	assert_int_equal(kh_line_check(l, strlen(l), "|1|x|y", &err), -1);
+	free(l);
+	l = xasprintf("router-1.example %s", pub);
+	assert_int_equal(kh_line_check(l, strlen(l), "router-1.example", &err), 0);
+	free(l);
 	free(pub);
 }
 
