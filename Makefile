@@ -14,7 +14,7 @@ PYTHON  := /usr/bin/python3
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2 libcurl
+PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2 libcurl libcrypto
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
 
@@ -92,7 +92,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev libssh2-1-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
+	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
 	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
 	chromium man-db groff-base slurm-wlm munge python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "known_hosts.h"
+#include "tmpl.h"
 
 static uint64_t knownhosts_hash(const char *a, size_t an, const char *b, size_t bn)
 {
@@ -36,25 +38,70 @@ static int knownhosts_seen(struct knownhosts *k, uint64_t h)
 	return 0;
 }
 
-int knownhosts_append(struct knownhosts *k, const char *path, size_t plen, const char *line, size_t llen,
+/* A host setting as the worker resolves it: the host var, else the
+ * job's value; rendered with the host's vars and built-ins. */
+static int knownhosts_setting(const struct host *h, const struct kvlist *builtins, const char *var,
+                              const char *job_value, char **out, struct err *err)
+{
+	const char *v = kvlist_get(&h->vars, var);
+	struct tmpl_scope scope = {NULL, &h->vars, builtins};
+	struct buf b = BUF_INIT;
+
+	*out = NULL;
+	if (!v)
+		v = job_value;
+	if (!v)
+		return 0;
+	if (tmpl_render(v, &scope, TMPL_ENV_VALUE, &b, NULL, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err)
+{
+	struct kvlist builtins = KVLIST_INIT;
+	char *address = NULL, *port = NULL, *p = NULL;
+	int r = -1;
+
+	tmpl_builtins(&builtins, job->name, h->name, &h->vars);
+	if (knownhosts_setting(h, &builtins, "address", NULL, &address, err) < 0 ||
+	    knownhosts_setting(h, &builtins, "port", job->ssh.port, &port, err) < 0 ||
+	    kh_path(job->ssh.known_hosts, &h->vars, &builtins, NULL, &p, err) < 0)
+		goto out;
+	*name = kh_name(address ? address : h->name, port ? port : "22");
+	*path = p;
+	p = NULL;
+	r = 0;
+out:
+	free(address);
+	free(port);
+	free(p);
+	kvlist_free(&builtins);
+	return r;
+}
+
+int knownhosts_append(struct knownhosts *k, const char *path, const char *name, const char *line, size_t llen,
                       struct err *err)
 {
 	char *p = NULL, *slash;
 	struct buf b = BUF_INIT;
+	struct err why;
 	int fd = -1, r = -1;
 
-	while (llen > 0 && (line[llen - 1] == '\n' || line[llen - 1] == '\r'))
-		llen--;
-	if (plen == 0 || llen == 0 || memchr(path, '\0', plen) || memchr(line, '\0', llen) ||
-	    memchr(line, '\n', llen) || memchr(line, '\r', llen)) {
-		err_set(err, "malformed known_hosts entry from a worker");
+	/* devices are hostile, and a worker that talked to one may be
+	 * too: one line, for this host, of a key that parses */
+	if (kh_line_check(line, llen, name, &why) < 0) {
+		err_set(err, "refused a known_hosts entry from the worker: %s", why.msg);
 		goto out;
 	}
-	if (knownhosts_seen(k, knownhosts_hash(path, plen, line, llen))) {
+	if (knownhosts_seen(k, knownhosts_hash(path, strlen(path), line, llen))) {
 		r = 0;
 		goto out;
 	}
-	p = xstrndup(path, plen);
+	p = xstrdup(path);
 	slash = strrchr(p, '/');
 	if (slash && slash != p) {
 		*slash = '\0';

@@ -1,13 +1,20 @@
 /* knownhosts: appending host keys that workers met under
  * host_key_policy accept-new. The supervisor is the only writer of
  * known_hosts, so 256 workers meeting new hosts at once still leave a
- * well-formed file: one whole line per key, each written once. */
+ * well-formed file: one whole line per key, each written once.
+ *
+ * A worker's message never names a file: the supervisor derives the file
+ * and the host's name in it from the job and the inventory, the way the
+ * worker does (known_hosts.h, kh_path), and appends only a line that is
+ * one entry for that very name. */
 #ifndef FLEETRUN_KNOWNHOSTS_H
 #define FLEETRUN_KNOWNHOSTS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "inventory.h"
+#include "job.h"
 #include "util.h"
 
 struct knownhosts {
@@ -16,11 +23,17 @@ struct knownhosts {
 	size_t cap;
 };
 
-/* Append line (one known_hosts entry, no newline inside) to the file at
- * path, creating it (0600) and its directory (0700) if needed, under an
- * exclusive flock so another fleetrun appending at the same time does not
- * interleave. A line already appended by this run is skipped. 0 or -1. */
-int knownhosts_append(struct knownhosts *k, const char *path, size_t plen, const char *line, size_t llen,
+/* Where the host's keys go: *path (the job's known_hosts or the host's
+ * var, rendered without captured vars) and *name ("address" or
+ * "[address]:port"), both malloced. 0, or -1 with err. */
+int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err);
+
+/* Append line (from a worker; checked to be one "name type key" entry
+ * for name) to the file at path, creating it (0600) and its directory
+ * (0700) if needed, under an exclusive flock so another fleetrun
+ * appending at the same time does not interleave. A line already
+ * appended by this run is skipped. 0 or -1 with err. */
+int knownhosts_append(struct knownhosts *k, const char *path, const char *name, const char *line, size_t llen,
                       struct err *err);
 void knownhosts_free(struct knownhosts *k);
 

@@ -250,25 +250,31 @@ static bool pool_insecure(const struct pool *p, const struct host *h)
 }
 
 /* A worker met an unknown host key under accept-new: append it. Only
- * when the host's policy is accept-new; a worker cannot widen it. */
+ * when the host's policy is accept-new (a worker cannot widen it), only
+ * to the file the job and inventory name for the host (a worker's
+ * message never names a file; a "path" in it is ignored), and only a
+ * line for this host. */
 static void pool_known_hosts(struct pool *p, const struct task_rec *t, const msgpack_object *m)
 {
 	const msgpack_object *add = proto_get(m, "known_hosts_add");
-	const char *path, *line;
-	size_t plen, llen;
+	const char *line;
+	char *path = NULL, *name = NULL;
+	size_t llen;
 	struct err err;
 
 	if (!add)
 		return;
-	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW || proto_get_str(add, "path", &path, &plen) < 0 ||
-	    proto_get_str(add, "line", &line, &llen) < 0) {
+	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW || proto_get_str(add, "line", &line, &llen) < 0) {
 		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
 		return;
 	}
-	if (knownhosts_append(&p->kh, path, plen, line, llen, &err) < 0)
+	if (knownhosts_target(p->o->job, &t->host, &path, &name, &err) < 0 ||
+	    knownhosts_append(&p->kh, path, name, line, llen, &err) < 0)
 		log_error("%s: %s", t->host.name, err.msg);
 	else
-		log_info("%s: host key accepted and added to %.*s", t->host.name, (int)plen, path);
+		log_info("%s: host key accepted and added to %s", t->host.name, path);
+	free(path);
+	free(name);
 }
 
 static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object *m)

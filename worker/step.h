@@ -28,8 +28,7 @@ struct task {
 struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
 	bool http_used;           /* an http step ran: close its connection */
-	char *known_hosts_path;   /* NULL or malloced: accept-new saw a new key */
-	char *known_hosts_line;   /* NULL or malloced: the line to append */
+	char *known_hosts_line;   /* NULL or malloced: accept-new saw a new key; its line */
 };
 
 struct step_ctx {

@@ -9,15 +9,18 @@
  * ends all come back with a status in time.
  *
  * Host keys are checked against known_hosts with OpenSSH's defaults: an
- * unknown or changed key ends the task with status hostkey before anything
- * is sent. With accept-new, an unknown key is let through and reported to
- * the supervisor, which alone appends it to known_hosts. */
+ * unknown, changed or revoked key ends the task with status hostkey before
+ * anything is sent. With accept-new, a key of a host known_hosts says
+ * nothing about is let through and its line reported to the supervisor,
+ * which alone appends it, to the file it derives itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libssh2.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "known_hosts.h"
 #include "log.h"
 #include "setting.h"
 #include "step.h"
@@ -60,18 +64,9 @@ struct ssh_conn {
 };
 
 /* known_hosts is parsed once per worker and parsed again only when the
- * file changed and the cached copy did not know the host: with thousands
+ * file changed and the cached copy did not know the key: with thousands
  * of lines, parsing costs more than the rest of a login. */
-static struct {
-	char *path;
-	LIBSSH2_KNOWNHOSTS *kh;
-	/* libssh2 ties a collection to a session (for its allocator): this
-	 * one is never connected and lives as long as the worker, so the
-	 * cache outlives each task's session */
-	LIBSSH2_SESSION *owner;
-	struct timespec mtime;
-	off_t size;
-} ssh_kh;
+static struct kh_file ssh_kh;
 
 static bool ssh_lib_ready;
 
@@ -102,7 +97,6 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 {
 	const struct job_ssh *js = &ctx->job->ssh;
 	char *agent = NULL, *policy = NULL, *pty = NULL;
-	const char *home = getenv("HOME");
 	int r = -1, b;
 
 	memset(p, 0, sizeof(*p));
@@ -112,7 +106,7 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 	    setting_resolve(ctx, "key", js->key, &p->key, err) < 0 ||
 	    secret_resolve(ctx, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
 	    secret_resolve(ctx, "password", js->password, js->password_file, &p->password, err) < 0 ||
-	    setting_resolve(ctx, "known_hosts", js->known_hosts, &p->known_hosts, err) < 0 ||
+	    kh_path(js->known_hosts, &ctx->task->vars, ctx->scope->builtins, ctx->secrets, &p->known_hosts, err) < 0 ||
 	    setting_resolve(ctx, "agent", NULL, &agent, err) < 0 ||
 	    setting_resolve(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
 	    setting_resolve(ctx, "pty", NULL, &pty, err) < 0)
@@ -123,9 +117,6 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 		p->port = xstrdup("22");
 	if (!p->user)
 		p->user = xstrdup(kvlist_get(ctx->scope->builtins, "user"));
-	if (!p->known_hosts)
-		p->known_hosts = xasprintf("%s/.ssh/known_hosts", home ? home : "");
-	path_expand_home(&p->known_hosts);
 	path_expand_home(&p->key);
 	p->agent = js->agent;
 	if ((b = ssh_bool(agent, p->agent)) == -2) {
@@ -255,95 +246,33 @@ out:
 	return r;
 }
 
-static int ssh_key_type(int hostkey_type)
+/* The known_hosts line for an accepted new key, for the supervisor:
+ * "name type base64", as ssh-keygen writes it. */
+static void ssh_kh_newline(struct step_ctx *ctx, const char *name, const char *key, size_t len)
 {
-	switch (hostkey_type) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA:
-		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-	case LIBSSH2_HOSTKEY_TYPE_DSS:
-		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-	case LIBSSH2_HOSTKEY_TYPE_ED25519:
-		return LIBSSH2_KNOWNHOST_KEY_ED25519;
-	default:
-		return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
-	}
-}
+	uint32_t tlen = len >= 4 ? (uint32_t)(unsigned char)key[0] << 24 | (uint32_t)(unsigned char)key[1] << 16 |
+	                               (uint32_t)(unsigned char)key[2] << 8 | (unsigned char)key[3]
+	                         : 0;
+	char *b64;
 
-/* (Re)load known_hosts into the worker's cache when it is another file or
- * it changed since it was read. A missing file is an empty one. */
-static void ssh_kh_load(const char *path, bool force)
-{
-	struct stat st;
-	bool exists = stat(path, &st) == 0;
-
-	if (!ssh_kh.owner && !(ssh_kh.owner = libssh2_session_init()))
+	if (tlen == 0 || tlen > len - 4 || len > INT_MAX / 2)
 		return;
-	if (ssh_kh.kh && ssh_kh.path && !strcmp(ssh_kh.path, path) && !force)
-		return;
-	if (ssh_kh.kh && ssh_kh.path && !strcmp(ssh_kh.path, path) && exists &&
-	    st.st_mtim.tv_sec == ssh_kh.mtime.tv_sec && st.st_mtim.tv_nsec == ssh_kh.mtime.tv_nsec &&
-	    st.st_size == ssh_kh.size)
-		return;
-	if (ssh_kh.kh)
-		libssh2_knownhost_free(ssh_kh.kh);
-	free(ssh_kh.path);
-	ssh_kh.kh = libssh2_knownhost_init(ssh_kh.owner);
-	ssh_kh.path = xstrdup(path);
-	ssh_kh.size = exists ? st.st_size : -1;
-	ssh_kh.mtime = exists ? st.st_mtim : (struct timespec){0, 0};
-	if (exists && ssh_kh.kh && libssh2_knownhost_readfile(ssh_kh.kh, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
-		log_warn("%s: some lines could not be read", path);
-}
-
-static int ssh_kh_check(const struct ssh_params *p, const char *key, size_t len, int kt)
-{
-	int port = atoi(p->port);
-
-	if (!ssh_kh.kh)
-		return LIBSSH2_KNOWNHOST_CHECK_FAILURE;
-	/* OpenSSH's names: "host" on port 22, "[host]:port" otherwise */
-	return libssh2_knownhost_checkp(ssh_kh.kh, p->address, port == 22 ? -1 : port, key, len,
-	                                LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, NULL);
-}
-
-/* The known_hosts line for an accepted new key, for the supervisor. */
-static void ssh_kh_newline(struct ssh_conn *c, struct step_ctx *ctx, const char *key, size_t len, int kt)
-{
-	const struct ssh_params *p = &c->params;
-	int port = atoi(p->port);
-	char *name = port == 22 ? xstrdup(p->address) : xasprintf("[%s]:%d", p->address, port);
-	LIBSSH2_KNOWNHOSTS *tmp = libssh2_knownhost_init(c->session);
-	struct libssh2_knownhost *entry = NULL;
-	char line[16384];
-	size_t n = 0;
-
-	if (tmp &&
-	    libssh2_knownhost_addc(tmp, name, NULL, key, len, NULL, 0,
-	                           LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | kt, &entry) == 0 &&
-	    libssh2_knownhost_writeline(tmp, entry, line, sizeof(line), &n, LIBSSH2_KNOWNHOST_FILE_OPENSSH) == 0) {
-		free(ctx->state->known_hosts_path);
-		free(ctx->state->known_hosts_line);
-		ctx->state->known_hosts_path = xstrdup(p->known_hosts);
-		ctx->state->known_hosts_line = xstrndup(line, n);
-	}
-	if (tmp)
-		libssh2_knownhost_free(tmp);
-	free(name);
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)key, (int)len);
+	free(ctx->state->known_hosts_line);
+	ctx->state->known_hosts_line = xasprintf("%s %.*s %s", name, (int)tlen, key + 4, b64);
+	free(b64);
 }
 
 /* 0: the host key may be used; -1: status hostkey, err says why. */
 static int ssh_check_hostkey(struct ssh_conn *c, struct step_ctx *ctx, struct err *err)
 {
 	const struct ssh_params *p = &c->params;
-	size_t len = 0;
-	int type = 0, kt, check;
+	size_t len = 0, line = 0;
+	int type = 0, r = -1;
 	const char *key = libssh2_session_hostkey(c->session, &len, &type);
+	char *name = NULL;
+	enum kh_verdict v;
 
 	if (p->policy == HOSTKEY_OFF)
 		return 0;
@@ -351,33 +280,47 @@ static int ssh_check_hostkey(struct ssh_conn *c, struct step_ctx *ctx, struct er
 		err_set(err, "the host sent no host key");
 		return -1;
 	}
-	kt = ssh_key_type(type);
-	ssh_kh_load(p->known_hosts, false);
-	check = ssh_kh_check(p, key, len, kt);
-	if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
-		/* maybe learned since we read it: the supervisor appends */
-		ssh_kh_load(p->known_hosts, true);
-		check = ssh_kh_check(p, key, len, kt);
-	}
-	switch (check) {
-	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
-		return 0;
-	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+	name = kh_name(p->address, p->port);
+	kh_load(&ssh_kh, p->known_hosts, false);
+	v = kh_check(&ssh_kh, name, key, len, &line);
+	/* maybe learned since we read it: the supervisor appends */
+	if (v != KH_MATCH && kh_load(&ssh_kh, p->known_hosts, true) == 1)
+		v = kh_check(&ssh_kh, name, key, len, &line);
+	switch (v) {
+	case KH_MATCH:
+		r = 0;
+		break;
+	case KH_REVOKED:
+		err_set(err, "host key for %s is REVOKED (known_hosts %s:%zu): refused; nothing sent", p->address,
+		        p->known_hosts, line);
+		break;
+	case KH_CHANGED:
+		/* under accept-new too: only a host known_hosts says nothing
+		 * about is new, as OpenSSH says REMOTE HOST IDENTIFICATION
+		 * HAS CHANGED */
 		err_set(err, "host key for %s has CHANGED (known_hosts %s): possible man-in-the-middle; nothing sent",
 		        p->address, p->known_hosts);
-		return -1;
-	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+		break;
+	case KH_UNREADABLE:
+		if (line)
+			err_set(err, "host key for %s cannot be checked: %s:%zu names the host but cannot be read; "
+			             "nothing sent", p->address, p->known_hosts, line);
+		else
+			err_set(err, "host key for %s cannot be checked: %s cannot be read; nothing sent", p->address,
+			        p->known_hosts);
+		break;
+	case KH_UNKNOWN:
 		if (p->policy == HOSTKEY_ACCEPT_NEW) {
-			ssh_kh_newline(c, ctx, key, len, kt);
-			return 0;
+			ssh_kh_newline(ctx, name, key, len);
+			r = 0;
+			break;
 		}
 		err_set(err, "host key for %s is not in %s (host_key_policy strict); nothing sent", p->address,
 		        p->known_hosts);
-		return -1;
-	default:
-		err_set(err, "cannot check the host key of %s against %s", p->address, p->known_hosts);
-		return -1;
+		break;
 	}
+	free(name);
+	return r;
 }
 
 /* Is the key file an RSA key? Its PEM header says so, or its .pub file. */
@@ -570,23 +513,24 @@ static void ssh_hostkey_pref(struct ssh_conn *c)
 {
 	static const struct {
 		const char *alg;
-		int type;
+		const char *type; /* in known_hosts */
 	} algs[] = {
-		{"ssh-ed25519", LIBSSH2_KNOWNHOST_KEY_ED25519},
-		{"ecdsa-sha2-nistp256", LIBSSH2_KNOWNHOST_KEY_ECDSA_256},
-		{"ecdsa-sha2-nistp384", LIBSSH2_KNOWNHOST_KEY_ECDSA_384},
-		{"ecdsa-sha2-nistp521", LIBSSH2_KNOWNHOST_KEY_ECDSA_521},
-		{"rsa-sha2-512", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
-		{"rsa-sha2-256", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
-		{"ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA},
+		{"ssh-ed25519", "ssh-ed25519"},
+		{"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"},
+		{"ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"},
+		{"ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"},
+		{"rsa-sha2-512", "ssh-rsa"},
+		{"rsa-sha2-256", "ssh-rsa"},
+		{"ssh-rsa", "ssh-rsa"},
 	};
 	const struct ssh_params *p = &c->params;
 	struct buf known = BUF_INIT, rest = BUF_INIT;
-	int port = atoi(p->port), nsup;
+	char *name = kh_name(p->address, p->port);
 	const char **sup = NULL;
+	int nsup;
 
 	if (p->policy != HOSTKEY_OFF)
-		ssh_kh_load(p->known_hosts, false);
+		kh_load(&ssh_kh, p->known_hosts, false);
 	/* only names this libssh2 knows: it drops the others from the list
 	 * with an overlapping memcpy (libssh2 1.10), which is undefined */
 	nsup = libssh2_session_supported_algs(c->session, LIBSSH2_METHOD_HOSTKEY, &sup);
@@ -596,15 +540,8 @@ static void ssh_hostkey_pref(struct ssh_conn *c)
 			supported |= !strcmp(sup[k], algs[i].alg);
 		if (!supported)
 			continue;
-		/* a key that cannot match: MISMATCH means the host is known
-		 * with a key of this type */
-		int chk = p->policy != HOSTKEY_OFF && ssh_kh.kh
-		                  ? libssh2_knownhost_checkp(ssh_kh.kh, p->address, port == 22 ? -1 : port, "AAAA", 0,
-		                                             LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_BASE64 |
-		                                                 algs[i].type,
-		                                             NULL)
-		                  : LIBSSH2_KNOWNHOST_CHECK_NOTFOUND;
-		struct buf *to = chk == LIBSSH2_KNOWNHOST_CHECK_MISMATCH ? &known : &rest;
+		bool is_known = p->policy != HOSTKEY_OFF && kh_has_type(&ssh_kh, name, algs[i].type);
+		struct buf *to = is_known ? &known : &rest;
 		buf_printf(to, "%s%s", to->len ? "," : "", algs[i].alg);
 	}
 	if (known.len && rest.len)
@@ -616,6 +553,7 @@ static void ssh_hostkey_pref(struct ssh_conn *c)
 		libssh2_free(c->session, sup);
 	buf_free(&known);
 	buf_free(&rest);
+	free(name);
 }
 
 /* Open the task's connection: TCP, handshake, host key, authentication.

@@ -206,11 +206,10 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	msgpack_pack_map(&pk, state.known_hosts_line ? 9 : 8);
 	if (state.known_hosts_line) {
 		/* accept-new met a host it did not know: the supervisor, the
-		 * only writer of known_hosts, appends this */
+		 * only writer of known_hosts, checks this line and appends it
+		 * to the file it derives itself (a worker never names one) */
 		proto_pack_cstr(&pk, "known_hosts_add");
-		msgpack_pack_map(&pk, 2);
-		proto_pack_cstr(&pk, "path");
-		proto_pack_cstr(&pk, state.known_hosts_path);
+		msgpack_pack_map(&pk, 1);
 		proto_pack_cstr(&pk, "line");
 		proto_pack_cstr(&pk, state.known_hosts_line);
 	}
@@ -241,7 +240,6 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t i = 0; i < job->nsteps; i++)
 		step_result_free(&results[i]);
 	free(results);
-	free(state.known_hosts_path);
 	free(state.known_hosts_line);
 	kvlist_free(&captured);
 	kvlist_free(&secrets);
