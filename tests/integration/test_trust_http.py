@@ -1,0 +1,313 @@
+"""Issue 12, HTTP and ping: what a device sends is data.
+
+- A captured value (CR, LF, ESC) rendered into a request's URL, path or
+  header fails the host with `error` before anything
+  is sent: a listener of the test's own counts the connections (none).
+- Credentials (basic auth, job and step headers, URL user:password) go
+  only to the origins the job names: a captured `next` URL on another
+  127.x address or another port reaches /echo without them, and the step
+  records `credentials_withheld`; the same URL on the job's own origin
+  keeps them; a redirect and a host var in the path follow the same rule.
+- The base64 of user:password that libcurl sends is masked where a device
+  echoes the Authorization header.
+- ping counts only echo replies from the address it pinged with its
+  identifier and sequence: a raw-socket forger answers the worker's echo
+  requests (the loopback's own replies switched off in this private
+  network namespace) from another address, with another identifier, with
+  another sequence; on a raw socket and on an ICMP datagram socket.
+
+Every test takes the `pwn` fixture: hostile input must not run or write
+anything on the runner.
+"""
+import base64
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+import pytest
+
+import fr
+from fr import check_nothing_left, inventory, need_multi, one, recs_of
+
+sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
+import httplab as httplab_module  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def httplab(binaries):
+    lab = httplab_module.HttpLab(delay=0)
+    yield from fr.serve_lab(lab)
+
+
+def write_job(tmp, steps, http=None, name="job", timeout="20s"):
+    """A job as JSON (YAML's flow style): steps and the http section as
+    given, strings and templates verbatim."""
+    doc = {"description": "test_trust_http %s" % name, "timeout": timeout}
+    if http:
+        doc["http"] = http
+    doc["steps"] = steps
+    return fr.write_job(tmp, json.dumps(doc, indent=1) + "\n", name=name)
+
+
+def run(fleet, lab, jobpath, inv=None, args=(), timeout=120):
+    a = ["run", jobpath, "--format", "jsonl"]
+    if inv:
+        a += ["-i", inv]
+    r = fleet.run(a + list(args), timeout=timeout, env={"F5_PASSWORD": lab.password})
+    check_nothing_left(r)
+    return r
+
+
+def jbody(step):
+    assert "body" in step, step
+    return json.loads(step["body"])
+
+
+class Listener:
+    """A plain TCP listener of the test's own that counts connections and
+    keeps the bytes that reach it (answering 200 {} to each): the proof
+    that a request was, or was not, sent. Bounded: 64 KiB and 2 s of
+    reading per connection; stop() ends its thread."""
+
+    def __init__(self, addr="127.0.0.1"):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.addr, self.port = self.sock.getsockname()
+        self.received = []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._serve, daemon=True)
+        self._t.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            with c:
+                c.settimeout(2)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data and len(data) < 65536:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: 3\r\nConnection: close\r\n\r\n{}\n")
+                except OSError:
+                    pass
+                self.received.append(data)
+
+    def stop(self):
+        self._stop.set()
+        self._t.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    li = Listener()
+    yield li
+    li.stop()
+
+
+# ------------------------------------------------ control bytes in requests
+
+# (A method cannot come from a device: `fleetrun check` takes only a
+# literal upper-case token there, test_http.py covers it.)
+CAPTURES = {k: "." + k for k in ("crlf_header", "lf_header", "esc_header", "crlf_url", "crlf_path")}
+
+INJECTIONS = [
+    ("header-crlf", {"path": "/hit", "headers": {"X-Trace": "${crlf_header}"}}, "header X-Trace", "CR at byte 8"),
+    ("header-lf", {"path": "/hit", "headers": {"X-Trace": "id-${lf_header}"}}, "header X-Trace", "LF at byte 11"),
+    ("header-esc", {"path": "/hit", "headers": {"X-Trace": "${esc_header}"}}, "header X-Trace", "0x1b at byte 8"),
+    ("url-crlf", {"url": "${crlf_url}"}, "url", "CR at byte"),
+    ("path-crlf", {"path": "${crlf_path}"}, "url", "CR at byte"),
+]
+
+
+@pytest.mark.parametrize("case,step,what,where", INJECTIONS, ids=[c[0] for c in INJECTIONS])
+def test_control_bytes_from_a_device_fail_before_sending(httplab, fleet, tmp_path, listener, pwn,
+                                                         case, step, what, where):
+    """A device hands out values with CR/LF/ESC; the job captures them and
+    renders them into a header value, the URL or the path of a request to a second listener: the host ends
+    `error` with a message naming the part and the byte, and the listener
+    got no connection at all."""
+    target = "http://%s:%d" % (listener.addr, listener.port)
+    values = "http://127.0.0.1:%d/trust-http/values?to=%s/hit" % (httplab.http_port, target)
+    j = write_job(tmp_path, [
+        {"name": "values", "http": {"url": values, "capture": CAPTURES}},
+        {"name": "inject", "http": dict(step)},
+    ], http={"base": target, "headers": {"X-Job": "job"}})
+    inv = inventory(tmp_path / "inv", [("dev-" + case, {"address": "127.0.0.1"})])
+    rec = one(run(fleet, httplab, j, inv))
+    assert rec["status"] == "error", rec
+    assert len(rec["steps"]) == 2 and rec["steps"][0]["status"] == "ok", rec
+    err = rec["steps"][1].get("error") or ""
+    assert err.startswith(what), rec
+    assert where in err and "nothing was sent" in err, rec
+    assert "\r" not in err and "\n" not in err and "\x1b" not in err, rec
+    time.sleep(0.2)   # the listener's thread would have accepted by now
+    assert listener.received == [], "a request went out: %r" % listener.received
+
+
+# ------------------------------------------------ credentials and origins
+
+def cred_job(tmp_path, lab, follow=False, name="creds"):
+    """Basic auth, a secret job header and a job header, base from the
+    host's address and port; step 1 captures `next` (and `at_path`) from
+    the device, step 2 requests it with a step header of its own."""
+    http = {"base": "http://${address}:${port}", "user": lab.user, "password": "${env:F5_PASSWORD}",
+            "ca": lab.ca_file,
+            "headers": {"X-F5-Auth-Token": "${env:F5_PASSWORD}", "X-Client": "job-header"}}
+    if follow:
+        http["follow_redirects"] = True
+    return write_job(tmp_path, [
+        {"name": "values", "http": {"path": "/trust-http/values?to=${to}",
+                                    "capture": {"next": ".next", "at_path": ".at_path"}}},
+        {"name": "follow", "http": {"url": "${next}", "headers": {"X-Test": "step-header"}}},
+    ], http=http, name=name)
+
+
+def assert_bare(step, lab):
+    """The request reached /echo with no credential of the job's."""
+    e = jbody(step)
+    assert e["path"] == "/echo", e
+    assert e["authorization"]["present"] is False, "basic auth went to another origin: %r" % e
+    assert e["f5_token"]["present"] is False, "X-F5-Auth-Token went to another origin: %r" % e
+    assert e["x_test"] is None and "x-client" not in e["headers"], "headers went to another origin: %r" % e
+    return e
+
+
+def test_captured_url_to_another_origin_gets_no_credentials(httplab, fleet, tmp_path, pwn):
+    """`url: ${next}` where the device's `next` is on another address, or
+    another scheme and port: the request is made, without basic auth and
+    without the job's and step's headers, and the step records
+    `credentials_withheld` with the origin. On the job's own origin the
+    same job keeps its credentials and records nothing withheld."""
+    need_multi(httplab)
+    hp, sp = httplab.http_port, httplab.https_port
+    other = "http://127.0.0.2:%d" % hp
+    inv = inventory(tmp_path / "inv", [
+        ("other-address", {"address": "127.0.0.1", "port": hp, "to": other + "/echo"}),
+        ("other-port", {"address": "127.0.0.1", "port": hp, "to": "https://127.0.0.1:%d/echo" % sp}),
+        ("userinfo", {"address": "127.0.0.1", "port": hp,
+                      "to": "http://admin:%s@127.0.0.2:%d/echo" % ("x" + "y" * 8, hp)}),
+        ("own-origin", {"address": "127.0.0.1", "port": hp, "to": "http://127.0.0.1:%d/echo" % hp}),
+        ("own-origin-case", {"address": "127.0.0.1", "port": hp, "to": "HTTP://127.0.0.1:%d/echo" % hp}),
+    ])
+    r = run(fleet, httplab, cred_job(tmp_path, httplab), inv)
+    recs = recs_of(r, 5)
+    for h in ("other-address", "other-port", "userinfo"):
+        rec = recs[h]
+        assert rec["status"] == "ok", rec
+        first, st = rec["steps"]
+        assert "credentials_withheld" not in first, first
+        assert_bare(st, httplab)
+    assert recs["other-address"]["steps"][1]["credentials_withheld"] == other, recs["other-address"]
+    assert recs["other-port"]["steps"][1]["credentials_withheld"] == "https://127.0.0.1:%d" % sp
+    assert recs["userinfo"]["steps"][1]["credentials_withheld"] == other, recs["userinfo"]
+    for h in ("own-origin", "own-origin-case"):
+        rec = recs[h]
+        assert rec["status"] == "ok", rec
+        st = rec["steps"][1]
+        assert "credentials_withheld" not in st, st
+        e = jbody(st)
+        assert e["authorization"]["valid"] is True and e["f5_token"]["present"] is True, e
+        assert e["x_test"] == "step-header" and e["headers"]["x-client"] == "job-header", e
+    assert httplab.password not in r.out.decode() + r.err
+
+
+def test_redirect_follows_the_same_rule(httplab, fleet, tmp_path, pwn):
+    """A captured URL on the job's own origin that redirects to another
+    host: the first request has the credentials, the redirected one none,
+    and the record says where they were withheld."""
+    need_multi(httplab)
+    hp = httplab.http_port
+    inv = inventory(tmp_path / "inv", [
+        ("redirect", {"address": "127.0.0.1", "port": hp, "to": "http://127.0.0.1:%d/redirect-other" % hp}),
+    ])
+    rec = one(run(fleet, httplab, cred_job(tmp_path, httplab, follow=True), inv))
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    e = assert_bare(st, httplab)
+    assert e["headers"]["host"].startswith(httplab.other_host), e
+    assert st["credentials_withheld"] == "http://%s:%d" % (httplab.other_host, hp), st
+
+
+def test_host_var_in_the_path_cannot_move_the_origin(httplab, fleet, tmp_path, pwn):
+    """A host var (or a captured value) rendered into the path that turns
+    base + path into user@other-host (`@127.0.0.2:PORT/echo`) is not an
+    origin the job names: no credential goes, the record says so. A host
+    var `base` is the inventory choosing the device (DESIGN: host vars
+    override connection settings): the credentials go to it."""
+    need_multi(httplab)
+    hp = httplab.http_port
+    at = "@127.0.0.2:%d/echo" % hp
+    http = {"base": "http://${address}:${port}", "user": httplab.user, "password": "${env:F5_PASSWORD}",
+            "headers": {"X-F5-Auth-Token": "${env:F5_PASSWORD}"}}
+    j = write_job(tmp_path, [{"name": "values", "http": {"path": "/echo"}},
+                             {"name": "path", "http": {"path": "${p}"}}], http=http)
+    inv = inventory(tmp_path / "inv", [
+        ("hostvar-path", {"address": "127.0.0.1", "port": hp, "p": at}),
+        ("hostvar-base", {"address": "127.0.0.1", "port": hp, "p": "/echo",
+                          "base": "http://127.0.0.2:%d" % hp}),
+    ])
+    recs = recs_of(run(fleet, httplab, j, inv), 2)
+    rec = recs["hostvar-path"]
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    e = jbody(st)
+    assert e["address"] == "127.0.0.2" and e["authorization"]["present"] is False, e
+    assert e["f5_token"]["present"] is False, e
+    assert st["credentials_withheld"] == "http://127.0.0.2:%d" % hp, st
+    rec = recs["hostvar-base"]
+    assert rec["status"] == "ok", rec
+    e = jbody(rec["steps"][1])
+    assert e["address"] == "127.0.0.2" and e["authorization"]["valid"] is True, e
+    assert "credentials_withheld" not in rec["steps"][1], rec
+
+
+def test_captured_path_cannot_move_the_origin(httplab, fleet, tmp_path, pwn):
+    """The device's `at_path` (`@127.0.0.2:PORT/echo`) as the step's path:
+    base + path is user@127.0.0.2; no credential goes there."""
+    need_multi(httplab)
+    hp = httplab.http_port
+    http = {"base": "http://${address}:${port}", "user": httplab.user, "password": "${env:F5_PASSWORD}"}
+    j = write_job(tmp_path, [
+        {"name": "values", "http": {"path": "/trust-http/values?to=http://127.0.0.2:%d" % hp,
+                                    "capture": {"at_path": ".at_path"}}},
+        {"name": "path", "http": {"path": "${at_path}"}},
+    ], http=http)
+    inv = inventory(tmp_path / "inv", [("captured-at", {"address": "127.0.0.1", "port": hp})])
+    rec = one(run(fleet, httplab, j, inv))
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    e = jbody(st)
+    assert e["address"] == "127.0.0.2" and e["authorization"]["present"] is False, e
+    assert st["credentials_withheld"] == "http://127.0.0.2:%d" % hp, st
+
+
+# ------------------------------------------------ masking what fleetrun encodes
+
+def test_basic_auth_base64_is_masked_when_echoed(httplab, fleet, tmp_path, pwn):
+    """A device that echoes the Authorization header: the body shows
+    `Basic ***`, not base64(user:password)."""
+    b64 = base64.b64encode(("%s:%s" % (httplab.user, httplab.password)).encode()).decode()
+    j = write_job(tmp_path, [{"http": {"path": "/trust-http/authz"}}],
+                  http={"base": "http://${address}:${port}", "user": httplab.user,
+                        "password": "${env:F5_PASSWORD}"})
+    inv = inventory(tmp_path / "inv", [("echoes-authz", {"address": "127.0.0.1", "port": httplab.http_port})])
+    r = run(fleet, httplab, j, inv)
+    rec = one(r)
+    assert rec["status"] == "ok", rec
+    assert jbody(rec["steps"][0])["authorization"] == "Basic ***", rec
+    assert b64 not in r.out.decode() + r.err, "the base64 of user:password is in the output"
