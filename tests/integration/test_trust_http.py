@@ -311,3 +311,113 @@ def test_basic_auth_base64_is_masked_when_echoed(httplab, fleet, tmp_path, pwn):
     assert rec["status"] == "ok", rec
     assert jbody(rec["steps"][0])["authorization"] == "Basic ***", rec
     assert b64 not in r.out.decode() + r.err, "the base64 of user:password is in the output"
+
+
+# ------------------------------------------------ ping: only the host's replies
+
+ECHO_IGNORE = "/proc/sys/net/ipv4/icmp_echo_ignore_all"
+PING_GROUPS = "/proc/sys/net/ipv4/ping_group_range"
+
+
+def _checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+class Forger:
+    """Answers every ICMP echo request to `target` with forged echo
+    replies (raw sockets, IP_HDRINCL): each of `replies` is (source,
+    id_xor, seq_add). Its thread ends at stop() or after 30 s."""
+
+    def __init__(self, target, replies):
+        self.target, self.replies = target, replies
+        self.requests = 0
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        self.rx.settimeout(0.1)
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._serve, daemon=True)
+        self._t.start()
+
+    def _serve(self):
+        end = time.monotonic() + 30
+        while not self._stop.is_set() and time.monotonic() < end:
+            try:
+                pkt, _ = self.rx.recvfrom(2048)
+            except socket.timeout:
+                continue
+            ihl = (pkt[0] & 0x0f) * 4
+            src, dst = socket.inet_ntoa(pkt[12:16]), socket.inet_ntoa(pkt[16:20])
+            icmp = pkt[ihl:]
+            if len(icmp) < 8 or icmp[0] != 8 or dst != self.target:
+                continue
+            self.requests += 1
+            ident, seq = struct.unpack("!HH", icmp[4:8])
+            for source, id_xor, seq_add in self.replies:
+                body = struct.pack("!BBHHH", 0, 0, 0, ident ^ id_xor, (seq + seq_add) & 0xffff) + icmp[8:]
+                body = body[:2] + struct.pack("!H", _checksum(body)) + body[4:]
+                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 0, 0, 64, socket.IPPROTO_ICMP, 0,
+                                 socket.inet_aton(source), socket.inet_aton(src))
+                self.tx.sendto(ip + body, (src, 0))
+
+    def stop(self):
+        self._stop.set()
+        self._t.join(5)
+        self.rx.close()
+        self.tx.close()
+
+
+@pytest.fixture
+def silent_loopback():
+    """The kernel's own echo replies off (this private network namespace
+    only; restored after): every reply the worker sees is forged."""
+    ok, why = httplab_module.private_netns()
+    if os.geteuid() != 0 or not ok:
+        pytest.skip("needs root in a private network namespace (tests/lab/netns): %s" % why)
+    saved = {p: open(p).read() for p in (ECHO_IGNORE, PING_GROUPS)}
+    try:
+        with open(ECHO_IGNORE, "w") as f:
+            f.write("1\n")
+        yield
+    finally:
+        for p, v in saved.items():
+            with open(p, "w") as f:
+                f.write(v)
+
+
+FOREIGN = [("127.0.0.9", 0, 0),       # another address, our id and sequence
+           ("TARGET", 0x5a5a, 0),     # the host, another identifier
+           ("TARGET", 0, 7)]          # the host, another sequence
+
+
+@pytest.mark.parametrize("socket_kind", ["raw", "datagram"])
+def test_ping_counts_only_the_hosts_own_replies(fleet, tmp_path, pwn, silent_loopback, socket_kind):
+    """Forged replies from another address, with another identifier, with
+    another sequence: not a reply (unreachable, 0 received). With one
+    true-looking reply added (the host's address, our id and sequence) the
+    same step is ok: the forger's replies do reach the worker."""
+    with open(PING_GROUPS, "w") as f:
+        # root's group may open ICMP datagram sockets, or nobody may
+        f.write("0 0\n" if socket_kind == "datagram" else "1 0\n")
+    target = "127.0.0.5"
+    j = write_job(tmp_path, [{"ping": {"count": 1, "timeout": "3s"}}], name="ping")
+    inv = inventory(tmp_path / "inv", [("pinged", {"address": target})])
+    foreign = [(target if s == "TARGET" else s, i, q) for s, i, q in FOREIGN]
+    for replies, want in ((foreign, "unreachable"), (foreign + [(target, 0, 0)], "ok")):
+        forger = Forger(target, replies)
+        try:
+            r = fleet.run(["run", j, "-i", inv, "--format", "jsonl"], timeout=60)
+            check_nothing_left(r)
+        finally:
+            forger.stop()
+        rec = one(r)
+        if rec["status"] == "error" and "cannot send ICMP echo" in (rec["error"] or ""):
+            pytest.skip("ICMP not allowed here: %s" % rec["error"])
+        assert forger.requests == 1, (forger.requests, rec)
+        st = rec["steps"][0]
+        assert rec["status"] == want, rec
+        assert st["sent"] == 1 and st["received"] == (1 if want == "ok" else 0), rec
