@@ -6,9 +6,11 @@
  * costs more than a TLS handshake to load. Only one connection is kept, so
  * moving to the next host closes the previous one.
  *
- * Redirects are followed here, not by libcurl: a redirect to another host
- * must not carry any credential, and libcurl would forward custom headers
- * such as F5's X-F5-Auth-Token.
+ * Credentials (basic auth, token, client certificate, every job and step
+ * header) go only to the origins the job names (http_named_origins): not
+ * to a URL a device's captured value points elsewhere, nor to a redirect
+ * that leaves them. Redirects are followed here, not by libcurl, for that
+ * rule: libcurl would forward custom headers such as F5's X-F5-Auth-Token.
  *
  * libcurl is loaded (dlopen) by a worker whose job has HTTP steps, not
  * linked into every worker: Debian's libcurl brings ~40 libraries (librtmp
@@ -447,8 +449,9 @@ static int http_check_text(const char *what, const char *s, bool tab_ok, struct 
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if ((*p < 0x20 && !(tab_ok && *p == '\t')) || *p == 0x7f) {
-			err_set(err, "%s: the rendered text holds a control byte (%s at byte %zu), which cannot go into "
-			        "a request; nothing was sent", what, http_ctl_name(*p, tmp), (size_t)(p - (const unsigned char *)s));
+			size_t at = (size_t)(p - (const unsigned char *)s);
+			err_set(err, "%s: the rendered text holds a control byte (%s at byte %zu), which cannot go "
+			        "into a request; nothing was sent", what, http_ctl_name(*p, tmp), at);
 			return -1;
 		}
 	}
@@ -761,13 +764,9 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			 * a request went elsewhere, none goes for the rest. */
 			char *origin = http_origin(url.data);
 			creds = http_origin_named(named, nnamed, origin);
-			if (!creds) {
-				bool had = user || token || cert || cert_key || hdrs.len;
-				had |= http_url_drop_userinfo(&url) > 0;
-				if (had)
-					r->withheld = origin ? origin : xstrdup("(a URL that does not parse)");
-				else
-					free(origin);
+			/* the record says so when there was anything to withhold */
+			if (!creds && (http_url_drop_userinfo(&url) > 0 || user || token || cert || cert_key || hdrs.len)) {
+				r->withheld = origin ? origin : xstrdup("(a URL that does not parse)");
 				origin = NULL;
 			}
 			free(origin);
