@@ -226,6 +226,55 @@ def test_captured_url_to_another_origin_gets_no_credentials(httplab, fleet, tmp_
     assert httplab.password not in r.out.decode() + r.err
 
 
+def test_bearer_token_and_client_certificate_are_withheld(httplab, fleet, tmp_path, pwn):
+    """The mTLS port with a bearer token and the lab's client certificate:
+    a captured `next` on another address gets neither (nginx answers 400
+    there: no certificate), on the job's own origin both go."""
+    need_multi(httplab)
+    mp = httplab.mtls_port
+    http = {"base": "https://${address}:${port}", "token": "${env:F5_PASSWORD}", "ca": httplab.ca_file,
+            "cert": httplab.client_cert, "cert_key": httplab.client_key}
+    j = write_job(tmp_path, [
+        {"name": "values", "http": {"path": "/trust-http/values?to=${to}", "capture": {"next": ".next"}}},
+        {"name": "follow", "http": {"url": "${next}", "expect_status": [200, 400]}},
+    ], http=http)
+    inv = inventory(tmp_path / "inv", [
+        ("mtls-other", {"address": "127.0.0.1", "port": mp, "to": "https://127.0.0.2:%d/echo" % mp}),
+        ("mtls-own", {"address": "127.0.0.1", "port": mp, "to": "https://127.0.0.1:%d/echo" % mp}),
+    ])
+    recs = recs_of(run(fleet, httplab, j, inv), 2)
+    rec = recs["mtls-other"]
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    assert st["http_status"] == 400, "a client certificate went to another origin: %r" % st
+    assert st["credentials_withheld"] == "https://127.0.0.2:%d" % mp, st
+    rec = recs["mtls-own"]
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    e = jbody(st)
+    assert "CN=fleetrun-lab-client" in (e["client_cert"] or ""), e
+    assert e["authorization"]["scheme"] == "Bearer", e
+    assert "credentials_withheld" not in st, st
+
+
+def test_bearer_token_withheld_from_another_origin(httplab, fleet, tmp_path, pwn):
+    """Plain HTTP, a bearer token: `next` on another address reaches /echo
+    without an Authorization header."""
+    need_multi(httplab)
+    hp = httplab.http_port
+    j = write_job(tmp_path, [
+        {"name": "values", "http": {"path": "/trust-http/values?to=${to}", "capture": {"next": ".next"}}},
+        {"name": "follow", "http": {"url": "${next}"}},
+    ], http={"base": "http://${address}:${port}", "token": "${env:F5_PASSWORD}"})
+    inv = inventory(tmp_path / "inv", [
+        ("bearer-other", {"address": "127.0.0.1", "port": hp, "to": "http://127.0.0.2:%d/echo" % hp})])
+    rec = one(run(fleet, httplab, j, inv))
+    assert rec["status"] == "ok", rec
+    st = rec["steps"][1]
+    assert jbody(st)["authorization"]["present"] is False, st
+    assert st["credentials_withheld"] == "http://127.0.0.2:%d" % hp, st
+
+
 def test_redirect_follows_the_same_rule(httplab, fleet, tmp_path, pwn):
     """A captured URL on the job's own origin that redirects to another
     host: the first request has the credentials, the redirected one none,
