@@ -59,6 +59,8 @@ struct step_result {
 	struct buf err;     /* captured stderr (at most output_cap bytes) */
 	bool truncated;     /* some output was dropped past the cap */
 	int http_status;    /* http: the final response's status, 0 if none */
+	char *withheld;     /* http: NULL, or malloced: the origin a request
+	                       went to without the job's credentials */
 	int sent, received; /* ping: echo requests and replies */
 	double rtt_ms;      /* ping: mean round trip; tcp: time to connect */
 	int64_t duration_ms;

@@ -6,9 +6,11 @@
  * costs more than a TLS handshake to load. Only one connection is kept, so
  * moving to the next host closes the previous one.
  *
- * Redirects are followed here, not by libcurl: a redirect to another host
- * must not carry any credential, and libcurl would forward custom headers
- * such as F5's X-F5-Auth-Token.
+ * Credentials (basic auth, token, client certificate, every job and step
+ * header) go only to the origins the job names (http_named_origins): not
+ * to a URL a device's captured value points elsewhere, nor to a redirect
+ * that leaves them. Redirects are followed here, not by libcurl, for that
+ * rule: libcurl would forward custom headers such as F5's X-F5-Auth-Token.
  *
  * libcurl is loaded (dlopen) by a worker whose job has HTTP steps, not
  * linked into every worker: Debian's libcurl brings ~40 libraries (librtmp
@@ -19,6 +21,7 @@
 /* libcurl's functions are called through lc (below): its macros that check
  * curl_easy_setopt's argument types would not apply to them. */
 #define CURL_DISABLE_TYPECHECK
+#include <ctype.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <jq.h>
@@ -328,8 +331,9 @@ static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
 	return sh->path ? tmpl_render(sh->path, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) : 0;
 }
 
-/* "scheme://host:port" of a URL, to tell whether a redirect leaves the
- * host the credentials were meant for. */
+/* "scheme://host:port" of a URL (scheme and host in lower case, the
+ * scheme's default port when none is given), parsed by libcurl as it will
+ * parse the URL it sends to: NULL when it does not parse. */
 static char *http_origin(const char *url)
 {
 	CURLU *u = lc.url();
@@ -338,8 +342,11 @@ static char *http_origin(const char *url)
 	if (u && lc.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    lc.url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    lc.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    lc.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	    lc.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
 		origin = xasprintf("%s://%s:%s", scheme, host, port);
+		for (char *c = origin; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	lc.free(scheme);
 	lc.free(host);
 	lc.free(port);
@@ -348,38 +355,209 @@ static char *http_origin(const char *url)
 	return origin;
 }
 
-/* The request's headers: the job's, then the step's, a step header
- * replacing a job header of the same name (names are case-insensitive),
- * then Content-Type for a json body unless one was given. */
-static struct curl_slist *http_headers(struct step_ctx *ctx, bool json, struct err *err, int *bad)
+/* url without user:password@ (a URL that goes without the job's
+ * credentials must not carry them in its authority either): 1 when there
+ * was one to drop, 0 when there was none or the URL does not parse. */
+static int http_url_drop_userinfo(struct buf *url)
+{
+	CURLU *u = lc.url();
+	char *user = NULL, *password = NULL, *bare = NULL;
+	int r = 0;
+
+	if (!u || lc.url_set(u, CURLUPART_URL, url->data, 0) != CURLUE_OK)
+		goto out;
+	if (lc.url_get(u, CURLUPART_USER, &user, 0) != CURLUE_OK &&
+	    lc.url_get(u, CURLUPART_PASSWORD, &password, 0) != CURLUE_OK)
+		goto out;
+	if (lc.url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    lc.url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    lc.url_get(u, CURLUPART_URL, &bare, 0) != CURLUE_OK)
+		goto out;
+	buf_reset(url);
+	buf_puts(url, bare);
+	r = 1;
+out:
+	if (password)
+		explicit_bzero(password, strlen(password));
+	lc.free(user);
+	lc.free(password);
+	lc.free(bare);
+	if (u)
+		lc.url_cleanup(u);
+	return r;
+}
+
+/* The origins the job names for this step, for this host: the base's (the
+ * host's `base` var, else the job's) and the step url's, each rendered as
+ * the job text, host vars, built-ins and environment make it, with every
+ * captured value replaced by a constant. A captured value is what a device
+ * sent ("devices are hostile"): an origin it could move is no origin the
+ * job named. When the constant and the real values give the same origin,
+ * that origin never depended on the device. At most two, malloced. */
+static size_t http_named_origins(struct step_ctx *ctx, char *named[2])
+{
+	const struct step_http *sh = ctx->step->http;
+	const char *tmpls[2] = {kvlist_get(&ctx->task->vars, "base"), sh->url};
+	struct kvlist neutral = KVLIST_INIT;
+	struct tmpl_scope scope = *ctx->scope;
+	size_t n = 0;
+
+	if (!tmpls[0])
+		tmpls[0] = ctx->job->http.base;
+	for (size_t i = 0; ctx->captured && i < ctx->captured->len; i++)
+		kvlist_set(&neutral, ctx->captured->items[i].key, "/");
+	scope.captured = &neutral;
+	for (int i = 0; i < 2; i++) {
+		struct buf b = BUF_INIT;
+		struct err err;
+		if (tmpls[i] && tmpl_render(tmpls[i], &scope, TMPL_ENV_VALUE, &b, ctx->secrets, &err) == 0 && b.data)
+			named[n] = http_origin(b.data);
+		if (tmpls[i] && named[n])
+			n++;
+		buf_free(&b);
+	}
+	kvlist_free(&neutral);
+	return n;
+}
+
+/* The name of a control byte, for messages that must not print it. */
+static const char *http_ctl_name(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '\r':
+		return "CR";
+	case '\n':
+		return "LF";
+	case '\t':
+		return "TAB";
+	case 0x7f:
+		return "DEL";
+	default:
+		snprintf(tmp, 8, "0x%02x", c);
+		return tmp;
+	}
+}
+
+/* A rendered method, URL, header or token goes into the request as it is:
+ * a CR or LF in it would end a line of the request and start another the
+ * device (or whoever sent the captured value) wrote. Any control byte (a
+ * TAB is fine inside a header value) fails the host before anything is
+ * sent. (A NUL cannot get this far: values are C strings.) */
+static int http_check_text(const char *what, const char *s, bool tab_ok, struct err *err)
+{
+	char tmp[8];
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && !(tab_ok && *p == '\t')) || *p == 0x7f) {
+			size_t at = (size_t)(p - (const unsigned char *)s);
+			err_set(err, "%s: the rendered text holds a control byte (%s at byte %zu), which cannot go "
+			        "into a request; nothing was sent", what, http_ctl_name(*p, tmp), at);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Methods and header names are HTTP tokens (RFC 9110, 5.6.2): a space or
+ * a colon in one would rewrite the request line or the header. */
+static int http_check_token(const char *what, const char *s, struct err *err)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	char tmp[8];
+
+	if (http_check_text(what, s, false, err) < 0)
+		return -1;
+	if (!*s) {
+		err_set(err, "%s is empty (expected an HTTP token such as GET or X-Name); nothing was sent", what);
+		return -1;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr(tchar, *p)) {
+			err_set(err, "%s '%s': '%s' at byte %zu is not allowed (expected an HTTP token: letters, digits, "
+			        "%s); nothing was sent", what, s, *p == ' ' ? "space" : (snprintf(tmp, 8, "%c", *p), tmp),
+			        (size_t)(p - s), tchar);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The request's headers, rendered and checked: the job's, then the
+ * step's, a step header replacing a job header of the same name (names
+ * are case-insensitive). 0, or -1 with err. */
+static int http_headers(struct step_ctx *ctx, struct kvlist *out, struct err *err)
 {
 	const struct kvlist *lists[2] = {&ctx->job->http.headers, &ctx->step->http->headers};
-	struct curl_slist *list = NULL;
-	bool has_type = false;
+	int r = -1;
 
-	for (int l = 0; l < 2 && !*bad; l++) {
-		for (size_t i = 0; i < lists[l]->len && !*bad; i++) {
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->len; i++) {
 			const char *name = lists[l]->items[i].key;
-			struct buf line = BUF_INIT;
+			struct buf value = BUF_INIT, what = BUF_INIT;
 			bool replaced = false;
+			int bad;
 
 			if (l == 0)
 				for (size_t k = 0; k < lists[1]->len; k++)
 					replaced |= !strcasecmp(lists[1]->items[k].key, name);
 			if (replaced)
 				continue;
-			has_type |= !strcasecmp(name, "Content-Type");
-			buf_printf(&line, "%s: ", name);
-			if (tmpl_render(lists[l]->items[i].value, ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, err) < 0)
-				*bad = 1;
-			else
-				list = lc.slist_append(list, line.data);
-			buf_free(&line);
+			bad = http_check_token("header name", name, err) < 0;
+			buf_printf(&what, "header %s", name);
+			bad = bad || tmpl_render(lists[l]->items[i].value, ctx->scope, TMPL_ENV_VALUE, &value,
+			                         ctx->secrets, err) < 0;
+			bad = bad || http_check_text(what.data, value.data ? value.data : "", true, err) < 0;
+			if (!bad)
+				kvlist_set(out, name, value.data ? value.data : "");
+			buf_free(&value);
+			buf_free(&what);
+			if (bad)
+				goto out;
 		}
+	}
+	r = 0;
+out:
+	return r;
+}
+
+/* A curl header list: the given headers (NULL: none), then Content-Type
+ * for a json body unless one was given, then Accept. */
+static struct curl_slist *http_header_list(const struct kvlist *h, bool json)
+{
+	struct curl_slist *list = NULL;
+	bool has_type = false;
+
+	for (size_t i = 0; h && i < h->len; i++) {
+		char *line = xasprintf("%s: %s", h->items[i].key, h->items[i].value);
+		has_type |= !strcasecmp(h->items[i].key, "Content-Type");
+		list = lc.slist_append(list, line);
+		explicit_bzero(line, strlen(line));
+		free(line);
 	}
 	if (json && !has_type)
 		list = lc.slist_append(list, "Content-Type: application/json");
-	return list;
+	return lc.slist_append(list, "Accept: application/json, */*");
+}
+
+/* Standard base64 (RFC 4648), for the Authorization: Basic value libcurl
+ * will send, to mask it where a device echoes it. By hand: libcurl keeps
+ * its encoder private, and no library the worker links exposes one. */
+static char *http_base64(const char *s)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k = 0;
+	char *out = xmalloc((n + 2) / 3 * 4 + 1);
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		out[k++] = tbl[v >> 18 & 63];
+		out[k++] = tbl[v >> 12 & 63];
+		out[k++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+		out[k++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	out[k] = '\0';
+	return out;
 }
 
 static bool http_status_ok(const struct step_http *sh, int code)
@@ -488,18 +666,29 @@ void step_http_close(struct task_state *state)
 	state->http_used = false;
 }
 
+/* Does the URL's origin belong to the job's named origins? */
+static bool http_origin_named(char *const *named, size_t nnamed, const char *origin)
+{
+	for (size_t i = 0; origin && i < nnamed; i++)
+		if (!strcmp(named[i], origin))
+			return true;
+	return false;
+}
+
 void step_http_run(struct step_ctx *ctx, struct step_result *r)
 {
 	const struct step_http *sh = ctx->step->http;
 	const struct job_http *jh = &ctx->job->http;
 	struct buf url = BUF_INIT, body = BUF_INIT, method = BUF_INIT;
+	struct kvlist hdrs = KVLIST_INIT;
 	char *user = NULL, *password = NULL, *token = NULL, *ca = NULL, *cert = NULL,
-	     *cert_key = NULL, *pin = NULL, *insecure = NULL, *origin = NULL;
+	     *cert_key = NULL, *pin = NULL, *insecure = NULL, *named[2] = {NULL, NULL};
 	struct curl_slist *headers = NULL, *public_headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	struct err err;
 	int bad = 0, redirects = 0;
-	bool is_insecure = jh->insecure, has_body = sh->body || sh->json;
+	size_t nnamed = 0;
+	bool is_insecure = jh->insecure, has_body = sh->body || sh->json, creds = true;
 	CURLcode rc;
 
 	if (!http_handle) {
@@ -525,31 +714,42 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
 	if (token && *token)
 		kvlist_set(ctx->secrets, "token", token);
+	if (user && password && *password) {
+		/* libcurl sends base64(user:password): a device that echoes
+		 * the Authorization header must show *** there too */
+		char *pair = xasprintf("%s:%s", user, password), *b64 = http_base64(pair);
+		kvlist_set(ctx->secrets, "password (basic auth, base64)", b64);
+		secret_free(pair);
+		secret_free(b64);
+	}
 	if (sh->json) {
 		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
 			bad = 1;
 	} else if (sh->body && tmpl_render(sh->body, ctx->scope, TMPL_ENV_VALUE, &body, ctx->secrets, &err) < 0) {
 		bad = 1;
 	}
-	if (!bad)
-		headers = http_headers(ctx, sh->json != NULL, &err, &bad);
+	/* Everything that goes into the request's head is checked before
+	 * anything is sent: a CR or LF from a captured value or a host var
+	 * must not add a line to the request. */
+	bad = bad || http_check_token("method", method.data, &err) < 0 ||
+	      http_check_text("url", url.data ? url.data : "", false, &err) < 0 ||
+	      (token && http_check_text("token", token, false, &err) < 0) || http_headers(ctx, &hdrs, &err) < 0;
 	if (bad) {
 		r->status = STATUS_ERROR;
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	/* sent to another host after a redirect: no credentials at all */
-	public_headers = lc.slist_append(NULL, "Accept: application/json, */*");
-	headers = lc.slist_append(headers, "Accept: application/json, */*");
-	origin = http_origin(url.data);
+	headers = http_header_list(&hdrs, sh->json != NULL);
+	/* what goes to an origin the job did not name: no credential at all */
+	public_headers = http_header_list(NULL, sh->json != NULL);
+	nnamed = http_named_origins(ctx, named);
 
 	for (;;) {
 		CURL *h = http_handle;
 		struct http_body hb = {&r->out, ctx->output_cap, &r->truncated};
 		struct http_head hh = {0, false};
 		int64_t now = clock_mono_us(), left_ms = (ctx->deadline_us - now) / 1000;
-		char *where = NULL, *next_origin;
-		bool same;
+		char *where = NULL;
 		long code = 0;
 		curl_off_t connected_us = 0;
 
@@ -557,6 +757,19 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			r->status = STATUS_TIMEOUT;
 			r->error = xasprintf("no response before the %s deadline", ctx->deadline_is_task ? "task" : "step");
 			goto out;
+		}
+		if (creds) {
+			/* One rule for the first request and every redirect:
+			 * credentials go only to an origin the job names; once
+			 * a request went elsewhere, none goes for the rest. */
+			char *origin = http_origin(url.data);
+			creds = http_origin_named(named, nnamed, origin);
+			/* the record says so when there was anything to withhold */
+			if (!creds && (http_url_drop_userinfo(&url) > 0 || user || token || cert || cert_key || hdrs.len)) {
+				r->withheld = origin ? origin : xstrdup("(a URL that does not parse)");
+				origin = NULL;
+			}
+			free(origin);
 		}
 		buf_reset(&r->out);
 		r->truncated = false;
@@ -579,7 +792,7 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		lc.easy_setopt(h, CURLOPT_WRITEDATA, &hb);
 		lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
 		lc.easy_setopt(h, CURLOPT_HEADERDATA, &hh);
-		lc.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		lc.easy_setopt(h, CURLOPT_HTTPHEADER, creds ? headers : public_headers);
 		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
 		if (!strcmp(method.data, "HEAD"))
 			lc.easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -588,11 +801,11 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			lc.easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.data ? body.data : "");
 			lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
 		}
-		if (user) {
+		if (creds && user) {
 			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 			lc.easy_setopt(h, CURLOPT_USERNAME, user);
 			lc.easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
-		} else if (token) {
+		} else if (creds && token) {
 			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 			lc.easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
 		}
@@ -613,9 +826,10 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 				lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 			}
 		}
-		if (cert)
+		/* a client certificate is a credential too */
+		if (creds && cert)
 			lc.easy_setopt(h, CURLOPT_SSLCERT, cert);
-		if (cert_key)
+		if (creds && cert_key)
 			lc.easy_setopt(h, CURLOPT_SSLKEY, cert_key);
 		if (is_insecure) {
 			lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -651,23 +865,13 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 			r->error = xasprintf("more than %d redirects (last to %s)", jh->follow_redirects, where);
 			goto out;
 		}
-		next_origin = http_origin(where);
-		same = origin && next_origin && !strcmp(origin, next_origin);
-		free(next_origin);
+		if (http_check_text("the redirect's Location", where, false, &err) < 0) {
+			r->status = STATUS_FAILED;
+			r->error = xstrdup(err.msg);
+			goto out;
+		}
 		buf_reset(&url);
 		buf_puts(&url, where);
-		if (!same) {
-			/* another host: forget every credential for the rest */
-			free(user);
-			user = NULL;
-			free(token);
-			token = NULL;
-			lc.slist_free_all(headers);
-			headers = public_headers;
-			public_headers = NULL;
-			free(origin);
-			origin = NULL;
-		}
 		/* 301/302/303 turn into GET, as browsers and curl -L do */
 		if (code == 301 || code == 302 || code == 303) {
 			buf_reset(&method);
@@ -679,7 +883,9 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	/* a 401 the step expects (expect_status: 401) is not an auth failure */
 	if ((r->http_status == 401 || r->http_status == 403) && !http_status_ok(sh, r->http_status)) {
 		r->status = STATUS_AUTH;
-		r->error = xasprintf("%s %s: HTTP %d", method.data, url.data, r->http_status);
+		r->error = xasprintf("%s %s: HTTP %d%s", method.data, url.data, r->http_status,
+		                     r->withheld ? " (sent without the job's credentials: not an origin the job names)"
+		                                 : "");
 	} else if (!http_status_ok(sh, r->http_status)) {
 		r->status = STATUS_FAILED;
 		r->error = xasprintf("%s %s: HTTP %d not accepted", method.data, url.data, r->http_status);
@@ -691,13 +897,15 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 out:
 	free(user);
 	secret_free(password);
-	free(token);
+	secret_free(token);
 	free(ca);
 	free(cert);
 	free(cert_key);
 	free(pin);
 	free(insecure);
-	free(origin);
+	free(named[0]);
+	free(named[1]);
+	kvlist_free(&hdrs);
 	lc.slist_free_all(headers);
 	lc.slist_free_all(public_headers);
 	buf_free(&url);

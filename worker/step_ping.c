@@ -47,30 +47,72 @@ static int ping_socket(int family, int *fd, bool *raw)
 	return *fd >= 0 ? 0 : -1;
 }
 
-/* Is this datagram the echo reply to our request seq? */
-static bool ping_is_reply(const uint8_t *buf, ssize_t n, int family, bool raw, uint16_t id, uint16_t seq)
+/* Is this the host we pinged? Only its address counts: a device, or
+ * anyone on the path, can send echo replies from anywhere. */
+static bool ping_from_target(const struct sockaddr_storage *from, socklen_t fromlen, const struct addrinfo *to)
+{
+	if (from->ss_family != to->ai_family)
+		return false;
+	if (to->ai_family == AF_INET)
+		return fromlen >= (socklen_t)sizeof(struct sockaddr_in) &&
+		       ((const struct sockaddr_in *)from)->sin_addr.s_addr ==
+		               ((const struct sockaddr_in *)to->ai_addr)->sin_addr.s_addr;
+	return fromlen >= (socklen_t)sizeof(struct sockaddr_in6) &&
+	       !memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
+	               &((const struct sockaddr_in6 *)to->ai_addr)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* Is this datagram the echo reply to our request: from the address we
+ * pinged, with the identifier and sequence we sent? Any other ICMP that
+ * reaches the socket (a raw socket sees every echo reply to this machine;
+ * an ICMP datagram socket every reply with its identifier, from anyone) is
+ * not an answer from the host. */
+static bool ping_is_reply(const uint8_t *buf, ssize_t n, const struct sockaddr_storage *from, socklen_t fromlen,
+                          const struct addrinfo *to, bool raw, uint16_t id, uint16_t seq)
 {
 	const uint8_t *icmp = buf;
 	ssize_t len = n;
 
-	if (family == AF_INET && raw) {
+	if (!ping_from_target(from, fromlen, to))
+		return false;
+	if (to->ai_family == AF_INET && raw) {
 		/* raw IPv4 sockets deliver the IP header too */
-		size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-		if (n < (ssize_t)ihl + 8)
+		size_t ihl;
+		if (n < 20)
+			return false;
+		ihl = (size_t)(buf[0] & 0x0f) * 4;
+		if (ihl < 20 || n < (ssize_t)ihl + 8)
 			return false;
 		icmp += ihl;
 		len -= (ssize_t)ihl;
 	}
 	if (len < 8)
 		return false;
-	if (family == AF_INET && icmp[0] != ICMP_ECHOREPLY)
+	if (to->ai_family == AF_INET && icmp[0] != ICMP_ECHOREPLY)
 		return false;
-	if (family == AF_INET6 && icmp[0] != ICMP6_ECHO_REPLY)
+	if (to->ai_family == AF_INET6 && icmp[0] != ICMP6_ECHO_REPLY)
 		return false;
-	/* datagram sockets: the kernel owns the id and filters for us */
-	if (raw && (uint16_t)(icmp[4] << 8 | icmp[5]) != id)
+	if ((uint16_t)(icmp[4] << 8 | icmp[5]) != id)
 		return false;
 	return (uint16_t)(icmp[6] << 8 | icmp[7]) == seq;
+}
+
+/* The identifier of our echo requests on an ICMP datagram socket: the
+ * kernel replaces ours with the socket's "port", bound at the first send. */
+static int ping_dgram_id(int fd, uint16_t *id)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		*id = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		*id = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return -1;
+	return 0;
 }
 
 void step_ping_run(struct step_ctx *ctx, struct step_result *r)
@@ -121,19 +163,27 @@ void step_ping_run(struct step_ctx *ctx, struct step_result *r)
 			goto out;
 		}
 		r->sent++;
+		if (!raw && ping_dgram_id(fd, &id) < 0) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("cannot read the ICMP socket's identifier: %s", strerror(errno));
+			goto out;
+		}
 		/* wait for the reply until the next request is due or the deadline */
 		wait_until = sent_at + PING_INTERVAL_MS * 1000;
 		if (i == count - 1 || wait_until > ctx->deadline_us)
 			wait_until = ctx->deadline_us;
 		for (;;) {
 			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			struct sockaddr_storage from;
+			socklen_t fromlen = sizeof(from);
 			int64_t left = wait_until - clock_mono_us();
 			ssize_t n;
 
 			if (left <= 0 || poll(&pfd, 1, (int)(left / 1000) + 1) <= 0)
 				break;
-			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n > 0 && ping_is_reply(buf, n, res->ai_family, raw, id, seq)) {
+			memset(&from, 0, sizeof(from));
+			n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+			if (n > 0 && ping_is_reply(buf, n, &from, fromlen, res, raw, id, seq)) {
 				r->received++;
 				total_ms += (clock_mono_us() - sent_at) / 1000.0;
 				break;

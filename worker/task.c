@@ -34,6 +34,7 @@ static const struct {
 void step_result_free(struct step_result *r)
 {
 	free(r->error);
+	free(r->withheld);
 	buf_free(&r->out);
 	buf_free(&r->err);
 }
@@ -65,7 +66,8 @@ static void task_pack_bytes(msgpack_packer *pk, const struct buf *b)
 
 /* One step's record. Every kind has kind, name, status, duration_ms and,
  * when not ok, error; then what it measured: exit/stdout/stderr for
- * commands, http_status/body for HTTP, connect_ms for tcp, sent/received/
+ * commands, http_status/body (and credentials_withheld: the origin that
+ * got none) for HTTP, connect_ms for tcp, sent/received/
  * rtt_ms for ping. */
 static void task_pack_step(msgpack_packer *pk, const struct step *st, const struct step_result *r)
 {
@@ -76,7 +78,7 @@ static void task_pack_step(msgpack_packer *pk, const struct step *st, const stru
 	if (is_cmd)
 		n += 3 + (r->has_exit ? 1 : 0) + (r->term_signal ? 1 : 0);
 	else if (is_http)
-		n += 3;
+		n += 3 + (r->withheld ? 1 : 0);
 	else if (st->kind == STEP_TCP)
 		n += r->status == STATUS_OK ? 1 : 0;
 	else if (st->kind == STEP_PING)
@@ -105,6 +107,10 @@ static void task_pack_step(msgpack_packer *pk, const struct step *st, const stru
 		msgpack_pack_int(pk, r->http_status);
 		proto_pack_cstr(pk, "body");
 		task_pack_bytes(pk, &r->out);
+		if (r->withheld) {
+			proto_pack_cstr(pk, "credentials_withheld");
+			proto_pack_cstr(pk, r->withheld);
+		}
 	} else if (st->kind == STEP_TCP && r->status == STATUS_OK) {
 		proto_pack_cstr(pk, "connect_ms");
 		msgpack_pack_double(pk, r->rtt_ms);

@@ -114,6 +114,11 @@ Test endpoints:
                        `bomb_size` (1 GiB) of zeros (valid gzip, CRC and all)
     /slow-body         200 at once, then one line per second for 300 s (chunked)
     /                  a JSON index of all this
+    /trust-http/values?to=URL   values a hostile device hands out: crlf_header,
+                       lf_header, esc_header (CR/LF/ESC in them), crlf_method,
+                       space_method, crlf_url (URL + CRLF), crlf_path,
+                       at_path ("@HOST:PORT/echo" of URL), next (URL as is)
+    /trust-http/authz  the Authorization and X-F5-Auth-Token headers, raw
 
 Fault servers (lab.fault_ports, plain HTTP, one port each, one thread, same
 listen address; each acts once the request has arrived, or after 2 s of
@@ -165,6 +170,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -458,6 +464,13 @@ class _Backend(http.server.BaseHTTPRequestHandler):
             return self._login(body, addr)
         if path == "/echo":
             return self._echo(body, addr)
+        # trust-http (tests/integration/test_trust_http.py)
+        if path == "/trust-http/values":
+            return self._trust_http_values(addr)
+        if path == "/trust-http/authz":
+            return self._send_json(200, {"authorization": self.headers.get("Authorization"),
+                                         "x_f5_auth_token": self.headers.get("X-F5-Auth-Token"),
+                                         "address": addr})
         return self._send_json(404, {"code": 404, "message": "not found", "address": addr,
                                      "hostname": lab.hostname(addr)})
 
@@ -501,6 +514,24 @@ class _Backend(http.server.BaseHTTPRequestHandler):
                                      "referer": self.headers.get("X-Lab-Remote", ""),
                                      "restOperationId": secrets.randbelow(10 ** 7),
                                      "kind": ":resterrorresponse", "address": addr})
+
+    def _trust_http_values(self, addr):
+        """Values a hostile device hands out, for a job to capture: CR/LF
+        and other control bytes to smuggle into a request's head, and `to`
+        (a query parameter) as a URL to follow, as is and with CRLF."""
+        q = dict(p.split("=", 1) for p in (self.path.split("?", 1) + [""])[1].split("&") if "=" in p)
+        to = urllib.parse.unquote(q.get("to", ""))
+        return self._send_json(200, {
+            "crlf_header": "fleetrun\r\nX-Injected: yes",
+            "lf_header": "fleetrun\nX-Injected: yes",
+            "esc_header": "fleetrun\x1b[2J",
+            "crlf_method": "GET /echo?smuggled=1 HTTP/1.1\r\nX-Injected: yes\r\n\r\nGET",
+            "space_method": "GET /echo?smuggled=1 HTTP/1.1 ",
+            "crlf_url": to + "?x=1\r\nX-Injected: yes",
+            "crlf_path": "/echo?x=1\r\nX-Injected: yes",
+            "at_path": "@" + urllib.parse.urlsplit(to).netloc + "/echo" if to else "",
+            "next": to,
+            "address": addr})
 
     def _echo(self, body, addr):
         lab = self._lab()
@@ -1109,6 +1140,8 @@ class HttpLab(sshlab.LabBase):
         L.append("location / { return 404 %s; }" % _ngx_str(_j(
             {"code": 404, "message": "Public URI path not registered", "errorStack": [], "apiError": 1,
              "address": "@ADDR@"}) + "\n"))
+        # trust-http (tests/integration/test_trust_http.py)
+        L += ["location ^~ /trust-http/ {"] + proxy + ["}"]
         return "\n".join(L) + "\n"
 
     def _write_config(self, ports):
