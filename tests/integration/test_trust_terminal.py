@@ -54,6 +54,8 @@ class Raw:
         return "fleetrun %s -> rc=%s\n--- stdout:\n%r\n--- stderr:\n%r" % (
             " ".join(self.args), self.rc, self.out[:3000], self.err[-3000:])
 
+    __repr__ = __str__
+
 
 def run_raw(fleet, args, timeout=60, env=None, cwd=None):
     p = fleet.start(args, env=env, cwd=cwd)
@@ -275,3 +277,143 @@ def test_progress_line_carries_no_raw_bytes(fleet, tmp_path, pwn):
         return  # the inventory refused the name
     assert rc == 1, data
     assert re.search(rb"slowest: (fine1 [0-9.]+s, )?" + re.escape(HOSTILE_NAME_SHOWN), data), data
+
+
+# ---------------------------------------------------------------- where jobs are found
+
+def planted_job(d, canary, name="hello"):
+    """A job another user could have put there: it would run on this
+    machine, with the operator's credentials."""
+    d.mkdir(exist_ok=True)
+    return fr.write_job(d, "description: planted\nsteps:\n  - exec: 'touch %s; echo ran'\n" % canary,
+                        name=name)
+
+
+@pytest.mark.parametrize("how, why", [
+    ("0775", "writable by group (mode 0775)"),
+    ("0777", "writable by anyone (mode 0777)"),
+    ("1777", "writable by anyone (mode 1777)"),
+    ("uid", "owned by uid 65534, not by you or root"),
+])
+def test_jobs_d_others_can_write_is_not_searched(fleet, tmp_path, pwn, how, why):
+    """./jobs.d and $FLEETRUN_JOBS_DIR: a job is taken by name only from a
+    directory of the user's (or root's) that no one else can write: one
+    another user owns or can write into is skipped, with a warning that
+    names it and why, and its job does not run."""
+    d = tmp_path / "jobs.d"
+    planted_job(d, pwn)
+    if how == "uid":
+        os.chown(d, 65534, 65534)
+    else:
+        os.chmod(d, int(how, 8))
+    for env in (None, {"FLEETRUN_JOBS_DIR": str(d)}):
+        r = run_raw(fleet, ["run", "hello", "-H", "a", "--format", "jsonl"], env=env, cwd=str(tmp_path))
+        assert r.rc == 2, r
+        shown = "./jobs.d" if env is None else str(d)
+        assert ("fleetrun: warning: not using %s: %s" % (shown, why)).encode() in r.err, r
+        assert b"no job named 'hello'" in r.err, r
+        assert r.out == b"", r
+        assert not os.path.exists(pwn), "the planted job ran"
+        # fleetrun jobs warns the same and does not list it
+        r = run_raw(fleet, ["jobs"], env=env, cwd=str(tmp_path))
+        assert ("not using %s: %s" % (shown, why)).encode() in r.err, r
+        assert b"hello" not in r.out, r
+    # the user's own directory, 0755: found and run
+    os.chown(d, os.geteuid(), os.getegid())
+    os.chmod(d, 0o755)
+    job = fr.write_job(d, "steps:\n  - exec: 'echo ran'\n", name="hello")
+    r = run_raw(fleet, ["run", "hello", "-H", "a", "--format", "jsonl"], cwd=str(tmp_path))
+    assert r.rc == 0 and b"not using" not in r.err, r
+    assert os.path.exists(job)
+
+
+@pytest.mark.parametrize("mode, owner, why", [
+    (0o664, None, "writable by group (mode 0664)"),
+    (0o646, None, "writable by anyone (mode 0646)"),
+    (0o644, 65534, "owned by uid 65534, not by you or root"),
+])
+def test_job_file_others_can_write_is_refused(fleet, tmp_path, pwn, mode, owner, why):
+    """In a trusted ./jobs.d, a job file someone else owns or can write is
+    refused with an error naming it (not skipped for another one)."""
+    d = tmp_path / "jobs.d"
+    job = planted_job(d, pwn)
+    os.chmod(job, mode)
+    if owner is not None:
+        os.chown(job, owner, owner)
+    r = run_raw(fleet, ["run", "hello", "-H", "a"], cwd=str(tmp_path))
+    assert r.rc == 2, r
+    assert ("fleetrun: error: ./jobs.d/hello.yaml: not used: %s" % why).encode() in r.err, r
+    assert not os.path.exists(pwn), "the planted job ran"
+    r = run_raw(fleet, ["jobs"], cwd=str(tmp_path))
+    assert r.rc == 1, r
+    line = [x for x in r.out.decode().splitlines() if x.startswith("hello ")]
+    assert line and "not usable" in line[0] and why in line[0], r
+
+
+def test_jobs_lists_the_directory_of_each_job(fleet, tmp_path):
+    """`fleetrun jobs` says where each job comes from; a name in two places
+    is the first place's, as run takes it."""
+    env_dir = tmp_path / "mine"
+    env_dir.mkdir()
+    fr.write_job(env_dir, "description: from env\nsteps:\n  - sleep: 0\n", name="alpha")
+    fr.write_job(env_dir, "description: env shadows\nsteps:\n  - sleep: 0\n", name="both")
+    cwd_dir = tmp_path / "jobs.d"
+    cwd_dir.mkdir()
+    fr.write_job(cwd_dir, "description: from cwd\nsteps:\n  - sleep: 0\n", name="beta")
+    fr.write_job(cwd_dir, "description: shadowed\nsteps:\n  - sleep: 0\n", name="both")
+    r = run_raw(fleet, ["jobs"], env={"FLEETRUN_JOBS_DIR": str(env_dir)}, cwd=str(tmp_path))
+    assert r.rc == 0, r
+    rows = {x.split()[0]: x for x in r.out.decode().splitlines()}
+    assert set(rows) == {"alpha", "beta", "both"}, r
+    assert re.match(r"alpha +%s +from env$" % re.escape(str(env_dir)), rows["alpha"]), rows
+    assert re.match(r"beta +\./jobs\.d +from cwd$", rows["beta"]), rows
+    assert re.match(r"both +%s +env shadows$" % re.escape(str(env_dir)), rows["both"]), rows
+    # --jobs-dir first
+    other = tmp_path / "other"
+    other.mkdir()
+    fr.write_job(other, "description: chosen\nsteps:\n  - sleep: 0\n", name="both")
+    r = run_raw(fleet, ["jobs", "--jobs-dir", str(other)], env={"FLEETRUN_JOBS_DIR": str(env_dir)},
+                cwd=str(tmp_path))
+    rows = {x.split()[0]: x for x in r.out.decode().splitlines()}
+    assert re.match(r"both +%s +chosen$" % re.escape(str(other)), rows["both"]), rows
+
+
+def test_chosen_places_refuse_only_what_anyone_can_write(fleet, tmp_path, pwn):
+    """--jobs-dir DIR and a path are the operator's choice: a directory
+    another user owns is theirs to choose, but one anyone can write (not
+    sticky), or a file anyone can write, is refused with an error; in a
+    sticky one (/tmp) only the user's or root's files are taken."""
+    d = tmp_path / "chosen"
+    planted_job(d, pwn)
+    os.chmod(d, 0o777)
+    for args in (["run", "hello", "--jobs-dir", str(d)], ["run", str(d / "hello.yaml")],
+                 ["check", str(d / "hello.yaml")]):
+        r = run_raw(fleet, args + (["-H", "a"] if args[0] == "run" else []), cwd=str(tmp_path))
+        assert r.rc == 2, r
+        assert b"writable by anyone (mode 0777)" in r.err, r
+        assert not os.path.exists(pwn), "the planted job ran"
+    # sticky: the planted file is another user's
+    os.chmod(d, 0o1777)
+    os.chown(d / "hello.yaml", 65534, 65534)
+    r = run_raw(fleet, ["run", str(d / "hello.yaml"), "-H", "a"], cwd=str(tmp_path))
+    assert r.rc == 2 and b"owned by uid 65534 in a directory anyone can write" in r.err, r
+    assert not os.path.exists(pwn), "the planted job ran"
+    # a file anyone can write, wherever it is
+    safe = tmp_path / "safe"
+    job = planted_job(safe, pwn)
+    os.chmod(job, 0o666)
+    r = run_raw(fleet, ["run", job, "-H", "a"], cwd=str(tmp_path))
+    assert r.rc == 2 and b"writable by anyone (mode 0666)" in r.err, r
+    assert not os.path.exists(pwn), "the planted job ran"
+    # the operator's choices that stay allowed: a directory of another
+    # uid, group-writable, and the user's file in a sticky directory
+    ok = tmp_path / "team"
+    ok.mkdir()
+    fr.write_job(ok, "steps:\n  - exec: 'echo ran'\n", name="hello")
+    os.chown(ok, 65534, 65534)
+    os.chmod(ok, 0o775)
+    r = run_raw(fleet, ["run", "hello", "--jobs-dir", str(ok), "-H", "a", "--format", "jsonl"], cwd=str(tmp_path))
+    assert r.rc == 0, r
+    os.chmod(ok, 0o1777)
+    r = run_raw(fleet, ["run", str(ok / "hello.yaml"), "-H", "a", "--format", "jsonl"], cwd=str(tmp_path))
+    assert r.rc == 0, r
