@@ -218,7 +218,7 @@ out:
 }
 
 /* Warn once per run about a directory that is skipped. */
-static void jobdir_warn_skip(const char *path, const char *why)
+static void jobdir_warn_skip(const char *path, bool chosen, const char *why)
 {
 	static char warned[JOBDIR_MAX][PATH_MAX];
 
@@ -230,9 +230,12 @@ static void jobdir_warn_skip(const char *path, const char *why)
 			break;
 		}
 	}
-	log_warn("not using %s: %s; jobs are code: a job is found by name only in a directory of yours or "
-	         "root's that no one else can write (or give --jobs-dir)",
-	         path, why);
+	if (chosen)
+		log_warn("not using --jobs-dir %s: %s; jobs are code", path, why);
+	else
+		log_warn("not using %s: %s; jobs are code: a job is found by name only in a directory of yours or "
+		         "root's that no one else can write (or give --jobs-dir)",
+		         path, why);
 }
 
 int jobdir_load(const char *arg, const char *opt, struct job **out, struct err *err)
@@ -257,7 +260,7 @@ int jobdir_load(const char *arg, const char *opt, struct job **out, struct err *
 			goto out;
 		}
 		if (dirfd == -2) {
-			jobdir_warn_skip(dirs[i].path, why);
+			jobdir_warn_skip(dirs[i].path, false, why);
 			buf_printf(&tried, "%s%s (not used: %s)", tried.len ? ", " : "", dirs[i].path, why);
 			continue;
 		}
@@ -301,7 +304,7 @@ struct jobdir_entry *jobdir_entries(const char *opt, size_t *count)
 		struct dirent *de;
 
 		if (dirfd == -2)
-			jobdir_warn_skip(dirs[d].path, why);
+			jobdir_warn_skip(dirs[d].path, dirs[d].chosen, why);
 		if (dirfd < 0)
 			continue;
 		dir = fdopendir(dup(dirfd));
