@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "termtext.h"
+
 static const char *log_prog = "fleetrun";
 static enum log_level log_lvl = LOG_WARN;
 static void (*log_before)(void);
@@ -30,7 +32,7 @@ enum log_level log_level(void)
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
-	char line[2048];
+	char msg[2048], line[2048];
 	va_list ap;
 	int n, m;
 
@@ -38,13 +40,16 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		return;
 	n = snprintf(line, sizeof(line), "%s: %s: ", log_prog, names[lvl]);
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		return;
-	n += m;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
+	if (m > (int)sizeof(msg) - 1)
+		m = (int)sizeof(msg) - 1;
+	/* Messages name hosts (inventories are data) and carry error texts
+	 * (devices are hostile): what reaches the terminal is printable
+	 * text, one line (termtext). */
+	n += (int)termtext_copy(line + n, sizeof(line) - (size_t)n - 1, msg, (size_t)m, 0);
 	line[n++] = '\n';
 	if (log_before)
 		log_before();

@@ -6,6 +6,7 @@
 
 #include "hostset.h"
 #include "proto.h"
+#include "termtext.h"
 #include "util.h"
 
 void gather_init(struct gather *g)
@@ -79,7 +80,10 @@ void gather_add(struct gather *g, const char *host, enum status st, const msgpac
 	if (st != STATUS_OK) {
 		if (g->text.len && g->text.data[g->text.len - 1] != '\n')
 			buf_putc(&g->text, '\n');
-		buf_printf(&g->text, "fleetrun: %s: %s\n", status_name(st), error ? error : "");
+		/* one line, whatever the error holds */
+		buf_printf(&g->text, "fleetrun: %s: ", status_name(st));
+		termtext_puts(&g->text, error, 0);
+		buf_putc(&g->text, '\n');
 	}
 	grp = gather_group(g, g->text.data ? g->text.data : "", g->text.len);
 	if (grp->nhosts == grp->cap) {
@@ -106,7 +110,7 @@ static int gather_cmp(const void *pa, const void *pb)
 void gather_print(struct gather *g, FILE *f, bool color)
 {
 	struct gather_order *order = xcalloc(g->ngroups + 1, sizeof(*order));
-	struct buf names = BUF_INIT;
+	struct buf names = BUF_INIT, shown = BUF_INIT;
 
 	for (size_t i = 0; i < g->ngroups; i++) {
 		order[i].grp = &g->groups[i];
@@ -120,14 +124,22 @@ void gather_print(struct gather *g, FILE *f, bool color)
 		const struct gather_group *grp = order[i].grp;
 		buf_reset(&names);
 		hostset_fold((const char *const *)grp->hosts, grp->nhosts, &names);
-		fprintf(f, "%s---------------- %s (%zu)%s\n", color ? "\033[1m" : "", names.data, grp->nhosts,
+		/* Groups are made of the bytes (hosts whose outputs differ
+		 * only in control bytes are told apart); what is printed is
+		 * terminal-safe text: devices are hostile, inventories data. */
+		buf_reset(&shown);
+		termtext_append(&shown, names.data, names.len, 0);
+		fprintf(f, "%s---------------- %s (%zu)%s\n", color ? "\033[1m" : "", shown.data, grp->nhosts,
 		        color ? "\033[0m" : "");
-		fwrite(grp->text, 1, grp->len, f);
-		if (grp->len && grp->text[grp->len - 1] != '\n')
+		buf_reset(&shown);
+		termtext_append(&shown, grp->text, grp->len, TERMTEXT_KEEP_NL | TERMTEXT_KEEP_TAB);
+		fwrite(shown.data ? shown.data : "", 1, shown.len, f);
+		if (shown.len && shown.data[shown.len - 1] != '\n')
 			fputc('\n', f);
 	}
 	fflush(f);
 	buf_free(&names);
+	buf_free(&shown);
 	free(order);
 }
 

@@ -1,6 +1,5 @@
 /* fleetrun: the command line. Subcommands: run, jobs, check, hosts, report;
  * merge and submit live in merge.c and submit.c. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include "buf.h"
 #include "inventory.h"
 #include "job.h"
+#include "jobdir.h"
 #include "journal.h"
 #include "log.h"
 #include "merge.h"
@@ -23,6 +23,7 @@
 #include "run.h"
 #include "shard.h"
 #include "submit.h"
+#include "termtext.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -147,8 +148,9 @@ static const char usage_jobs[] =
 	"usage: fleetrun jobs [--jobs-dir DIR]\n"
 	"\n"
 	"List the jobs found in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d and the\n"
-	"installed jobs directory, with their descriptions: one job a line, its\n"
-	"name first.\n"
+	"installed jobs directory: one job a line, its name, the directory it comes\n"
+	"from, its description. A directory found by name is used only when it is\n"
+	"yours or root's and no one else can write it (a warning says which is not).\n"
 	"\n"
 	"examples:\n"
 	"  fleetrun jobs\n"
@@ -204,78 +206,17 @@ static char *self_dir(void)
 	return xstrdup(self);
 }
 
-/* Where job names are looked up, in order: --jobs-dir, $FLEETRUN_JOBS_DIR,
- * ./jobs.d, and the jobs installed beside this program
- * (PREFIX/bin/../share/fleetrun/jobs.d), wherever it was installed. */
-static size_t jobs_dirs(const char *opt, const char *out[4])
-{
-	static char installed[PATH_MAX + 32];
-	size_t n = 0;
-	const char *env = getenv("FLEETRUN_JOBS_DIR");
-
-	if (opt)
-		out[n++] = opt;
-	if (env && *env)
-		out[n++] = env;
-	out[n++] = "./jobs.d";
-	if (!installed[0]) {
-		char *dir = self_dir();
-		snprintf(installed, sizeof(installed), "%s/../share/fleetrun/jobs.d", dir ? dir : "/usr/local/bin");
-		free(dir);
-	}
-	out[n++] = installed;
-	return n;
-}
-
-static int jobs_is_path(const char *arg)
-{
-	size_t n = strlen(arg);
-	return strchr(arg, '/') || (n > 5 && strcmp(arg + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(arg + n - 4, ".yml") == 0);
-}
-
-/* The file of a job given by name or path; NULL with err. */
-static char *jobs_resolve(const char *arg, const char *jobs_dir, struct err *err)
-{
-	const char *dirs[4];
-	size_t n = jobs_dirs(jobs_dir, dirs);
-	struct buf tried = BUF_INIT;
-	char *path;
-
-	if (jobs_is_path(arg))
-		return xstrdup(arg);
-	for (size_t i = 0; i < n; i++) {
-		path = xasprintf("%s/%s.yaml", dirs[i], arg);
-		if (access(path, R_OK) == 0) {
-			buf_free(&tried);
-			return path;
-		}
-		free(path);
-		buf_printf(&tried, "%s%s", i ? ", " : "", dirs[i]);
-	}
-	err_set(err, "no job named '%s' in %s (fleetrun jobs lists them)", arg, tried.data);
-	buf_free(&tried);
-	return NULL;
-}
-
+/* The job arg names, by name or path, from a place that may hold code
+ * (jobdir.h). */
 static int load_job(const char *arg, const char *jobs_dir, struct job **job)
 {
 	struct err err;
-	char *path = jobs_resolve(arg, jobs_dir, &err);
-	int r = -1;
 
-	if (!path) {
+	if (jobdir_load(arg, jobs_dir, job, &err) < 0) {
 		log_error("%s", err.msg);
-		goto out;
+		return -1;
 	}
-	if (job_load(path, job, &err) < 0) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	r = 0;
-out:
-	free(path);
-	return r;
+	return 0;
 }
 
 static char *worker_path(void)
@@ -556,63 +497,45 @@ static int cmd_check(int argc, char **argv)
 	return rc;
 }
 
-static int jobs_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* One job a line: its name, the directory it comes from (as run would
+ * take it), its description. Descriptions and errors reach the terminal
+ * as text (termtext). */
 static int cmd_jobs(int argc, char **argv)
 {
-	const char *jobs_dir = NULL, *dirs[4];
-	char **names = NULL;
-	size_t nnames = 0, ndirs;
+	const char *jobs_dir = NULL;
+	struct jobdir dirs[JOBDIR_MAX];
+	struct jobdir_entry *e;
+	struct buf line = BUF_INIT;
+	size_t n, ndirs, dirw = 0;
 	int rc;
 
 	if ((rc = jobs_dir_opts(argc, argv, usage_jobs, &jobs_dir)) >= 0)
 		return rc;
 	rc = 0;
-	ndirs = jobs_dirs(jobs_dir, dirs);
-	/* Every directory, earlier ones first; a name found twice is the
-	 * first one, as run would resolve it. */
-	for (size_t d = 0; d < ndirs; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *de;
-		size_t first = nnames;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir)) != NULL) {
-			size_t n = strlen(de->d_name);
-			int dup = 0;
-			if (n <= 5 || strcmp(de->d_name + n - 5, ".yaml") != 0)
-				continue;
-			for (size_t k = 0; k < nnames; k++)
-				if (strncmp(strrchr(names[k], '/') + 1, de->d_name, n) == 0)
-					dup = 1;
-			if (dup)
-				continue;
-			names = xreallocarray(names, nnames + 1, sizeof(*names));
-			names[nnames++] = xasprintf("%s/%s", dirs[d], de->d_name);
-		}
-		closedir(dir);
-		qsort(names + first, nnames - first, sizeof(*names), jobs_name_cmp);
-	}
-	for (size_t i = 0; i < nnames; i++) {
-		struct job *job = NULL;
-		struct err err;
-		if (job_load(names[i], &job, &err) < 0) {
-			const char *base = strrchr(names[i], '/') + 1;
-			printf("%-24.*s (invalid: %s)\n", (int)(strlen(base) - 5), base, err.msg);
-			rc = 1;
+	ndirs = jobdir_list(jobs_dir, dirs);
+	e = jobdir_entries(jobs_dir, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strlen(e[i].dir) > dirw)
+			dirw = strlen(e[i].dir);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&line);
+		termtext_puts(&line, e[i].name, 0);
+		buf_printf(&line, "%*s %-*s ", line.len < 24 ? (int)(24 - line.len) : 0, "", (int)dirw, e[i].dir);
+		if (e[i].job) {
+			termtext_puts(&line, e[i].job->description, 0);
 		} else {
-			printf("%-24s %s\n", job->name, job->description ? job->description : "");
-			job_free(job);
+			buf_puts(&line, "(not usable: ");
+			termtext_puts(&line, e[i].problem, 0);
+			buf_putc(&line, ')');
+			rc = 1;
 		}
-		free(names[i]);
+		puts(line.data);
 	}
-	if (nnames == 0)
-		log_warn("no jobs found (looked in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d, %s)", dirs[ndirs - 1]);
-	free(names);
+	if (n == 0)
+		log_warn("no jobs found (looked in --jobs-dir, $FLEETRUN_JOBS_DIR, ./jobs.d, %s)",
+		         dirs[ndirs - 1].path);
+	buf_free(&line);
+	jobdir_entries_free(e, n);
 	return rc;
 }
 

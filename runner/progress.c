@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "termtext.h"
 
 #define PROGRESS_ERASE "\r\033[K"
 
@@ -57,22 +58,32 @@ struct progress_out {
 
 static bool progress_put(struct progress_out *o, const char *color, const char *text)
 {
-	int n = (int)strlen(text);
+	size_t len = strlen(text), used, n = termtext_fit(text, len, o->left > 0 ? (size_t)o->left : 0, &used);
 
 	if (o->left <= 0)
 		return false;
-	if (n > o->left) {
-		/* the last piece that does not fit is cut, not dropped */
-		buf_append(o->b, text, (size_t)o->left);
+	if (n < len) {
+		/* the last piece that does not fit is cut (on a character
+		 * boundary), not dropped */
+		buf_append(o->b, text, n);
 		o->left = 0;
 		return false;
 	}
 	if (color && o->color)
 		buf_printf(o->b, "\033[%sm%s\033[0m", color, text);
 	else
-		buf_append(o->b, text, (size_t)n);
-	o->left -= n;
+		buf_append(o->b, text, len);
+	o->left -= (int)used;
 	return true;
+}
+
+/* A host name as the line shows it: inventories are data, and a name
+ * holding ESC or CR must not redraw the terminal. */
+static const char *progress_host(struct buf *b, const char *name)
+{
+	buf_reset(b);
+	termtext_puts(b, name, 0);
+	return b->data ? b->data : "";
 }
 
 static const char *progress_status_color(enum status st)
@@ -137,6 +148,7 @@ void progress_draw(struct progress *pg, const struct summary *sum, const struct 
 	uint64_t done = sum->total;
 	int nslow, running = 0;
 	bool first = true;
+	struct buf host = BUF_INIT;
 
 	if (!pg->on || (!force && now_ms - pg->last_ms < PROGRESS_EVERY_MS))
 		return;
@@ -169,10 +181,16 @@ void progress_draw(struct progress *pg, const struct summary *sum, const struct 
 	}
 	for (int i = 0; i < nslow; i++) {
 		progress_duration(t, sizeof(t), now_ms - slow[i]->task->started_mono_ms);
-		snprintf(piece, sizeof(piece), "%s%s %s", i ? ", " : ", slowest: ", slow[i]->task->host.name, t);
-		if (!progress_put(&o, NULL, piece))
+		/* a buf, not piece[]: a long name is cut by progress_put on a
+		 * character boundary, never by snprintf inside one */
+		buf_reset(&host);
+		buf_puts(&host, i ? ", " : ", slowest: ");
+		termtext_puts(&host, slow[i]->task->host.name, 0);
+		buf_printf(&host, " %s", t);
+		if (!progress_put(&o, NULL, host.data))
 			break;
 	}
+	buf_free(&host);
 	/* the same line again is not worth the terminal's time */
 	if (pg->drawn && pg->line.len == pg->prev.len && memcmp(pg->line.data, pg->prev.data, pg->line.len) == 0)
 		return;
@@ -190,6 +208,7 @@ int64_t progress_next_ms(const struct progress *pg)
 void progress_inflight(const struct slot *slots, int nslots, int64_t now_ms, FILE *f)
 {
 	const struct slot **busy = calloc((size_t)nslots + 1, sizeof(*busy));
+	struct buf host = BUF_INIT;
 	int n;
 	char t[32];
 
@@ -199,10 +218,11 @@ void progress_inflight(const struct slot *slots, int nslots, int64_t now_ms, FIL
 	fprintf(f, "fleetrun: %d host%s in flight:\n", n, n == 1 ? "" : "s");
 	for (int i = 0; i < n; i++) {
 		progress_duration(t, sizeof(t), now_ms - busy[i]->task->started_mono_ms);
-		fprintf(f, "  %-32s %8s  worker %d, attempt %u\n", busy[i]->task->host.name, t, (int)busy[i]->pid,
-		        busy[i]->task->attempt);
+		fprintf(f, "  %-32s %8s  worker %d, attempt %u\n", progress_host(&host, busy[i]->task->host.name), t,
+		        (int)busy[i]->pid, busy[i]->task->attempt);
 	}
 	fflush(f);
+	buf_free(&host);
 	free(busy);
 }
 

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "proto.h"
 #include "log.h"
+#include "termtext.h"
 
 /* Write a buffer out once it holds this much, not only at the end of a
  * turn, so one busy turn cannot grow it without bound. */
@@ -43,13 +44,24 @@ int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool qu
 }
 
 /* The text line of a record: host, status, then the first line of the
- * last output for ok hosts and the error for the others. */
+ * last output for ok hosts and the error for the others. Devices are
+ * hostile and inventories are data: the host, the output and the error
+ * reach the terminal through termtext (a tab in the output stays, one in
+ * an error text is shown as \t, as everywhere errors are printed). */
 static void sink_text_line(struct buf *b, const char *host, const struct record *r)
 {
 	const char *first = r->status == STATUS_OK ? r->first.data : r->error.data;
 	size_t n = r->status == STATUS_OK ? r->first.len : strcspn(r->error.data ? r->error.data : "", "\r\n");
+	size_t start = b->len, width;
 
-	buf_printf(b, "%-24s %-11s %.*s\n", host, status_name(r->status), (int)n, first ? first : "");
+	termtext_puts(b, host, 0);
+	/* %-24s, counted in columns, not bytes */
+	width = termtext_width(b->data + start, b->len - start);
+	for (; width < 24; width++)
+		buf_putc(b, ' ');
+	buf_printf(b, " %-11s ", status_name(r->status));
+	termtext_append(b, first ? first : "", first ? n : 0, r->status == STATUS_OK ? TERMTEXT_KEEP_TAB : 0);
+	buf_putc(b, '\n');
 }
 
 static void sink_emit(struct sink *k, const char *json, size_t jlen, const char *text, size_t tlen)
@@ -67,23 +79,30 @@ static void sink_emit(struct sink *k, const char *json, size_t jlen, const char 
 }
 
 /* Each line of p[0..n) as "host: line\n" into b; a last line without its
- * newline gets one. */
+ * newline gets one. Line breaks are fleetrun's: a device's CR, ESC or
+ * other control bytes are shown escaped (termtext), so one host's output
+ * cannot rewrite another's line; a CRLF line end counts as the break. */
 static void sink_prefix_lines(struct buf *b, const char *host, const char *p, size_t n)
 {
+	struct buf prefix = BUF_INIT;
+
+	termtext_puts(&prefix, host, 0);
+	buf_append(&prefix, ": ", 2);
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t len = nl ? (size_t)(nl - p) : n;
-		buf_printf(b, "%s: ", host);
-		buf_append(b, p, len);
+		buf_append(b, prefix.data, prefix.len);
+		termtext_append(b, p, len > 0 && nl && p[len - 1] == '\r' ? len - 1 : len, TERMTEXT_KEEP_TAB);
 		buf_putc(b, '\n');
 		p += len + (nl ? 1 : 0);
 		n -= len + (nl ? 1 : 0);
 	}
+	buf_free(&prefix);
 }
 
 /* FORMAT_LINES: the host's output lines, pdsh style: stdout (or the HTTP
  * body) into out, stderr into err, and for a host not ok its status and
- * error on stderr. */
+ * error on stderr (one line: a newline in the error is shown as \n). */
 static void sink_lines(struct buf *out, struct buf *err, const char *host, const struct record *r,
                        const msgpack_object *steps)
 {
@@ -96,9 +115,13 @@ static void sink_lines(struct buf *out, struct buf *err, const char *host, const
 		if (proto_get_str(st, "stderr", &p, &n) == 0)
 			sink_prefix_lines(err, host, p, n);
 	}
-	if (r->status != STATUS_OK)
-		buf_printf(err, "%s: fleetrun: %s: %s\n", host, status_name(r->status),
-		           r->has_error ? r->error.data : "");
+	if (r->status != STATUS_OK) {
+		termtext_puts(err, host, 0);
+		buf_printf(err, ": fleetrun: %s: ", status_name(r->status));
+		if (r->has_error)
+			termtext_append(err, r->error.data, r->error.len, 0);
+		buf_putc(err, '\n');
+	}
 }
 
 void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const msgpack_object *steps)

@@ -7,6 +7,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "record.h"
+#include "termtext.h"
 #include "util.h"
 
 static void summary_slow(struct summary *s, const char *host, int64_t ms)
@@ -238,16 +239,26 @@ static double summary_rate(const struct summary *s, int64_t wall_ms)
 	return wall_ms > 0 ? s->total / (wall_ms / 1000.0) : 0.0;
 }
 
+/* s as terminal-safe text (termtext) in b: error texts carry device
+ * output (banners, refusals) and host names come from inventories. */
+static const char *summary_safe(struct buf *b, const char *s)
+{
+	buf_reset(b);
+	termtext_puts(b, s, 0);
+	return b->data ? b->data : "";
+}
+
 void summary_print(const struct summary *s, FILE *f, const struct summary_run *run)
 {
 	const struct summary_group *shown[SUMMARY_GROUPS];
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT, safe = BUF_INIT;
 	uint64_t others;
 	size_t nshown = summary_top_groups(s, shown, &others);
 	const char *sep = "";
 
-	fprintf(f, "fleetrun: %s: %llu hosts in %.2fs (%.0f hosts/s)%s: ", run->job, (unsigned long long)s->total,
-	        run->wall_ms / 1000.0, summary_rate(s, run->wall_ms), run->interrupted ? ", interrupted" : "");
+	fprintf(f, "fleetrun: %s: %llu hosts in %.2fs (%.0f hosts/s)%s: ", summary_safe(&safe, run->job),
+	        (unsigned long long)s->total, run->wall_ms / 1000.0, summary_rate(s, run->wall_ms),
+	        run->interrupted ? ", interrupted" : "");
 	for (int i = 0; i < STATUS_COUNT; i++) {
 		if (!s->counts[i])
 			continue;
@@ -260,16 +271,17 @@ void summary_print(const struct summary *s, FILE *f, const struct summary_run *r
 	if (s->slowest[0].host) {
 		fprintf(f, "  slowest:");
 		for (int i = 0; i < SUMMARY_SLOWEST && s->slowest[i].host; i++)
-			fprintf(f, "%s %s (%.2fs)", i ? "," : "", s->slowest[i].host, s->slowest[i].duration_ms / 1000.0);
+			fprintf(f, "%s %s (%.2fs)", i ? "," : "", summary_safe(&safe, s->slowest[i].host),
+			        s->slowest[i].duration_ms / 1000.0);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < nshown; i++) {
 		const struct summary_group *g = shown[i];
 		summary_group_text(g, &text);
 		fprintf(f, "  %s (%llu): %s:", status_name(g->status), (unsigned long long)g->count,
-		        text.len ? text.data : "no error text");
+		        text.len ? summary_safe(&safe, text.data) : "no error text");
 		for (int h = 0; h < SUMMARY_GROUP_HOSTS && g->hosts[h]; h++)
-			fprintf(f, "%s %s", h ? "," : "", g->hosts[h]);
+			fprintf(f, "%s %s", h ? "," : "", summary_safe(&safe, g->hosts[h]));
 		if (g->count > SUMMARY_GROUP_HOSTS)
 			fprintf(f, ", ...");
 		fputc('\n', f);
@@ -281,6 +293,7 @@ void summary_print(const struct summary *s, FILE *f, const struct summary_run *r
 		        (unsigned long long)s->unfinished);
 	fflush(f);
 	buf_free(&text);
+	buf_free(&safe);
 }
 
 static void summary_gen_key(yajl_gen g, const char *k)
