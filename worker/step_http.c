@@ -453,6 +453,14 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 		}
 		if (jv_get_kind(v) != JV_KIND_STRING)
 			v = jv_dump_string(v, 0);
+		/* a value is a C string, and reaches exec commands through the
+		 * environment: a NUL byte fits in neither */
+		if ((size_t)jv_string_length_bytes(jv_copy(v)) != strlen(jv_string_value(v))) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("capture %s: the value holds a NUL byte", sh->capture.items[i].key);
+			jv_free(v);
+			goto out;
+		}
 		kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(v));
 		/* a captured token is a secret from here on: masked in what
 		 * later steps record, and in the record's vars */
