@@ -29,6 +29,10 @@ extern char **environ;
  * background process of it may still be writing. */
 #define EXEC_DRAIN_MS 200
 
+/* The longest string execve takes (Linux MAX_ARG_STRLEN, 32 pages): a
+ * template value longer than this cannot be in the environment. */
+#define EXEC_ENV_STRING_MAX (32 * 4096)
+
 /* FLEETRUN_<NAME>=value for the host vars, and the template values of
  * the command (tmpl_render_shell), after the worker's own environment.
  * Returns a malloced array; the strings it adds are listed in *owned for
@@ -165,6 +169,16 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 		r->status = STATUS_ERROR;
 		r->error = xasprintf("%s", e.msg);
 		goto out;
+	}
+	for (size_t i = 0; i < tvals.len; i++) {
+		size_t n = strlen(tvals.items[i].key) + 1 + strlen(tvals.items[i].value) + 1;
+		if (n > EXEC_ENV_STRING_MAX) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("a template value of %zu bytes is longer than the %d bytes an "
+			                     "environment variable of a command can hold",
+			                     strlen(tvals.items[i].value), EXEC_ENV_STRING_MAX);
+			goto out;
+		}
 	}
 	envp = exec_build_env(ctx, &tvals, &nowned);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {

@@ -115,6 +115,37 @@ def test_captured_nul_fails_the_host(fleet, httplab, tmp_path, pwn):
     assert len(rec["steps"]) == 1, rec
 
 
+def test_huge_captured_value_is_a_clear_error(fleet, httplab, tmp_path, pwn):
+    """A captured value too long for a command's environment (execve takes
+    at most 128 KiB per string) ends that host with a message saying so,
+    not a bare exit code 127; a long one under the limit is passed whole."""
+    addr = httplab.address(4)
+    big, fits = "x" * 200000, "y" * 100000
+    job = fr.write_job(tmp_path, "\n".join([
+        "http:",
+        "  base: http://%s:%d" % (addr, httplab.port_for("http")),
+        "  connect_timeout: 10s",
+        "steps:",
+        "  - http:",
+        "      method: POST",
+        "      path: /echo",
+        "      headers: {Content-Type: application/json}",
+        "      body: '${body}'",
+        "      capture: {v: .json.v}",
+        "  - exec: printf '%s' ${v} | wc -c",
+    ]) + "\n")
+    inv = yaml_inventory(tmp_path / "inv.yaml", [
+        ("big", {"address": addr, "body": json.dumps({"v": big + "$(touch %s)" % pwn})}),
+        ("fits", {"address": addr, "body": json.dumps({"v": fits})})])
+    recs = recs_of(run(fleet, [job, "-i", inv], tmp_path), 2)
+    assert recs["fits"]["status"] == "ok", recs["fits"]["error"]
+    assert recs["fits"]["steps"][1]["stdout"].strip() == "100000", recs["fits"]["steps"][1]
+    rec = recs["big"]
+    assert rec["status"] == "error", (rec["status"], rec["error"])
+    assert "a template value of 200%03d bytes is longer than the 131072 bytes" % len("$(touch %s)" % pwn) \
+        in rec["error"], rec["error"]
+
+
 # ----------------------------------------------------------------- inventories
 
 def hostile_values(canary):
