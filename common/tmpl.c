@@ -231,17 +231,15 @@ static int tmpl_value(const struct tmpl_ref *ref, const struct tmpl_scope *scope
 	secret = ref->is_env || tmpl_is_secret_name(ref->name);
 	if (secret)
 		tmpl_secret_add(secrets, v);
-	buf_puts(val, v);
+	buf_puts(val, v); /* (val->data is never NULL after an append) */
 	for (size_t i = 0; i < ref->nfilters; i++) {
 		buf_reset(&tmp);
-		tmpl_filter(ref->filters[i], val->data ? val->data : "", val->len, &tmp);
+		tmpl_filter(ref->filters[i], val->data, val->len, &tmp);
 		buf_reset(val);
-		buf_append(val, tmp.data ? tmp.data : "", tmp.len);
+		buf_append(val, tmp.data, tmp.len);
 		if (secret)
 			tmpl_secret_add(secrets, val->data);
 	}
-	if (!val->data)
-		buf_puts(val, "");
 	buf_free(&tmp);
 	return 0;
 }

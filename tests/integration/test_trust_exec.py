@@ -8,9 +8,11 @@ and a secret never reaches a command's argv or anything recorded.
   both quotes, newlines, '*', a leading '-', the empty string): each is
   exactly one word, byte for byte, in every quoting context.
 - ${env:NAME} still works, in every quoting context.
-- The filters |sh |url |json: exact texts, in exec commands and in HTTP
-  paths and bodies; `fleetrun check` names an unknown filter with
+- The filters |sh |url |json: exact texts, in exec and ssh commands and
+  in HTTP paths and bodies; `fleetrun check` names an unknown filter with
   file:line:column.
+- Captured values that cannot be in an environment (a NUL byte, over
+  128 KiB): a clear error for that host.
 - Secret host vars (password, *_pass, *token*): not in any command line
   while the command runs, masked in records, output, stderr, the journal,
   --dry-run and the HTML report, JSON-escaped echoes included.
@@ -29,6 +31,7 @@ from fr import check_nothing_left, one, recs_of, run_watching
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
 import httplab as httplab_module  # noqa: E402
+import sshlab as sshlab_module  # noqa: E402
 
 JOBS_D = fr.REPO / "jobs.d"
 
@@ -37,6 +40,20 @@ JOBS_D = fr.REPO / "jobs.d"
 def httplab(binaries):
     lab = httplab_module.HttpLab(delay=0)
     yield from fr.serve_lab(lab)
+
+
+@pytest.fixture(scope="module")
+def sshlab(binaries, tmp_path_factory):
+    """As in test_ssh.py: no agent, an empty HOME."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("SSH_AUTH_SOCK", raising=False)
+    mp.delenv("SSH_AGENT_PID", raising=False)
+    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    lab = sshlab_module.SshLab(delay=0)
+    try:
+        yield from fr.serve_lab(lab)
+    finally:
+        mp.undo()
 
 
 def yaml_inventory(path, hosts):
@@ -281,6 +298,27 @@ def test_filters_exact(fleet, httplab, tmp_path, pwn):
     e = json.loads(rec["steps"][2]["body"])
     assert e["query"] == "q=" + url, e
     assert e["json"] == {"v": v, "s": sh}, e
+
+
+def test_sh_filter_in_ssh_commands(fleet, sshlab, tmp_path, pwn):
+    """|sh in an ssh command: the device's shell gets one quoted word back,
+    whatever the value holds (the canary path exists only on this machine,
+    where the lab's device shell runs too)."""
+    vals = hostile_values(pwn)
+    names = sorted(vals)
+    inv = yaml_inventory(tmp_path / "inv.yaml", [
+        ("d-" + n, {"address": sshlab.address(60 + i), "port": sshlab.port, "user": sshlab.user,
+                    "key": sshlab.client_keys["ed25519"], "known_hosts": sshlab.known_hosts_path, "v": vals[n]})
+        for i, n in enumerate(names)])
+    job = fr.write_job(tmp_path, "timeout: 30s\nsteps:\n  - ssh: printf '[%s]' ${v|sh} x${v|sh}y\n")
+    recs = recs_of(run(fleet, [job, "-i", inv, "-w", "4"], tmp_path, timeout=120), len(names))
+    bad = {}
+    for n in names:
+        rec, v = recs["d-" + n], vals[n]
+        got = fr.step_stdout(rec["steps"][0]).decode("utf-8", "replace") if rec["steps"] else None
+        if rec["status"] != "ok" or got != "[%s][x%sy]" % (v, v):
+            bad[n] = (rec["status"], rec["error"], got)
+    assert not bad, bad
 
 
 def test_check_names_unknown_filter(fleet, tmp_path):
