@@ -190,18 +190,24 @@ static void tmpl_filter(enum tmpl_filter f, const char *v, size_t vlen, struct b
 
 void tmpl_secret_add(struct kvlist *secrets, const char *value)
 {
-	struct buf esc = BUF_INIT;
+	struct buf esc = BUF_INIT, esc2 = BUF_INIT;
 
 	if (!secrets || !value || !*value)
 		return;
 	/* keyed by the value itself: two secrets of one name (a host var and
 	 * a capture) must both stay masked */
 	kvlist_set(secrets, value, value);
-	/* a device or a body may give it back JSON-escaped */
+	/* A device may give it back JSON-escaped (a JSON answer), or twice (a
+	 * JSON body it echoes inside its JSON answer). */
 	tmpl_put_json(&esc, value);
-	if (esc.len && strcmp(esc.data, value) != 0)
+	if (strcmp(esc.data, value) != 0) {
 		kvlist_set(secrets, esc.data, esc.data);
+		tmpl_put_json(&esc2, esc.data);
+		if (strcmp(esc2.data, esc.data) != 0)
+			kvlist_set(secrets, esc2.data, esc2.data);
+	}
 	buf_free(&esc);
+	buf_free(&esc2);
 }
 
 /* The value of a reference, filtered, into val. A value that is a secret

@@ -70,9 +70,10 @@ int tmpl_check(const char *t, size_t *offset, struct err *err);
  * quoted here-document or a here-document delimiter. */
 int tmpl_check_shell(const char *t, size_t *offset, struct err *err);
 
-/* Register a secret's value for tmpl_mask, and its JSON-escaped form
- * when that differs (a device may echo it in a JSON body). NULL or empty
- * values are ignored. */
+/* Register a secret's value for tmpl_mask, and its JSON-escaped forms
+ * (once and twice) when they differ: a device may echo it in a JSON
+ * answer, or echo a JSON body inside one. NULL or empty values are
+ * ignored. The one way to register a secret. */
 void tmpl_secret_add(struct kvlist *secrets, const char *value);
 
 /* The built-in variables of a host: host, address (the `address` var, else

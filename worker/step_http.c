@@ -465,7 +465,7 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 		/* a captured token is a secret from here on: masked in what
 		 * later steps record, and in the record's vars */
 		if (tmpl_is_secret_name(sh->capture.items[i].key) && *jv_string_value(v))
-			kvlist_set(ctx->secrets, sh->capture.items[i].key, jv_string_value(v));
+			tmpl_secret_add(ctx->secrets, jv_string_value(v));
 		jv_free(v);
 	}
 	if (sh->check) {
@@ -532,7 +532,7 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	if (insecure)
 		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
 	if (token && *token)
-		kvlist_set(ctx->secrets, "token", token);
+		tmpl_secret_add(ctx->secrets, token);
 	if (sh->json) {
 		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
 			bad = 1;

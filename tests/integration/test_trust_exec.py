@@ -392,6 +392,37 @@ def test_secret_host_vars_never_in_argv_or_records(fleet, tmp_path, pwn):
         assert b not in dry.out and n not in dry.err, ("dry run", n)
 
 
+def test_secrets_echoed_json_escaped_are_masked(fleet, httplab, tmp_path):
+    """A device that echoes a request's JSON body gives an inventory
+    password back JSON-escaped, and escaped twice inside its own JSON
+    answer: every form is masked in the record."""
+    pw = fr.unique("pw-Qe") + '"q\\'
+    tok = fr.unique("tk-Qe") + '"r\\'
+    forms = [pw, tok]
+    for _ in range(2):
+        forms += [json.dumps(f)[1:-1] for f in forms[-2:]]
+    addr = httplab.address(5)
+    inv = yaml_inventory(tmp_path / "inv.yaml", [("dev5", {"password": pw, "api_token": tok})])
+    job = fr.write_job(tmp_path, "\n".join([
+        "http:",
+        "  base: http://%s:%d" % (addr, httplab.port_for("http")),
+        "  connect_timeout: 10s",
+        "steps:",
+        "  - http:",
+        "      method: POST",
+        "      path: /echo",
+        "      json: {p: '${password}', t: '${api_token}', n: '${host}'}",
+    ]) + "\n")
+    r = run(fleet, [job, "-i", inv], tmp_path)
+    rec = one(r)
+    assert rec["status"] == "ok", rec
+    body = rec["steps"][0]["body"]
+    assert "dev5" in body and "***" in body, body
+    for f in forms:
+        assert f not in body, (f, body)
+        assert f.encode() not in r.out and f not in r.err, f
+
+
 # ----------------------------------------------------------------- jobs.d
 
 def test_dns_lookup_job_is_safe(fleet, tmp_path, pwn):

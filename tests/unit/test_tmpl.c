@@ -499,13 +499,16 @@ static void test_secrets(void **state)
 	tmpl_secret_add(&secrets, "p\"w\\1");
 	tmpl_secret_add(&secrets, "");
 	tmpl_secret_add(&secrets, NULL);
-	assert_int_equal(secrets.len, 2);
-	buf_puts(&b, "raw p\"w\\1 json {\"x\":\"p\\\"w\\\\1\"}");
+	assert_int_equal(secrets.len, 3);
+	buf_puts(&b, "raw p\"w\\1 json {\"x\":\"p\\\"w\\\\1\"} twice \"{\\\"x\\\":\\\"p\\\\\\\"w\\\\\\\\1\\\"}\"");
 	tmpl_mask(&b, &secrets);
-	assert_string_equal(b.data, "raw *** json {\"x\":\"***\"}");
+	assert_string_equal(b.data, "raw *** json {\"x\":\"***\"} twice \"{\\\"x\\\":\\\"***\\\"}\"");
+	/* a value JSON leaves as it is is registered once */
+	tmpl_secret_add(&secrets, "plain");
+	assert_int_equal(secrets.len, 4);
 	/* two secrets of one name both stay */
 	tmpl_secret_add(&secrets, "other");
-	assert_int_equal(secrets.len, 3);
+	assert_int_equal(secrets.len, 5);
 
 	/* a var named like a secret is registered when a template uses it */
 	kvlist_free(&secrets);
