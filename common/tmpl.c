@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -358,7 +359,7 @@ static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct
 	struct tmpl_ref ref;
 	struct buf val = BUF_INIT;
 	char var[TMPL_NAME_MAX + 16];
-	size_t i = 0, nvars = 0, bad = 0;
+	size_t i = 0, nvars = 0, bad = 0, lost = SIZE_MAX;
 	int r = -1;
 
 	shctx_init(&sh);
@@ -377,10 +378,9 @@ static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct
 		}
 		if (t[i] != '$' || t[i + 1] != '{') {
 			size_t n = shctx_feed(&sh, t + i);
-			if (sh.error) {
-				err_set(err, "cannot follow the shell text here: %s", sh.error);
-				goto out;
-			}
+			/* text it cannot follow matters only to a template after it */
+			if (sh.error && lost == SIZE_MAX)
+				lost = i;
 			if (n > 2 && memmem(t + i, n, "${", 2)) {
 				err_set(err, "a template in a here-document delimiter (expected a fixed word)");
 				goto out;
@@ -392,6 +392,12 @@ static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct
 		}
 		if (tmpl_ref_parse(t + i, &ref, &bad, err) < 0)
 			goto out;
+		if (lost != SIZE_MAX) {
+			err_set(err, "'${%s}' follows shell text whose quoting cannot be followed: %s", ref.name,
+			        sh.error);
+			i = lost;
+			goto out;
+		}
 		where = shctx_where(&sh);
 		if (where == SHCTX_HEREDOC_QUOTED) {
 			err_set(err, "'${%s}' in a quoted here-document (<<'WORD') would reach the command as text "

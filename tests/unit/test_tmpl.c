@@ -425,6 +425,9 @@ static void test_shell_errors(void **state)
 	assert_shell_fails("cat <<'EOF'\n${h}\nEOF\n", &sc, "quoted here-document", 12);
 	assert_shell_fails("cat <<\"E\"F\na ${h}\nEF\n", &sc, "quoted here-document", 13);
 	assert_shell_fails("cat <<E${h}\n", &sc, "here-document delimiter", 4);
+	/* shell text it cannot follow fails only when a template comes after */
+	assert_shell("cat << ; echo ok", &sc, "cat << ; echo ok", NULL);
+	assert_shell_fails("cat << ; echo ${h}", &sc, "'<<' without a here-document delimiter", 4);
 	/* only integers inside $(( )) */
 	assert_shell_fails("echo $((${x}))", &sc, "not an integer", -1);
 	kvlist_set(&host, "x", "a[$(touch y)]");
