@@ -1168,7 +1168,17 @@ static int get_command(struct pctx *c, const char *kind, yaml_node_t *step, yaml
 
 static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
 {
-	return get_command(c, "exec", step, value, st);
+	struct err terr = {{0}};
+	size_t off = 0;
+
+	if (get_command(c, "exec", step, value, st) < 0)
+		return -1;
+	/* where a value cannot be kept out of the shell's parsing: at check
+	 * time, not per host */
+	if (tmpl_check_shell(st->text, &off, &terr) < 0)
+		return fail(c, step, "bad template at position %zu of the exec command: %s",
+		            char_position(st->text, off), terr.msg);
+	return 0;
 }
 
 static int kind_ssh(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)

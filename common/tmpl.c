@@ -1,10 +1,14 @@
 /* tmpl: ${name} templates; see tmpl.h. Written by hand because the syntax
  * is three rules long and a template library would bring its own syntax
- * (loops, filters) that job files must not grow into. */
+ * (loops, conditions, arbitrary filters) that job files must not grow into:
+ * the three filters here are escapers, not logic. */
 #include "tmpl.h"
+
+#include "shctx.h"
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -17,45 +21,97 @@ static int tmpl_name_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
 }
 
-/* Parse the reference that starts at t[0] == '$', t[1] == '{'. On success
- * sets the name span and whether it is env:, and returns the length of the
- * whole reference. -1 when malformed. */
-static long tmpl_ref(const char *t, const char **name, size_t *nlen, int *is_env, struct err *err)
+enum tmpl_filter { TMPL_F_SH, TMPL_F_URL, TMPL_F_JSON };
+
+static const struct {
+	const char *name;
+	enum tmpl_filter f;
+} tmpl_filters[] = {
+	{"sh", TMPL_F_SH},
+	{"url", TMPL_F_URL},
+	{"json", TMPL_F_JSON},
+};
+
+#define TMPL_FILTERS_MAX 4
+
+/* One ${...} reference, parsed. */
+struct tmpl_ref {
+	char name[TMPL_NAME_MAX + 1];
+	bool is_env;
+	enum tmpl_filter filters[TMPL_FILTERS_MAX];
+	size_t nfilters;
+	size_t len; /* bytes of the whole reference */
+};
+
+/* Parse the reference that starts at t[0] == '$', t[1] == '{':
+ * ${[env:]NAME[|FILTER]...}. 0, or -1 with err and *bad the offset in t of
+ * what is wrong (the '$', or the unknown filter). */
+static int tmpl_ref_parse(const char *t, struct tmpl_ref *ref, size_t *bad, struct err *err)
 {
 	const char *p = t + 2;
 	const char *close = strchr(p, '}');
+	const char *end;
 
+	*bad = 0;
 	if (!close) {
 		err_set(err, "unterminated '${' (expected '}')");
 		return -1;
 	}
-	*is_env = 0;
+	ref->is_env = false;
+	ref->nfilters = 0;
 	if (strncmp(p, "env:", 4) == 0) {
-		*is_env = 1;
+		ref->is_env = true;
 		p += 4;
 	}
-	if (p == close) {
-		err_set(err, "empty variable name in '${}'");
+	end = memchr(p, '|', (size_t)(close - p));
+	if (!end)
+		end = close;
+	if (p == end) {
+		err_set(err, "empty variable name in '${%.*s}'", (int)(close - t - 2), t + 2);
 		return -1;
 	}
 	if (!isalpha((unsigned char)*p) && *p != '_') {
-		err_set(err, "bad variable name '%.*s' (expected a letter or '_' first)", (int)(close - p), p);
+		err_set(err, "bad variable name '%.*s' (expected a letter or '_' first)", (int)(end - p), p);
 		return -1;
 	}
-	for (const char *c = p; c < close; c++) {
+	for (const char *c = p; c < end; c++) {
 		if (!tmpl_name_char(*c)) {
 			err_set(err, "bad variable name '%.*s' (expected letters, digits, '_', '.', '-')",
 			        (int)(close - p), p);
 			return -1;
 		}
 	}
-	if (close - p > TMPL_NAME_MAX) {
+	if (end - p > TMPL_NAME_MAX) {
 		err_set(err, "variable name longer than %d characters", TMPL_NAME_MAX);
 		return -1;
 	}
-	*name = p;
-	*nlen = (size_t)(close - p);
-	return close - t + 1;
+	memcpy(ref->name, p, (size_t)(end - p));
+	ref->name[end - p] = '\0';
+	while (end < close) {
+		const char *f = end + 1, *fe = memchr(f, '|', (size_t)(close - f));
+		size_t k;
+
+		if (!fe)
+			fe = close;
+		for (k = 0; k < ARRAY_LEN(tmpl_filters); k++)
+			if (strlen(tmpl_filters[k].name) == (size_t)(fe - f) &&
+			    memcmp(tmpl_filters[k].name, f, (size_t)(fe - f)) == 0)
+				break;
+		if (k == ARRAY_LEN(tmpl_filters)) {
+			*bad = (size_t)(f - t);
+			err_set(err, "unknown filter '%.*s' (expected sh, url or json)", (int)(fe - f), f);
+			return -1;
+		}
+		if (ref->nfilters == TMPL_FILTERS_MAX) {
+			*bad = (size_t)(f - t);
+			err_set(err, "more than %d filters in one reference", TMPL_FILTERS_MAX);
+			return -1;
+		}
+		ref->filters[ref->nfilters++] = tmpl_filters[k].f;
+		end = fe;
+	}
+	ref->len = (size_t)(close - t) + 1;
+	return 0;
 }
 
 static const char *tmpl_lookup(const struct tmpl_scope *sc, const char *name)
@@ -72,8 +128,8 @@ static const char *tmpl_lookup(const struct tmpl_scope *sc, const char *name)
 }
 
 /* Append v escaped for the inside of a JSON string, with yajl's escaper
- * (the quotes it adds are dropped). */
-static void tmpl_put_json(struct buf *out, const char *v)
+ * (quotes kept when whole). */
+static void tmpl_put_json_string(struct buf *out, const char *v, size_t vlen, bool whole)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	const unsigned char *p;
@@ -81,39 +137,130 @@ static void tmpl_put_json(struct buf *out, const char *v)
 
 	if (!g)
 		abort();
-	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+	yajl_gen_string(g, (const unsigned char *)v, vlen);
 	yajl_gen_get_buf(g, &p, &n);
-	if (n >= 2)
+	if (whole)
+		buf_append(out, p, n);
+	else if (n >= 2)
 		buf_append(out, p + 1, n - 2);
 	yajl_gen_free(g);
 }
 
-static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode, bool json,
-                            struct buf *out, struct kvlist *secrets, struct err *err);
-
-int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
-                struct buf *out, struct kvlist *secrets, struct err *err)
+static void tmpl_put_json(struct buf *out, const char *v)
 {
-	return tmpl_render_impl(t, scope, mode, false, out, secrets, err);
+	tmpl_put_json_string(out, v, strlen(v), false);
 }
 
-int tmpl_render_json(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *secrets,
-                     struct err *err)
+/* The filters, for the contexts that the exec rule does not cover: a
+ * command for a remote POSIX shell (sh), a URL part (url), JSON text
+ * (json). */
+static void tmpl_filter(enum tmpl_filter f, const char *v, size_t vlen, struct buf *out)
 {
-	return tmpl_render_impl(t, scope, TMPL_ENV_VALUE, true, out, secrets, err);
+	static const char hex[] = "0123456789ABCDEF";
+
+	switch (f) {
+	case TMPL_F_SH:
+		/* POSIX single quotes take everything literally but ', which
+		 * becomes '\'' (close, an escaped quote, reopen) */
+		buf_putc(out, '\'');
+		for (size_t i = 0; i < vlen; i++) {
+			if (v[i] == '\'')
+				buf_puts(out, "'\\''");
+			else
+				buf_putc(out, v[i]);
+		}
+		buf_putc(out, '\'');
+		break;
+	case TMPL_F_URL:
+		/* RFC 3986: all but the unreserved characters */
+		for (size_t i = 0; i < vlen; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+				buf_putc(out, (char)c);
+			} else {
+				char pct[3] = {'%', hex[c >> 4], hex[c & 15]};
+				buf_append(out, pct, 3);
+			}
+		}
+		break;
+	case TMPL_F_JSON:
+		tmpl_put_json_string(out, v, vlen, true);
+		break;
+	}
 }
 
-static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode, bool json,
-                            struct buf *out, struct kvlist *secrets, struct err *err)
+void tmpl_secret_add(struct kvlist *secrets, const char *value)
 {
-	char name[TMPL_NAME_MAX + 1];
+	struct buf esc = BUF_INIT, esc2 = BUF_INIT;
+
+	if (!secrets || !value || !*value)
+		return;
+	/* keyed by the value itself: two secrets of one name (a host var and
+	 * a capture) must both stay masked */
+	kvlist_set(secrets, value, value);
+	/* A device may give it back JSON-escaped (a JSON answer), or twice (a
+	 * JSON body it echoes inside its JSON answer). */
+	tmpl_put_json(&esc, value);
+	if (strcmp(esc.data, value) != 0) {
+		kvlist_set(secrets, esc.data, esc.data);
+		tmpl_put_json(&esc2, esc.data);
+		if (strcmp(esc2.data, esc.data) != 0)
+			kvlist_set(secrets, esc2.data, esc2.data);
+	}
+	buf_free(&esc);
+	buf_free(&esc2);
+}
+
+/* The value of a reference, filtered, into val. A value that is a secret
+ * (from the environment, or a var named like one) is registered in
+ * secrets in every form it takes. 0, or -1 with err. */
+static int tmpl_value(const struct tmpl_ref *ref, const struct tmpl_scope *scope, struct buf *val,
+                      struct kvlist *secrets, struct err *err)
+{
+	struct buf tmp = BUF_INIT;
+	const char *v;
+	bool secret;
+
+	buf_reset(val);
+	if (ref->is_env) {
+		v = getenv(ref->name);
+		if (!v) {
+			err_set(err, "missing environment variable '%s'", ref->name);
+			return -1;
+		}
+	} else {
+		v = tmpl_lookup(scope, ref->name);
+		if (!v) {
+			err_set(err, "missing variable '%s'", ref->name);
+			return -1;
+		}
+	}
+	secret = ref->is_env || tmpl_is_secret_name(ref->name);
+	if (secret)
+		tmpl_secret_add(secrets, v);
+	buf_puts(val, v); /* (val->data is never NULL after an append) */
+	for (size_t i = 0; i < ref->nfilters; i++) {
+		buf_reset(&tmp);
+		tmpl_filter(ref->filters[i], val->data, val->len, &tmp);
+		buf_reset(val);
+		buf_append(val, tmp.data, tmp.len);
+		if (secret)
+			tmpl_secret_add(secrets, val->data);
+	}
+	buf_free(&tmp);
+	return 0;
+}
+
+static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, bool json, struct buf *out,
+                            struct kvlist *secrets, struct err *err)
+{
+	struct tmpl_ref ref;
+	struct buf val = BUF_INIT;
+	int r = -1;
 
 	while (*t) {
 		const char *dollar = strstr(t, "${");
-		const char *nm, *v;
-		size_t nlen;
-		int is_env;
-		long len;
+		size_t bad;
 
 		if (!dollar) {
 			buf_puts(out, t);
@@ -128,39 +275,31 @@ static int tmpl_render_impl(const char *t, const struct tmpl_scope *scope, enum 
 			continue;
 		}
 		buf_append(out, t, (size_t)(dollar - t));
-		len = tmpl_ref(dollar, &nm, &nlen, &is_env, err);
-		if (len < 0)
-			return -1;
-		memcpy(name, nm, nlen);
-		name[nlen] = '\0';
-		if (is_env) {
-			v = getenv(name);
-			if (!v) {
-				err_set(err, "missing environment variable '%s'", name);
-				return -1;
-			}
-			if (secrets && *v)
-				kvlist_set(secrets, name, v);
-			if (mode == TMPL_ENV_SHELL)
-				buf_printf(out, "${%s}", name);
-			else if (json)
-				tmpl_put_json(out, v);
-			else
-				buf_puts(out, v);
-		} else {
-			v = tmpl_lookup(scope, name);
-			if (!v) {
-				err_set(err, "missing variable '%s'", name);
-				return -1;
-			}
-			if (json)
-				tmpl_put_json(out, v);
-			else
-				buf_puts(out, v);
-		}
-		t = dollar + len;
+		if (tmpl_ref_parse(dollar, &ref, &bad, err) < 0 || tmpl_value(&ref, scope, &val, secrets, err) < 0)
+			goto out;
+		if (json)
+			tmpl_put_json_string(out, val.data, val.len, false);
+		else
+			buf_append(out, val.data, val.len);
+		t = dollar + ref.len;
 	}
-	return 0;
+	r = 0;
+out:
+	buf_free(&val);
+	return r;
+}
+
+int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode, struct buf *out,
+                struct kvlist *secrets, struct err *err)
+{
+	(void)mode; /* the one mode left: exec commands have tmpl_render_shell */
+	return tmpl_render_impl(t, scope, false, out, secrets, err);
+}
+
+int tmpl_render_json(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *secrets,
+                     struct err *err)
+{
+	return tmpl_render_impl(t, scope, true, out, secrets, err);
 }
 
 int tmpl_check(const char *t, size_t *offset, struct err *err)
@@ -168,24 +307,164 @@ int tmpl_check(const char *t, size_t *offset, struct err *err)
 	const char *s = t;
 
 	while ((s = strstr(s, "${")) != NULL) {
-		const char *nm;
-		size_t nlen;
-		int is_env;
-		long len;
+		struct tmpl_ref ref;
+		size_t bad;
 
 		if (s > t && s[-1] == '$') {
 			s += 2; /* escaped: $${ */
 			continue;
 		}
-		len = tmpl_ref(s, &nm, &nlen, &is_env, err);
-
-		if (len < 0) {
-			*offset = (size_t)(s - t);
+		if (tmpl_ref_parse(s, &ref, &bad, err) < 0) {
+			*offset = (size_t)(s - t) + bad;
 			return -1;
 		}
-		s += len;
+		s += ref.len;
 	}
 	return 0;
+}
+
+/* A name the shell can expand as ${NAME}. */
+static bool tmpl_shell_name(const char *n)
+{
+	if (!isalpha((unsigned char)*n) && *n != '_')
+		return false;
+	for (; *n; n++)
+		if (!isalnum((unsigned char)*n) && *n != '_')
+			return false;
+	return true;
+}
+
+/* A decimal integer, the only value let into $((...)): bash (the /bin/sh
+ * of some systems) runs the $(...) of an array subscript in there. */
+static bool tmpl_integer(const char *v)
+{
+	if (*v == '-' || *v == '+')
+		v++;
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (!isdigit((unsigned char)*v))
+			return false;
+	return true;
+}
+
+/* The exec walk (tmpl_render_shell; tmpl_check_shell when scope is NULL):
+ * the text goes to out as it is, each reference as a reference to an
+ * environment variable, in the form that keeps it one word where it
+ * stands. */
+static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *env,
+                           struct kvlist *secrets, size_t *offset, struct err *err)
+{
+	struct shctx sh;
+	struct tmpl_ref ref;
+	struct buf val = BUF_INIT;
+	char var[TMPL_NAME_MAX + 16];
+	size_t i = 0, nvars = 0, bad = 0, lost = SIZE_MAX;
+	int r = -1;
+
+	shctx_init(&sh);
+	while (t[i]) {
+		enum shctx_where where;
+		const char *name;
+
+		if (t[i] == '$' && t[i + 1] == '$' && t[i + 2] == '{') {
+			/* $${: a literal ${ for the shell */
+			if (out)
+				buf_puts(out, "${");
+			shctx_feed(&sh, "$");
+			shctx_feed(&sh, "{");
+			i += 3;
+			continue;
+		}
+		if (t[i] != '$' || t[i + 1] != '{') {
+			size_t n = shctx_feed(&sh, t + i);
+			/* text it cannot follow matters only to a template after it */
+			if (sh.error && lost == SIZE_MAX)
+				lost = i;
+			if (n > 2 && memmem(t + i, n, "${", 2)) {
+				err_set(err, "a template in a here-document delimiter (expected a fixed word)");
+				goto out;
+			}
+			if (out)
+				buf_append(out, t + i, n);
+			i += n;
+			continue;
+		}
+		if (tmpl_ref_parse(t + i, &ref, &bad, err) < 0)
+			goto out;
+		if (lost != SIZE_MAX) {
+			err_set(err, "'${%s}' follows shell text whose quoting cannot be followed: %s", ref.name,
+			        sh.error);
+			i = lost;
+			goto out;
+		}
+		where = shctx_where(&sh);
+		if (where == SHCTX_HEREDOC_QUOTED) {
+			err_set(err, "'${%s}' in a quoted here-document (<<'WORD') would reach the command as text "
+			        "(expected <<WORD, whose body expands it)", ref.name);
+			goto out;
+		}
+		if (!scope) {
+			shctx_inserted(&sh);
+			i += ref.len;
+			continue;
+		}
+		if (tmpl_value(&ref, scope, &val, secrets, err) < 0)
+			goto out;
+		if (where == SHCTX_ARITH && !tmpl_integer(val.data)) {
+			err_set(err, "the value of '%s' is not an integer, and inside $((...)) the shell would "
+			        "evaluate it", ref.name);
+			goto out;
+		}
+		/* ${env:NAME} stays the shell's own ${NAME} when the shell can
+		 * name it and the command's FLEETRUN_ vars cannot shadow it;
+		 * every other value goes into a variable of ours */
+		if (ref.is_env && !ref.nfilters && tmpl_shell_name(ref.name) &&
+		    strncasecmp(ref.name, "FLEETRUN", 8) != 0) {
+			name = ref.name;
+		} else {
+			snprintf(var, sizeof(var), TMPL_SHELL_VAR "%zu", ++nvars);
+			kvlist_set(env, var, val.data);
+			name = var;
+		}
+		/* a backslash just before would escape the first byte of what is
+		 * written here: a newline after it makes the pair a line
+		 * continuation, which the shell drops */
+		if (sh.escaped)
+			buf_putc(out, '\n');
+		switch (where) {
+		case SHCTX_DQUOTE:
+		case SHCTX_HEREDOC:
+		case SHCTX_ARITH:
+			buf_printf(out, "${%s}", name);
+			break;
+		case SHCTX_SQUOTE:
+			buf_printf(out, "'\"${%s}\"'", name);
+			break;
+		default:
+			buf_printf(out, "\"${%s}\"", name);
+			break;
+		}
+		shctx_inserted(&sh);
+		i += ref.len;
+	}
+	r = 0;
+out:
+	if (r < 0 && offset)
+		*offset = i + bad;
+	buf_free(&val);
+	return r;
+}
+
+int tmpl_render_shell(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *env,
+                      struct kvlist *secrets, struct err *err)
+{
+	return tmpl_shell_walk(t, scope, out, env, secrets, NULL, err);
+}
+
+int tmpl_check_shell(const char *t, size_t *offset, struct err *err)
+{
+	return tmpl_shell_walk(t, NULL, NULL, NULL, NULL, offset, err);
 }
 
 void tmpl_mask(struct buf *b, const struct kvlist *secrets)
@@ -266,6 +545,9 @@ void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const st
 
 bool tmpl_is_secret_name(const char *name)
 {
-	return strcasestr(name, "password") || strcasestr(name, "passphrase") || strcasestr(name, "token") ||
-	       strcasestr(name, "secret");
+	size_t n = strlen(name);
+
+	return strcasestr(name, "password") || strcasestr(name, "passphrase") || strcasestr(name, "passwd") ||
+	       strcasestr(name, "token") || strcasestr(name, "secret") ||
+	       (n >= 5 && strcasecmp(name + n - 5, "_pass") == 0);
 }

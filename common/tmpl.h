@@ -4,7 +4,9 @@
  * address, port, user, job); ${env:NAME} reads the environment. $name
  * without braces is left alone so shell text such as $PPID passes through,
  * and $${ is a literal ${ (for shell text like $${HOME:-/tmp}).
- * A name found nowhere is an error for that host only. */
+ * ${name|sh}, ${name|url}, ${name|json} (filters, any of them in a row,
+ * applied left to right) escape the value for a POSIX shell, a URL or JSON
+ * text. A name found nowhere is an error for that host only. */
 #ifndef FLEETRUN_TMPL_H
 #define FLEETRUN_TMPL_H
 
@@ -23,17 +25,20 @@ struct tmpl_scope {
 };
 
 enum tmpl_env_mode {
-	/* ${env:NAME} becomes the variable's value. */
+	/* ${env:NAME} becomes the variable's value. (Exec commands, where
+	 * no value may be text, have tmpl_render_shell.) */
 	TMPL_ENV_VALUE,
-	/* ${env:NAME} becomes the shell reference ${NAME}: the value reaches
-	 * the command through its environment, never through its argv, where
-	 * any user on the machine could read it in /proc. */
-	TMPL_ENV_SHELL,
 };
 
-/* Append the rendering of t to out. Each ${env:NAME} value is added to
- * secrets (when not NULL) so the caller can mask it in what it records.
- * Returns 0, or -1 with err "missing variable 'x'" and out partly written. */
+/* The prefix of the variables that carry template values into an exec
+ * command: lower case, so no host var's FLEETRUN_<NAME> can be one. */
+#define TMPL_SHELL_VAR "fleetrun_v"
+
+/* Append the rendering of t to out. Each value from the environment or of
+ * a var named like a secret (tmpl_is_secret_name) is added to secrets
+ * (when not NULL), filtered forms too, so the caller can mask it in what it
+ * records. Returns 0, or -1 with err "missing variable 'x'" and out partly
+ * written. */
 int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mode mode,
                 struct buf *out, struct kvlist *secrets, struct err *err);
 
@@ -43,18 +48,43 @@ int tmpl_render(const char *t, const struct tmpl_scope *scope, enum tmpl_env_mod
 int tmpl_render_json(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *secrets,
                      struct err *err);
 
+/* An exec command (DESIGN.md, "Trust model": devices are hostile,
+ * inventories are data): no value ever becomes shell text. Each reference
+ * becomes a reference to an environment variable, in the form that keeps
+ * it one word in the quoting context where it stands (shctx.h): "${V}"
+ * outside quotes, ${V} inside "..." and in a here-document, '"${V}"'
+ * inside '...'. The values go into env as V=value pairs (V is
+ * TMPL_SHELL_VAR and a number), for the command's environment;
+ * ${env:NAME} without a filter stays the shell's ${NAME}. A filtered value
+ * is the filtered text, one word the same way. Inside $((...)) a value
+ * must be an integer. 0, or -1 with err. */
+int tmpl_render_shell(const char *t, const struct tmpl_scope *scope, struct buf *out, struct kvlist *env,
+                      struct kvlist *secrets, struct err *err);
+
 /* Check the syntax only: 0, or -1 with err and *offset at the '$' of the
- * bad reference (for file:line:column messages). */
+ * bad reference, or at the unknown filter (for file:line:column
+ * messages). */
 int tmpl_check(const char *t, size_t *offset, struct err *err);
+
+/* The same for an exec command, with the shell's rules: no template in a
+ * quoted here-document or a here-document delimiter. */
+int tmpl_check_shell(const char *t, size_t *offset, struct err *err);
+
+/* Register a secret's value for tmpl_mask, and its JSON-escaped forms
+ * (once and twice) when they differ: a device may echo it in a JSON
+ * answer, or echo a JSON body inside one. NULL or empty values are
+ * ignored. The one way to register a secret. */
+void tmpl_secret_add(struct kvlist *secrets, const char *value);
 
 /* The built-in variables of a host: host, address (the `address` var, else
  * the name), port (else 22), user (else the login name running fleetrun),
  * job. */
 void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const struct kvlist *vars);
 
-/* Does a variable's name say it holds a secret (password, passphrase,
- * or *token*, *secret*)? Its value is then masked wherever it would be
- * shown: captured vars in records, host vars in `fleetrun hosts -v`. */
+/* Does a variable's name say it holds a secret (*password*, *passphrase*,
+ * *passwd*, *token*, *secret*, *_pass; any case)? Its value is then masked
+ * wherever it would be shown: captured vars in records, host vars in
+ * `fleetrun hosts -v`, records, output and --dry-run. */
 bool tmpl_is_secret_name(const char *name);
 
 /* Replace every occurrence of a secret's value in b with "***". */

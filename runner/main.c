@@ -623,6 +623,11 @@ static int run_dry(const struct run_opts *o)
 		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
 
 		tmpl_builtins(&builtins, o->job->name, h.name, &h.vars);
+		/* as the worker does: secret host vars are masked wherever
+		 * they show up, used by a template or not */
+		for (size_t i = 0; i < h.vars.len; i++)
+			if (tmpl_is_secret_name(h.vars.items[i].key))
+				tmpl_secret_add(&secrets, h.vars.items[i].value);
 		printf("%s\n", h.name);
 		for (size_t i = 0; i < o->job->nsteps; i++) {
 			const struct step *st = &o->job->steps[i];

@@ -104,7 +104,7 @@ int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value
 	if (!s)
 		return -1;
 	if (*s)
-		kvlist_set(ctx->secrets, name, s);
+		tmpl_secret_add(ctx->secrets, s);
 	*out = s;
 	return 0;
 }

@@ -29,10 +29,15 @@ extern char **environ;
  * background process of it may still be writing. */
 #define EXEC_DRAIN_MS 200
 
-/* FLEETRUN_<NAME>=value for the host vars, after the worker's own
- * environment. Returns a malloced array; the strings it adds are listed in
- * *owned for exec_free_env. */
-static char **exec_build_env(const struct step_ctx *ctx, size_t *nowned)
+/* The longest string execve takes (Linux MAX_ARG_STRLEN, 32 pages): a
+ * template value longer than this cannot be in the environment. */
+#define EXEC_ENV_STRING_MAX (32 * 4096)
+
+/* FLEETRUN_<NAME>=value for the host vars, and the template values of
+ * the command (tmpl_render_shell), after the worker's own environment.
+ * Returns a malloced array; the strings it adds are listed in *owned for
+ * exec_free_env. */
+static char **exec_build_env(const struct step_ctx *ctx, const struct kvlist *tvals, size_t *nowned)
 {
 	const struct kvlist *vars = &ctx->task->vars;
 	size_t nenv = 0, n = 0;
@@ -40,7 +45,7 @@ static char **exec_build_env(const struct step_ctx *ctx, size_t *nowned)
 
 	while (environ[nenv])
 		nenv++;
-	envp = xcalloc(nenv + vars->len + 3, sizeof(*envp));
+	envp = xcalloc(nenv + vars->len + tvals->len + 3, sizeof(*envp));
 	for (size_t i = 0; i < vars->len; i++) {
 		char *s = xasprintf("FLEETRUN_%s=%s", vars->items[i].key, vars->items[i].value);
 		for (char *c = s + 9; *c != '='; c++)
@@ -49,20 +54,20 @@ static char **exec_build_env(const struct step_ctx *ctx, size_t *nowned)
 	}
 	envp[n++] = xasprintf("FLEETRUN_HOST=%s", ctx->task->host);
 	envp[n++] = xasprintf("FLEETRUN_JOB=%s", ctx->job->name);
+	for (size_t i = 0; i < tvals->len; i++)
+		envp[n++] = xasprintf("%s=%s", tvals->items[i].key, tvals->items[i].value);
 	*nowned = n;
 	for (size_t i = 0; i < nenv; i++) {
 		/* ours win over inherited ones of the same name */
-		if (strncmp(environ[i], "FLEETRUN_", 9) == 0) {
-			const char *eq = strchr(environ[i], '=');
-			size_t klen = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
-			int shadowed = 0;
-			for (size_t j = 0; j < *nowned; j++)
-				if (strncmp(envp[j], environ[i], klen) == 0)
-					shadowed = 1;
-			if (shadowed)
-				continue;
-		}
-		envp[n++] = environ[i];
+		const char *eq = strchr(environ[i], '=');
+		size_t klen = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
+		int shadowed = 0;
+
+		for (size_t j = 0; j < *nowned && !shadowed; j++)
+			if (strncmp(envp[j], environ[i], klen) == 0)
+				shadowed = 1;
+		if (!shadowed)
+			envp[n++] = environ[i];
 	}
 	envp[n] = NULL;
 	return envp;
@@ -147,6 +152,7 @@ static void exec_wait_status(struct step_result *r, int st)
 void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct buf cmd = BUF_INIT;
+	struct kvlist tvals = KVLIST_INIT;
 	struct err e;
 	char **envp = NULL;
 	size_t nowned = 0;
@@ -156,12 +162,25 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	bool out_open = true, err_open = true, exited = false;
 	int64_t drain_until = 0;
 
-	if (tmpl_render(ctx->step->text, ctx->scope, TMPL_ENV_SHELL, &cmd, ctx->secrets, &e) < 0) {
+	/* Devices are hostile and inventories are data: no value becomes
+	 * shell text. Each reaches the command in its environment (where
+	 * /proc shows it to no one else, and secrets stay out of argv). */
+	if (tmpl_render_shell(ctx->step->text, ctx->scope, &cmd, &tvals, ctx->secrets, &e) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xasprintf("%s", e.msg);
 		goto out;
 	}
-	envp = exec_build_env(ctx, &nowned);
+	for (size_t i = 0; i < tvals.len; i++) {
+		size_t n = strlen(tvals.items[i].key) + 1 + strlen(tvals.items[i].value) + 1;
+		if (n > EXEC_ENV_STRING_MAX) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("a template value of %zu bytes is longer than the %d bytes an "
+			                     "environment variable of a command can hold",
+			                     strlen(tvals.items[i].value), EXEC_ENV_STRING_MAX);
+			goto out;
+		}
+	}
+	envp = exec_build_env(ctx, &tvals, &nowned);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xasprintf("pipe: %s", strerror(errno));
@@ -270,5 +289,6 @@ out:
 			close(gate[i]);
 	}
 	exec_free_env(envp, nowned);
+	kvlist_free(&tvals);
 	buf_free(&cmd);
 }

@@ -631,11 +631,19 @@ static void http_json(struct step_ctx *ctx, struct step_result *r)
 		}
 		if (jv_get_kind(v) != JV_KIND_STRING)
 			v = jv_dump_string(v, 0);
+		/* a value is a C string, and reaches exec commands through the
+		 * environment: a NUL byte fits in neither */
+		if ((size_t)jv_string_length_bytes(jv_copy(v)) != strlen(jv_string_value(v))) {
+			r->status = STATUS_FAILED;
+			r->error = xasprintf("capture %s: the value holds a NUL byte", sh->capture.items[i].key);
+			jv_free(v);
+			goto out;
+		}
 		kvlist_set(ctx->captured, sh->capture.items[i].key, jv_string_value(v));
 		/* a captured token is a secret from here on: masked in what
 		 * later steps record, and in the record's vars */
 		if (tmpl_is_secret_name(sh->capture.items[i].key) && *jv_string_value(v))
-			kvlist_set(ctx->secrets, sh->capture.items[i].key, jv_string_value(v));
+			tmpl_secret_add(ctx->secrets, jv_string_value(v));
 		jv_free(v);
 	}
 	if (sh->check) {
@@ -713,12 +721,12 @@ void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	if (insecure)
 		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
 	if (token && *token)
-		kvlist_set(ctx->secrets, "token", token);
+		tmpl_secret_add(ctx->secrets, token);
 	if (user && password && *password) {
 		/* libcurl sends base64(user:password): a device that echoes
 		 * the Authorization header must show *** there too */
 		char *pair = xasprintf("%s:%s", user, password), *b64 = http_base64(pair);
-		kvlist_set(ctx->secrets, "password (basic auth, base64)", b64);
+		tmpl_secret_add(ctx->secrets, b64);
 		secret_free(pair);
 		secret_free(b64);
 	}

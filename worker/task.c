@@ -157,6 +157,12 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	size_t start;
 
 	tmpl_builtins(&builtins, job->name, task->host, &task->vars);
+	/* Inventories hold passwords: a host var named like a secret is
+	 * masked in everything this task records, whether a step uses it or
+	 * not (a command may print its FLEETRUN_<NAME>). */
+	for (size_t i = 0; i < task->vars.len; i++)
+		if (tmpl_is_secret_name(task->vars.items[i].key))
+			tmpl_secret_add(&secrets, task->vars.items[i].value);
 	for (size_t i = 0; i < job->nsteps && status == STATUS_OK; i++) {
 		const struct step *st = &job->steps[i];
 		struct step_result *r = &results[i];

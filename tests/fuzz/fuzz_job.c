@@ -39,7 +39,12 @@ static void render(const char *t, const struct tmpl_scope *scope)
 	/* The parser checked every template; rendering may still miss a
 	 * variable, which is an error for that host, not a fault. */
 	CHECK(tmpl_check(t, &off, &err) == 0);
-	tmpl_render(t, scope, TMPL_ENV_SHELL, &out, &secrets, &err);
+	{
+		struct kvlist env = KVLIST_INIT;
+		tmpl_check_shell(t, &off, &err);
+		tmpl_render_shell(t, scope, &out, &env, &secrets, &err);
+		kvlist_free(&env);
+	}
 	buf_reset(&out);
 	tmpl_render(t, scope, TMPL_ENV_VALUE, &out, &secrets, &err);
 	buf_reset(&out);

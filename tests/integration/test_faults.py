@@ -228,6 +228,20 @@ def test_worker_sending_malformed_msgpack(fleet, tmp_path):
 HOST_IN_CMD = re.compile(r": host=(\S+?);")
 
 
+def host_of(pr):
+    """The host a command runs for: its FLEETRUN_HOST (template values
+    reach exec commands through the environment, not the command line)."""
+    try:
+        with open("/proc/%d/environ" % pr.pid, "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return None
+    for e in env:
+        if e.startswith(b"FLEETRUN_HOST="):
+            return e[len(b"FLEETRUN_HOST="):].decode()
+    return None
+
+
 def start_and_wait_for_inflight(fleet, tmp_path, marker, grace, journal):
     """20 hosts of a 70 s command on 4 workers; returns the process, the
     hosts whose commands are running, and the worker pids."""
@@ -238,9 +252,9 @@ def start_and_wait_for_inflight(fleet, tmp_path, marker, grace, journal):
     def running_hosts():
         hs = set()
         for pr in fr.with_marker(marker):
-            m = HOST_IN_CMD.search(pr.cmdline)
-            if m:
-                hs.add(m.group(1))
+            h = host_of(pr) if HOST_IN_CMD.search(pr.cmdline) else None
+            if h:
+                hs.add(h)
         return hs if len(hs) >= 4 else None
 
     inflight = fr.wait_until(running_hosts, timeout=20)

@@ -1,5 +1,7 @@
-/* Unit tests for common/tmpl.c: ${name} lookup and its precedence,
- * ${env:NAME} in both modes and the secrets it records, what is left
+/* Unit tests for common/tmpl.c and common/shctx.c: ${name} lookup and its
+ * precedence, ${env:NAME} and the secrets it records, exec commands (every
+ * quoting context of the shell, values through the environment), the
+ * filters, what is left
  * alone ($name, $$), syntax errors and their offsets, masking of secrets,
  * and the built-in variables of a host. */
 #include <setjmp.h>
@@ -132,7 +134,7 @@ static void test_escape(void **state)
 	assert_renders("echo $${x} ${host}", &sc, TMPL_ENV_VALUE, NULL, "echo ${x} rtr1");
 	assert_renders("${host}$${host}", &sc, TMPL_ENV_VALUE, NULL, "rtr1${host}");
 	assert_renders("a $${ b", &sc, TMPL_ENV_VALUE, NULL, "a ${ b");
-	assert_renders("$${env:NOT_READ}", &sc, TMPL_ENV_SHELL, NULL, "${env:NOT_READ}");
+	assert_renders("$${env:NOT_READ}", &sc, TMPL_ENV_VALUE, NULL, "${env:NOT_READ}");
 	/* what follows an escape is still looked at */
 	assert_render_fails("$${x} ${missing}", &sc, "'missing'");
 
@@ -156,20 +158,18 @@ static void test_env(void **state)
 	assert_renders("curl -H 'X: ${env:FLEETRUN_TEST_TOKEN}'", &sc, TMPL_ENV_VALUE, &secrets,
 	               "curl -H 'X: s3cr3t value'");
 	assert_int_equal(secrets.len, 1);
-	assert_string_equal(kvlist_get(&secrets, "FLEETRUN_TEST_TOKEN"), "s3cr3t value");
+	assert_string_equal(kvlist_get(&secrets, "s3cr3t value"), "s3cr3t value");
 
-	/* shell mode: the reference, never the value, goes into the text */
-	assert_renders("curl -H 'X: ${env:FLEETRUN_TEST_TOKEN}' ${env:FLEETRUN_TEST_OTHER}", &sc,
-	               TMPL_ENV_SHELL, &secrets, "curl -H 'X: ${FLEETRUN_TEST_TOKEN}' ${FLEETRUN_TEST_OTHER}");
-	/* the values are still secrets, once each */
+	/* the values are secrets, once each */
+	assert_renders("${env:FLEETRUN_TEST_TOKEN} ${env:FLEETRUN_TEST_OTHER}", &sc, TMPL_ENV_VALUE, &secrets,
+	               "s3cr3t value two");
 	assert_int_equal(secrets.len, 2);
-	assert_string_equal(kvlist_get(&secrets, "FLEETRUN_TEST_TOKEN"), "s3cr3t value");
-	assert_string_equal(kvlist_get(&secrets, "FLEETRUN_TEST_OTHER"), "two");
+	assert_string_equal(kvlist_get(&secrets, "two"), "two");
 
 	/* an empty value renders as nothing and is no secret (masking "" is
 	 * meaningless) */
 	assert_renders("[${env:FLEETRUN_TEST_EMPTY}]", &sc, TMPL_ENV_VALUE, &secrets, "[]");
-	assert_null(kvlist_get(&secrets, "FLEETRUN_TEST_EMPTY"));
+	assert_int_equal(secrets.len, 2);
 
 	/* secrets may be NULL */
 	assert_renders("${env:FLEETRUN_TEST_OTHER}", &sc, TMPL_ENV_VALUE, NULL, "two");
@@ -262,6 +262,264 @@ static void test_long_name(void **state)
 	kvlist_set(&host, name, "long");
 	snprintf(t, sizeof(t), "${%s}", name);
 	assert_renders(t, &sc, TMPL_ENV_VALUE, NULL, "long");
+	kvlist_free(&host);
+}
+
+/* Render an exec command; compare the text and the values it put in the
+ * environment (want_env: "name=value" strings, NULL-terminated). */
+static void assert_shell(const char *t, const struct tmpl_scope *sc, const char *want,
+                         const char *const *want_env)
+{
+	struct buf out = BUF_INIT;
+	struct kvlist env = KVLIST_INIT;
+	struct err err = {{0}};
+	size_t n = 0, off = 999;
+
+	if (tmpl_render_shell(t, sc, &out, &env, NULL, &err) != 0)
+		print_error("render_shell('%s'): %s\n", t, err.msg);
+	assert_int_equal(tmpl_check_shell(t, &off, &err), 0);
+	if (strcmp(out.data ? out.data : "", want) != 0)
+		print_error("render_shell('%s') = '%s', want '%s'\n", t, out.data, want);
+	assert_string_equal(out.data ? out.data : "", want);
+	for (; want_env && want_env[n]; n++) {
+		const char *eq = strchr(want_env[n], '=');
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - want_env[n]), want_env[n]);
+		assert_non_null(kvlist_get(&env, name));
+		assert_string_equal(kvlist_get(&env, name), eq + 1);
+	}
+	assert_int_equal(env.len, n);
+	buf_free(&out);
+	kvlist_free(&env);
+}
+
+static void assert_shell_fails(const char *t, const struct tmpl_scope *sc, const char *needle, long check_off)
+{
+	struct buf out = BUF_INIT;
+	struct kvlist env = KVLIST_INIT;
+	struct err err = {{0}};
+	size_t off = 999;
+
+	assert_int_equal(tmpl_render_shell(t, sc, &out, &env, NULL, &err), -1);
+	if (!strstr(err.msg, needle))
+		print_error("error '%s' does not mention '%s'\n", err.msg, needle);
+	assert_non_null(strstr(err.msg, needle));
+	if (check_off >= 0) {
+		assert_int_equal(tmpl_check_shell(t, &off, &err), -1);
+		assert_int_equal(off, (size_t)check_off);
+		assert_non_null(strstr(err.msg, needle));
+	} else {
+		/* only the value is wrong: the text itself checks */
+		assert_int_equal(tmpl_check_shell(t, &off, &err), 0);
+	}
+	buf_free(&out);
+	kvlist_free(&env);
+}
+
+/* Every quoting context gets the reference that keeps the value one word,
+ * and the values themselves never reach the text. */
+static void test_shell_contexts(void **state)
+{
+	struct kvlist host = KVLIST_INIT, bi = KVLIST_INIT;
+	struct tmpl_scope sc = {NULL, &host, &bi};
+	const char *v1[] = {"fleetrun_v1=$(touch x); `id` 'a' \"b\"", NULL};
+	const char *h1[] = {"fleetrun_v1=rtr1", NULL};
+	const char *h2[] = {"fleetrun_v1=rtr1", "fleetrun_v2=rtr1", NULL};
+
+	(void)state;
+	kvlist_set(&host, "v", "$(touch x); `id` 'a' \"b\"");
+	kvlist_set(&bi, "host", "rtr1");
+	kvlist_set(&host, "n", "41");
+	kvlist_set(&host, "neg", "-3");
+
+	assert_shell("echo ${host}", &sc, "echo \"${fleetrun_v1}\"", h1);
+	assert_shell("echo ${v}", &sc, "echo \"${fleetrun_v1}\"", v1);
+	assert_shell("echo \"x ${v} y\"", &sc, "echo \"x ${fleetrun_v1} y\"", v1);
+	assert_shell("echo 'x ${v} y'", &sc, "echo 'x '\"${fleetrun_v1}\"' y'", v1);
+	assert_shell("echo x${host}y", &sc, "echo x\"${fleetrun_v1}\"y", h1);
+	/* each reference its own variable */
+	assert_shell("${host} ${host}", &sc, "\"${fleetrun_v1}\" \"${fleetrun_v2}\"", h2);
+	/* escaped quotes do not open or close */
+	assert_shell("echo \\' ${host}", &sc, "echo \\' \"${fleetrun_v1}\"", h1);
+	assert_shell("echo \"a\\\" ${host}\"", &sc, "echo \"a\\\" ${fleetrun_v1}\"", h1);
+	/* a backslash in single quotes is a plain byte */
+	assert_shell("echo 'a\\' ${host}", &sc, "echo 'a\\' \"${fleetrun_v1}\"", h1);
+	/* " inside '...' and ' inside "..." are plain bytes */
+	assert_shell("echo '\"' ${host} \"'\" ${host}", &sc, "echo '\"' \"${fleetrun_v1}\" \"'\" \"${fleetrun_v2}\"", h2);
+	/* $( ) and ` ` are commands again, even inside "..." */
+	assert_shell("echo \"$(echo ${host})\"", &sc, "echo \"$(echo \"${fleetrun_v1}\")\"", h1);
+	assert_shell("echo \"$(echo '(' ${host})\" ${host}", &sc,
+	             "echo \"$(echo '(' \"${fleetrun_v1}\")\" \"${fleetrun_v2}\"", h2);
+	assert_shell("echo \"`echo ${host}`\"", &sc, "echo \"`echo \"${fleetrun_v1}\"`\"", h1);
+	assert_shell("echo $( (echo) ; echo ${host})", &sc, "echo $( (echo) ; echo \"${fleetrun_v1}\")", h1);
+	/* integers inside $(( )) */
+	assert_shell("echo $((${n} + 1)) $(( (${neg}) * 2 )) ${host}", &sc,
+	             "echo $((${fleetrun_v1} + 1)) $(( (${fleetrun_v2}) * 2 )) \"${fleetrun_v3}\"",
+	             (const char *const[]){"fleetrun_v1=41", "fleetrun_v2=-3", "fleetrun_v3=rtr1", NULL});
+	/* a comment: its quote is no quote */
+	assert_shell("echo # it's\necho ${host}", &sc, "echo # it's\necho \"${fleetrun_v1}\"", h1);
+	assert_shell("echo a#'${host}'", &sc, "echo a#''\"${fleetrun_v1}\"''", h1);
+	/* here-documents: the body expands like "..." but " is a byte */
+	assert_shell("cat <<EOF\n\"${host}\" 'x'\nEOF\necho '${host}'", &sc,
+	             "cat <<EOF\n\"${fleetrun_v1}\" 'x'\nEOF\necho ''\"${fleetrun_v2}\"''", h2);
+	assert_shell("cat <<-E1 <<E2; echo ${host}\n\t${host}\n\tE1\n'${host}\nE2\necho 'x'", &sc,
+	             "cat <<-E1 <<E2; echo \"${fleetrun_v1}\"\n\t${fleetrun_v2}\n\tE1\n'${fleetrun_v3}\nE2\necho 'x'",
+	             (const char *const[]){"fleetrun_v1=rtr1", "fleetrun_v2=rtr1", "fleetrun_v3=rtr1", NULL});
+	/* a quoted here-document without templates is fine */
+	assert_shell("cat <<'EOF'\n'\"$x\nEOF\necho ${host}", &sc, "cat <<'EOF'\n'\"$x\nEOF\necho \"${fleetrun_v1}\"", h1);
+	/* $${ stays the shell's */
+	assert_shell("echo $${HOME:-/} '$${x}' ${host}", &sc, "echo ${HOME:-/} '${x}' \"${fleetrun_v1}\"", h1);
+	/* a backslash before a template: joined to a newline, dropped */
+	assert_shell("echo \\${host}", &sc, "echo \\\n\"${fleetrun_v1}\"", h1);
+	/* no template: the text as it is, nothing in env */
+	assert_shell("awk '{print $1}' | sort -u", &sc, "awk '{print $1}' | sort -u", NULL);
+	assert_shell("", &sc, "", NULL);
+
+	kvlist_free(&host);
+	kvlist_free(&bi);
+}
+
+static void test_shell_env(void **state)
+{
+	struct kvlist host = KVLIST_INIT;
+	struct tmpl_scope sc = {NULL, &host, NULL};
+	struct kvlist env = KVLIST_INIT, secrets = KVLIST_INIT;
+	struct buf out = BUF_INIT;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(setenv("FR_TEST_TOK", "s3 cr'et", 1), 0);
+	assert_int_equal(setenv("FLEETRUN_TEST_X", "x", 1), 0);
+	assert_int_equal(setenv("fr.dotted", "d", 1), 0);
+	/* ${env:NAME} is the shell's own ${NAME}, quoted for where it is */
+	assert_shell("echo ${env:FR_TEST_TOK} \"${env:FR_TEST_TOK}\" '${env:FR_TEST_TOK}'", &sc,
+	             "echo \"${FR_TEST_TOK}\" \"${FR_TEST_TOK}\" ''\"${FR_TEST_TOK}\"''", NULL);
+	/* unless the shell cannot name it, a FLEETRUN_ var could shadow it,
+	 * or it is filtered */
+	assert_shell("${env:fr.dotted} ${env:FLEETRUN_TEST_X} ${env:FR_TEST_TOK|sh}", &sc,
+	             "\"${fleetrun_v1}\" \"${fleetrun_v2}\" \"${fleetrun_v3}\"",
+	             (const char *const[]){"fleetrun_v1=d", "fleetrun_v2=x", "fleetrun_v3='s3 cr'\\''et'", NULL});
+	/* the values, raw and filtered, are secrets */
+	assert_int_equal(tmpl_render_shell("${env:FR_TEST_TOK} ${env:FR_TEST_TOK|url}", &sc, &out, &env, &secrets, &err),
+	                 0);
+	assert_non_null(kvlist_get(&secrets, "s3 cr'et"));
+	assert_non_null(kvlist_get(&secrets, "s3%20cr%27et"));
+	unsetenv("FR_TEST_TOK");
+	unsetenv("FLEETRUN_TEST_X");
+	unsetenv("fr.dotted");
+	buf_free(&out);
+	kvlist_free(&env);
+	kvlist_free(&secrets);
+	kvlist_free(&host);
+}
+
+static void test_shell_errors(void **state)
+{
+	struct kvlist host = KVLIST_INIT;
+	struct tmpl_scope sc = {NULL, &host, NULL};
+
+	(void)state;
+	kvlist_set(&host, "x", "1+1");
+	kvlist_set(&host, "h", "rtr1");
+	/* a quoted here-document takes its body as text */
+	assert_shell_fails("cat <<'EOF'\n${h}\nEOF\n", &sc, "quoted here-document", 12);
+	assert_shell_fails("cat <<\"E\"F\na ${h}\nEF\n", &sc, "quoted here-document", 13);
+	assert_shell_fails("cat <<E${h}\n", &sc, "here-document delimiter", 4);
+	/* shell text it cannot follow fails only when a template comes after */
+	assert_shell("cat << ; echo ok", &sc, "cat << ; echo ok", NULL);
+	assert_shell_fails("cat << ; echo ${h}", &sc, "'<<' without a here-document delimiter", 4);
+	/* only integers inside $(( )) */
+	assert_shell_fails("echo $((${x}))", &sc, "not an integer", -1);
+	kvlist_set(&host, "x", "a[$(touch y)]");
+	assert_shell_fails("echo $((${x} + 1))", &sc, "not an integer", -1);
+	/* the usual reference errors */
+	assert_shell_fails("echo ${missing}", &sc, "missing variable", -1);
+	assert_shell_fails("echo 'a' ${h|nope}", &sc, "unknown filter 'nope'", 13);
+	kvlist_free(&host);
+}
+
+static void test_filters(void **state)
+{
+	struct kvlist host = KVLIST_INIT;
+	struct tmpl_scope sc = {NULL, &host, NULL};
+	struct err err = {{0}};
+	size_t off = 999;
+
+	(void)state;
+	kvlist_set(&host, "q", "it's a \"b\" $(x)\n");
+	kvlist_set(&host, "e", "");
+	kvlist_set(&host, "u", "a b/c?d=e&f#~._-\xc3\xa9");
+	assert_renders("${q|sh}", &sc, TMPL_ENV_VALUE, NULL, "'it'\\''s a \"b\" $(x)\n'");
+	assert_renders("${e|sh}", &sc, TMPL_ENV_VALUE, NULL, "''");
+	assert_renders("${u|url}", &sc, TMPL_ENV_VALUE, NULL, "a%20b%2Fc%3Fd%3De%26f%23~._-%C3%A9");
+	assert_renders("${e|url}", &sc, TMPL_ENV_VALUE, NULL, "");
+	assert_renders("${q|json}", &sc, TMPL_ENV_VALUE, NULL, "\"it's a \\\"b\\\" $(x)\\n\"");
+	assert_renders("${e|json}", &sc, TMPL_ENV_VALUE, NULL, "\"\"");
+	/* in a row, left to right */
+	assert_renders("${e|sh|json}", &sc, TMPL_ENV_VALUE, NULL, "\"''\"");
+	assert_renders("${e|json|url}", &sc, TMPL_ENV_VALUE, NULL, "%22%22");
+	/* in a JSON body's string the filtered text is escaped again */
+	{
+		struct buf out = BUF_INIT;
+		assert_int_equal(tmpl_render_json("${e|json}", &sc, &out, NULL, &err), 0);
+		assert_string_equal(out.data, "\\\"\\\"");
+		buf_free(&out);
+	}
+	/* tmpl_check knows them, and points at the unknown one */
+	assert_int_equal(tmpl_check("${q|sh} ${q|url} ${q|json} ${env:HOME|sh|url}", &off, &err), 0);
+	assert_int_equal(off, 999);
+	assert_int_equal(tmpl_check("ab ${q|sh|shell}", &off, &err), -1);
+	assert_int_equal(off, 10);
+	assert_non_null(strstr(err.msg, "unknown filter 'shell' (expected sh, url or json)"));
+	assert_int_equal(tmpl_check("${q|}", &off, &err), -1);
+	assert_int_equal(off, 4);
+	assert_int_equal(tmpl_check("${|sh}", &off, &err), -1);
+	assert_int_equal(off, 0);
+	assert_int_equal(tmpl_check("${q|sh|sh|sh|sh|sh}", &off, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 4 filters"));
+	kvlist_free(&host);
+}
+
+static void test_secrets(void **state)
+{
+	struct kvlist host = KVLIST_INIT, secrets = KVLIST_INIT;
+	struct tmpl_scope sc = {NULL, &host, NULL};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_true(tmpl_is_secret_name("password"));
+	assert_true(tmpl_is_secret_name("ansible_ssh_pass"));
+	assert_true(tmpl_is_secret_name("my_PASS"));
+	assert_true(tmpl_is_secret_name("passwd"));
+	assert_true(tmpl_is_secret_name("enable_secret"));
+	assert_true(tmpl_is_secret_name("api_token"));
+	assert_false(tmpl_is_secret_name("pass"));
+	assert_false(tmpl_is_secret_name("passage"));
+	assert_false(tmpl_is_secret_name("bypass_"));
+	assert_false(tmpl_is_secret_name("host"));
+
+	/* the JSON-escaped form is masked too */
+	tmpl_secret_add(&secrets, "p\"w\\1");
+	tmpl_secret_add(&secrets, "");
+	tmpl_secret_add(&secrets, NULL);
+	assert_int_equal(secrets.len, 3);
+	buf_puts(&b, "raw p\"w\\1 json {\"x\":\"p\\\"w\\\\1\"} twice \"{\\\"x\\\":\\\"p\\\\\\\"w\\\\\\\\1\\\"}\"");
+	tmpl_mask(&b, &secrets);
+	assert_string_equal(b.data, "raw *** json {\"x\":\"***\"} twice \"{\\\"x\\\":\\\"***\\\"}\"");
+	/* a value JSON leaves as it is is registered once */
+	tmpl_secret_add(&secrets, "plain");
+	assert_int_equal(secrets.len, 4);
+	/* two secrets of one name both stay */
+	tmpl_secret_add(&secrets, "other");
+	assert_int_equal(secrets.len, 5);
+
+	/* a var named like a secret is registered when a template uses it */
+	kvlist_free(&secrets);
+	kvlist_set(&host, "my_pass", "hunter2");
+	assert_renders("x ${my_pass|url}", &sc, TMPL_ENV_VALUE, &secrets, "x hunter2");
+	assert_non_null(kvlist_get(&secrets, "hunter2"));
+	buf_free(&b);
+	kvlist_free(&secrets);
 	kvlist_free(&host);
 }
 
@@ -450,6 +708,11 @@ int main(void)
 		cmocka_unit_test(test_mask_nested_secrets),
 		cmocka_unit_test(test_mask_null),
 		cmocka_unit_test(test_builtins),
+		cmocka_unit_test(test_shell_contexts),
+		cmocka_unit_test(test_shell_env),
+		cmocka_unit_test(test_shell_errors),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_secrets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
