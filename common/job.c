@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "jqprog.h"
 #include "tmpl.h"
+#include "yamldepth.h"
 
 /* A job file is a few lines. The cap stops `fleetrun check /dev/zero` and
  * keeps the text small enough to travel in every worker's hello frame. */
@@ -1884,6 +1885,7 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 	struct job *job = NULL;
 	int have_parser = 0, have_doc = 0;
 	yaml_node_t *root;
+	yaml_mark_t deep;
 	int r = -1;
 
 	if (!yaml_parser_initialize(&parser)) {
@@ -1891,6 +1893,11 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 		goto out;
 	}
 	have_parser = 1;
+	if (yamldepth_exceeded(text, len, YAMLDEPTH_MAX, &deep)) {
+		fail_mark(&c, deep, "YAML nested more than %d levels deep (expected a job file: a mapping of "
+		          "settings and a list of steps)", YAMLDEPTH_MAX);
+		goto out;
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	/* on failure yaml_parser_load has already freed the document */
 	if (!yaml_parser_load(&parser, &doc)) {

@@ -296,12 +296,12 @@ static void test_text_errors(void **state)
 	assert_file_error("e7.txt", "rtr1 1x=2\n",
 			  "%s:1:6: unexpected '1' (expected key=value, with a key of letters, digits and '_')");
 	assert_file_error("e8.txt", "rtr$1\n",
-			  "%s:1:4: unexpected '$' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+			  "%s:1:4: unexpected '$' in host name (expected letters, digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address)");
 	assert_file_error("e9.txt", "x@[::zz]:22\n",
 			  "%s:1:4: bad IPv6 address '::zz' (expected [ADDRESS] or [ADDRESS]:PORT)");
 	assert_file_error("e10.txt", "@rtr1\n", "%s:1:1: empty user before '@' (expected user@host)");
 	assert_file_error("e11.txt", "a,b\n",
-			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address)");
 	assert_file_error("e12.txt", "rtr1 port=0\n", "%s:1:11: bad port '0' (expected a number in 1..65535)");
 	assert_file_error("e13.txt", "rtr1 a=\"b\"c\n", "%s:1:11: unexpected 'c' after quoted value (expected a space)");
 	assert_file_error("e15.txt", "rtr1 a-b=1\n", "%s:1:7: unexpected '-' after 'a' (expected key=value)");
