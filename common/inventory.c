@@ -94,9 +94,9 @@ static const char *char_desc(char c, char *out, size_t outlen)
 	unsigned char u = (unsigned char)c;
 
 	if (c == ' ')
-		return "a space";
+		return "space";
 	if (c == '\t')
-		return "a tab";
+		return "tab";
 	if (u < 0x20 || u == 0x7f)
 		snprintf(out, outlen, "control character 0x%02X", u);
 	else if (u >= 0x80)
@@ -136,10 +136,18 @@ int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct
 	}
 	if (memchr(s, ':', n) && (ipv6_ok(s, n) || (n > 2 && s[0] == '[' && s[n - 1] == ']' && ipv6_ok(s + 1, n - 2))))
 		return 0;
+	/* A name is an argument to commands (ping, ssh, nslookup, ...): one
+	 * starting with '-' would be read as an option. */
+	if (s[0] == '-') {
+		*col = 0;
+		err_set(why, "host name starting with '-' (expected a letter or a digit first)");
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '[' && (flags & HOST_NAME_RANGES)) {
-			/* Range syntax: the range parser checks what is inside. */
-			const char *close = memchr(s + i, ']', n - i);
+		if ((s[i] == '[' || s[i] == ']') && (flags & HOST_NAME_RANGES)) {
+			/* Range syntax: the range parser checks what is inside,
+			 * and that the brackets balance. */
+			const char *close = s[i] == '[' ? memchr(s + i, ']', n - i) : s + i;
 			if (!close)
 				break;
 			i = (size_t)(close - s);
@@ -152,11 +160,6 @@ int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct
 				(flags & HOST_NAME_RANGES) ? ", a range like [01-10]" : "");
 			return -1;
 		}
-	}
-	if (s[0] == '-') {
-		*col = 0;
-		err_set(why, "host name starting with '-' (expected a letter or a digit first)");
-		return -1;
 	}
 	if (n > HOST_NAME_MAX_LEN) {
 		*col = HOST_NAME_MAX_LEN;
@@ -399,6 +402,28 @@ out:
 	return r;
 }
 
+/* The item that starts at s[first] is a host name (with ranges): checked
+ * before its ranges are parsed, so that what is wrong with a hostile name
+ * is said first. Its end is the next ',' outside brackets (or the end, for
+ * HR_NAME), less trailing spaces. */
+static int item_name_check(const char *s, size_t first, int flags, size_t *col, struct err *why)
+{
+	size_t end = first, c = 0;
+	int depth = 0;
+
+	while (s[end] && (s[end] != ',' || depth > 0 || (flags & HR_NAME))) {
+		depth += s[end] == '[' ? 1 : s[end] == ']' && depth > 0 ? -1 : 0;
+		end++;
+	}
+	while (end > first && isspace((unsigned char)s[end - 1]) && !(flags & HR_NAME))
+		end--;
+	if (end > first && host_name_check(s + first, end - first, HOST_NAME_RANGES, &c, why) < 0) {
+		*col = first + c;
+		return -1;
+	}
+	return 0;
+}
+
 /* Splits hr->pattern into items and their parts, and checks the whole
  * total. On error *col is the 0-based offset of the fault. */
 static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct err *why)
@@ -417,6 +442,8 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			while (isspace((unsigned char)s[i]))
 				i++;
 		first = lit = i;
+		if (item_name_check(s, first, flags, col, why) < 0)
+			goto out;
 		while (s[i] && (s[i] != ',' || (flags & HR_NAME))) {
 			if (s[i] == '[') {
 				struct part p;
@@ -454,16 +481,7 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			err_set(why, "empty item (expected a host name between commas)");
 			goto out;
 		}
-		{
-			size_t end = i, c = 0;
 
-			while (end > first && isspace((unsigned char)s[end - 1]) && !(flags & HR_NAME))
-				end--;
-			if (host_name_check(s + first, end - first, HOST_NAME_RANGES, &c, why) < 0) {
-				*col = first + c;
-				goto out;
-			}
-		}
 		total = sat_add(total, count);
 		if (total > RANGE_MAX_TOTAL) {
 			*col = first;
