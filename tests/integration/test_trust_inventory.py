@@ -236,6 +236,13 @@ def test_host_var_paths_outside_allowed_dirs(fleet, tmp_path, pwn, files, kind, 
         else:
             lines.append("%s base=http://127.0.0.1:%d %s=%s" % (name, port, var, path))
     inv = fr.write(tmp_path / "inv", "\n".join(lines) + "\n")
+    # a job that allows no file: every one of them refused
+    j = ssh_job(tmp_path, name="none") if kind == "ssh" else http_job(tmp_path, name="none")
+    r = run(fleet, ["run", j, "-i", inv, "--format", "jsonl"])
+    for name, rec in recs_of(r, 4).items():
+        assert rec["status"] == "error" and "host var '%s'" % var in rec["error"], rec
+    assert_secret_nowhere(r, SECRET)
+    # a job that allows one directory
     may = {"files": [files["allowed"] + "/"]}
     j = ssh_job(tmp_path, may=may) if kind == "ssh" else http_job(tmp_path, may=may)
     r = run(fleet, ["run", j, "-i", inv, "--format", "jsonl"])
@@ -291,6 +298,12 @@ def test_password_file_outside_is_never_sent(sshlab, fleet, tmp_path, pwn):
                        sshlab.address(40), sshlab.port, sshlab.user, outside, kh,
                        sshlab.address(41), sshlab.port, sshlab.user, inside, kh,
                        sshlab.address(42), sshlab.port, sshlab.user, sshlab.key, kh))
+    # a job that allows no file: the outside file is not read (it would log in)
+    only_out = fr.write(tmp_path / "inv-out", "out address=%s port=%d user=%s password_file=%s known_hosts=%s\n" % (
+        sshlab.address(39), sshlab.port, sshlab.user, outside, kh))
+    r = run(fleet, ["run", ssh_job(tmp_path, name="none"), "-i", only_out, "--format", "jsonl"], timeout=90)
+    rec = one(r)
+    assert rec["status"] == "error" and "host var 'password_file'" in rec["error"], rec
     j = ssh_job(tmp_path, may={"files": [str(allowed), sshlab.dir]})
     r = run(fleet, ["run", j, "-i", inv, "--format", "jsonl"], timeout=90)
     recs = recs_of(r, 3)
@@ -310,13 +323,13 @@ def test_password_from_env_when_allowed(sshlab, fleet, tmp_path, pwn):
                    % (sshlab.address(43), sshlab.port, sshlab.user, kh))
     env = {"FR_LAB_PW": sshlab.password}
     yes = ssh_job(tmp_path, may={"env": ["FR_LAB_PW"], "files": [sshlab.dir]}, name="yes")
-    no = ssh_job(tmp_path, may={"files": [sshlab.dir]}, name="no")
-    r = run(fleet, ["run", yes, "-i", inv, "--format", "jsonl"], env=env, timeout=90)
-    assert one(r)["status"] == "ok", str(r)
+    no = ssh_job(tmp_path, name="no")
     r = run(fleet, ["run", no, "-i", inv, "--format", "jsonl"], env=env, timeout=90)
     rec = one(r)
     assert rec["status"] == "error" and "${env:FR_LAB_PW}" in rec["error"], rec
     assert_secret_nowhere(r, sshlab.password)
+    r = run(fleet, ["run", yes, "-i", inv, "--format", "jsonl"], env=env, timeout=90)
+    assert one(r)["status"] == "ok", str(r)
 
 
 # ----------------------------------------------------------------- YAML bounds
