@@ -125,6 +125,15 @@ static const char *safe_text(const char *s, char *out, size_t outlen)
 	return out;
 }
 
+/* A message about a line or a YAML node may quote any of its text (a
+ * group name, a key): control bytes become '?' there too. */
+static void msg_scrub(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			*msg = '?';
+}
+
 int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct err *why)
 {
 	char d[48];
@@ -717,6 +726,7 @@ static void line_err(struct err *err, const struct lineloc *loc, const char *at,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg_scrub(msg);
 	err_set(err, "%s:%zu:%zu: %s", loc->path, loc->lineno, (size_t)(at - loc->line) + 1, msg);
 }
 
@@ -1159,6 +1169,7 @@ static void yaml_err(struct yload *L, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg_scrub(msg);
 	err_set(L->err, "%s:%zu:%zu: %s", L->path, m.line + 1, m.column + 1, msg);
 }
 

@@ -375,3 +375,19 @@ def test_group_times_range_explosion_refused(fleet, tmp_path, pwn):
     assert re.search(re.escape(inv) + r":5:\d+: host 'h\[1:900000\]' in group 'g\d': more than \d+ host listings",
                      r.err), r.err[-500:]
     assert not r.out
+
+
+def test_inventory_errors_never_echo_control_bytes(fleet, tmp_path, pwn):
+    """Whatever an error quotes from an inventory (a group name, a key, a
+    line) reaches the terminal without its control bytes."""
+    cases = [
+        ("g.yml", 'all:\n  children:\n    "g\\e]0;pwned\\a":\n      bad: 1\n'),
+        ("k.yml", 'all:\n  "\\e[2J": {}\n'),
+        ("t.txt", "ok\nh1 \x1b[2J=1\n"),
+    ]
+    for name, text in cases:
+        inv = fr.write(tmp_path / name, text)
+        r = run(fleet, ["hosts", "-i", inv])
+        assert r.rc == 2 and re.search(re.escape(inv) + r":\d+:\d+: ", r.err), str(r)
+        for ch in "\x1b\x07":
+            assert ch not in r.err, "a control byte reached stderr: %r" % r.err
