@@ -152,6 +152,13 @@ int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct
 		err_set(why, "host name starting with '-' (expected a letter or a digit first)");
 		return -1;
 	}
+	/* '.' and '..' would be directories where a name becomes a path
+	 * (--outdir), and no DNS name starts with a dot. */
+	if (s[0] == '.') {
+		*col = 0;
+		err_set(why, "host name starting with '.' (expected a letter or a digit first)");
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if ((s[i] == '[' || s[i] == ']') && (flags & HOST_NAME_RANGES)) {
 			/* Range syntax: the range parser checks what is inside,

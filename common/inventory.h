@@ -54,7 +54,7 @@ void hostrange_close(struct hostrange *r);
  * inventories, -H, the address var), because inventories are data and a
  * name reaches templates, commands' environments, file names and the
  * terminal. A name is letters, digits, '.', '-' and '_' (so an IPv4
- * address too), not starting with '-', at most HOST_NAME_MAX_LEN
+ * address too), not starting with '-' or '.', at most HOST_NAME_MAX_LEN
  * characters; or an IPv6 literal, bare or in brackets, with an optional
  * %zone. With HOST_NAME_RANGES a [..] group is range syntax, left to the
  * range parser. 0, or -1 with *col (0-based) at the fault and why. */

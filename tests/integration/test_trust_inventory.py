@@ -59,6 +59,7 @@ HOSTILE = [
     ("semicolon", "rtr;touch${IFS}CANARY", 3),
     ("backtick", "rtr`touch${IFS}CANARY`", 3),
     ("dash-first", "-oProxyCommand=touch${IFS}CANARY", 0),
+    ("dot-dot", "..", 0),
     ("non-ascii", "rtr\u00e9", 3),
 ]
 

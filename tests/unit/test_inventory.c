@@ -468,11 +468,14 @@ static void test_host_name_check(void **state)
 	assert_name("a\"b", 0, 2, "unexpected '\"'");
 	assert_name("a'b", 0, 2, "unexpected '''");
 	assert_name("a`b`", 0, 2, "unexpected '`'");
-	assert_name("../etc/passwd", 0, 3, "unexpected '/'");
+	assert_name("../etc/passwd", 0, 1, "starting with '.'");
+	assert_name("etc/passwd", 0, 4, "unexpected '/'");
 	assert_name("a$(id)", 0, 2, "unexpected '$'");
 	assert_name("a;id", 0, 2, "unexpected ';'");
 	assert_name("caf\303\251", 0, 4, "non-ASCII byte 0xC3");
 	assert_name("-oProxyCommand=x", 0, 1, "starting with '-'");
+	assert_name("..", 0, 1, "starting with '.'");
+	assert_name(".hidden", 0, 1, "starting with '.'");
 	assert_name("a:b", 0, 2, "unexpected ':'");
 	assert_name("fe80::1%e;x", 0, 5, "unexpected ':'"); /* a zone is a name too */
 	assert_name("rtr[1-2]", 0, 4, "unexpected '['");  /* no ranges where none are taken */
