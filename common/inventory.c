@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "yamldepth.h"
 
 /* A pattern may expand to more names than anyone will run against (a run
  * of 10^7 hosts is fine: names are produced lazily), but a total past 2^40
@@ -41,6 +42,11 @@
  * 'h[1:100000000]:' would expand into gigabytes (30M names took 4 GB and
  * a minute). -H and text inventories are lazy and take any number. */
 #define YAML_MAX_HOSTS 1000000
+/* Listing a host costs time whether it is new or not, and aliases let one
+ * line list a whole range under another group: 40 aliases of a
+ * 'h[1:900000]' group took 25 s. A few groups per host are normal; past
+ * this many listings in all, the file is refused before expanding them. */
+#define YAML_MAX_LISTINGS (4 * YAML_MAX_HOSTS)
 
 void host_free(struct host *h)
 {
@@ -52,6 +58,131 @@ void host_free(struct host *h)
 		free(h->groups[i]);
 	free(h->groups);
 	memset(h, 0, sizeof(*h));
+}
+
+/* ------------------------------------------------------------------ */
+/* Host names: one check for every source                              */
+
+static int name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
+}
+
+/* An IPv6 literal, with an optional %zone (an interface name, so the same
+ * characters as a host name). */
+static int ipv6_ok(const char *s, size_t n)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a;
+	const char *pct = memchr(s, '%', n);
+	size_t alen = pct ? (size_t)(pct - s) : n;
+
+	if (alen >= sizeof(tmp) || (pct && pct + 1 == s + n))
+		return 0;
+	for (const char *z = pct ? pct + 1 : s + n; z < s + n; z++)
+		if (!name_char(*z))
+			return 0;
+	memcpy(tmp, s, alen);
+	tmp[alen] = '\0';
+	return inet_pton(AF_INET6, tmp, &a) == 1;
+}
+
+/* A character of a message about a bad name: never the raw byte, which
+ * could be a terminal escape or a line break forging a log line. */
+static const char *char_desc(char c, char *out, size_t outlen)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (c == ' ')
+		return "space";
+	if (c == '\t')
+		return "tab";
+	if (u < 0x20 || u == 0x7f)
+		snprintf(out, outlen, "control character 0x%02X", u);
+	else if (u >= 0x80)
+		snprintf(out, outlen, "non-ASCII byte 0x%02X", u);
+	else
+		snprintf(out, outlen, "'%c'", c);
+	return out;
+}
+
+/* User text quoted in a message: bounded, control and non-ASCII bytes as
+ * '?', for the same reason. */
+static const char *safe_text(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0, max = outlen > 4 ? outlen - 4 : 0;
+
+	for (; *s && n < max; s++) {
+		unsigned char u = (unsigned char)*s;
+		out[n++] = u < 0x20 || u >= 0x7f ? '?' : *s;
+	}
+	if (*s && outlen > 4) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	if (outlen)
+		out[n] = '\0';
+	return out;
+}
+
+/* A message about a line or a YAML node may quote any of its text (a
+ * group name, a key): control bytes become '?' there too. */
+static void msg_scrub(char *msg)
+{
+	for (; *msg; msg++)
+		if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+			*msg = '?';
+}
+
+int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct err *why)
+{
+	char d[48];
+
+	if (n == 0) {
+		*col = 0;
+		err_set(why, "empty host name");
+		return -1;
+	}
+	if (memchr(s, ':', n) && (ipv6_ok(s, n) || (n > 2 && s[0] == '[' && s[n - 1] == ']' && ipv6_ok(s + 1, n - 2))))
+		return 0;
+	/* A name is an argument to commands (ping, ssh, nslookup, ...): one
+	 * starting with '-' would be read as an option. */
+	if (s[0] == '-') {
+		*col = 0;
+		err_set(why, "host name starting with '-' (expected a letter or a digit first)");
+		return -1;
+	}
+	/* '.' and '..' would be directories where a name becomes a path
+	 * (--outdir), and no DNS name starts with a dot. */
+	if (s[0] == '.') {
+		*col = 0;
+		err_set(why, "host name starting with '.' (expected a letter or a digit first)");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((s[i] == '[' || s[i] == ']') && (flags & HOST_NAME_RANGES)) {
+			/* Range syntax: the range parser checks what is inside,
+			 * and that the brackets balance. */
+			const char *close = s[i] == '[' ? memchr(s + i, ']', n - i) : s + i;
+			if (!close)
+				break;
+			i = (size_t)(close - s);
+			continue;
+		}
+		if (!name_char(s[i])) {
+			*col = i;
+			err_set(why, "unexpected %s in host name (expected letters, digits, '.', '-', '_'%s or an "
+				"IPv4/IPv6 address)", char_desc(s[i], d, sizeof(d)),
+				(flags & HOST_NAME_RANGES) ? ", a range like [01-10]" : "");
+			return -1;
+		}
+	}
+	if (n > HOST_NAME_MAX_LEN) {
+		*col = HOST_NAME_MAX_LEN;
+		err_set(why, "host name longer than %d characters", HOST_NAME_MAX_LEN);
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -75,9 +206,17 @@ static const char *var_name(const char *key)
 static int var_check(const char *name, const char *value, struct err *why)
 {
 	long long port;
+	size_t col;
+	struct err bad;
+	char t[80];
 
 	if (strcmp(name, "port") == 0 && int_parse(value, 1, 65535, &port) < 0) {
-		err_set(why, "bad port '%.64s' (expected a number in 1..65535)", value);
+		err_set(why, "bad port '%s' (expected a number in 1..65535)", safe_text(value, t, sizeof(t)));
+		return -1;
+	}
+	/* address is where to connect: a host name, held to the same rules. */
+	if (strcmp(name, "address") == 0 && host_name_check(value, strlen(value), 0, &col, &bad) < 0) {
+		err_set(why, "address '%s': %s at character %zu", safe_text(value, t, sizeof(t)), bad.msg, col + 1);
 		return -1;
 	}
 	return 0;
@@ -279,6 +418,28 @@ out:
 	return r;
 }
 
+/* The item that starts at s[first] is a host name (with ranges): checked
+ * before its ranges are parsed, so that what is wrong with a hostile name
+ * is said first. Its end is the next ',' outside brackets (or the end, for
+ * HR_NAME), less trailing spaces. */
+static int item_name_check(const char *s, size_t first, int flags, size_t *col, struct err *why)
+{
+	size_t end = first, c = 0;
+	int depth = 0;
+
+	while (s[end] && (s[end] != ',' || depth > 0 || (flags & HR_NAME))) {
+		depth += s[end] == '[' ? 1 : s[end] == ']' && depth > 0 ? -1 : 0;
+		end++;
+	}
+	while (end > first && isspace((unsigned char)s[end - 1]) && !(flags & HR_NAME))
+		end--;
+	if (end > first && host_name_check(s + first, end - first, HOST_NAME_RANGES, &c, why) < 0) {
+		*col = first + c;
+		return -1;
+	}
+	return 0;
+}
+
 /* Splits hr->pattern into items and their parts, and checks the whole
  * total. On error *col is the 0-based offset of the fault. */
 static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct err *why)
@@ -297,6 +458,8 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			while (isspace((unsigned char)s[i]))
 				i++;
 		first = lit = i;
+		if (item_name_check(s, first, flags, col, why) < 0)
+			goto out;
 		while (s[i] && (s[i] != ',' || (flags & HR_NAME))) {
 			if (s[i] == '[') {
 				struct part p;
@@ -334,6 +497,7 @@ static int pattern_parse(struct hostrange *hr, int flags, size_t *col, struct er
 			err_set(why, "empty item (expected a host name between commas)");
 			goto out;
 		}
+
 		total = sat_add(total, count);
 		if (total > RANGE_MAX_TOTAL) {
 			*col = first;
@@ -378,7 +542,9 @@ int hostrange_open(const char *pattern, struct hostrange **out, struct err *err)
 	size_t col = 0;
 
 	if (hostrange_open_flags(pattern, HR_LIST, out, &col, &why) < 0) {
-		err_set(err, "'%s': %s at column %zu", pattern, why.msg, col + 1);
+		char t[200];
+
+		err_set(err, "'%s': %s at column %zu", safe_text(pattern, t, sizeof(t)), why.msg, col + 1);
 		return -1;
 	}
 	return 0;
@@ -567,6 +733,7 @@ static void line_err(struct err *err, const struct lineloc *loc, const char *at,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg_scrub(msg);
 	err_set(err, "%s:%zu:%zu: %s", loc->path, loc->lineno, (size_t)(at - loc->line) + 1, msg);
 }
 
@@ -575,25 +742,6 @@ static int is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
-static int name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
-}
-
-/* An IPv6 literal, with an optional %zone. */
-static int ipv6_ok(const char *s, size_t n)
-{
-	char tmp[INET6_ADDRSTRLEN + 1];
-	struct in6_addr a;
-	const char *pct = memchr(s, '%', n);
-	size_t alen = pct ? (size_t)(pct - s) : n;
-
-	if (alen >= sizeof(tmp) || (pct && pct + 1 == s + n))
-		return 0;
-	memcpy(tmp, s, alen);
-	tmp[alen] = '\0';
-	return inet_pton(AF_INET6, tmp, &a) == 1;
-}
 
 /* The host field of a line, s[0..n). Sets *name (malloced) and adds user
  * and port to vars, the caller's scratch list for this line (dropped on
@@ -647,7 +795,6 @@ static int host_field_parse(const struct lineloc *loc, const char *s, size_t n,
 		nm = xstrndup(h, (size_t)(end - h));
 	} else {
 		const char *colon = memchr(h, ':', (size_t)(end - h));
-		int depth = 0;
 
 		if (colon) {
 			hend = colon;
@@ -657,18 +804,13 @@ static int host_field_parse(const struct lineloc *loc, const char *s, size_t n,
 			line_err(err, loc, h, "empty host name (expected [user@]host[:port])");
 			goto out;
 		}
-		for (const char *p = h; p < hend; p++) {
-			if (*p == '[') {
-				depth++;
-				range = 1;
-			} else if (*p == ']') {
-				depth--;
-			} else if (depth <= 0 && !name_char(*p)) {
-				line_err(err, loc, p, "unexpected '%c' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])",
-					 *p);
-				goto out;
-			}
+		size_t bad = 0;
+
+		if (host_name_check(h, (size_t)(hend - h), HOST_NAME_RANGES, &bad, &why) < 0) {
+			line_err(err, loc, h + bad, "%s", why.msg);
+			goto out;
 		}
+		range = memchr(h, '[', (size_t)(hend - h)) != NULL;
 		nm = xstrndup(h, (size_t)(hend - h));
 		if (range) {
 			/* Check the range now, to report it at its column. */
@@ -980,6 +1122,7 @@ struct yinv {
 	struct strmap gmap, hmap;
 	size_t next;           /* the next host to give out */
 	unsigned stamp;
+	uint64_t listings;     /* hosts listed so far, counted per group */
 };
 
 static void yinv_free(struct yinv *y)
@@ -1033,6 +1176,7 @@ static void yaml_err(struct yload *L, yaml_mark_t m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	msg_scrub(msg);
 	err_set(L->err, "%s:%zu:%zu: %s", L->path, m.line + 1, m.column + 1, msg);
 }
 
@@ -1163,6 +1307,24 @@ static int yaml_name_is_range(const char *s)
 	return !(s[0] == '[' && s[n - 1] == ']' && ipv6_ok(s + 1, n - 2));
 }
 
+/* Counts the host listings (a host under N groups, or a range under N
+ * groups, counts N times): the work of loading grows with them, not with
+ * the distinct hosts. 0, or -1 past YAML_MAX_LISTINGS. */
+static int listings_add(struct yload *L, const yaml_node_t *k, const char *name, const char *gname, uint64_t n)
+{
+	struct yinv *y = L->y;
+	char g[80];
+
+	if (n > YAML_MAX_LISTINGS || y->listings > YAML_MAX_LISTINGS - n) {
+		yaml_err(L, k->start_mark, "host '%s' in group '%s': more than %d host listings in one YAML "
+			 "inventory (a host or range under N groups counts N times; expected fewer groups or "
+			 "smaller ranges)", name, safe_text(gname, g, sizeof(g)), YAML_MAX_LISTINGS);
+		return -1;
+	}
+	y->listings += n;
+	return 0;
+}
+
 static int hosts_load(struct yload *L, const yaml_node_t *n, size_t group)
 {
 	int r = -1;
@@ -1182,39 +1344,56 @@ static int hosts_load(struct yload *L, const yaml_node_t *n, size_t group)
 		const char *name = key_text(L, k, "a host name"), *one;
 		char owner[300];
 
+		struct err why;
+		size_t col = 0;
+		yaml_mark_t m;
+		char t[80];
+
 		if (!name)
 			goto out;
-		snprintf(owner, sizeof(owner), "host '%.200s'", name);
+		m = k->start_mark;
+		/* The column is exact for a plain key, one off for a quoted
+		 * one (and approximate past an escape in a quoted one). */
+		m.column += k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
+		safe_text(name, t, sizeof(t));
+		if (host_name_check(name, k->data.scalar.length, yaml_name_is_range(name) ? HOST_NAME_RANGES : 0,
+				    &col, &why) < 0) {
+			m.column += col;
+			yaml_err(L, m, "host '%s': %s", t, why.msg);
+			goto out;
+		}
+		snprintf(owner, sizeof(owner), "host '%s'", t);
 		kvlist_free(&vars);
 		if (!node_null(v) && v->type != YAML_MAPPING_NODE) {
 			yaml_err(L, v->start_mark, "host '%s': expected a mapping of vars or nothing (got %s)",
-				 name, node_kind(v));
+				 t, node_kind(v));
 			goto out;
 		}
 		if (vars_load(L, v, &vars, owner) < 0)
 			goto out;
 		if (!yaml_name_is_range(name)) {
+			if (listings_add(L, k, t, gname, 1) < 0)
+				goto out;
 			host_add(L, name, group, &vars);
 			continue;
 		}
-		struct err why;
-		size_t col = 0;
-		yaml_mark_t m = k->start_mark;
-
 		if (hostrange_open_flags(name, HR_NAME, &hr, &col, &why) < 0) {
-			/* The column is exact for a plain key, one off for a
-			 * quoted one. */
-			m.column += col + (k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1);
-			yaml_err(L, m, "host '%s': %s", name, why.msg);
+			m.column += col;
+			yaml_err(L, m, "host '%s': %s", t, why.msg);
 			goto out;
 		}
+		/* The counts come first, so that a huge range, or a range
+		 * repeated under many groups (aliases make that one line
+		 * each), fails before any of it expands. */
+		if (hr->total <= YAML_MAX_HOSTS && listings_add(L, k, t, gname, hr->total) < 0)
+			goto out;
 		/* Each turn adds a name; the range and the hosts so far are
-		 * both bounded, so a hostile range fails before it expands. */
+		 * both bounded. */
 		while (hr->total <= YAML_MAX_HOSTS && L->y->nhosts <= YAML_MAX_HOSTS && hostrange_next(hr, &one) == 1)
 			host_add(L, one, group, &vars);
 		if (hr->total > YAML_MAX_HOSTS || L->y->nhosts > YAML_MAX_HOSTS) {
 			yaml_err(L, k->start_mark, "host '%s': more than %d hosts in one YAML inventory (expected a "
-				 "smaller range; -H and text inventories take any number)", name, YAML_MAX_HOSTS);
+				 "smaller range; -H and text inventories take any number)", t, YAML_MAX_HOSTS);
 			goto out;
 		}
 		hostrange_close(hr);
@@ -1318,6 +1497,21 @@ static int group_rank(struct yload *L, size_t gi, int level)
 	return 0;
 }
 
+/* The whole file: the depth check and the load both read it. 0 or -1. */
+static int file_slurp(const char *path, FILE *fp, struct buf *b, struct err *err)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(b, chunk, n);
+	if (ferror(fp)) {
+		err_set(err, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
 static int yaml_load(const char *path, FILE *fp, struct yinv **out, struct err *err)
 {
 	int r = -1;
@@ -1327,10 +1521,21 @@ static int yaml_load(const char *path, FILE *fp, struct yinv **out, struct err *
 	struct yinv *y = xcalloc(1, sizeof(*y));
 	struct yload L = {path, &doc, y, err};
 	yaml_node_t *root;
+	yaml_mark_t deep;
+	struct buf text = BUF_INIT;
 
 	if (!yaml_parser_initialize(&parser))
 		abort(); /* only fails on ENOMEM, like xmalloc */
-	yaml_parser_set_input_file(&parser, fp);
+	if (file_slurp(path, fp, &text, err) < 0)
+		goto out;
+	/* An inventory is data, maybe generated by someone else's tool: a
+	 * nesting bound before libyaml builds the tree (see yamldepth.h). */
+	if (yamldepth_exceeded(text.data ? text.data : "", text.len, YAMLDEPTH_MAX, &deep)) {
+		yaml_err(&L, deep, "YAML nested more than %d levels deep (expected groups with hosts, "
+			 "children and vars)", YAMLDEPTH_MAX);
+		goto out;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)(text.data ? text.data : ""), text.len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_mark_t m = parser.error == YAML_READER_ERROR ? parser.mark : parser.problem_mark;
 		err_set(err, "%s:%zu:%zu: YAML syntax error: %s%s%s%s", path, m.line + 1, m.column + 1,
@@ -1361,6 +1566,7 @@ out:
 	if (have_doc)
 		yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	buf_free(&text);
 	yinv_free(y);
 	return r;
 }
@@ -1517,7 +1723,10 @@ int targets_open(const struct targets_opts *o, struct targets **out, struct err 
 		s->kind = SRC_PATTERN;
 		s->name = xstrdup(o->patterns[i]);
 		if (hostrange_open_flags(o->patterns[i], HR_LIST, &s->range, &col, &why) < 0) {
-			err_set(err, "-H '%s': %s at column %zu", o->patterns[i], why.msg, col + 1);
+			char pt[200];
+
+			err_set(err, "-H '%s': %s at column %zu", safe_text(o->patterns[i], pt, sizeof(pt)), why.msg,
+				col + 1);
 			t->nsrcs = o->ninventories + o->npatterns;
 			goto out;
 		}

@@ -50,6 +50,18 @@ int hostrange_open(const char *pattern, struct hostrange **out, struct err *err)
 int hostrange_next(struct hostrange *r, const char **name);
 void hostrange_close(struct hostrange *r);
 
+/* Host names: the one check every source applies (text and YAML
+ * inventories, -H, the address var), because inventories are data and a
+ * name reaches templates, commands' environments, file names and the
+ * terminal. A name is letters, digits, '.', '-' and '_' (so an IPv4
+ * address too), not starting with '-' or '.', at most HOST_NAME_MAX_LEN
+ * characters; or an IPv6 literal, bare or in brackets, with an optional
+ * %zone. With HOST_NAME_RANGES a [..] group is range syntax, left to the
+ * range parser. 0, or -1 with *col (0-based) at the fault and why. */
+#define HOST_NAME_MAX_LEN 255
+#define HOST_NAME_RANGES 0x1
+int host_name_check(const char *s, size_t n, unsigned flags, size_t *col, struct err *why);
+
 /* -l: a comma or colon separated list of fnmatch(3) globs; a host matches
  * when its name or one of its groups matches one of them. A glob starting
  * with '!' excludes. NULL or "" matches everything. */

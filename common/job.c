@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "jqprog.h"
 #include "tmpl.h"
+#include "yamldepth.h"
 
 /* A job file is a few lines. The cap stops `fleetrun check /dev/zero` and
  * keeps the text small enough to travel in every worker's hello frame. */
@@ -76,6 +77,7 @@ static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_ssh(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_http(struct pctx *c, yaml_node_t *value, struct job *job);
 static int top_steps(struct pctx *c, yaml_node_t *value, struct job *job);
+static int top_inventory_may(struct pctx *c, yaml_node_t *value, struct job *job);
 static int kind_exec(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int kind_sleep(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
 static int kind_ssh(struct pctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
@@ -108,6 +110,7 @@ static const struct top_key {
 	{"ssh", top_ssh},
 	{"http", top_http},
 	{"steps", top_steps},
+	{"inventory_may", top_inventory_may},
 };
 
 static const struct step_option {
@@ -775,6 +778,90 @@ static int top_retries(struct pctx *c, yaml_node_t *value, struct job *job)
 	if (int_parse(scalar(value), 0, 100, &n) < 0)
 		return fail(c, value, "'retries': expected %s, got %s", expected, node_desc(value, desc, sizeof(desc)));
 	job->retries = (int)n;
+	return 0;
+}
+
+/* A list of scalars, each checked by ok(); its items as keys of out. */
+static int get_name_list(struct pctx *c, const char *what, yaml_node_t *value, int (*ok)(const char *),
+                         const char *expected, struct kvlist *out)
+{
+	char desc[80];
+
+	if (value->type != YAML_SEQUENCE_NODE)
+		return fail(c, value, "'%s': expected a list of %s, got %s", what, expected,
+		            node_desc(value, desc, sizeof(desc)));
+	for (yaml_node_item_t *it = value->data.sequence.items.start; it < value->data.sequence.items.top; it++) {
+		yaml_node_t *n = node_at(c, *it);
+
+		if (want_scalar(c, what, n, expected) < 0)
+			return -1;
+		if (!ok(scalar(n)))
+			return fail(c, n, "'%s': expected %s, got %s", what, expected, node_desc(n, desc, sizeof(desc)));
+		kvlist_set(out, scalar(n), "");
+	}
+	return 0;
+}
+
+static int is_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* A directory as the operator writes it: absolute or ~/, no template (it
+ * is compared, not rendered), no '..' part, no control character. */
+static int is_dir_path(const char *s)
+{
+	const char *p;
+
+	if (s[0] != '/' && strncmp(s, "~/", 2) != 0)
+		return 0;
+	if (strstr(s, "${"))
+		return 0;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	for (p = s; (p = strstr(p, "..")); p += 2)
+		if ((p == s || p[-1] == '/') && (p[2] == '/' || !p[2]))
+			return 0;
+	return 1;
+}
+
+/* inventory_may: {env: [NAME, ...], files: [DIR, ...]}. The job is code
+ * and the inventory data: what a host var may read here is the job's
+ * to say (see struct job_inventory_may). */
+static int top_inventory_may(struct pctx *c, yaml_node_t *value, struct job *job)
+{
+	char desc[80], ex[80];
+
+	if (is_null(value))
+		return 0;
+	if (value->type != YAML_MAPPING_NODE)
+		return fail(c, value, "'inventory_may': expected a mapping with env and files, got %s",
+		            node_desc(value, desc, sizeof(desc)));
+	for (yaml_node_pair_t *p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+
+		if (want_key(c, k) < 0)
+			return -1;
+		if (strcmp(scalar(k), "env") == 0) {
+			if (get_name_list(c, "inventory_may env", v, is_env_name,
+			                  "environment variable names such as NETBOX_TOKEN", &job->inventory_may.env) < 0)
+				return -1;
+		} else if (strcmp(scalar(k), "files") == 0) {
+			if (get_name_list(c, "inventory_may files", v, is_dir_path,
+			                  "directories such as /etc/fleetrun/ca/ or ~/.ssh/fleet/ (absolute or ~/, "
+			                  "no '..')", &job->inventory_may.files) < 0)
+				return -1;
+		} else {
+			return fail(c, k, "unknown key '%s' in inventory_may (expected env or files)",
+			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)));
+		}
+	}
 	return 0;
 }
 
@@ -1786,7 +1873,7 @@ static int hstep_capture(struct pctx *c, const char *key, yaml_node_t *k, yaml_n
 static int parse_top(struct pctx *c, yaml_node_t *root, struct job *job)
 {
 	yaml_node_t *seen[ARRAY_LEN(top_keys)] = {NULL};
-	char desc[80], ex[80], keys[128];
+	char desc[80], ex[80], keys[256];
 	yaml_node_pair_t *p;
 
 	all_top_keys(keys, sizeof(keys));
@@ -1894,6 +1981,7 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 	struct job *job = NULL;
 	int have_parser = 0, have_doc = 0;
 	yaml_node_t *root;
+	yaml_mark_t deep;
 	int r = -1;
 
 	if (!yaml_parser_initialize(&parser)) {
@@ -1901,6 +1989,11 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 		goto out;
 	}
 	have_parser = 1;
+	if (yamldepth_exceeded(text, len, YAMLDEPTH_MAX, &deep)) {
+		fail_mark(&c, deep, "YAML nested more than %d levels deep (expected a job file: a mapping of "
+		          "settings and a list of steps)", YAMLDEPTH_MAX);
+		goto out;
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	/* on failure yaml_parser_load has already freed the document */
 	if (!yaml_parser_load(&parser, &doc)) {
@@ -2035,6 +2128,8 @@ void job_free(struct job *job)
 	free(job->http.cert);
 	free(job->http.cert_key);
 	free(job->http.pinned_key);
+	kvlist_free(&job->inventory_may.env);
+	kvlist_free(&job->inventory_may.files);
 	free(job->source);
 	free(job);
 }

@@ -102,6 +102,19 @@ struct job_ssh {
 	int pty;               /* 1: request a terminal for every command */
 };
 
+/* The job's `inventory_may:` section: what an inventory host var may
+ * reach on this machine. Inventories are data (DESIGN.md, "Trust model"):
+ * a host var value is taken as written, never rendered as a template,
+ * except that ${env:NAME} is expanded for a NAME listed here; and a host
+ * var that names a file (key, known_hosts, ca, cert, cert_key, *_file) is
+ * used only when the file resolves under one of the directories listed
+ * here. Both lists are empty unless the job fills them. */
+struct job_inventory_may {
+	struct kvlist env;     /* NAME -> "": the environment variables */
+	struct kvlist files;   /* DIR -> "": directories as written (absolute
+	                          or ~/), each a prefix of whole path parts */
+};
+
 struct step {
 	enum step_kind kind;
 	char *text;       /* the kind key's value as written (command template,
@@ -128,6 +141,7 @@ struct job {
 	int has_ssh;       /* 1 when the file has an ssh: section */
 	struct job_http http; /* always filled: defaults when there is no section */
 	int has_http;      /* 1 when the file has an http: section */
+	struct job_inventory_may inventory_may; /* empty when not given */
 	struct step *steps; /* malloced array of nsteps, owned */
 	size_t nsteps;
 	char *source;      /* the file's text, NUL-terminated; owned */

@@ -1,13 +1,32 @@
-/* setting: see setting.h. */
+/* setting: see setting.h.
+ *
+ * Two sources, two trusts. The job's values are code, written by the
+ * operator: templates, rendered with everything a template may read. A
+ * host var is inventory data (DESIGN.md, "Trust model"): it is taken as
+ * written, and the job's inventory_may says which environment variables
+ * it may read and under which directories the files it names must be. */
 #include "setting.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tmpl.h"
 #include "util.h"
+
+/* The settings whose value is the name of a file on this machine. A host
+ * var of one of these names must resolve under a directory of the job's
+ * inventory_may files. (The *_file forms of secrets are checked in
+ * secret_resolve.) */
+static const char *const path_settings[] = {
+	"key",         /* ssh: private key */
+	"known_hosts", /* ssh: read, and appended to under accept-new */
+	"ca",          /* http: CA bundle */
+	"cert",        /* http: client certificate */
+	"cert_key",    /* http: its private key */
+};
 
 void secret_free(char *s)
 {
@@ -40,18 +59,178 @@ static char *setting_render(struct step_ctx *ctx, const char *tmpl, struct err *
 	return buf_steal(&b);
 }
 
-/* The first line of the file that path_tmpl names. */
-static char *secret_from_file(struct step_ctx *ctx, const char *setting, const char *path_tmpl, struct err *err)
+/* "A, B" or "none", for messages saying what the job allows. */
+static const char *allowed_list(const struct kvlist *l, char *out, size_t outlen)
 {
-	char *path = setting_render(ctx, path_tmpl, err), *line = NULL;
+	size_t n = 0;
+
+	snprintf(out, outlen, "none");
+	for (size_t i = 0; i < l->len && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s", i ? ", " : "", l->items[i].key);
+	return out;
+}
+
+/* A host var's value: its text as written, but for each ${env:NAME} whose
+ * NAME the job's inventory_may env lists, which becomes the variable's
+ * value (and a secret, masked in what is recorded). A ${env:NAME} the job
+ * does not list is an error for the host: taking it as text would send
+ * '${env:...}' to a device as a password, silently. Nothing else in the
+ * value is a reference: ${host} stays ${host}. Malloced, or NULL and err. */
+static char *hostvar_value(struct step_ctx *ctx, const char *var, const char *value, struct err *err)
+{
+	const struct kvlist *allowed = &ctx->job->inventory_may.env;
+	struct buf b = BUF_INIT;
+	const char *p = value, *ref;
+	char list[256];
+
+	/* Each turn consumes one ${env: and what follows it. */
+	while ((ref = strstr(p, "${env:"))) {
+		const char *name = ref + 6, *close = strchr(name, '}');
+		char nm[TMPL_NAME_MAX + 1];
+		const char *v;
+		size_t n;
+
+		buf_append(&b, p, (size_t)(ref - p));
+		if (!close) {
+			buf_puts(&b, ref);
+			p = ref + strlen(ref);
+			break;
+		}
+		n = (size_t)(close - name);
+		if (n > TMPL_NAME_MAX || n == 0 || memchr(name, '\0', n)) {
+			err_set(err, "host var '%s' reads the environment (${env:...}), which the job does not allow "
+			        "(inventory_may env: %s)", var, allowed_list(allowed, list, sizeof(list)));
+			goto fail;
+		}
+		memcpy(nm, name, n);
+		nm[n] = '\0';
+		if (!kvlist_get(allowed, nm)) {
+			err_set(err, "host var '%s' reads ${env:%.64s}, which the job does not allow (inventory_may env: %s)",
+			        var, nm, allowed_list(allowed, list, sizeof(list)));
+			goto fail;
+		}
+		v = getenv(nm);
+		if (!v) {
+			err_set(err, "host var '%s': missing environment variable '%s'", var, nm);
+			goto fail;
+		}
+		buf_puts(&b, v);
+		if (*v && ctx->secrets)
+			kvlist_set(ctx->secrets, nm, v);
+		p = close + 1;
+	}
+	buf_puts(&b, p);
+	return buf_steal(&b);
+fail:
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	return NULL;
+}
+
+/* realpath of path, or, for a file that does not exist yet (a known_hosts
+ * that accept-new will create), realpath of its directory and its last
+ * part. Malloced, or NULL with errno. */
+static char *path_resolve(const char *path)
+{
+	char *r = realpath(path, NULL), *dir, *slash, *dr;
+	const char *base;
+
+	if (r || errno != ENOENT)
+		return r;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return NULL;
+	base = slash + 1;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		errno = ENOENT;
+		return NULL;
+	}
+	dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	dr = realpath(dir, NULL);
+	free(dir);
+	if (!dr)
+		return NULL;
+	r = xasprintf("%s%s%s", dr, strcmp(dr, "/") ? "/" : "", base);
+	free(dr);
+	return r;
+}
+
+/* Is the resolved path under one of the job's directories (each resolved
+ * too, so a symlinked directory counts where it points)? */
+static int path_under_allowed(const struct job *job, const char *real)
+{
+	const struct kvlist *dirs = &job->inventory_may.files;
+	int ok = 0;
+
+	for (size_t i = 0; i < dirs->len && !ok; i++) {
+		char *d = xstrdup(dirs->items[i].key), *rd;
+		size_t n;
+
+		path_expand_home(&d);
+		rd = realpath(d, NULL);
+		free(d);
+		if (!rd)
+			continue;
+		n = strlen(rd);
+		/* Whole path parts: /etc/ca allows /etc/ca/x, not /etc/cax. */
+		ok = !strcmp(rd, "/") || (strncmp(real, rd, n) == 0 && real[n] == '/');
+		free(rd);
+	}
+	return ok;
+}
+
+/* A host var naming a file: its resolved path when that is under a
+ * directory the job allows, so that '..' and symlinks cannot step out,
+ * and the file itself is never opened otherwise. The path handed on is
+ * the resolved one. 0, or -1 with err naming the var and what the job
+ * allows. */
+static int hostvar_path(struct step_ctx *ctx, const char *var, char **path, struct err *err)
+{
+	char *real = NULL, list[256];
+	int r = -1;
+
+	path_expand_home(path);
+	if ((*path)[0] != '/') {
+		err_set(err, "host var '%s': '%.200s' is not an absolute path (inventory_may files: %s)", var, *path,
+		        allowed_list(&ctx->job->inventory_may.files, list, sizeof(list)));
+		goto out;
+	}
+	real = path_resolve(*path);
+	if (!real) {
+		err_set(err, "host var '%s': %.200s: %s", var, *path, strerror(errno));
+		goto out;
+	}
+	if (!path_under_allowed(ctx->job, real)) {
+		err_set(err, "host var '%s' names %.200s, outside the directories the job allows "
+		        "(inventory_may files: %s)", var, real, allowed_list(&ctx->job->inventory_may.files, list, sizeof(list)));
+		goto out;
+	}
+	free(*path);
+	*path = real;
+	real = NULL;
+	r = 0;
+out:
+	free(real);
+	return r;
+}
+
+static int is_path_setting(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(path_settings); i++)
+		if (!strcmp(path_settings[i], name))
+			return 1;
+	return 0;
+}
+
+/* The first line of the file at path (already rendered or checked). */
+static char *secret_read_file(const char *setting, const char *path, struct err *err)
+{
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n = -1;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 
-	if (!path)
-		return NULL;
-	path_expand_home(&path);
-	f = fopen(path, "re");
 	if (f) {
 		n = getline(&line, &cap, f);
 		fclose(f);
@@ -59,11 +238,33 @@ static char *secret_from_file(struct step_ctx *ctx, const char *setting, const c
 	if (n < 0) {
 		err_set(err, "%s %s: %s", setting, path, f ? "empty" : strerror(errno));
 		secret_free(line);
-		free(path);
 		return NULL;
 	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	return line;
+}
+
+/* The first line of the file that the job's template names. */
+static char *secret_from_job_file(struct step_ctx *ctx, const char *setting, const char *path_tmpl, struct err *err)
+{
+	char *path = setting_render(ctx, path_tmpl, err), *line;
+
+	if (!path)
+		return NULL;
+	path_expand_home(&path);
+	line = secret_read_file(setting, path, err);
+	free(path);
+	return line;
+}
+
+/* The first line of the file a host var names, when the job allows it. */
+static char *secret_from_host_file(struct step_ctx *ctx, const char *setting, const char *value, struct err *err)
+{
+	char *path = hostvar_value(ctx, setting, value, err), *line = NULL;
+
+	if (path && hostvar_path(ctx, setting, &path, err) == 0)
+		line = secret_read_file(setting, path, err);
 	free(path);
 	return line;
 }
@@ -71,14 +272,24 @@ static char *secret_from_file(struct step_ctx *ctx, const char *setting, const c
 int setting_resolve(struct step_ctx *ctx, const char *name, const char *job_value, char **out, struct err *err)
 {
 	const char *v = kvlist_get(&ctx->task->vars, name);
+	char *s;
 
 	*out = NULL;
-	if (!v)
-		v = job_value;
-	if (!v)
-		return 0;
-	*out = setting_render(ctx, v, err);
-	return *out ? 0 : -1;
+	if (!v) {
+		if (!job_value)
+			return 0;
+		*out = setting_render(ctx, job_value, err);
+		return *out ? 0 : -1;
+	}
+	s = hostvar_value(ctx, name, v, err);
+	if (!s)
+		return -1;
+	if (is_path_setting(name) && hostvar_path(ctx, name, &s, err) < 0) {
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
 }
 
 int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value, const char *job_file,
@@ -92,13 +303,13 @@ int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value
 	hf = kvlist_get(&ctx->task->vars, file_var);
 	*out = NULL;
 	if (hv)
-		s = setting_render(ctx, hv, err);
+		s = hostvar_value(ctx, name, hv, err);
 	else if (hf)
-		s = secret_from_file(ctx, file_var, hf, err);
+		s = secret_from_host_file(ctx, file_var, hf, err);
 	else if (job_value)
 		s = setting_render(ctx, job_value, err);
 	else if (job_file)
-		s = secret_from_file(ctx, file_var, job_file, err);
+		s = secret_from_job_file(ctx, file_var, job_file, err);
 	else
 		return 0;
 	if (!s)

@@ -314,18 +314,19 @@ static int http_jq_run(const char *expr, jv input, jv *out, struct err *err)
 static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
 {
 	const struct step_http *sh = ctx->step->http;
-	const char *base = kvlist_get(&ctx->task->vars, "base");
+	char *base = NULL;
 
 	if (sh->url)
 		return tmpl_render(sh->url, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err);
-	if (!base)
-		base = ctx->job->http.base;
+	/* A host var base is data, not a template (setting.c). */
+	if (setting_resolve(ctx, "base", ctx->job->http.base, &base, err) < 0)
+		return -1;
 	if (!base) {
 		err_set(err, "the step gives a path but the job has no http base (base: https://${address})");
 		return -1;
 	}
-	if (tmpl_render(base, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) < 0)
-		return -1;
+	buf_puts(url, base);
+	free(base);
 	while (url->len && url->data[url->len - 1] == '/' && sh->path && sh->path[0] == '/')
 		url->data[--url->len] = '\0';
 	return sh->path ? tmpl_render(sh->path, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) : 0;

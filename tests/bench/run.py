@@ -1069,8 +1069,9 @@ def _ssh_files(tmp, lab, n):
     f["inv8"] = lab.inventory(os.path.join(d, "inventory-8"), 8, key=lab.key)
     f["job"] = write(os.path.join(d, "show-version.yaml"),
                      "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
+                     "inventory_may: {files: [%s]}\n"   # the inventory's key= host vars
                      "steps:\n  - ssh: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
-                     % f["kh"])
+                     % (f["kh"], json.dumps(lab.dir)))
     base = ["# the OpenSSH client options of every OpenSSH-based peer (tests/bench/run.py)",
             "Host *",
             "    User %s" % lab.user,
@@ -1638,7 +1639,11 @@ def _http_files(tmp, lab, scheme, n):
     f["authcfg"] = write(os.path.join(d, "curl-auth.cfg"), "\n".join(common) + "\n")
     for k in ("curlcfg", "curlcfg-8", "authcfg", "inv", "inv-8"):
         os.chmod(f[k], 0o600)
-    f["job"] = write(os.path.join(d, "f5-get3.yaml"), HTTP_JOB)
+    # the inventory's ca= host vars name the lab's CA: the jobs allow its dir
+    may = "inventory_may: {files: [%s]}\n" % json.dumps(lab.dir)
+    f["job"] = write(os.path.join(d, "f5-get3.yaml"), HTTP_JOB + may)
+    with open(F5_STATUS_JOB) as fp:
+        f["f5job"] = write(os.path.join(d, "f5-status.yaml"), fp.read() + may)
     f["py"] = write(os.path.join(d, "threadpool_requests.py"), PY_HTTP_CODE)
     return f
 
@@ -1653,7 +1658,7 @@ def _http_cmd(key, a, f, w, scheme, lab, small=False, journal="/dev/null"):
     if key == "fleetrun":
         return [fr, "run", f["job"], "-i", f["inv" + k], "-w", str(w), "-v", "-o", journal]
     if key == "fleetrun-jq":
-        return [fr, "run", F5_STATUS_JOB, "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
+        return [fr, "run", f["f5job"], "-i", f["inv" + k], "-w", str(w), "-v", "-o", "/dev/null"]
     if key == "curl-parallel":
         return ["curl", "--parallel", "--parallel-max", str(w), "-K", f["curlcfg" + k]]
     if key == "xargs-curl":

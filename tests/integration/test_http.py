@@ -94,8 +94,24 @@ def job(tmp, steps, http=None, timeout="30s", name="job", retries=0):
     doc = {"description": "test_http %s" % name, "timeout": timeout, "retries": retries}
     if http:
         doc["http"] = http
+    # These inventories are the tests' own: their host vars may name any
+    # file (test_trust_inventory.py tests the bound itself).
+    doc["inventory_may"] = {"files": ["/"]}
     doc["steps"] = steps
     return fr.write_job(tmp, "\n".join(ylines(doc)) + "\n", name=name)
+
+
+def shipped_jobs(tmp, lab, *names):
+    """A jobs dir with copies of the shipped jobs NAMES, each allowing host
+    vars to name the lab's files (inventories are data: a host var ca=FILE
+    is used only under a directory the job allows). Its path."""
+    d = tmp / "jobs.d"
+    d.mkdir(exist_ok=True)
+    for n in names:
+        with open(os.path.join(JOBS_D, n + ".yaml")) as f:
+            text = f.read()
+        fr.write(d / (n + ".yaml"), text + "inventory_may: {files: [%s]}\n" % json.dumps(lab.dir))
+    return str(d)
 
 
 def dev(lab, i, scheme="https", port=None, **more):
@@ -347,7 +363,7 @@ def test_jobs_d_f5_token_login(httplab, fleet, tmp_path):
     """jobs.d/f5-token-login.yaml over 3 lab F5s (base and ca as host vars)."""
     inv = inventory(tmp_path / "inv", [("f5-tl-%d" % i, dev(httplab, 18 + i, ca=httplab.ca_file))
                                        for i in range(3)])
-    r = run(fleet, httplab, "f5-token-login", inv, args=["--jobs-dir", JOBS_D])
+    r = run(fleet, httplab, "f5-token-login", inv, args=["--jobs-dir", shipped_jobs(tmp_path, httplab, "f5-token-login")])
     recs = recs_of(r, 3)
     for rec in recs.values():
         assert rec["status"] == "ok", rec
@@ -867,7 +883,8 @@ def test_jobs_d_f5_status_20_devices(httplab, fleet, tmp_path):
             lines.append(line)
     fr.write(path, "".join(lines), 0o600)
     journal = str(tmp_path / "journal.jsonl")
-    r = run(fleet, httplab, "f5-status", path, args=["--jobs-dir", JOBS_D, "-w", "4", "-o", journal])
+    r = run(fleet, httplab, "f5-status", path, args=["--jobs-dir", shipped_jobs(tmp_path, httplab, "f5-status"), "-w", "4",
+                                                     "-o", journal])
     recs = recs_of(r, n)
     for k in range(n):
         name = "f5-%03d" % (201 + k)

@@ -155,7 +155,11 @@ def test_outdir_exact(fleet, tmp_path):
                        "  - name: show version\n    exec: 'echo v-${host}; echo e-${host} >&2'\n"
                        "  - exec: \"printf '\\\\377\\\\000raw'; [ ${host} != b ]\"\n")
     out = tmp_path / "out" / "deep"
+    # a host name that would step out of the directory is refused before
+    # the run (README, Trust model, Inventories)
     r = fleet.run(["run", job, "-H", "a,b,../escape", "--outdir", str(out), "-q"])
+    assert r.rc == 2 and "-H 'a,b,../escape'" in r.err, r
+    r = fleet.run(["run", job, "-H", "a,b,_.._escape", "--outdir", str(out), "-q"])
     assert r.rc == 1, r
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     step2 = "02-printf_'\\377\\000raw';_[_${host}_!=_b_]"
@@ -169,7 +173,7 @@ def test_outdir_exact(fleet, tmp_path):
     assert (out / "a" / "01-show_version.out").read_bytes() == b"v-a\n"
     assert (out / "a" / "01-show_version.err").read_bytes() == b"e-a\n"
     assert (out / "b" / (step2 + ".out")).read_bytes() == b"\xff\x00raw"
-    assert sorted((out / "ok.txt").read_text().split()) == ["../escape", "a"]
+    assert sorted((out / "ok.txt").read_text().split()) == ["_.._escape", "a"]
     assert (out / "failed.txt").read_text() == "b\n"
     assert fr.mode_of(out / "a" / "01-show_version.out") == 0o600
     assert fr.mode_of(out / "a") == 0o700

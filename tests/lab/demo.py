@@ -65,6 +65,23 @@ def main():
     return 0
 
 
+def jobs_allowing(lab_dir):
+    """Copies of the shipped jobs that let the lab's inventories name the
+    lab's key, known_hosts and CA files (inventories are data: a host var
+    naming a file is used only under a directory the job allows). The
+    copies' directory, for FLEETRUN_JOBS_DIR."""
+    src = os.path.join(ROOT, "jobs.d")
+    dst = os.path.join(lab_dir, "jobs.d")
+    os.makedirs(dst, exist_ok=True)
+    for name in os.listdir(src):
+        if name.endswith(".yaml"):
+            with open(os.path.join(src, name)) as f:
+                text = f.read()
+            with open(os.path.join(dst, name), "w") as f:
+                f.write(text + "inventory_may: {files: [%s]}\n" % json.dumps(lab_dir))
+    return dst
+
+
 def show_first_record(journal):
     """The journal's first record, pretty-printed: what a record holds."""
     try:
@@ -106,6 +123,7 @@ def ssh_demo(fleetrun, env):
         # An empty known_hosts in the lab: the first run learns the keys
         # (host_key_policy=accept-new, written by the supervisor), the
         # second checks them (strict).
+        env = dict(env, FLEETRUN_JOBS_DIR=jobs_allowing(lab.dir))
         kh = os.path.join(lab.dir, "demo_known_hosts")
         open(kh, "w").close()
         os.chmod(kh, 0o600)
@@ -162,6 +180,7 @@ def http_demo(fleetrun, env):
               "     (/mgmt/tm/sys/version, /mgmt/tm/cm/failover-status, /mgmt/tm/sys/failover;\n"
               "     basic auth, 0.05 s per call); fault servers: %s"
               % (lab.https_port, ", ".join("%s=%d" % kv for kv in lab.fault_ports.items())))
+        env = dict(env, FLEETRUN_JOBS_DIR=jobs_allowing(lab.dir))
         for n, delay in ((3, 0.4), (9, 0.8)):       # two slow F5s
             lab.set_delay(lab.address(n), delay)
         inv = lab.inventory(os.path.join(lab.dir, "f5s.txt"), 20, extra={"ca": lab.ca_file})

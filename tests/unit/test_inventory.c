@@ -200,7 +200,8 @@ static void test_range_errors(void **state)
 	assert_range_error("n[]", "'n[]': empty range (expected a number such as [1-9] or [01-10]) at column 3");
 	assert_range_error("n[1,]", "'n[1,]': empty range (expected a number such as [1-9] or [01-10]) at column 5");
 	assert_range_error("n[1[2]]", "'n[1[2]]': nested '[' at column 4");
-	assert_range_error("a b", "'a b': space inside a host name at column 2");
+	assert_range_error("a b", "'a b': unexpected space in host name (expected letters, digits, '.', '-', '_', "
+			   "a range like [01-10] or an IPv4/IPv6 address) at column 2");
 	assert_range_error("n[1-1234567890123456789]",
 			   "'n[1-1234567890123456789]': number too long in '1-1234567890123456789' (expected at most 18 digits) at column 3");
 	/* 2 * 10^12 > 2^40; 10^12 alone is below it and allowed (lazily). */
@@ -296,12 +297,12 @@ static void test_text_errors(void **state)
 	assert_file_error("e7.txt", "rtr1 1x=2\n",
 			  "%s:1:6: unexpected '1' (expected key=value, with a key of letters, digits and '_')");
 	assert_file_error("e8.txt", "rtr$1\n",
-			  "%s:1:4: unexpected '$' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+			  "%s:1:4: unexpected '$' in host name (expected letters, digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address)");
 	assert_file_error("e9.txt", "x@[::zz]:22\n",
 			  "%s:1:4: bad IPv6 address '::zz' (expected [ADDRESS] or [ADDRESS]:PORT)");
 	assert_file_error("e10.txt", "@rtr1\n", "%s:1:1: empty user before '@' (expected user@host)");
 	assert_file_error("e11.txt", "a,b\n",
-			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_' or a range like [01-10])");
+			  "%s:1:2: unexpected ',' in host name (expected letters, digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address)");
 	assert_file_error("e12.txt", "rtr1 port=0\n", "%s:1:11: bad port '0' (expected a number in 1..65535)");
 	assert_file_error("e13.txt", "rtr1 a=\"b\"c\n", "%s:1:11: unexpected 'c' after quoted value (expected a space)");
 	assert_file_error("e15.txt", "rtr1 a-b=1\n", "%s:1:7: unexpected '-' after 'a' (expected key=value)");
@@ -422,6 +423,120 @@ static void test_yaml_shapes(void **state)
 	assert_targets(&alias, 1, NULL, 0, NULL, "h1(v=1)[g,k,g2,g3]\n");
 	assert_targets(&empty, 1, NULL, 0, NULL, "");
 	assert_targets(&only_all, 1, NULL, 0, NULL, "");
+}
+
+/* The one host-name check: 0, or the 1-based column and the message. */
+static void assert_name(const char *name, unsigned flags, int want_col, const char *want_part)
+{
+	struct err why = {{0}};
+	size_t col = 99;
+	int k = host_name_check(name, strlen(name), flags, &col, &why);
+
+	if (want_col == 0) {
+		if (k != 0)
+			fail_msg("'%s' refused: %s", name, why.msg);
+		return;
+	}
+	if (k != -1)
+		fail_msg("'%s' accepted", name);
+	assert_int_equal((int)col + 1, want_col);
+	if (!strstr(why.msg, want_part))
+		fail_msg("'%s': got \"%s\", want \"...%s...\"", name, why.msg, want_part);
+}
+
+static void test_host_name_check(void **state)
+{
+	char long_name[HOST_NAME_MAX_LEN + 2];
+
+	(void)state;
+	/* names, IPv4, IPv6 bare, bracketed and with a zone */
+	assert_name("core-rtr_01.dc1", 0, 0, NULL);
+	assert_name("10.0.0.1", 0, 0, NULL);
+	assert_name("::1", 0, 0, NULL);
+	assert_name("[2001:db8::1]", 0, 0, NULL);
+	assert_name("fe80::1%eth0", 0, 0, NULL);
+	assert_name("rtr[01-40].dc[1-2]", HOST_NAME_RANGES, 0, NULL);
+	assert_name("www[01:50:2]", HOST_NAME_RANGES, 0, NULL);
+	/* every refused class, at its column */
+	assert_name("", 0, 1, "empty host name");
+	assert_name("a\001b", 0, 2, "unexpected control character 0x01 in host name");
+	assert_name("a\033]0;x\007", 0, 2, "control character 0x1B");
+	assert_name("a\177", 0, 2, "control character 0x7F");
+	assert_name("a b", 0, 2, "unexpected space in host name");
+	assert_name("a\tb", 0, 2, "unexpected tab in host name");
+	assert_name("a\nb", 0, 2, "control character 0x0A");
+	assert_name("a\"b", 0, 2, "unexpected '\"'");
+	assert_name("a'b", 0, 2, "unexpected '''");
+	assert_name("a`b`", 0, 2, "unexpected '`'");
+	assert_name("../etc/passwd", 0, 1, "starting with '.'");
+	assert_name("etc/passwd", 0, 4, "unexpected '/'");
+	assert_name("a$(id)", 0, 2, "unexpected '$'");
+	assert_name("a;id", 0, 2, "unexpected ';'");
+	assert_name("caf\303\251", 0, 4, "non-ASCII byte 0xC3");
+	assert_name("-oProxyCommand=x", 0, 1, "starting with '-'");
+	assert_name("..", 0, 1, "starting with '.'");
+	assert_name(".hidden", 0, 1, "starting with '.'");
+	assert_name("a:b", 0, 2, "unexpected ':'");
+	assert_name("fe80::1%e;x", 0, 5, "unexpected ':'"); /* a zone is a name too */
+	assert_name("rtr[1-2]", 0, 4, "unexpected '['");  /* no ranges where none are taken */
+	assert_name("r$[1-2]", HOST_NAME_RANGES, 2, "unexpected '$'");
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_name(long_name, 0, HOST_NAME_MAX_LEN + 1, "longer than 255 characters");
+	long_name[HOST_NAME_MAX_LEN] = '\0';
+	assert_name(long_name, 0, 0, NULL);
+}
+
+/* The same check in every source, with its place. */
+static void test_host_names_everywhere(void **state)
+{
+	const char *pats[] = {"ok1,r\033[31m"};
+	struct targets_opts o = {NULL, 0, pats, 1, NULL};
+	struct targets *t = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_file_error("n1.txt", "ok\nr;x\n",
+			  "%s:2:2: unexpected ';' in host name (expected letters, digits, '.', '-', '_', a range like "
+			  "[01-10] or an IPv4/IPv6 address)");
+	assert_file_error("n2.yml", "all:\n  hosts:\n    ok:\n    \"r/x\":\n",
+			  "%s:4:7: host 'r/x': unexpected '/' in host name (expected letters, digits, '.', '-', '_' or "
+			  "an IPv4/IPv6 address)");
+	assert_file_error("n3.yml", "all:\n  hosts:\n    \"a\\x1b[1-2]\":\n",
+			  "%s:3:7: host 'a?[1-2]': unexpected control character 0x1B in host name (expected letters, "
+			  "digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address)");
+	assert_file_error("n4.yml", "all:\n  hosts:\n    h1: {address: 'x y'}\n",
+			  "%s:3:19: address 'x y': unexpected space in host name (expected letters, digits, '.', '-', "
+			  "'_' or an IPv4/IPv6 address) at character 2");
+	/* -H: the argument named, its control bytes not echoed */
+	assert_int_equal(targets_open(&o, &t, &err), -1);
+	assert_string_equal(err.msg, "-H 'ok1,r?[31m': unexpected control character 0x1B in host name (expected "
+			    "letters, digits, '.', '-', '_', a range like [01-10] or an IPv4/IPv6 address) at column 6");
+}
+
+/* Nesting past YAMLDEPTH_MAX is refused before the tree is built; a range
+ * repeated under many groups is refused before it expands. */
+static void test_yaml_bounds(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_puts(&b, "all:\n  vars:\n    x: ");
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&b, '[');
+	buf_putc(&b, '\n');
+	/* three levels open around it; the first '[' is at column 8 */
+	assert_file_error("d1.yml", b.data, "%s:3:133: YAML nested more than 128 levels deep (expected groups with "
+			  "hosts, children and vars)");
+	buf_free(&b);
+
+	buf_puts(&b, "all:\n  children:\n    g0: &g\n      hosts:\n        'h[1:900000]':\n");
+	for (int i = 1; i < 10; i++)
+		buf_printf(&b, "    g%d: *g\n", i);
+	assert_file_error("x1.yml", b.data, "%s:5:9: host 'h[1:900000]' in group 'g4': more than 4000000 host "
+			  "listings in one YAML inventory (a host or range under N groups counts N times; expected "
+			  "fewer groups or smaller ranges)");
+	buf_free(&b);
 }
 
 static void test_yaml_errors(void **state)
@@ -551,6 +666,9 @@ int main(void)
 		cmocka_unit_test(test_limit_match),
 		cmocka_unit_test(test_targets_mix),
 		cmocka_unit_test(test_targets_open_errors),
+		cmocka_unit_test(test_host_name_check),
+		cmocka_unit_test(test_host_names_everywhere),
+		cmocka_unit_test(test_yaml_bounds),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, group_setup, group_teardown);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "job.h"
+#include "yamldepth.h"
 #include "util.h"
 
 #define BAD_PATH "jobs.d/bad.yaml"
@@ -722,7 +723,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	BAD("unknown top-level key", "description: x\nstpes:\n  - exec: ls\n",
-	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, http, steps)"),
+	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, http, steps, inventory_may)"),
 	BAD("unknown step option", "steps:\n  - exec: ls\n    expcet: foo\n",
 	    "3:5: unknown key 'expcet' in exec step (expected one of: name, expect, timeout)"),
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
@@ -753,7 +754,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("empty steps", "steps: []\n", "1:8: 'steps' is empty (expected at least one step)"),
 	BAD("missing steps", "description: x\n", "1:1: missing 'steps' (expected a list of steps)"),
 	BAD("top level a list", "- exec: ls\n",
-	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, http, steps), got a list"),
+	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, http, steps, inventory_may), got a list"),
 	BAD("unterminated quote", "steps:\n  - exec: 'ls\n",
 	    "3:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 2 column 11)"),
 	BAD("bad indentation", "steps:\n  - exec: ls\n  bad: x: y\n",
@@ -1032,13 +1033,100 @@ static const struct bad_case bad_cases[] = {
 	BAD("second document", "steps:\n  - exec: ls\n---\nsteps: []\n",
 	    "3:1: a second YAML document (a job file holds one)"),
 	BAD("control characters in a key", "\"a\\tb\": 1\n",
-	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, steps)"),
+	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, steps, inventory_may)"),
+	BAD("inventory_may not a mapping", "inventory_may: [a]\nsteps:\n  - exec: ls\n",
+	    "1:16: 'inventory_may': expected a mapping with env and files, got a list"),
+	BAD("inventory_may unknown key", "inventory_may: {paths: [/x/]}\nsteps:\n  - exec: ls\n",
+	    "1:17: unknown key 'paths' in inventory_may (expected env or files)"),
+	BAD_PART("inventory_may env a name", "inventory_may: {env: [A-B]}\nsteps:\n  - exec: ls\n",
+	         "1:23: 'inventory_may env': expected environment variable names", "got 'A-B'"),
+	BAD_PART("inventory_may env a scalar", "inventory_may: {env: A}\nsteps:\n  - exec: ls\n",
+	         "1:22: 'inventory_may env': expected a list of environment variable names", "got 'A'"),
+	BAD_PART("inventory_may files relative", "inventory_may: {files: [etc/ca/]}\nsteps:\n  - exec: ls\n",
+	         "1:25: 'inventory_may files': expected directories", "got 'etc/ca/'"),
+	BAD_PART("inventory_may files dotdot", "inventory_may: {files: [/etc/ca/../..]}\nsteps:\n  - exec: ls\n",
+	         "1:25: 'inventory_may files': expected directories", "no '..'"),
+	BAD_PART("inventory_may files template", "inventory_may: {files: ['/x/${host}']}\nsteps:\n  - exec: ls\n",
+	         "1:25: 'inventory_may files': expected directories", "got '/x/${host}'"),
 	BAD("long key cut short",
 	    "steps:\n  - exec: ls\n    "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
 	    "3:5: unknown key 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' in exec step "
 	    "(expected one of: name, expect, timeout)"),
 };
+
+static void test_inventory_may(void **state)
+{
+	struct job *job = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse("jobs.d/x.yaml",
+	                       "inventory_may:\n  env: [NETBOX_TOKEN, _B2]\n  files: [~/.ssh/fleet/, /etc/fleetrun/ca]\n"
+	                       "steps:\n  - exec: ls\n", &job, &err), 0);
+	assert_int_equal(job->inventory_may.env.len, 2);
+	assert_string_equal(job->inventory_may.env.items[0].key, "NETBOX_TOKEN");
+	assert_non_null(kvlist_get(&job->inventory_may.env, "_B2"));
+	assert_int_equal(job->inventory_may.files.len, 2);
+	assert_string_equal(job->inventory_may.files.items[0].key, "~/.ssh/fleet/");
+	assert_string_equal(job->inventory_may.files.items[1].key, "/etc/fleetrun/ca");
+	job_free(job);
+	/* absent or null: nothing allowed */
+	job = NULL;
+	assert_int_equal(parse("jobs.d/x.yaml", "inventory_may:\nsteps:\n  - exec: ls\n", &job, &err), 0);
+	assert_int_equal(job->inventory_may.env.len + job->inventory_may.files.len, 0);
+	job_free(job);
+}
+
+/* Nesting past YAMLDEPTH_MAX is refused before libyaml builds the tree
+ * (whose scanner is quadratic in the depth of flow collections): 10,000
+ * levels, closed or not, fail at the level that crosses the bound. */
+static void test_yaml_depth_bound(void **state)
+{
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct buf b = BUF_INIT;
+	char want[200];
+
+	(void)state;
+	buf_puts(&b, "steps:\n  - exec: ls\n    name: ");
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&b, ']');
+	buf_putc(&b, '\n');
+	assert_int_equal(job_parse(BAD_PATH, b.data, b.len, &job, &err), -1);
+	assert_null(job);
+	/* three levels are open around it (the file's mapping, steps, the
+	 * step), so the '[' that crosses the bound is number YAMLDEPTH_MAX - 2,
+	 * and the first is at column 11 */
+	snprintf(want, sizeof(want), "%s:3:%d: YAML nested more than %d levels deep", BAD_PATH, 11 + YAMLDEPTH_MAX - 3,
+	         YAMLDEPTH_MAX);
+	assert_int_equal(strncmp(err.msg, want, strlen(want)), 0);
+	buf_free(&b);
+
+	/* block mappings count the same */
+	buf_puts(&b, "steps:\n  - exec: ls\nx:\n");
+	for (int i = 0; i < 200; i++) {
+		for (int k = 0; k <= i; k++)
+			buf_puts(&b, " ");
+		buf_printf(&b, "k%d:\n", i);
+	}
+	assert_int_equal(job_parse(BAD_PATH, b.data, b.len, &job, &err), -1);
+	assert_non_null(strstr(err.msg, "YAML nested more than"));
+	buf_free(&b);
+
+	/* at the bound: parsed (then refused for what it is, an unknown key) */
+	buf_puts(&b, "steps:\n  - exec: ls\nx: ");
+	for (int i = 0; i < YAMLDEPTH_MAX - 1; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < YAMLDEPTH_MAX - 1; i++)
+		buf_putc(&b, ']');
+	buf_putc(&b, '\n');
+	assert_int_equal(job_parse(BAD_PATH, b.data, b.len, &job, &err), -1);
+	assert_non_null(strstr(err.msg, "unknown key 'x'"));
+	buf_free(&b);
+}
 
 static void test_bad_case(void **state)
 {
@@ -1209,6 +1297,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_ping),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
+		cmocka_unit_test(test_inventory_may),
+		cmocka_unit_test(test_yaml_depth_bound),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_garbage),
 	};
