@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "hostvar.h"
 #include "log.h"
 #include "tmpl.h"
 
@@ -525,28 +526,27 @@ out:
 	return r;
 }
 
-int kh_path(const char *job_value, const struct kvlist *hostvars, const struct kvlist *builtins,
-            struct kvlist *secrets, char **out, struct err *err)
+int kh_path(const struct job_inventory_may *may, const char *job_value, const struct kvlist *hostvars,
+            const struct kvlist *builtins, struct kvlist *secrets, char **out, struct err *err)
 {
-	const char *v = kvlist_get(hostvars, "known_hosts"), *home = getenv("HOME");
+	const char *hv = kvlist_get(hostvars, "known_hosts"), *home = getenv("HOME");
 	struct tmpl_scope scope = {NULL, hostvars, builtins};
 	struct buf b = BUF_INIT;
 	char *p = NULL;
 	int r = -1;
 
-	if (!v)
-		v = job_value;
-	if (v) {
-		if (tmpl_render(v, &scope, TMPL_ENV_VALUE, &b, secrets, err) < 0)
+	if (hv) {
+		/* inventories are data: the file must be one the job allows */
+		p = hostvar_value(may, secrets, "known_hosts", hv, err);
+		if (!p || hostvar_path(may, "known_hosts", &p, err) < 0)
+			goto out;
+	} else if (job_value) {
+		if (tmpl_render(job_value, &scope, TMPL_ENV_VALUE, &b, secrets, err) < 0)
 			goto out;
 		p = buf_steal(&b);
+		path_expand_home(&p);
 	} else {
 		p = xasprintf("%s/.ssh/known_hosts", home ? home : "");
-	}
-	if (!strncmp(p, "~/", 2) && home) {
-		char *x = xasprintf("%s/%s", home, p + 2);
-		free(p);
-		p = x;
 	}
 	if (!*p) {
 		err_set(err, "known_hosts is empty (expected a file name)");

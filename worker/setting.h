@@ -8,6 +8,7 @@
 #ifndef FLEETRUN_SETTING_H
 #define FLEETRUN_SETTING_H
 
+#include "hostvar.h"
 #include "step.h"
 
 /* A setting: the host var `name` (checked as above; a file-valued one,
@@ -28,7 +29,5 @@ int secret_resolve(struct step_ctx *ctx, const char *name, const char *job_value
 /* Free a secret, wiping it first. */
 void secret_free(char *s);
 
-/* ~/ at the start of a path is the home directory, as in ssh_config. */
-void path_expand_home(char **path);
 
 #endif /* FLEETRUN_SETTING_H */

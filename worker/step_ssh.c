@@ -106,7 +106,7 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 	    setting_resolve(ctx, "key", js->key, &p->key, err) < 0 ||
 	    secret_resolve(ctx, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
 	    secret_resolve(ctx, "password", js->password, js->password_file, &p->password, err) < 0 ||
-	    kh_path(js->known_hosts, &ctx->task->vars, ctx->scope->builtins, ctx->secrets, &p->known_hosts, err) < 0 ||
+	    kh_path(&ctx->job->inventory_may, js->known_hosts, &ctx->task->vars, ctx->scope->builtins, ctx->secrets, &p->known_hosts, err) < 0 ||
 	    setting_resolve(ctx, "agent", NULL, &agent, err) < 0 ||
 	    setting_resolve(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
 	    setting_resolve(ctx, "pty", NULL, &pty, err) < 0)

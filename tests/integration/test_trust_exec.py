@@ -310,7 +310,9 @@ def test_sh_filter_in_ssh_commands(fleet, sshlab, tmp_path, pwn):
         ("d-" + n, {"address": sshlab.address(60 + i), "port": sshlab.port, "user": sshlab.user,
                     "key": sshlab.client_keys["ed25519"], "known_hosts": sshlab.known_hosts_path, "v": vals[n]})
         for i, n in enumerate(names)])
-    job = fr.write_job(tmp_path, "timeout: 30s\nsteps:\n  - ssh: printf '[%s]' ${v|sh} x${v|sh}y\n")
+    lab_dirs = sorted({os.path.dirname(sshlab.client_keys["ed25519"]), os.path.dirname(sshlab.known_hosts_path)})
+    job = fr.write_job(tmp_path, "timeout: 30s\ninventory_may: {files: [%s]}\nsteps:\n"
+                       "  - ssh: printf '[%%s]' ${v|sh} x${v|sh}y\n" % ", ".join(lab_dirs))
     recs = recs_of(run(fleet, [job, "-i", inv, "-w", "4"], tmp_path, timeout=120), len(names))
     bad = {}
     for n in names:
@@ -425,18 +427,41 @@ def test_secrets_echoed_json_escaped_are_masked(fleet, httplab, tmp_path):
 
 # ----------------------------------------------------------------- jobs.d
 
-def test_dns_lookup_job_is_safe(fleet, tmp_path, pwn):
-    """The shipped dns-lookup job with a hostile address var: the address is
-    one word to getent, which finds nothing; nothing runs. A real address
+def test_dns_lookup_job_is_safe(fleet, httplab, tmp_path, pwn):
+    """The shipped dns-lookup job with a hostile address. Two lines hold:
+    the inventory refuses such an address var (a host name check: exit 2,
+    nothing runs); and were a hostile value to reach ${address} anyway (a
+    captured var of that name, which wins over the host var, as a device's
+    answer) it is one word to getent, which finds nothing. A real address
     still resolves."""
-    inv = yaml_inventory(tmp_path / "inv.yaml", [
-        ("evil", {"address": "x;touch %s" % pwn}),
-        ("evil2", {"address": "$(touch %s)" % pwn}),
-        ("evil3", {"address": "-s files localhost"}),
-        ("good", {"address": "127.0.0.1"})])
-    r = run(fleet, [str(JOBS_D / "dns-lookup.yaml"), "-i", inv], tmp_path)
-    recs = recs_of(r, 4)
-    assert recs["good"]["status"] == "ok" and recs["good"]["steps"][0]["stdout"] == "127.0.0.1\n", recs["good"]
-    for h in ("evil", "evil2", "evil3"):
+    bad = ["x;touch %s" % pwn, "$(touch %s)" % pwn, "-s files localhost"]
+    for i, b in enumerate(bad):
+        inv = yaml_inventory(tmp_path / ("inv%d.yaml" % i), [("evil", {"address": b}),
+                                                             ("good", {"address": "127.0.0.1"})])
+        r = fleet.run(["run", str(JOBS_D / "dns-lookup.yaml"), "-i", inv, "--format", "jsonl"], cwd=str(tmp_path))
+        assert r.rc == 2 and "address" in r.err and not r.out, r
+    # the job's own step, behind one that captures 'address' from a device
+    text = (JOBS_D / "dns-lookup.yaml").read_text()
+    assert "steps:\n" in text and "${address}" in text
+    hosts = [("evil%d" % i, b) for i, b in enumerate(bad)] + [("good", "127.0.0.1")]
+    capture = "\n".join([
+        "http:",
+        "  base: http://%s:%d" % (httplab.address(1), httplab.port_for("http")),
+        "  connect_timeout: 10s",
+        "steps:",
+        "  - http:",
+        "      method: POST",
+        "      path: /echo",
+        "      headers: {Content-Type: application/json}",
+        "      body: '{\"a\": ${answer|json}}'",
+        "      capture: {address: .json.a}",
+        ""])
+    job = fr.write_job(tmp_path, text.replace("steps:\n", capture, 1), name="dns-lookup")
+    inv = yaml_inventory(tmp_path / "inv.yaml", [(h, {"answer": a}) for h, a in hosts])
+    r = run(fleet, [job, "-i", inv], tmp_path)
+    recs = recs_of(r, len(hosts))
+    assert recs["good"]["status"] == "ok" and recs["good"]["steps"][1]["stdout"] == "127.0.0.1\n", recs["good"]
+    for h, a in hosts[:-1]:
+        assert recs[h]["vars"]["address"] == a, recs[h]
         assert recs[h]["status"] == "failed", recs[h]
-        assert recs[h]["steps"][0]["stdout"] == "", recs[h]
+        assert recs[h]["steps"][1]["stdout"] == "", recs[h]

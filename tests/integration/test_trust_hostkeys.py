@@ -59,8 +59,10 @@ def dev(lab, i, kh, port=None, **more):
 
 
 def job(tmp, policy="strict", extra_ssh=(), name="job"):
-    lines = ["description: test_trust_hostkeys", "timeout: 20s", "retries: 0", "ssh:",
-             "  host_key_policy: %s" % policy]
+    # the inventory names the lab's key and each test's known_hosts: the
+    # job allows that (test_trust_inventory.py tests the allowing)
+    lines = ["description: test_trust_hostkeys", "timeout: 20s", "retries: 0",
+             "inventory_may: {files: [/]}", "ssh:", "  host_key_policy: %s" % policy]
     lines += ["  %s" % x for x in extra_ssh]
     lines += ["steps:", "  - ssh: show clock"]
     return fr.write_job(tmp, "\n".join(lines) + "\n", name=name)
@@ -275,8 +277,10 @@ def test_worker_cannot_choose_the_file(fleet, tmp_path, pwn):
     """A (fake) worker sends known_hosts_add with a path of its choice: the
     supervisor writes only to the file the job and inventory name for the
     host, and only a well-formed line for that host: not another host's,
-    not two lines, not a pattern, not a marker, not for an inventory
-    address that known_hosts would read as a pattern."""
+    not two lines, not a pattern, not a marker; and never to a file an
+    inventory names outside the directories the job allows (an address
+    known_hosts would read as a pattern the inventory itself refuses:
+    test_trust_inventory.py)."""
     khdir = tmp_path / "d"
     os.mkdir(khdir)
     worker = fr.write(tmp_path / "fake-kh-worker", "#!/bin/sh\nexec %s %s\n" % (
@@ -289,17 +293,21 @@ def test_worker_cannot_choose_the_file(fleet, tmp_path, pwn):
         "FAKE_KH_LINE_TWO": "[10.9.0.3]:2222 %s\n* %s" % (key, key),     # a second line
         "FAKE_KH_LINE_WILD": "* " + key,                                 # a pattern
         "FAKE_KH_LINE_CA": "@cert-authority [10.9.0.5]:2222 " + key,
-        "FAKE_KH_LINE_STAR": "[*]:2222 " + key,            # an inventory address that is a pattern
+        "FAKE_KH_LINE_OUTSIDE": "[10.9.0.6]:2222 " + key,  # good, but for a file the job does not allow
     }
     hosts = [("good", "10.9.0.1"), ("other", "10.9.0.2"), ("two", "10.9.0.3"), ("wild", "10.9.0.4"),
-             ("ca", "10.9.0.5"), ("star", "*")]
-    inv = inventory(tmp_path / "inv", [(h, {"address": a, "port": 2222, "known_hosts": str(khdir / "derived")})
-                                       for h, a in hosts])
-    j = fr.write_job(tmp_path, "ssh:\n  host_key_policy: accept-new\nsteps:\n  - exec: 'true'\n")
+             ("ca", "10.9.0.5"), ("outside", "10.9.0.6")]
+    inv = inventory(tmp_path / "inv", [(h, {"address": a, "port": 2222, "known_hosts": str(
+        (tmp_path / "outside.kh") if h == "outside" else (khdir / "derived"))}) for h, a in hosts])
+    j = fr.write_job(tmp_path, "inventory_may: {files: [%s]}\nssh:\n  host_key_policy: accept-new\nsteps:\n"
+                     "  - exec: 'true'\n" % khdir)
     r = fleet.run(["run", j, "-i", inv, "--format", "jsonl", "-w", "2"], timeout=90, env=env)
     check_nothing_left(r)
     assert "Sanitizer" not in r.err, r.err
     assert {x["status"] for x in recs_of(r, len(hosts)).values()} == {"ok"}, str(r)
     assert sorted(os.listdir(khdir)) == ["derived"], sorted(os.listdir(khdir))
     assert read(khdir / "derived") == "[10.9.0.1]:2222 %s\n" % key
-    assert r.err.count("refused a known_hosts entry") == 5, r.err
+    assert r.err.count("refused a known_hosts entry") == 4, r.err
+    assert not (tmp_path / "outside.kh").exists()
+    assert "outside: host var 'known_hosts' names %s, outside the directories the job allows" % (
+        tmp_path / "outside.kh") in r.err, r.err
