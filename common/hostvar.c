@@ -201,3 +201,39 @@ bool hostvar_is_path(const char *name)
 	return false;
 }
 
+
+/* insecure's words for true, as the worker and the supervisor read them */
+static bool hostvar_true(const char *v)
+{
+	return !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1");
+}
+
+int hostvar_check_setting(const struct job_inventory_may *may, const char *name, const char *value, struct err *err)
+{
+	enum hostkey_policy pol = HOSTKEY_STRICT;
+	bool loosens = false;
+	char list[256];
+
+	/* An inventory may tighten a check (host_key_policy strict, insecure
+	 * false) but not loosen one: with host keys or certificates unchecked,
+	 * an inventory that also names the address would send the job's
+	 * credentials to whoever answers there. */
+	if (!strcmp(name, "host_key_policy"))
+		loosens = hostkey_policy_parse(value, &pol) == 0 && pol != HOSTKEY_STRICT;
+	else if (!strcmp(name, "insecure"))
+		loosens = hostvar_true(value);
+	if (!loosens || kvlist_get(&may->settings, name))
+		return 0;
+	err_set(err, "host var %s=%.32s turns a check off, which the job does not allow (inventory_may settings: %s)",
+	        name, value, allowed_list(&may->settings, list, sizeof(list)));
+	return -1;
+}
+
+bool hostvar_insecure(const struct job_inventory_may *may, const char *value, bool job_value)
+{
+	struct err err;
+
+	if (!value || hostvar_check_setting(may, "insecure", value, &err) < 0)
+		return job_value;
+	return hostvar_true(value);
+}

@@ -34,6 +34,17 @@ int hostvar_path(const struct job_inventory_may *may, const char *var, char **pa
  * cert, cert_key)? A host var of that name goes through hostvar_path. */
 bool hostvar_is_path(const char *name);
 
+/* May a host var set this setting to this value? A host var may tighten
+ * any check but turn one off (host_key_policy accept-new or off, insecure
+ * true) only when the job's inventory_may settings names it. 0, or -1 with
+ * err naming the var and what the job allows. */
+int hostvar_check_setting(const struct job_inventory_may *may, const char *name, const char *value, struct err *err);
+
+/* Does a host go without TLS verification: the host var insecure (NULL
+ * when the inventory has none) when hostvar_check_setting allows it, else
+ * the job's value? */
+bool hostvar_insecure(const struct job_inventory_may *may, const char *value, bool job_value);
+
 /* ~/ at the start of a path is the home directory, as in ssh_config. */
 void path_expand_home(char **path);
 

@@ -831,7 +831,13 @@ static int is_dir_path(const char *s)
 	return 1;
 }
 
-/* inventory_may: {env: [NAME, ...], files: [DIR, ...]}. The job is code
+/* The settings whose host var may turn a check off (hostvar.h). */
+static int is_loosening_setting(const char *s)
+{
+	return strcmp(s, "host_key_policy") == 0 || strcmp(s, "insecure") == 0;
+}
+
+/* inventory_may: {env: [NAME, ...], files: [DIR, ...], settings: [...]}. The job is code
  * and the inventory data: what a host var may read here is the job's
  * to say (see struct job_inventory_may). */
 static int top_inventory_may(struct pctx *c, yaml_node_t *value, struct job *job)
@@ -841,7 +847,7 @@ static int top_inventory_may(struct pctx *c, yaml_node_t *value, struct job *job
 	if (is_null(value))
 		return 0;
 	if (value->type != YAML_MAPPING_NODE)
-		return fail(c, value, "'inventory_may': expected a mapping with env and files, got %s",
+		return fail(c, value, "'inventory_may': expected a mapping with env, files and settings, got %s",
 		            node_desc(value, desc, sizeof(desc)));
 	for (yaml_node_pair_t *p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
@@ -857,8 +863,12 @@ static int top_inventory_may(struct pctx *c, yaml_node_t *value, struct job *job
 			                  "directories such as /etc/fleetrun/ca/ or ~/.ssh/fleet/ (absolute or ~/, "
 			                  "no '..')", &job->inventory_may.files) < 0)
 				return -1;
+		} else if (strcmp(scalar(k), "settings") == 0) {
+			if (get_name_list(c, "inventory_may settings", v, is_loosening_setting,
+			                  "host_key_policy or insecure", &job->inventory_may.settings) < 0)
+				return -1;
 		} else {
-			return fail(c, k, "unknown key '%s' in inventory_may (expected env or files)",
+			return fail(c, k, "unknown key '%s' in inventory_may (expected env, files or settings)",
 			            excerpt(scalar(k), k->data.scalar.length, ex, sizeof(ex)));
 		}
 	}
@@ -2130,6 +2140,7 @@ void job_free(struct job *job)
 	free(job->http.pinned_key);
 	kvlist_free(&job->inventory_may.env);
 	kvlist_free(&job->inventory_may.files);
+	kvlist_free(&job->inventory_may.settings);
 	free(job->source);
 	free(job);
 }

@@ -108,11 +108,15 @@ struct job_ssh {
  * except that ${env:NAME} is expanded for a NAME listed here; and a host
  * var that names a file (key, known_hosts, ca, cert, cert_key, *_file) is
  * used only when the file resolves under one of the directories listed
- * here. Both lists are empty unless the job fills them. */
+ * here; and a host var may turn a check off (host_key_policy accept-new
+ * or off, insecure true) only when its name is listed here. The lists are
+ * empty unless the job fills them. */
 struct job_inventory_may {
 	struct kvlist env;     /* NAME -> "": the environment variables */
 	struct kvlist files;   /* DIR -> "": directories as written (absolute
 	                          or ~/), each a prefix of whole path parts */
+	struct kvlist settings; /* NAME -> "": host_key_policy, insecure: the
+	                           checks a host var may turn off */
 };
 
 struct step {

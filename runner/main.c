@@ -328,6 +328,7 @@ static int hosts_from_journal(const char *path, const char *status, const char *
 	const struct journal_last **v = NULL;
 	bool want[STATUS_COUNT + 1];
 	struct err err;
+	struct buf line = BUF_INIT;
 	int rc = EXIT_USAGE;
 
 	for (int i = 0; i <= STATUS_COUNT; i++)
@@ -344,10 +345,15 @@ static int hosts_from_journal(const char *path, const char *status, const char *
 	}
 	v = journal_index_sorted(&idx);
 	for (size_t i = 0; i < idx.len; i++)
-		if (want[v[i]->final ? (int)v[i]->status : STATUS_COUNT])
-			puts(v[i]->host);
+		if (want[v[i]->final ? (int)v[i]->status : STATUS_COUNT]) {
+			/* a journal is read back as data: text only */
+			buf_reset(&line);
+			termtext_puts(&line, v[i]->host, 0);
+			puts(line.data ? line.data : "");
+		}
 	rc = fflush(stdout) == 0 ? 0 : 3;
 out:
+	buf_free(&line);
 	free(v);
 	journal_index_free(&idx);
 	return rc;
@@ -375,6 +381,7 @@ static int cmd_hosts(int argc, char **argv)
 	struct targets *tg = NULL;
 	struct host h;
 	struct err err;
+	struct buf line = BUF_INIT;
 	int c, verbose = 0, got, rc = EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "i:H:l:vh", longopts, NULL)) != -1) {
@@ -426,11 +433,17 @@ static int cmd_hosts(int argc, char **argv)
 		goto out;
 	}
 	while ((got = shard_targets_next(&shard, tg, &h, NULL, &err)) > 0) {
-		fputs(h.name, stdout);
-		for (size_t i = 0; verbose && i < h.vars.len; i++)
-			printf(" %s=%s", h.vars.items[i].key,
-			       tmpl_is_secret_name(h.vars.items[i].key) ? "***" : h.vars.items[i].value);
-		putchar('\n');
+		/* inventories are data: their vars reach the terminal as
+		 * text (termtext), never as control sequences */
+		buf_reset(&line);
+		termtext_puts(&line, h.name, 0);
+		for (size_t i = 0; verbose && i < h.vars.len; i++) {
+			buf_putc(&line, ' ');
+			termtext_puts(&line, h.vars.items[i].key, 0);
+			buf_putc(&line, '=');
+			termtext_puts(&line, tmpl_is_secret_name(h.vars.items[i].key) ? "***" : h.vars.items[i].value, 0);
+		}
+		puts(line.data ? line.data : "");
 		host_free(&h);
 	}
 	if (got < 0) {
@@ -439,6 +452,7 @@ static int cmd_hosts(int argc, char **argv)
 	}
 	rc = fflush(stdout) == 0 ? 0 : 3;
 out:
+	buf_free(&line);
 	if (tg)
 		targets_close(tg);
 	free(ta.inventories);
@@ -610,7 +624,7 @@ static int run_dry(const struct run_opts *o)
 	struct targets *tg = NULL;
 	struct host h;
 	struct err err;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT, shown = BUF_INIT;
 	uint64_t n = 0;
 	int got, rc = EXIT_USAGE;
 
@@ -628,16 +642,21 @@ static int run_dry(const struct run_opts *o)
 		for (size_t i = 0; i < h.vars.len; i++)
 			if (tmpl_is_secret_name(h.vars.items[i].key))
 				tmpl_secret_add(&secrets, h.vars.items[i].value);
-		printf("%s\n", h.name);
+		buf_reset(&shown);
+		termtext_puts(&shown, h.name, 0);
+		puts(shown.data ? shown.data : "");
 		for (size_t i = 0; i < o->job->nsteps; i++) {
 			const struct step *st = &o->job->steps[i];
 			buf_reset(&line);
+			buf_reset(&shown);
 			if (tmpl_render(st->text, &scope, TMPL_ENV_VALUE, &line, &secrets, &err) < 0) {
-				printf("  %s: (error: %s)\n", step_kind_name(st->kind), err.msg);
-				continue;
+				buf_reset(&line);
+				buf_printf(&line, "(error: %s)", err.msg);
 			}
 			tmpl_mask(&line, &secrets);
-			printf("  %s: %s\n", step_kind_name(st->kind), line.data);
+			/* host vars are inventory data: text on the terminal */
+			termtext_append(&shown, line.data, line.len, 0);
+			printf("  %s: %s\n", step_kind_name(st->kind), shown.data ? shown.data : "");
 		}
 		kvlist_free(&builtins);
 		kvlist_free(&secrets);
@@ -653,6 +672,7 @@ static int run_dry(const struct run_opts *o)
 	rc = 0;
 out:
 	buf_free(&line);
+	buf_free(&shown);
 	if (tg)
 		targets_close(tg);
 	return rc;

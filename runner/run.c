@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "gather.h"
+#include "hostvar.h"
 #include "log.h"
 #include "outdir.h"
 #include "progress.h"
@@ -231,8 +232,12 @@ static enum hostkey_policy pool_policy(const struct pool *p, const struct host *
 {
 	const char *v = kvlist_get(&h->vars, "host_key_policy");
 	enum hostkey_policy pol = p->o->job->ssh.host_key_policy;
+	struct err err;
 
-	if (v)
+	/* as the worker reads it: a host var that turns the check off
+	 * without the job's leave (hostvar.h) ends that host in the worker;
+	 * here it widens nothing */
+	if (v && hostvar_check_setting(&p->o->job->inventory_may, "host_key_policy", v, &err) == 0)
 		hostkey_policy_parse(v, &pol);
 	return pol;
 }
@@ -244,9 +249,7 @@ static bool pool_insecure(const struct pool *p, const struct host *h)
 
 	if (!p->o->job->has_http && !v)
 		return false;
-	if (v)
-		return !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1");
-	return p->o->job->http.insecure;
+	return hostvar_insecure(&p->o->job->inventory_may, v, p->o->job->http.insecure);
 }
 
 /* A worker met an unknown host key under accept-new: append it. Only

@@ -97,7 +97,8 @@ int setting_resolve(struct step_ctx *ctx, const char *name, const char *job_valu
 	s = hostvar_value(&ctx->job->inventory_may, ctx->secrets, name, v, err);
 	if (!s)
 		return -1;
-	if (hostvar_is_path(name) && hostvar_path(&ctx->job->inventory_may, name, &s, err) < 0) {
+	if ((hostvar_is_path(name) && hostvar_path(&ctx->job->inventory_may, name, &s, err) < 0) ||
+	    hostvar_check_setting(&ctx->job->inventory_may, name, s, err) < 0) {
 		free(s);
 		return -1;
 	}

@@ -78,8 +78,8 @@ def job(tmp, steps, ssh=None, timeout="20s", retries=0, name="job"):
     """Write a job: steps are command strings or dicts (ssh: CMD, options)."""
     lines = ["description: test_ssh", "timeout: %s" % timeout, "retries: %d" % retries]
     # These inventories are the tests' own: their host vars may name any
-    # file (test_trust_inventory.py tests the bound itself).
-    lines.append("inventory_may: {files: [/]}")
+    # file and learn keys (test_trust_inventory.py tests the bounds).
+    lines.append("inventory_may: {files: [/], settings: [host_key_policy]}")
     if ssh:
         lines.append("ssh:")
         for k, v in ssh.items():

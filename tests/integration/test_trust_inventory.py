@@ -333,6 +333,56 @@ def test_password_from_env_when_allowed(sshlab, fleet, tmp_path, pwn):
     assert one(r)["status"] == "ok", str(r)
 
 
+def test_host_var_cannot_turn_host_key_checks_off(sshlab, fleet, tmp_path, pwn):
+    """A device whose key the job's known_hosts does not hold: an inventory
+    var host_key_policy=off or accept-new would log in to it with the job's
+    credentials (an inventory that also names the address could send them
+    anywhere). Without the job's leave that host is `error` and no login
+    is tried; strict is always allowed; with `inventory_may: {settings:
+    [host_key_policy]}` the inventory decides."""
+    empty = fr.write(tmp_path / "known_hosts", "", 0o600)
+    inv = fr.write(tmp_path / "inv", "".join(
+        "%s address=%s port=%d user=%s key=%s known_hosts=%s host_key_policy=%s\n" % (
+            pol, sshlab.address(44 + i), sshlab.port, sshlab.user, sshlab.key, empty, pol)
+        for i, pol in enumerate(["off", "accept-new", "strict"])))
+    files = [str(tmp_path), sshlab.dir]
+    r = run(fleet, ["run", ssh_job(tmp_path, may={"files": files}, name="no"), "-i", inv, "--format", "jsonl"],
+            timeout=90)
+    recs = recs_of(r, 3)
+    for pol in ("off", "accept-new"):
+        rec = recs[pol]
+        assert rec["status"] == "error" and "host var host_key_policy=%s turns a check off" % pol in rec["error"] \
+            and "inventory_may settings: none" in rec["error"], rec
+    assert recs["strict"]["status"] == "hostkey", recs["strict"]
+    assert open(empty).read() == ""
+    yes = ssh_job(tmp_path, may={"files": files, "settings": ["host_key_policy"]}, name="yes")
+    recs = recs_of(run(fleet, ["run", yes, "-i", inv, "--format", "jsonl"], timeout=90), 3)
+    assert {h: x["status"] for h, x in recs.items()} == {"off": "ok", "accept-new": "ok", "strict": "hostkey"}, recs
+
+
+def test_host_var_cannot_turn_tls_checks_off(fleet, tmp_path, pwn):
+    """insecure=true from the inventory is `error` before anything is sent
+    unless the job lists insecure in inventory_may settings; insecure=false
+    (a tighter check) is always taken."""
+    port = closed_port()
+    inv = fr.write(tmp_path / "inv", "ins insecure=true base=http://127.0.0.1:%d\n"
+                   "safe insecure=false base=http://127.0.0.1:%d\n" % (port, port))
+    recs = recs_of(run(fleet, ["run", http_job(tmp_path, name="no"), "-i", inv, "--format", "jsonl"]), 2)
+    assert recs["ins"]["status"] == "error" and "host var insecure=true turns a check off" in recs["ins"]["error"], \
+        recs["ins"]
+    assert recs["safe"]["status"] == "unreachable", recs["safe"]
+    yes = http_job(tmp_path, may={"settings": ["insecure"]}, name="yes")
+    recs = recs_of(run(fleet, ["run", yes, "-i", inv, "--format", "jsonl"]), 2)
+    assert {h: x["status"] for h, x in recs.items()} == {"ins": "unreachable", "safe": "unreachable"}, recs
+
+
+def test_inventory_may_settings_names_checked(fleet, tmp_path):
+    """inventory_may settings takes host_key_policy and insecure only."""
+    j = fr.write_job(tmp_path, "inventory_may:\n  settings: [password]\nsteps:\n  - exec: 'true'\n")
+    r = fleet.run(["check", j])
+    assert r.rc == 2 and "inventory_may settings" in r.err and "host_key_policy or insecure" in r.err, r
+
+
 # ----------------------------------------------------------------- YAML bounds
 
 DEEP = 10000

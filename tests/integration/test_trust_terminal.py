@@ -417,3 +417,19 @@ def test_chosen_places_refuse_only_what_anyone_can_write(fleet, tmp_path, pwn):
     os.chmod(ok, 0o1777)
     r = run_raw(fleet, ["run", str(ok / "hello.yaml"), "-H", "a", "--format", "jsonl"], cwd=str(tmp_path))
     assert r.rc == 0, r
+
+
+def test_inventory_vars_on_the_terminal(fleet, tmp_path, pwn):
+    """Inventories are data: a host var holding the hostile bytes reaches
+    the terminal as text in `fleetrun hosts -v` and in `--dry-run`'s
+    rendered commands; a secret var shows as ***."""
+    inv = fr.write(tmp_path / "inv.yaml", "all:\n  hosts:\n    rtr1:\n      banner: %s\n      password: %s\n" % (
+        json.dumps(HOSTILE), json.dumps("pw-" + HOSTILE)))
+    job = fr.write_job(tmp_path, "steps:\n  - exec: echo ${banner} ${password} >/dev/null; touch %s\n" % pwn)
+    for args in (["hosts", "-v", "-i", inv], ["run", job, "-i", inv, "--dry-run"]):
+        r = run_raw(fleet, args, cwd=str(tmp_path))
+        assert r.rc == 0, r
+        assert_terminal_safe(r.out, " ".join(args[:2]), keep_tab=False)
+        for s in SHOWN:
+            assert s in r.out, (s, r)
+        assert b"pw-" not in r.out and b"***" in r.out, r

@@ -78,7 +78,9 @@ def jobs_allowing(lab_dir):
             with open(os.path.join(src, name)) as f:
                 text = f.read()
             with open(os.path.join(dst, name), "w") as f:
-                f.write(text + "inventory_may: {files: [%s]}\n" % json.dumps(lab_dir))
+                # the demo's inventory also learns the lab's host keys
+                # (host_key_policy=accept-new)
+                f.write(text + "inventory_may: {files: [%s], settings: [host_key_policy]}\n" % json.dumps(lab_dir))
     return dst
 
 
