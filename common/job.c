@@ -2053,17 +2053,12 @@ out:
 	return r;
 }
 
-int job_load(const char *path, struct job **out, struct err *err)
+int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
 {
 	struct buf text = BUF_INIT;
 	char chunk[8192];
-	int fd, r = -1;
+	int r = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(err, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
-	}
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -2083,9 +2078,20 @@ int job_load(const char *path, struct job **out, struct err *err)
 	}
 	r = job_parse(path, text.data ? text.data : "", text.len, out, err);
 out:
-	if (fd >= 0)
-		close(fd);
 	buf_free(&text);
+	return r;
+}
+
+int job_load(const char *path, struct job **out, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	r = job_load_fd(fd, path, out, err);
+	close(fd);
 	return r;
 }
 

@@ -170,6 +170,9 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 
 /* Read path and parse it. Errors as above ("path: cannot read: ..."). */
 int job_load(const char *path, struct job **out, struct err *err);
+/* The same from an open fd (read to its end, not closed); path names the
+ * file in messages and gives the job its name. */
+int job_load_fd(int fd, const char *path, struct job **out, struct err *err);
 
 void job_free(struct job *job);
 

@@ -15,11 +15,8 @@
 #include "buf.h"
 #include "log.h"
 
-/* as job_load: a job file is a few lines */
-#define JOBDIR_MAX_FILE_BYTES (1024 * 1024)
-
-/* The directory this program is in, or NULL. */
-static char *jobdir_self(void)
+/* see jobdir.h */
+char *jobdir_self(void)
 {
 	char self[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -139,9 +136,8 @@ static int jobdir_open_dir(const char *path, bool chosen, bool *shared, char *wh
 static int jobdir_read(int dirfd, const char *base, const char *path, bool chosen, bool shared, struct job **out,
                        struct err *err)
 {
-	struct buf text = BUF_INIT;
 	struct stat sb;
-	char chunk[8192], why[128];
+	char why[128];
 	int fd, r = -1;
 
 	/* O_NONBLOCK: a FIFO named like a job must not hang the open */
@@ -158,28 +154,10 @@ static int jobdir_read(int dirfd, const char *base, const char *path, bool chose
 		err_set(err, "%s: not used: %s; a job file is code (chmod go-w, or chown it)", path, why);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_append(&text, chunk, (size_t)n);
-		if (text.len > JOBDIR_MAX_FILE_BYTES) {
-			err_set(err, "%s: cannot read: larger than %d bytes (a job file is a few lines)", path,
-			        JOBDIR_MAX_FILE_BYTES);
-			goto out;
-		}
-	}
-	r = job_parse(path, text.data ? text.data : "", text.len, out, err) < 0 ? -1 : 0;
+	r = job_load_fd(fd, path, out, err) < 0 ? -1 : 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_free(&text);
 	return r;
 }
 

@@ -38,6 +38,10 @@ struct jobdir {
  * --jobs-dir or NULL. The strings live as long as the program. */
 size_t jobdir_list(const char *opt, struct jobdir out[JOBDIR_MAX]);
 
+/* The directory this program is in (malloced), or NULL: jobs installed
+ * beside it, and the worker program. */
+char *jobdir_self(void);
+
 /* Is arg a path (a '/', or a name ending in .yaml or .yml) rather than a
  * job name? */
 bool jobdir_is_path(const char *arg);

@@ -190,22 +190,6 @@ static const char usage_report[] =
 	"exit: 0 every host ok, 1 some host not ok or not finished, 2 the journal\n"
 	"cannot be read, 3 the page cannot be written\n";
 
-/* The directory this program is in, or NULL. */
-static char *self_dir(void)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return xstrdup(self);
-}
-
 /* The job arg names, by name or path, from a place that may hold code
  * (jobdir.h). */
 static int load_job(const char *arg, const char *jobs_dir, struct job **job)
@@ -227,7 +211,7 @@ static char *worker_path(void)
 	if (env && *env)
 		return xstrdup(env);
 	/* the worker sits beside the supervisor: bin/, or PREFIX/bin */
-	dir = self_dir();
+	dir = jobdir_self();
 	path = dir ? xasprintf("%s/fleetrun-worker", dir) : xstrdup("fleetrun-worker");
 	free(dir);
 	return path;

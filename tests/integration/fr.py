@@ -300,6 +300,23 @@ def cmdlines_containing(needle):
 
 # ----------------------------------------------------------------- the labs (test_ssh, test_http)
 
+def serve_ssh_lab(tmp_path_factory, **kw):
+    """The body of an SSH lab fixture (`yield from fr.serve_ssh_lab(...)`):
+    SSH_AUTH_SOCK is taken out of the environment (only the agent tests
+    give one) and HOME points to an empty dir, so no ~/.ssh of this machine
+    takes part; kw go to SshLab."""
+    sys.path.insert(0, str(REPO / "tests" / "lab"))
+    import sshlab as sshlab_module
+    mp = __import__("pytest").MonkeyPatch()
+    mp.delenv("SSH_AUTH_SOCK", raising=False)
+    mp.delenv("SSH_AGENT_PID", raising=False)
+    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    try:
+        yield from serve_lab(sshlab_module.SshLab(delay=0, **kw))
+    finally:
+        mp.undo()
+
+
 def serve_lab(lab):
     """The body of a lab fixture (`yield from fr.serve_lab(lab)`): start the
     lab, yield it, stop it; then no lab process may be left and its fault

@@ -26,7 +26,6 @@ from fr import (  # noqa: E402  (helpers shared with test_http.py)
     check_nothing_left, inventory, need_multi, one, recs_of, run_watching, session_left)
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
-import sshlab as sshlab_module  # noqa: E402
 
 VERSION = "Cisco IOS XE Software, Version 17.3.4a"
 PLAIN = re.compile(r"^[A-Za-z0-9_./@%+-]+$")
@@ -39,15 +38,7 @@ def sshlab(binaries, tmp_path_factory):
     """The lab, for the whole module. SSH_AUTH_SOCK is taken out of the
     environment (only the agent tests give one) and HOME points to an empty
     dir, so no ~/.ssh of this machine takes part."""
-    mp = pytest.MonkeyPatch()
-    mp.delenv("SSH_AUTH_SOCK", raising=False)
-    mp.delenv("SSH_AGENT_PID", raising=False)
-    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    lab = sshlab_module.SshLab(delay=0)
-    try:
-        yield from fr.serve_lab(lab)
-    finally:
-        mp.undo()
+    yield from fr.serve_ssh_lab(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from fr import check_nothing_left, one, recs_of, run_watching
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
 import httplab as httplab_module  # noqa: E402
-import sshlab as sshlab_module  # noqa: E402
 
 JOBS_D = fr.REPO / "jobs.d"
 
@@ -45,15 +44,7 @@ def httplab(binaries):
 @pytest.fixture(scope="module")
 def sshlab(binaries, tmp_path_factory):
     """As in test_ssh.py: no agent, an empty HOME."""
-    mp = pytest.MonkeyPatch()
-    mp.delenv("SSH_AUTH_SOCK", raising=False)
-    mp.delenv("SSH_AGENT_PID", raising=False)
-    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    lab = sshlab_module.SshLab(delay=0)
-    try:
-        yield from fr.serve_lab(lab)
-    finally:
-        mp.undo()
+    yield from fr.serve_ssh_lab(tmp_path_factory)
 
 
 def yaml_inventory(path, hosts):

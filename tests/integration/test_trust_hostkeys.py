@@ -29,15 +29,7 @@ import sshlab as sshlab_module  # noqa: E402
 @pytest.fixture(scope="module")
 def sshlab(binaries, tmp_path_factory):
     """The lab for the module; HOME is an empty dir, no agent."""
-    mp = pytest.MonkeyPatch()
-    mp.delenv("SSH_AUTH_SOCK", raising=False)
-    mp.delenv("SSH_AGENT_PID", raising=False)
-    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    lab = sshlab_module.SshLab(delay=0, fault_servers=False)
-    try:
-        yield from fr.serve_lab(lab)
-    finally:
-        mp.undo()
+    yield from fr.serve_ssh_lab(tmp_path_factory, fault_servers=False)
 
 
 @pytest.fixture(scope="module")

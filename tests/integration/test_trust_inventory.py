@@ -21,7 +21,6 @@ import fr
 from fr import check_nothing_left, inventory, one, recs_of
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
-import sshlab as sshlab_module  # noqa: E402
 
 
 def run(fleet, args, timeout=60, env=None):
@@ -269,15 +268,7 @@ def test_host_var_paths_refused_when_the_job_allows_none(fleet, tmp_path, files)
 
 @pytest.fixture(scope="module")
 def sshlab(binaries, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.delenv("SSH_AUTH_SOCK", raising=False)
-    mp.delenv("SSH_AGENT_PID", raising=False)
-    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    lab = sshlab_module.SshLab(delay=0)
-    try:
-        yield from fr.serve_lab(lab)
-    finally:
-        mp.undo()
+    yield from fr.serve_ssh_lab(tmp_path_factory)
 
 
 def test_password_file_outside_is_never_sent(sshlab, fleet, tmp_path, pwn):

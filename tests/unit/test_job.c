@@ -1035,9 +1035,9 @@ static const struct bad_case bad_cases[] = {
 	BAD("control characters in a key", "\"a\\tb\": 1\n",
 	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, steps, inventory_may)"),
 	BAD("inventory_may not a mapping", "inventory_may: [a]\nsteps:\n  - exec: ls\n",
-	    "1:16: 'inventory_may': expected a mapping with env and files, got a list"),
+	    "1:16: 'inventory_may': expected a mapping with env, files and settings, got a list"),
 	BAD("inventory_may unknown key", "inventory_may: {paths: [/x/]}\nsteps:\n  - exec: ls\n",
-	    "1:17: unknown key 'paths' in inventory_may (expected env or files)"),
+	    "1:17: unknown key 'paths' in inventory_may (expected env, files or settings)"),
 	BAD_PART("inventory_may env a name", "inventory_may: {env: [A-B]}\nsteps:\n  - exec: ls\n",
 	         "1:23: 'inventory_may env': expected environment variable names", "got 'A-B'"),
 	BAD_PART("inventory_may env a scalar", "inventory_may: {env: A}\nsteps:\n  - exec: ls\n",
@@ -1048,6 +1048,8 @@ static const struct bad_case bad_cases[] = {
 	         "1:25: 'inventory_may files': expected directories", "no '..'"),
 	BAD_PART("inventory_may files template", "inventory_may: {files: ['/x/${host}']}\nsteps:\n  - exec: ls\n",
 	         "1:25: 'inventory_may files': expected directories", "got '/x/${host}'"),
+	BAD_PART("inventory_may settings other", "inventory_may: {settings: [password]}\nsteps:\n  - exec: ls\n",
+	         "1:28: 'inventory_may settings': expected host_key_policy or insecure", "got 'password'"),
 	BAD("long key cut short",
 	    "steps:\n  - exec: ls\n    "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
@@ -1063,18 +1065,20 @@ static void test_inventory_may(void **state)
 	(void)state;
 	assert_int_equal(parse("jobs.d/x.yaml",
 	                       "inventory_may:\n  env: [NETBOX_TOKEN, _B2]\n  files: [~/.ssh/fleet/, /etc/fleetrun/ca]\n"
-	                       "steps:\n  - exec: ls\n", &job, &err), 0);
+	                       "  settings: [insecure, host_key_policy]\nsteps:\n  - exec: ls\n", &job, &err), 0);
 	assert_int_equal(job->inventory_may.env.len, 2);
 	assert_string_equal(job->inventory_may.env.items[0].key, "NETBOX_TOKEN");
 	assert_non_null(kvlist_get(&job->inventory_may.env, "_B2"));
 	assert_int_equal(job->inventory_may.files.len, 2);
 	assert_string_equal(job->inventory_may.files.items[0].key, "~/.ssh/fleet/");
 	assert_string_equal(job->inventory_may.files.items[1].key, "/etc/fleetrun/ca");
+	assert_int_equal(job->inventory_may.settings.len, 2);
+	assert_non_null(kvlist_get(&job->inventory_may.settings, "host_key_policy"));
 	job_free(job);
 	/* absent or null: nothing allowed */
 	job = NULL;
 	assert_int_equal(parse("jobs.d/x.yaml", "inventory_may:\nsteps:\n  - exec: ls\n", &job, &err), 0);
-	assert_int_equal(job->inventory_may.env.len + job->inventory_may.files.len, 0);
+	assert_int_equal(job->inventory_may.env.len + job->inventory_may.files.len + job->inventory_may.settings.len, 0);
 	job_free(job);
 }
 
