@@ -176,6 +176,24 @@ def hostile_values(canary):
     }
 
 
+def each_value_printed(fleet, tmp_path, vals, script, want):
+    """Run script (an exec step's lines, using ${v}) on one host per value
+    of vals, the value as host var v; the hosts whose stdout is not
+    want(value): {name: (status, error, got, wanted)}."""
+    names = sorted(vals)
+    inv = yaml_inventory(tmp_path / "inv.yaml", [("h-" + n, {"v": vals[n]}) for n in names])
+    body = "".join("      %s\n" % line for line in script.splitlines())
+    job = fr.write_job(tmp_path, "steps:\n  - exec: |\n" + body)
+    recs = recs_of(run(fleet, [job, "-i", inv, "-w", "4"], tmp_path), len(names))
+    bad = {}
+    for n in names:
+        rec, w = recs["h-" + n], want(vals[n])
+        got = fr.step_stdout(rec["steps"][0]).decode("utf-8", "replace") if rec["steps"] else None
+        if rec["status"] != "ok" or got != w:
+            bad[n] = (rec["status"], rec["error"], got, w)
+    return bad
+
+
 def test_hostile_host_vars_are_one_word_each(fleet, tmp_path, pwn):
     """Each hostile value class in a host var: exactly one word, byte for
     byte, outside quotes, in "...", in '...' and glued to text; nothing
@@ -183,44 +201,22 @@ def test_hostile_host_vars_are_one_word_each(fleet, tmp_path, pwn):
     vals = hostile_values(pwn)
     (tmp_path / "a-file").write_text("")
     vals["plain"] = "rtr1"
-    names = sorted(vals)
-    inv = yaml_inventory(tmp_path / "inv.yaml", [("h-" + n, {"v": vals[n]}) for n in names])
-    job = fr.write_job(tmp_path, "steps:\n  - exec: |\n      printf '[%s]' ${v} \"${v}\" '${v}' x${v}y \"'\"${v}\"'\" end\n")
-    r = run(fleet, [job, "-i", inv, "-w", "4"], tmp_path)
-    recs = recs_of(r, len(names))
-    bad = {}
-    for n in names:
-        v = vals[n]
-        rec = recs["h-" + n]
-        want = "[%s][%s][%s][x%sy]['%s'][end]" % (v, v, v, v, v)
-        got = fr.step_stdout(rec["steps"][0]).decode("utf-8", "replace") if rec["steps"] else None
-        if rec["status"] != "ok" or got != want:
-            bad[n] = (rec["status"], rec["error"], got, want)
+    bad = each_value_printed(fleet, tmp_path, vals,
+                             "printf '[%s]' ${v} \"${v}\" '${v}' x${v}y \"'\"${v}\"'\" end\n",
+                             lambda v: "[%s][%s][%s][x%sy]['%s'][end]" % (v, v, v, v, v))
     assert not bad, "values that were not one word: %r" % bad
 
 
 def test_hostile_values_in_pipes_and_substitutions(fleet, tmp_path, pwn):
     """Inside $(...), backticks, a here-document and a pipe, the value is
     still one word (the exec quoting follows the shell's contexts)."""
-    vals = hostile_values(pwn)
-    names = sorted(vals)
-    inv = yaml_inventory(tmp_path / "inv.yaml", [("h-" + n, {"v": vals[n]}) for n in names])
-    job = fr.write_job(tmp_path, "steps:\n  - exec: |\n"
-                       "      a=\"$(printf '<%s>' ${v})\"; b=\"`printf '<%s>' ${v}`\"\n"
-                       "      printf '%s|%s|' \"$a\" \"$b\"\n"
-                       "      cat <<EOF\n"
-                       "      ${v}|\"${v}\"|'${v}'\n"
-                       "      EOF\n")
-    r = run(fleet, [job, "-i", inv, "-w", "4"], tmp_path)
-    recs = recs_of(r, len(names))
-    bad = {}
-    for n in names:
-        v = vals[n]
-        rec = recs["h-" + n]
-        want = "<%s>|<%s>|%s|\"%s\"|'%s'\n" % (v, v, v, v, v)
-        got = fr.step_stdout(rec["steps"][0]).decode("utf-8", "replace") if rec["steps"] else None
-        if rec["status"] != "ok" or got != want:
-            bad[n] = (rec["status"], rec["error"], got, want)
+    bad = each_value_printed(fleet, tmp_path, hostile_values(pwn),
+                             "a=\"$(printf '<%s>' ${v})\"; b=\"`printf '<%s>' ${v}`\"\n"
+                             "printf '%s|%s|' \"$a\" \"$b\"\n"
+                             "cat <<EOF\n"
+                             "${v}|\"${v}\"|'${v}'\n"
+                             "EOF\n",
+                             lambda v: "<%s>|<%s>|%s|\"%s\"|'%s'\n" % (v, v, v, v, v))
     assert not bad, bad
 
 
