@@ -8,8 +8,10 @@ pid, so a broken supervisor cannot leave workers or commands behind.
 """
 import json
 import os
+import pty
 import random
 import re
+import select
 import signal
 import stat
 import subprocess
@@ -399,3 +401,36 @@ def one(r):
     recs = r.records
     assert len(recs) == 1, str(r)
     return recs[0]
+
+
+# ----------------------------------------------------------------- terminals
+
+def run_on_pty(args, timeout=60, env=None, stdout=subprocess.DEVNULL, on_output=None):
+    """fleetrun ARGS with stderr on a new pseudo-terminal; returns (rc, bytes
+    the terminal got). on_output(proc, data_so_far) is called as bytes come."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([FLEETRUN] + list(args), stdin=subprocess.DEVNULL, stdout=stdout,
+                         stderr=slave, env=clean_env(env), start_new_session=True)
+    os.close(slave)
+    data = b""
+    end = time.monotonic() + timeout
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the last holder of the slave exited
+                    break
+                if not chunk:
+                    break
+                data += chunk
+                if on_output:
+                    on_output(p, data)
+            elif p.poll() is not None:
+                break
+        rc = p.wait(timeout=max(1, end - time.monotonic()))
+    finally:
+        os.close(master)
+        kill_session(p.pid)
+    return rc, data

@@ -2,12 +2,8 @@
 pseudo-terminal, SIGUSR1's list of hosts in flight, --gather, --outdir and
 --dry-run, checked exactly on known runs."""
 import os
-import pty
 import re
-import select
 import signal
-import subprocess
-import time
 
 import fr
 
@@ -15,42 +11,11 @@ ERASE = b"\r\x1b[K"
 LINE = re.compile(rb"fleetrun: (\d+)/(\d+) (\d+)%")
 
 
-def run_on_pty(args, timeout=60, env=None, stdout=subprocess.DEVNULL, on_output=None):
-    """fleetrun ARGS with stderr on a new pseudo-terminal; returns (rc, bytes
-    the terminal got). on_output(proc, data_so_far) is called as bytes come."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([fr.FLEETRUN] + list(args), stdin=subprocess.DEVNULL, stdout=stdout,
-                         stderr=slave, env=fr.clean_env(env), start_new_session=True)
-    os.close(slave)
-    data = b""
-    end = time.monotonic() + timeout
-    try:
-        while time.monotonic() < end:
-            r, _, _ = select.select([master], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the last holder of the slave exited
-                    break
-                if not chunk:
-                    break
-                data += chunk
-                if on_output:
-                    on_output(p, data)
-            elif p.poll() is not None:
-                break
-        rc = p.wait(timeout=max(1, end - time.monotonic()))
-    finally:
-        os.close(master)
-        fr.kill_session(p.pid)
-    return rc, data
-
-
 def test_progress_line_on_a_terminal(fleet, tmp_path):
     """It appears, updates (counts go up), never shares a line with other
     output, and is erased before the summary."""
     job = fr.write_job(tmp_path, "steps:\n  - exec: 'sleep 0.3; echo ${host}'\n")
-    rc, data = run_on_pty(["run", job, "-H", "h[01-12]", "-w", "3", "-o", str(tmp_path / "j.jsonl")])
+    rc, data = fr.run_on_pty(["run", job, "-H", "h[01-12]", "-w", "3", "-o", str(tmp_path / "j.jsonl")])
     assert rc == 0, data
     draws = [m.group(1) for m in LINE.finditer(data)]
     assert len(draws) >= 3, data
@@ -72,14 +37,14 @@ def test_progress_line_on_a_terminal(fleet, tmp_path):
 def test_progress_respects_no_color_quiet_and_pipes(fleet, tmp_path):
     job = fr.write_job(tmp_path, "steps:\n  - exec: 'sleep 0.2'\n")
     args = ["run", job, "-H", "h[1-6]", "-w", "2"]
-    rc, data = run_on_pty(args, env={"NO_COLOR": "1"})
+    rc, data = fr.run_on_pty(args, env={"NO_COLOR": "1"})
     assert rc == 0 and LINE.search(data), data
     assert b"\x1b[3" not in data and b"\x1b[0m" not in data, data
-    rc, data = run_on_pty(args + ["--color", "never"])
+    rc, data = fr.run_on_pty(args + ["--color", "never"])
     assert rc == 0 and LINE.search(data) and b"\x1b[32m" not in data, data
-    rc, data = run_on_pty(args + ["-q"])
+    rc, data = fr.run_on_pty(args + ["-q"])
     assert rc == 0 and data == b"", data
-    rc, data = run_on_pty(args + ["--no-progress"])
+    rc, data = fr.run_on_pty(args + ["--no-progress"])
     assert rc == 0 and not LINE.search(data) and b"fleetrun: job: 6 hosts" in data, data
     # stderr not a terminal: no line, no escapes
     r = fleet.run(args)
@@ -95,7 +60,7 @@ def test_sigusr1_lists_hosts_in_flight(fleet, tmp_path):
         if not sent and b"running 2" in data:
             os.kill(p.pid, signal.SIGUSR1)
             sent.append(1)
-    rc, data = run_on_pty(["run", job, "-H", "slow1,slow2,f[1-4]", "-w", "2"], on_output=poke)
+    rc, data = fr.run_on_pty(["run", job, "-H", "slow1,slow2,f[1-4]", "-w", "2"], on_output=poke)
     assert sent and rc == 0, data
     text = data.decode()
     m = re.search(r"fleetrun: 2 hosts in flight:\r\n  (slow\d) +[0-9.]+s +worker \d+, attempt 1\r\n"

@@ -66,6 +66,23 @@ def run(fleet, args, cwd, env=None, timeout=60):
 
 # ----------------------------------------------------------------- devices
 
+def echo_capture(httplab, n, body, capture):
+    """Job lines: an http section for lab device n and a first step that
+    POSTs body (YAML text) to /echo, which answers it back, and captures
+    from the answer (a device's answer, as the job sees it); the caller's
+    steps follow."""
+    return ["http:",
+            "  base: http://%s:%d" % (httplab.address(n), httplab.port_for("http")),
+            "  connect_timeout: 10s",
+            "steps:",
+            "  - http:",
+            "      method: POST",
+            "      path: /echo",
+            "      headers: {Content-Type: application/json}",
+            "      body: %s" % body,
+            "      capture: %s" % capture]
+
+
 @pytest.mark.parametrize("quoting", ["outside", "double", "single"])
 def test_captured_device_answer_is_never_shell(fleet, httplab, tmp_path, pwn, quoting):
     """The issue's reproduction: a device answers {"version": "17.3
@@ -76,21 +93,10 @@ def test_captured_device_answer_is_never_shell(fleet, httplab, tmp_path, pwn, qu
     cmd = {"outside": "echo ${host} runs ${version}",
            "double": 'echo "${host} runs ${version}"',
            "single": "echo '${host} runs ${version}'"}[quoting]
-    addr = httplab.address(1)
-    job = fr.write_job(tmp_path, "\n".join([
-        "timeout: 20s",
-        "http:",
-        "  base: http://%s:%d" % (addr, httplab.port_for("http")),
-        "  connect_timeout: 10s",
-        "steps:",
-        "  - http:",
-        "      method: POST",
-        "      path: /echo",
-        "      headers: {Content-Type: application/json}",
-        "      body: %s" % json.dumps(json.dumps({"version": version})),
-        "      capture: {version: .json.version}",
-        "  - exec: %s" % json.dumps(cmd),
-    ]) + "\n")
+    job = fr.write_job(tmp_path, "\n".join(
+        ["timeout: 20s"] + echo_capture(httplab, 1, json.dumps(json.dumps({"version": version})),
+                                        "{version: .json.version}") +
+        ["  - exec: %s" % json.dumps(cmd)]) + "\n")
     r = run(fleet, [job, "-H", "dev1"], tmp_path)
     rec = one(r)
     assert rec["status"] == "ok", r
@@ -103,20 +109,9 @@ def test_captured_nul_fails_the_host(fleet, httplab, tmp_path, pwn):
     """A captured string with a NUL byte cannot reach an exec command's
     environment (nor be a C string): the capture fails that host instead
     of cutting the value short."""
-    addr = httplab.address(3)
-    job = fr.write_job(tmp_path, "\n".join([
-        "http:",
-        "  base: http://%s:%d" % (addr, httplab.port_for("http")),
-        "  connect_timeout: 10s",
-        "steps:",
-        "  - http:",
-        "      method: POST",
-        "      path: /echo",
-        "      headers: {Content-Type: application/json}",
-        "      body: %s" % json.dumps(json.dumps({"v": "a\0; touch %s" % pwn})),
-        "      capture: {v: .json.v}",
-        "  - exec: echo ${v}",
-    ]) + "\n")
+    job = fr.write_job(tmp_path, "\n".join(
+        echo_capture(httplab, 3, json.dumps(json.dumps({"v": "a\0; touch %s" % pwn})), "{v: .json.v}") +
+        ["  - exec: echo ${v}"]) + "\n")
     rec = one(run(fleet, [job, "-H", "dev3"], tmp_path))
     assert rec["status"] == "failed", rec
     assert rec["error"] == "capture v: the value holds a NUL byte", rec
@@ -129,19 +124,8 @@ def test_huge_captured_value_is_a_clear_error(fleet, httplab, tmp_path, pwn):
     not a bare exit code 127; a long one under the limit is passed whole."""
     addr = httplab.address(4)
     big, fits = "x" * 200000, "y" * 100000
-    job = fr.write_job(tmp_path, "\n".join([
-        "http:",
-        "  base: http://%s:%d" % (addr, httplab.port_for("http")),
-        "  connect_timeout: 10s",
-        "steps:",
-        "  - http:",
-        "      method: POST",
-        "      path: /echo",
-        "      headers: {Content-Type: application/json}",
-        "      body: '${body}'",
-        "      capture: {v: .json.v}",
-        "  - exec: printf '%s' ${v} | wc -c",
-    ]) + "\n")
+    job = fr.write_job(tmp_path, "\n".join(
+        echo_capture(httplab, 4, "'${body}'", "{v: .json.v}") + ["  - exec: printf '%s' ${v} | wc -c"]) + "\n")
     inv = yaml_inventory(tmp_path / "inv.yaml", [
         ("big", {"address": addr, "body": json.dumps({"v": big + "$(touch %s)" % pwn})}),
         ("fits", {"address": addr, "body": json.dumps({"v": fits})})])
@@ -431,18 +415,7 @@ def test_dns_lookup_job_is_safe(fleet, httplab, tmp_path, pwn):
     text = (JOBS_D / "dns-lookup.yaml").read_text()
     assert "steps:\n" in text and "${address}" in text
     hosts = [("evil%d" % i, b) for i, b in enumerate(bad)] + [("good", "127.0.0.1")]
-    capture = "\n".join([
-        "http:",
-        "  base: http://%s:%d" % (httplab.address(1), httplab.port_for("http")),
-        "  connect_timeout: 10s",
-        "steps:",
-        "  - http:",
-        "      method: POST",
-        "      path: /echo",
-        "      headers: {Content-Type: application/json}",
-        "      body: '{\"a\": ${answer|json}}'",
-        "      capture: {address: .json.a}",
-        ""])
+    capture = "\n".join(echo_capture(httplab, 1, "'{\"a\": ${answer|json}}'", "{address: .json.a}") + [""])
     job = fr.write_job(tmp_path, text.replace("steps:\n", capture, 1), name="dns-lookup")
     inv = yaml_inventory(tmp_path / "inv.yaml", [(h, {"answer": a}) for h, a in hosts])
     r = run(fleet, [job, "-i", inv], tmp_path)

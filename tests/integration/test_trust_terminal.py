@@ -16,12 +16,9 @@ import base64
 import http.server
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -234,42 +231,12 @@ def test_host_names_escaped_in_output_and_summary(fleet, tmp_path, pwn):
         assert HOSTILE_NAME_SHOWN in err, "the summary names the host, escaped: %r" % err
 
 
-def run_on_pty(args, timeout=60, env=None):
-    """fleetrun ARGS with stderr on a new pseudo-terminal (so the progress
-    line is drawn); returns (rc, bytes the terminal got). Bounded in time;
-    the session is killed at the end."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([fr.FLEETRUN] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=slave, env=fr.clean_env(env), start_new_session=True)
-    os.close(slave)
-    data = b""
-    end = time.monotonic() + timeout
-    try:
-        while time.monotonic() < end:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the last holder of the slave exited
-                    break
-                if not chunk:
-                    break
-                data += chunk
-            elif p.poll() is not None:
-                break
-        rc = p.wait(timeout=max(1, end - time.monotonic()))
-    finally:
-        os.close(master)
-        fr.kill_session(p.pid)
-    return rc, data
-
-
 def test_progress_line_carries_no_raw_bytes(fleet, tmp_path, pwn):
     """The live line names the slowest hosts: a hostile name is shown
     escaped. Its own erase (CR ESC[K) is the only control it writes."""
     inv = hostile_inventory(tmp_path)
     job = fr.write_job(tmp_path, "steps:\n  - exec: 'sleep 1.5; exit 1'\n")
-    rc, data = run_on_pty(["run", job, "-i", inv, "--color", "never"])
+    rc, data = fr.run_on_pty(["run", job, "-i", inv, "--color", "never"])
     # the terminal's own line ends (ONLCR) and the line's erase are fleetrun's
     rest = data.replace(b"\r\x1b[K", b"").replace(b"\r\n", b"\n")
     assert_terminal_safe(rest, "terminal", keep_tab=False)
