@@ -30,6 +30,16 @@ void buf_append(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+size_t buf_append_capped(struct buf *b, const void *p, size_t n, size_t cap, bool *truncated)
+{
+	size_t room = b->len < cap ? cap - b->len : 0, keep = n < room ? n : room;
+
+	buf_append(b, p, keep);
+	if (keep < n)
+		*truncated = true;
+	return keep;
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));

@@ -3,6 +3,7 @@
 #ifndef FLEETRUN_BUF_H
 #define FLEETRUN_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
@@ -17,6 +18,9 @@ void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+/* Append at most what keeps len <= cap; when some of the n bytes did not
+ * fit, set *truncated. Returns how many bytes were kept. */
+size_t buf_append_capped(struct buf *b, const void *p, size_t n, size_t cap, bool *truncated);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);

@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "yamldepth.h"
 
 /* A pattern may expand to more names than anyone will run against (a run
@@ -1051,19 +1052,11 @@ struct strmap {
 	size_t cap, len;           /* cap: 0 or a power of two */
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static size_t *strmap_get(const struct strmap *m, const char *key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = str_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = hash_fnv1a_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->slots[i].key)
 			return NULL;
 		if (strcmp(m->slots[i].key, key) == 0)
@@ -1084,7 +1077,7 @@ static void strmap_put(struct strmap *m, const char *key, size_t val)
 				strmap_put(m, old.slots[i].key, old.slots[i].val);
 		free(old.slots);
 	}
-	size_t i = str_hash(key) & (m->cap - 1);
+	size_t i = hash_fnv1a_str(key) & (m->cap - 1);
 	while (m->slots[i].key)
 		i = (i + 1) & (m->cap - 1);
 	m->slots[i] = (struct strmap_slot){key, val};

@@ -88,4 +88,12 @@ int proto_get_i64(const msgpack_object *map, const char *key, int64_t *v);
 bool proto_obj_bytes(const msgpack_object *o, const char **s, size_t *n);
 bool proto_obj_is(const msgpack_object *o, const char *s);
 
+/* Exit codes of the worker, part of the protocol: WORKER_EXIT_FATAL tells
+ * the supervisor not to start another worker like this one (the next
+ * would fail the same way), whenever it comes. */
+#define WORKER_EXIT_OK 0
+#define WORKER_EXIT_TERM 1
+#define WORKER_EXIT_FATAL 2
+/* and UTIL_EXIT_OOM (4): an allocation failed, as under --worker-mem */
+
 #endif

@@ -166,3 +166,20 @@ int size_parse(const char *s, uint64_t *bytes)
 	*bytes = (uint64_t)llround(v);
 	return 0;
 }
+
+int bool_parse(const char *s, bool *out)
+{
+	static const struct {
+		const char *word;
+		bool value;
+	} words[] = {{"true", true}, {"yes", true}, {"on", true}, {"1", true},
+	             {"false", false}, {"no", false}, {"off", false}, {"0", false}};
+
+	for (size_t i = 0; s && i < ARRAY_LEN(words); i++) {
+		if (strcasecmp(s, words[i].word) == 0) {
+			*out = words[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -6,6 +6,7 @@
 #ifndef FLEETRUN_UTIL_H
 #define FLEETRUN_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,13 @@ int size_parse(const char *s, uint64_t *bytes);
 
 /* Parse a whole decimal number in [min, max]; 0 or -1. */
 int int_parse(const char *s, long long min, long long max, long long *out);
+
+/* The one boolean grammar, for job files, inventories and host vars
+ * alike: true/false, yes/no, on/off, 1/0, in any case (Ansible's words
+ * but its one-letter ones). Returns 0 and sets *out, or -1 for any other
+ * text, which callers report with UTIL_BOOL_EXPECTED rather than read as
+ * false: `insecure=ture` must not quietly mean "checked". */
+#define UTIL_BOOL_EXPECTED "true or false (also yes/no, on/off, 1/0)"
+int bool_parse(const char *s, bool *out);
 
 #endif

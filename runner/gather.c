@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "hostset.h"
 #include "proto.h"
 #include "termtext.h"
@@ -12,15 +13,6 @@
 void gather_init(struct gather *g)
 {
 	memset(g, 0, sizeof(*g));
-}
-
-static uint64_t gather_hash(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-	return h;
 }
 
 static void gather_reindex(struct gather *g)
@@ -40,7 +32,7 @@ static void gather_reindex(struct gather *g)
 /* The group holding this text, made when there is none. */
 static struct gather_group *gather_group(struct gather *g, const char *text, size_t len)
 {
-	uint64_t h = gather_hash(text, len);
+	uint64_t h = hash_fnv1a(HASH_FNV_INIT, text, len);
 	struct gather_group *grp;
 	size_t k;
 

@@ -12,20 +12,13 @@
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 
+#include "hash.h"
 #include "log.h"
 #include "proto.h"
 
 uint64_t journal_task_id(const char *job, const char *host)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const unsigned char *p = (const unsigned char *)job; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	/* a separator no name holds, so ("ab","c") and ("a","bc") differ */
-	h = (h ^ 0xffu) * 0x100000001b3ULL;
-	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return hash_fnv1a_pair(job, strlen(job), host, strlen(host));
 }
 
 void journal_task_hex(uint64_t id, char out[17])
@@ -216,7 +209,7 @@ int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err)
 
 static size_t journal_index_find(const struct journal_index *idx, uint64_t task)
 {
-	size_t mask = idx->cap - 1, i = (size_t)(task ^ task >> 29) & mask;
+	size_t mask = idx->cap - 1, i = hash_slot(task, mask);
 
 	while (idx->slots[i].host && idx->slots[i].task != task)
 		i = (i + 1) & mask;

@@ -10,21 +10,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "hostvar.h"
 #include "known_hosts.h"
 #include "tmpl.h"
-
-static uint64_t knownhosts_hash(const char *a, size_t an, const char *b, size_t bn)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < an; i++)
-		h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (size_t i = 0; i < bn; i++)
-		h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
-	return h;
-}
 
 static int knownhosts_seen(struct knownhosts *k, uint64_t h)
 {
@@ -101,7 +90,7 @@ int knownhosts_append(struct knownhosts *k, const char *path, const char *name, 
 		err_set(err, "refused a known_hosts entry from the worker: %s", why.msg);
 		goto out;
 	}
-	if (knownhosts_seen(k, knownhosts_hash(path, strlen(path), line, llen))) {
+	if (knownhosts_seen(k, hash_fnv1a_pair(path, strlen(path), line, llen))) {
 		r = 0;
 		goto out;
 	}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "hash.h"
 #include "log.h"
 #include "summary.h"
 
@@ -89,7 +90,7 @@ static int64_t merge_started(yajl_val root)
 
 static size_t merge_find(const struct merge *m, uint64_t task)
 {
-	size_t mask = m->cap - 1, i = (size_t)(task ^ task >> 29) & mask;
+	size_t mask = m->cap - 1, i = hash_slot(task, mask);
 
 	while (m->slots[i].line && m->slots[i].task != task)
 		i = (i + 1) & mask;

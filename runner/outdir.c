@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "log.h"
 #include "proto.h"
 
@@ -96,7 +97,6 @@ void outdir_host_name(struct buf *b, const char *name)
 	size_t n = strlen(name);
 	bool plain = n > 0 && n <= OUTDIR_NAME_MAX && name[0] != '.' && strcmp(name, "ok.txt") != 0 &&
 	             strcmp(name, "failed.txt") != 0;
-	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; plain && i < n; i++)
 		plain = outdir_plain((unsigned char)name[i]);
@@ -110,9 +110,7 @@ void outdir_host_name(struct buf *b, const char *name)
 		unsigned char c = (unsigned char)name[i];
 		buf_putc(b, outdir_plain(c) || (c >= 'A' && c <= 'Z') ? (char)c : '_');
 	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
-	buf_printf(b, "~%016llx", (unsigned long long)h);
+	buf_printf(b, "~%016llx", (unsigned long long)hash_fnv1a(HASH_FNV_INIT, name, n));
 }
 
 /* A step's name as one safe path component: no '/', no NUL, no leading

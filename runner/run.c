@@ -483,7 +483,7 @@ static void pool_on_exit(struct pool *p, struct slot *s, int st)
 		if (!p->fatal && exec_errno) {
 			log_error("cannot run worker %s: %s", p->o->worker_path, strerror(exec_errno));
 			p->fatal = true;
-		} else if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == 2)) {
+		} else if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == WORKER_EXIT_FATAL)) {
 			log_error("the worker refused to start (%s); see its message above", how);
 			p->fatal = true;
 		} else if (!p->fatal && p->startup_failures >= RUN_STARTUP_FAILURES) {

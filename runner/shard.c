@@ -6,22 +6,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 
 /* FNV-1a over the name, then MurmurHash3's 64-bit finalizer: FNV alone
  * leaves names that differ in their last character close together in the
  * high bits, which the jump hash below consumes first. */
 static uint64_t shard_key(const char *host)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return hash_mix64(hash_fnv1a_str(host));
 }
 
 /* Jump consistent hash, as published (Lamping and Veach 2014): a key

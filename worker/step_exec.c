@@ -128,14 +128,7 @@ static int exec_drain(int fd, struct buf *b, size_t cap, bool *truncated)
 		return 0;
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR) ? 1 : 0;
-	if (b->len < cap) {
-		size_t keep = (size_t)n < cap - b->len ? (size_t)n : cap - b->len;
-		buf_append(b, chunk, keep);
-		if (keep < (size_t)n)
-			*truncated = true;
-	} else {
-		*truncated = true;
-	}
+	buf_append_capped(b, chunk, (size_t)n, cap, truncated);
 	return 1;
 }
 

@@ -151,16 +151,10 @@ struct http_head {
 static size_t http_on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct http_body *hb = ud;
-	size_t len = size * n, keep;
+	size_t len = size * n;
 
-	keep = hb->b->len < hb->cap ? (len < hb->cap - hb->b->len ? len : hb->cap - hb->b->len) : 0;
-	buf_append(hb->b, p, keep);
-	if (keep < len) {
-		/* past the cap: stop the transfer; what we have is the body */
-		*hb->truncated = true;
-		return 0;
-	}
-	return len;
+	/* past the cap: stop the transfer; what we have is the body */
+	return buf_append_capped(hb->b, p, len, hb->cap, hb->truncated) < len ? 0 : len;
 }
 
 static size_t http_on_header(char *p, size_t size, size_t n, void *ud)

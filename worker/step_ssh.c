@@ -626,16 +626,6 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	return c;
 }
 
-/* Keep up to cap bytes; count the rest as truncated. */
-static void ssh_keep(struct buf *b, const char *p, size_t n, size_t cap, bool *truncated)
-{
-	size_t keep = b->len < cap ? (n < cap - b->len ? n : cap - b->len) : 0;
-
-	buf_append(b, p, keep);
-	if (keep < n)
-		*truncated = true;
-}
-
 void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct ssh_conn *c = ctx->state->ssh;
@@ -713,13 +703,13 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 			goto out;
 		}
 		while ((n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk))) > 0) {
-			ssh_keep(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			buf_append_capped(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
 			progress = true;
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 			goto lost;
 		while ((n = libssh2_channel_read_ex(ch, SSH_EXTENDED_DATA_STDERR, chunk, sizeof(chunk))) > 0) {
-			ssh_keep(&r->err, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			buf_append_capped(&r->err, chunk, (size_t)n, ctx->output_cap, &r->truncated);
 			progress = true;
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)

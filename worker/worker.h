@@ -10,12 +10,7 @@
 #include "proto.h"
 #include "step.h"
 
-/* Exit codes of the worker. WORKER_EXIT_FATAL tells the supervisor not to
- * start another worker like this one: the next would fail the same way. */
-#define WORKER_EXIT_OK 0
-#define WORKER_EXIT_TERM 1
-#define WORKER_EXIT_FATAL 2
-/* and UTIL_EXIT_OOM (4): an allocation failed, as under --worker-mem */
+/* The worker's exit codes are part of the protocol: proto.h. */
 
 /* A step started (or ended) a local process group: remember it for the
  * TERM handler and tell the supervisor, which kills it along with this
