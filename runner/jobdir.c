@@ -1,5 +1,6 @@
 /* jobdir: where jobs are found, and which places may hold them (see
- * jobdir.h for the rules and why). */
+ * jobdir.h for the rules and why); where this program and the worker
+ * are. */
 #include "jobdir.h"
 
 #include <dirent.h>
@@ -15,20 +16,41 @@
 #include "buf.h"
 #include "log.h"
 
-/* see jobdir.h */
-char *jobdir_self(void)
+char *jobdir_self_exe(void)
 {
-	char self[PATH_MAX], *slash;
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0)
 		return NULL;
 	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
 	return xstrdup(self);
+}
+
+char *jobdir_self(void)
+{
+	char *self = jobdir_self_exe(), *slash = self ? strrchr(self, '/') : NULL;
+
+	if (!slash) {
+		free(self);
+		return NULL;
+	}
+	*slash = '\0';
+	return self;
+}
+
+char *jobdir_worker_path(void)
+{
+	const char *env = getenv("FLEETRUN_WORKER");
+	char *dir, *path;
+
+	if (env && *env)
+		return xstrdup(env);
+	/* the worker sits beside the supervisor: bin/, or PREFIX/bin */
+	dir = jobdir_self();
+	path = dir ? xasprintf("%s/fleetrun-worker", dir) : xstrdup("fleetrun-worker");
+	free(dir);
+	return path;
 }
 
 size_t jobdir_list(const char *opt, struct jobdir out[JOBDIR_MAX])

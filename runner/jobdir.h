@@ -1,4 +1,6 @@
-/* jobdir: where jobs are found, and which places may hold them.
+/* jobdir: where jobs are found, and which places may hold them; and,
+ * since the installed jobs are found from it, where this program is
+ * (/proc/self/exe) and the worker program beside it.
  *
  * Job files are code: a job runs commands here with every credential of
  * the fleet. So a job is taken by name only from a directory the invoking
@@ -38,9 +40,15 @@ struct jobdir {
  * --jobs-dir or NULL. The strings live as long as the program. */
 size_t jobdir_list(const char *opt, struct jobdir out[JOBDIR_MAX]);
 
+/* This program's absolute path (malloced), or NULL when unknown: what
+ * submit's batch script runs. */
+char *jobdir_self_exe(void);
 /* The directory this program is in (malloced), or NULL: jobs installed
  * beside it, and the worker program. */
 char *jobdir_self(void);
+/* The worker program (malloced): $FLEETRUN_WORKER, else fleetrun-worker
+ * beside this program (bin/, or PREFIX/bin), else looked up in PATH. */
+char *jobdir_worker_path(void);
 
 /* Is arg a path (a '/', or a name ending in .yaml or .yml) rather than a
  * job name? */

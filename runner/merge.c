@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,26 +29,6 @@
 
 #define EXIT_USAGE 2
 #define EXIT_CUT 3
-
-static const char usage_merge[] =
-	"usage: fleetrun merge JOURNAL... -o FILE [-q] [-v]\n"
-	"\n"
-	"Merge the journals of one job (the per-shard journals of a sharded run)\n"
-	"into FILE: one record per host, the latest final record of each (a\n"
-	"record marked interrupted is not final), then the summary of the whole\n"
-	"run on stderr. Torn last lines are ignored. Journals of different jobs\n"
-	"are refused. FILE (mode 0600) is written beside itself and renamed into\n"
-	"place, replacing an older merge; it must not be one of the journals.\n"
-	"\n"
-	"  -o, --output FILE   the merged journal\n"
-	"  -q, --quiet         no summary\n"
-	"  -v, --verbose       say more (torn lines, duplicates)\n"
-	"\n"
-	"example:\n"
-	"  fleetrun merge results-*.jsonl -o all.jsonl\n"
-	"\n"
-	"exit: 0 every host ok, 1 some host not ok or without a final record,\n"
-	"2 usage error, 3 the merged journal could not be written\n";
 
 /* Where a host's record stands so far. line 0 marks a free slot. */
 struct merge_slot {
@@ -375,49 +354,4 @@ out:
 	free(m.dup_host);
 	summary_free(&m.sum);
 	return rc;
-}
-
-int merge_cmd(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct merge_opts o = {0};
-	int c, verbose = 0;
-
-	while ((c = getopt_long(argc, argv, "o:qvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			fputs(usage_merge, stdout);
-			return 0;
-		default:
-			fputs(usage_merge, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	log_init("fleetrun", verbose ? LOG_INFO : LOG_WARN);
-	if (optind >= argc) {
-		log_error("merge: which journals? name them: fleetrun merge results-*.jsonl -o all.jsonl");
-		return EXIT_USAGE;
-	}
-	if (!o.output || !*o.output) {
-		log_error("merge: where to? give the merged journal with -o FILE");
-		return EXIT_USAGE;
-	}
-	o.inputs = (const char *const *)(argv + optind);
-	o.ninputs = (size_t)(argc - optind);
-	return merge_journals(&o);
 }

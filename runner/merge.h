@@ -10,6 +10,7 @@
 #ifndef FLEETRUN_MERGE_H
 #define FLEETRUN_MERGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -18,7 +19,7 @@ struct merge_opts {
 	const char *const *inputs; /* journals, in the order given */
 	size_t ninputs;
 	const char *output;        /* -o: written whole, then renamed into place */
-	int quiet;                 /* no summary */
+	bool quiet;                /* no summary */
 };
 
 /* Merge. Returns the exit code: 0 every host ok, 1 some host not ok or
@@ -26,8 +27,5 @@ struct merge_opts {
  * different jobs, a journal still being written), 3 the output could not
  * be written. */
 int merge_journals(const struct merge_opts *o);
-
-/* The command: fleetrun merge [-q] FILE... -o OUT. */
-int merge_cmd(int argc, char **argv);
 
 #endif

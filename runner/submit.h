@@ -9,6 +9,7 @@
 #ifndef FLEETRUN_SUBMIT_H
 #define FLEETRUN_SUBMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct submit_opts {
 	size_t nrun_args;
 	const char *const *sbatch_args;       /* --sbatch OPT: extra #SBATCH lines */
 	size_t nsbatch_args;
+	bool resume;                          /* --resume among run_args: an earlier dir's journals go on */
 };
 
 /* The batch script, into out. */
@@ -40,7 +42,22 @@ int submit_check_run_args(const char *const *args, size_t n, struct err *err);
  * space, quote, backslash, $, ` or %)? */
 int submit_plain_path(const char *s);
 
-/* The command: fleetrun submit --slurm --shards N [options] JOB [run options]. */
-int submit_cmd(int argc, char **argv);
+/* A dry run of shard 0 with the run options: the job, the options and the
+ * targets are checked here, not in a queue an hour later. 0, or -1 with
+ * err; the dry run's own messages, which say what is wrong, have gone to
+ * stderr. */
+int submit_validate(const struct submit_opts *o, struct err *err);
+
+/* The journals' directory: created (0700), or an earlier one whose
+ * journals this submission may continue only when asked (o->resume). 0,
+ * or -1 with err. */
+int submit_prepare_dir(const struct submit_opts *o, struct err *err);
+
+/* The script b into path (0600). 0, or -1 with err. */
+int submit_write_file(const char *path, const struct buf *b, struct err *err);
+
+/* sbatch --parsable SCRIPT: the job id into id. 0, or -1 with err
+ * (sbatch's own message has gone to stderr). */
+int submit_sbatch(const char *script, struct buf *id, struct err *err);
 
 #endif
