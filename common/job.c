@@ -51,7 +51,6 @@
 #define JOB_PING_MAX_COUNT 100
 
 static const char duration_expected[] = "a duration such as 30s, 500ms or 2m";
-static const char bool_expected[] = "true, false, yes or no";
 static const char port_expected[] = "a port number from 1 to 65535 or a template such as ${port}";
 
 struct pctx {
@@ -442,28 +441,20 @@ static int get_deadline(struct pctx *c, const char *what, yaml_node_t *n, int64_
 	return 0;
 }
 
-/* YAML 1.1's true/false and yes/no, in any case. on/off are left out:
- * `host_key_policy: off` is a word there, and one word should not be a
- * boolean in one key and a policy in the next. A quoted "yes" counts too,
- * as a quoted "22" is a port: a value is its text, whatever its style. */
+/* A boolean key reads the one grammar of util.h's bool_parse, as a host
+ * var does. A quoted "yes" counts too, as a quoted "22" is a port: a value
+ * is its text, whatever its style. */
 static int get_bool(struct pctx *c, const char *what, yaml_node_t *n, int *out)
 {
-	static const struct {
-		const char *word;
-		int value;
-	} words[] = {{"true", 1}, {"yes", 1}, {"false", 0}, {"no", 0}};
 	char desc[80];
-	size_t i;
+	bool b;
 
-	if (want_scalar(c, what, n, bool_expected) < 0)
+	if (want_scalar(c, what, n, UTIL_BOOL_EXPECTED) < 0)
 		return -1;
-	for (i = 0; i < ARRAY_LEN(words); i++) {
-		if (strcasecmp(scalar(n), words[i].word) == 0) {
-			*out = words[i].value;
-			return 0;
-		}
-	}
-	return fail(c, n, "'%s': expected %s, got %s", what, bool_expected, node_desc(n, desc, sizeof(desc)));
+	if (bool_parse(scalar(n), &b) < 0)
+		return fail(c, n, "'%s': expected %s, got %s", what, UTIL_BOOL_EXPECTED, node_desc(n, desc, sizeof(desc)));
+	*out = b;
+	return 0;
 }
 
 static void list_append(char *out, size_t outlen, const char *name)
