@@ -345,44 +345,54 @@ static int job_is_loosening_setting(const char *s)
 	return strcmp(s, "host_key_policy") == 0 || strcmp(s, "insecure") == 0;
 }
 
+/* inventory_may's keys; obj is the struct job_inventory_may. */
+static int job_may_env(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value, void *obj)
+{
+	struct job_inventory_may *may = obj;
+
+	return job_get_name_list(c, "inventory_may env", value, job_is_env_name,
+	                         "environment variable names such as NETBOX_TOKEN", &may->env);
+}
+
+static int job_may_files(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value, void *obj)
+{
+	struct job_inventory_may *may = obj;
+
+	return job_get_name_list(c, "inventory_may files", value, job_is_dir_path,
+	                         "directories such as /etc/fleetrun/ca/ or ~/.ssh/fleet/ (absolute or ~/, no '..')",
+	                         &may->files);
+}
+
+static int job_may_settings(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                            void *obj)
+{
+	struct job_inventory_may *may = obj;
+
+	return job_get_name_list(c, "inventory_may settings", value, job_is_loosening_setting,
+	                         "host_key_policy or insecure", &may->settings);
+}
+
 /* inventory_may: {env: [NAME, ...], files: [DIR, ...], settings: [...]}. The job is code
  * and the inventory data: what a host var may read here is the job's
  * to say (see struct job_inventory_may). */
 static int job_top_inventory_may(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
                                  void *obj)
 {
+	static const struct ymap_key keys[] = {
+		{"env", job_may_env, 0},
+		{"files", job_may_files, 0},
+		{"settings", job_may_settings, 0},
+	};
+	static const struct ymap map = {"inventory_may", keys, ARRAY_LEN(keys), NULL, 0, NULL};
 	struct job *job = obj;
-	char desc[80], ex[80];
+	char desc[80];
 
 	if (ynode_is_null(value))
 		return 0;
 	if (value->type != YAML_MAPPING_NODE)
 		return ynode_fail(c, value, "'inventory_may': expected a mapping with env, files and settings, got %s",
 		                  ynode_desc(value, desc, sizeof(desc)));
-	for (yaml_node_pair_t *p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
-		yaml_node_t *mk = ynode_at(c, p->key), *v = ynode_at(c, p->value);
-
-		if (ynode_want_key(c, mk) < 0)
-			return -1;
-		if (strcmp(ynode_scalar(mk), "env") == 0) {
-			if (job_get_name_list(c, "inventory_may env", v, job_is_env_name,
-			                      "environment variable names such as NETBOX_TOKEN", &job->inventory_may.env) < 0)
-				return -1;
-		} else if (strcmp(ynode_scalar(mk), "files") == 0) {
-			if (job_get_name_list(c, "inventory_may files", v, job_is_dir_path,
-			                      "directories such as /etc/fleetrun/ca/ or ~/.ssh/fleet/ (absolute or ~/, "
-			                      "no '..')", &job->inventory_may.files) < 0)
-				return -1;
-		} else if (strcmp(ynode_scalar(mk), "settings") == 0) {
-			if (job_get_name_list(c, "inventory_may settings", v, job_is_loosening_setting,
-			                      "host_key_policy or insecure", &job->inventory_may.settings) < 0)
-				return -1;
-		} else {
-			return ynode_fail(c, mk, "unknown key '%s' in inventory_may (expected env, files or settings)",
-			                  ynode_excerpt(ynode_scalar(mk), mk->data.scalar.length, ex, sizeof(ex)));
-		}
-	}
-	return 0;
+	return ymap_walk(c, value, &map, &job->inventory_may);
 }
 
 static void *job_setting_slot(void *obj, const struct ymap_key *key)
