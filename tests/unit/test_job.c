@@ -1,6 +1,6 @@
-/* Unit tests for common/job.c: a good job, malformed jobs with the exact
- * "file:line:column: message" each must give, job_load, and garbage that
- * must never crash the parser. */
+/* Unit tests for the job parser (common/job.c, job_http.c, yaml_json.c):
+ * a good job, malformed jobs with the exact "file:line:column: message"
+ * each must give, job_load, and garbage that must never crash the parser. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -51,34 +51,31 @@ struct seen {
 	int flag;
 };
 
-static int parse_name(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v, void *obj)
+/* offset doubles as the index into calls[] */
+static void note(struct seen *s, const struct ymap_key *key)
 {
-	struct seen *s = obj;
-
 	snprintf(s->order[s->n++], sizeof(s->order[0]), "%s", key->name);
 	s->calls[key->offset]++;
+}
+
+static int parse_name(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v, void *obj)
+{
+	note(obj, key);
 	return ynode_want_scalar(c, key->name, v, "a string");
 }
 
 static int parse_wait(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v, void *obj)
 {
-	struct seen *s = obj;
-
-	snprintf(s->order[s->n++], sizeof(s->order[0]), "%s", key->name);
-	s->calls[key->offset]++;
-	return ynode_get_duration(c, key->name, v, &s->size_ms);
+	note(obj, key);
+	return ynode_get_duration(c, key->name, v, &((struct seen *)obj)->size_ms);
 }
 
 static int parse_flag(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v, void *obj)
 {
-	struct seen *s = obj;
-
-	snprintf(s->order[s->n++], sizeof(s->order[0]), "%s", key->name);
-	s->calls[key->offset]++;
-	return ynode_get_bool(c, key->name, v, &s->flag);
+	note(obj, key);
+	return ynode_get_bool(c, key->name, v, &((struct seen *)obj)->flag);
 }
 
-/* offset doubles as the index into struct seen's calls[] */
 static const struct ymap_key keys[] = {
 	{"name", parse_name, 0},
 	{"password", parse_name, 1},
