@@ -4,7 +4,11 @@
  * file's text to each worker in the hello frame and the worker parses the
  * same text with the same code, so the two can never disagree about what a
  * job means. Every error names file:line:column (1-based) and says what was
- * expected. */
+ * expected.
+ *
+ * The parser is job.c (top level, sections, steps and their kinds),
+ * job_http.c (the http step) and yaml_json.c (an http step's JSON body),
+ * over yamlnode.c's node helpers and mapping walker. */
 #ifndef FLEETRUN_JOB_H
 #define FLEETRUN_JOB_H
 
@@ -152,13 +156,14 @@ struct job {
 	size_t source_len;
 };
 
-/* Parse job text. path is used in error messages and for the job's name.
- * On success returns 0 and sets *out (free with job_free); on error
- * returns -1 with "path:line:column: message" in err, *out untouched. */
 /* A job's name from its file or from what the user typed: the file name
  * without .yaml/.yml ("jobs.d/show-version.yaml" -> "show-version").
  * Malloced. */
 char *job_name_from_path(const char *path);
+
+/* Parse job text. path is used in error messages and for the job's name.
+ * On success returns 0 and sets *out (free with job_free); on error
+ * returns -1 with "path:line:column: message" in err, *out untouched. */
 int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err);
 
 /* The same with flags. JOB_PARSE_NO_JQ skips compiling the jq expressions

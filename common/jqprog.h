@@ -5,7 +5,7 @@
 
 #include <jq.h>
 
-/* A jq state with no library path: job files cannot use modules (job.c
+/* A jq state with no library path: job files cannot use modules (job_http.c
  * refuses them), and jq 1.6 aborts the process on an import when no
  * library path is set. NULL when jq cannot start. */
 jq_state *jqprog_new(void);

@@ -1,7 +1,7 @@
-/* libFuzzer target: the job parser (common/job.c) on a job file's text,
- * from memory, as the worker parses the hello's copy of it; then every
- * step's templates rendered (common/tmpl.c) as the worker would for a
- * host.
+/* libFuzzer target: the job parser (common/job.c, job_http.c, yaml_json.c
+ * and yamlnode.c) on a job file's text, from memory, as the worker parses
+ * the hello's copy of it; then every step's templates rendered
+ * (common/tmpl.c) as the worker would for a host.
  *
  * The text is handed over without a terminating NUL, exactly as long as
  * the input, so a read past its end is caught. jq expressions are not

@@ -1,6 +1,6 @@
-/* Unit tests for common/job.c: a good job, malformed jobs with the exact
- * "file:line:column: message" each must give, job_load, and garbage that
- * must never crash the parser. */
+/* Unit tests for the job parser (common/job.c, job_http.c, yaml_json.c):
+ * a good job, malformed jobs with the exact "file:line:column: message"
+ * each must give, job_load, and garbage that must never crash the parser. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -276,6 +276,54 @@ static void test_ssh_values(void **state)
 		job_free(job);
 	}
 	buf_free(&b);
+}
+
+/* One boolean grammar (util.h bool_parse): true/false, yes/no, on/off and
+ * 1/0 in any case, for every boolean key of a job file; follow_redirects
+ * reads a leading digit as a count of redirects. */
+static void test_bool_grammar(void **state)
+{
+	static const char text[] =
+		"ssh:\n"
+		"  agent: on\n"
+		"  pty: 1\n"
+		"http:\n"
+		"  insecure: OFF\n"
+		"  follow_redirects: On\n"
+		"steps:\n"
+		"  - ssh: ls\n"
+		"    pty: 0\n"
+		"  - ssh: ls\n"
+		"    pty: 'Off'\n";
+	static const struct {
+		const char *word;
+		int value;
+	} words[] = {
+		{"true", 1}, {"True", 1}, {"yes", 1}, {"YES", 1}, {"on", 1}, {"ON", 1}, {"1", 1},
+		{"false", 0}, {"FALSE", 0}, {"no", 0}, {"No", 0}, {"off", 0}, {"oFF", 0}, {"0", 0},
+	};
+	struct job *job = NULL;
+	struct err err = {{0}};
+	char buf[128];
+	size_t i;
+
+	(void)state;
+	if (parse("jobs.d/b.yaml", text, &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(job->ssh.agent, 1);
+	assert_int_equal(job->ssh.pty, 1);
+	assert_int_equal(job->http.insecure, 0);
+	assert_int_equal(job->http.follow_redirects, JOB_HTTP_MAX_REDIRECTS);
+	assert_int_equal(job->steps[0].pty, 0);
+	assert_int_equal(job->steps[1].pty, 0);
+	job_free(job);
+	for (i = 0; i < ARRAY_LEN(words); i++) {
+		snprintf(buf, sizeof(buf), "http:\n  insecure: %s\nsteps:\n  - tcp: 22\n", words[i].word);
+		if (parse("jobs.d/b.yaml", buf, &job, &err) < 0)
+			fail_msg("insecure: %s: %s", words[i].word, err.msg);
+		assert_int_equal(job->http.insecure, words[i].value);
+		job_free(job);
+	}
 }
 
 static void test_hostkey_policy(void **state)
@@ -792,11 +840,11 @@ static const struct bad_case bad_cases[] = {
 	BAD_PART("port a bad template", "ssh:\n  port: ${port\nsteps:\n  - ssh: ls\n",
 	    "2:9: bad template at position 1 of the ssh 'port' setting: ", "unterminated '${'"),
 	BAD("agent not a boolean", "ssh:\n  agent: maybe\nsteps:\n  - ssh: ls\n",
-	    "2:10: 'agent': expected true, false, yes or no, got 'maybe'"),
-	BAD("agent on", "ssh:\n  agent: on\nsteps:\n  - ssh: ls\n",
-	    "2:10: 'agent': expected true, false, yes or no, got 'on'"),
+	    "2:10: 'agent': expected true or false (also yes/no, on/off, 1/0), got 'maybe'"),
 	BAD("agent a mapping", "ssh:\n  agent: {use: yes}\nsteps:\n  - ssh: ls\n",
-	    "2:10: 'agent': expected true, false, yes or no, got a mapping"),
+	    "2:10: 'agent': expected true or false (also yes/no, on/off, 1/0), got a mapping"),
+	BAD("agent one letter", "ssh:\n  agent: y\nsteps:\n  - ssh: ls\n",
+	    "2:10: 'agent': expected true or false (also yes/no, on/off, 1/0), got 'y'"),
 	BAD("bad connect_timeout", "ssh:\n  connect_timeout: soon\nsteps:\n  - ssh: ls\n",
 	    "2:20: 'connect_timeout': expected a duration such as 30s, 500ms or 2m, got 'soon'"),
 	BAD("zero connect_timeout", "ssh:\n  connect_timeout: 0s\nsteps:\n  - ssh: ls\n",
@@ -805,8 +853,8 @@ static const struct bad_case bad_cases[] = {
 	    "2:17: 'idle_timeout': expected a duration such as 30s, 500ms or 2m, got '-1s'"),
 	BAD("bad keepalive", "ssh:\n  keepalive: ~\nsteps:\n  - ssh: ls\n",
 	    "2:14: 'keepalive': expected a duration such as 30s, 500ms or 2m, got nothing"),
-	BAD("bad ssh pty", "ssh:\n  pty: 1\nsteps:\n  - ssh: ls\n",
-	    "2:8: 'pty': expected true, false, yes or no, got '1'"),
+	BAD("bad ssh pty", "ssh:\n  pty: 2\nsteps:\n  - ssh: ls\n",
+	    "2:8: 'pty': expected true or false (also yes/no, on/off, 1/0), got '2'"),
 	BAD("user a list", "ssh:\n  user: [a, b]\nsteps:\n  - ssh: ls\n",
 	    "2:9: 'user': expected a string, got a list"),
 	BAD_PART("bad template in an ssh setting", "ssh:\n  key: /keys/${host\nsteps:\n  - ssh: ls\n",
@@ -836,7 +884,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("pty on an exec step", "steps:\n  - exec: ls\n    pty: true\n",
 	    "3:5: unknown key 'pty' in exec step (expected one of: name, expect, timeout)"),
 	BAD("bad step pty", "steps:\n  - ssh: ls\n    pty: sometimes\n",
-	    "3:10: 'pty': expected true, false, yes or no, got 'sometimes'"),
+	    "3:10: 'pty': expected true or false (also yes/no, on/off, 1/0), got 'sometimes'"),
 	BAD("bad regex on an ssh step", "steps:\n  - ssh: ls\n    expect: '[a'\n",
 	    "3:13: 'expect': bad regex: missing terminating ] for character class (at position 3 of the pattern)"),
 	BAD("zero timeout on an ssh step", "steps:\n  - ssh: ls\n    timeout: 0\n", "3:14: 'timeout': must be more than 0"),
@@ -881,8 +929,8 @@ static const struct bad_case bad_cases[] = {
 	    "3:13: 'Accept': expected a string, got a list"),
 	BAD("headers a list", "http:\n  headers: [Accept: a]\nsteps:\n  - tcp: 22\n",
 	    "2:12: 'headers': expected a mapping of header names to values such as 'Accept: text/plain', got a list"),
-	BAD("insecure not a boolean", "http:\n  insecure: 1\nsteps:\n  - tcp: 22\n",
-	    "2:13: 'insecure': expected true, false, yes or no, got '1'"),
+	BAD("insecure not a boolean", "http:\n  insecure: 01\nsteps:\n  - tcp: 22\n",
+	    "2:13: 'insecure': expected true or false (also yes/no, on/off, 1/0), got '01'"),
 	BAD("zero http connect_timeout", "http:\n  connect_timeout: 0\nsteps:\n  - tcp: 22\n",
 	    "2:20: 'connect_timeout': must be more than 0"),
 	BAD("follow_redirects 21", "http:\n  follow_redirects: 21\nsteps:\n  - tcp: 22\n",
@@ -1037,7 +1085,9 @@ static const struct bad_case bad_cases[] = {
 	BAD("inventory_may not a mapping", "inventory_may: [a]\nsteps:\n  - exec: ls\n",
 	    "1:16: 'inventory_may': expected a mapping with env, files and settings, got a list"),
 	BAD("inventory_may unknown key", "inventory_may: {paths: [/x/]}\nsteps:\n  - exec: ls\n",
-	    "1:17: unknown key 'paths' in inventory_may (expected env, files or settings)"),
+	    "1:17: unknown key 'paths' in inventory_may (expected one of: env, files, settings)"),
+	BAD("inventory_may key twice", "inventory_may:\n  env: [A]\n  env: [B]\nsteps:\n  - exec: ls\n",
+	    "3:3: duplicate key 'env' (first at line 2)"),
 	BAD_PART("inventory_may env a name", "inventory_may: {env: [A-B]}\nsteps:\n  - exec: ls\n",
 	         "1:23: 'inventory_may env': expected environment variable names", "got 'A-B'"),
 	BAD_PART("inventory_may env a scalar", "inventory_may: {env: A}\nsteps:\n  - exec: ls\n",
@@ -1292,6 +1342,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_job),
 		cmocka_unit_test(test_ssh_defaults),
 		cmocka_unit_test(test_ssh_values),
+		cmocka_unit_test(test_bool_grammar),
 		cmocka_unit_test(test_hostkey_policy),
 		cmocka_unit_test(test_http_job),
 		cmocka_unit_test(test_http_defaults),

@@ -1,0 +1,49 @@
+/* job_parse: what job.c and job_http.c share while they parse one job
+ * file. Private to those two; the rest of the program includes job.h. */
+#ifndef FLEETRUN_JOB_PARSE_H
+#define FLEETRUN_JOB_PARSE_H
+
+#include <jq.h>
+#include <stddef.h>
+
+#include "job.h"
+#include "kv.h"
+#include "yamlnode.h"
+
+/* One parse. The walker's callbacks get &y; job_pctx() finds the rest. */
+struct job_pctx {
+	struct ynode_ctx y; /* path, document, error */
+	unsigned flags;     /* JOB_PARSE_* */
+	jq_state *jq;       /* NULL until the first jq expression; one per
+	                       parse, torn down by job_parse_flags */
+	char jq_msg[256];   /* the first thing jq said about the last compile */
+	int jq_nmsg;
+};
+
+static inline struct job_pctx *job_pctx(struct ynode_ctx *y)
+{
+	return (struct job_pctx *)((char *)y - offsetof(struct job_pctx, y));
+}
+
+/* job.c */
+/* s's ${...} references are well formed, by tmpl's rules; else "bad
+ * template at position N of the WHAT: ..." at node at. */
+int job_check_templates(struct ynode_ctx *c, yaml_node_t *at, const char *what, const char *s);
+/* Whether key is one of the keys any step may have beside its kind key
+ * (name, expect, timeout, ...). */
+int job_step_option_known(const char *key);
+
+/* job_http.c: the http step */
+/* The http kind's value (`http: METHOD PATH` or a mapping) into
+ * st->http, allocated here and freed by job_http_free. */
+int job_http_kind(struct ynode_ctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+/* key, one of the http step's own keys given beside `http: METHOD PATH`. */
+int job_http_option(struct ynode_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_http *h);
+void job_http_free(struct step_http *h);
+/* `headers:` of the http section or of a step: name -> template. */
+int job_http_headers(struct ynode_ctx *c, yaml_node_t *value, struct kvlist *out);
+/* s (n's text) as a path (is_path) or a URL with its scheme: "'what':
+ * expected ..." otherwise, and never a space or control byte. */
+int job_http_check_url(struct ynode_ctx *c, const char *what, yaml_node_t *n, const char *s, int is_path);
+
+#endif
