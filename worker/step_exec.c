@@ -142,7 +142,7 @@ static void exec_wait_status(struct step_result *r, int st)
 	}
 }
 
-void step_exec_run(struct step_ctx *ctx, struct step_result *r)
+static void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct buf cmd = BUF_INIT;
 	struct kvlist tvals = KVLIST_INIT;
@@ -285,3 +285,9 @@ out:
 	kvlist_free(&tvals);
 	buf_free(&cmd);
 }
+
+const struct step_ops step_exec_ops = {
+	.kind = STEP_EXEC,
+	.run = step_exec_run,
+	.pack = step_pack_command,
+};

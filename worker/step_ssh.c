@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "known_hosts.h"
 #include "log.h"
+#include "net.h"
 #include "setting.h"
 #include "step.h"
 #include "tmpl.h"
@@ -190,56 +191,20 @@ static const char *ssh_errmsg(LIBSSH2_SESSION *s)
 /* TCP connect with a deadline. 0 and *fd, or -1 with err. */
 static int ssh_tcp_connect(const struct ssh_params *p, int64_t deadline_us, int *fd_out, struct err *err)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
-	int fd = -1, rc, one = 1, r = -1;
-	const char *last = "no address";
+	struct addrinfo *res = NULL;
+	const char *why;
+	int one = 1, r = -1, rc;
 
-	rc = getaddrinfo(p->address, p->port, &hints, &res);
+	if (net_resolve_host(p->address, p->port, SOCK_STREAM, &res, err) < 0)
+		goto out;
+	rc = net_connect(res, deadline_us, fd_out, &why);
 	if (rc != 0) {
-		err_set(err, "cannot resolve %s: %s", p->address, gai_strerror(rc));
+		err_set(err, "cannot connect to %s port %s: %s", p->address, p->port, rc > 0 ? "connect timed out" : why);
 		goto out;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		int64_t now = clock_mono_us();
-
-		if (now >= deadline_us) {
-			last = "connect timed out";
-			break;
-		}
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			last = strerror(errno);
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			last = strerror(errno);
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
-		do
-			rc = poll(&pfd, 1, (int)((deadline_us - clock_mono_us() + 999) / 1000));
-		while (rc < 0 && errno == EINTR);
-		if (rc == 0) {
-			last = "connect timed out";
-		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
-			/* Without it a login stalls on delayed ACKs (DESIGN.md) */
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			*fd_out = fd;
-			fd = -1;
-			r = 0;
-			goto out;
-		} else {
-			last = strerror(soerr ? soerr : errno);
-		}
-		close(fd);
-		fd = -1;
-	}
-	err_set(err, "cannot connect to %s port %s: %s", p->address, p->port, last);
+	/* Without it a login stalls on delayed ACKs (DESIGN.md) */
+	setsockopt(*fd_out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	r = 0;
 out:
 	if (res)
 		freeaddrinfo(res);
@@ -466,7 +431,7 @@ out:
 	return r;
 }
 
-void step_ssh_close(struct task_state *state)
+static void step_ssh_close(struct task_state *state)
 {
 	struct ssh_conn *c = state->ssh;
 
@@ -626,7 +591,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	return c;
 }
 
-void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
+static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct ssh_conn *c = ctx->state->ssh;
 	LIBSSH2_CHANNEL *ch = NULL;
@@ -799,3 +764,10 @@ out:
 		libssh2_channel_free(ch);
 	buf_free(&cmd);
 }
+
+const struct step_ops step_ssh_ops = {
+	.kind = STEP_SSH,
+	.run = step_ssh_run,
+	.close = step_ssh_close,
+	.pack = step_pack_command,
+};

@@ -20,6 +20,24 @@
 #include "proto.h"
 #include "util.h"
 
+/* A message decoded by the one decoder, with the zone it lives in. */
+struct decoded {
+	msgpack_zone zone;
+	msgpack_object data;
+};
+
+static int decode(const char *p, size_t n, struct decoded *d, enum proto_type *type, struct err *err)
+{
+	if (!msgpack_zone_init(&d->zone, 1024))
+		abort(); /* no cmocka assert: run_in_child's functions call this too */
+	return proto_decode(p, n, &d->zone, &d->data, type, err);
+}
+
+static void decoded_free(struct decoded *d)
+{
+	msgpack_zone_destroy(&d->zone);
+}
+
 /* The payload of the single frame in b, checking the header says so. */
 static const char *payload_of(const struct buf *b, size_t *n)
 {
@@ -59,18 +77,18 @@ static void assert_i64_field(const msgpack_object *m, const char *key, int64_t w
 	assert_true(v == want);
 }
 
-/* Decode must refuse p[0..n) with an error message, leaving unp safe to
+/* Decode must refuse p[0..n) with an error message, leaving dec safe to
  * destroy. */
 static void assert_refused(const void *p, size_t n)
 {
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type = (enum proto_type)-1;
 	struct err err = {{0}};
 
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), -1);
+	assert_int_equal(decode(p, n, &dec, &type, &err), -1);
 	assert_int_equal((int)type, -1);
 	assert_true(err.msg[0] != '\0');
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 }
 
 static void test_hello(void **state)
@@ -78,7 +96,7 @@ static void test_hello(void **state)
 	static const char job[] = "description: x\nsteps:\n  - exec: echo ${host} \"q\" 'é'\n";
 	struct proto_settings s = {.output_cap = 1234567, .log_level = 3};
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const msgpack_object *set;
@@ -88,18 +106,18 @@ static void test_hello(void **state)
 	(void)state;
 	proto_encode_hello(&b, "jobs.d/up time.yaml", job, strlen(job), &s);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_HELLO);
-	assert_str_field(&unp.data, "type", "hello", 5);
-	assert_u64_field(&unp.data, "version", PROTO_VERSION);
-	assert_str_field(&unp.data, "job_path", "jobs.d/up time.yaml", 19);
-	assert_str_field(&unp.data, "job", job, strlen(job));
-	set = proto_get(&unp.data, "settings");
+	assert_str_field(&dec.data, "type", "hello", 5);
+	assert_u64_field(&dec.data, "version", PROTO_VERSION);
+	assert_str_field(&dec.data, "job_path", "jobs.d/up time.yaml", 19);
+	assert_str_field(&dec.data, "job", job, strlen(job));
+	set = proto_get(&dec.data, "settings");
 	assert_non_null(set);
 	assert_int_equal(set->type, MSGPACK_OBJECT_MAP);
 	assert_u64_field(set, "output_cap", 1234567);
 	assert_i64_field(set, "log_level", 3);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 
 	/* an empty job text and the largest cap */
@@ -107,12 +125,12 @@ static void test_hello(void **state)
 	s.log_level = 0;
 	proto_encode_hello(&b, "j", "", 0, &s);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_HELLO);
-	assert_str_field(&unp.data, "job", "", 0);
-	assert_u64_field(proto_get(&unp.data, "settings"), "output_cap", UINT64_MAX);
-	assert_i64_field(proto_get(&unp.data, "settings"), "log_level", 0);
-	msgpack_unpacked_destroy(&unp);
+	assert_str_field(&dec.data, "job", "", 0);
+	assert_u64_field(proto_get(&dec.data, "settings"), "output_cap", UINT64_MAX);
+	assert_i64_field(proto_get(&dec.data, "settings"), "log_level", 0);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -120,7 +138,7 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
                        int64_t timeout_ms)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const msgpack_object *v;
@@ -129,14 +147,14 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
 
 	proto_encode_task(&b, id, attempt, host, vars, timeout_ms);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_TASK);
-	assert_str_field(&unp.data, "type", "task", 4);
-	assert_u64_field(&unp.data, "id", id);
-	assert_u64_field(&unp.data, "attempt", attempt);
-	assert_str_field(&unp.data, "host", host, strlen(host));
-	assert_i64_field(&unp.data, "timeout_ms", timeout_ms);
-	v = proto_get(&unp.data, "vars");
+	assert_str_field(&dec.data, "type", "task", 4);
+	assert_u64_field(&dec.data, "id", id);
+	assert_u64_field(&dec.data, "attempt", attempt);
+	assert_str_field(&dec.data, "host", host, strlen(host));
+	assert_i64_field(&dec.data, "timeout_ms", timeout_ms);
+	v = proto_get(&dec.data, "vars");
 	assert_non_null(v);
 	assert_int_equal(v->type, MSGPACK_OBJECT_MAP);
 	assert_int_equal(v->via.map.size, vars ? vars->len : 0);
@@ -146,7 +164,7 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
 		assert_true(proto_obj_is(&v->via.map.ptr[i].val, vars->items[i].value));
 		assert_str_field(v, vars->items[i].key, vars->items[i].value, strlen(vars->items[i].value));
 	}
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -170,7 +188,7 @@ static void test_task(void **state)
 static void test_ready(void **state)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *p;
@@ -179,11 +197,11 @@ static void test_ready(void **state)
 	(void)state;
 	proto_encode_ready(&b, 12345);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_READY);
-	assert_u64_field(&unp.data, "version", PROTO_VERSION);
-	assert_i64_field(&unp.data, "pid", 12345);
-	msgpack_unpacked_destroy(&unp);
+	assert_u64_field(&dec.data, "version", PROTO_VERSION);
+	assert_i64_field(&dec.data, "pid", 12345);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -191,7 +209,7 @@ static void test_child(void **state)
 {
 	static const int pgids[] = {0, 1, 4242, 2147483647};
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *p;
@@ -202,11 +220,11 @@ static void test_child(void **state)
 		buf_reset(&b);
 		proto_encode_child(&b, UINT64_C(1) << 63 | i, pgids[i]);
 		p = payload_of(&b, &n);
-		assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 		assert_int_equal(type, PROTO_CHILD);
-		assert_u64_field(&unp.data, "id", UINT64_C(1) << 63 | i);
-		assert_i64_field(&unp.data, "pgid", pgids[i]);
-		msgpack_unpacked_destroy(&unp);
+		assert_u64_field(&dec.data, "id", UINT64_C(1) << 63 | i);
+		assert_i64_field(&dec.data, "pgid", pgids[i]);
+		decoded_free(&dec);
 	}
 	buf_free(&b);
 }
@@ -231,14 +249,14 @@ static void test_stream(void **state)
 	frame_reader_init(&rd, FRAME_MAX);
 	frame_reader_feed(&rd, b.data, b.len - 1);
 	while (frame_next(&rd, &p, &n) == 1) {
-		msgpack_unpacked unp;
+		struct decoded dec;
 		enum proto_type type;
 		struct err err = {{0}};
 
 		assert_true(k < ARRAY_LEN(want));
-		assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 		assert_int_equal(type, want[k]);
-		msgpack_unpacked_destroy(&unp);
+		decoded_free(&dec);
 		k++;
 	}
 	assert_int_equal(k, ARRAY_LEN(want));
@@ -252,7 +270,7 @@ static void test_result_type(void **state)
 {
 	struct buf b = BUF_INIT;
 	msgpack_packer pk;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 
@@ -265,9 +283,9 @@ static void test_result_type(void **state)
 	msgpack_pack_array(&pk, 0);
 	proto_pack_cstr(&pk, "type");
 	proto_pack_cstr(&pk, "result");
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_RESULT);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 
 	/* the type as bin rather than str is accepted too */
@@ -276,9 +294,9 @@ static void test_result_type(void **state)
 	proto_pack_cstr(&pk, "type");
 	msgpack_pack_bin(&pk, 5);
 	msgpack_pack_bin_body(&pk, "ready", 5);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_READY);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -286,7 +304,7 @@ static void test_getters(void **state)
 {
 	struct buf b = BUF_INIT;
 	msgpack_packer pk;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *s = "unchanged";
@@ -312,43 +330,43 @@ static void test_getters(void **state)
 	proto_pack_cstr(&pk, "bin");
 	msgpack_pack_bin(&pk, 3);
 	msgpack_pack_bin_body(&pk, "a\0b", 3);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 
 	/* absent */
-	assert_null(proto_get(&unp.data, "missing"));
-	assert_int_equal(proto_get_str(&unp.data, "missing", &s, &n), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "missing", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "missing", &i), -1);
+	assert_null(proto_get(&dec.data, "missing"));
+	assert_int_equal(proto_get_str(&dec.data, "missing", &s, &n), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "missing", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "missing", &i), -1);
 	/* a prefix of a key is not the key */
-	assert_null(proto_get(&unp.data, "ty"));
-	assert_null(proto_get(&unp.data, "types"));
+	assert_null(proto_get(&dec.data, "ty"));
+	assert_null(proto_get(&dec.data, "types"));
 	/* wrong types */
-	assert_int_equal(proto_get_u64(&unp.data, "neg", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "big", &i), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "str", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "str", &i), -1);
-	assert_int_equal(proto_get_str(&unp.data, "neg", &s, &n), -1);
-	assert_int_equal(proto_get_str(&unp.data, "nil", &s, &n), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "nil", &u), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "neg", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "big", &i), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "str", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "str", &i), -1);
+	assert_int_equal(proto_get_str(&dec.data, "neg", &s, &n), -1);
+	assert_int_equal(proto_get_str(&dec.data, "nil", &s, &n), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "nil", &u), -1);
 	/* out-parameters untouched on failure */
 	assert_string_equal(s, "unchanged");
 	assert_int_equal(n, 77);
 	assert_true(u == 77);
 	assert_true(i == 77);
 	/* right types */
-	assert_i64_field(&unp.data, "neg", -5);
-	assert_u64_field(&unp.data, "big", UINT64_MAX);
-	assert_str_field(&unp.data, "str", "42", 2);
-	assert_str_field(&unp.data, "bin", "a\0b", 3);
-	assert_non_null(proto_get(&unp.data, "nil"));
-	assert_true(proto_obj_is(proto_get(&unp.data, "str"), "42"));
-	assert_false(proto_obj_is(proto_get(&unp.data, "str"), "4"));
-	assert_false(proto_obj_is(proto_get(&unp.data, "neg"), "-5"));
+	assert_i64_field(&dec.data, "neg", -5);
+	assert_u64_field(&dec.data, "big", UINT64_MAX);
+	assert_str_field(&dec.data, "str", "42", 2);
+	assert_str_field(&dec.data, "bin", "a\0b", 3);
+	assert_non_null(proto_get(&dec.data, "nil"));
+	assert_true(proto_obj_is(proto_get(&dec.data, "str"), "42"));
+	assert_false(proto_obj_is(proto_get(&dec.data, "str"), "4"));
+	assert_false(proto_obj_is(proto_get(&dec.data, "neg"), "-5"));
 	assert_false(proto_obj_is(NULL, ""));
 	/* not a map */
-	assert_null(proto_get(proto_get(&unp.data, "str"), "x"));
+	assert_null(proto_get(proto_get(&dec.data, "str"), "x"));
 	assert_null(proto_get(NULL, "x"));
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -482,16 +500,16 @@ static void test_deep_nesting(void **state)
 static void test_some_nesting(void **state)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 
 	(void)state;
 	build_nested(&b, 8, 1);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_TASK);
-	assert_int_equal(proto_get(&unp.data, "vars")->type, MSGPACK_OBJECT_ARRAY);
-	msgpack_unpacked_destroy(&unp);
+	assert_int_equal(proto_get(&dec.data, "vars")->type, MSGPACK_OBJECT_ARRAY);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -534,12 +552,12 @@ struct bytes {
 static int decode_refused(const void *arg)
 {
 	const struct bytes *b = arg;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
-	int r = proto_decode(b->p, b->n, &unp, &type, &err);
+	int r = decode(b->p, b->n, &dec, &type, &err);
 
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	return r == -1 && err.msg[0] ? 0 : 2;
 }
 
@@ -652,7 +670,7 @@ static void test_objects_at_limit(void **state)
 	char head[] = "\x82\xa4type\xa6result\xa5steps\xdd\0\0\0\0";
 	size_t nh = sizeof(head) - 1, n = nh + nils;
 	char *p = xmalloc(n + 1);
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err;
 
@@ -663,14 +681,14 @@ static void test_objects_at_limit(void **state)
 	head[nh - 1] = (char)nils;
 	memcpy(p, head, nh);
 	memset(p + nh, 0xc0, nils);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_RESULT);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	/* one more object is one too many */
 	p[n] = (char)0xc0;
 	head[nh - 1] = (char)(nils + 1);
 	memcpy(p, head, nh);
-	assert_int_equal(proto_decode(p, n + 1, &unp, &type, &err), -1);
+	assert_int_equal(decode(p, n + 1, &dec, &type, &err), -1);
 	assert_non_null(strstr(err.msg, "more objects"));
 	free(p);
 }
@@ -706,7 +724,7 @@ static int random_loop(const void *arg)
 	for (int iter = 0; iter < 3000 && !bad; iter++) {
 		unsigned char p[256];
 		size_t n;
-		msgpack_unpacked unp;
+		struct decoded dec;
 		enum proto_type type = PROTO_HELLO;
 		struct err err = {{0}};
 		int r;
@@ -727,12 +745,12 @@ static int random_loop(const void *arg)
 			if (rng_next(&seed) % 4 == 0)
 				n = rng_next(&seed) % (n + 1);
 		}
-		r = proto_decode((const char *)p, n, &unp, &type, &err);
+		r = decode((const char *)p, n, &dec, &type, &err);
 		if (r == 0)
-			bad = unp.data.type != MSGPACK_OBJECT_MAP || type > PROTO_RESULT;
+			bad = dec.data.type != MSGPACK_OBJECT_MAP || type > PROTO_RESULT;
 		else
 			bad = r != -1 || !err.msg[0];
-		msgpack_unpacked_destroy(&unp);
+		decoded_free(&dec);
 	}
 	kvlist_free(&vars);
 	buf_free(&good);
