@@ -638,7 +638,7 @@ static int proto_unpack_steps(const msgpack_object *v, struct proto_result *r, s
 		st->raw = &v->via.array.ptr[i];
 		w->step = i + 1;
 		if (st->raw->type != MSGPACK_OBJECT_MAP) {
-			err_set(err, "result step %zu: expected a map", w->step);
+			err_set(err, "result step %zu of 'steps': expected a map", w->step);
 			return -2;
 		}
 		if (proto_unpack_fields(st->raw, proto_step_fields, ARRAY_LEN(proto_step_fields), st, &st->has, w,
