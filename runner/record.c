@@ -110,7 +110,7 @@ static void gen_bytes(yajl_gen g, const char *key, size_t klen, const char *p, s
 	} else {
 		struct buf k = BUF_INIT, v = BUF_INIT;
 		buf_append(&k, key, klen);
-		buf_puts(&k, "_b64");
+		buf_puts(&k, RECORD_B64_SUFFIX);
 		record_base64(&v, (const unsigned char *)p, n);
 		yajl_gen_string(g, (const unsigned char *)k.data, k.len);
 		yajl_gen_string(g, (const unsigned char *)v.data, v.len);

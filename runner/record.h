@@ -17,6 +17,9 @@
 #include "status.h"
 #include "util.h"
 
+/* The key of bytes that are not UTF-8: KEY_b64. */
+#define RECORD_B64_SUFFIX "_b64"
+
 /* A worker's started_ms and duration_ms count when they fall within the
  * supervisor's own window for the task, this much either side. */
 #define RECORD_CLOCK_SLACK_MS 60000
