@@ -32,15 +32,8 @@ void proto_pack_cstr(msgpack_packer *pk, const char *s)
 	proto_pack_str(pk, s, strlen(s));
 }
 
-void proto_pack_cstr_or_nil(msgpack_packer *pk, const char *s)
-{
-	if (s)
-		proto_pack_cstr(pk, s);
-	else
-		msgpack_pack_nil(pk);
-}
-
-void proto_pack_kvlist(msgpack_packer *pk, const struct kvlist *l)
+/* A map of the pairs of l (NULL: an empty map). */
+static void proto_pack_kvlist(msgpack_packer *pk, const struct kvlist *l)
 {
 	msgpack_pack_map(pk, l ? l->len : 0);
 	for (size_t i = 0; l && i < l->len; i++) {

@@ -67,9 +67,6 @@ struct proto_settings {
 void proto_packer_init(msgpack_packer *pk, struct buf *out);
 void proto_pack_str(msgpack_packer *pk, const char *s, size_t n);
 void proto_pack_cstr(msgpack_packer *pk, const char *s);
-/* nil when s is NULL */
-void proto_pack_cstr_or_nil(msgpack_packer *pk, const char *s);
-void proto_pack_kvlist(msgpack_packer *pk, const struct kvlist *l);
 
 /* Whole frames (header included) appended to out. */
 void proto_encode_hello(struct buf *out, const char *job_path, const char *job_src, size_t job_len,
