@@ -352,8 +352,8 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 	case PROTO_CHILD:
 		/* The group is killed with the worker: never group 1 (kill(-1)
 		 * is every process) nor our own. */
-		if (s->state == SLOT_BUSY && proto_decode_child(&obj, &id, &pgid) == 0 && id == s->task->id && pgid >= 0 && pgid <= INT32_MAX && pgid != 1 &&
-		    pgid != getpgrp())
+		if (s->state == SLOT_BUSY && proto_decode_child(&obj, &id, &pgid) == 0 && id == s->task->id &&
+		    pgid >= 0 && pgid <= INT32_MAX && pgid != 1 && pgid != getpgrp())
 			s->child_pgid = (pid_t)pgid;
 		break;
 	case PROTO_RESULT:
