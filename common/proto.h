@@ -1,6 +1,7 @@
 /* proto: the msgpack messages between supervisor and worker (DESIGN.md,
- * "Protocol"). Every message is a map with a "type"; unknown keys are
- * ignored so either side can grow fields without breaking the other.
+ * "Protocol"), encoded and decoded here and nowhere else. Every message is
+ * a map with a "type"; unknown keys are ignored so either side can grow
+ * fields without breaking the other.
  *
  *   supervisor -> worker  hello   {version, job_path, job, settings}
  *   supervisor -> worker  task    {id, attempt, host, vars, timeout_ms}
@@ -8,18 +9,23 @@
  *   worker -> supervisor  child   {id, pgid}   a step started (pgid > 0) or
  *                                 ended (pgid 0) a local process group, so
  *                                 the supervisor can kill it with the worker
- *   worker -> supervisor  result  {id, status, steps, vars, error,
- *                                  started_ms, duration_ms}
- */
+ *   worker -> supervisor  result  struct proto_result below
+ *
+ * The result is the one message that grows: its fields are tables in
+ * proto.c (name, wire type, place in the struct), which the encoder and
+ * the decoder both walk, so a field is named once and a map's size is
+ * counted from the fields written. Everyone else reads the typed view. */
 #ifndef FLEETRUN_PROTO_H
 #define FLEETRUN_PROTO_H
 
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "kv.h"
+#include "status.h"
 #include "util.h"
 
 #define PROTO_VERSION 1
@@ -52,13 +58,15 @@ struct proto_settings {
 	int64_t cpu_limit_ms; /* CPU time a task may use, 0 for no limit */
 };
 
+/* Most steps a result may hold: a job has at most JOB_MAX_STEPS, and the
+ * decoder spends a struct proto_step on each (worker/task.c checks the
+ * two agree). */
+#define PROTO_MAX_STEPS 256
+
 /* A packer that appends to a buf. */
 void proto_packer_init(msgpack_packer *pk, struct buf *out);
 void proto_pack_str(msgpack_packer *pk, const char *s, size_t n);
 void proto_pack_cstr(msgpack_packer *pk, const char *s);
-/* nil when s is NULL */
-void proto_pack_cstr_or_nil(msgpack_packer *pk, const char *s);
-void proto_pack_kvlist(msgpack_packer *pk, const struct kvlist *l);
 
 /* Whole frames (header included) appended to out. */
 void proto_encode_hello(struct buf *out, const char *job_path, const char *job_src, size_t job_len,
@@ -68,16 +76,160 @@ void proto_encode_task(struct buf *out, uint64_t id, uint32_t attempt, const cha
 void proto_encode_ready(struct buf *out, int pid);
 void proto_encode_child(struct buf *out, uint64_t id, int pgid);
 
-/* Decode one frame's payload. On success returns 0, unp holds the object
- * tree (msgpack_unpacked_destroy when done) and *type its type. Trailing
- * bytes, a non-map, a missing or unknown type are errors (-1, err). */
-int proto_decode(const char *p, size_t n, msgpack_unpacked *unp, enum proto_type *type, struct err *err);
+/* Decode one frame's payload into a zone the caller keeps and clears
+ * between frames (msgpack_zone_clear), so decoding a frame allocates
+ * nothing once the zone has grown. On success returns 0, *obj (pointing
+ * into the zone and into p[0..n)) and *type. The bytes are walked first
+ * (limits above); trailing bytes, a non-map, a missing or unknown type are
+ * errors (-1, err). */
+int proto_decode(const char *p, size_t n, msgpack_zone *zone, msgpack_object *obj, enum proto_type *type,
+                 struct err *err);
 
-/* The same into a zone the caller keeps and clears between frames
- * (msgpack_zone_clear), so decoding a frame allocates nothing once the
- * zone has grown: *obj points into the zone and the payload. */
-int proto_decode_zone(const char *p, size_t n, msgpack_zone *zone, msgpack_object *obj, enum proto_type *type,
-                      struct err *err);
+/* Bytes of a message: a view into the decoded payload (not NUL-terminated),
+ * or what the encoder is to send. p NULL: none. */
+struct proto_str {
+	const char *p;
+	size_t n;
+};
+
+static inline struct proto_str proto_cstr(const char *s)
+{
+	return (struct proto_str){s, s ? strlen(s) : 0};
+}
+
+/* The hello, decoded: views into the payload. */
+struct proto_hello {
+	struct proto_str job_path, job;
+	struct proto_settings settings; /* defaults for what is not there */
+};
+
+/* 0, or -1 with err: another protocol version, no job. */
+int proto_decode_hello(const msgpack_object *m, struct proto_hello *h, struct err *err);
+
+/* A task, decoded by the worker. */
+struct proto_task {
+	uint64_t id;
+	uint32_t attempt;
+	char *host;          /* malloced, owned */
+	struct kvlist vars;  /* host vars, owned */
+	int64_t timeout_ms;
+};
+
+/* 0 and *t (zeroed first; proto_task_free it), or -1 with err (and *t
+ * holding nothing): no id, host or timeout_ms. */
+int proto_decode_task(const msgpack_object *m, struct proto_task *t, struct err *err);
+void proto_task_free(struct proto_task *t);
+
+/* A child message: 0 and *id, *pgid, or -1 when either is missing or out
+ * of range (the supervisor checks which groups it may kill). */
+int proto_decode_child(const msgpack_object *m, uint64_t *id, int64_t *pgid);
+
+/* The fields of a step in a result, in the order they are sent (and the
+ * keys of the step in the JSON record, which passes steps through). A bit
+ * set in proto_step.has says the field is there: a step kind says what it
+ * measured by setting bits (worker/step.h); the encoder writes exactly
+ * those. */
+enum proto_step_field {
+	PROTO_STEP_KIND = 1u << 0,
+	PROTO_STEP_NAME = 1u << 1,
+	PROTO_STEP_EXIT = 1u << 2,        /* exec, ssh: ran to an exit status */
+	PROTO_STEP_SIGNAL = 1u << 3,      /* exec, ssh: ended by a signal */
+	PROTO_STEP_STDOUT = 1u << 4,      /* exec, ssh */
+	PROTO_STEP_STDERR = 1u << 5,      /* exec, ssh */
+	PROTO_STEP_HTTP_STATUS = 1u << 6, /* http */
+	PROTO_STEP_BODY = 1u << 7,        /* http */
+	PROTO_STEP_WITHHELD = 1u << 8,    /* http: an origin that got no credentials */
+	PROTO_STEP_CONNECT_MS = 1u << 9,  /* tcp */
+	PROTO_STEP_SENT = 1u << 10,       /* ping */
+	PROTO_STEP_RECEIVED = 1u << 11,   /* ping */
+	PROTO_STEP_RTT_MS = 1u << 12,     /* ping, with a reply */
+	PROTO_STEP_TRUNCATED = 1u << 13,  /* exec, ssh, http */
+	PROTO_STEP_STATUS = 1u << 14,
+	PROTO_STEP_ERROR = 1u << 15,
+	PROTO_STEP_DURATION_MS = 1u << 16,
+};
+
+/* A step's main output: its stdout, or an HTTP body. */
+#define PROTO_STEP_OUTPUT (PROTO_STEP_STDOUT | PROTO_STEP_BODY)
+
+/* The keys of those fields, for readers of the JSON record (record.c
+ * writes non-UTF-8 bytes under KEY_b64). */
+#define PROTO_KEY_KIND "kind"
+#define PROTO_KEY_NAME "name"
+#define PROTO_KEY_EXIT "exit"
+#define PROTO_KEY_SIGNAL "signal"
+#define PROTO_KEY_STDOUT "stdout"
+#define PROTO_KEY_STDERR "stderr"
+#define PROTO_KEY_HTTP_STATUS "http_status"
+#define PROTO_KEY_BODY "body"
+#define PROTO_KEY_WITHHELD "credentials_withheld"
+#define PROTO_KEY_CONNECT_MS "connect_ms"
+#define PROTO_KEY_SENT "sent"
+#define PROTO_KEY_RECEIVED "received"
+#define PROTO_KEY_RTT_MS "rtt_ms"
+#define PROTO_KEY_TRUNCATED "truncated"
+#define PROTO_KEY_STATUS "status"
+#define PROTO_KEY_ERROR "error"
+#define PROTO_KEY_DURATION_MS "duration_ms"
+
+/* One step of a result. Decoded, the strings are views into the payload
+ * and the step into the zone; the numbers are what the worker said (a
+ * worker may lie: an integer past INT64_MAX reads as INT64_MAX). */
+struct proto_step {
+	uint32_t has;              /* PROTO_STEP_* of the fields there */
+	struct proto_str kind, name, status, error;
+	struct proto_str out;      /* stdout or body (a step with both: its stdout) */
+	struct proto_str err;      /* stderr */
+	struct proto_str signal;   /* "TERM": the signal that ended the command */
+	struct proto_str withheld; /* the origin a request went to without credentials */
+	int64_t exit_code, http_status, sent, received, duration_ms;
+	double connect_ms, rtt_ms;
+	bool truncated;            /* some output was dropped past the cap */
+	const msgpack_object *raw; /* decoded: the step's map, for record.c to pass
+	                              through whole; NULL when encoding */
+};
+
+/* The fields of a result, in the order they are sent. */
+enum proto_result_field {
+	PROTO_RESULT_TYPE = 1u << 0,
+	PROTO_RESULT_ID = 1u << 1,
+	PROTO_RESULT_STATUS = 1u << 2,
+	PROTO_RESULT_STEPS = 1u << 3,
+	PROTO_RESULT_VARS = 1u << 4,
+	PROTO_RESULT_ERROR = 1u << 5,
+	PROTO_RESULT_STARTED_MS = 1u << 6,
+	PROTO_RESULT_DURATION_MS = 1u << 7,
+	PROTO_RESULT_KNOWN_HOSTS = 1u << 8,
+};
+
+/* The worker's result for one task. The encoder always sends type, id,
+ * status, steps, vars, error (nil when none), started_ms and duration_ms,
+ * and known_hosts_add when has says so; the decoder needs id, status and
+ * steps. */
+struct proto_result {
+	uint32_t has;                /* PROTO_RESULT_* of the fields there */
+	uint64_t id;
+	enum status status;
+	struct proto_str error;      /* the task's error; p NULL: none */
+	struct proto_step *steps;    /* encoding: the caller's; decoded: in the zone */
+	size_t nsteps;               /* at most PROTO_MAX_STEPS */
+	const struct kvlist *vars;   /* encoding: the captured vars (NULL: none) */
+	const msgpack_object *vars_raw; /* decoded: the vars map, NULL when absent */
+	int64_t started_ms;          /* wall clock; decoded only from an int64: */
+	int64_t duration_ms;         /* a worker's times are hints (record.c) */
+	struct proto_str known_hosts_line; /* accept-new met a new host key: its
+	                                      line, for the supervisor to check */
+};
+
+/* The result as a whole frame appended to out. */
+void proto_encode_result(struct buf *out, const struct proto_result *r);
+
+/* The typed view of a decoded result message (proto_decode), its steps in
+ * zone (the zone m was decoded into: they go with its next clear). 0, or
+ * -1 with err when a field the view holds has the wrong type, or id,
+ * status or steps is missing. Unknown fields are let through, in the
+ * steps' raw maps. */
+int proto_decode_result(const msgpack_object *m, msgpack_zone *zone, struct proto_result *r, struct err *err);
 
 /* Field access on a decoded map; NULL / -1 when absent or of another type. */
 const msgpack_object *proto_get(const msgpack_object *map, const char *key);

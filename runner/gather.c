@@ -56,19 +56,15 @@ static struct gather_group *gather_group(struct gather *g, const char *text, siz
 	return grp;
 }
 
-void gather_add(struct gather *g, const char *host, enum status st, const msgpack_object *steps,
+void gather_add(struct gather *g, const char *host, enum status st, const struct proto_result *res,
                 const char *error)
 {
 	struct gather_group *grp;
 
 	buf_reset(&g->text);
-	for (uint32_t i = 0; steps && steps->type == MSGPACK_OBJECT_ARRAY && i < steps->via.array.size; i++) {
-		const char *p;
-		size_t n;
-		if (proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 ||
-		    proto_get_str(&steps->via.array.ptr[i], "body", &p, &n) == 0)
-			buf_append(&g->text, p, n);
-	}
+	for (size_t i = 0; res && i < res->nsteps; i++)
+		if (res->steps[i].has & PROTO_STEP_OUTPUT)
+			buf_append(&g->text, res->steps[i].out.p, res->steps[i].out.n);
 	if (st != STATUS_OK) {
 		if (g->text.len && g->text.data[g->text.len - 1] != '\n')
 			buf_putc(&g->text, '\n');

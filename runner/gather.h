@@ -10,12 +10,12 @@
 #ifndef FLEETRUN_GATHER_H
 #define FLEETRUN_GATHER_H
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
+#include "proto.h"
 #include "status.h"
 
 struct gather_group {
@@ -35,9 +35,9 @@ struct gather {
 };
 
 void gather_init(struct gather *g);
-/* One host's result: steps is the result's steps array (NULL for a record
- * the supervisor made itself), error NULL when none. */
-void gather_add(struct gather *g, const char *host, enum status st, const msgpack_object *steps,
+/* One host's result: res the worker's (NULL for a record the supervisor
+ * made itself), error NULL when none. */
+void gather_add(struct gather *g, const char *host, enum status st, const struct proto_result *res,
                 const char *error);
 /* The groups, largest first, on f. */
 void gather_print(struct gather *g, FILE *f, bool color);

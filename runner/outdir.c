@@ -161,7 +161,7 @@ static void outdir_file(struct outdir *d, int hostfd, const char *name, const ch
 	close(fd);
 }
 
-void outdir_put(struct outdir *d, const char *host, enum status st, const msgpack_object *steps)
+void outdir_put(struct outdir *d, const char *host, enum status st, const struct proto_result *res)
 {
 	struct buf *b = &d->scratch;
 	int hostfd = -1;
@@ -171,7 +171,7 @@ void outdir_put(struct outdir *d, const char *host, enum status st, const msgpac
 	buf_reset(b);
 	buf_printf(b, "%s\n", host);
 	outdir_write(d, st == STATUS_OK ? d->ok_fd : d->failed_fd, b->data, b->len, "ok.txt/failed.txt");
-	if (!steps || steps->type != MSGPACK_OBJECT_ARRAY || steps->via.array.size == 0)
+	if (!res || res->nsteps == 0)
 		return;
 	buf_reset(b);
 	outdir_host_name(b, host);
@@ -184,27 +184,23 @@ void outdir_put(struct outdir *d, const char *host, enum status st, const msgpac
 		outdir_fail(d, b->data);
 		return;
 	}
-	for (uint32_t i = 0; i < steps->via.array.size; i++) {
-		const msgpack_object *step = &steps->via.array.ptr[i];
-		const char *name, *p;
-		size_t nlen, n, base;
+	for (size_t i = 0; i < res->nsteps; i++) {
+		const struct proto_step *step = &res->steps[i];
+		struct proto_str name = step->has & PROTO_STEP_NAME ? step->name : proto_cstr("step");
+		size_t base;
 
 		buf_reset(b);
-		buf_printf(b, "%02u-", i + 1);
-		if (proto_get_str(step, "name", &name, &nlen) < 0) {
-			name = "step";
-			nlen = 4;
-		}
-		outdir_step_name(b, name, nlen > 64 ? 64 : nlen);
+		buf_printf(b, "%02zu-", i + 1);
+		outdir_step_name(b, name.p, name.n > 64 ? 64 : name.n);
 		base = b->len;
-		if (proto_get_str(step, "stdout", &p, &n) == 0 || proto_get_str(step, "body", &p, &n) == 0) {
+		if (step->has & PROTO_STEP_OUTPUT) {
 			buf_puts(b, ".out");
-			outdir_file(d, hostfd, b->data, p, n);
+			outdir_file(d, hostfd, b->data, step->out.p, step->out.n);
 		}
-		if (proto_get_str(step, "stderr", &p, &n) == 0) {
+		if (step->has & PROTO_STEP_STDERR) {
 			b->len = base;
 			buf_puts(b, ".err");
-			outdir_file(d, hostfd, b->data, p, n);
+			outdir_file(d, hostfd, b->data, step->err.p, step->err.n);
 		}
 	}
 	close(hostfd);

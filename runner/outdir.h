@@ -16,9 +16,8 @@
 #ifndef FLEETRUN_OUTDIR_H
 #define FLEETRUN_OUTDIR_H
 
-#include <msgpack.h>
-
 #include "buf.h"
+#include "proto.h"
 #include "status.h"
 #include "util.h"
 
@@ -33,8 +32,8 @@ struct outdir {
 /* Create DIR (and parents) if needed; ok.txt and failed.txt afresh.
  * 0, or -1 with err. */
 int outdir_open(struct outdir *d, const char *dir, struct err *err);
-/* One host's outcome; steps NULL for a record the supervisor made. */
-void outdir_put(struct outdir *d, const char *host, enum status st, const msgpack_object *steps);
+/* One host's outcome; res NULL for a record the supervisor made. */
+void outdir_put(struct outdir *d, const char *host, enum status st, const struct proto_result *res);
 void outdir_close(struct outdir *d);
 /* HOST's directory name under DIR, appended to b: one to one, one path
  * component, never '.', '..', ok.txt or failed.txt. */

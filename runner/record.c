@@ -110,7 +110,7 @@ static void gen_bytes(yajl_gen g, const char *key, size_t klen, const char *p, s
 	} else {
 		struct buf k = BUF_INIT, v = BUF_INIT;
 		buf_append(&k, key, klen);
-		buf_puts(&k, "_b64");
+		buf_puts(&k, RECORD_B64_SUFFIX);
 		record_base64(&v, (const unsigned char *)p, n);
 		yajl_gen_string(g, (const unsigned char *)k.data, k.len);
 		yajl_gen_string(g, (const unsigned char *)v.data, v.len);
@@ -293,80 +293,64 @@ void record_make(struct record *r, const struct record_info *info, enum status s
 	record_tail(r, error, error ? strlen(error) : 0);
 }
 
-/* The first line of the last step's non-empty stdout (or HTTP body), for
- * text output; for steps with no output, what they measured. */
-static void record_first_line(struct record *r, const msgpack_object *steps)
+/* The first line of the last step's non-empty output (stdout or HTTP
+ * body), for text output; for steps with no output, what they measured. */
+static void record_first_line(struct record *r, const struct proto_result *res)
 {
-	for (uint32_t i = steps->via.array.size; i-- > 0;) {
-		const char *p;
-		size_t n;
-		if ((proto_get_str(&steps->via.array.ptr[i], "stdout", &p, &n) == 0 ||
-		     proto_get_str(&steps->via.array.ptr[i], "body", &p, &n) == 0) &&
-		    n > 0) {
+	const struct proto_step *last;
+
+	for (size_t i = res->nsteps; i-- > 0;) {
+		const struct proto_step *st = &res->steps[i];
+		if ((st->has & PROTO_STEP_OUTPUT) && st->out.n > 0) {
 			size_t k = 0;
-			while (k < n && p[k] != '\n' && p[k] != '\r')
+			while (k < st->out.n && st->out.p[k] != '\n' && st->out.p[k] != '\r')
 				k++;
-			buf_append(&r->first, p, k);
+			buf_append(&r->first, st->out.p, k);
 			return;
 		}
 	}
 	/* no output at all: what the last step measured (ping, tcp) */
-	if (steps->via.array.size > 0) {
-		const msgpack_object *last = &steps->via.array.ptr[steps->via.array.size - 1];
-		const msgpack_object *rtt = proto_get(last, "rtt_ms"), *conn = proto_get(last, "connect_ms");
-		int64_t sent, received;
-
-		if (proto_get_i64(last, "sent", &sent) == 0 && proto_get_i64(last, "received", &received) == 0)
-			buf_printf(&r->first, "%lld/%lld echo replies", (long long)received, (long long)sent);
-		if (rtt && (rtt->type == MSGPACK_OBJECT_FLOAT64 || rtt->type == MSGPACK_OBJECT_FLOAT32))
-			buf_printf(&r->first, ", rtt %.2f ms", rtt->via.f64);
-		if (conn && (conn->type == MSGPACK_OBJECT_FLOAT64 || conn->type == MSGPACK_OBJECT_FLOAT32))
-			buf_printf(&r->first, "connected in %.2f ms", conn->via.f64);
-	}
+	if (res->nsteps == 0)
+		return;
+	last = &res->steps[res->nsteps - 1];
+	if ((last->has & PROTO_STEP_SENT) && (last->has & PROTO_STEP_RECEIVED))
+		buf_printf(&r->first, "%lld/%lld echo replies", (long long)last->received, (long long)last->sent);
+	if (last->has & PROTO_STEP_RTT_MS)
+		buf_printf(&r->first, ", rtt %.2f ms", last->rtt_ms);
+	if (last->has & PROTO_STEP_CONNECT_MS)
+		buf_printf(&r->first, "connected in %.2f ms", last->connect_ms);
 }
 
-int record_from_result(struct record *r, const msgpack_object *res, const struct record_info *info,
-                       struct err *err)
+void record_from_result(struct record *r, const struct proto_result *res, const struct record_info *info)
 {
-	const msgpack_object *steps = proto_get(res, "steps");
-	const msgpack_object *vars = proto_get(res, "vars");
-	const char *sp, *ep = NULL;
-	size_t sn, en = 0;
 	struct record_info ri = *info;
-	int64_t v;
-	int st;
 
-	if (proto_get_str(res, "status", &sp, &sn) < 0 || (st = status_parse(sp, sn)) < 0) {
-		err_set(err, "result without a known status");
-		return -1;
-	}
-	if (!steps || steps->type != MSGPACK_OBJECT_ARRAY) {
-		err_set(err, "result without a steps array");
-		return -1;
-	}
 	/* Devices are hostile, and a worker that talked to one may say
 	 * anything: its times are taken only where they can be true. The
 	 * task started after the supervisor sent it and lasted no longer
 	 * than the supervisor waited for it (give or take a clock step);
 	 * otherwise the supervisor's own figures stand. */
-	if (proto_get_i64(res, "started_ms", &v) == 0 && v >= info->started_wall_ms - RECORD_CLOCK_SLACK_MS &&
-	    v <= info->started_wall_ms + info->duration_ms + RECORD_CLOCK_SLACK_MS)
-		ri.started_wall_ms = v;
-	if (proto_get_i64(res, "duration_ms", &v) == 0 && v >= 0 && v <= info->duration_ms + RECORD_CLOCK_SLACK_MS)
-		ri.duration_ms = v;
-	record_head(r, &ri, (enum status)st);
+	if ((res->has & PROTO_RESULT_STARTED_MS) && res->started_ms >= info->started_wall_ms - RECORD_CLOCK_SLACK_MS &&
+	    res->started_ms <= info->started_wall_ms + info->duration_ms + RECORD_CLOCK_SLACK_MS)
+		ri.started_wall_ms = res->started_ms;
+	if ((res->has & PROTO_RESULT_DURATION_MS) && res->duration_ms >= 0 &&
+	    res->duration_ms <= info->duration_ms + RECORD_CLOCK_SLACK_MS)
+		ri.duration_ms = res->duration_ms;
+	record_head(r, &ri, res->status);
+	/* steps and vars go through as the worker sent them: every field,
+	 * those a newer worker adds included, in its order */
 	gen_key(r->gen, "steps");
-	gen_obj(r->gen, steps);
+	yajl_gen_array_open(r->gen);
+	for (size_t i = 0; i < res->nsteps; i++)
+		gen_obj(r->gen, res->steps[i].raw);
+	yajl_gen_array_close(r->gen);
 	gen_key(r->gen, "vars");
-	if (vars && vars->type == MSGPACK_OBJECT_MAP)
-		gen_obj(r->gen, vars);
+	if (res->vars_raw)
+		gen_obj(r->gen, res->vars_raw);
 	else {
 		yajl_gen_map_open(r->gen);
 		yajl_gen_map_close(r->gen);
 	}
-	if (proto_get_str(res, "error", &ep, &en) < 0)
-		ep = NULL;
-	record_tail(r, ep, en);
-	record_first_line(r, steps);
-	return 0;
+	record_tail(r, res->error.p, res->error.n);
+	record_first_line(r, res);
 }

@@ -8,14 +8,17 @@
 #ifndef FLEETRUN_RECORD_H
 #define FLEETRUN_RECORD_H
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 
 #include "buf.h"
+#include "proto.h"
 #include "status.h"
 #include "util.h"
+
+/* The key of bytes that are not UTF-8: KEY_b64. */
+#define RECORD_B64_SUFFIX "_b64"
 
 /* A worker's started_ms and duration_ms count when they fall within the
  * supervisor's own window for the task, this much either side. */
@@ -49,10 +52,9 @@ struct record {
 void record_init(struct record *r);
 void record_free(struct record *r);
 
-/* Render a worker's result message. 0, or -1 with err when the message is
- * not a valid result. */
-int record_from_result(struct record *r, const msgpack_object *res, const struct record_info *info,
-                       struct err *err);
+/* Render a worker's result, decoded (proto_decode_result): the steps and
+ * vars from their raw maps, the rest from the view. */
+void record_from_result(struct record *r, const struct proto_result *res, const struct record_info *info);
 
 /* Render a record the supervisor writes itself: the worker crashed, timed
  * out or the run was interrupted. */

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto.h"
+#include "record.h"
+
 /* The page template, runner/report_page.html, built into the program: the
  * assembler's .incbin copies the file's bytes in, so the page stays an
  * HTML file one can open in a browser and edit, and nothing is generated
@@ -140,29 +143,30 @@ static bool report_html_has(yajl_val obj, const char *key)
  * body, its stderr, or (ping, tcp) what it measured. */
 static void report_html_step(struct buf *b, yajl_val step, size_t *dropped)
 {
-	const char *name = journal_get_str(step, "name"), *kind = journal_get_str(step, "kind");
-	const char *status = journal_get_str(step, "status"), *out = journal_get_str(step, "stdout");
-	const char *err = journal_get_str(step, "stderr");
+	const char *name = journal_get_str(step, PROTO_KEY_NAME), *kind = journal_get_str(step, PROTO_KEY_KIND);
+	const char *status = journal_get_str(step, PROTO_KEY_STATUS), *out = journal_get_str(step, PROTO_KEY_STDOUT);
+	const char *err = journal_get_str(step, PROTO_KEY_STDERR);
 	struct buf head = BUF_INIT;
 	bool binary = false;
 
 	if (!out)
-		out = journal_get_str(step, "body");
-	binary = !out && (report_html_has(step, "stdout_b64") || report_html_has(step, "body_b64"));
+		out = journal_get_str(step, PROTO_KEY_BODY);
+	binary = !out && (report_html_has(step, PROTO_KEY_STDOUT RECORD_B64_SUFFIX) ||
+	                  report_html_has(step, PROTO_KEY_BODY RECORD_B64_SUFFIX));
 	buf_printf(&head, "[%s]", name ? name : kind ? kind : "step");
 	/* the numbers a step recorded: exit, http_status, connect_ms, rtt_ms... */
 	for (size_t i = 0; i < step->u.object.len; i++) {
 		const char *k = step->u.object.keys[i];
 		yajl_val v = step->u.object.values[i];
-		if (strcmp(k, "duration_ms") == 0)
+		if (strcmp(k, PROTO_KEY_DURATION_MS) == 0)
 			continue;
 		if (YAJL_IS_INTEGER(v))
 			buf_printf(&head, " %s %lld", k, YAJL_GET_INTEGER(v));
 		else if (YAJL_IS_DOUBLE(v))
 			buf_printf(&head, " %s %.3g", k, YAJL_GET_DOUBLE(v));
 	}
-	if (journal_get_str(step, "signal"))
-		buf_printf(&head, " signal %s", journal_get_str(step, "signal"));
+	if (journal_get_str(step, PROTO_KEY_SIGNAL))
+		buf_printf(&head, " signal %s", journal_get_str(step, PROTO_KEY_SIGNAL));
 	if (status && strcmp(status, "ok") != 0)
 		buf_printf(&head, " (%s)", status);
 	buf_putc(&head, '\n');

@@ -153,15 +153,15 @@ static void pool_retry(struct pool *p, struct task_rec *t, enum status st, const
 	retryq_push(&p->retries, t, clock_mono_ms() + delay);
 }
 
-/* A task's final record (rendered in p->rec) to every sink; steps is the
- * worker's steps array, NULL for a record the supervisor made. Frees t. */
-static void pool_emit(struct pool *p, struct task_rec *t, const msgpack_object *steps)
+/* A task's final record (rendered in p->rec) to every sink; res is the
+ * worker's decoded result, NULL for a record the supervisor made. Frees t. */
+static void pool_emit(struct pool *p, struct task_rec *t, const struct proto_result *res)
 {
 	if (p->o->outdir)
-		outdir_put(&p->outdir, t->host.name, p->rec.status, steps);
+		outdir_put(&p->outdir, t->host.name, p->rec.status, res);
 	if (p->o->gather)
-		gather_add(&p->gather, t->host.name, p->rec.status, steps, p->rec.has_error ? p->rec.error.data : NULL);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec, steps);
+		gather_add(&p->gather, t->host.name, p->rec.status, res, p->rec.has_error ? p->rec.error.data : NULL);
+	sink_put(&p->sink, t->id, t->host.name, &p->rec, res);
 	task_rec_free(t);
 }
 
@@ -257,17 +257,16 @@ static bool pool_insecure(const struct pool *p, const struct host *h)
  * to the file the job and inventory name for the host (a worker's
  * message never names a file; a "path" in it is ignored), and only a
  * line for this host. */
-static void pool_known_hosts(struct pool *p, const struct task_rec *t, const msgpack_object *m)
+static void pool_known_hosts(struct pool *p, const struct task_rec *t, const struct proto_result *res)
 {
-	const msgpack_object *add = proto_get(m, "known_hosts_add");
-	const char *line;
+	const char *line = res->known_hosts_line.p;
 	char *path = NULL, *name = NULL;
-	size_t llen;
+	size_t llen = res->known_hosts_line.n;
 	struct err err;
 
-	if (!add)
+	if (!(res->has & PROTO_RESULT_KNOWN_HOSTS))
 		return;
-	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW || proto_get_str(add, "line", &line, &llen) < 0) {
+	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW) {
 		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
 		return;
 	}
@@ -284,10 +283,14 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 {
 	struct task_rec *t = s->task;
 	struct record_info ri;
+	struct proto_result res;
 	struct err err;
-	uint64_t id;
 
-	if (s->state != SLOT_BUSY || !t || proto_get_u64(m, "id", &id) < 0 || id != t->id) {
+	if (proto_decode_result(m, &p->zone, &res, &err) < 0) {
+		pool_protocol_error(p, s, err.msg);
+		return;
+	}
+	if (s->state != SLOT_BUSY || !t || res.id != t->id) {
 		pool_protocol_error(p, s, "a result for a task it was not given");
 		return;
 	}
@@ -300,16 +303,13 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 		.duration_ms = clock_mono_ms() - t->started_mono_ms,
 		.shard = p->o->shard.count ? p->o->shard.label : NULL,
 	};
-	if (record_from_result(&p->rec, m, &ri, &err) < 0) {
-		pool_protocol_error(p, s, err.msg);
-		return;
-	}
-	pool_known_hosts(p, t, m);
+	record_from_result(&p->rec, &res, &ri);
+	pool_known_hosts(p, t, &res);
 	s->task = NULL;
 	if (pool_may_retry(p, t, p->rec.status)) {
 		pool_retry(p, t, p->rec.status, status_name(p->rec.status));
 	} else {
-		pool_emit(p, t, proto_get(m, "steps"));
+		pool_emit(p, t, &res);
 	}
 	s->child_pgid = 0;
 	s->timer_ms = 0;
@@ -333,7 +333,7 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 	int64_t pgid;
 	uint64_t id;
 
-	if (proto_decode_zone(payload, len, &p->zone, &obj, &type, &err) < 0) {
+	if (proto_decode(payload, len, &p->zone, &obj, &type, &err) < 0) {
 		pool_protocol_error(p, s, err.msg);
 		goto out;
 	}
@@ -352,9 +352,8 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 	case PROTO_CHILD:
 		/* The group is killed with the worker: never group 1 (kill(-1)
 		 * is every process) nor our own. */
-		if (s->state == SLOT_BUSY && proto_get_u64(&obj, "id", &id) == 0 && id == s->task->id &&
-		    proto_get_i64(&obj, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX && pgid != 1 &&
-		    pgid != getpgrp())
+		if (s->state == SLOT_BUSY && proto_decode_child(&obj, &id, &pgid) == 0 && id == s->task->id &&
+		    pgid >= 0 && pgid <= INT32_MAX && pgid != 1 && pgid != getpgrp())
 			s->child_pgid = (pid_t)pgid;
 		break;
 	case PROTO_RESULT:

@@ -104,16 +104,14 @@ static void sink_prefix_lines(struct buf *b, const char *host, const char *p, si
  * body) into out, stderr into err, and for a host not ok its status and
  * error on stderr (one line: a newline in the error is shown as \n). */
 static void sink_lines(struct buf *out, struct buf *err, const char *host, const struct record *r,
-                       const msgpack_object *steps)
+                       const struct proto_result *res)
 {
-	for (uint32_t i = 0; steps && steps->type == MSGPACK_OBJECT_ARRAY && i < steps->via.array.size; i++) {
-		const msgpack_object *st = &steps->via.array.ptr[i];
-		const char *p;
-		size_t n;
-		if (proto_get_str(st, "stdout", &p, &n) == 0 || proto_get_str(st, "body", &p, &n) == 0)
-			sink_prefix_lines(out, host, p, n);
-		if (proto_get_str(st, "stderr", &p, &n) == 0)
-			sink_prefix_lines(err, host, p, n);
+	for (size_t i = 0; res && i < res->nsteps; i++) {
+		const struct proto_step *st = &res->steps[i];
+		if (st->has & PROTO_STEP_OUTPUT)
+			sink_prefix_lines(out, host, st->out.p, st->out.n);
+		if (st->has & PROTO_STEP_STDERR)
+			sink_prefix_lines(err, host, st->err.p, st->err.n);
 	}
 	if (r->status != STATUS_OK) {
 		termtext_puts(err, host, 0);
@@ -124,7 +122,7 @@ static void sink_lines(struct buf *out, struct buf *err, const char *host, const
 	}
 }
 
-void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const msgpack_object *steps)
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const struct proto_result *res)
 {
 	struct buf text = BUF_INIT, json = BUF_INIT;
 
@@ -132,7 +130,7 @@ void sink_put(struct sink *k, uint64_t id, const char *host, const struct record
 	if (k->format == FORMAT_TEXT && !k->quiet)
 		sink_text_line(&text, host, r);
 	if (k->format == FORMAT_LINES && !k->quiet)
-		sink_lines(&text, &k->ebuf, host, r, steps);
+		sink_lines(&text, &k->ebuf, host, r, res);
 	if (!k->ordered) {
 		/* the common case: straight into the output buffers */
 		if (k->journal_fd >= 0 || k->format == FORMAT_JSONL) {

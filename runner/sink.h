@@ -55,9 +55,10 @@ struct sink {
 
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
               size_t window, struct err *err);
-/* Take the record of the task with this id; steps is the worker's steps
- * array (NULL for a record the supervisor made), for FORMAT_LINES. */
-void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const msgpack_object *steps);
+/* Take the record of the task with this id; res is the worker's result it
+ * was rendered from (NULL for a record the supervisor made), for
+ * FORMAT_LINES. */
+void sink_put(struct sink *k, uint64_t id, const char *host, const struct record *r, const struct proto_result *res);
 /* For --ordered: may the task with this id be started now? */
 bool sink_may_start(const struct sink *k, uint64_t id);
 /* Write what is buffered; fdatasync the journal when SINK_SYNC_MS passed

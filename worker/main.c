@@ -19,6 +19,7 @@
 #include "job.h"
 #include "log.h"
 #include "proto.h"
+#include "task.h"
 #include "util.h"
 #include "worker.h"
 
@@ -141,61 +142,23 @@ static void worker_limit_cpu(int64_t limit_ms)
 	setrlimit(RLIMIT_CPU, &rl);
 }
 
-static int worker_decode_task(const msgpack_object *m, struct task *t, struct err *err)
-{
-	const msgpack_object *vars = proto_get(m, "vars");
-	const char *host;
-	size_t hlen;
-	uint64_t attempt;
-
-	if (proto_get_u64(m, "id", &t->id) < 0 || proto_get_str(m, "host", &host, &hlen) < 0 ||
-	    proto_get_i64(m, "timeout_ms", &t->timeout_ms) < 0) {
-		err_set(err, "task without id, host or timeout_ms");
-		return -1;
-	}
-	t->attempt = proto_get_u64(m, "attempt", &attempt) == 0 ? (uint32_t)attempt : 1;
-	t->host = xstrndup(host, hlen);
-	if (vars && vars->type == MSGPACK_OBJECT_MAP) {
-		for (uint32_t i = 0; i < vars->via.map.size; i++) {
-			const char *k, *v;
-			size_t kn, vn;
-			if (proto_obj_bytes(&vars->via.map.ptr[i].key, &k, &kn) &&
-			    proto_obj_bytes(&vars->via.map.ptr[i].val, &v, &vn))
-				kvlist_setn(&t->vars, k, kn, v, vn);
-		}
-	}
-	return 0;
-}
-
-/* The hello: parse the job the same way the supervisor did and compile
- * each step's expect once for all the tasks to come. */
+/* The hello: parse the job the same way the supervisor did, prepare the
+ * step kinds for it, and compile each step's expect once for all the
+ * tasks to come. */
 static int worker_hello(const msgpack_object *m, struct job **job, void ***res, struct proto_settings *s,
                         struct err *err)
 {
-	const msgpack_object *settings = proto_get(m, "settings");
-	const char *src, *path;
-	size_t slen, plen;
-	uint64_t version = 0, cap;
-	int64_t lvl, cpu;
+	struct proto_hello h;
 	char *pathz = NULL;
 	int r = -1;
 
-	if (proto_get_u64(m, "version", &version) < 0 || version != PROTO_VERSION) {
-		err_set(err, "protocol version %llu, this worker speaks %d", (unsigned long long)version,
-		        PROTO_VERSION);
+	if (proto_decode_hello(m, &h, err) < 0)
 		goto out;
-	}
-	if (proto_get_str(m, "job", &src, &slen) < 0 || proto_get_str(m, "job_path", &path, &plen) < 0) {
-		err_set(err, "hello without a job");
-		goto out;
-	}
-	s->output_cap = proto_get_u64(settings, "output_cap", &cap) == 0 ? cap : PROTO_DEFAULT_OUTPUT_CAP;
-	s->log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
-	s->cpu_limit_ms = proto_get_i64(settings, "cpu_limit_ms", &cpu) == 0 && cpu > 0 ? cpu : 0;
-	pathz = xstrndup(path, plen);
+	*s = h.settings;
+	pathz = xstrndup(h.job_path.p, h.job_path.n);
 	/* the supervisor checked the job's jq expressions; the worker
-	 * compiles them once, in step_http_prepare */
-	if (job_parse_flags(pathz, src, slen, JOB_PARSE_NO_JQ, job, err) < 0 || step_http_prepare(*job, err) < 0)
+	 * compiles them once, in the http step's prepare */
+	if (job_parse_flags(pathz, h.job.p, h.job.n, JOB_PARSE_NO_JQ, job, err) < 0 || task_prepare(*job, err) < 0)
 		goto out;
 	*res = xcalloc((*job)->nsteps, sizeof(**res));
 	for (size_t i = 0; i < (*job)->nsteps; i++) {
@@ -224,16 +187,16 @@ int main(int argc, char **argv)
 	struct job *job = NULL;
 	void **res = NULL;
 	struct err err;
-	msgpack_unpacked unp;
-	msgpack_zone zone = {0};
-	enum proto_type type;
+	msgpack_zone zone;
+	msgpack_object obj;
+	enum proto_type type = PROTO_HELLO;
 	const char *p;
 	size_t n;
 	int rc = WORKER_EXIT_FATAL, got;
 
 	(void)argv;
 	log_init("fleetrun-worker", LOG_WARN);
-	msgpack_unpacked_init(&unp);
+	msgpack_zone_init(&zone, 16384);
 	frame_reader_init(&rd, FRAME_MAX);
 	if (argc > 1 || fcntl(FD_IN, F_GETFD) < 0 || fcntl(FD_OUT, F_GETFD) < 0) {
 		log_error("this program is started by fleetrun, with frames on fd 3 and 4");
@@ -248,7 +211,7 @@ int main(int argc, char **argv)
 
 	if (worker_read_frame(&rd, &p, &n) <= 0)
 		goto out;
-	if (proto_decode(p, n, &unp, &type, &err) < 0) {
+	if (proto_decode(p, n, &zone, &obj, &type, &err) < 0) {
 		log_error("expected a hello frame: %s", err.msg);
 		goto out;
 	}
@@ -256,7 +219,7 @@ int main(int argc, char **argv)
 		log_error("expected a hello frame, got another message");
 		goto out;
 	}
-	if (worker_hello(&unp.data, &job, &res, &settings, &err) < 0) {
+	if (worker_hello(&obj, &job, &res, &settings, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;
 	}
@@ -265,29 +228,23 @@ int main(int argc, char **argv)
 	if (frame_write_all(FD_OUT, out.data, out.len) < 0)
 		goto out;
 
-	msgpack_unpacked_destroy(&unp);
-	msgpack_unpacked_init(&unp);
-	msgpack_zone_init(&zone, 16384);
+	msgpack_zone_clear(&zone);
 	while ((got = worker_read_frame(&rd, &p, &n)) > 0) {
-		struct task task = {0};
-		msgpack_object obj;
+		struct proto_task task;
 		int bad;
 
-		bad = proto_decode_zone(p, n, &zone, &obj, &type, &err) < 0 || type != PROTO_TASK ||
-		      worker_decode_task(&obj, &task, &err) < 0;
+		bad = proto_decode(p, n, &zone, &obj, &type, &err) < 0 || type != PROTO_TASK ||
+		      proto_decode_task(&obj, &task, &err) < 0;
 		msgpack_zone_clear(&zone);
 		if (bad) {
 			log_error("bad task frame: %s", type != PROTO_TASK ? "not a task" : err.msg);
-			free(task.host);
-			kvlist_free(&task.vars);
 			goto out;
 		}
 		buf_reset(&out);
 		if (settings.cpu_limit_ms)
 			worker_limit_cpu(settings.cpu_limit_ms);
 		task_run(job, res, &settings, &task, FD_OUT, &out);
-		free(task.host);
-		kvlist_free(&task.vars);
+		proto_task_free(&task);
 		if (frame_write_all(FD_OUT, out.data, out.len) < 0)
 			goto out;
 		/* Do not sit on a large buffer after a large result. */
@@ -296,9 +253,7 @@ int main(int argc, char **argv)
 	}
 	rc = got == 0 ? WORKER_EXIT_OK : WORKER_EXIT_FATAL;
 out:
-	msgpack_unpacked_destroy(&unp);
-	if (zone.chunk_size)
-		msgpack_zone_destroy(&zone);
+	msgpack_zone_destroy(&zone);
 	frame_reader_free(&rd);
 	buf_free(&out);
 	if (res && job)

@@ -1,6 +1,7 @@
-/* step: the interface every step kind implements (exec and sleep here; ssh,
- * http, tcp and ping plug in the same way: one file worker/step_KIND.c with
- * one run function, and one line in the table in task.c). */
+/* step: the interface every step kind implements, and what the kinds
+ * share. A kind is one file, worker/step_KIND.c, exporting one
+ * `const struct step_ops step_KIND_ops`, and one line in task.c's table
+ * (the job parser, common/job.c, knows its name and syntax). */
 #ifndef FLEETRUN_STEP_H
 #define FLEETRUN_STEP_H
 
@@ -12,15 +13,6 @@
 #include "kv.h"
 #include "proto.h"
 #include "status.h"
-
-/* What the supervisor asked for: one host. */
-struct task {
-	uint64_t id;
-	uint32_t attempt;
-	char *host;          /* malloced, owned */
-	struct kvlist vars;  /* host vars */
-	int64_t timeout_ms;
-};
 
 /* What a task's steps share beyond vars: the connections they reuse, and
  * what the supervisor must do for the task beside recording it. Freed by
@@ -35,7 +27,7 @@ struct step_ctx {
 	const struct job *job;
 	const struct step *step;
 	const void *expect_re;     /* NULL or the step's compiled pcre2_code */
-	const struct task *task;
+	const struct proto_task *task; /* what the supervisor asked for: one host */
 	const struct tmpl_scope *scope; /* captured vars, host vars, built-ins */
 	struct kvlist *captured;   /* vars captured so far; a step may add */
 	struct kvlist *secrets;    /* values to mask in everything recorded */
@@ -66,26 +58,31 @@ struct step_result {
 	int64_t duration_ms;
 };
 
+/* One step kind. */
+struct step_ops {
+	enum step_kind kind;
+	/* At start-up, once, whatever the job's steps (the worker has one
+	 * thread then): load and compile what the kind's steps of this job
+	 * need. 0, or -1 with err: the worker cannot run the job. NULL: none. */
+	int (*prepare)(const struct job *job, struct err *err);
+	/* Fill r (zeroed, status STATUS_OK). Returns nothing: every outcome,
+	 * even an internal error, is a result. */
+	void (*run)(struct step_ctx *ctx, struct step_result *r);
+	/* When the task ends: close what the kind's steps share in state (a
+	 * connection). NULL: nothing kept. */
+	void (*close)(struct task_state *state);
+	/* What a step of this kind measured into v: its fields and their
+	 * PROTO_STEP_* bits (task.c fills kind, name, status, error and
+	 * duration). NULL: nothing beyond those. */
+	void (*pack)(const struct step_result *r, struct proto_step *v);
+};
+
+/* step.c: what several kinds share. */
 void step_result_free(struct step_result *r);
-
-/* Each kind's run function fills r (already zeroed, status STATUS_OK) and
- * returns nothing: every outcome, even an internal error, is a result. */
-void step_exec_run(struct step_ctx *ctx, struct step_result *r);
-void step_ssh_run(struct step_ctx *ctx, struct step_result *r);
-void step_http_run(struct step_ctx *ctx, struct step_result *r);
-void step_tcp_run(struct step_ctx *ctx, struct step_result *r);
-void step_ping_run(struct step_ctx *ctx, struct step_result *r);
-/* For a job with HTTP steps, at start-up (the worker has one thread then):
- * load libcurl and compile the job's jq expressions (checks, captures),
- * once. -1 with err when libcurl cannot be loaded. */
-int step_http_prepare(const struct job *job, struct err *err);
-/* Close the task's HTTP connection, if any. */
-void step_http_close(struct task_state *state);
-/* Close the task's SSH connection, if any. */
-void step_ssh_close(struct task_state *state);
-void step_sleep_run(struct step_ctx *ctx, struct step_result *r);
-
 /* Apply the step's `expect` to r->out: failed when it does not match. */
 void step_check_expect(struct step_ctx *ctx, struct step_result *r);
+/* The fields of a command (exec, ssh): exit or signal, stdout, stderr,
+ * truncated. v's strings point into r. */
+void step_pack_command(const struct step_result *r, struct proto_step *v);
 
 #endif

@@ -142,7 +142,67 @@ static void exec_wait_status(struct step_result *r, int st)
 	}
 }
 
-void step_exec_run(struct step_ctx *ctx, struct step_result *r)
+/* The running command: its stdout and stderr drained together until it
+ * exited and both pipes are closed (or EXEC_DRAIN_MS after it exited:
+ * a background process may keep them open), or until the deadline, when
+ * its group is killed. Returns whether the command was reaped (its status
+ * in r). */
+static bool exec_collect(struct step_ctx *ctx, struct step_result *r, pid_t pid, int pidfd, int out_fd, int err_fd)
+{
+	bool out_open = true, err_open = true, exited = false;
+	int64_t drain_until = 0;
+	int st = 0;
+
+	for (;;) {
+		struct pollfd pfd[3];
+		int64_t now = clock_mono_us(), until = ctx->deadline_us;
+		int nfd = 0, timeout_ms;
+
+		if (exited && ((!out_open && !err_open) || now >= drain_until))
+			break;
+		if (now >= ctx->deadline_us) {
+			r->status = STATUS_TIMEOUT;
+			r->error = xasprintf("command did not finish before the %s deadline",
+			                     ctx->deadline_is_task ? "task" : "step");
+			kill(-pid, SIGKILL);
+			break;
+		}
+		if (exited && drain_until < until)
+			until = drain_until;
+		if (out_open)
+			pfd[nfd++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
+		if (err_open)
+			pfd[nfd++] = (struct pollfd){.fd = err_fd, .events = POLLIN};
+		if (!exited)
+			pfd[nfd++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+		timeout_ms = (int)((until - now + 999) / 1000);
+		/* Without a pidfd (old kernel), poll in slices and ask waitpid. */
+		if (pidfd < 0 && !exited && timeout_ms > 50)
+			timeout_ms = 50;
+		if (poll(pfd, (nfds_t)nfd, timeout_ms) < 0 && errno != EINTR) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("poll: %s", strerror(errno));
+			kill(-pid, SIGKILL);
+			break;
+		}
+		for (int i = 0; i < nfd; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == out_fd)
+				out_open = exec_drain(out_fd, &r->out, ctx->output_cap, &r->truncated);
+			else if (pfd[i].fd == err_fd)
+				err_open = exec_drain(err_fd, &r->err, ctx->output_cap, &r->truncated);
+		}
+		if (!exited && waitpid(pid, &st, WNOHANG) == pid) {
+			exited = true;
+			exec_wait_status(r, st);
+			drain_until = clock_mono_us() + EXEC_DRAIN_MS * 1000;
+		}
+	}
+	return exited;
+}
+
+static void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct buf cmd = BUF_INIT;
 	struct kvlist tvals = KVLIST_INIT;
@@ -152,8 +212,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, gate[2] = {-1, -1};
 	int pidfd = -1, st = 0;
 	pid_t pid = -1, worker;
-	bool out_open = true, err_open = true, exited = false;
-	int64_t drain_until = 0;
+	bool exited;
 
 	/* Devices are hostile and inventories are data: no value becomes
 	 * shell text. Each reaches the command in its environment (where
@@ -206,52 +265,7 @@ void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	close(gate[1]);
 	gate[1] = -1;
 
-	for (;;) {
-		struct pollfd pfd[3];
-		int64_t now = clock_mono_us(), until = ctx->deadline_us;
-		int nfd = 0, timeout_ms;
-
-		if (exited && ((!out_open && !err_open) || now >= drain_until))
-			break;
-		if (now >= ctx->deadline_us) {
-			r->status = STATUS_TIMEOUT;
-			r->error = xasprintf("command did not finish before the %s deadline",
-			                     ctx->deadline_is_task ? "task" : "step");
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (exited && drain_until < until)
-			until = drain_until;
-		if (out_open)
-			pfd[nfd++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
-		if (err_open)
-			pfd[nfd++] = (struct pollfd){.fd = errp[0], .events = POLLIN};
-		if (!exited)
-			pfd[nfd++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		timeout_ms = (int)((until - now + 999) / 1000);
-		/* Without a pidfd (old kernel), poll in slices and ask waitpid. */
-		if (pidfd < 0 && !exited && timeout_ms > 50)
-			timeout_ms = 50;
-		if (poll(pfd, (nfds_t)nfd, timeout_ms) < 0 && errno != EINTR) {
-			r->status = STATUS_ERROR;
-			r->error = xasprintf("poll: %s", strerror(errno));
-			kill(-pid, SIGKILL);
-			break;
-		}
-		for (int i = 0; i < nfd; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (pfd[i].fd == outp[0])
-				out_open = exec_drain(outp[0], &r->out, ctx->output_cap, &r->truncated);
-			else if (pfd[i].fd == errp[0])
-				err_open = exec_drain(errp[0], &r->err, ctx->output_cap, &r->truncated);
-		}
-		if (!exited && waitpid(pid, &st, WNOHANG) == pid) {
-			exited = true;
-			exec_wait_status(r, st);
-			drain_until = clock_mono_us() + EXEC_DRAIN_MS * 1000;
-		}
-	}
+	exited = exec_collect(ctx, r, pid, pidfd, outp[0], errp[0]);
 	/* Whatever the shell left behind in its group goes with it. */
 	kill(-pid, SIGKILL);
 	if (!exited && waitpid(pid, &st, 0) == pid && r->status == STATUS_OK)
@@ -285,3 +299,9 @@ out:
 	kvlist_free(&tvals);
 	buf_free(&cmd);
 }
+
+const struct step_ops step_exec_ops = {
+	.kind = STEP_EXEC,
+	.run = step_exec_run,
+	.pack = step_pack_command,
+};

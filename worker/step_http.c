@@ -238,7 +238,10 @@ static void http_jq_prepare(const struct job *job)
 	}
 }
 
-int step_http_prepare(const struct job *job, struct err *err)
+/* For a job with HTTP steps: load libcurl and compile the job's jq
+ * expressions (checks, captures), once. -1 with err when libcurl cannot
+ * be loaded. */
+static int step_http_prepare(const struct job *job, struct err *err)
 {
 	bool has_http_step = false;
 
@@ -658,7 +661,7 @@ out:
 	jv_free(body);
 }
 
-void step_http_close(struct task_state *state)
+static void step_http_close(struct task_state *state)
 {
 	/* The next task is another host. Reset drops this host's options,
 	 * credentials among them; the handle itself lives on for its cached CA
@@ -678,7 +681,7 @@ static bool http_origin_named(char *const *named, size_t nnamed, const char *ori
 	return false;
 }
 
-void step_http_run(struct step_ctx *ctx, struct step_result *r)
+static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 {
 	const struct step_http *sh = ctx->step->http;
 	const struct job_http *jh = &ctx->job->http;
@@ -915,3 +918,25 @@ out:
 	buf_free(&body);
 	buf_free(&method);
 }
+
+/* An HTTP step records the final response's status, its body, and the
+ * origin that got no credentials, if one did not. */
+static void step_http_pack(const struct step_result *r, struct proto_step *v)
+{
+	v->has |= PROTO_STEP_HTTP_STATUS | PROTO_STEP_BODY | PROTO_STEP_TRUNCATED;
+	v->http_status = r->http_status;
+	v->out = (struct proto_str){r->out.data, r->out.len};
+	v->truncated = r->truncated;
+	if (r->withheld) {
+		v->has |= PROTO_STEP_WITHHELD;
+		v->withheld = proto_cstr(r->withheld);
+	}
+}
+
+const struct step_ops step_http_ops = {
+	.kind = STEP_HTTP,
+	.prepare = step_http_prepare,
+	.run = step_http_run,
+	.close = step_http_close,
+	.pack = step_http_pack,
+};

@@ -115,7 +115,7 @@ static int ping_dgram_id(int fd, uint16_t *id)
 	return 0;
 }
 
-void step_ping_run(struct step_ctx *ctx, struct step_result *r)
+static void step_ping_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct addrinfo *res = NULL;
 	int fd = -1, count = ctx->step->ping_count > 0 ? ctx->step->ping_count : 1;
@@ -207,3 +207,22 @@ out:
 	if (res)
 		freeaddrinfo(res);
 }
+
+/* Echo requests sent and replies received; the mean round trip when a
+ * reply came. */
+static void step_ping_pack(const struct step_result *r, struct proto_step *v)
+{
+	v->has |= PROTO_STEP_SENT | PROTO_STEP_RECEIVED;
+	v->sent = r->sent;
+	v->received = r->received;
+	if (r->received) {
+		v->has |= PROTO_STEP_RTT_MS;
+		v->rtt_ms = r->rtt_ms;
+	}
+}
+
+const struct step_ops step_ping_ops = {
+	.kind = STEP_PING,
+	.run = step_ping_run,
+	.pack = step_ping_pack,
+};

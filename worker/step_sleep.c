@@ -7,7 +7,7 @@
 #include "step.h"
 #include "util.h"
 
-void step_sleep_run(struct step_ctx *ctx, struct step_result *r)
+static void step_sleep_run(struct step_ctx *ctx, struct step_result *r)
 {
 	int64_t now = clock_mono_us();
 	int64_t until = now + ctx->step->sleep_ms * 1000;
@@ -31,3 +31,9 @@ void step_sleep_run(struct step_ctx *ctx, struct step_result *r)
 		                     ctx->deadline_is_task ? "task" : "step");
 	}
 }
+
+/* A pause measures nothing beyond its duration. */
+const struct step_ops step_sleep_ops = {
+	.kind = STEP_SLEEP,
+	.run = step_sleep_run,
+};

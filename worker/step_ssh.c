@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "known_hosts.h"
 #include "log.h"
+#include "net.h"
 #include "setting.h"
 #include "step.h"
 #include "tmpl.h"
@@ -190,56 +191,20 @@ static const char *ssh_errmsg(LIBSSH2_SESSION *s)
 /* TCP connect with a deadline. 0 and *fd, or -1 with err. */
 static int ssh_tcp_connect(const struct ssh_params *p, int64_t deadline_us, int *fd_out, struct err *err)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
-	int fd = -1, rc, one = 1, r = -1;
-	const char *last = "no address";
+	struct addrinfo *res = NULL;
+	const char *why;
+	int one = 1, r = -1, rc;
 
-	rc = getaddrinfo(p->address, p->port, &hints, &res);
+	if (net_resolve_host(p->address, p->port, SOCK_STREAM, &res, err) < 0)
+		goto out;
+	rc = net_connect(res, deadline_us, fd_out, &why);
 	if (rc != 0) {
-		err_set(err, "cannot resolve %s: %s", p->address, gai_strerror(rc));
+		err_set(err, "cannot connect to %s port %s: %s", p->address, p->port, rc > 0 ? "connect timed out" : why);
 		goto out;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		int64_t now = clock_mono_us();
-
-		if (now >= deadline_us) {
-			last = "connect timed out";
-			break;
-		}
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			last = strerror(errno);
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			last = strerror(errno);
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
-		do
-			rc = poll(&pfd, 1, (int)((deadline_us - clock_mono_us() + 999) / 1000));
-		while (rc < 0 && errno == EINTR);
-		if (rc == 0) {
-			last = "connect timed out";
-		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
-			/* Without it a login stalls on delayed ACKs (DESIGN.md) */
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			*fd_out = fd;
-			fd = -1;
-			r = 0;
-			goto out;
-		} else {
-			last = strerror(soerr ? soerr : errno);
-		}
-		close(fd);
-		fd = -1;
-	}
-	err_set(err, "cannot connect to %s port %s: %s", p->address, p->port, last);
+	/* Without it a login stalls on delayed ACKs (DESIGN.md) */
+	setsockopt(*fd_out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	r = 0;
 out:
 	if (res)
 		freeaddrinfo(res);
@@ -466,7 +431,7 @@ out:
 	return r;
 }
 
-void step_ssh_close(struct task_state *state)
+static void step_ssh_close(struct task_state *state)
 {
 	struct ssh_conn *c = state->ssh;
 
@@ -626,18 +591,10 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	return c;
 }
 
-void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
-{
-	struct ssh_conn *c = ctx->state->ssh;
-	LIBSSH2_CHANNEL *ch = NULL;
-	struct buf cmd = BUF_INIT;
-	struct err err;
-	int64_t idle_ms = ctx->job->ssh.idle_timeout_ms, last_data;
-	char chunk[32768];
-	int rc;
-	bool got_eof = false;
-
-#define CH_LOOP(call, what)                                                                                    \
+/* Wait on a channel call that would block, until the step's deadline:
+ * past it, the step times out. For the functions below, which name their
+ * connection c, their result r, their return code rc and have a label out. */
+#define SSH_CH_LOOP(call, what)                                                                                \
 	while ((rc = (call)) == LIBSSH2_ERROR_EAGAIN)                                                          \
 		if (ssh_wait(c, ctx->deadline_us) < 0) {                                                       \
 			r->status = STATUS_TIMEOUT;                                                            \
@@ -646,18 +603,14 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 			goto out;                                                                              \
 		}
 
-	if (tmpl_render(ctx->step->text, ctx->scope, TMPL_ENV_VALUE, &cmd, ctx->secrets, &err) < 0) {
-		r->status = STATUS_ERROR;
-		r->error = xstrdup(err.msg);
-		goto out;
-	}
-	if (!c)
-		c = ssh_connect(ctx);
-	if (c->fail_status != STATUS_OK) {
-		r->status = c->fail_status;
-		r->error = xstrdup(c->fail_error);
-		goto out;
-	}
+/* The command's channel: opened, a terminal when asked for, the command
+ * started. 0 and *chp, or -1 with r set. */
+static int ssh_channel_start(struct ssh_conn *c, struct step_ctx *ctx, const char *cmd, LIBSSH2_CHANNEL **chp,
+                             struct step_result *r)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	int rc, ret = -1;
+
 	while (!(ch = libssh2_channel_open_session(c->session)) &&
 	       libssh2_session_last_errno(c->session) == LIBSSH2_ERROR_EAGAIN) {
 		if (ssh_wait(c, ctx->deadline_us) < 0) {
@@ -672,24 +625,38 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	if (ctx->step->pty >= 0 ? ctx->step->pty : c->params.pty) {
-		CH_LOOP(libssh2_channel_request_pty(ch, "vt100"), "requesting a terminal");
+		SSH_CH_LOOP(libssh2_channel_request_pty(ch, "vt100"), "requesting a terminal");
 		if (rc != 0) {
 			r->status = STATUS_FAILED;
 			r->error = xasprintf("the host refused a terminal: %s", ssh_errmsg(c->session));
 			goto out;
 		}
 	}
-	CH_LOOP(libssh2_channel_exec(ch, cmd.data), "starting the command");
+	SSH_CH_LOOP(libssh2_channel_exec(ch, cmd), "starting the command");
 	if (rc != 0) {
 		r->status = STATUS_FAILED;
 		r->error = xasprintf("the host refused the command: %s", ssh_errmsg(c->session));
 		goto out;
 	}
+	*chp = ch;
+	ch = NULL;
+	ret = 0;
+out:
+	if (ch)
+		libssh2_channel_free(ch);
+	return ret;
+}
 
-	/* stdout and stderr are read in the same turn, so a command that
-	 * floods one while the other is idle can never stall on a full
-	 * window; past the cap, bytes are read and dropped. */
-	last_data = clock_mono_us();
+/* The command's output until EOF: stdout and stderr are read in the same
+ * turn, so a command that floods one while the other is idle can never
+ * stall on a full window; past the cap, bytes are read and dropped. 0 at
+ * EOF, or -1 with r set: the deadline or idle_timeout passed, or the
+ * connection was lost (and is marked failed for the task's next steps). */
+static int ssh_read_output(struct ssh_conn *c, struct step_ctx *ctx, LIBSSH2_CHANNEL *ch, struct step_result *r)
+{
+	int64_t idle_ms = ctx->job->ssh.idle_timeout_ms, last_data = clock_mono_us();
+	char chunk[32768];
+
 	for (;;) {
 		bool progress = false;
 		ssize_t n;
@@ -700,7 +667,7 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 			r->status = STATUS_TIMEOUT;
 			r->error = xasprintf("command did not finish before the %s deadline",
 			                     ctx->deadline_is_task ? "task" : "step");
-			goto out;
+			return -1;
 		}
 		while ((n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk))) > 0) {
 			buf_append_capped(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
@@ -714,10 +681,8 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 			goto lost;
-		if (libssh2_channel_eof(ch)) {
-			got_eof = true;
-			break;
-		}
+		if (libssh2_channel_eof(ch))
+			return 0;
 		if (progress) {
 			last_data = clock_mono_us();
 			continue;
@@ -735,53 +700,10 @@ void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 			else
 				r->error = xasprintf("command did not finish before the %s deadline",
 				                     ctx->deadline_is_task ? "task" : "step");
-			goto out;
+			return -1;
 		}
 	}
-	/* exit-status arrives with or just after EOF; give the close a short
-	 * bounded wait for it */
-	{
-		int64_t close_by = clock_mono_us() + 2000000;
-		if (close_by > ctx->deadline_us)
-			close_by = ctx->deadline_us;
-		while ((rc = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
-			if (ssh_wait(c, close_by) < 0)
-				break;
-		while (rc == 0 && (rc = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
-			if (ssh_wait(c, close_by) < 0)
-				break;
-	}
-	{
-		char *sig = NULL;
-		size_t siglen = 0;
-		libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL, NULL);
-		if (sig && siglen) {
-			int signo = 0;
-			for (int k = 1; k < NSIG; k++) {
-				const char *ab = sigabbrev_np(k);
-				if (ab && strlen(ab) == siglen && !memcmp(ab, sig, siglen))
-					signo = k;
-			}
-			r->term_signal = signo ? signo : SIGKILL;
-			r->status = STATUS_FAILED;
-			r->error = xasprintf("command killed by SIG%.*s", (int)siglen, sig);
-			libssh2_free(c->session, sig);
-			goto out;
-		}
-		if (sig)
-			libssh2_free(c->session, sig);
-	}
-	r->has_exit = true;
-	r->exit_code = libssh2_channel_get_exit_status(ch);
-	if (r->exit_code != 0) {
-		r->status = STATUS_FAILED;
-		r->error = xasprintf("command exited with code %d", r->exit_code);
-	} else {
-		step_check_expect(ctx, r);
-	}
-	goto out;
 lost:
-	(void)got_eof;
 	r->status = STATUS_FAILED;
 	if (c->recv_error > 0)
 		r->error = xasprintf("connection lost mid-command: %s", strerror(c->recv_error));
@@ -793,9 +715,85 @@ lost:
 	c->fail_status = STATUS_FAILED;
 	free(c->fail_error);
 	c->fail_error = xstrdup("connection lost in an earlier step");
+	return -1;
+}
+
+/* After EOF: close the channel, then the command's verdict from its exit
+ * signal or exit status (and expect). */
+static void ssh_exit_verdict(struct ssh_conn *c, struct step_ctx *ctx, LIBSSH2_CHANNEL *ch, struct step_result *r)
+{
+	/* exit-status arrives with or just after EOF; give the close a short
+	 * bounded wait for it */
+	int64_t close_by = clock_mono_us() + 2000000;
+	char *sig = NULL;
+	size_t siglen = 0;
+	int rc;
+
+	if (close_by > ctx->deadline_us)
+		close_by = ctx->deadline_us;
+	while ((rc = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(c, close_by) < 0)
+			break;
+	while (rc == 0 && (rc = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_wait(c, close_by) < 0)
+			break;
+	libssh2_channel_get_exit_signal(ch, &sig, &siglen, NULL, NULL, NULL, NULL);
+	if (sig && siglen) {
+		int signo = 0;
+		for (int k = 1; k < NSIG; k++) {
+			const char *ab = sigabbrev_np(k);
+			if (ab && strlen(ab) == siglen && !memcmp(ab, sig, siglen))
+				signo = k;
+		}
+		r->term_signal = signo ? signo : SIGKILL;
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("command killed by SIG%.*s", (int)siglen, sig);
+		libssh2_free(c->session, sig);
+		return;
+	}
+	if (sig)
+		libssh2_free(c->session, sig);
+	r->has_exit = true;
+	r->exit_code = libssh2_channel_get_exit_status(ch);
+	if (r->exit_code != 0) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("command exited with code %d", r->exit_code);
+	} else {
+		step_check_expect(ctx, r);
+	}
+}
+
+static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
+{
+	struct ssh_conn *c = ctx->state->ssh;
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct buf cmd = BUF_INIT;
+	struct err err;
+
+	if (tmpl_render(ctx->step->text, ctx->scope, TMPL_ENV_VALUE, &cmd, ctx->secrets, &err) < 0) {
+		r->status = STATUS_ERROR;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	if (!c)
+		c = ssh_connect(ctx);
+	if (c->fail_status != STATUS_OK) {
+		r->status = c->fail_status;
+		r->error = xstrdup(c->fail_error);
+		goto out;
+	}
+	if (ssh_channel_start(c, ctx, cmd.data, &ch, r) < 0 || ssh_read_output(c, ctx, ch, r) < 0)
+		goto out;
+	ssh_exit_verdict(c, ctx, ch, r);
 out:
-#undef CH_LOOP
 	if (ch)
 		libssh2_channel_free(ch);
 	buf_free(&cmd);
 }
+
+const struct step_ops step_ssh_ops = {
+	.kind = STEP_SSH,
+	.run = step_ssh_run,
+	.close = step_ssh_close,
+	.pack = step_pack_command,
+};

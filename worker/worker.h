@@ -6,8 +6,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "job.h"
-#include "proto.h"
 #include "step.h"
 
 /* The worker's exit codes are part of the protocol: proto.h. */
@@ -17,10 +15,5 @@
  * worker if the task overruns. */
 void worker_child_started(struct step_ctx *ctx, pid_t pgid);
 void worker_child_ended(struct step_ctx *ctx);
-
-/* Run every step of the job for one task and append the result frame to
- * out. expect_res holds each step's compiled `expect` (or NULL). */
-void task_run(const struct job *job, void *const *expect_res, const struct proto_settings *settings,
-              const struct task *task, int frame_fd, struct buf *out);
 
 #endif

@@ -1,7 +1,9 @@
 /* Unit tests for common/proto.c: round trips of every message the
- * supervisor and worker encode, field access by type, and malformed
- * payloads (truncated, trailing bytes, wrong shapes, deep nesting, huge
- * counts, random bytes) that must be refused without crashing. */
+ * supervisor and worker encode (the result for every step kind, field by
+ * field), field access by type, results with fields of the wrong type,
+ * and malformed payloads (truncated, trailing bytes, wrong shapes, deep
+ * nesting, huge counts, random bytes) that must be refused without
+ * crashing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,24 @@
 #include "kv.h"
 #include "proto.h"
 #include "util.h"
+
+/* A message decoded by the one decoder, with the zone it lives in. */
+struct decoded {
+	msgpack_zone zone;
+	msgpack_object data;
+};
+
+static int decode(const char *p, size_t n, struct decoded *d, enum proto_type *type, struct err *err)
+{
+	if (!msgpack_zone_init(&d->zone, 1024))
+		abort(); /* no cmocka assert: run_in_child's functions call this too */
+	return proto_decode(p, n, &d->zone, &d->data, type, err);
+}
+
+static void decoded_free(struct decoded *d)
+{
+	msgpack_zone_destroy(&d->zone);
+}
 
 /* The payload of the single frame in b, checking the header says so. */
 static const char *payload_of(const struct buf *b, size_t *n)
@@ -59,18 +79,18 @@ static void assert_i64_field(const msgpack_object *m, const char *key, int64_t w
 	assert_true(v == want);
 }
 
-/* Decode must refuse p[0..n) with an error message, leaving unp safe to
+/* Decode must refuse p[0..n) with an error message, leaving dec safe to
  * destroy. */
 static void assert_refused(const void *p, size_t n)
 {
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type = (enum proto_type)-1;
 	struct err err = {{0}};
 
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), -1);
+	assert_int_equal(decode(p, n, &dec, &type, &err), -1);
 	assert_int_equal((int)type, -1);
 	assert_true(err.msg[0] != '\0');
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 }
 
 static void test_hello(void **state)
@@ -78,7 +98,7 @@ static void test_hello(void **state)
 	static const char job[] = "description: x\nsteps:\n  - exec: echo ${host} \"q\" 'é'\n";
 	struct proto_settings s = {.output_cap = 1234567, .log_level = 3};
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const msgpack_object *set;
@@ -88,18 +108,18 @@ static void test_hello(void **state)
 	(void)state;
 	proto_encode_hello(&b, "jobs.d/up time.yaml", job, strlen(job), &s);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_HELLO);
-	assert_str_field(&unp.data, "type", "hello", 5);
-	assert_u64_field(&unp.data, "version", PROTO_VERSION);
-	assert_str_field(&unp.data, "job_path", "jobs.d/up time.yaml", 19);
-	assert_str_field(&unp.data, "job", job, strlen(job));
-	set = proto_get(&unp.data, "settings");
+	assert_str_field(&dec.data, "type", "hello", 5);
+	assert_u64_field(&dec.data, "version", PROTO_VERSION);
+	assert_str_field(&dec.data, "job_path", "jobs.d/up time.yaml", 19);
+	assert_str_field(&dec.data, "job", job, strlen(job));
+	set = proto_get(&dec.data, "settings");
 	assert_non_null(set);
 	assert_int_equal(set->type, MSGPACK_OBJECT_MAP);
 	assert_u64_field(set, "output_cap", 1234567);
 	assert_i64_field(set, "log_level", 3);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 
 	/* an empty job text and the largest cap */
@@ -107,12 +127,12 @@ static void test_hello(void **state)
 	s.log_level = 0;
 	proto_encode_hello(&b, "j", "", 0, &s);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_HELLO);
-	assert_str_field(&unp.data, "job", "", 0);
-	assert_u64_field(proto_get(&unp.data, "settings"), "output_cap", UINT64_MAX);
-	assert_i64_field(proto_get(&unp.data, "settings"), "log_level", 0);
-	msgpack_unpacked_destroy(&unp);
+	assert_str_field(&dec.data, "job", "", 0);
+	assert_u64_field(proto_get(&dec.data, "settings"), "output_cap", UINT64_MAX);
+	assert_i64_field(proto_get(&dec.data, "settings"), "log_level", 0);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -120,7 +140,7 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
                        int64_t timeout_ms)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const msgpack_object *v;
@@ -129,14 +149,14 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
 
 	proto_encode_task(&b, id, attempt, host, vars, timeout_ms);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_TASK);
-	assert_str_field(&unp.data, "type", "task", 4);
-	assert_u64_field(&unp.data, "id", id);
-	assert_u64_field(&unp.data, "attempt", attempt);
-	assert_str_field(&unp.data, "host", host, strlen(host));
-	assert_i64_field(&unp.data, "timeout_ms", timeout_ms);
-	v = proto_get(&unp.data, "vars");
+	assert_str_field(&dec.data, "type", "task", 4);
+	assert_u64_field(&dec.data, "id", id);
+	assert_u64_field(&dec.data, "attempt", attempt);
+	assert_str_field(&dec.data, "host", host, strlen(host));
+	assert_i64_field(&dec.data, "timeout_ms", timeout_ms);
+	v = proto_get(&dec.data, "vars");
 	assert_non_null(v);
 	assert_int_equal(v->type, MSGPACK_OBJECT_MAP);
 	assert_int_equal(v->via.map.size, vars ? vars->len : 0);
@@ -146,7 +166,7 @@ static void check_task(uint64_t id, uint32_t attempt, const char *host, const st
 		assert_true(proto_obj_is(&v->via.map.ptr[i].val, vars->items[i].value));
 		assert_str_field(v, vars->items[i].key, vars->items[i].value, strlen(vars->items[i].value));
 	}
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -170,7 +190,7 @@ static void test_task(void **state)
 static void test_ready(void **state)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *p;
@@ -179,11 +199,11 @@ static void test_ready(void **state)
 	(void)state;
 	proto_encode_ready(&b, 12345);
 	p = payload_of(&b, &n);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_READY);
-	assert_u64_field(&unp.data, "version", PROTO_VERSION);
-	assert_i64_field(&unp.data, "pid", 12345);
-	msgpack_unpacked_destroy(&unp);
+	assert_u64_field(&dec.data, "version", PROTO_VERSION);
+	assert_i64_field(&dec.data, "pid", 12345);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -191,7 +211,7 @@ static void test_child(void **state)
 {
 	static const int pgids[] = {0, 1, 4242, 2147483647};
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *p;
@@ -202,11 +222,11 @@ static void test_child(void **state)
 		buf_reset(&b);
 		proto_encode_child(&b, UINT64_C(1) << 63 | i, pgids[i]);
 		p = payload_of(&b, &n);
-		assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 		assert_int_equal(type, PROTO_CHILD);
-		assert_u64_field(&unp.data, "id", UINT64_C(1) << 63 | i);
-		assert_i64_field(&unp.data, "pgid", pgids[i]);
-		msgpack_unpacked_destroy(&unp);
+		assert_u64_field(&dec.data, "id", UINT64_C(1) << 63 | i);
+		assert_i64_field(&dec.data, "pgid", pgids[i]);
+		decoded_free(&dec);
 	}
 	buf_free(&b);
 }
@@ -231,14 +251,14 @@ static void test_stream(void **state)
 	frame_reader_init(&rd, FRAME_MAX);
 	frame_reader_feed(&rd, b.data, b.len - 1);
 	while (frame_next(&rd, &p, &n) == 1) {
-		msgpack_unpacked unp;
+		struct decoded dec;
 		enum proto_type type;
 		struct err err = {{0}};
 
 		assert_true(k < ARRAY_LEN(want));
-		assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 		assert_int_equal(type, want[k]);
-		msgpack_unpacked_destroy(&unp);
+		decoded_free(&dec);
 		k++;
 	}
 	assert_int_equal(k, ARRAY_LEN(want));
@@ -252,7 +272,7 @@ static void test_result_type(void **state)
 {
 	struct buf b = BUF_INIT;
 	msgpack_packer pk;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 
@@ -265,9 +285,9 @@ static void test_result_type(void **state)
 	msgpack_pack_array(&pk, 0);
 	proto_pack_cstr(&pk, "type");
 	proto_pack_cstr(&pk, "result");
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_RESULT);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 
 	/* the type as bin rather than str is accepted too */
@@ -276,9 +296,9 @@ static void test_result_type(void **state)
 	proto_pack_cstr(&pk, "type");
 	msgpack_pack_bin(&pk, 5);
 	msgpack_pack_bin_body(&pk, "ready", 5);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_READY);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -286,7 +306,7 @@ static void test_getters(void **state)
 {
 	struct buf b = BUF_INIT;
 	msgpack_packer pk;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 	const char *s = "unchanged";
@@ -312,43 +332,43 @@ static void test_getters(void **state)
 	proto_pack_cstr(&pk, "bin");
 	msgpack_pack_bin(&pk, 3);
 	msgpack_pack_bin_body(&pk, "a\0b", 3);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 
 	/* absent */
-	assert_null(proto_get(&unp.data, "missing"));
-	assert_int_equal(proto_get_str(&unp.data, "missing", &s, &n), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "missing", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "missing", &i), -1);
+	assert_null(proto_get(&dec.data, "missing"));
+	assert_int_equal(proto_get_str(&dec.data, "missing", &s, &n), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "missing", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "missing", &i), -1);
 	/* a prefix of a key is not the key */
-	assert_null(proto_get(&unp.data, "ty"));
-	assert_null(proto_get(&unp.data, "types"));
+	assert_null(proto_get(&dec.data, "ty"));
+	assert_null(proto_get(&dec.data, "types"));
 	/* wrong types */
-	assert_int_equal(proto_get_u64(&unp.data, "neg", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "big", &i), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "str", &u), -1);
-	assert_int_equal(proto_get_i64(&unp.data, "str", &i), -1);
-	assert_int_equal(proto_get_str(&unp.data, "neg", &s, &n), -1);
-	assert_int_equal(proto_get_str(&unp.data, "nil", &s, &n), -1);
-	assert_int_equal(proto_get_u64(&unp.data, "nil", &u), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "neg", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "big", &i), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "str", &u), -1);
+	assert_int_equal(proto_get_i64(&dec.data, "str", &i), -1);
+	assert_int_equal(proto_get_str(&dec.data, "neg", &s, &n), -1);
+	assert_int_equal(proto_get_str(&dec.data, "nil", &s, &n), -1);
+	assert_int_equal(proto_get_u64(&dec.data, "nil", &u), -1);
 	/* out-parameters untouched on failure */
 	assert_string_equal(s, "unchanged");
 	assert_int_equal(n, 77);
 	assert_true(u == 77);
 	assert_true(i == 77);
 	/* right types */
-	assert_i64_field(&unp.data, "neg", -5);
-	assert_u64_field(&unp.data, "big", UINT64_MAX);
-	assert_str_field(&unp.data, "str", "42", 2);
-	assert_str_field(&unp.data, "bin", "a\0b", 3);
-	assert_non_null(proto_get(&unp.data, "nil"));
-	assert_true(proto_obj_is(proto_get(&unp.data, "str"), "42"));
-	assert_false(proto_obj_is(proto_get(&unp.data, "str"), "4"));
-	assert_false(proto_obj_is(proto_get(&unp.data, "neg"), "-5"));
+	assert_i64_field(&dec.data, "neg", -5);
+	assert_u64_field(&dec.data, "big", UINT64_MAX);
+	assert_str_field(&dec.data, "str", "42", 2);
+	assert_str_field(&dec.data, "bin", "a\0b", 3);
+	assert_non_null(proto_get(&dec.data, "nil"));
+	assert_true(proto_obj_is(proto_get(&dec.data, "str"), "42"));
+	assert_false(proto_obj_is(proto_get(&dec.data, "str"), "4"));
+	assert_false(proto_obj_is(proto_get(&dec.data, "neg"), "-5"));
 	assert_false(proto_obj_is(NULL, ""));
 	/* not a map */
-	assert_null(proto_get(proto_get(&unp.data, "str"), "x"));
+	assert_null(proto_get(proto_get(&dec.data, "str"), "x"));
 	assert_null(proto_get(NULL, "x"));
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -482,16 +502,16 @@ static void test_deep_nesting(void **state)
 static void test_some_nesting(void **state)
 {
 	struct buf b = BUF_INIT;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
 
 	(void)state;
 	build_nested(&b, 8, 1);
-	assert_int_equal(proto_decode(b.data, b.len, &unp, &type, &err), 0);
+	assert_int_equal(decode(b.data, b.len, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_TASK);
-	assert_int_equal(proto_get(&unp.data, "vars")->type, MSGPACK_OBJECT_ARRAY);
-	msgpack_unpacked_destroy(&unp);
+	assert_int_equal(proto_get(&dec.data, "vars")->type, MSGPACK_OBJECT_ARRAY);
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -534,12 +554,12 @@ struct bytes {
 static int decode_refused(const void *arg)
 {
 	const struct bytes *b = arg;
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err = {{0}};
-	int r = proto_decode(b->p, b->n, &unp, &type, &err);
+	int r = decode(b->p, b->n, &dec, &type, &err);
 
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	return r == -1 && err.msg[0] ? 0 : 2;
 }
 
@@ -652,7 +672,7 @@ static void test_objects_at_limit(void **state)
 	char head[] = "\x82\xa4type\xa6result\xa5steps\xdd\0\0\0\0";
 	size_t nh = sizeof(head) - 1, n = nh + nils;
 	char *p = xmalloc(n + 1);
-	msgpack_unpacked unp;
+	struct decoded dec;
 	enum proto_type type;
 	struct err err;
 
@@ -663,14 +683,14 @@ static void test_objects_at_limit(void **state)
 	head[nh - 1] = (char)nils;
 	memcpy(p, head, nh);
 	memset(p + nh, 0xc0, nils);
-	assert_int_equal(proto_decode(p, n, &unp, &type, &err), 0);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
 	assert_int_equal(type, PROTO_RESULT);
-	msgpack_unpacked_destroy(&unp);
+	decoded_free(&dec);
 	/* one more object is one too many */
 	p[n] = (char)0xc0;
 	head[nh - 1] = (char)(nils + 1);
 	memcpy(p, head, nh);
-	assert_int_equal(proto_decode(p, n + 1, &unp, &type, &err), -1);
+	assert_int_equal(decode(p, n + 1, &dec, &type, &err), -1);
 	assert_non_null(strstr(err.msg, "more objects"));
 	free(p);
 }
@@ -706,7 +726,7 @@ static int random_loop(const void *arg)
 	for (int iter = 0; iter < 3000 && !bad; iter++) {
 		unsigned char p[256];
 		size_t n;
-		msgpack_unpacked unp;
+		struct decoded dec;
 		enum proto_type type = PROTO_HELLO;
 		struct err err = {{0}};
 		int r;
@@ -727,16 +747,525 @@ static int random_loop(const void *arg)
 			if (rng_next(&seed) % 4 == 0)
 				n = rng_next(&seed) % (n + 1);
 		}
-		r = proto_decode((const char *)p, n, &unp, &type, &err);
+		r = decode((const char *)p, n, &dec, &type, &err);
 		if (r == 0)
-			bad = unp.data.type != MSGPACK_OBJECT_MAP || type > PROTO_RESULT;
+			bad = dec.data.type != MSGPACK_OBJECT_MAP || type > PROTO_RESULT;
 		else
 			bad = r != -1 || !err.msg[0];
-		msgpack_unpacked_destroy(&unp);
+		decoded_free(&dec);
 	}
 	kvlist_free(&vars);
 	buf_free(&good);
 	return bad ? 3 : 0;
+}
+
+
+/* ------------------------------------------------------------ the result */
+
+/* The fields each step kind sends, as its step_ops.pack in worker/ sets
+ * them: always, and when the variant asks (the kind's optional field:
+ * exit, credentials_withheld, connect_ms, rtt_ms). */
+static const struct {
+	const char *kind;
+	uint32_t always, optional;
+} kinds[] = {
+	{"exec", PROTO_STEP_STDOUT | PROTO_STEP_STDERR | PROTO_STEP_TRUNCATED, PROTO_STEP_EXIT},
+	{"ssh", PROTO_STEP_STDOUT | PROTO_STEP_STDERR | PROTO_STEP_TRUNCATED, PROTO_STEP_EXIT},
+	{"http", PROTO_STEP_HTTP_STATUS | PROTO_STEP_BODY | PROTO_STEP_TRUNCATED, PROTO_STEP_WITHHELD},
+	{"tcp", 0, PROTO_STEP_CONNECT_MS},
+	{"ping", PROTO_STEP_SENT | PROTO_STEP_RECEIVED, PROTO_STEP_RTT_MS},
+	{"sleep", 0, 0},
+};
+
+/* Variants of a step and of the result around it. */
+enum {
+	V_ERROR = 1,       /* the step and the result have an error */
+	V_OPTIONAL = 2,    /* the kind's optional field */
+	V_SIGNAL = 4,      /* commands: ended by a signal */
+	V_TRUNCATED = 8,   /* output was cut */
+	V_KNOWN_HOSTS = 16, /* known_hosts_add */
+	V_ALL = 32,
+};
+
+static const char out_bytes[] = "line 1\n\0\xff\xfe binary\r\n";
+static const char err_bytes[] = "warning: \x1b[31mred\x1b[0m";
+
+/* A step of kind k in variant v, as the worker would build it. */
+static void make_step(struct proto_step *st, size_t k, unsigned v, size_t i)
+{
+	static const char *const names[] = {"show version", "", "name with \"quotes\" and é"};
+
+	memset(st, 0, sizeof(*st));
+	st->has = PROTO_STEP_KIND | PROTO_STEP_NAME | PROTO_STEP_STATUS | PROTO_STEP_DURATION_MS | kinds[k].always;
+	st->kind = proto_cstr(kinds[k].kind);
+	st->name = proto_cstr(names[i % ARRAY_LEN(names)]);
+	st->status = proto_cstr(v & V_ERROR ? "failed" : "ok");
+	st->duration_ms = (int64_t)(i * 1000 + v);
+	if (v & V_ERROR) {
+		st->has |= PROTO_STEP_ERROR;
+		st->error = proto_cstr("command exited with code 3");
+	}
+	if (v & V_OPTIONAL)
+		st->has |= kinds[k].optional;
+	if ((v & V_SIGNAL) && (st->has & PROTO_STEP_STDOUT)) {
+		st->has |= PROTO_STEP_SIGNAL;
+		st->signal = proto_cstr("TERM");
+	}
+	st->out = (struct proto_str){out_bytes, sizeof(out_bytes) - 1};
+	st->err = (struct proto_str){err_bytes, sizeof(err_bytes) - 1};
+	st->exit_code = v & V_ERROR ? 3 : 0;
+	st->http_status = v & V_ERROR ? 503 : 200;
+	st->withheld = proto_cstr("https://elsewhere.example:8443");
+	st->connect_ms = 0.125 * (double)v;
+	st->sent = 3;
+	st->received = v & V_OPTIONAL ? 2 : 0;
+	st->rtt_ms = 1.5;
+	st->truncated = (v & V_TRUNCATED) != 0;
+}
+
+static void assert_same_str(const struct proto_str *got, const struct proto_str *want)
+{
+	assert_non_null(got->p);
+	assert_int_equal(got->n, want->n);
+	assert_memory_equal(got->p, want->p, want->n);
+}
+
+static unsigned bits(uint32_t x)
+{
+	return (unsigned)__builtin_popcount(x);
+}
+
+/* Every field the step has came back, with its value, and no other. */
+static void assert_same_step(const struct proto_step *got, const struct proto_step *want)
+{
+	assert_int_equal(got->has, want->has);
+	/* the map holds exactly the fields sent: its size was counted right */
+	assert_non_null(got->raw);
+	assert_int_equal(got->raw->type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(got->raw->via.map.size, bits(want->has));
+	assert_same_str(&got->kind, &want->kind);
+	assert_same_str(&got->name, &want->name);
+	assert_same_str(&got->status, &want->status);
+	assert_true(got->duration_ms == want->duration_ms);
+	if (want->has & PROTO_STEP_ERROR)
+		assert_same_str(&got->error, &want->error);
+	if (want->has & PROTO_STEP_EXIT)
+		assert_true(got->exit_code == want->exit_code);
+	if (want->has & PROTO_STEP_SIGNAL)
+		assert_same_str(&got->signal, &want->signal);
+	if (want->has & PROTO_STEP_OUTPUT) {
+		assert_same_str(&got->out, &want->out);
+		/* output goes as bin, bytes as they came */
+		assert_int_equal(proto_get(got->raw, want->has & PROTO_STEP_STDOUT ? "stdout" : "body")->type,
+		                 MSGPACK_OBJECT_BIN);
+	}
+	if (want->has & PROTO_STEP_STDERR)
+		assert_same_str(&got->err, &want->err);
+	if (want->has & PROTO_STEP_HTTP_STATUS)
+		assert_true(got->http_status == want->http_status);
+	if (want->has & PROTO_STEP_WITHHELD)
+		assert_same_str(&got->withheld, &want->withheld);
+	if (want->has & PROTO_STEP_CONNECT_MS)
+		assert_true(got->connect_ms == want->connect_ms);
+	if (want->has & PROTO_STEP_SENT)
+		assert_true(got->sent == want->sent);
+	if (want->has & PROTO_STEP_RECEIVED)
+		assert_true(got->received == want->received);
+	if (want->has & PROTO_STEP_RTT_MS)
+		assert_true(got->rtt_ms == want->rtt_ms);
+	if (want->has & PROTO_STEP_TRUNCATED)
+		assert_int_equal(got->truncated, want->truncated);
+}
+
+/* Encode r, decode it, and check the view field by field. */
+static void check_result(const struct proto_result *want)
+{
+	struct buf b = BUF_INIT;
+	struct decoded dec;
+	struct proto_result got;
+	enum proto_type type;
+	struct err err = {{0}};
+	const msgpack_object *vars;
+	const char *p;
+	size_t n;
+
+	proto_encode_result(&b, want);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(type, PROTO_RESULT);
+	if (proto_decode_result(&dec.data, &dec.zone, &got, &err) != 0)
+		fail_msg("%s", err.msg);
+	/* type, id, status, steps, vars, error, started_ms, duration_ms, and
+	 * known_hosts_add when there is one */
+	assert_int_equal(dec.data.via.map.size, 8 + (want->has & PROTO_RESULT_KNOWN_HOSTS ? 1 : 0));
+	assert_true(got.id == want->id);
+	assert_int_equal(got.status, want->status);
+	assert_int_equal(got.has & PROTO_RESULT_ERROR, want->error.p ? PROTO_RESULT_ERROR : 0);
+	if (want->error.p)
+		assert_same_str(&got.error, &want->error);
+	else
+		assert_null(got.error.p);
+	assert_true(got.has & PROTO_RESULT_STARTED_MS);
+	assert_true(got.started_ms == want->started_ms);
+	assert_true(got.has & PROTO_RESULT_DURATION_MS);
+	assert_true(got.duration_ms == want->duration_ms);
+	assert_int_equal(got.has & PROTO_RESULT_KNOWN_HOSTS, want->has & PROTO_RESULT_KNOWN_HOSTS);
+	if (want->has & PROTO_RESULT_KNOWN_HOSTS)
+		assert_same_str(&got.known_hosts_line, &want->known_hosts_line);
+	vars = got.vars_raw;
+	assert_non_null(vars);
+	assert_int_equal(vars->via.map.size, want->vars ? want->vars->len : 0);
+	for (size_t i = 0; want->vars && i < want->vars->len; i++)
+		assert_str_field(vars, want->vars->items[i].key, want->vars->items[i].value,
+		                 strlen(want->vars->items[i].value));
+	assert_int_equal(got.nsteps, want->nsteps);
+	for (size_t i = 0; i < want->nsteps; i++)
+		assert_same_step(&got.steps[i], &want->steps[i]);
+	decoded_free(&dec);
+	buf_free(&b);
+}
+
+/* Every step kind, alone and after the others, in every variant: with
+ * and without error, exit code, signal, truncation, known_hosts_add. */
+static void test_result_round_trip(void **state)
+{
+	struct proto_step steps[ARRAY_LEN(kinds)];
+	struct kvlist vars = KVLIST_INIT;
+	unsigned checked = 0;
+
+	(void)state;
+	kvlist_set(&vars, "uid", "f3a9");
+	kvlist_set(&vars, "token", "***");
+	for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
+		for (unsigned v = 0; v < V_ALL; v++) {
+			struct proto_result r = {
+				.id = UINT64_C(1) << 63 | v,
+				.status = v & V_ERROR ? STATUS_FAILED : STATUS_OK,
+				.steps = steps,
+				.vars = v & V_OPTIONAL ? &vars : NULL,
+				.started_ms = INT64_C(1700000000123) + v,
+				.duration_ms = v,
+			};
+			if (v & V_ERROR)
+				r.error = proto_cstr("command exited with code 3");
+			if (v & V_KNOWN_HOSTS) {
+				r.has |= PROTO_RESULT_KNOWN_HOSTS;
+				r.known_hosts_line = proto_cstr("[10.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5");
+			}
+			/* the kind alone, then every kind up to it */
+			make_step(&steps[0], k, v, 0);
+			r.nsteps = 1;
+			check_result(&r);
+			for (size_t i = 0; i <= k; i++)
+				make_step(&steps[i], i, v, i);
+			r.nsteps = k + 1;
+			check_result(&r);
+			checked++;
+		}
+	}
+	assert_int_equal(checked, ARRAY_LEN(kinds) * V_ALL);
+	/* no steps at all (a job whose first step could not start) */
+	{
+		struct proto_result r = {.id = 0, .status = STATUS_ERROR, .error = proto_cstr("no")};
+		check_result(&r);
+	}
+	kvlist_free(&vars);
+}
+
+/* Builders of hostile results: a valid result (one step) in which field
+ * key of the result (in_step false) or of its step gets the value val
+ * packs, instead of the valid one; val NULL leaves the field out. */
+static void pack_base_step(msgpack_packer *pk, const char *key, void (*val)(msgpack_packer *))
+{
+	static const char *const base[] = {"kind", "exec", "name", "x", "status", "ok"};
+	size_t n = 1;
+
+	for (size_t i = 0; i < ARRAY_LEN(base); i += 2)
+		n += strcmp(base[i], key) != 0;
+	msgpack_pack_map(pk, n);
+	for (size_t i = 0; i < ARRAY_LEN(base); i += 2) {
+		if (strcmp(base[i], key) == 0)
+			continue;
+		proto_pack_cstr(pk, base[i]);
+		proto_pack_cstr(pk, base[i + 1]);
+	}
+	proto_pack_cstr(pk, key);
+	val(pk);
+}
+
+static void v_nil(msgpack_packer *pk);
+
+static void pack_hostile(struct buf *b, bool in_step, const char *key, void (*val)(msgpack_packer *))
+{
+	static const char *const top[] = {"type", "id", "status", "steps", "vars", "error"};
+	msgpack_packer pk;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(top); i++)
+		n += in_step || strcmp(top[i], key) != 0;
+	proto_packer_init(&pk, b);
+	msgpack_pack_map(&pk, n + (!in_step && val));
+	for (size_t i = 0; i < ARRAY_LEN(top); i++) {
+		if (!in_step && strcmp(top[i], key) == 0)
+			continue;
+		proto_pack_cstr(&pk, top[i]);
+		if (!strcmp(top[i], "type"))
+			proto_pack_cstr(&pk, "result");
+		else if (!strcmp(top[i], "id"))
+			msgpack_pack_uint64(&pk, 7);
+		else if (!strcmp(top[i], "status"))
+			proto_pack_cstr(&pk, "ok");
+		else if (!strcmp(top[i], "steps")) {
+			msgpack_pack_array(&pk, 1);
+			pack_base_step(&pk, in_step ? key : "", in_step ? val : v_nil);
+		} else if (!strcmp(top[i], "vars"))
+			msgpack_pack_map(&pk, 0);
+		else
+			msgpack_pack_nil(&pk);
+	}
+	if (!in_step && val) {
+		proto_pack_cstr(&pk, key);
+		val(&pk);
+	}
+}
+
+static void v_str(msgpack_packer *pk) { proto_pack_cstr(pk, "12"); }
+static void v_int(msgpack_packer *pk) { msgpack_pack_int(pk, 5); }
+static void v_neg(msgpack_packer *pk) { msgpack_pack_int(pk, -1); }
+static void v_big(msgpack_packer *pk) { msgpack_pack_uint64(pk, UINT64_MAX); }
+static void v_nil(msgpack_packer *pk) { msgpack_pack_nil(pk); }
+static void v_true(msgpack_packer *pk) { msgpack_pack_true(pk); }
+static void v_float(msgpack_packer *pk) { msgpack_pack_double(pk, 1.5); }
+static void v_map(msgpack_packer *pk) { msgpack_pack_map(pk, 0); }
+static void v_array(msgpack_packer *pk) { msgpack_pack_array(pk, 0); }
+static void v_line_int(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	proto_pack_cstr(pk, "line");
+	msgpack_pack_int(pk, 1);
+}
+static void v_steps_of_nils(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_nil(pk);
+	msgpack_pack_nil(pk);
+}
+/* One step with body, stdout twice, and a field no kind sends. */
+static void v_step_twice(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 4);
+	proto_pack_cstr(pk, "body");
+	proto_pack_cstr(pk, "the body");
+	proto_pack_cstr(pk, "stdout");
+	proto_pack_cstr(pk, "first");
+	proto_pack_cstr(pk, "stdout");
+	proto_pack_cstr(pk, "second");
+	proto_pack_cstr(pk, "rtt_min_ms");
+	msgpack_pack_double(pk, 0.5);
+}
+static void v_too_many_steps(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, PROTO_MAX_STEPS + 1);
+	for (int i = 0; i <= PROTO_MAX_STEPS; i++)
+		msgpack_pack_map(pk, 0);
+}
+
+/* Decode b as a result: 0, or -1 with err. */
+static int decode_result(const struct buf *b, struct proto_result *r, struct decoded *dec, struct err *err)
+{
+	enum proto_type type;
+
+	assert_int_equal(decode(b->data, b->len, dec, &type, err), 0);
+	assert_int_equal(type, PROTO_RESULT);
+	return proto_decode_result(&dec->data, &dec->zone, r, err);
+}
+
+/* A result with a field of the wrong type is refused, with the field's
+ * name; one without id, status or steps too. */
+static void test_result_wrong_types(void **state)
+{
+	static const struct {
+		bool in_step;
+		const char *key;
+		void (*val)(msgpack_packer *);
+	} bad[] = {
+		{false, "id", v_str}, {false, "id", v_neg}, {false, "id", v_nil}, {false, "id", v_float},
+		{false, "status", v_int}, {false, "status", v_str}, {false, "status", v_nil},
+		{false, "steps", v_map}, {false, "steps", v_str}, {false, "steps", v_steps_of_nils},
+		{false, "steps", v_too_many_steps}, {false, "vars", v_array}, {false, "vars", v_str},
+		{false, "error", v_int}, {false, "error", v_true}, {false, "started_ms", v_str},
+		{false, "duration_ms", v_map}, {false, "known_hosts_add", v_str},
+		{false, "known_hosts_add", v_map}, {false, "known_hosts_add", v_line_int},
+		{true, "kind", v_int}, {true, "name", v_nil}, {true, "status", v_true}, {true, "exit", v_str},
+		{true, "exit", v_float}, {true, "signal", v_int}, {true, "stdout", v_int}, {true, "stderr", v_true},
+		{true, "http_status", v_float}, {true, "body", v_nil}, {true, "credentials_withheld", v_int},
+		{true, "connect_ms", v_str}, {true, "sent", v_float}, {true, "received", v_str},
+		{true, "rtt_ms", v_nil}, {true, "truncated", v_str}, {true, "truncated", v_int},
+		{true, "error", v_map}, {true, "duration_ms", v_str},
+	};
+	struct buf b = BUF_INIT;
+	struct proto_result r = {.id = 99};
+	struct err err;
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct decoded dec;
+		buf_reset(&b);
+		err.msg[0] = '\0';
+		pack_hostile(&b, bad[i].in_step, bad[i].key, bad[i].val);
+		if (decode_result(&b, &r, &dec, &err) != -1 || !strstr(err.msg, bad[i].key)) {
+			print_error("%s %s: accepted, or said '%s'\n", bad[i].in_step ? "step" : "result", bad[i].key,
+			            err.msg);
+			failed++;
+		}
+		/* the view is set only on success */
+		assert_true(r.id == 99);
+		decoded_free(&dec);
+	}
+	/* a step that is not a map names its number */
+	buf_reset(&b);
+	pack_hostile(&b, false, "steps", v_steps_of_nils);
+	{
+		struct decoded dec;
+		assert_int_equal(decode_result(&b, &r, &dec, &err), -1);
+		assert_non_null(strstr(err.msg, "step 1"));
+		decoded_free(&dec);
+	}
+	buf_free(&b);
+	assert_int_equal(failed, 0);
+}
+
+/* What the decoder lets through: a worker's clock in another form reads
+ * as absent, integers past INT64_MAX as INT64_MAX, numbers of either kind
+ * as doubles, nil error as none; unknown fields stay in the raw map; a
+ * key twice counts once, the first; a step with both stdout and body
+ * shows its stdout. */
+static void test_result_lenient(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct proto_result r;
+	struct decoded dec;
+	struct err err = {{0}};
+
+	(void)state;
+	pack_hostile(&b, false, "started_ms", v_float);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_false(r.has & PROTO_RESULT_STARTED_MS);
+	assert_false(r.has & PROTO_RESULT_ERROR); /* nil */
+	assert_null(r.error.p);
+	decoded_free(&dec);
+	buf_reset(&b);
+	pack_hostile(&b, false, "duration_ms", v_big);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_false(r.has & PROTO_RESULT_DURATION_MS);
+	decoded_free(&dec);
+	buf_reset(&b);
+	pack_hostile(&b, true, "exit", v_big);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_true(r.steps[0].has & PROTO_STEP_EXIT);
+	assert_true(r.steps[0].exit_code == INT64_MAX);
+	decoded_free(&dec);
+	buf_reset(&b);
+	pack_hostile(&b, true, "rtt_ms", v_int);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_true(r.steps[0].rtt_ms == 5.0);
+	decoded_free(&dec);
+	buf_reset(&b);
+	pack_hostile(&b, true, "duration_ms", v_float);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_false(r.steps[0].has & PROTO_STEP_DURATION_MS);
+	decoded_free(&dec);
+
+	/* body, stdout, stdout again, an unknown field */
+	buf_reset(&b);
+	pack_hostile(&b, false, "steps", v_step_twice);
+	assert_int_equal(decode_result(&b, &r, &dec, &err), 0);
+	assert_int_equal(r.steps[0].has, PROTO_STEP_BODY | PROTO_STEP_STDOUT);
+	assert_int_equal(r.steps[0].out.n, 5);
+	assert_memory_equal(r.steps[0].out.p, "first", 5);
+	assert_non_null(proto_get(r.steps[0].raw, "rtt_min_ms"));
+	assert_int_equal(r.vars_raw->via.map.size, 0);
+	decoded_free(&dec);
+	buf_free(&b);
+}
+
+static void test_result_required(void **state)
+{
+	static const char *const need[] = {"id", "status", "steps"};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(need); i++) {
+		struct proto_result r;
+		struct decoded dec;
+		struct err err = {{0}};
+
+		buf_reset(&b);
+		pack_hostile(&b, false, need[i], NULL);
+		assert_int_equal(decode_result(&b, &r, &dec, &err), -1);
+		assert_non_null(strstr(err.msg, need[i]));
+		decoded_free(&dec);
+	}
+	buf_free(&b);
+}
+
+/* The hello and the task, decoded as the worker does. */
+static void test_decode_hello_task(void **state)
+{
+	struct proto_settings s = {.output_cap = 4096, .log_level = 3, .cpu_limit_ms = 1500};
+	struct kvlist vars = KVLIST_INIT;
+	struct buf b = BUF_INIT;
+	struct decoded dec;
+	enum proto_type type;
+	struct err err = {{0}};
+	struct proto_hello h;
+	struct proto_task t;
+	uint64_t id;
+	int64_t pgid;
+	const char *p;
+	size_t n;
+
+	(void)state;
+	proto_encode_hello(&b, "jobs.d/x.yaml", "steps: []\n", 10, &s);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_hello(&dec.data, &h, &err), 0);
+	assert_int_equal(h.job_path.n, 13);
+	assert_memory_equal(h.job_path.p, "jobs.d/x.yaml", 13);
+	assert_int_equal(h.job.n, 10);
+	assert_true(h.settings.output_cap == 4096);
+	assert_int_equal(h.settings.log_level, 3);
+	assert_true(h.settings.cpu_limit_ms == 1500);
+	/* a task is not a hello */
+	assert_int_equal(proto_decode_task(&dec.data, &t, &err), -1);
+	decoded_free(&dec);
+
+	buf_reset(&b);
+	kvlist_set(&vars, "address", "10.0.0.1");
+	proto_encode_task(&b, 42, 3, "rtr1", &vars, 30000);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_hello(&dec.data, &h, &err), -1);
+	assert_int_equal(proto_decode_task(&dec.data, &t, &err), 0);
+	assert_true(t.id == 42);
+	assert_int_equal(t.attempt, 3);
+	assert_string_equal(t.host, "rtr1");
+	assert_string_equal(kvlist_get(&t.vars, "address"), "10.0.0.1");
+	assert_true(t.timeout_ms == 30000);
+	proto_task_free(&t);
+	decoded_free(&dec);
+
+	buf_reset(&b);
+	proto_encode_child(&b, 42, 4242);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_child(&dec.data, &id, &pgid), 0);
+	assert_true(id == 42 && pgid == 4242);
+	decoded_free(&dec);
+	kvlist_free(&vars);
+	buf_free(&b);
 }
 
 static void test_random(void **state)
@@ -766,6 +1295,11 @@ int main(void)
 		cmocka_unit_test(test_object_amplification),
 		cmocka_unit_test(test_objects_at_limit),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_result_round_trip),
+		cmocka_unit_test(test_result_wrong_types),
+		cmocka_unit_test(test_result_lenient),
+		cmocka_unit_test(test_result_required),
+		cmocka_unit_test(test_decode_hello_task),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

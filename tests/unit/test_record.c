@@ -248,18 +248,22 @@ static void pack_result(struct buf *b, const char *status, void (*steps_fn)(msgp
 	msgpack_pack_int64(&pk, 42);
 }
 
-/* Unpack b and render it. Returns record_from_result's value. */
+/* Unpack b, decode the result and render it. 0, or -1 when the decoder
+ * refused it. */
 static int render(struct record *r, const struct buf *b, struct err *err)
 {
 	msgpack_unpacked unp;
 	size_t off = 0;
 	struct record_info ri = info_of("h1", "j", 1, 777);
+	struct proto_result res;
 	int rc;
 
 	msgpack_unpacked_init(&unp);
 	assert_int_equal(msgpack_unpack_next(&unp, b->data, b->len, &off), MSGPACK_UNPACK_SUCCESS);
 	assert_int_equal(off, b->len);
-	rc = record_from_result(r, &unp.data, &ri, err);
+	rc = proto_decode_result(&unp.data, unp.zone, &res, err);
+	if (rc == 0)
+		record_from_result(r, &res, &ri);
 	/* the record must not point into the unpacked message */
 	msgpack_unpacked_destroy(&unp);
 	return rc;
