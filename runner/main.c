@@ -23,6 +23,7 @@
 #include "run.h"
 #include "shard.h"
 #include "submit.h"
+#include "targets.h"
 #include "termtext.h"
 #include "tmpl.h"
 #include "util.h"
@@ -416,7 +417,7 @@ static int cmd_hosts(int argc, char **argv)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = shard_targets_next(&shard, tg, &h, NULL, &err)) > 0) {
+	while ((got = targets_next_in_shard(tg, &shard, &h, NULL, &err)) > 0) {
 		/* inventories are data: their vars reach the terminal as
 		 * text (termtext), never as control sequences */
 		buf_reset(&line);
@@ -616,7 +617,7 @@ static int run_dry(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = shard_targets_next(&o->shard, tg, &h, NULL, &err)) > 0) {
+	while ((got = targets_next_in_shard(tg, &o->shard, &h, NULL, &err)) > 0) {
 		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
 		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
 
