@@ -13,7 +13,8 @@
  * "1"). A run with a leading zero keeps its width (01 and 1 are different
  * names); runs without one fold together whatever their length (h9, h10 ->
  * h[9-10]). The result is the exact set: expanding it gives back the
- * names. */
+ * names. IPv6 literals are the exception: fe80::1 and fe80::2 fold into
+ * fe80::[1-2], which reads well in --gather but is no pattern -H takes. */
 #ifndef FLEETRUN_HOSTRANGE_H
 #define FLEETRUN_HOSTRANGE_H
 

@@ -1,5 +1,5 @@
 /* Unit tests for runner/hostrange.c: the range notation expanded (-H,
- * inventories) and folded (--gather). */
+ * inventories) and folded (--gather), and the two as inverses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +141,25 @@ static void test_range_large_lazy(void **state)
 	hostrange_close(r);
 }
 
+static void test_range_total(void **state)
+{
+	struct hostrange *r = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(hostrange_open("rtr[01-02].dc[1-2],fw1", &r, &err), 0);
+	assert_int_equal(hostrange_total(r), 5);
+	hostrange_close(r);
+	/* counted, never listed: 10^12 names */
+	assert_int_equal(hostrange_open("h[1-1000000].[1-1000000]", &r, &err), 0);
+	assert_int_equal(hostrange_total(r), 1000000000000ULL);
+	hostrange_close(r);
+	/* HOSTRANGE_NAME: one name, commas included, Ansible's a:b:step */
+	assert_int_equal(hostrange_open_flags("www[01:09:2].x", HOSTRANGE_NAME, &r, &(size_t){0}, &err), 0);
+	assert_int_equal(hostrange_total(r), 5);
+	hostrange_close(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* Folding                                                             */
 
@@ -209,6 +228,107 @@ static void test_large(void **state)
 	buf_free(&b);
 }
 
+/* ------------------------------------------------------------------ */
+/* Folding then expanding                                              */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* expand(fold(names)) is the set of names: sorted, each name once (a
+ * name the expansion gives twice is a failure too). */
+static void assert_round_trip(const char *const *names, size_t n)
+{
+	struct buf folded = BUF_INIT;
+	struct hostrange *r = NULL;
+	struct err err = {{0}};
+	const char **want = calloc(n ? n : 1, sizeof(*want));
+	char **got = calloc(n + 1, sizeof(*got));
+	const char *name;
+	size_t nwant = 0, ngot = 0;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	memcpy(want, names, n * sizeof(*want));
+	qsort(want, n, sizeof(*want), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (nwant == 0 || strcmp(want[nwant - 1], want[i]) != 0)
+			want[nwant++] = want[i];
+
+	hostrange_fold(names, n, &folded);
+	if (hostrange_open(folded.data ? folded.data : "", &r, &err) < 0)
+		fail_msg("fold gave '%s', which does not expand: %s", folded.data, err.msg);
+	while (hostrange_next(r, &name) == 1) {
+		if (ngot == n)
+			fail_msg("'%s' expands to more than the %zu names folded", folded.data, n);
+		got[ngot++] = strdup(name);
+	}
+	hostrange_close(r);
+	qsort(got, ngot, sizeof(*got), cmp_str);
+	if (ngot != nwant)
+		fail_msg("'%s' expands to %zu names, folded from %zu", folded.data, ngot, nwant);
+	for (size_t i = 0; i < ngot; i++)
+		if (strcmp(got[i], want[i]) != 0)
+			fail_msg("'%s' expands to '%s' where '%s' was folded", folded.data, got[i], want[i]);
+	for (size_t i = 0; i < ngot; i++)
+		free(got[i]);
+	free(got);
+	free(want);
+	buf_free(&folded);
+}
+
+#define ROUND_TRIP(...)                                                      \
+	do {                                                                 \
+		const char *const v_[] = {__VA_ARGS__};                      \
+		assert_round_trip(v_, sizeof(v_) / sizeof(v_[0]));            \
+	} while (0)
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	ROUND_TRIP("rtr03.dc1", "rtr01.dc1", "rtr02.dc1", "rtr07.dc1", "rtr04.dc1", "rtr05.dc1");
+	ROUND_TRIP("web1");
+	ROUND_TRIP("c", "a", "b", "a");
+	ROUND_TRIP("h10", "h9", "h11");
+	ROUND_TRIP("h01", "h1", "h02", "h2", "h010", "h10", "h100", "h0", "h00");
+	ROUND_TRIP("rtr09", "rtr10", "rtr11", "rtr099", "rtr100");
+	ROUND_TRIP("core1.dc1", "core2.dc1", "core1.dc2", "core2.dc2", "core3.dc2");
+	ROUND_TRIP("10.0.0.1", "10.0.0.3", "10.0.0.2", "10.0.1.1");
+	ROUND_TRIP("fw2", "fw", "fw1", "fw-a", "fw_1b");
+	ROUND_TRIP("x1234567890123456790", "x1234567890123456789", "x123456789012345678", "x123456789012345679");
+	ROUND_TRIP("a1b2c3", "a1b2c4", "a1b3c3", "a2b2c3");
+}
+
+/* Sets drawn from a fixed seed over a few name shapes: padded and not,
+ * one run or several, numbers that cross a power of ten. */
+static void test_round_trip_drawn(void **state)
+{
+	static const char *const shapes[] = {"rtr%02u.dc%u", "h%u", "sw%03u-%u", "10.0.%u.%u", "n%u.r%02u", "h%04u"};
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	char *names[64];
+
+	(void)state;
+	for (int set = 0; set < 300; set++) {
+		size_t n = 1 + set % 60;
+
+		for (size_t i = 0; i < n; i++) {
+			unsigned a, b, s;
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			s = (unsigned)(seed >> 60) % (sizeof(shapes) / sizeof(shapes[0]));
+			a = (unsigned)(seed >> 33) % (set % 3 ? 120 : 12);
+			b = (unsigned)(seed >> 20) % 4;
+			names[i] = malloc(48);
+			assert_non_null(names[i]);
+			snprintf(names[i], 48, shapes[s], a, b);
+		}
+		assert_round_trip((const char *const *)names, n);
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,9 +336,12 @@ int main(void)
 		cmocka_unit_test(test_range_groups_and_lists),
 		cmocka_unit_test(test_range_errors),
 		cmocka_unit_test(test_range_large_lazy),
+		cmocka_unit_test(test_range_total),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip_drawn),
 	};
 	return cmocka_run_group_tests_name("hostrange", tests, NULL, NULL);
 }
