@@ -12,9 +12,10 @@
  *       fail early: a text source nothing, a YAML source the whole file.
  *       0, or -1 with err.
  *   _next(src, h, err)  1: *h is the next host (the caller owns it,
- *       host_free); 0: no more hosts; -1: a bad line or node, err says
- *       "path:line:column: what (expected ...)". After -1 a text source
- *       goes on with the line after the bad one.
+ *       host_free); 0: no more hosts; -1 and err: a read error, or a bad
+ *       line as "path:line:column: what (expected ...)", after which a
+ *       text source goes on with the line after the bad one. (A YAML
+ *       source has found its faults at _open.)
  *   _close(src)  NULL is fine.
  * Hosts are produced one at a time: a million-line text inventory keeps
  * the supervisor's memory flat. */

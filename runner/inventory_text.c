@@ -288,6 +288,7 @@ out:
 	return r;
 }
 
+/* Reads nothing yet: lines are parsed as the run asks for hosts. */
 int inventory_text_open(const char *path, FILE *fp, struct inventory_text **out, struct err *err)
 {
 	struct inventory_text *ts = xcalloc(1, sizeof(*ts));
