@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "cli.h"
-#include "inventory.h"
+#include "targets.h"
 #include "util.h"
 
 int cmd_run(int argc, char **argv);    /* cmd_run.c */

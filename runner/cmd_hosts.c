@@ -146,7 +146,7 @@ static int cmd_hosts_targets(const struct cmd_hosts_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = shard_targets_next(&shard, tg, &h, NULL, &err)) > 0) {
+	while ((got = targets_next_in_shard(tg, &shard, &h, NULL, &err)) > 0) {
 		/* inventories are data: their vars reach the terminal as
 		 * text (termtext), never as control sequences */
 		buf_reset(&line);

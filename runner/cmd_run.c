@@ -188,7 +188,7 @@ static int cmd_run_dry(const struct run_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
-	while ((got = shard_targets_next(&o->shard, tg, &h, NULL, &err)) > 0) {
+	while ((got = targets_next_in_shard(tg, &o->shard, &h, NULL, &err)) > 0) {
 		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
 		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
 

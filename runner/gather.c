@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hash.h"
-#include "hostset.h"
+#include "hostrange.h"
 #include "proto.h"
 #include "termtext.h"
 #include "util.h"
@@ -111,7 +111,7 @@ void gather_print(struct gather *g, FILE *f, bool color)
 	for (size_t i = 0; i < g->ngroups; i++) {
 		const struct gather_group *grp = order[i].grp;
 		buf_reset(&names);
-		hostset_fold((const char *const *)grp->hosts, grp->nhosts, &names);
+		hostrange_fold((const char *const *)grp->hosts, grp->nhosts, &names);
 		/* Groups are made of the bytes (hosts whose outputs differ
 		 * only in control bytes are told apart); what is printed is
 		 * terminal-safe text: devices are hostile, inventories data. */

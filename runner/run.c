@@ -640,7 +640,7 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
 		return t;
 	t = xcalloc(1, sizeof(*t));
-	while ((r = shard_targets_next(&p->o->shard, p->targets, &t->host, NULL, &err)) > 0 &&
+	while ((r = targets_next_in_shard(p->targets, &p->o->shard, &t->host, NULL, &err)) > 0 &&
 	       !run_wanted(p->o, &p->done, t->host.name))
 		host_free(&t->host);
 	if (r <= 0) {
@@ -816,7 +816,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 
 	if (targets_open(&o->targets, &tg, err) < 0)
 		goto out;
-	while ((got = shard_targets_next(&o->shard, tg, &h, &other, err)) > 0) {
+	while ((got = targets_next_in_shard(tg, &o->shard, &h, &other, err)) > 0) {
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {

@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "inventory.h"
 #include "job.h"
 #include "shard.h"
 #include "sink.h"
 #include "slot.h"
+#include "targets.h"
 
 #define RUN_DEFAULT_WORKERS 64
 #define RUN_MAX_WORKERS 4096

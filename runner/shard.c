@@ -294,17 +294,3 @@ out:
 	buf_free(&b);
 	return r;
 }
-
-int shard_targets_next(const struct shard *s, struct targets *t, struct host *h, uint64_t *others,
-                       struct err *err)
-{
-	int got;
-
-	/* ends with the targets: each turn consumes one */
-	while ((got = targets_next(t, h, err)) > 0 && !shard_has(s, h->name)) {
-		host_free(h);
-		if (others)
-			(*others)++;
-	}
-	return got;
-}

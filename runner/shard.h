@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "inventory.h"
 #include "util.h"
 
 /* The most shards a run may be split into. */
@@ -57,10 +56,5 @@ int shard_resolve(const char *spec, const char *count, struct shard *out, struct
 char *shard_path(const char *pattern, const struct shard *s, struct err *err);
 /* Does the pattern name the shard (hold %K)? */
 bool shard_path_has_index(const char *pattern);
-
-/* targets_next, skipping the hosts of other shards (counted in *others
- * when others is not NULL). Same returns as targets_next. */
-int shard_targets_next(const struct shard *s, struct targets *t, struct host *h, uint64_t *others,
-                       struct err *err);
 
 #endif

@@ -1,6 +1,7 @@
-/* libFuzzer target: the inventory parsers (common/inventory.c): plain
- * text and Ansible-style YAML inventories (-i), host patterns (-H) with
- * their range expander, and the -l filter.
+/* libFuzzer target: the inventory parsers (runner/inventory_text.c,
+ * inventory_yaml.c): plain text and Ansible-style YAML inventories (-i),
+ * host patterns (-H) with their range expander (runner/hostrange.c), and
+ * the -l filter (runner/targets.c).
  *
  * Input: one mode byte, then the text.
  *   mode % 4 == 0  a plain text inventory
@@ -22,7 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "inventory.h"
+#include "hostrange.h"
+#include "targets.h"
 #include "util.h"
 
 #define HOSTS_MAX 2000
@@ -89,7 +91,7 @@ static void drain(const struct targets_opts *o)
 	for (int i = 0; i < HOSTS_MAX && (got = targets_next(t, &h, &err)) > 0; i++) {
 		CHECK(h.name != NULL);
 		/* a filtered host passes its own filter */
-		CHECK(limit_match(o->limit, &h));
+		CHECK(targets_limit_match(o->limit, &h));
 		for (size_t k = 0; k < h.vars.len; k++)
 			CHECK(h.vars.items[k].key && h.vars.items[k].value);
 		for (size_t k = 0; k < h.ngroups; k++)

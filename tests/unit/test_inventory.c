@@ -1,6 +1,8 @@
-/* Unit tests for common/inventory.c: -H range expansion, text and YAML
- * inventories, -l, and targets_open/next over a mix of sources. Files are
- * written under a mkdtemp directory that the group teardown removes. */
+/* Unit tests for the inventory sources and the targets over them:
+ * runner/inventory_text.c, inventory_yaml.c, hostname.c (the one name
+ * check), and targets.c (-l, and targets_open/next over a mix of sources).
+ * Range expansion and folding are in test_hostrange.c. Files are written
+ * under a mkdtemp directory that the group teardown removes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +15,8 @@
 #include <cmocka.h>
 
 #include "buf.h"
-#include "inventory.h"
+#include "hostname.h"
+#include "targets.h"
 
 /* No test expects more names than this from a small pattern or file. */
 #define MAX_NAMES 1000
@@ -52,44 +55,6 @@ static const char *write_file(const char *name, const char *text)
 	assert_true(ntmpfiles < sizeof(tmpfiles) / sizeof(tmpfiles[0]));
 	tmpfiles[ntmpfiles++] = path;
 	return path;
-}
-
-/* Every name of a pattern, space separated (malloced). */
-static char *expand(const char *pattern)
-{
-	struct hostrange *r = NULL;
-	struct err err = {{0}};
-	struct buf b = BUF_INIT;
-	const char *name;
-	int n = 0;
-
-	if (hostrange_open(pattern, &r, &err) < 0)
-		fail_msg("hostrange_open('%s'): %s", pattern, err.msg);
-	while (n < MAX_NAMES && hostrange_next(r, &name) == 1) {
-		if (n++)
-			buf_putc(&b, ' ');
-		buf_puts(&b, name);
-	}
-	assert_int_equal(hostrange_next(r, &name), 0);
-	hostrange_close(r);
-	return buf_steal(&b);
-}
-
-static void assert_expands(const char *pattern, const char *want)
-{
-	char *got = expand(pattern);
-	assert_string_equal(got, want);
-	free(got);
-}
-
-static void assert_range_error(const char *pattern, const char *want)
-{
-	struct hostrange *r = NULL;
-	struct err err = {{0}};
-
-	assert_int_equal(hostrange_open(pattern, &r, &err), -1);
-	assert_null(r);
-	assert_string_equal(err.msg, want);
 }
 
 /* Opens the given sources; every host as "name" or "name(k=v,...)[g,...]"
@@ -153,92 +118,6 @@ static void assert_file_error(const char *name, const char *text, const char *wa
 		assert_int_equal(k, -1);
 	}
 	assert_string_equal(err.msg, want);
-}
-
-/* ------------------------------------------------------------------ */
-
-static void test_range_padding(void **state)
-{
-	(void)state;
-	assert_expands("n[01-03]", "n01 n02 n03");
-	assert_expands("n[8-10]", "n8 n9 n10");
-	assert_expands("n[098-101]", "n098 n099 n100 n101");
-	assert_expands("n[001-2]", "n001 n002");
-	assert_expands("n[0-2]", "n0 n1 n2");
-	assert_expands("n[07]", "n07");
-	assert_expands("n[9-11,05]", "n9 n10 n11 n05");
-}
-
-static void test_range_groups_and_lists(void **state)
-{
-	(void)state;
-	assert_expands("rtr[01-02].dc[1-2],fw1", "rtr01.dc1 rtr01.dc2 rtr02.dc1 rtr02.dc2 fw1");
-	assert_expands("n[1-3,7,10-12]", "n1 n2 n3 n7 n10 n11 n12");
-	assert_expands("[1-2]x[3,5]y", "1x3y 1x5y 2x3y 2x5y");
-	assert_expands("a, b ,c", "a b c");
-	assert_expands("plain", "plain");
-	assert_expands("10.0.0.[1-3]", "10.0.0.1 10.0.0.2 10.0.0.3");
-	assert_expands("a[1-2],b[1,1]", "a1 a2 b1 b1");
-}
-
-static void test_range_errors(void **state)
-{
-	(void)state;
-	assert_range_error("rtr[01-", "'rtr[01-': unbalanced '[' at column 4");
-	assert_range_error("a]b", "'a]b': unbalanced ']' at column 2");
-	assert_range_error("a,,b", "'a,,b': empty item (expected a host name between commas) at column 3");
-	assert_range_error("a,", "'a,': empty item (expected a host name between commas) at column 3");
-	assert_range_error("", "'': empty item (expected a host name between commas) at column 1");
-	assert_range_error("n[5-1]", "'n[5-1]': reversed range '5-1' (expected start <= end) at column 3");
-	assert_range_error("x,n[1,9-3]", "'x,n[1,9-3]': reversed range '9-3' (expected start <= end) at column 7");
-	assert_range_error("n[a-c]",
-			   "'n[a-c]': non-numeric range 'a-c' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 3");
-	assert_range_error("n[1-x]",
-			   "'n[1-x]': non-numeric range '1-x' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 5");
-	assert_range_error("n[1:3]",
-			   "'n[1:3]': non-numeric range '1:3' (expected numbers such as [1-9], [01-10] or [1,3,5]) at column 4");
-	assert_range_error("n[]", "'n[]': empty range (expected a number such as [1-9] or [01-10]) at column 3");
-	assert_range_error("n[1,]", "'n[1,]': empty range (expected a number such as [1-9] or [01-10]) at column 5");
-	assert_range_error("n[1[2]]", "'n[1[2]]': nested '[' at column 4");
-	assert_range_error("a b", "'a b': unexpected space in host name (expected letters, digits, '.', '-', '_', "
-			   "a range like [01-10] or an IPv4/IPv6 address) at column 2");
-	assert_range_error("n[1-1234567890123456789]",
-			   "'n[1-1234567890123456789]': number too long in '1-1234567890123456789' (expected at most 18 digits) at column 3");
-	/* 2 * 10^12 > 2^40; 10^12 alone is below it and allowed (lazily). */
-	assert_range_error("ok,h[1-2000000].[1-1000000]",
-			   "'ok,h[1-2000000].[1-1000000]': expands to more than 2^40 names at column 4");
-}
-
-static void test_range_large_lazy(void **state)
-{
-	struct hostrange *r = NULL;
-	struct err err = {{0}};
-	const char *name;
-	char last[32] = "";
-	size_t n = 0;
-
-	(void)state;
-	assert_int_equal(hostrange_open("h[1-1000000]", &r, &err), 0);
-	assert_int_equal(hostrange_next(r, &name), 1);
-	assert_string_equal(name, "h1");
-	n = 1;
-	while (n < 2000000 && hostrange_next(r, &name) == 1) {
-		n++;
-		if (n == 1000000)
-			snprintf(last, sizeof(last), "%s", name);
-	}
-	assert_int_equal(n, 1000000);
-	assert_string_equal(last, "h1000000");
-	assert_int_equal(hostrange_next(r, &name), 0);
-	hostrange_close(r);
-
-	/* 10^12 names: only an odometer can open this. */
-	assert_int_equal(hostrange_open("h[1-1000000].[000001-1000000]", &r, &err), 0);
-	assert_int_equal(hostrange_next(r, &name), 1);
-	assert_string_equal(name, "h1.000001");
-	assert_int_equal(hostrange_next(r, &name), 1);
-	assert_string_equal(name, "h1.000002");
-	hostrange_close(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,7 +309,7 @@ static void assert_name(const char *name, unsigned flags, int want_col, const ch
 {
 	struct err why = {{0}};
 	size_t col = 99;
-	int k = host_name_check(name, strlen(name), flags, &col, &why);
+	int k = hostname_check(name, strlen(name), flags, &col, &why);
 
 	if (want_col == 0) {
 		if (k != 0)
@@ -446,7 +325,7 @@ static void assert_name(const char *name, unsigned flags, int want_col, const ch
 
 static void test_host_name_check(void **state)
 {
-	char long_name[HOST_NAME_MAX_LEN + 2];
+	char long_name[HOSTNAME_MAX_LEN + 2];
 
 	(void)state;
 	/* names, IPv4, IPv6 bare, bracketed and with a zone */
@@ -455,8 +334,8 @@ static void test_host_name_check(void **state)
 	assert_name("::1", 0, 0, NULL);
 	assert_name("[2001:db8::1]", 0, 0, NULL);
 	assert_name("fe80::1%eth0", 0, 0, NULL);
-	assert_name("rtr[01-40].dc[1-2]", HOST_NAME_RANGES, 0, NULL);
-	assert_name("www[01:50:2]", HOST_NAME_RANGES, 0, NULL);
+	assert_name("rtr[01-40].dc[1-2]", HOSTNAME_RANGES, 0, NULL);
+	assert_name("www[01:50:2]", HOSTNAME_RANGES, 0, NULL);
 	/* every refused class, at its column */
 	assert_name("", 0, 1, "empty host name");
 	assert_name("a\001b", 0, 2, "unexpected control character 0x01 in host name");
@@ -479,11 +358,11 @@ static void test_host_name_check(void **state)
 	assert_name("a:b", 0, 2, "unexpected ':'");
 	assert_name("fe80::1%e;x", 0, 5, "unexpected ':'"); /* a zone is a name too */
 	assert_name("rtr[1-2]", 0, 4, "unexpected '['");  /* no ranges where none are taken */
-	assert_name("r$[1-2]", HOST_NAME_RANGES, 2, "unexpected '$'");
+	assert_name("r$[1-2]", HOSTNAME_RANGES, 2, "unexpected '$'");
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_name(long_name, 0, HOST_NAME_MAX_LEN + 1, "longer than 255 characters");
-	long_name[HOST_NAME_MAX_LEN] = '\0';
+	assert_name(long_name, 0, HOSTNAME_MAX_LEN + 1, "longer than 255 characters");
+	long_name[HOSTNAME_MAX_LEN] = '\0';
 	assert_name(long_name, 0, 0, NULL);
 }
 
@@ -579,26 +458,26 @@ static void test_limit_match(void **state)
 	struct host fw = {.name = "fw1"};
 
 	(void)state;
-	assert_true(limit_match(NULL, &rtr));
-	assert_true(limit_match("", &fw));
-	assert_true(limit_match("rtr*", &rtr));
-	assert_false(limit_match("rtr*", &fw));
-	assert_true(limit_match("core", &rtr));
-	assert_false(limit_match("core", &fw));
-	assert_true(limit_match("dc?", &rtr));
-	assert_true(limit_match("fw1,core", &rtr));
-	assert_true(limit_match("fw1:core", &fw));
-	assert_false(limit_match("!core", &rtr));
-	assert_true(limit_match("!core", &fw));
-	assert_false(limit_match("rtr*:!dc1", &rtr));
-	assert_false(limit_match("rtr*:!dc1", &fw));
-	assert_false(limit_match("!dc1,rtr*", &rtr));
-	assert_true(limit_match("all", &fw));
-	assert_true(limit_match("all:!fw*", &rtr));
-	assert_false(limit_match("all:!fw*", &fw));
-	assert_true(limit_match("*", &fw));
-	assert_true(limit_match("[fr]*1", &fw));
-	assert_false(limit_match("RTR1", &rtr));
+	assert_true(targets_limit_match(NULL, &rtr));
+	assert_true(targets_limit_match("", &fw));
+	assert_true(targets_limit_match("rtr*", &rtr));
+	assert_false(targets_limit_match("rtr*", &fw));
+	assert_true(targets_limit_match("core", &rtr));
+	assert_false(targets_limit_match("core", &fw));
+	assert_true(targets_limit_match("dc?", &rtr));
+	assert_true(targets_limit_match("fw1,core", &rtr));
+	assert_true(targets_limit_match("fw1:core", &fw));
+	assert_false(targets_limit_match("!core", &rtr));
+	assert_true(targets_limit_match("!core", &fw));
+	assert_false(targets_limit_match("rtr*:!dc1", &rtr));
+	assert_false(targets_limit_match("rtr*:!dc1", &fw));
+	assert_false(targets_limit_match("!dc1,rtr*", &rtr));
+	assert_true(targets_limit_match("all", &fw));
+	assert_true(targets_limit_match("all:!fw*", &rtr));
+	assert_false(targets_limit_match("all:!fw*", &fw));
+	assert_true(targets_limit_match("*", &fw));
+	assert_true(targets_limit_match("[fr]*1", &fw));
+	assert_false(targets_limit_match("RTR1", &rtr));
 }
 
 static void test_targets_mix(void **state)
@@ -652,10 +531,6 @@ static void test_targets_open_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_range_padding),
-		cmocka_unit_test(test_range_groups_and_lists),
-		cmocka_unit_test(test_range_errors),
-		cmocka_unit_test(test_range_large_lazy),
 		cmocka_unit_test(test_text_inventory),
 		cmocka_unit_test(test_text_quoted_empty),
 		cmocka_unit_test(test_text_errors),

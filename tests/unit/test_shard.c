@@ -2,8 +2,8 @@
  * stability when hosts are added and when a shard is added, pinned values
  * (a change of the hash would strand the journals of running shards),
  * --shard K/N parsing, --shard auto inside Slurm job arrays and
- * Kubernetes Indexed Jobs, the %K/%N journal pattern, the filtered
- * targets, and the shard in records. */
+ * Kubernetes Indexed Jobs, the %K/%N journal pattern, the targets
+ * filtered by shard (runner/targets.c), and the shard in records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "inventory.h"
 #include "record.h"
 #include "shard.h"
+#include "targets.h"
 #include "util.h"
 
 static const char *const shard_env_vars[] = {
@@ -386,7 +386,7 @@ static void test_targets(void **state)
 
 		if (targets_open(&o, &t, &err) < 0)
 			fail_msg("%s", err.msg);
-		while ((got = shard_targets_next(&s, t, &h, &others, &err)) > 0) {
+		while ((got = targets_next_in_shard(t, &s, &h, &others, &err)) > 0) {
 			int i = atoi(h.name + 1);
 			assert_int_equal(seen[i], 0);
 			seen[i] = 1;
