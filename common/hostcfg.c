@@ -298,7 +298,11 @@ static char *hostcfg_first_line(const char *setting, const char *path, struct er
 	}
 	if (n < 0) {
 		err_set(err, "%s %s: %s", setting, path, f ? "empty" : strerror(errno));
-		hostcfg_secret_free(line);
+		/* getline's buffer holds no string when it read nothing: wipe
+		 * all of it (a read error may leave part of a line), no strlen */
+		if (line)
+			explicit_bzero(line, cap);
+		free(line);
 		return NULL;
 	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
