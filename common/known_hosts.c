@@ -20,10 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "hostvar.h"
 #include "log.h"
-#include "tmpl.h"
 
 #define KH_SHA1_LEN 20
 
@@ -523,40 +520,5 @@ int kh_line_check(const char *line, size_t len, const char *name, struct err *er
 	r = 0;
 out:
 	kh_entry_free(&e);
-	return r;
-}
-
-int kh_path(const struct job_inventory_may *may, const char *job_value, const struct kvlist *hostvars,
-            const struct kvlist *builtins, struct kvlist *secrets, char **out, struct err *err)
-{
-	const char *hv = kvlist_get(hostvars, "known_hosts"), *home = getenv("HOME");
-	struct tmpl_scope scope = {NULL, hostvars, builtins};
-	struct buf b = BUF_INIT;
-	char *p = NULL;
-	int r = -1;
-
-	if (hv) {
-		/* inventories are data: the file must be one the job allows */
-		p = hostvar_value(may, secrets, "known_hosts", hv, err);
-		if (!p || hostvar_path(may, "known_hosts", &p, err) < 0)
-			goto out;
-	} else if (job_value) {
-		if (tmpl_render(job_value, &scope, TMPL_ENV_VALUE, &b, secrets, err) < 0)
-			goto out;
-		p = buf_steal(&b);
-		path_expand_home(&p);
-	} else {
-		p = xasprintf("%s/.ssh/known_hosts", home ? home : "");
-	}
-	if (!*p) {
-		err_set(err, "known_hosts is empty (expected a file name)");
-		goto out;
-	}
-	*out = p;
-	p = NULL;
-	r = 0;
-out:
-	free(p);
-	buf_free(&b);
 	return r;
 }

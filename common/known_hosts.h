@@ -20,8 +20,6 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "job.h"
-#include "kv.h"
 #include "util.h"
 
 enum kh_marker {
@@ -110,17 +108,5 @@ bool kh_hosts_match(const char *hosts, const char *name);
  * "name type base64" with no marker, patterns or hashing, the key well
  * formed and of the type it says. 0, or -1 with err. */
 int kh_line_check(const char *line, size_t len, const char *name, struct err *err);
-
-/* The known_hosts file of a host: its inventory var known_hosts (data:
- * taken as written, a file under the job's inventory_may only, see
- * hostvar.h), else the job's ssh known_hosts (job_value, may be NULL; a
- * template rendered with the host's vars and built-ins only, never with
- * captured vars: devices are hostile, what one prints never chooses a
- * file), else $HOME/.ssh/known_hosts; a leading ~/ is the home directory.
- * The worker and the supervisor both call this, so they name the same
- * file. Values of ${env:...} go to secrets when it is not NULL. 0 and
- * *out (malloced), or -1 with err. */
-int kh_path(const struct job_inventory_may *may, const char *job_value, const struct kvlist *hostvars,
-            const struct kvlist *builtins, struct kvlist *secrets, char **out, struct err *err);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "hash.h"
-#include "hostvar.h"
+#include "hostcfg.h"
 #include "known_hosts.h"
 #include "tmpl.h"
 
@@ -28,41 +28,21 @@ static int knownhosts_seen(struct knownhosts *k, uint64_t h)
 	return 0;
 }
 
-/* A host setting as the worker resolves it (worker/setting.c): the host
- * var, taken as written (inventories are data, hostvar.h), else the job's
- * value, a template rendered with the host's vars and built-ins. */
-static int knownhosts_setting(const struct job *job, const struct host *h, const struct kvlist *builtins,
-                              const char *var, const char *job_value, char **out, struct err *err)
-{
-	const char *v = kvlist_get(&h->vars, var);
-	struct tmpl_scope scope = {NULL, &h->vars, builtins};
-	struct buf b = BUF_INIT;
-
-	*out = NULL;
-	if (v) {
-		*out = hostvar_value(&job->inventory_may, NULL, var, v, err);
-		return *out ? 0 : -1;
-	}
-	if (!job_value)
-		return 0;
-	if (tmpl_render(job_value, &scope, TMPL_ENV_VALUE, &b, NULL, err) < 0) {
-		buf_free(&b);
-		return -1;
-	}
-	*out = buf_steal(&b);
-	return 0;
-}
-
 int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err)
 {
 	struct kvlist builtins = KVLIST_INIT;
+	/* the worker's settings, read the worker's way (hostcfg.h), but
+	 * never with captured vars: the supervisor has none, and what a
+	 * device printed must not choose the file or the name */
+	const struct tmpl_scope scope = {NULL, &h->vars, &builtins};
+	const struct hostcfg hc = {&job->inventory_may, &h->vars, &scope, NULL};
 	char *address = NULL, *port = NULL, *p = NULL;
 	int r = -1;
 
 	tmpl_builtins(&builtins, job->name, h->name, &h->vars);
-	if (knownhosts_setting(job, h, &builtins, "address", NULL, &address, err) < 0 ||
-	    knownhosts_setting(job, h, &builtins, "port", job->ssh.port, &port, err) < 0 ||
-	    kh_path(&job->inventory_may, job->ssh.known_hosts, &h->vars, &builtins, NULL, &p, err) < 0)
+	if (hostcfg_str(&hc, "address", NULL, &address, err) < 0 ||
+	    hostcfg_str(&hc, "port", job->ssh.port, &port, err) < 0 ||
+	    hostcfg_known_hosts(&hc, job->ssh.known_hosts, &p, err) < 0)
 		goto out;
 	*name = kh_name(address ? address : h->name, port ? port : "22");
 	*path = p;

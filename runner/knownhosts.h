@@ -4,9 +4,9 @@
  * well-formed file: one whole line per key, each written once.
  *
  * A worker's message never names a file: the supervisor derives the file
- * and the host's name in it from the job and the inventory, the way the
- * worker does (known_hosts.h, kh_path), and appends only a line that is
- * one entry for that very name. */
+ * and the host's name in it from the job and the inventory with the
+ * functions the worker uses (hostcfg.h: hostcfg_known_hosts, hostcfg_str),
+ * and appends only a line that is one entry for that very name. */
 #ifndef FLEETRUN_KNOWNHOSTS_H
 #define FLEETRUN_KNOWNHOSTS_H
 
@@ -23,9 +23,10 @@ struct knownhosts {
 	size_t cap;
 };
 
-/* Where the host's keys go: *path (the job's known_hosts or the host's
- * var, rendered without captured vars) and *name ("address" or
- * "[address]:port"), both malloced. 0, or -1 with err. */
+/* Where the host's keys go: *path (hostcfg_known_hosts: the host's var,
+ * else the job's known_hosts rendered without captured vars, else
+ * ~/.ssh/known_hosts) and *name ("address" or "[address]:port"), both
+ * malloced. 0, or -1 with err. */
 int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err);
 
 /* Append line (from a worker; checked to be one "name type key" entry

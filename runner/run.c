@@ -25,7 +25,7 @@
 
 #include "clock.h"
 #include "gather.h"
-#include "hostvar.h"
+#include "hostcfg.h"
 #include "log.h"
 #include "outdir.h"
 #include "progress.h"
@@ -230,26 +230,31 @@ static void pool_protocol_error(struct pool *p, struct slot *s, const char *what
 /* The host's key policy: its host var, else the job's. */
 static enum hostkey_policy pool_policy(const struct pool *p, const struct host *h)
 {
-	const char *v = kvlist_get(&h->vars, "host_key_policy");
-	enum hostkey_policy pol = p->o->job->ssh.host_key_policy;
+	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
+	enum hostkey_policy job_pol = p->o->job->ssh.host_key_policy, pol;
 	struct err err;
 
-	/* as the worker reads it: a host var that turns the check off
-	 * without the job's leave (hostvar.h) ends that host in the worker;
-	 * here it widens nothing */
-	if (v && hostvar_check_setting(&p->o->job->inventory_may, "host_key_policy", v, &err) == 0)
-		hostkey_policy_parse(v, &pol);
+	/* as the worker reads it (hostcfg.h): a host var the worker refuses
+	 * (one turning the check off without the job's leave, or no policy)
+	 * ends that host there; here it widens nothing */
+	if (hostcfg_policy(&hc, job_pol, &pol, &err) < 0)
+		pol = job_pol;
 	return pol;
 }
 
 /* Does this host's HTTP go without TLS verification? */
 static bool pool_insecure(const struct pool *p, const struct host *h)
 {
-	const char *v = kvlist_get(&h->vars, "insecure");
+	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
+	int job_insecure = p->o->job->http.insecure, insecure;
+	struct err err;
 
-	if (!p->o->job->has_http && !v)
-		return false;
-	return hostvar_insecure(&p->o->job->inventory_may, v, p->o->job->http.insecure);
+	/* as the worker reads it (hostcfg.h): a host var the worker refuses
+	 * (insecure=on without the job's leave, insecure=maybe) ends that
+	 * host there before anything is sent */
+	if (hostcfg_bool(&hc, "insecure", job_insecure, &insecure, &err) < 0)
+		insecure = job_insecure;
+	return insecure;
 }
 
 /* A worker met an unknown host key under accept-new: append it. Only

@@ -311,12 +311,13 @@ static int http_jq_run(const char *expr, jv input, jv *out, struct err *err)
 static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
 {
 	const struct step_http *sh = ctx->step->http;
+	const struct hostcfg hc = setting_hostcfg(ctx);
 	char *base = NULL;
 
 	if (sh->url)
 		return tmpl_render(sh->url, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err);
-	/* A host var base is data, not a template (setting.c). */
-	if (setting_resolve(ctx, "base", ctx->job->http.base, &base, err) < 0)
+	/* A host var base is data, not a template (hostcfg.h). */
+	if (hostcfg_str(&hc, "base", ctx->job->http.base, &base, err) < 0)
 		return -1;
 	if (!base) {
 		err_set(err, "the step gives a path but the job has no http base (base: https://${address})");
@@ -688,13 +689,15 @@ static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	struct buf url = BUF_INIT, body = BUF_INIT, method = BUF_INIT;
 	struct kvlist hdrs = KVLIST_INIT;
 	char *user = NULL, *password = NULL, *token = NULL, *ca = NULL, *cert = NULL,
-	     *cert_key = NULL, *pin = NULL, *insecure = NULL, *named[2] = {NULL, NULL};
+	     *cert_key = NULL, *pin = NULL, *named[2] = {NULL, NULL};
+	const struct hostcfg hc = setting_hostcfg(ctx);
 	struct curl_slist *headers = NULL, *public_headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	struct err err;
 	int bad = 0, redirects = 0;
 	size_t nnamed = 0;
-	bool is_insecure = jh->insecure, has_body = sh->body || sh->json, creds = true;
+	bool has_body = sh->body || sh->json, creds = true;
+	int is_insecure = jh->insecure;
 	CURLcode rc;
 
 	if (!http_handle) {
@@ -704,20 +707,18 @@ static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	ctx->state->http_used = true;
-	if (http_url(ctx, &url, &err) < 0 || setting_resolve(ctx, "user", jh->user, &user, &err) < 0 ||
-	    secret_resolve(ctx, "password", jh->password, jh->password_file, &password, &err) < 0 ||
-	    setting_resolve(ctx, "token", jh->token, &token, &err) < 0 || setting_resolve(ctx, "ca", jh->ca, &ca, &err) < 0 ||
-	    setting_resolve(ctx, "cert", jh->cert, &cert, &err) < 0 ||
-	    setting_resolve(ctx, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
-	    setting_resolve(ctx, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
-	    setting_resolve(ctx, "insecure", NULL, &insecure, &err) < 0 ||
+	if (http_url(ctx, &url, &err) < 0 || hostcfg_str(&hc, "user", jh->user, &user, &err) < 0 ||
+	    hostcfg_secret(&hc, "password", jh->password, jh->password_file, &password, &err) < 0 ||
+	    hostcfg_str(&hc, "token", jh->token, &token, &err) < 0 || hostcfg_str(&hc, "ca", jh->ca, &ca, &err) < 0 ||
+	    hostcfg_str(&hc, "cert", jh->cert, &cert, &err) < 0 ||
+	    hostcfg_str(&hc, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
+	    hostcfg_str(&hc, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
+	    hostcfg_bool(&hc, "insecure", jh->insecure, &is_insecure, &err) < 0 ||
 	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &method, ctx->secrets, &err) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	if (insecure)
-		is_insecure = !strcmp(insecure, "true") || !strcmp(insecure, "yes") || !strcmp(insecure, "1");
 	if (token && *token)
 		tmpl_secret_add(ctx->secrets, token);
 	if (user && password && *password) {
@@ -725,8 +726,8 @@ static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		 * the Authorization header must show *** there too */
 		char *pair = xasprintf("%s:%s", user, password), *b64 = http_base64(pair);
 		tmpl_secret_add(ctx->secrets, b64);
-		secret_free(pair);
-		secret_free(b64);
+		hostcfg_secret_free(pair);
+		hostcfg_secret_free(b64);
 	}
 	if (sh->json) {
 		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
@@ -902,13 +903,12 @@ static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 	}
 out:
 	free(user);
-	secret_free(password);
-	secret_free(token);
+	hostcfg_secret_free(password);
+	hostcfg_secret_free(token);
 	free(ca);
 	free(cert);
 	free(cert_key);
 	free(pin);
-	free(insecure);
 	free(named[0]);
 	free(named[1]);
 	kvlist_free(&hdrs);

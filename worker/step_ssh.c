@@ -77,40 +77,30 @@ static void ssh_params_free(struct ssh_params *p)
 	free(p->port);
 	free(p->user);
 	free(p->key);
-	secret_free(p->passphrase);
-	secret_free(p->password);
+	hostcfg_secret_free(p->passphrase);
+	hostcfg_secret_free(p->password);
 	free(p->known_hosts);
 	memset(p, 0, sizeof(*p));
-}
-
-static int ssh_bool(const char *s, int dflt)
-{
-	if (!s)
-		return dflt;
-	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1") || !strcmp(s, "on"))
-		return 1;
-	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "off"))
-		return 0;
-	return -2;
 }
 
 static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 {
 	const struct job_ssh *js = &ctx->job->ssh;
-	char *agent = NULL, *policy = NULL, *pty = NULL;
-	int r = -1, b;
+	const struct hostcfg hc = setting_hostcfg(ctx);
+	int r = -1;
 
 	memset(p, 0, sizeof(*p));
-	if (setting_resolve(ctx, "address", NULL, &p->address, err) < 0 ||
-	    setting_resolve(ctx, "port", js->port, &p->port, err) < 0 ||
-	    setting_resolve(ctx, "user", js->user, &p->user, err) < 0 ||
-	    setting_resolve(ctx, "key", js->key, &p->key, err) < 0 ||
-	    secret_resolve(ctx, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
-	    secret_resolve(ctx, "password", js->password, js->password_file, &p->password, err) < 0 ||
-	    kh_path(&ctx->job->inventory_may, js->known_hosts, &ctx->task->vars, ctx->scope->builtins, ctx->secrets, &p->known_hosts, err) < 0 ||
-	    setting_resolve(ctx, "agent", NULL, &agent, err) < 0 ||
-	    setting_resolve(ctx, "host_key_policy", NULL, &policy, err) < 0 ||
-	    setting_resolve(ctx, "pty", NULL, &pty, err) < 0)
+	if (hostcfg_str(&hc, "address", NULL, &p->address, err) < 0 ||
+	    hostcfg_str(&hc, "port", js->port, &p->port, err) < 0 ||
+	    hostcfg_str(&hc, "user", js->user, &p->user, err) < 0 ||
+	    hostcfg_str(&hc, "key", js->key, &p->key, err) < 0 ||
+	    hostcfg_secret(&hc, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
+	    hostcfg_secret(&hc, "password", js->password, js->password_file, &p->password, err) < 0 ||
+	    hostcfg_known_hosts(&hc, js->known_hosts, &p->known_hosts, err) < 0 ||
+	    hostcfg_bool(&hc, "agent", js->agent, &p->agent, err) < 0 ||
+	    hostcfg_policy(&hc, js->host_key_policy, &p->policy, err) < 0 ||
+	    /* the host's (or job's) pty; a step's own pty: wins in step_ssh_run */
+	    hostcfg_bool(&hc, "pty", js->pty, &p->pty, err) < 0)
 		goto out;
 	if (!p->address)
 		p->address = xstrdup(ctx->task->host);
@@ -118,29 +108,9 @@ static int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct er
 		p->port = xstrdup("22");
 	if (!p->user)
 		p->user = xstrdup(kvlist_get(ctx->scope->builtins, "user"));
-	path_expand_home(&p->key);
-	p->agent = js->agent;
-	if ((b = ssh_bool(agent, p->agent)) == -2) {
-		err_set(err, "host var agent='%s': expected true or false", agent);
-		goto out;
-	}
-	p->agent = b;
-	p->policy = js->host_key_policy;
-	if (policy && hostkey_policy_parse(policy, &p->policy) < 0) {
-		err_set(err, "host var host_key_policy='%s': expected strict, accept-new or off", policy);
-		goto out;
-	}
-	/* the host's (or job's) pty; a step's own pty: wins in step_ssh_run */
-	if ((b = ssh_bool(pty, js->pty)) == -2) {
-		err_set(err, "host var pty='%s': expected true or false", pty);
-		goto out;
-	}
-	p->pty = b;
+	hostcfg_expand_home(&p->key);
 	r = 0;
 out:
-	free(agent);
-	free(policy);
-	free(pty);
 	if (r < 0)
 		ssh_params_free(p);
 	return r;
