@@ -339,7 +339,7 @@ static int job_is_dir_path(const char *s)
 	return 1;
 }
 
-/* The settings whose host var may turn a check off (hostvar.h). */
+/* The settings whose host var may turn a check off (hostcfg.h). */
 static int job_is_loosening_setting(const char *s)
 {
 	return strcmp(s, "host_key_policy") == 0 || strcmp(s, "insecure") == 0;
