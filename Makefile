@@ -144,8 +144,11 @@ BENCH_PKGS := pssh pdsh parallel time python3-requests curl
 bench-deps:
 	$(call apt_install,$(BENCH_PKGS))
 
+# QUICK=1: smaller sizes, one run each. AGAINST=DIR: another build's bin
+# directory, timed side by side with this one (dispatch, CPU per host).
 bench: all bench-deps
-	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR))
+	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR)) \
+		$(if $(QUICK),--quick) $(if $(AGAINST),--against $(abspath $(AGAINST)))
 
 # libFuzzer targets (tests/fuzz): the frame reader, the protocol decoder
 # and record renderer, the job parser, the inventory parsers. Built with

@@ -2,7 +2,11 @@
 """fleetrun benchmarks: figures and ratios, printed side by side, never asserted.
 
     tests/lab/netns /usr/bin/python3 tests/bench/run.py [--bindir DIR] [--quick] [--only NAME,...]
+        [--against DIR]
 
+0. against   with --against DIR (make bench AGAINST=DIR): this build and the
+             one in DIR side by side, interleaved: `sleep: 0` dispatch at 8
+             workers and the CPU a host costs for a one-line `exec`.
 1. dispatch  200,000 `sleep: 0` tasks through 2, 8 and 64 workers, beside
              Python's ProcessPoolExecutor mapping a no-op over items with
              chunksize=1 at the same worker counts (median of 3 runs).
@@ -559,6 +563,52 @@ def bench_dispatch(a, tmp):
              fmt(r8, ".1f") + "x" if r8 else "-",
              verdict(r8 >= TARGET_PPE_RATIO if r8 else None)],
         ], ["l", "r", "l"])
+    return res
+
+
+def bench_against(a, tmp):
+    """This build against another (--against DIR), side by side in one run:
+    dispatch rate and supervisor cost of `sleep: 0` tasks, and the CPU a
+    host costs (supervisor and workers together) for a one-line `exec`."""
+    n, reps = a.dispatch_n, max(a.reps, 3)
+    n_exec = max(n // 20, 1_000)
+    builds = [("this build", a.bindir), ("--against", a.against)]
+    heading("0. This build against %s" % a.against)
+    print("dispatch: %s `sleep: 0` tasks, 8 workers; per-host CPU: %s hosts of"
+          % (fmt_int(n), fmt_int(n_exec)))
+    print("  `exec: \"true\"`, 8 workers, CPU of the supervisor and every worker and")
+    print("  command (wait4 of the whole tree) / hosts. Median of %d interleaved runs." % reps)
+    sys.stdout.flush()
+    sleep_job = write(os.path.join(tmp, "against-sleep0.yaml"), "steps:\n  - sleep: 0\n")
+    exec_job = write(os.path.join(tmp, "against-exec.yaml"), "steps:\n  - exec: \"true\"\n")
+    res = {name: {"rate": [], "us": [], "host_ms": []} for name, _ in builds}
+    for rep in range(reps):
+        for name, bindir in builds:
+            r = run(fleetrun_argv(bindir, sleep_job, ["-H", "h[1-%d]" % n], 8), a.timeout, cwd=tmp)
+            s = r.sup()
+            if r.rc != 0 or r.wall is None or s is None:
+                _failures.append(describe_failure("against dispatch (%s)" % name, r, 0))
+            else:
+                res[name]["rate"].append(n / r.wall)
+                res[name]["us"].append(s["us_per_task"])
+            r = run(fleetrun_argv(bindir, exec_job, ["-H", "h[1-%d]" % n_exec], 8), a.timeout, cwd=tmp)
+            if r.rc != 0 or r.cpu is None:
+                _failures.append(describe_failure("against exec (%s)" % name, r, 0))
+            else:
+                res[name]["host_ms"].append(r.cpu * 1000 / n_exec)
+    rows = []
+    for name, bindir in builds:
+        rows.append([name, fmt_int(median(res[name]["rate"])), spread(res[name]["rate"]),
+                     fmt(median(res[name]["us"]), ".2f"), fmt(median(res[name]["host_ms"]), ".3f"),
+                     spread(res[name]["host_ms"])])
+    print()
+    table(["build", "dispatch tasks/s", "", "supervisor us/task", "CPU ms/host", ""], rows,
+          ["l", "r", "l", "r", "r", "l"])
+    new, old = (median(res[b[0]]["rate"]) for b in builds)
+    hn, ho = (median(res[b[0]]["host_ms"]) for b in builds)
+    print()
+    print("  ratios (this / against): dispatch %s, CPU per host %s"
+          % (fmt(new / old if new and old else None, ".2f"), fmt(hn / ho if hn and ho else None, ".2f")))
     return res
 
 
@@ -2118,6 +2168,8 @@ def main():
                     help="one run per configuration, smaller sizes (smoke test)")
     ap.add_argument("--only", default="dispatch,memory,recovery,ssh,http",
                     help="comma-separated subset of: dispatch, memory, recovery, ssh, http")
+    ap.add_argument("--against", default=None, metavar="DIR",
+                    help="another build's bin directory: dispatch and per-host CPU side by side")
     a = ap.parse_args()
     a.bindir = os.path.abspath(a.bindir)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
@@ -2186,6 +2238,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="fleetrun-bench-")
     _tmpdirs.append(tmp)
     try:
+        if a.against:
+            a.against = os.path.abspath(a.against)
+            bench_against(a, tmp)
         if "dispatch" in only:
             bench_dispatch(a, tmp)
         if "memory" in only:
