@@ -148,83 +148,49 @@ static size_t shctx_dollar(struct shctx *s, const char *t)
 	return 2;
 }
 
-size_t shctx_feed(struct shctx *s, const char *t)
+/* Inside "..." and an expanding here-document body: a backslash escapes
+ * the next byte, ` and $( start substitutions; the rest is text. */
+static size_t shctx_feed_expanding(struct shctx *s, const char *t)
 {
-	unsigned k = shctx_top(s);
+	if (*t == '\\')
+		s->escaped = true;
+	else if (*t == '`')
+		shctx_push(s, K_BQ);
+	else if (*t == '$')
+		return shctx_dollar(s, t);
+	return 1;
+}
+
+/* Inside $((...)): parentheses are counted to find the closing `))`;
+ * substitutions nest. */
+static size_t shctx_feed_arith(struct shctx *s, const char *t)
+{
+	unsigned *parens = &s->parens[s->depth - 1];
+
+	if (*t == '(') {
+		(*parens)++;
+	} else if (*t == ')') {
+		if (*parens == 0 && t[1] == ')') {
+			shctx_pop(s);
+			return 2;
+		}
+		if (*parens)
+			(*parens)--;
+	} else if (*t == '$') {
+		return shctx_dollar(s, t);
+	} else if (*t == '`') {
+		shctx_push(s, K_BQ);
+	}
+	return 1;
+}
+
+/* The command level, $( ) and ` ` (k): words, quotes, operators,
+ * comments, and the `<<` that announces a here-document. */
+static size_t shctx_feed_command(struct shctx *s, const char *t, unsigned k)
+{
 	char c = *t;
 	size_t n = 1;
 
-	if (!c)
-		return 0;
-	if (k == K_HEREDOC && s->line_start) {
-		size_t end = shctx_heredoc_end(s, t);
-		if (end)
-			return end;
-		s->line_start = false;
-	}
-	if (s->escaped) {
-		/* the escaped byte is literal; a backslash-newline joins lines */
-		s->escaped = false;
-		if (shctx_is_command(k))
-			s->word_start = false;
-		return 1;
-	}
-	switch (k) {
-	case K_COMMENT:
-		if (c == '\n') {
-			shctx_pop(s);
-			return shctx_feed(s, t);
-		}
-		return 1;
-	case K_SQ:
-		if (c == '\'')
-			shctx_pop(s);
-		return 1;
-	case K_HEREDOC:
-		if (s->pending[s->body].quoted) {
-			if (c == '\n')
-				s->line_start = true;
-			return 1;
-		}
-		if (c == '\n')
-			s->line_start = true;
-		else if (c == '\\')
-			s->escaped = true;
-		else if (c == '`')
-			shctx_push(s, K_BQ);
-		else if (c == '$')
-			n = shctx_dollar(s, t);
-		return n;
-	case K_DQ:
-		if (c == '"')
-			shctx_pop(s);
-		else if (c == '\\')
-			s->escaped = true;
-		else if (c == '`')
-			shctx_push(s, K_BQ);
-		else if (c == '$')
-			n = shctx_dollar(s, t);
-		return n;
-	case K_ARITH:
-		if (c == '(') {
-			s->parens[s->depth - 1]++;
-		} else if (c == ')') {
-			if (s->parens[s->depth - 1] == 0 && t[1] == ')') {
-				shctx_pop(s);
-				return 2;
-			}
-			if (s->parens[s->depth - 1])
-				s->parens[s->depth - 1]--;
-		} else if (c == '$') {
-			n = shctx_dollar(s, t);
-		} else if (c == '`') {
-			shctx_push(s, K_BQ);
-		}
-		return n;
-	default:
-		break;
-	}
-	/* the command level, $( ) and ` `: words, quotes, operators */
 	if (c == '#' && s->word_start) {
 		shctx_push(s, K_COMMENT);
 		return 1;
@@ -266,6 +232,58 @@ size_t shctx_feed(struct shctx *s, const char *t)
 	}
 	s->word_start = shctx_is_break(c);
 	return n;
+}
+
+/* What happens first whatever the context (a here-document's delimiter
+ * line, the byte after a backslash), then the context's own rules. */
+size_t shctx_feed(struct shctx *s, const char *t)
+{
+	unsigned k = shctx_top(s);
+	char c = *t;
+
+	if (!c)
+		return 0;
+	if (k == K_HEREDOC && s->line_start) {
+		size_t end = shctx_heredoc_end(s, t);
+		if (end)
+			return end;
+		s->line_start = false;
+	}
+	if (s->escaped) {
+		/* the escaped byte is literal; a backslash-newline joins lines */
+		s->escaped = false;
+		if (shctx_is_command(k))
+			s->word_start = false;
+		return 1;
+	}
+	switch (k) {
+	case K_COMMENT:
+		if (c == '\n') {
+			shctx_pop(s);
+			return shctx_feed(s, t);
+		}
+		return 1;
+	case K_SQ:
+		if (c == '\'')
+			shctx_pop(s);
+		return 1;
+	case K_HEREDOC:
+		if (c == '\n') {
+			s->line_start = true;
+			return 1;
+		}
+		return s->pending[s->body].quoted ? 1 : shctx_feed_expanding(s, t);
+	case K_DQ:
+		if (c == '"') {
+			shctx_pop(s);
+			return 1;
+		}
+		return shctx_feed_expanding(s, t);
+	case K_ARITH:
+		return shctx_feed_arith(s, t);
+	default:
+		return shctx_feed_command(s, t, k);
+	}
 }
 
 enum shctx_where shctx_where(const struct shctx *s)

@@ -348,6 +348,46 @@ static bool tmpl_integer(const char *v)
 	return true;
 }
 
+/* Write one reference's value, val, into an exec command as a reference
+ * to an environment variable, in the form that keeps it one word where it
+ * stands; the variable and its value go into env (*nvars counts them).
+ * escaped: a backslash in the text just before. */
+static void tmpl_shell_put(const struct tmpl_ref *ref, const char *val, enum shctx_where where, bool escaped,
+                           struct buf *out, struct kvlist *env, size_t *nvars)
+{
+	char var[TMPL_NAME_MAX + 16];
+	const char *name;
+
+	/* ${env:NAME} stays the shell's own ${NAME} when the shell can name
+	 * it and the command's FLEETRUN_ vars cannot shadow it; every other
+	 * value goes into a variable of ours */
+	if (ref->is_env && !ref->nfilters && tmpl_shell_name(ref->name) && strncasecmp(ref->name, "FLEETRUN", 8) != 0) {
+		name = ref->name;
+	} else {
+		snprintf(var, sizeof(var), TMPL_SHELL_VAR "%zu", ++*nvars);
+		kvlist_set(env, var, val);
+		name = var;
+	}
+	/* a backslash just before would escape the first byte of what is
+	 * written here: a newline after it makes the pair a line
+	 * continuation, which the shell drops */
+	if (escaped)
+		buf_putc(out, '\n');
+	switch (where) {
+	case SHCTX_DQUOTE:
+	case SHCTX_HEREDOC:
+	case SHCTX_ARITH:
+		buf_printf(out, "${%s}", name);
+		break;
+	case SHCTX_SQUOTE:
+		buf_printf(out, "'\"${%s}\"'", name);
+		break;
+	default:
+		buf_printf(out, "\"${%s}\"", name);
+		break;
+	}
+}
+
 /* The exec walk (tmpl_render_shell; tmpl_check_shell when scope is NULL):
  * the text goes to out as it is, each reference as a reference to an
  * environment variable, in the form that keeps it one word where it
@@ -358,14 +398,12 @@ static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct
 	struct shctx sh;
 	struct tmpl_ref ref;
 	struct buf val = BUF_INIT;
-	char var[TMPL_NAME_MAX + 16];
 	size_t i = 0, nvars = 0, bad = 0, lost = SIZE_MAX;
 	int r = -1;
 
 	shctx_init(&sh);
 	while (t[i]) {
 		enum shctx_where where;
-		const char *name;
 
 		if (t[i] == '$' && t[i + 1] == '$' && t[i + 2] == '{') {
 			/* $${: a literal ${ for the shell */
@@ -416,35 +454,7 @@ static int tmpl_shell_walk(const char *t, const struct tmpl_scope *scope, struct
 			        "evaluate it", ref.name);
 			goto out;
 		}
-		/* ${env:NAME} stays the shell's own ${NAME} when the shell can
-		 * name it and the command's FLEETRUN_ vars cannot shadow it;
-		 * every other value goes into a variable of ours */
-		if (ref.is_env && !ref.nfilters && tmpl_shell_name(ref.name) &&
-		    strncasecmp(ref.name, "FLEETRUN", 8) != 0) {
-			name = ref.name;
-		} else {
-			snprintf(var, sizeof(var), TMPL_SHELL_VAR "%zu", ++nvars);
-			kvlist_set(env, var, val.data);
-			name = var;
-		}
-		/* a backslash just before would escape the first byte of what is
-		 * written here: a newline after it makes the pair a line
-		 * continuation, which the shell drops */
-		if (sh.escaped)
-			buf_putc(out, '\n');
-		switch (where) {
-		case SHCTX_DQUOTE:
-		case SHCTX_HEREDOC:
-		case SHCTX_ARITH:
-			buf_printf(out, "${%s}", name);
-			break;
-		case SHCTX_SQUOTE:
-			buf_printf(out, "'\"${%s}\"'", name);
-			break;
-		default:
-			buf_printf(out, "\"${%s}\"", name);
-			break;
-		}
+		tmpl_shell_put(&ref, val.data, where, sh.escaped, out, env, &nvars);
 		shctx_inserted(&sh);
 		i += ref.len;
 	}

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proto.h"
 #include "shard.h"
+#include "taskscope.h"
 #include "termtext.h"
 #include "tmpl.h"
 
@@ -189,15 +190,11 @@ static int cmd_run_dry(const struct run_opts *o)
 		goto out;
 	}
 	while ((got = targets_next_in_shard(tg, &o->shard, &h, NULL, &err)) > 0) {
-		struct kvlist builtins = KVLIST_INIT, secrets = KVLIST_INIT;
-		struct tmpl_scope scope = {NULL, &h.vars, &builtins};
+		struct taskscope ts;
 
-		tmpl_builtins(&builtins, o->job->name, h.name, &h.vars);
-		/* as the worker does: secret host vars are masked wherever
-		 * they show up, used by a template or not */
-		for (size_t i = 0; i < h.vars.len; i++)
-			if (tmpl_is_secret_name(h.vars.items[i].key))
-				tmpl_secret_add(&secrets, h.vars.items[i].value);
+		/* the worker's scope and secrets (taskscope.h), without
+		 * captured vars: nothing runs to capture them */
+		taskscope_init(&ts, o->job->name, h.name, &h.vars);
 		buf_reset(&shown);
 		termtext_puts(&shown, h.name, 0);
 		puts(shown.data ? shown.data : "");
@@ -205,17 +202,16 @@ static int cmd_run_dry(const struct run_opts *o)
 			const struct step *st = &o->job->steps[i];
 			buf_reset(&line);
 			buf_reset(&shown);
-			if (tmpl_render(st->text, &scope, TMPL_ENV_VALUE, &line, &secrets, &err) < 0) {
+			if (tmpl_render(st->text, &ts.scope, TMPL_ENV_VALUE, &line, &ts.secrets, &err) < 0) {
 				buf_reset(&line);
 				buf_printf(&line, "(error: %s)", err.msg);
 			}
-			tmpl_mask(&line, &secrets);
+			tmpl_mask(&line, &ts.secrets);
 			/* host vars are inventory data: text on the terminal */
 			termtext_append(&shown, line.data, line.len, 0);
 			printf("  %s: %s\n", step_kind_name(st->kind), shown.data ? shown.data : "");
 		}
-		kvlist_free(&builtins);
-		kvlist_free(&secrets);
+		taskscope_free(&ts);
 		host_free(&h);
 		n++;
 	}

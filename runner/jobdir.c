@@ -85,6 +85,19 @@ static bool jobdir_owner_ok(uid_t uid)
 	return uid == geteuid() || uid == 0;
 }
 
+/* The last checks of a directory and of a job file: writable by anyone
+ * (unless world_ok), by group (unless chosen). */
+static bool jobdir_mode_ok(unsigned mode, bool chosen, bool world_ok, char *why, size_t n)
+{
+	if (mode & S_IWOTH && !world_ok)
+		snprintf(why, n, "writable by anyone (mode %04o)", mode);
+	else if (!chosen && mode & S_IWGRP)
+		snprintf(why, n, "writable by group (mode %04o)", mode);
+	else
+		return true;
+	return false;
+}
+
 /* Why a directory may not hold jobs: false with why filled, or true.
  * Found by name: the user's or root's, writable by no one else. Chosen
  * (--jobs-dir, a path's directory): not writable by anyone unless sticky. */
@@ -96,12 +109,8 @@ static bool jobdir_dir_ok(const struct stat *sb, bool chosen, char *why, size_t 
 		snprintf(why, n, "not a directory");
 	else if (!chosen && !jobdir_owner_ok(sb->st_uid))
 		snprintf(why, n, "owned by uid %u, not by you or root", (unsigned)sb->st_uid);
-	else if (mode & S_IWOTH && (!chosen || !(mode & S_ISVTX)))
-		snprintf(why, n, "writable by anyone (mode %04o)", mode);
-	else if (!chosen && mode & S_IWGRP)
-		snprintf(why, n, "writable by group (mode %04o)", mode);
 	else
-		return true;
+		return jobdir_mode_ok(mode, chosen, chosen && mode & S_ISVTX, why, n);
 	return false;
 }
 
@@ -109,20 +118,14 @@ static bool jobdir_dir_ok(const struct stat *sb, bool chosen, char *why, size_t 
  * (a sticky one, so only the file's owner can replace it). */
 static bool jobdir_file_ok(const struct stat *sb, bool chosen, bool shared, char *why, size_t n)
 {
-	unsigned mode = sb->st_mode & 07777;
-
 	if (!S_ISREG(sb->st_mode))
 		snprintf(why, n, "not a regular file");
 	else if (!chosen && !jobdir_owner_ok(sb->st_uid))
 		snprintf(why, n, "owned by uid %u, not by you or root", (unsigned)sb->st_uid);
 	else if (shared && !jobdir_owner_ok(sb->st_uid))
 		snprintf(why, n, "owned by uid %u in a directory anyone can write", (unsigned)sb->st_uid);
-	else if (mode & S_IWOTH)
-		snprintf(why, n, "writable by anyone (mode %04o)", mode);
-	else if (!chosen && mode & S_IWGRP)
-		snprintf(why, n, "writable by group (mode %04o)", mode);
 	else
-		return true;
+		return jobdir_mode_ok(sb->st_mode & 07777, chosen, false, why, n);
 	return false;
 }
 

@@ -330,6 +330,17 @@ static int http_url(struct step_ctx *ctx, struct buf *url, struct err *err)
 	return sh->path ? tmpl_render(sh->path, ctx->scope, TMPL_ENV_VALUE, url, ctx->secrets, err) : 0;
 }
 
+/* Done with a parsed URL: the parts taken from it (NULL or libcurl's),
+ * then the URL itself (NULL or libcurl's). */
+static void http_url_done(CURLU *u, char *part1, char *part2, char *part3)
+{
+	lc.free(part1);
+	lc.free(part2);
+	lc.free(part3);
+	if (u)
+		lc.url_cleanup(u);
+}
+
 /* "scheme://host:port" of a URL (scheme and host in lower case, the
  * scheme's default port when none is given), parsed by libcurl as it will
  * parse the URL it sends to: NULL when it does not parse. */
@@ -346,11 +357,7 @@ static char *http_origin(const char *url)
 		for (char *c = origin; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 	}
-	lc.free(scheme);
-	lc.free(host);
-	lc.free(port);
-	if (u)
-		lc.url_cleanup(u);
+	http_url_done(u, scheme, host, port);
 	return origin;
 }
 
@@ -378,11 +385,7 @@ static int http_url_drop_userinfo(struct buf *url)
 out:
 	if (password)
 		explicit_bzero(password, strlen(password));
-	lc.free(user);
-	lc.free(password);
-	lc.free(bare);
-	if (u)
-		lc.url_cleanup(u);
+	http_url_done(u, user, password, bare);
 	return r;
 }
 
@@ -682,23 +685,304 @@ static bool http_origin_named(char *const *named, size_t nnamed, const char *ori
 	return false;
 }
 
-static void step_http_run(struct step_ctx *ctx, struct step_result *r)
+/* One HTTP step's request, resolved for its host before anything is sent,
+ * and what changes from request to request as redirects are followed.
+ * Everything in it is owned (http_req_free). */
+struct http_req {
+	struct buf url, body, method;
+	struct kvlist hdrs; /* the job's and the step's headers, rendered */
+	char *user, *password, *token, *ca, *cert, *cert_key, *pin; /* NULL or malloced */
+	int insecure;
+	bool has_body; /* a body goes (dropped when a redirect turns it into GET) */
+	struct curl_slist *headers;        /* hdrs, Content-Type, Accept: for a named origin */
+	struct curl_slist *public_headers; /* Content-Type, Accept: for any other */
+	char *named[2];                    /* the origins the job names (http_named_origins) */
+	size_t nnamed;
+	bool creds; /* credentials still go: no request left the named origins */
+};
+
+#define HTTP_REQ_INIT {.url = BUF_INIT, .body = BUF_INIT, .method = BUF_INIT, .hdrs = KVLIST_INIT, .creds = true}
+
+static void http_req_free(struct http_req *q)
+{
+	free(q->user);
+	hostcfg_secret_free(q->password);
+	hostcfg_secret_free(q->token);
+	free(q->ca);
+	free(q->cert);
+	free(q->cert_key);
+	free(q->pin);
+	free(q->named[0]);
+	free(q->named[1]);
+	kvlist_free(&q->hdrs);
+	lc.slist_free_all(q->headers);
+	lc.slist_free_all(q->public_headers);
+	buf_free(&q->url);
+	buf_free(&q->body);
+	buf_free(&q->method);
+}
+
+/* The step's URL and method, and the host's settings (hostcfg.h: host var
+ * over the job's value); the secrets among them registered for masking.
+ * 0, or -1 with err. */
+static int http_req_resolve(struct step_ctx *ctx, struct http_req *q, struct err *err)
 {
 	const struct step_http *sh = ctx->step->http;
 	const struct job_http *jh = &ctx->job->http;
-	struct buf url = BUF_INIT, body = BUF_INIT, method = BUF_INIT;
-	struct kvlist hdrs = KVLIST_INIT;
-	char *user = NULL, *password = NULL, *token = NULL, *ca = NULL, *cert = NULL,
-	     *cert_key = NULL, *pin = NULL, *named[2] = {NULL, NULL};
 	const struct hostcfg hc = setting_hostcfg(ctx);
-	struct curl_slist *headers = NULL, *public_headers = NULL;
+
+	q->insecure = jh->insecure;
+	if (http_url(ctx, &q->url, err) < 0 || hostcfg_str(&hc, "user", jh->user, &q->user, err) < 0 ||
+	    hostcfg_secret(&hc, "password", jh->password, jh->password_file, &q->password, err) < 0 ||
+	    hostcfg_str(&hc, "token", jh->token, &q->token, err) < 0 ||
+	    hostcfg_str(&hc, "ca", jh->ca, &q->ca, err) < 0 ||
+	    hostcfg_str(&hc, "cert", jh->cert, &q->cert, err) < 0 ||
+	    hostcfg_str(&hc, "cert_key", jh->cert_key, &q->cert_key, err) < 0 ||
+	    hostcfg_str(&hc, "pinned_key", jh->pinned_key, &q->pin, err) < 0 ||
+	    hostcfg_bool(&hc, "insecure", jh->insecure, &q->insecure, err) < 0 ||
+	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &q->method, ctx->secrets, err) < 0)
+		return -1;
+	if (q->token && *q->token)
+		tmpl_secret_add(ctx->secrets, q->token);
+	if (q->user && q->password && *q->password) {
+		/* libcurl sends base64(user:password): a device that echoes
+		 * the Authorization header must show *** there too */
+		char *pair = xasprintf("%s:%s", q->user, q->password), *b64 = http_base64(pair);
+		tmpl_secret_add(ctx->secrets, b64);
+		hostcfg_secret_free(pair);
+		hostcfg_secret_free(b64);
+	}
+	return 0;
+}
+
+/* The request's body and headers, rendered, and its head checked; the
+ * two header lists; the origins the job names. 0, or -1 with err. */
+static int http_req_build(struct step_ctx *ctx, struct http_req *q, struct err *err)
+{
+	const struct step_http *sh = ctx->step->http;
+
+	q->has_body = sh->body || sh->json;
+	if (sh->json) {
+		if (tmpl_render_json(sh->json, ctx->scope, &q->body, ctx->secrets, err) < 0)
+			return -1;
+	} else if (sh->body && tmpl_render(sh->body, ctx->scope, TMPL_ENV_VALUE, &q->body, ctx->secrets, err) < 0) {
+		return -1;
+	}
+	/* Everything that goes into the request's head is checked before
+	 * anything is sent: a CR or LF from a captured value or a host var
+	 * must not add a line to the request. */
+	if (http_check_token("method", q->method.data, err) < 0 ||
+	    http_check_text("url", q->url.data ? q->url.data : "", false, err) < 0 ||
+	    (q->token && http_check_text("token", q->token, false, err) < 0) || http_headers(ctx, &q->hdrs, err) < 0)
+		return -1;
+	q->headers = http_header_list(&q->hdrs, sh->json != NULL);
+	/* what goes to an origin the job did not name: no credential at all */
+	q->public_headers = http_header_list(NULL, sh->json != NULL);
+	q->nnamed = http_named_origins(ctx, q->named);
+	return 0;
+}
+
+/* One rule for the first request and every redirect: credentials go only
+ * to an origin the job names; once a request went elsewhere, none goes
+ * for the rest. */
+static void http_req_creds(struct http_req *q, struct step_result *r)
+{
+	char *origin;
+
+	if (!q->creds)
+		return;
+	origin = http_origin(q->url.data);
+	q->creds = http_origin_named(q->named, q->nnamed, origin);
+	/* the record says so when there was anything to withhold */
+	if (!q->creds && (http_url_drop_userinfo(&q->url) > 0 || q->user || q->token || q->cert || q->cert_key ||
+	                  q->hdrs.len)) {
+		r->withheld = origin ? origin : xstrdup("(a URL that does not parse)");
+		origin = NULL;
+	}
+	free(origin);
+}
+
+/* Set up the handle, afresh, for the next request of q. */
+static void http_setopts(CURL *h, const struct step_ctx *ctx, const struct http_req *q, struct http_body *hb,
+                         struct http_head *hh, char *errbuf, int64_t left_ms)
+{
+	const struct job_http *jh = &ctx->job->http;
+
+	lc.easy_reset(h);
+	lc.easy_setopt(h, CURLOPT_URL, q->url.data);
+	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	lc.easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
+	lc.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	lc.easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	lc.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	               (long)(jh->connect_timeout_ms < left_ms ? jh->connect_timeout_ms : left_ms));
+	lc.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
+	lc.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
+	lc.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_S);
+	lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
+	lc.easy_setopt(h, CURLOPT_WRITEDATA, hb);
+	lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
+	lc.easy_setopt(h, CURLOPT_HEADERDATA, hh);
+	lc.easy_setopt(h, CURLOPT_HTTPHEADER, q->creds ? q->headers : q->public_headers);
+	lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method.data);
+	if (!strcmp(q->method.data, "HEAD"))
+		lc.easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (q->has_body) {
+		lc.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body.len);
+		lc.easy_setopt(h, CURLOPT_COPYPOSTFIELDS, q->body.data ? q->body.data : "");
+		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method.data);
+	}
+	if (q->creds && q->user) {
+		lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		lc.easy_setopt(h, CURLOPT_USERNAME, q->user);
+		lc.easy_setopt(h, CURLOPT_PASSWORD, q->password ? q->password : "");
+	} else if (q->creds && q->token) {
+		lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		lc.easy_setopt(h, CURLOPT_XOAUTH2_BEARER, q->token);
+	}
+	if (q->ca)
+		lc.easy_setopt(h, CURLOPT_CAINFO, q->ca);
+	/* Trust comes from one CA file: the job's, or the system bundle
+	 * (Debian's libcurl default, which holds every system CA). No CA
+	 * directory: with one, libcurl neither caches the CA store between
+	 * connections nor spares a directory lookup per certificate, and a
+	 * TLS connection costs twice the CPU. */
+	lc.easy_setopt(h, CURLOPT_CAPATH, NULL);
+	if (q->pin) {
+		lc.easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, q->pin);
+		/* a pin without a CA is how a self-signed device is trusted:
+		 * the pin replaces the chain check */
+		if (!q->ca) {
+			lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+			lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+	}
+	/* a client certificate is a credential too */
+	if (q->creds && q->cert)
+		lc.easy_setopt(h, CURLOPT_SSLCERT, q->cert);
+	if (q->creds && q->cert_key)
+		lc.easy_setopt(h, CURLOPT_SSLKEY, q->cert_key);
+	if (q->insecure) {
+		lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+/* One request (the first, or one redirect's) and its response, into r. 0
+ * when a response came (its code in *code, maybe a redirect), or -1 with
+ * r's status and error set. */
+static int http_transfer(struct step_ctx *ctx, struct http_req *q, struct step_result *r, long *code)
+{
+	CURL *h = http_handle;
+	struct http_body hb = {&r->out, ctx->output_cap, &r->truncated};
+	struct http_head hh = {0, false};
+	int64_t now = clock_mono_us(), left_ms = (ctx->deadline_us - now) / 1000;
 	char errbuf[CURL_ERROR_SIZE];
-	struct err err;
-	int bad = 0, redirects = 0;
-	size_t nnamed = 0;
-	bool has_body = sh->body || sh->json, creds = true;
-	int is_insecure = jh->insecure;
+	curl_off_t connected_us = 0;
 	CURLcode rc;
+
+	if (left_ms <= 0) {
+		r->status = STATUS_TIMEOUT;
+		r->error = xasprintf("no response before the %s deadline", ctx->deadline_is_task ? "task" : "step");
+		return -1;
+	}
+	http_req_creds(q, r);
+	buf_reset(&r->out);
+	r->truncated = false;
+	errbuf[0] = '\0';
+	http_setopts(h, ctx, q, &hb, &hh, errbuf, left_ms);
+	rc = lc.easy_perform(h);
+	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	r->http_status = (int)*code;
+	if (rc == CURLE_WRITE_ERROR && hh.too_big) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("response headers over %d bytes", HTTP_MAX_HEADER_BYTES);
+		return -1;
+	}
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->truncated)) {
+		long fresh = 1;
+		/* connected: a connection was made, or an open one reused */
+		lc.easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
+		lc.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+		r->status = http_curl_status(rc, connected_us > 0 || fresh == 0);
+		if (rc == CURLE_OPERATION_TIMEDOUT && clock_mono_us() >= ctx->deadline_us - 20000)
+			r->status = STATUS_TIMEOUT;
+		r->error = xasprintf("%s %s: %s", q->method.data, q->url.data,
+		                     errbuf[0] ? errbuf : lc.easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* After a response with this code: follow its redirect, when it is one
+ * and the job follows them (by hand: see the top of this file). 0 when q
+ * now holds the next request, 1 when the response is the final one, or
+ * -1 with r's status and error set. */
+static int http_redirect(struct step_ctx *ctx, struct http_req *q, struct step_result *r, long code, int *redirects)
+{
+	const struct job_http *jh = &ctx->job->http;
+	char *where = NULL; /* the handle's, until its next reset */
+	struct err err;
+
+	if (code < 300 || code >= 400 || jh->follow_redirects <= 0)
+		return 1;
+	lc.easy_getinfo(http_handle, CURLINFO_REDIRECT_URL, &where);
+	if (!where)
+		return 1;
+	if (++*redirects > jh->follow_redirects) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("more than %d redirects (last to %s)", jh->follow_redirects, where);
+		return -1;
+	}
+	if (http_check_text("the redirect's Location", where, false, &err) < 0) {
+		r->status = STATUS_FAILED;
+		r->error = xstrdup(err.msg);
+		return -1;
+	}
+	buf_reset(&q->url);
+	buf_puts(&q->url, where);
+	/* 301/302/303 turn into GET, as browsers and curl -L do */
+	if (code == 301 || code == 302 || code == 303) {
+		buf_reset(&q->method);
+		buf_puts(&q->method, "GET");
+		buf_reset(&q->body);
+		q->has_body = false;
+	}
+	return 0;
+}
+
+/* The final response's status as the step's verdict; an accepted one then
+ * goes through the step's expect, captures and check. */
+static void http_verdict(struct step_ctx *ctx, const struct http_req *q, struct step_result *r)
+{
+	const struct step_http *sh = ctx->step->http;
+
+	/* a 401 the step expects (expect_status: 401) is not an auth failure */
+	if ((r->http_status == 401 || r->http_status == 403) && !http_status_ok(sh, r->http_status)) {
+		r->status = STATUS_AUTH;
+		r->error = xasprintf("%s %s: HTTP %d%s", q->method.data, q->url.data, r->http_status,
+		                     r->withheld ? " (sent without the job's credentials: not an origin the job names)"
+		                                 : "");
+	} else if (!http_status_ok(sh, r->http_status)) {
+		r->status = STATUS_FAILED;
+		r->error = xasprintf("%s %s: HTTP %d not accepted", q->method.data, q->url.data, r->http_status);
+	} else {
+		step_check_expect(ctx, r);
+		if (r->status == STATUS_OK)
+			http_json(ctx, r);
+	}
+}
+
+/* Resolve, build and check the request; send it and follow its
+ * redirects; judge the final response. */
+static void step_http_run(struct step_ctx *ctx, struct step_result *r)
+{
+	struct http_req q = HTTP_REQ_INIT;
+	struct err err;
+	int redirects = 0, more = 0;
 
 	if (!http_handle) {
 		/* step_http_prepare made it when the worker started */
@@ -707,216 +991,19 @@ static void step_http_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	ctx->state->http_used = true;
-	if (http_url(ctx, &url, &err) < 0 || hostcfg_str(&hc, "user", jh->user, &user, &err) < 0 ||
-	    hostcfg_secret(&hc, "password", jh->password, jh->password_file, &password, &err) < 0 ||
-	    hostcfg_str(&hc, "token", jh->token, &token, &err) < 0 || hostcfg_str(&hc, "ca", jh->ca, &ca, &err) < 0 ||
-	    hostcfg_str(&hc, "cert", jh->cert, &cert, &err) < 0 ||
-	    hostcfg_str(&hc, "cert_key", jh->cert_key, &cert_key, &err) < 0 ||
-	    hostcfg_str(&hc, "pinned_key", jh->pinned_key, &pin, &err) < 0 ||
-	    hostcfg_bool(&hc, "insecure", jh->insecure, &is_insecure, &err) < 0 ||
-	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &method, ctx->secrets, &err) < 0) {
+	if (http_req_resolve(ctx, &q, &err) < 0 || http_req_build(ctx, &q, &err) < 0) {
 		r->status = STATUS_ERROR;
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	if (token && *token)
-		tmpl_secret_add(ctx->secrets, token);
-	if (user && password && *password) {
-		/* libcurl sends base64(user:password): a device that echoes
-		 * the Authorization header must show *** there too */
-		char *pair = xasprintf("%s:%s", user, password), *b64 = http_base64(pair);
-		tmpl_secret_add(ctx->secrets, b64);
-		hostcfg_secret_free(pair);
-		hostcfg_secret_free(b64);
-	}
-	if (sh->json) {
-		if (tmpl_render_json(sh->json, ctx->scope, &body, ctx->secrets, &err) < 0)
-			bad = 1;
-	} else if (sh->body && tmpl_render(sh->body, ctx->scope, TMPL_ENV_VALUE, &body, ctx->secrets, &err) < 0) {
-		bad = 1;
-	}
-	/* Everything that goes into the request's head is checked before
-	 * anything is sent: a CR or LF from a captured value or a host var
-	 * must not add a line to the request. */
-	bad = bad || http_check_token("method", method.data, &err) < 0 ||
-	      http_check_text("url", url.data ? url.data : "", false, &err) < 0 ||
-	      (token && http_check_text("token", token, false, &err) < 0) || http_headers(ctx, &hdrs, &err) < 0;
-	if (bad) {
-		r->status = STATUS_ERROR;
-		r->error = xstrdup(err.msg);
-		goto out;
-	}
-	headers = http_header_list(&hdrs, sh->json != NULL);
-	/* what goes to an origin the job did not name: no credential at all */
-	public_headers = http_header_list(NULL, sh->json != NULL);
-	nnamed = http_named_origins(ctx, named);
-
-	for (;;) {
-		CURL *h = http_handle;
-		struct http_body hb = {&r->out, ctx->output_cap, &r->truncated};
-		struct http_head hh = {0, false};
-		int64_t now = clock_mono_us(), left_ms = (ctx->deadline_us - now) / 1000;
-		char *where = NULL;
+	do {
 		long code = 0;
-		curl_off_t connected_us = 0;
-
-		if (left_ms <= 0) {
-			r->status = STATUS_TIMEOUT;
-			r->error = xasprintf("no response before the %s deadline", ctx->deadline_is_task ? "task" : "step");
+		if (http_transfer(ctx, &q, r, &code) < 0 || (more = http_redirect(ctx, &q, r, code, &redirects)) < 0)
 			goto out;
-		}
-		if (creds) {
-			/* One rule for the first request and every redirect:
-			 * credentials go only to an origin the job names; once
-			 * a request went elsewhere, none goes for the rest. */
-			char *origin = http_origin(url.data);
-			creds = http_origin_named(named, nnamed, origin);
-			/* the record says so when there was anything to withhold */
-			if (!creds && (http_url_drop_userinfo(&url) > 0 || user || token || cert || cert_key || hdrs.len)) {
-				r->withheld = origin ? origin : xstrdup("(a URL that does not parse)");
-				origin = NULL;
-			}
-			free(origin);
-		}
-		buf_reset(&r->out);
-		r->truncated = false;
-		errbuf[0] = '\0';
-		lc.easy_reset(h);
-		lc.easy_setopt(h, CURLOPT_URL, url.data);
-		lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		lc.easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);
-		lc.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-		lc.easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-		lc.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-		lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-		                 (long)(jh->connect_timeout_ms < left_ms ? jh->connect_timeout_ms : left_ms));
-		lc.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
-		lc.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
-		lc.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_S);
-		lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
-		lc.easy_setopt(h, CURLOPT_WRITEDATA, &hb);
-		lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
-		lc.easy_setopt(h, CURLOPT_HEADERDATA, &hh);
-		lc.easy_setopt(h, CURLOPT_HTTPHEADER, creds ? headers : public_headers);
-		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
-		if (!strcmp(method.data, "HEAD"))
-			lc.easy_setopt(h, CURLOPT_NOBODY, 1L);
-		if (has_body) {
-			lc.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-			lc.easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.data ? body.data : "");
-			lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.data);
-		}
-		if (creds && user) {
-			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			lc.easy_setopt(h, CURLOPT_USERNAME, user);
-			lc.easy_setopt(h, CURLOPT_PASSWORD, password ? password : "");
-		} else if (creds && token) {
-			lc.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-			lc.easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
-		}
-		if (ca)
-			lc.easy_setopt(h, CURLOPT_CAINFO, ca);
-		/* Trust comes from one CA file: the job's, or the system bundle
-		 * (Debian's libcurl default, which holds every system CA). No CA
-		 * directory: with one, libcurl neither caches the CA store
-		 * between connections nor spares a directory lookup per
-		 * certificate, and a TLS connection costs twice the CPU. */
-		lc.easy_setopt(h, CURLOPT_CAPATH, NULL);
-		if (pin) {
-			lc.easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pin);
-			/* a pin without a CA is how a self-signed device is
-			 * trusted: the pin replaces the chain check */
-			if (!ca) {
-				lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-				lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-			}
-		}
-		/* a client certificate is a credential too */
-		if (creds && cert)
-			lc.easy_setopt(h, CURLOPT_SSLCERT, cert);
-		if (creds && cert_key)
-			lc.easy_setopt(h, CURLOPT_SSLKEY, cert_key);
-		if (is_insecure) {
-			lc.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-			lc.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-		}
-
-		rc = lc.easy_perform(h);
-		lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		r->http_status = (int)code;
-		if (rc == CURLE_WRITE_ERROR && hh.too_big) {
-			r->status = STATUS_FAILED;
-			r->error = xasprintf("response headers over %d bytes", HTTP_MAX_HEADER_BYTES);
-			goto out;
-		}
-		if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->truncated)) {
-			long fresh = 1;
-			/* connected: a connection was made, or an open one reused */
-			lc.easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
-			lc.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
-			r->status = http_curl_status(rc, connected_us > 0 || fresh == 0);
-			if (rc == CURLE_OPERATION_TIMEDOUT && clock_mono_us() >= ctx->deadline_us - 20000)
-				r->status = STATUS_TIMEOUT;
-			r->error = xasprintf("%s %s: %s", method.data, url.data, errbuf[0] ? errbuf : lc.easy_strerror(rc));
-			goto out;
-		}
-		if (code < 300 || code >= 400 || jh->follow_redirects <= 0)
-			break;
-		lc.easy_getinfo(h, CURLINFO_REDIRECT_URL, &where);
-		if (!where)
-			break;
-		if (++redirects > jh->follow_redirects) {
-			r->status = STATUS_FAILED;
-			r->error = xasprintf("more than %d redirects (last to %s)", jh->follow_redirects, where);
-			goto out;
-		}
-		if (http_check_text("the redirect's Location", where, false, &err) < 0) {
-			r->status = STATUS_FAILED;
-			r->error = xstrdup(err.msg);
-			goto out;
-		}
-		buf_reset(&url);
-		buf_puts(&url, where);
-		/* 301/302/303 turn into GET, as browsers and curl -L do */
-		if (code == 301 || code == 302 || code == 303) {
-			buf_reset(&method);
-			buf_puts(&method, "GET");
-			buf_reset(&body);
-			has_body = false;
-		}
-	}
-	/* a 401 the step expects (expect_status: 401) is not an auth failure */
-	if ((r->http_status == 401 || r->http_status == 403) && !http_status_ok(sh, r->http_status)) {
-		r->status = STATUS_AUTH;
-		r->error = xasprintf("%s %s: HTTP %d%s", method.data, url.data, r->http_status,
-		                     r->withheld ? " (sent without the job's credentials: not an origin the job names)"
-		                                 : "");
-	} else if (!http_status_ok(sh, r->http_status)) {
-		r->status = STATUS_FAILED;
-		r->error = xasprintf("%s %s: HTTP %d not accepted", method.data, url.data, r->http_status);
-	} else {
-		step_check_expect(ctx, r);
-		if (r->status == STATUS_OK)
-			http_json(ctx, r);
-	}
+	} while (more == 0);
+	http_verdict(ctx, &q, r);
 out:
-	free(user);
-	hostcfg_secret_free(password);
-	hostcfg_secret_free(token);
-	free(ca);
-	free(cert);
-	free(cert_key);
-	free(pin);
-	free(named[0]);
-	free(named[1]);
-	kvlist_free(&hdrs);
-	lc.slist_free_all(headers);
-	lc.slist_free_all(public_headers);
-	buf_free(&url);
-	buf_free(&body);
-	buf_free(&method);
+	http_req_free(&q);
 }
 
 /* An HTTP step records the final response's status, its body, and the

@@ -294,28 +294,140 @@ static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(ssh_kbdint)
 	}
 }
 
-/* Authenticate: agent, key file, password, keyboard-interactive, each when
- * configured and offered by the server. 0, or -1 with *st (auth, or
- * unreachable/timeout when the connection itself failed) and err. */
+/* How one way to authenticate went. */
+enum ssh_auth_rc {
+	SSH_AUTH_OK,   /* authenticated */
+	SSH_AUTH_NEXT, /* not accepted: the next way may be */
+	SSH_AUTH_STOP, /* *st and err set: no other way is tried */
+	SSH_AUTH_LATE, /* the deadline came first */
+};
+
+/* rc = call, called again while libssh2 would block; at the deadline, the
+ * function using it returns SSH_AUTH_LATE. */
+#define SSH_AUTH_CALL(rc, call)                                                                                \
+	while (((rc) = (call)) == LIBSSH2_ERROR_EAGAIN)                                                        \
+		if (ssh_wait(c, deadline_us) < 0)                                                              \
+			return SSH_AUTH_LATE
+
+/* The agent's identities, one after another, until one is accepted. The
+ * agent speaks over a local socket; these calls block briefly on it, not
+ * on the device. */
+static enum ssh_auth_rc ssh_auth_agent_ids(struct ssh_conn *c, LIBSSH2_AGENT *agent, int64_t deadline_us)
+{
+	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	int rc;
+
+	if (libssh2_agent_connect(agent) != 0 || libssh2_agent_list_identities(agent) != 0)
+		return SSH_AUTH_NEXT;
+	while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		SSH_AUTH_CALL(rc, libssh2_agent_userauth(agent, c->params.user, id));
+		if (rc == 0)
+			return SSH_AUTH_OK;
+		prev = id;
+	}
+	return SSH_AUTH_NEXT;
+}
+
+static enum ssh_auth_rc ssh_auth_agent(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err)
+{
+	LIBSSH2_AGENT *agent = libssh2_agent_init(c->session);
+	enum ssh_auth_rc rc;
+
+	if (!agent)
+		return SSH_AUTH_NEXT;
+	rc = ssh_auth_agent_ids(c, agent, deadline_us);
+	libssh2_agent_disconnect(agent);
+	libssh2_agent_free(agent);
+	return rc;
+}
+
+static enum ssh_auth_rc ssh_auth_key(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err)
+{
+	const struct ssh_params *p = &c->params;
+	int rc;
+
+	SSH_AUTH_CALL(rc, libssh2_userauth_publickey_fromfile_ex(c->session, p->user, (unsigned int)strlen(p->user),
+	                                                         NULL, p->key, p->passphrase));
+	if (rc == 0)
+		return SSH_AUTH_OK;
+	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
+		*st = STATUS_AUTH;
+		err_set(err, "key %s could not be used: %s", p->key, ssh_errmsg(c->session));
+		return SSH_AUTH_STOP;
+	}
+	return SSH_AUTH_NEXT;
+}
+
+static enum ssh_auth_rc ssh_auth_password(struct ssh_conn *c, int64_t deadline_us, enum status *st,
+                                          struct err *err)
+{
+	const struct ssh_params *p = &c->params;
+	int rc;
+
+	SSH_AUTH_CALL(rc, libssh2_userauth_password_ex(c->session, p->user, (unsigned int)strlen(p->user),
+	                                               p->password, (unsigned int)strlen(p->password), NULL));
+	return rc == 0 ? SSH_AUTH_OK : SSH_AUTH_NEXT;
+}
+
+static enum ssh_auth_rc ssh_auth_kbdint(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err)
+{
+	const struct ssh_params *p = &c->params;
+	int rc;
+
+	*libssh2_session_abstract(c->session) = c; /* for ssh_kbdint */
+	SSH_AUTH_CALL(rc, libssh2_userauth_keyboard_interactive_ex(c->session, p->user, (unsigned int)strlen(p->user),
+	                                                           ssh_kbdint));
+	return rc == 0 ? SSH_AUTH_OK : SSH_AUTH_NEXT;
+}
+
+#undef SSH_AUTH_CALL
+
+static bool ssh_auth_agent_wanted(const struct ssh_params *p)
+{
+	return p->agent == 1 || (p->agent == -1 && !p->key && !p->password && getenv("SSH_AUTH_SOCK"));
+}
+
+static bool ssh_auth_key_wanted(const struct ssh_params *p)
+{
+	return p->key != NULL;
+}
+
+static bool ssh_auth_password_wanted(const struct ssh_params *p)
+{
+	return p->password != NULL;
+}
+
+/* The ways to authenticate, in the order they are tried: each when the
+ * host's settings ask for it and the server offers it. */
+static const struct ssh_auth_method {
+	const char *name;    /* as the error's "tried: ..." names it */
+	const char *offered; /* the server's name for it */
+	bool (*wanted)(const struct ssh_params *p);
+	enum ssh_auth_rc (*attempt)(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err);
+} ssh_auth_methods[] = {
+	{"agent", "publickey", ssh_auth_agent_wanted, ssh_auth_agent},
+	{"key", "publickey", ssh_auth_key_wanted, ssh_auth_key},
+	{"password", "password", ssh_auth_password_wanted, ssh_auth_password},
+	{"keyboard-interactive", "keyboard-interactive", ssh_auth_password_wanted, ssh_auth_kbdint},
+};
+
+/* Authenticate: agent, key file, password, keyboard-interactive
+ * (ssh_auth_methods), each when configured and offered by the server. 0,
+ * or -1 with *st (auth, or unreachable/timeout when the connection itself
+ * failed) and err. */
 static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, struct err *err)
 {
 	const struct ssh_params *p = &c->params;
 	LIBSSH2_SESSION *s = c->session;
-	unsigned int ulen = (unsigned int)strlen(p->user);
 	const char *methods;
 	struct buf tried = BUF_INIT;
-	int rc, r = -1;
-	bool use_agent = p->agent == 1 || (p->agent == -1 && !p->key && !p->password && getenv("SSH_AUTH_SOCK"));
+	enum ssh_auth_rc rc = SSH_AUTH_NEXT;
+	int r = -1;
 
-#define SSH_LOOP(call)                                                                                         \
-	while ((rc = (call)) == LIBSSH2_ERROR_EAGAIN)                                                          \
-		if (ssh_wait(c, deadline_us) < 0)                                                              \
-			goto timeout
-
-	while (!(methods = libssh2_userauth_list(s, p->user, ulen)) &&
+	while (!(methods = libssh2_userauth_list(s, p->user, (unsigned int)strlen(p->user))) &&
 	       libssh2_session_last_errno(s) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(c, deadline_us) < 0)
-			goto timeout;
+			goto late;
 	if (!methods) {
 		if (libssh2_userauth_authenticated(s)) {
 			r = 0;
@@ -325,62 +437,20 @@ static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, st
 		err_set(err, "SSH session lost before authentication: %s", ssh_errmsg(s));
 		goto out;
 	}
-	if (use_agent && strstr(methods, "publickey")) {
-		LIBSSH2_AGENT *agent = libssh2_agent_init(s);
-		struct libssh2_agent_publickey *id = NULL, *prev = NULL;
-		bool ok = false;
+	for (size_t i = 0; i < ARRAY_LEN(ssh_auth_methods) && rc == SSH_AUTH_NEXT; i++) {
+		const struct ssh_auth_method *m = &ssh_auth_methods[i];
 
-		buf_puts(&tried, "agent ");
-		/* the agent speaks over a local socket; these calls block
-		 * briefly on it, not on the device */
-		if (agent && libssh2_agent_connect(agent) == 0 && libssh2_agent_list_identities(agent) == 0) {
-			while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
-				SSH_LOOP(libssh2_agent_userauth(agent, p->user, id));
-				ok = rc == 0;
-				prev = id;
-			}
-		}
-		if (agent) {
-			libssh2_agent_disconnect(agent);
-			libssh2_agent_free(agent);
-		}
-		if (ok) {
-			r = 0;
-			goto out;
-		}
+		if (!m->wanted(p) || !strstr(methods, m->offered))
+			continue;
+		buf_printf(&tried, "%s ", m->name);
+		rc = m->attempt(c, deadline_us, st, err);
 	}
-	if (p->key && strstr(methods, "publickey")) {
-		buf_puts(&tried, "key ");
-		SSH_LOOP(libssh2_userauth_publickey_fromfile_ex(s, p->user, ulen, NULL, p->key, p->passphrase));
-		if (rc == 0) {
-			r = 0;
-			goto out;
-		}
-		if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
-			*st = STATUS_AUTH;
-			err_set(err, "key %s could not be used: %s", p->key, ssh_errmsg(s));
-			goto out;
-		}
-	}
-	if (p->password && strstr(methods, "password")) {
-		buf_puts(&tried, "password ");
-		SSH_LOOP(libssh2_userauth_password_ex(s, p->user, ulen, p->password, (unsigned int)strlen(p->password),
-		                                      NULL));
-		if (rc == 0) {
-			r = 0;
-			goto out;
-		}
-	}
-	if (p->password && strstr(methods, "keyboard-interactive")) {
-		buf_puts(&tried, "keyboard-interactive ");
-		*libssh2_session_abstract(s) = c;
-		SSH_LOOP(libssh2_userauth_keyboard_interactive_ex(s, p->user, ulen, ssh_kbdint));
-		if (rc == 0) {
-			r = 0;
-			goto out;
-		}
-	}
-#undef SSH_LOOP
+	if (rc == SSH_AUTH_OK)
+		r = 0;
+	if (rc == SSH_AUTH_LATE)
+		goto late;
+	if (rc != SSH_AUTH_NEXT)
+		goto out;
 	*st = STATUS_AUTH;
 	if (!tried.len)
 		err_set(err, "no way to authenticate as %s: the server offers %s; configure key, password or agent",
@@ -393,7 +463,7 @@ static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, st
 		              "and later refuse: use an Ed25519 or ECDSA key"
 		            : "");
 	goto out;
-timeout:
+late:
 	*st = STATUS_UNREACHABLE;
 	err_set(err, "authentication as %s did not finish in time", p->user);
 out:

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "frame.h"
 #include "step.h"
+#include "taskscope.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -93,31 +94,24 @@ static void task_view_step(const struct step *st, const struct step_result *r, s
 void task_run(const struct job *job, void *const *expect_res, const struct proto_settings *settings,
               const struct proto_task *task, int frame_fd, struct buf *out)
 {
-	struct kvlist captured = KVLIST_INIT, secrets = KVLIST_INIT, builtins = KVLIST_INIT;
+	struct taskscope ts; /* shared with --dry-run: taskscope.h */
 	struct task_state state = {0};
 	struct step_result *results = xcalloc(job->nsteps, sizeof(*results));
 	struct proto_step *views = xcalloc(job->nsteps, sizeof(*views));
-	struct tmpl_scope scope = {&captured, &task->vars, &builtins};
 	int64_t started_wall = clock_wall_ms(), started = clock_mono_us();
 	size_t budget = TASK_OUTPUT_BUDGET, nrun = 0;
-	struct proto_result res = {.id = task->id, .status = STATUS_OK, .steps = views, .vars = &captured};
+	struct proto_result res = {.id = task->id, .status = STATUS_OK, .steps = views, .vars = &ts.captured};
 
-	tmpl_builtins(&builtins, job->name, task->host, &task->vars);
-	/* Inventories hold passwords: a host var named like a secret is
-	 * masked in everything this task records, whether a step uses it or
-	 * not (a command may print its FLEETRUN_<NAME>). */
-	for (size_t i = 0; i < task->vars.len; i++)
-		if (tmpl_is_secret_name(task->vars.items[i].key))
-			tmpl_secret_add(&secrets, task->vars.items[i].value);
+	taskscope_init(&ts, job->name, task->host, &task->vars);
 	for (size_t i = 0; i < job->nsteps && res.status == STATUS_OK; i++) {
 		struct step_ctx ctx = {
 			.job = job,
 			.step = &job->steps[i],
 			.expect_re = expect_res[i],
 			.task = task,
-			.scope = &scope,
-			.captured = &captured,
-			.secrets = &secrets,
+			.scope = &ts.scope,
+			.captured = &ts.captured,
+			.secrets = &ts.secrets,
 			.settings = settings,
 			.output_cap = settings->output_cap < budget / 2 ? settings->output_cap : budget / 2,
 			.deadline_us = started + task->timeout_ms * 1000,
@@ -142,10 +136,10 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		task_view_step(&job->steps[i], &results[i], &views[i]);
 	res.nsteps = nrun;
 	/* a captured var named like a secret is recorded as *** */
-	for (size_t i = 0; i < captured.len; i++) {
-		if (tmpl_is_secret_name(captured.items[i].key)) {
-			free(captured.items[i].value);
-			captured.items[i].value = xstrdup("***");
+	for (size_t i = 0; i < ts.captured.len; i++) {
+		if (tmpl_is_secret_name(ts.captured.items[i].key)) {
+			free(ts.captured.items[i].value);
+			ts.captured.items[i].value = xstrdup("***");
 		}
 	}
 	res.started_ms = started_wall;
@@ -163,7 +157,5 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	free(results);
 	free(views);
 	free(state.known_hosts_line);
-	kvlist_free(&captured);
-	kvlist_free(&secrets);
-	kvlist_free(&builtins);
+	taskscope_free(&ts);
 }

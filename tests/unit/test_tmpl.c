@@ -46,6 +46,25 @@ static void assert_render_fails(const char *t, const struct tmpl_scope *sc, cons
 	buf_free(&out);
 }
 
+/* tmpl_check(t): it passes when want_off is -1; else it fails at the
+ * offset want_off with an error that says needle (when not NULL). */
+static void assert_checks(const char *t, long want_off, const char *needle)
+{
+	struct err err = {{0}};
+	size_t off = 999;
+
+	if (want_off < 0) {
+		assert_int_equal(tmpl_check(t, &off, &err), 0);
+		assert_int_equal(off, 999);
+		return;
+	}
+	assert_int_equal(tmpl_check(t, &off, &err), -1);
+	assert_int_equal(off, (size_t)want_off);
+	if (needle && !strstr(err.msg, needle))
+		print_error("error '%s' does not mention '%s'\n", err.msg, needle);
+	assert_true(!needle || strstr(err.msg, needle));
+}
+
 static void test_precedence(void **state)
 {
 	struct kvlist cap = KVLIST_INIT, host = KVLIST_INIT, bi = KVLIST_INIT;
@@ -125,8 +144,6 @@ static void test_escape(void **state)
 {
 	struct kvlist host = KVLIST_INIT;
 	struct tmpl_scope sc = {NULL, &host, NULL};
-	struct err err = {{0}};
-	size_t off = 999;
 
 	(void)state;
 	kvlist_set(&host, "host", "rtr1");
@@ -138,10 +155,8 @@ static void test_escape(void **state)
 	/* what follows an escape is still looked at */
 	assert_render_fails("$${x} ${missing}", &sc, "'missing'");
 
-	assert_int_equal(tmpl_check("$${HOME:-/tmp} ${ok} $${", &off, &err), 0);
-	assert_int_equal(off, 999);
-	assert_int_equal(tmpl_check("$${a b} ${a b}", &off, &err), -1);
-	assert_int_equal(off, 8);
+	assert_checks("$${HOME:-/tmp} ${ok} $${", -1, NULL);
+	assert_checks("$${a b} ${a b}", 8, NULL);
 	kvlist_free(&host);
 }
 
@@ -221,32 +236,16 @@ static void test_syntax_errors(void **state)
 
 static void test_check(void **state)
 {
-	struct err err = {{0}};
-	size_t off = 999;
-
 	(void)state;
-	assert_int_equal(tmpl_check("", &off, &err), 0);
-	assert_int_equal(tmpl_check("plain $x $$ ${ok} ${env:HOME} ${a.b-c}", &off, &err), 0);
-	assert_int_equal(off, 999);
-
-	assert_int_equal(tmpl_check("echo ${x", &off, &err), -1);
-	assert_int_equal(off, 5);
-	assert_non_null(strstr(err.msg, "unterminated"));
-
-	assert_int_equal(tmpl_check("${ok} and ${bad name}", &off, &err), -1);
-	assert_int_equal(off, 10);
-	assert_non_null(strstr(err.msg, "bad name"));
-
-	assert_int_equal(tmpl_check("${}", &off, &err), -1);
-	assert_int_equal(off, 0);
-
+	assert_checks("", -1, NULL);
+	assert_checks("plain $x $$ ${ok} ${env:HOME} ${a.b-c}", -1, NULL);
+	assert_checks("echo ${x", 5, "unterminated");
+	assert_checks("${ok} and ${bad name}", 10, "bad name");
+	assert_checks("${}", 0, NULL);
 	/* the second of two bad references is not reached */
-	assert_int_equal(tmpl_check("ab ${9} ${}", &off, &err), -1);
-	assert_int_equal(off, 3);
-
+	assert_checks("ab ${9} ${}", 3, NULL);
 	/* a reference at the very end */
-	assert_int_equal(tmpl_check("xyz${", &off, &err), -1);
-	assert_int_equal(off, 3);
+	assert_checks("xyz${", 3, NULL);
 }
 
 /* A name as long as the internal buffer allows: found, no overflow. */
@@ -443,7 +442,6 @@ static void test_filters(void **state)
 	struct kvlist host = KVLIST_INIT;
 	struct tmpl_scope sc = {NULL, &host, NULL};
 	struct err err = {{0}};
-	size_t off = 999;
 
 	(void)state;
 	kvlist_set(&host, "q", "it's a \"b\" $(x)\n");
@@ -466,17 +464,11 @@ static void test_filters(void **state)
 		buf_free(&out);
 	}
 	/* tmpl_check knows them, and points at the unknown one */
-	assert_int_equal(tmpl_check("${q|sh} ${q|url} ${q|json} ${env:HOME|sh|url}", &off, &err), 0);
-	assert_int_equal(off, 999);
-	assert_int_equal(tmpl_check("ab ${q|sh|shell}", &off, &err), -1);
-	assert_int_equal(off, 10);
-	assert_non_null(strstr(err.msg, "unknown filter 'shell' (expected sh, url or json)"));
-	assert_int_equal(tmpl_check("${q|}", &off, &err), -1);
-	assert_int_equal(off, 4);
-	assert_int_equal(tmpl_check("${|sh}", &off, &err), -1);
-	assert_int_equal(off, 0);
-	assert_int_equal(tmpl_check("${q|sh|sh|sh|sh|sh}", &off, &err), -1);
-	assert_non_null(strstr(err.msg, "more than 4 filters"));
+	assert_checks("${q|sh} ${q|url} ${q|json} ${env:HOME|sh|url}", -1, NULL);
+	assert_checks("ab ${q|sh|shell}", 10, "unknown filter 'shell' (expected sh, url or json)");
+	assert_checks("${q|}", 4, NULL);
+	assert_checks("${|sh}", 0, NULL);
+	assert_checks("${q|sh|sh|sh|sh|sh}", 16, "more than 4 filters");
 	kvlist_free(&host);
 }
 
