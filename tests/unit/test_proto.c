@@ -692,6 +692,7 @@ static void test_objects_at_limit(void **state)
 	memcpy(p, head, nh);
 	assert_int_equal(decode(p, n + 1, &dec, &type, &err), -1);
 	assert_non_null(strstr(err.msg, "more objects"));
+	decoded_free(&dec);
 	free(p);
 }
 
