@@ -160,7 +160,8 @@ FUZZ_TARGETS := frame proto job inventory
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
-FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/runner/record.o $(FUZZ_BUILD)/runner/journal.o
+FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/runner/record.o $(FUZZ_BUILD)/runner/journal.o \
+	$(FUZZ_BUILD)/runner/task.o
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # Longest input per target: a few frames, one message, a job file, an inventory.
 FUZZ_MAXLEN_frame     := 8192

@@ -75,7 +75,7 @@ struct pool {
 	int sigfd;
 	struct targets *targets;
 	bool targets_done;
-	uint64_t next_id;
+	uint64_t next_seq;
 	struct retryq retries;    /* tasks waiting for another attempt */
 	uint32_t attempts;        /* attempts allowed for unreachable/timeout */
 	struct {
@@ -161,7 +161,7 @@ static void pool_emit(struct pool *p, struct task_rec *t, const msgpack_object *
 		outdir_put(&p->outdir, t->host.name, p->rec.status, steps);
 	if (p->o->gather)
 		gather_add(&p->gather, t->host.name, p->rec.status, steps, p->rec.has_error ? p->rec.error.data : NULL);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec, steps);
+	sink_put(&p->sink, t->seq, t->host.name, &p->rec, steps);
 	task_rec_free(t);
 }
 
@@ -287,7 +287,7 @@ static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object 
 	struct err err;
 	uint64_t id;
 
-	if (s->state != SLOT_BUSY || !t || proto_get_u64(m, "id", &id) < 0 || id != t->id) {
+	if (s->state != SLOT_BUSY || !t || proto_get_u64(m, "id", &id) < 0 || id != t->seq) {
 		pool_protocol_error(p, s, "a result for a task it was not given");
 		return;
 	}
@@ -352,7 +352,7 @@ static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, s
 	case PROTO_CHILD:
 		/* The group is killed with the worker: never group 1 (kill(-1)
 		 * is every process) nor our own. */
-		if (s->state == SLOT_BUSY && proto_get_u64(&obj, "id", &id) == 0 && id == s->task->id &&
+		if (s->state == SLOT_BUSY && proto_get_u64(&obj, "id", &id) == 0 && id == s->task->seq &&
 		    proto_get_i64(&obj, "pgid", &pgid) == 0 && pgid >= 0 && pgid <= INT32_MAX && pgid != 1 &&
 		    pgid != getpgrp())
 			s->child_pgid = (pid_t)pgid;
@@ -624,7 +624,7 @@ static bool run_wanted(const struct run_opts *o, const struct journal_index *don
 
 	if (!resume && !retry)
 		return true;
-	l = journal_index_get(done, journal_task_id(o->job->name, host));
+	l = journal_index_get(done, task_key(o->job->name, host));
 	if (!l || !l->final)
 		return resume; /* never finished: resume runs it */
 	return retry && l->status != STATUS_OK;
@@ -638,7 +638,7 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 	struct err err;
 	int r;
 
-	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
+	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_seq))
 		return t;
 	t = xcalloc(1, sizeof(*t));
 	while ((r = shard_targets_next(&p->o->shard, p->targets, &t->host, NULL, &err)) > 0 &&
@@ -655,7 +655,7 @@ static struct task_rec *pool_next_task(struct pool *p, int *rc)
 		}
 		return NULL;
 	}
-	t->id = p->next_id++;
+	t->seq = p->next_seq++;
 	t->attempt = 1;
 	return t;
 }
@@ -699,7 +699,7 @@ static void pool_dispatch(struct pool *p, int *rc)
 		t->started_mono_ms = now;
 		t->started_wall_ms = clock_wall_ms();
 		buf_reset(&p->frame);
-		proto_encode_task(&p->frame, t->id, t->attempt, t->host.name, &t->host.vars, p->o->timeout_ms);
+		proto_encode_task(&p->frame, t->seq, t->attempt, t->host.name, &t->host.vars, p->o->timeout_ms);
 		s->task = t;
 		s->state = SLOT_BUSY;
 		s->child_pgid = 0;
@@ -821,7 +821,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
-			const struct journal_last *l = journal_index_get(done, journal_task_id(o->job->name, h.name));
+			const struct journal_last *l = journal_index_get(done, task_key(o->job->name, h.name));
 			skip++;
 			not_ok += l && l->status != STATUS_OK;
 		}

@@ -13,14 +13,6 @@
 
 extern char **environ;
 
-void task_rec_free(struct task_rec *t)
-{
-	if (!t)
-		return;
-	host_free(&t->host);
-	free(t);
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)

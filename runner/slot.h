@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "frame.h"
-#include "inventory.h"
+#include "task.h"
 #include "util.h"
 
 enum slot_state {
@@ -30,15 +30,6 @@ enum slot_stop {
 	STOP_STARTUP,   /* it did not get ready in time */
 	STOP_SHUTDOWN,  /* the run is over */
 	STOP_RECYCLE,   /* it ran --max-tasks-per-worker tasks */
-};
-
-/* A task: one host, as the supervisor tracks it until its record is out. */
-struct task_rec {
-	uint64_t id;        /* position in target order, from 0 */
-	uint32_t attempt;   /* 1 for the first try */
-	struct host host;   /* owned */
-	int64_t started_wall_ms; /* when the current attempt was dispatched */
-	int64_t started_mono_ms;
 };
 
 struct slot {
@@ -101,7 +92,5 @@ void slot_kill(struct slot *s);
 /* After the process was reaped: close the pipes, free the buffers and go
  * back to EMPTY. The task, if any, is handed to the caller through *task. */
 void slot_clear(struct slot *s, struct task_rec **task);
-
-void task_rec_free(struct task_rec *t);
 
 #endif

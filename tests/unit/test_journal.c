@@ -1,6 +1,6 @@
 /* Unit tests for runner/journal.c (reading journals back: torn last line,
  * lines that are not records, lines nested too deep, the last-record
- * index, task ids, what -o accepts as a journal, bounded times) and
+ * index, task keys, what -o accepts as a journal, bounded times) and
  * runner/retryq.c (backoff bounds, the heap's order). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include "journal.h"
 #include "log.h"
 #include "retryq.h"
-#include "slot.h"
+#include "task.h"
 
 static char *write_tmp(const char *text)
 {
@@ -49,16 +49,16 @@ static int collect(const struct journal_entry *e, void *ctx)
 	return 0;
 }
 
-static void test_task_id(void **state)
+static void test_task_key(void **state)
 {
 	char hex[17];
 
 	(void)state;
 	/* stable across versions: journals written today must resume later */
-	journal_task_hex(journal_task_id("j", "h1"), hex);
+	journal_task_hex(task_key("j", "h1"), hex);
 	assert_string_equal(hex, "0cdab7e04f9a2441");
 	/* the separator keeps ("ab","c") and ("a","bc") apart */
-	assert_true(journal_task_id("ab", "c") != journal_task_id("a", "bc"));
+	assert_true(task_key("ab", "c") != task_key("a", "bc"));
 }
 
 static void test_read_skips_torn_and_bad_lines(void **state)
@@ -247,14 +247,14 @@ static void test_index_last_final_record(void **state)
 	assert_int_equal(journal_index_load(&idx, path, "j", &err), 0);
 	assert_int_equal(idx.len, 2);
 	assert_true(idx.mixed_jobs);
-	l = journal_index_get(&idx, journal_task_id("j", "a"));
+	l = journal_index_get(&idx, task_key("j", "a"));
 	assert_non_null(l);
 	assert_true(l->final);
 	assert_int_equal(l->status, STATUS_OK); /* an interrupted record does not undo it */
-	l = journal_index_get(&idx, journal_task_id("j", "b"));
+	l = journal_index_get(&idx, task_key("j", "b"));
 	assert_non_null(l);
 	assert_false(l->final);
-	assert_null(journal_index_get(&idx, journal_task_id("other", "c")));
+	assert_null(journal_index_get(&idx, task_key("other", "c")));
 	v = journal_index_sorted(&idx);
 	assert_string_equal(v[0]->host, "a");
 	assert_string_equal(v[1]->host, "b");
@@ -281,7 +281,7 @@ static void test_index_grows(void **state)
 		char host[16];
 		const struct journal_last *l;
 		snprintf(host, sizeof(host), "h%d", i);
-		l = journal_index_get(&idx, journal_task_id("j", host));
+		l = journal_index_get(&idx, task_key("j", host));
 		assert_non_null(l);
 		assert_string_equal(l->host, host);
 		assert_int_equal(l->status, i % 7 ? STATUS_OK : STATUS_TIMEOUT);
@@ -320,14 +320,14 @@ static void test_retry_heap_order(void **state)
 	retryq_init(&q, 1);
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		struct task_rec *t = xcalloc(1, sizeof(*t));
-		t->id = (uint64_t)at[i];
+		t->seq = (uint64_t)at[i];
 		retryq_push(&q, t, at[i]);
 	}
 	assert_int_equal(retryq_next_ms(&q), 0);
 	assert_null(retryq_pop(&q, -1)); /* nothing is due before 0 */
 	for (struct task_rec *t; (t = retryq_pop(&q, 45)) != NULL; n++) {
-		assert_true((int64_t)t->id >= last);
-		last = (int64_t)t->id;
+		assert_true((int64_t)t->seq >= last);
+		last = (int64_t)t->seq;
 		task_rec_free(t);
 	}
 	assert_int_equal(n, 6); /* 0 10 10 20 30 40 */
@@ -338,7 +338,7 @@ static void test_retry_heap_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_id),
+		cmocka_unit_test(test_task_key),
 		cmocka_unit_test(test_read_skips_torn_and_bad_lines),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_read_skips_deep_lines),
