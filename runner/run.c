@@ -34,6 +34,7 @@
 #include "knownhosts.h"
 #include "record.h"
 #include "retryq.h"
+#include "selfstat.h"
 #include "slot.h"
 
 /* Between TERM and KILL. */
@@ -53,14 +54,10 @@
  * ready late, where a few at a time are at work one by one. */
 #define RUN_STARTING_MAX 16
 
-/* The live line of the run in progress, for the log hook: a message on
- * stderr erases it first. */
-static struct progress *run_progress;
-
-static void run_log_hook(void)
+/* A message on stderr erases the live line first. */
+static void run_log_hook(void *ctx)
 {
-	if (run_progress)
-		progress_clear(run_progress);
+	progress_clear(ctx);
 }
 
 /* The error of a task the run was stopped on; pool_finish marks its record
@@ -787,23 +784,6 @@ static int pool_raise_nofile(int workers, struct err *err)
 	return 0;
 }
 
-/* The supervisor's own peak RSS from /proc (VmHWM): ru_maxrss would carry
- * the peak of whatever process exec'd us. */
-static long run_peak_rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long kib = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* Read and check every target, counting those to run, those the journal
  * says are done, how many of those are done but not ok, and those of
  * other shards. */
@@ -850,7 +830,7 @@ int run_job(const struct run_opts *o)
 	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
 	int rc = 2, workers, spawned = 0;
 	char label[512];
-	bool mask_set = false;
+	bool mask_set = false, hooked = false;
 	char pidbuf[32];
 
 	p->o = o;
@@ -924,8 +904,8 @@ int run_job(const struct run_opts *o)
 	}
 	progress_init(&p->pg, o->progress, o->color, total, p->start_ms);
 	if (o->progress) {
-		run_progress = &p->pg;
-		log_set_hook(run_log_hook);
+		log_set_hook(run_log_hook, &p->pg);
+		hooked = true;
 		/* records to the same terminal erase the line first */
 		if (isatty(STDOUT_FILENO))
 			p->sink.progress = &p->pg;
@@ -1060,17 +1040,8 @@ int run_job(const struct run_opts *o)
 		else
 			summary_print(&p->sink.sum, stderr, &sr);
 	}
-	if (log_level() >= LOG_INFO) {
-		/* The supervisor's own cost, for benchmarks: its workers are
-		 * children and are not counted in RUSAGE_SELF. */
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu_ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 +
-		                ru.ru_stime.tv_usec / 1e3;
-		log_info("supervisor: cpu %.1f ms (%.2f us per host), peak rss %.1f MiB, %d workers", cpu_ms,
-		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, run_peak_rss_kib() / 1024.0,
-		         p->nslots);
-	}
+	if (log_level() >= LOG_INFO)
+		selfstat_report(p->sink.sum.total, p->nslots);
 	/* with --resume, hosts done in an earlier run count too */
 	if (rc == 0 && (p->sink.sum.counts[STATUS_OK] != p->sink.sum.total || skipped_not_ok))
 		rc = 1;
@@ -1090,10 +1061,8 @@ out:
 	retryq_free(&p->retries);
 	if (p->targets)
 		targets_close(p->targets);
-	if (run_progress == &p->pg) {
-		log_set_hook(NULL);
-		run_progress = NULL;
-	}
+	if (hooked)
+		log_set_hook(NULL, NULL);
 	progress_clear(&p->pg);
 	progress_free(&p->pg);
 	gather_free(&p->gather);
