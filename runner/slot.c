@@ -118,6 +118,24 @@ out:
 	return r;
 }
 
+void slot_init(struct slot *s, int index)
+{
+	memset(s, 0, sizeof(*s));
+	s->index = index;
+	s->to_worker = s->from_worker = s->exec_status = -1;
+	s->idle_prev = s->idle_next = -1;
+}
+
+void slot_free(struct slot *s)
+{
+	struct task_rec *t;
+
+	slot_clear(s, &t);
+	task_rec_free(t);
+	free(s->stop_detail);
+	slot_init(s, s->index);
+}
+
 int slot_exec_errno(struct slot *s)
 {
 	int child_errno = 0;
