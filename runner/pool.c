@@ -191,15 +191,22 @@ void pool_dispatch(struct pool *p, int64_t now)
 
 void pool_deadline(const struct pool *p, int64_t now, int64_t *wake)
 {
-	bool work = pool_more_work(p);
-
 	clock_deadline_min(wake, p->next_timer_ms);
-	clock_deadline_min(wake, retryq_next_ms(&p->retries));
-	if (work && p->cf.rate > 0 && p->nidle && p->rate_next_ms > now)
-		clock_deadline_min(wake, (int64_t)p->rate_next_ms + 1);
+	if (!pool_more_work(p))
+		return;
 	/* more workers to start: do not sleep */
-	if (work && p->spawned < p->nslots)
+	if (p->spawned < p->nslots)
 		clock_deadline_min(wake, now);
+	/* A task starts only on an idle worker: without one, the worker that
+	 * frees up wakes the loop (waking for a retry that is due would spin
+	 * it). With one (pool_dispatch left it idle), the next start is when
+	 * --rate allows, else when the next retry is due. */
+	if (!p->nidle)
+		return;
+	if (p->cf.rate > 0 && p->rate_next_ms > now)
+		clock_deadline_min(wake, (int64_t)p->rate_next_ms + 1);
+	else
+		clock_deadline_min(wake, retryq_next_ms(&p->retries));
 }
 
 void pool_on_ready(struct pool *p, struct slot *s, int64_t now)

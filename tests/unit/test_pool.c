@@ -4,7 +4,7 @@
  * retries (a first crash at once, a second one with backoff; unreachable
  * with backoff), the moment --max-tasks-per-worker recycles a worker, what
  * an interrupt during start-up does to queued retries, the idle list's
- * order, and --rate.
+ * order, and the loop's wake-up.
  *
  * The fake slots get pids above PID_MAX_LIMIT (2^22), which no process can
  * have: the pool's slot_stop and slot_kill reach kill(2), which fails with
@@ -500,6 +500,43 @@ static void test_idle_list_most_recent_first(void **state)
 	fake_free(f);
 }
 
+static void test_deadline(void **state)
+{
+	struct pool_config cf = config_with(1, 3);
+	struct fake *f = fake_new(&cf, 2);
+	struct slot *s = &f->p.slots[0];
+	int64_t wake = 0;
+
+	(void)state;
+	/* still starting workers: do not sleep */
+	pool_deadline(&f->p, f->now, &wake);
+	assert_int_equal(wake, f->now);
+	fake_turn(f);
+	wake = 0;
+	pool_deadline(&f->p, f->now, &wake);
+	assert_int_equal(wake, f->now + cf.timeout_ms + cf.grace_ms);
+	/* a second crash queues a retry with backoff */
+	fake_exit(f, s, W_SIGNAL(SIGSEGV));
+	fake_turn(f);
+	fake_exit(f, s, W_SIGNAL(SIGSEGV));
+	fake_ready_all(f);
+	pool_dispatch(&f->p, f->now); /* h1 */
+	assert_int_equal(s->state, SLOT_BUSY);
+	/* the retry's time comes while no worker is idle: the deadline is the
+	 * busy worker's, not the retry's (that would spin the loop) */
+	f->now = retryq_next_ms(&f->p.retries) + 1;
+	wake = 0;
+	pool_deadline(&f->p, f->now, &wake);
+	assert_int_equal(wake, s->timer_ms);
+	/* an idle worker: wake for the retry */
+	task_rec_free(pool_on_result(&f->p, s, STATUS_OK, f->now - 2));
+	f->now = retryq_next_ms(&f->p.retries) - 10;
+	wake = 0;
+	pool_deadline(&f->p, f->now, &wake);
+	assert_int_equal(wake, retryq_next_ms(&f->p.retries));
+	fake_free(f);
+}
+
 static void test_rate_paces_dispatch(void **state)
 {
 	struct pool_config cf = config_with(4, 2);
@@ -534,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_sigint_during_startup_drops_queued_retries),
 		cmocka_unit_test(test_interrupt_gives_grace_then_stops),
 		cmocka_unit_test(test_idle_list_most_recent_first),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_rate_paces_dispatch),
 	};
 
