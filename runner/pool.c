@@ -25,6 +25,8 @@ void pool_init(struct pool *p, const struct pool_config *cf, const struct pool_i
 		slot_init(&p->slots[i], i);
 	p->idle_head = -1;
 	retryq_init(&p->retries, cf->seed);
+	p->crash_burst = cf->crash_attempts >= POOL_CRASH_BURST ? (int)cf->crash_attempts + 1 : POOL_CRASH_BURST;
+	p->crash_ms = xcalloc((size_t)p->crash_burst, sizeof(*p->crash_ms));
 }
 
 void pool_free(struct pool *p)
@@ -33,6 +35,7 @@ void pool_free(struct pool *p)
 		slot_free(&p->slots[i]);
 	free(p->slots);
 	retryq_free(&p->retries);
+	free(p->crash_ms);
 	memset(p, 0, sizeof(*p));
 	p->idle_head = -1;
 }
@@ -232,6 +235,8 @@ struct task_rec *pool_on_result(struct pool *p, struct slot *s, enum status st, 
 	struct task_rec *t = s->task;
 
 	s->task = NULL;
+	/* a worker that answers is not crash-looping */
+	p->crashes = 0;
 	if (pool_may_retry(p, t, st)) {
 		pool_retry(p, t, st, status_name(st), now);
 		t = NULL;
@@ -299,7 +304,10 @@ static void pool_exit_task(struct pool *p, struct task_rec *t, const struct pool
 		pool_retry(p, t, STATUS_TIMEOUT, "timeout", now);
 	} else if (e->reason == STOP_TIMEOUT) {
 		p->io.finish(p->io.ctx, t, e->pid, STATUS_TIMEOUT, detail);
-	} else if (e->reason == STOP_INTERRUPT || e->reason == STOP_SHUTDOWN) {
+	} else if (e->reason == STOP_INTERRUPT || e->reason == STOP_SHUTDOWN || pool_fatal_code(e)) {
+		/* a worker that exits with its fatal code stops the run
+		 * (pool_exit_policy): the host was not to blame, --resume
+		 * runs its task again */
 		p->io.finish(p->io.ctx, t, e->pid, STATUS_ERROR, pool_interrupted);
 	} else {
 		const char *why = e->reason == STOP_PROTOCOL && detail ? detail : e->how;
@@ -332,13 +340,41 @@ static enum pool_exit_action pool_startup_failed(struct pool *p, const struct po
 	return pool_more_work(p) ? POOL_RESPAWN_LATER : POOL_LEAVE;
 }
 
+/* Count a crash of a ready worker at now in the ring of the last
+ * crash_burst ones; true when the burst came within the period, with no
+ * result in between (a result sets crashes to 0). */
+static bool pool_crash_loop(struct pool *p, const char *how, int64_t now)
+{
+	size_t n = (size_t)p->crash_burst;
+	int64_t oldest;
+
+	p->crash_ms[p->crashes % n] = now;
+	p->crashes++;
+	if (p->crashes < n)
+		return false;
+	oldest = p->crash_ms[p->crashes % n];
+	if (now - oldest > POOL_CRASH_PERIOD_MS)
+		return false;
+	log_error("workers keep crashing: %d crashes of ready workers in %.1fs with no result in between (at "
+	          "most %d in %ds; last: %s); stopping the run",
+	          p->crash_burst, (now - oldest) / 1000.0, p->crash_burst, POOL_CRASH_PERIOD_MS / 1000, how);
+	return true;
+}
+
 enum pool_exit_action pool_exit_policy(struct pool *p, const struct pool_exit *e, int64_t now)
 {
-	(void)now;
 	if (p->shutting_down || p->fatal)
 		return POOL_LEAVE; /* the end of the run: nothing to restart */
 	if (e->was == SLOT_STARTING || e->reason == STOP_STARTUP)
 		return pool_startup_failed(p, e);
+	if (pool_fatal_code(e)) {
+		log_error("worker %d exited with code %d: it says another would fail the same way (see its message "
+		          "above); stopping the run",
+		          e->pid, WORKER_EXIT_FATAL);
+		return POOL_STOP_RUN;
+	}
+	if ((e->reason == STOP_NONE || e->reason == STOP_PROTOCOL) && pool_crash_loop(p, e->how, now))
+		return POOL_STOP_RUN;
 	return pool_more_work(p) ? POOL_RESPAWN : POOL_LEAVE;
 }
 

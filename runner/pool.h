@@ -44,6 +44,13 @@
  * all at once on 2 CPUs, 256 workers would share the CPUs and all be
  * ready late, where a few at a time are at work one by one. */
 #define POOL_STARTING_MAX 16
+/* The restart intensity (Erlang/OTP's intensity and period, systemd's
+ * StartLimitBurst and StartLimitIntervalSec): this many crashes of ready
+ * workers within this period, with no result in between, stop the run.
+ * The burst is at least one more than a task's crash attempts, so one
+ * host that crashes every worker it touches never reaches it alone. */
+#define POOL_CRASH_BURST 10
+#define POOL_CRASH_PERIOD_MS 10000
 
 /* The error of a task the run was stopped on: pool_io.finish gets this
  * very string (compare the pointer) for a record marked interrupted,
@@ -108,9 +115,12 @@ struct pool {
 	int in_flight;             /* slots with a task */
 	int starting;              /* slots forked, neither ready nor reaped */
 	int interrupts;            /* SIGINT/SIGTERM/SIGHUP/SIGQUIT received */
-	bool fatal;                /* stop the run: workers cannot start */
+	bool fatal;                /* stop the run: workers cannot start or keep crashing */
 	bool shutting_down;
 	int startup_failures;      /* in a row */
+	int crash_burst;           /* the restart intensity: crashes ... */
+	int64_t *crash_ms;         /* ... and when the last crash_burst came: a ring, owned */
+	uint64_t crashes;          /* of ready workers since the last result */
 };
 
 /* An empty pool of cf->workers slots (no process yet). */
@@ -140,7 +150,8 @@ bool pool_expects_result(const struct slot *s, uint64_t seq);
 /* s's worker sent the result of its task, with status st: the task is
  * queued for another attempt (NULL), or returned for its record (the
  * caller writes it and frees the task). Either way the worker goes idle,
- * or is recycled after --max-tasks-per-worker tasks. */
+ * or is recycled after --max-tasks-per-worker tasks. A result also
+ * resets the restart intensity's count. */
 struct task_rec *pool_on_result(struct pool *p, struct slot *s, enum status st, int64_t now);
 /* s's worker sent something it must not: it is stopped, and its task
  * counts as a crash (a startup failure before ready). */
@@ -159,17 +170,25 @@ enum pool_exit_action {
 	POOL_LEAVE,                /* leave the slot empty: no more work, or the run ends */
 	POOL_RESPAWN,              /* start a worker in it now */
 	POOL_RESPAWN_LATER,        /* after the startup backoff */
-	POOL_STOP_RUN,             /* workers cannot start */
+	POOL_STOP_RUN,             /* workers cannot start or keep crashing */
 };
-/* The exit policy:
+/* The exit policy (STYLE.md #5, as nginx, Erlang/OTP and systemd have it):
  *  - a worker whose exec failed, or that exits with WORKER_EXIT_FATAL
- *    before ready (it says the next one would fail the same way), stops
- *    the run;
+ *    whenever it comes (it says the next one would fail the same way),
+ *    stops the run;
  *  - a worker dying before ready is respawned after a backoff (100 ms,
  *    200 ms, ... 6.4 s); POOL_STARTUP_FAILURES in a row stop the run;
- *  - a ready worker is respawned at once, whatever its exit;
- *    nothing is respawned once the run ends.
- * Counts the startup failure; says why when it stops the run. */
+ *  - a ready worker that dies unbidden (a signal, an exit without a
+ *    result, a protocol error: a crash) is respawned at once, unless
+ *    crash_burst crashes came within POOL_CRASH_PERIOD_MS with no result
+ *    in between: the workers keep crashing (a worker bug, a --worker-mem
+ *    too low for the job), and the run stops rather than grind through
+ *    every host. A result resets the count: a crashy device among
+ *    devices that answer never stops a run;
+ *  - a worker the supervisor stopped (timeout, recycle, interrupt) is
+ *    respawned at once; nothing is respawned once the run ends.
+ * Counts the startup failure or the crash; says why when it stops the
+ * run. */
 enum pool_exit_action pool_exit_policy(struct pool *p, const struct pool_exit *e, int64_t now);
 /* s's process was reaped with wstatus: its task's record or retry, then
  * the exit policy, applied. */

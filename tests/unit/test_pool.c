@@ -1,6 +1,7 @@
 /* Unit tests for runner/pool.c, the scheduler's decisions, driven with
  * fake hooks (struct pool_io) and a fake clock, without processes: the
- * exit policy (the fatal exit code while starting, startup failures),
+ * exit policy (the fatal exit code while starting and after ready, the
+ * restart intensity window and its reset on a result, startup failures),
  * retries (a first crash at once, a second one with backoff; unreachable
  * with backoff), the moment --max-tasks-per-worker recycles a worker, what
  * an interrupt during start-up does to queued retries, the idle list's
@@ -207,6 +208,11 @@ static void capture_stderr(struct fake *f, void (*fn)(struct fake *f, void *arg)
 	fclose(tmp);
 }
 
+static void crash_slot(struct fake *f, void *arg)
+{
+	fake_exit(f, arg, W_SIGNAL(SIGSEGV));
+}
+
 static void fatal_exit_slot(struct fake *f, void *arg)
 {
 	fake_exit(f, arg, W_EXIT(WORKER_EXIT_FATAL));
@@ -246,6 +252,48 @@ static void test_exec_failure_stops_the_run(void **state)
 	fake_free(f);
 }
 
+/* On main the fatal code after ready was a crash like any other: the
+ * worker respawned at once and its task retried. */
+static void test_fatal_exit_after_ready_stops_the_run(void **state)
+{
+	struct fake *f = fake_new(NULL, 5);
+	struct slot *s = &f->p.slots[0];
+	char err[1024];
+
+	(void)state;
+	fake_turn(f);
+	assert_int_equal(s->state, SLOT_BUSY);
+	assert_int_equal(f->p.in_flight, 1);
+	capture_stderr(f, fatal_exit_slot, s, err, sizeof(err));
+	assert_non_null(strstr(err, "exited with code 2: it says another would fail the same way"));
+	assert_true(f->p.fatal);
+	assert_int_equal(f->starts, 1); /* not respawned */
+	assert_int_equal(s->state, SLOT_EMPTY);
+	assert_false(pool_more_work(&f->p));
+	assert_true(pool_done(&f->p));
+	/* its task is recorded interrupted (the host was not to blame):
+	 * --resume runs it again */
+	assert_int_equal(f->p.retries.len, 0);
+	assert_int_equal(f->nrecs, 1);
+	assert_string_equal(f->recs[0].host, "h0");
+	assert_true(f->recs[0].interrupted);
+	assert_int_equal(f->next_target, 1); /* no other host was tried */
+	fake_free(f);
+}
+
+static void test_fatal_exit_of_an_idle_worker(void **state)
+{
+	struct fake *f = fake_new(NULL, 0);
+
+	(void)state;
+	pool_fill(&f->p, f->now);
+	fake_ready_all(f);
+	assert_int_equal(f->p.slots[0].state, SLOT_IDLE);
+	fake_exit(f, &f->p.slots[0], W_EXIT(WORKER_EXIT_FATAL));
+	assert_true(f->p.fatal);
+	fake_free(f);
+}
+
 static void test_startup_failures_back_off_then_stop(void **state)
 {
 	struct fake *f = fake_new(NULL, 5);
@@ -270,6 +318,127 @@ static void test_startup_failures_back_off_then_stop(void **state)
 	}
 	fake_exit(f, s, W_EXIT(1));
 	assert_true(f->p.fatal);
+	fake_free(f);
+}
+
+/* Two workers crash in turn on the hosts they get, and come back ready. */
+static void crash_n(struct fake *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct slot *s = &f->p.slots[i % f->p.nslots];
+		fake_turn(f);
+		assert_int_equal(s->state, SLOT_BUSY);
+		fake_exit(f, s, W_SIGNAL(SIGSEGV));
+		f->now += 100;
+	}
+}
+
+/* On main nothing stopped the run: ready workers crashing on every task
+ * were respawned for ever. */
+static void test_crash_intensity_trips(void **state)
+{
+	struct pool_config cf = config_with(2, 2);
+	struct fake *f = fake_new(&cf, 1000);
+	char err[1024];
+
+	(void)state;
+	crash_n(f, POOL_CRASH_BURST - 1);
+	assert_false(f->p.fatal);
+	fake_turn(f);
+	capture_stderr(f, crash_slot, &f->p.slots[(POOL_CRASH_BURST - 1) % 2], err, sizeof(err));
+	assert_true(f->p.fatal);
+	assert_non_null(strstr(err, "workers keep crashing: 10 crashes of ready workers in 0.9s with no result in "
+	                            "between (at most 10 in 10s; last: worker killed by SIGSEGV); stopping the run"));
+	assert_true(f->next_target < 20);
+	fake_free(f);
+}
+
+static void test_crash_intensity_resets_on_a_result(void **state)
+{
+	struct pool_config cf = config_with(2, 2);
+	struct fake *f = fake_new(&cf, 1000);
+	struct slot *s;
+	struct task_rec *t;
+
+	(void)state;
+	crash_n(f, POOL_CRASH_BURST - 1);
+	/* one worker answers (its host failed: an answer all the same) */
+	fake_turn(f);
+	s = &f->p.slots[0];
+	assert_int_equal(s->state, SLOT_BUSY);
+	t = pool_on_result(&f->p, s, STATUS_FAILED, f->now);
+	assert_non_null(t);
+	task_rec_free(t);
+	crash_n(f, POOL_CRASH_BURST - 1);
+	assert_false(f->p.fatal);
+	crash_n(f, 1);
+	assert_true(f->p.fatal);
+	fake_free(f);
+}
+
+static void test_crash_intensity_window(void **state)
+{
+	struct pool_config cf = config_with(2, 2);
+	struct fake *f = fake_new(&cf, 1000);
+
+	(void)state;
+	/* one crash every 1.2 s: never 10 within 10 s */
+	for (int i = 0; i < 2 * POOL_CRASH_BURST; i++) {
+		crash_n(f, 1);
+		f->now += 1100;
+	}
+	assert_false(f->p.fatal);
+	/* 11 s later, a burst: it trips once 10 of its own are within 10 s
+	 * (with the slow crashes before it, any 10 span more) */
+	f->now += 11000;
+	crash_n(f, POOL_CRASH_BURST - 1);
+	assert_false(f->p.fatal);
+	crash_n(f, 1);
+	assert_true(f->p.fatal);
+	fake_free(f);
+}
+
+/* One host may crash every worker it touches as often as its attempts
+ * allow without stopping the run, however many attempts that is. */
+static void test_crash_burst_above_a_hosts_attempts(void **state)
+{
+	struct pool_config cf = config_with(1, 20);
+	struct fake *f = fake_new(&cf, 1);
+
+	(void)state;
+	assert_int_equal(f->p.crash_burst, 21);
+	f->p.cf.retry_delay_ms = 0;
+	crash_n(f, 20);
+	assert_false(f->p.fatal);
+	assert_int_equal(f->nrecs, 1);
+	assert_int_equal(f->recs[0].st, STATUS_CRASHED);
+	assert_string_equal(f->recs[0].error, "worker killed by SIGSEGV (attempt 20 of 20)");
+	fake_free(f);
+}
+
+/* Workers the supervisor stopped (a timeout, a recycle) are not crashes. */
+static void test_timeouts_are_not_crashes(void **state)
+{
+	struct pool_config cf = config_with(1, 2);
+	struct fake *f;
+	struct slot *s;
+
+	(void)state;
+	cf.attempts = 100;
+	cf.retry_delay_ms = 0;
+	f = fake_new(&cf, 1);
+	s = &f->p.slots[0];
+	for (int i = 0; i < 3 * POOL_CRASH_BURST; i++) {
+		fake_turn(f);
+		assert_int_equal(s->state, SLOT_BUSY);
+		f->now += cf.timeout_ms + cf.grace_ms;
+		pool_check_timers(&f->p, f->now);
+		assert_int_equal(s->state, SLOT_STOPPING);
+		assert_int_equal(s->stop_reason, STOP_TIMEOUT);
+		fake_exit(f, s, W_SIGNAL(SIGTERM));
+	}
+	assert_false(f->p.fatal);
+	assert_int_equal(f->p.crashes, 0);
 	fake_free(f);
 }
 
@@ -374,6 +543,7 @@ static void test_recycle_after_max_tasks(void **state)
 	fake_exit(f, s, W_EXIT(1));
 	assert_int_equal(f->starts, 2); /* replaced at once */
 	assert_int_equal(s->tasks_done, 0);
+	assert_int_equal(f->p.crashes, 0);
 	fake_ready_all(f);
 	pool_dispatch(&f->p, f->now);
 	assert_int_equal(f->sent, 4);
@@ -564,7 +734,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fatal_exit_while_starting),
 		cmocka_unit_test(test_exec_failure_stops_the_run),
+		cmocka_unit_test(test_fatal_exit_after_ready_stops_the_run),
+		cmocka_unit_test(test_fatal_exit_of_an_idle_worker),
 		cmocka_unit_test(test_startup_failures_back_off_then_stop),
+		cmocka_unit_test(test_crash_intensity_trips),
+		cmocka_unit_test(test_crash_intensity_resets_on_a_result),
+		cmocka_unit_test(test_crash_intensity_window),
+		cmocka_unit_test(test_crash_burst_above_a_hosts_attempts),
+		cmocka_unit_test(test_timeouts_are_not_crashes),
 		cmocka_unit_test(test_crash_retried_at_once_then_with_backoff),
 		cmocka_unit_test(test_result_retried_or_returned),
 		cmocka_unit_test(test_recycle_after_max_tasks),
