@@ -11,11 +11,13 @@
 
 static const char *log_prog = "fleetrun";
 static enum log_level log_lvl = LOG_WARN;
-static void (*log_before)(void);
+static void (*log_before)(void *ctx);
+static void *log_before_ctx;
 
-void log_set_hook(void (*before_write)(void))
+void log_set_hook(void (*before_write)(void *ctx), void *ctx)
 {
 	log_before = before_write;
+	log_before_ctx = ctx;
 }
 
 void log_init(const char *prog, enum log_level level)
@@ -52,7 +54,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	n += (int)termtext_copy(line + n, sizeof(line) - (size_t)n - 1, msg, (size_t)m, 0);
 	line[n++] = '\n';
 	if (log_before)
-		log_before();
+		log_before(log_before_ctx);
 	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
 	(void)w;
 }

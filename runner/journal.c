@@ -1,4 +1,4 @@
-/* journal: reading journals back, task ids, and the writer's guards. */
+/* journal: reading journals back, task ids as hex, and the writer's guards. */
 #include "journal.h"
 
 #include <errno.h>
@@ -15,11 +15,7 @@
 #include "hash.h"
 #include "log.h"
 #include "proto.h"
-
-uint64_t journal_task_id(const char *job, const char *host)
-{
-	return hash_fnv1a_pair(job, strlen(job), host, strlen(host));
-}
+#include "task.h"
 
 void journal_task_hex(uint64_t id, char out[17])
 {
@@ -142,7 +138,7 @@ static int journal_entry_fill(struct journal_entry *e, const char **why)
 	e->status = (enum status)s;
 	task = journal_get_str(e->root, "task");
 	if (!task || journal_hex_parse(task, &e->task) < 0)
-		e->task = journal_task_id(e->job, e->host);
+		e->task = task_key(e->job, e->host);
 	e->attempt = journal_get_int(e->root, "attempt");
 	e->final = !YAJL_IS_TRUE(yajl_tree_get(e->root, ipath, yajl_t_true));
 	return 0;

@@ -1,5 +1,5 @@
 /* journal: JSON Lines journals read back (--resume, --retry-failed,
- * `hosts --from`, `report`, `merge`), the stable task id records carry,
+ * `hosts --from`, `report`, `merge`), the stable task key records carry,
  * and the guards of a journal being written: one writer at a time, and no
  * torn last line left behind to glue onto the next record.
  *
@@ -30,7 +30,7 @@ struct journal_entry {
 	const char *host;        /* never NULL */
 	const char *job;         /* never NULL */
 	enum status status;
-	uint64_t task;           /* the "task" member, or computed from job+host */
+	uint64_t task;           /* the "task" member, or task_key(job, host) */
 	long long attempt;       /* 0 when absent */
 	bool final;              /* false for a task the run was stopped on */
 };
@@ -64,10 +64,8 @@ int64_t journal_get_duration_ms(yajl_val obj, const char *key);
  * (strings skipped), counted up to just past JOURNAL_MAX_DEPTH. */
 int journal_nesting(const char *p, size_t n);
 
-/* The task id of a job on a host: a 64-bit FNV-1a hash of both names, so
- * it stays the same whatever the inventory's order or content. */
-uint64_t journal_task_id(const char *job, const char *host);
-/* As 16 hex digits and a NUL. */
+/* A task key (task_key() in task.h) as the "task" member of a record: 16
+ * hex digits and a NUL. */
 void journal_task_hex(uint64_t id, char out[17]);
 
 /* The last record of each task in a journal: what resume, retry-failed

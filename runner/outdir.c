@@ -43,10 +43,15 @@ static int outdir_create(int dirfd, const char *name)
 	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
-int outdir_open(struct outdir *d, const char *dir, struct err *err)
+void outdir_init(struct outdir *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->dirfd = d->ok_fd = d->failed_fd = -1;
+}
+
+int outdir_open(struct outdir *d, const char *dir, struct err *err)
+{
+	outdir_init(d);
 	if (outdir_mkdirs(dir) < 0 && errno != EEXIST) {
 		err_set(err, "--outdir %s: cannot create: %s", dir, strerror(errno));
 		return -1;

@@ -29,6 +29,8 @@ struct outdir {
 	bool warned;        /* a write failed; said once */
 };
 
+/* An outdir not open, safe to outdir_close. */
+void outdir_init(struct outdir *d);
 /* Create DIR (and parents) if needed; ok.txt and failed.txt afresh.
  * 0, or -1 with err. */
 int outdir_open(struct outdir *d, const char *dir, struct err *err);

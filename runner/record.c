@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "journal.h"
 #include "proto.h"
+#include "task.h"
 
 void record_init(struct record *r)
 {
@@ -231,7 +232,7 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 	gen_bytes(g, "host", 4, info->host, strlen(info->host));
 	gen_bytes(g, "job", 3, info->job, strlen(info->job));
 	/* the stable id --resume matches on, whatever the inventory order */
-	journal_task_hex(journal_task_id(info->job, info->host), task);
+	journal_task_hex(task_key(info->job, info->host), task);
 	gen_key(g, "task");
 	yajl_gen_string(g, (const unsigned char *)task, 16);
 	if (info->shard) {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "slot.h"
+#include "task.h"
 
 /* The longest wait between two attempts, whatever the base and count. */
 #define RETRYQ_MAX_DELAY_MS 60000

@@ -1,15 +1,27 @@
-/* run: the supervisor's scheduler and event loop.
+/* run: `fleetrun run`'s mechanism. run_job is three steps:
  *
- * One epoll loop over every worker's pipes and a signalfd. The loop never
- * blocks on a worker: pipes are non-blocking, frames to a worker wait in
- * its slot's buffer, and the epoll timeout is the earliest of the slots'
- * timers (deadline + grace, KILL after TERM, respawn backoff) and the
- * journal's sync timer.
+ *   run_prepare  check and count the targets (a bad inventory line is a
+ *                configuration error before anything runs), open the
+ *                outputs, block the stop signals into a signalfd, set up
+ *                epoll and the pool;
+ *   run_loop     one epoll loop over every worker's pipes and the
+ *                signalfd, until the pool is done;
+ *   run_finish   shut the workers down, flush the outputs, print the
+ *                summary, settle the exit code.
  *
- * Each worker has at most one task. A task leaves the supervisor's hands
- * only as a record: a result from its worker, or a record the supervisor
- * writes when the worker timed out, crashed on every attempt allowed, or
- * the run was interrupted. */
+ * The loop never blocks on a worker: pipes are non-blocking, frames to a
+ * worker wait in its slot's buffer, and the epoll timeout is the earliest
+ * deadline of every timer source, folded with clock_deadline_min(): the
+ * pool's (slot timers, retries, --rate), the progress line's and the
+ * journal's sync.
+ *
+ * The decisions (which worker gets which task, retries, recycling, what
+ * a worker's exit means) are pool.c's. This file moves bytes, reaps
+ * children and turns results into records for the sinks, through the
+ * hooks of struct pool_io. A task leaves the supervisor's hands only as a
+ * record: a result from its worker, or a record the supervisor writes
+ * when the worker timed out, crashed on every attempt allowed, or the run
+ * was interrupted. */
 #include "run.h"
 
 #include <errno.h>
@@ -26,63 +38,37 @@
 #include "clock.h"
 #include "gather.h"
 #include "hostcfg.h"
-#include "log.h"
-#include "outdir.h"
-#include "progress.h"
-#include "proto.h"
 #include "journal.h"
 #include "knownhosts.h"
+#include "log.h"
+#include "outdir.h"
+#include "pool.h"
+#include "progress.h"
+#include "proto.h"
 #include "record.h"
-#include "retryq.h"
-#include "slot.h"
+#include "selfstat.h"
 
-/* Between TERM and KILL. */
-#define RUN_KILL_AFTER_MS 500
-/* A worker that has not said ready by then is broken. */
-#define RUN_STARTUP_MS 20000
-/* Workers dying before ready this many times in a row stop the run. */
-#define RUN_STARTUP_FAILURES 5
-/* How long finished workers get to exit on their own at the end. */
+/* How long finished workers get to exit on their own at the end, and
+ * then after KILL. */
 #define RUN_SHUTDOWN_MS 2000
 #define RUN_EPOLL_EVENTS 256
+/* epoll tags: a slot's index << 1, | 1 for its task pipe (EPOLLOUT) */
 #define RUN_SIGFD_TAG UINT64_MAX
-/* Workers starting at once while the pool fills: the next one is forked
- * when one of them is ready. Starting one costs ~5 ms of CPU (exec, and
- * the dynamic linker binding the ~40 libraries libcurl brings); started
- * all at once on 2 CPUs, 256 workers would share the CPUs and all be
- * ready late, where a few at a time are at work one by one. */
-#define RUN_STARTING_MAX 16
 
-/* The live line of the run in progress, for the log hook: a message on
- * stderr erases it first. */
-static struct progress *run_progress;
-
-static void run_log_hook(void)
-{
-	if (run_progress)
-		progress_clear(run_progress);
-}
-
-/* The error of a task the run was stopped on; pool_finish marks its record
- * not final when it gets this very string. */
-static const char run_interrupted[] = "interrupted: the run was stopped before the task finished";
-
-struct pool {
+struct run {
 	const struct run_opts *o;
-	struct slot *slots;
-	int nslots;
+	struct pool pool;         /* the workers and the scheduling */
 	int epfd;
 	int sigfd;
-	struct targets *targets;
-	bool targets_done;
-	uint64_t next_id;
-	struct retryq retries;    /* tasks waiting for another attempt */
-	uint32_t attempts;        /* attempts allowed for unreachable/timeout */
-	struct {
-		int index;
-		pid_t pid;
-	} *idle;                  /* stack of slots ready for a task */
-	size_t nidle;
+	sigset_t oldmask;         /* to restore, when mask_set */
+	bool mask_set;
+	bool log_hooked;          /* messages erase the progress line */
+	struct targets *targets;  /* the second pass, which runs them */
+	struct journal_index done; /* --resume/--retry-failed: the journal's last records */
+	uint64_t total;           /* targets to run */
+	uint64_t skipped;         /* targets the journal says are done ... */
+	uint64_t skipped_not_ok;  /* ... of which not ok */
+	uint64_t others;          /* targets of other shards */
 	struct sink sink;
 	struct progress pg;       /* the live line on stderr */
 	struct gather gather;     /* --gather */
@@ -90,145 +76,63 @@ struct pool {
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
-	struct journal_index done; /* --resume/--retry-failed: the journal's last records */
 	bool warned_hostkey_off;
 	bool warned_insecure;
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
-	int64_t next_timer_ms;    /* earliest slot timer, 0 for none */
-	double rate_next_ms;      /* --rate: the next task may start then */
-	int in_flight;            /* slots with a task */
-	int starting;             /* slots forked, neither ready nor reaped */
-	int interrupts;           /* SIGINT/SIGTERM/SIGHUP/SIGQUIT received */
-	bool fatal;               /* workers cannot start: stop */
-	bool shutting_down;
-	int startup_failures;     /* in a row */
-	uint32_t crash_attempts;
 	int64_t start_ms;
+	int rc;                   /* the exit code so far */
 };
 
-static void pool_timer(struct pool *p, struct slot *s, int64_t when)
+/* A message on stderr erases the live line first. */
+static void run_log_hook(void *ctx)
 {
-	s->timer_ms = when;
-	if (when && (!p->next_timer_ms || when < p->next_timer_ms))
-		p->next_timer_ms = when;
+	progress_clear(ctx);
 }
 
-static bool pool_more_work(const struct pool *p)
+static int run_epoll(struct run *r, int op, int fd, uint32_t events, uint64_t tag)
 {
-	return !p->fatal && !p->interrupts && (!p->targets_done || p->retries.len > 0);
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+	return epoll_ctl(r->epfd, op, fd, &ev);
 }
 
-static void pool_push_idle(struct pool *p, struct slot *s)
+/* Frames wait in the slot's buffer: watch the pipe until they are out. */
+static void run_want_write(struct run *r, struct slot *s)
 {
-	s->state = SLOT_IDLE;
-	p->idle[p->nidle].index = s->index;
-	p->idle[p->nidle].pid = s->pid;
-	p->nidle++;
+	if (s->wbuf.len && !s->want_write) {
+		s->want_write = 1;
+		run_epoll(r, EPOLL_CTL_ADD, s->to_worker, EPOLLOUT, (uint64_t)s->index << 1 | 1);
+	}
 }
 
-/* unreachable and timeout get another attempt while the job's retries
- * (or --retries) allow; a crash gets at least RUN_CRASH_ATTEMPTS in all,
- * since one crash may be the worker's fault, not the host's. */
-static bool pool_may_retry(const struct pool *p, const struct task_rec *t, enum status st)
-{
-	if (p->fatal || p->interrupts)
-		return false;
-	if (st == STATUS_CRASHED)
-		return t->attempt < p->crash_attempts;
-	return (st == STATUS_UNREACHABLE || st == STATUS_TIMEOUT) && t->attempt < p->attempts;
-}
-
-/* Queue the task's next attempt, after a backoff. A first crash is retried
- * at once, on a fresh worker: the likely culprit is the worker, not the
- * host; a second one backs off like any other retry. */
-static void pool_retry(struct pool *p, struct task_rec *t, enum status st, const char *why)
-{
-	int64_t delay = st == STATUS_CRASHED && t->attempt == 1
-	                        ? 0
-	                        : retryq_delay_ms(&p->retries, p->o->retry_delay_ms, t->attempt + (st == STATUS_CRASHED ? 0 : 1));
-
-	log_info("%s: %s (attempt %u); trying again in %.1fs", t->host.name, why, t->attempt, delay / 1000.0);
-	t->attempt++;
-	retryq_push(&p->retries, t, clock_mono_ms() + delay);
-}
-
-/* A task's final record (rendered in p->rec) to every sink; res is the
+/* A task's final record (rendered in r->rec) to every sink; res is the
  * worker's decoded result, NULL for a record the supervisor made. Frees t. */
-static void pool_emit(struct pool *p, struct task_rec *t, const struct proto_result *res)
+static void run_emit(struct run *r, struct task_rec *t, const struct proto_result *res)
 {
-	if (p->o->outdir)
-		outdir_put(&p->outdir, t->host.name, p->rec.status, res);
-	if (p->o->gather)
-		gather_add(&p->gather, t->host.name, p->rec.status, res, p->rec.has_error ? p->rec.error.data : NULL);
-	sink_put(&p->sink, t->id, t->host.name, &p->rec, res);
+	if (r->o->outdir)
+		outdir_put(&r->outdir, t->host.name, r->rec.status, res);
+	if (r->o->gather)
+		gather_add(&r->gather, t->host.name, r->rec.status, res, r->rec.has_error ? r->rec.error.data : NULL);
+	sink_put(&r->sink, t->seq, t->host.name, &r->rec, res);
 	task_rec_free(t);
 }
 
-/* The record of a task the supervisor ends itself. A task the run was
- * stopped on gets a record marked interrupted (not final: --resume runs
- * it again). */
-static void pool_finish(struct pool *p, struct task_rec *t, int worker, enum status st, const char *error)
+static void run_record_info(const struct run *r, const struct task_rec *t, int worker, int64_t now,
+                            struct record_info *ri)
 {
-	struct record_info ri = {
-		.interrupted = st == STATUS_ERROR && error == run_interrupted,
+	*ri = (struct record_info){
 		.host = t->host.name,
-		.job = p->o->job->name,
+		.job = r->o->job->name,
 		.attempt = t->attempt,
 		.worker = worker,
 		.started_wall_ms = t->started_wall_ms,
-		.duration_ms = clock_mono_ms() - t->started_mono_ms,
-		.shard = p->o->shard.count ? p->o->shard.label : NULL,
+		.duration_ms = now - t->started_mono_ms,
+		.shard = r->o->shard.count ? r->o->shard.label : NULL,
 	};
-
-	record_make(&p->rec, &ri, st, error);
-	pool_emit(p, t, NULL);
-}
-
-static int pool_epoll(struct pool *p, int op, int fd, uint32_t events, uint64_t tag)
-{
-	struct epoll_event ev = {.events = events, .data.u64 = tag};
-	return epoll_ctl(p->epfd, op, fd, &ev);
-}
-
-static void pool_start_slot(struct pool *p, struct slot *s)
-{
-	struct err err;
-	int64_t now = clock_mono_ms();
-
-	if (slot_spawn(s, p->o->worker_path, &p->o->limits, &err) < 0) {
-		log_error("%s", err.msg);
-		p->fatal = true;
-		return;
-	}
-	p->starting++;
-	s->started_ms = now;
-	pool_epoll(p, EPOLL_CTL_ADD, s->from_worker, EPOLLIN, (uint64_t)s->index << 1);
-	pool_timer(p, s, now + RUN_STARTUP_MS);
-	if (slot_send(s, p->hello.data, p->hello.len) < 0)
-		return; /* it died already; the reaper will say how */
-	if (s->wbuf.len) {
-		s->want_write = 1;
-		pool_epoll(p, EPOLL_CTL_ADD, s->to_worker, EPOLLOUT, (uint64_t)s->index << 1 | 1);
-	}
-}
-
-/* Stop a worker that cannot be trusted any more. Its task counts as a
- * crash: retried on a fresh worker while attempts remain. */
-static void pool_protocol_error(struct pool *p, struct slot *s, const char *what)
-{
-	char detail[512];
-
-	snprintf(detail, sizeof(detail), "protocol error from worker: %s", what);
-	log_warn("worker %d: %s; killing it", (int)s->pid, what);
-	/* Before ready it is a worker that cannot start: counted and backed
-	 * off as such, or one that always does it is respawned for ever. */
-	slot_stop(s, s->state == SLOT_STARTING ? STOP_STARTUP : STOP_PROTOCOL, detail, clock_mono_ms(), 0);
-	slot_kill(s);
 }
 
 /* The host's key policy: its host var, else the job's. */
-static enum hostkey_policy pool_policy(const struct pool *p, const struct host *h)
+static enum hostkey_policy pool_policy(const struct run *p, const struct host *h)
 {
 	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
 	enum hostkey_policy job_pol = p->o->job->ssh.host_key_policy, pol;
@@ -243,7 +147,7 @@ static enum hostkey_policy pool_policy(const struct pool *p, const struct host *
 }
 
 /* Does this host's HTTP go without TLS verification? */
-static bool pool_insecure(const struct pool *p, const struct host *h)
+static bool pool_insecure(const struct run *p, const struct host *h)
 {
 	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
 	int job_insecure = p->o->job->http.insecure, insecure;
@@ -262,7 +166,7 @@ static bool pool_insecure(const struct pool *p, const struct host *h)
  * to the file the job and inventory name for the host (a worker's
  * message never names a file; a "path" in it is ignored), and only a
  * line for this host. */
-static void pool_known_hosts(struct pool *p, const struct task_rec *t, const struct proto_result *res)
+static void pool_known_hosts(struct run *p, const struct task_rec *t, const struct proto_result *res)
 {
 	const char *line = res->known_hosts_line.p;
 	char *path = NULL, *name = NULL;
@@ -284,103 +188,97 @@ static void pool_known_hosts(struct pool *p, const struct task_rec *t, const str
 	free(name);
 }
 
-static void pool_on_result(struct pool *p, struct slot *s, const msgpack_object *m)
+/* The warnings a run says once: for the first host that goes without
+ * TLS verification, and the first without SSH host key checks. */
+static void run_warn_once(struct run *r, const struct task_rec *t)
+{
+	if (!r->warned_insecure && pool_insecure(r, &t->host)) {
+		log_warn("insecure (%s): TLS certificates are not verified, so anyone between here and the "
+		         "hosts can pose as them and read what is sent",
+		         t->host.name);
+		r->warned_insecure = true;
+	}
+	if (!r->warned_hostkey_off && r->o->job->has_ssh && pool_policy(r, &t->host) == HOSTKEY_OFF) {
+		log_warn("host_key_policy off (%s): SSH host keys are not checked, so anyone between here "
+		         "and the hosts can pose as them",
+		         t->host.name);
+		r->warned_hostkey_off = true;
+	}
+}
+
+static void run_on_result(struct run *r, struct slot *s, const msgpack_object *m, int64_t now)
 {
 	struct task_rec *t = s->task;
 	struct record_info ri;
 	struct proto_result res;
 	struct err err;
 
-	if (proto_decode_result(m, &p->zone, &res, &err) < 0) {
-		pool_protocol_error(p, s, err.msg);
+	if (proto_decode_result(m, &r->zone, &res, &err) < 0) {
+		pool_protocol_error(&r->pool, s, err.msg, now);
 		return;
 	}
-	if (s->state != SLOT_BUSY || !t || res.id != t->id) {
-		pool_protocol_error(p, s, "a result for a task it was not given");
+	if (!pool_expects_result(s, res.id)) {
+		pool_protocol_error(&r->pool, s, "a result for a task it was not given", now);
 		return;
 	}
-	ri = (struct record_info){
-		.host = t->host.name,
-		.job = p->o->job->name,
-		.attempt = t->attempt,
-		.worker = (int)s->pid,
-		.started_wall_ms = t->started_wall_ms,
-		.duration_ms = clock_mono_ms() - t->started_mono_ms,
-		.shard = p->o->shard.count ? p->o->shard.label : NULL,
-	};
-	record_from_result(&p->rec, &res, &ri);
-	pool_known_hosts(p, t, &res);
-	s->task = NULL;
-	if (pool_may_retry(p, t, p->rec.status)) {
-		pool_retry(p, t, p->rec.status, status_name(p->rec.status));
-	} else {
-		pool_emit(p, t, &res);
-	}
-	s->child_pgid = 0;
-	s->timer_ms = 0;
-	s->tasks_done++;
-	p->in_flight--;
-	if (p->o->max_tasks_per_worker && s->tasks_done >= p->o->max_tasks_per_worker) {
-		/* an idle worker exits at once on TERM; its exit respawns the
-		 * slot while the other slots go on with the queue */
-		slot_stop(s, STOP_RECYCLE, NULL, clock_mono_ms(), RUN_KILL_AFTER_MS);
-		pool_timer(p, s, s->timer_ms);
-		return;
-	}
-	pool_push_idle(p, s);
+	run_record_info(r, t, (int)s->pid, now, &ri);
+	record_from_result(&r->rec, &res, &ri);
+	pool_known_hosts(r, t, &res);
+	t = pool_on_result(&r->pool, s, r->rec.status, now);
+	if (t)
+		run_emit(r, t, &res);
 }
 
-static void pool_on_frame(struct pool *p, struct slot *s, const char *payload, size_t len)
+/* The process group a step of the task runs, killed with the worker:
+ * never group 1 (kill(-1) is every process) nor our own. */
+static void run_on_child(struct slot *s, const msgpack_object *m)
 {
+	int64_t pgid;
+	uint64_t seq;
+
+	if (proto_decode_child(m, &seq, &pgid) == 0 && pool_expects_result(s, seq) && pgid >= 0 && pgid <= INT32_MAX &&
+	    pgid != 1 && pgid != getpgrp())
+		s->child_pgid = (pid_t)pgid;
+}
+
+static void run_on_frame(struct run *r, struct slot *s, const char *payload, size_t len)
+{
+	int64_t now = clock_mono_ms();
 	msgpack_object obj;
 	enum proto_type type;
 	struct err err;
-	int64_t pgid;
-	uint64_t id;
 
-	if (proto_decode(payload, len, &p->zone, &obj, &type, &err) < 0) {
-		pool_protocol_error(p, s, err.msg);
+	if (proto_decode(payload, len, &r->zone, &obj, &type, &err) < 0) {
+		pool_protocol_error(&r->pool, s, err.msg, now);
 		goto out;
 	}
 	switch (type) {
 	case PROTO_READY:
-		if (s->state != SLOT_STARTING) {
-			pool_protocol_error(p, s, "ready twice");
-			break;
-		}
-		p->startup_failures = 0;
-		s->timer_ms = 0;
-		if (slot_exec_done(s))
-			p->starting--;
-		pool_push_idle(p, s);
+		pool_on_ready(&r->pool, s, now);
 		break;
 	case PROTO_CHILD:
-		/* The group is killed with the worker: never group 1 (kill(-1)
-		 * is every process) nor our own. */
-		if (s->state == SLOT_BUSY && proto_decode_child(&obj, &id, &pgid) == 0 && id == s->task->id &&
-		    pgid >= 0 && pgid <= INT32_MAX && pgid != 1 && pgid != getpgrp())
-			s->child_pgid = (pid_t)pgid;
+		run_on_child(s, &obj);
 		break;
 	case PROTO_RESULT:
-		pool_on_result(p, s, &obj);
+		run_on_result(r, s, &obj, now);
 		break;
 	default:
-		pool_protocol_error(p, s, "a message only the supervisor sends");
+		pool_protocol_error(&r->pool, s, "a message only the supervisor sends", now);
 		break;
 	}
 out:
-	msgpack_zone_clear(&p->zone);
+	msgpack_zone_clear(&r->zone);
 }
 
 /* One read from the worker, then every whole frame it completed. Returns
  * 1 when bytes came, 0 when the pipe is closed or the slot stops trusting
  * the worker, -1 when there is nothing to read now. */
-static int pool_on_readable(struct pool *p, struct slot *s)
+static int run_on_readable(struct run *r, struct slot *s)
 {
 	const char *payload;
 	size_t len;
 	ssize_t n;
-	int r;
+	int got;
 
 	if (s->from_worker < 0)
 		return 0;
@@ -388,7 +286,7 @@ static int pool_on_readable(struct pool *p, struct slot *s)
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		/* The worker closed its end: it is exiting. Its exit status,
 		 * through SIGCHLD, decides what happens to its task. */
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
 		close(s->from_worker);
 		s->from_worker = -1;
 		return 0;
@@ -396,227 +294,34 @@ static int pool_on_readable(struct pool *p, struct slot *s)
 	if (n < 0)
 		return -1;
 	/* Frames are handled only while the slot still trusts its worker. */
-	while (s->state != SLOT_STOPPING && (r = frame_next(&s->rd, &payload, &len)) != 0) {
-		if (r < 0) {
-			pool_protocol_error(p, s, "a frame longer than the maximum");
+	while (s->state != SLOT_STOPPING && (got = frame_next(&s->rd, &payload, &len)) != 0) {
+		if (got < 0) {
+			pool_protocol_error(&r->pool, s, "a frame longer than the maximum", clock_mono_ms());
 			break;
 		}
-		pool_on_frame(p, s, payload, len);
+		run_on_frame(r, s, payload, len);
 	}
 	return s->state == SLOT_STOPPING ? 0 : 1;
 }
 
-static void pool_on_writable(struct pool *p, struct slot *s)
+static void run_on_writable(struct run *r, struct slot *s)
 {
-	int r = slot_flush(s);
+	int w = slot_flush(s);
 
-	if (r <= 0 && s->want_write) {
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+	if (w <= 0 && s->want_write) {
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
 		s->want_write = 0;
 	}
 }
 
-static void pool_describe_exit(const struct pool *p, int st, char *out, size_t n)
+/* Take the slot's pipes out of the loop. */
+static void run_unwatch(struct run *r, struct slot *s)
 {
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU) {
-		snprintf(out, n, "worker killed by SIGXCPU: the task used more than %.3gs of CPU (--worker-cpu)",
-		         p->o->worker_cpu_ms / 1000.0);
-	} else if (WIFSIGNALED(st)) {
-		const char *abbrev = sigabbrev_np(WTERMSIG(st));
-		snprintf(out, n, "worker killed by SIG%s", abbrev ? abbrev : "?");
-	} else if (WEXITSTATUS(st) == UTIL_EXIT_OOM) {
-		if (p->o->limits.mem_bytes)
-			snprintf(out, n, "worker ran out of memory (its limit is %llu MiB: --worker-mem)",
-			         (unsigned long long)(p->o->limits.mem_bytes >> 20));
-		else
-			snprintf(out, n, "worker ran out of memory");
-	} else {
-		snprintf(out, n, "worker exited with code %d without a result", WEXITSTATUS(st));
-	}
-}
-
-static void pool_on_exit(struct pool *p, struct slot *s, int st)
-{
-	enum slot_state was = s->state;
-	enum slot_stop reason = s->stop_reason;
-	char *detail = s->stop_detail;
-	int pid = (int)s->pid;
-	struct task_rec *t = NULL;
-	char how[256];
-	int exec_errno = slot_exec_errno(s);
-
-	if (slot_exec_done(s))
-		p->starting--;
-	s->stop_detail = NULL;
-	/* A worker may write its result and exit before we read the pipe:
-	 * what it wrote is still there and counts. */
-	while (s->state != SLOT_STOPPING && pool_on_readable(p, s) > 0)
-		;
-	t = NULL;
 	if (s->to_worker >= 0 && s->want_write)
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
+	s->want_write = 0;
 	if (s->from_worker >= 0)
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
-	slot_clear(s, &t);
-	s->stop_reason = STOP_NONE;
-	pool_describe_exit(p, st, how, sizeof(how));
-
-	if (t) {
-		p->in_flight--;
-		if (reason == STOP_TIMEOUT && pool_may_retry(p, t, STATUS_TIMEOUT)) {
-			pool_retry(p, t, STATUS_TIMEOUT, "timeout");
-		} else if (reason == STOP_TIMEOUT) {
-			pool_finish(p, t, pid, STATUS_TIMEOUT, detail);
-		} else if (reason == STOP_INTERRUPT || reason == STOP_SHUTDOWN) {
-			pool_finish(p, t, pid, STATUS_ERROR, run_interrupted);
-		} else {
-			const char *why = reason == STOP_PROTOCOL && detail ? detail : how;
-			if (pool_may_retry(p, t, STATUS_CRASHED)) {
-				pool_retry(p, t, STATUS_CRASHED, why);
-			} else {
-				char msg[600];
-				snprintf(msg, sizeof(msg), "%s (attempt %u of %u)", why, t->attempt, p->crash_attempts);
-				pool_finish(p, t, pid, STATUS_CRASHED, msg);
-			}
-		}
-	}
-	if (p->shutting_down) {
-		/* the end of the run: nothing to restart */
-	} else if (was == SLOT_STARTING || reason == STOP_STARTUP) {
-		p->startup_failures++;
-		if (!p->fatal && exec_errno) {
-			log_error("cannot run worker %s: %s", p->o->worker_path, strerror(exec_errno));
-			p->fatal = true;
-		} else if (!p->fatal && (WIFEXITED(st) && WEXITSTATUS(st) == WORKER_EXIT_FATAL)) {
-			log_error("the worker refused to start (%s); see its message above", how);
-			p->fatal = true;
-		} else if (!p->fatal && p->startup_failures >= RUN_STARTUP_FAILURES) {
-			log_error("workers die before they are ready (%d in a row, last: %s); stopping the run",
-			          p->startup_failures, how);
-			p->fatal = true;
-		}
-		/* back off: 100 ms, 200 ms, 400 ms... */
-		if (pool_more_work(p))
-			pool_timer(p, s, clock_mono_ms() + (100 << (p->startup_failures < 6 ? p->startup_failures : 6)));
-	} else if (pool_more_work(p)) {
-		pool_start_slot(p, s);
-	}
-	free(detail);
-}
-
-static void pool_reap(struct pool *p)
-{
-	int st;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (int i = 0; i < p->nslots; i++) {
-			if (p->slots[i].pid == pid) {
-				pool_on_exit(p, &p->slots[i], st);
-				break;
-			}
-		}
-	}
-}
-
-static void pool_interrupt(struct pool *p, int signo)
-{
-	int64_t now = clock_mono_ms();
-
-	p->interrupts++;
-	if (p->interrupts == 1) {
-		log_warn("SIG%s: no new tasks; waiting up to %.1fs for the %d running (again to stop now)",
-		         sigabbrev_np(signo), p->o->grace_ms / 1000.0, p->in_flight);
-		for (int i = 0; i < p->nslots; i++) {
-			struct slot *s = &p->slots[i];
-			if (s->state == SLOT_BUSY && (!s->timer_ms || s->timer_ms > now + p->o->grace_ms))
-				pool_timer(p, s, now + p->o->grace_ms);
-		}
-		return;
-	}
-	log_warn("SIG%s again: stopping the running tasks now", sigabbrev_np(signo));
-	for (int i = 0; i < p->nslots; i++) {
-		struct slot *s = &p->slots[i];
-		if (s->state == SLOT_BUSY) {
-			slot_stop(s, STOP_INTERRUPT, NULL, now, 0);
-			slot_kill(s);
-		}
-	}
-}
-
-static void pool_on_signal(struct pool *p)
-{
-	struct signalfd_siginfo si;
-
-	while (read(p->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
-			continue; /* reaped below, once for all */
-		if (si.ssi_signo == SIGUSR1) {
-			progress_clear(&p->pg);
-			progress_inflight(p->slots, p->nslots, clock_mono_ms(), stderr);
-			continue;
-		}
-		pool_interrupt(p, (int)si.ssi_signo);
-	}
-	pool_reap(p);
-}
-
-static void pool_on_timer(struct pool *p, struct slot *s, int64_t now)
-{
-	char detail[256];
-
-	s->timer_ms = 0;
-	/* What the worker sent may still sit in its pipe: a turn of the loop
-	 * handles at most RUN_EPOLL_EVENTS events, and a thousand workers
-	 * starting at once all answer together. Read it before judging. */
-	if (s->state == SLOT_STARTING || s->state == SLOT_BUSY) {
-		while (s->state != SLOT_STOPPING && pool_on_readable(p, s) > 0)
-			;
-		if (s->state == SLOT_IDLE)
-			return;
-	}
-	switch (s->state) {
-	case SLOT_BUSY:
-		if (p->interrupts && now < s->task->started_mono_ms + p->o->timeout_ms) {
-			slot_stop(s, STOP_INTERRUPT, NULL, now, RUN_KILL_AFTER_MS);
-		} else {
-			snprintf(detail, sizeof(detail),
-			         "task deadline of %.3gs passed and the worker did not answer within %.3gs more; "
-			         "worker killed",
-			         p->o->timeout_ms / 1000.0, p->o->grace_ms / 1000.0);
-			log_info("%s: %s", s->task->host.name, detail);
-			slot_stop(s, STOP_TIMEOUT, detail, now, RUN_KILL_AFTER_MS);
-		}
-		pool_timer(p, s, s->timer_ms);
-		break;
-	case SLOT_STARTING:
-		slot_stop(s, STOP_STARTUP, "did not get ready", now, RUN_KILL_AFTER_MS);
-		pool_timer(p, s, s->timer_ms);
-		break;
-	case SLOT_STOPPING:
-		slot_kill(s);
-		break;
-	case SLOT_EMPTY:
-		if (pool_more_work(p))
-			pool_start_slot(p, s);
-		break;
-	case SLOT_IDLE:
-		break;
-	}
-}
-
-static void pool_check_timers(struct pool *p, int64_t now)
-{
-	if (!p->next_timer_ms || now < p->next_timer_ms)
-		return;
-	p->next_timer_ms = 0;
-	for (int i = 0; i < p->nslots; i++) {
-		struct slot *s = &p->slots[i];
-		if (s->timer_ms && s->timer_ms <= now)
-			pool_on_timer(p, s, now);
-		else if (s->timer_ms)
-			pool_timer(p, s, s->timer_ms);
-	}
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, s->from_worker, NULL);
 }
 
 /* --resume and --retry-failed: should this host run, given the journal?
@@ -628,150 +333,133 @@ static bool run_wanted(const struct run_opts *o, const struct journal_index *don
 
 	if (!resume && !retry)
 		return true;
-	l = journal_index_get(done, journal_task_id(o->job->name, host));
+	l = journal_index_get(done, task_key(o->job->name, host));
 	if (!l || !l->final)
 		return resume; /* never finished: resume runs it */
 	return retry && l->status != STATUS_OK;
 }
 
-/* The next task to run: a retry first, then the next target. NULL when
- * there is none now (or --ordered must wait for earlier records). */
-static struct task_rec *pool_next_task(struct pool *p, int *rc)
-{
-	struct task_rec *t = retryq_pop(&p->retries, clock_mono_ms());
-	struct err err;
-	int r;
+/* The pool's hooks (struct pool_io): the mechanism its decisions use. */
 
-	if (t || p->targets_done || !sink_may_start(&p->sink, p->next_id))
-		return t;
+static int run_io_start(void *ctx, struct slot *s)
+{
+	struct run *r = ctx;
+	struct err err;
+
+	if (slot_spawn(s, r->o->worker_path, &r->o->limits, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	run_epoll(r, EPOLL_CTL_ADD, s->from_worker, EPOLLIN, (uint64_t)s->index << 1);
+	if (slot_send(s, r->hello.data, r->hello.len) < 0)
+		return 0; /* it died already; the reaper will say how */
+	run_want_write(r, s);
+	return 0;
+}
+
+static void run_io_send_task(void *ctx, struct slot *s, struct task_rec *t)
+{
+	struct run *r = ctx;
+
+	run_warn_once(r, t);
+	t->started_wall_ms = clock_wall_ms();
+	buf_reset(&r->frame);
+	proto_encode_task(&r->frame, t->seq, t->attempt, t->host.name, &t->host.vars, r->o->timeout_ms);
+	if (slot_send(s, r->frame.data, r->frame.len) < 0)
+		return; /* broken pipe: the worker died; reaping handles the task */
+	run_want_write(r, s);
+}
+
+static void run_io_drain(void *ctx, struct slot *s)
+{
+	struct run *r = ctx;
+
+	while (s->state != SLOT_STOPPING && run_on_readable(r, s) > 0)
+		;
+}
+
+static void run_io_reaped(void *ctx, struct slot *s)
+{
+	run_io_drain(ctx, s);
+	run_unwatch(ctx, s);
+}
+
+/* The record of a task the supervisor ends itself. A task the run was
+ * stopped on gets a record marked interrupted (not final: --resume runs
+ * it again). */
+static void run_io_finish(void *ctx, struct task_rec *t, int worker, enum status st, const char *error)
+{
+	struct run *r = ctx;
+	struct record_info ri;
+
+	run_record_info(r, t, worker, clock_mono_ms(), &ri);
+	ri.interrupted = st == STATUS_ERROR && error == pool_interrupted;
+	record_make(&r->rec, &ri, st, error);
+	run_emit(r, t, NULL);
+}
+
+static int run_io_next_target(void *ctx, uint64_t seq, struct task_rec **out)
+{
+	struct run *r = ctx;
+	struct task_rec *t;
+	struct err err;
+	int got;
+
+	if (!sink_may_start(&r->sink, seq))
+		return 0;
 	t = xcalloc(1, sizeof(*t));
-	while ((r = targets_next_in_shard(p->targets, &p->o->shard, &t->host, NULL, &err)) > 0 &&
-	       !run_wanted(p->o, &p->done, t->host.name))
+	while ((got = targets_next_in_shard(r->targets, &r->o->shard, &t->host, NULL, &err)) > 0 &&
+	       !run_wanted(r->o, &r->done, t->host.name))
 		host_free(&t->host);
-	if (r <= 0) {
+	if (got <= 0) {
 		free(t);
-		p->targets_done = true;
-		if (r < 0) {
+		if (got < 0) {
 			/* validated before the run, so only a file changed
 			 * under us gets here */
 			log_error("%s", err.msg);
-			*rc = 3;
+			r->rc = 3;
 		}
-		return NULL;
+		return -1;
 	}
-	t->id = p->next_id++;
+	t->seq = seq;
 	t->attempt = 1;
-	return t;
+	*out = t;
+	return 1;
 }
 
-static void pool_dispatch(struct pool *p, int *rc)
+static void run_reap(struct run *r)
 {
-	while (p->nidle > 0 && pool_more_work(p)) {
-		struct slot *s = &p->slots[p->idle[p->nidle - 1].index];
-		struct task_rec *t;
-		int64_t now;
+	int st;
+	pid_t pid;
 
-		if (s->state != SLOT_IDLE || s->pid != p->idle[p->nidle - 1].pid) {
-			p->nidle--; /* stale: that worker died while idle */
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (int i = 0; i < r->pool.nslots; i++) {
+			if (r->pool.slots[i].pid == pid) {
+				pool_on_exit(&r->pool, &r->pool.slots[i], st, clock_mono_ms());
+				break;
+			}
+		}
+	}
+}
+
+static void run_on_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* reaped below, once for all */
+		if (si.ssi_signo == SIGUSR1) {
+			progress_clear(&r->pg);
+			progress_inflight(r->pool.slots, r->pool.nslots, clock_mono_ms(), stderr);
 			continue;
 		}
-		now = clock_mono_ms();
-		if (p->o->rate > 0 && now < p->rate_next_ms)
-			break; /* --rate: the main loop wakes at rate_next_ms */
-		t = pool_next_task(p, rc);
-		if (!t)
-			break;
-		p->nidle--;
-		if (p->o->rate > 0) {
-			/* evenly spaced starts, no burst saved up while idle */
-			double next = (p->rate_next_ms > now ? p->rate_next_ms : now) + 1000.0 / p->o->rate;
-			p->rate_next_ms = next;
-		}
-		if (!p->warned_insecure && pool_insecure(p, &t->host)) {
-			log_warn("insecure (%s): TLS certificates are not verified, so anyone between here and the "
-			         "hosts can pose as them and read what is sent",
-			         t->host.name);
-			p->warned_insecure = true;
-		}
-		if (!p->warned_hostkey_off && p->o->job->has_ssh && pool_policy(p, &t->host) == HOSTKEY_OFF) {
-			log_warn("host_key_policy off (%s): SSH host keys are not checked, so anyone between here "
-			         "and the hosts can pose as them",
-			         t->host.name);
-			p->warned_hostkey_off = true;
-		}
-		now = clock_mono_ms();
-		t->started_mono_ms = now;
-		t->started_wall_ms = clock_wall_ms();
-		buf_reset(&p->frame);
-		proto_encode_task(&p->frame, t->id, t->attempt, t->host.name, &t->host.vars, p->o->timeout_ms);
-		s->task = t;
-		s->state = SLOT_BUSY;
-		s->child_pgid = 0;
-		p->in_flight++;
-		pool_timer(p, s, now + p->o->timeout_ms + p->o->grace_ms);
-		if (slot_send(s, p->frame.data, p->frame.len) < 0)
-			continue; /* broken pipe: the worker died; reaping handles the task */
-		if (s->wbuf.len && !s->want_write) {
-			s->want_write = 1;
-			pool_epoll(p, EPOLL_CTL_ADD, s->to_worker, EPOLLOUT, (uint64_t)s->index << 1 | 1);
-		}
+		pool_interrupt(&r->pool, (int)si.ssi_signo, clock_mono_ms());
 	}
+	run_reap(r);
 }
 
-/* Tasks that were waiting for a retry when the run was cut short still get
- * their record. */
-static void pool_drop_retries(struct pool *p, const char *why)
-{
-	struct task_rec *t;
-
-	while ((t = retryq_pop(&p->retries, INT64_MAX)) != NULL)
-		pool_finish(p, t, 0, STATUS_ERROR, why);
-}
-
-/* The end of a run: close the task pipes so idle workers exit on EOF,
- * then TERM and KILL whatever is left, and reap everything. */
-static void pool_shutdown(struct pool *p)
-{
-	int64_t deadline = clock_mono_ms() + RUN_SHUTDOWN_MS;
-	bool killed = false;
-
-	p->shutting_down = true;
-	for (int i = 0; i < p->nslots; i++) {
-		struct slot *s = &p->slots[i];
-		if (s->pid > 0 && s->to_worker >= 0 && s->state != SLOT_BUSY) {
-			if (s->want_write)
-				epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->to_worker, NULL);
-			s->want_write = 0;
-			close(s->to_worker);
-			s->to_worker = -1;
-		}
-		if (s->pid > 0 && s->state == SLOT_BUSY)
-			slot_stop(s, STOP_SHUTDOWN, NULL, clock_mono_ms(), 0);
-	}
-	for (;;) {
-		int alive = 0;
-		int64_t now;
-
-		pool_reap(p);
-		for (int i = 0; i < p->nslots; i++)
-			alive += p->slots[i].pid > 0;
-		if (!alive)
-			break;
-		now = clock_mono_ms();
-		if (now >= deadline && !killed) {
-			for (int i = 0; i < p->nslots; i++)
-				slot_kill(&p->slots[i]);
-			killed = true;
-			deadline = now + RUN_SHUTDOWN_MS;
-		} else if (now >= deadline) {
-			log_error("%d workers did not exit after KILL", alive);
-			break;
-		}
-		usleep(5000);
-	}
-}
-
-static int pool_raise_nofile(int workers, struct err *err)
+static int run_raise_nofile(int workers, struct err *err)
 {
 	struct rlimit rl;
 	rlim_t need = (rlim_t)workers * 2 + 64;
@@ -791,23 +479,6 @@ static int pool_raise_nofile(int workers, struct err *err)
 	return 0;
 }
 
-/* The supervisor's own peak RSS from /proc (VmHWM): ru_maxrss would carry
- * the peak of whatever process exec'd us. */
-static long run_peak_rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long kib = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 /* Read and check every target, counting those to run, those the journal
  * says are done, how many of those are done but not ok, and those of
  * other shards. */
@@ -825,7 +496,7 @@ static int run_count_targets(const struct run_opts *o, const struct journal_inde
 		if (run_wanted(o, done, h.name)) {
 			n++;
 		} else {
-			const struct journal_last *l = journal_index_get(done, journal_task_id(o->job->name, h.name));
+			const struct journal_last *l = journal_index_get(done, task_key(o->job->name, h.name));
 			skip++;
 			not_ok += l && l->status != STATUS_OK;
 		}
@@ -844,98 +515,103 @@ out:
 	return r;
 }
 
-int run_job(const struct run_opts *o)
+/* Everything run_cleanup frees, in a state it can free (the pool zeroed:
+ * it is set up once the number of workers is known). */
+static void run_init(struct run *r, const struct run_opts *o)
 {
-	struct pool pool = {0}, *p = &pool;
-	struct epoll_event events[RUN_EPOLL_EVENTS];
-	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms};
-	sigset_t mask, oldmask;
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->epfd = r->sigfd = -1;
+	r->rc = 2;
+	sink_init(&r->sink);
+	outdir_init(&r->outdir);
+	record_init(&r->rec);
+	msgpack_zone_init(&r->zone, 16384);
+	r->start_ms = clock_mono_ms();
+}
+
+/* Read and check every target first: a bad inventory line is a
+ * configuration error before anything runs, not a surprise later. So is
+ * an -o that names a link or a file that is not a journal, even when
+ * --resume finds nothing left to run. 0 to run, or -1 with r->rc set
+ * (there is nothing to run, or an error). */
+static int run_check_targets(struct run *r)
+{
+	const struct run_opts *o = r->o;
 	struct err err;
-	uint64_t total = 0, skipped = 0, skipped_not_ok = 0, others = 0;
-	int rc = 2, workers, spawned = 0;
-	char label[512];
-	bool mask_set = false;
-	char pidbuf[32];
 
-	p->o = o;
-	p->epfd = p->sigfd = -1;
-	p->sink.journal_fd = -1;
-	p->outdir.dirfd = p->outdir.ok_fd = p->outdir.failed_fd = -1;
-	record_init(&p->rec);
-	msgpack_zone_init(&p->zone, 16384);
-	p->start_ms = clock_mono_ms();
-	p->attempts = 1 + (uint32_t)(o->retries >= 0 ? o->retries : o->job->retries);
-	p->crash_attempts = p->attempts > RUN_CRASH_ATTEMPTS ? p->attempts : RUN_CRASH_ATTEMPTS;
-	retryq_init(&p->retries, (uint64_t)getpid() << 32 ^ (uint64_t)clock_wall_ms());
-
-	/* Read and check every target first: a bad inventory line is a
-	 * configuration error before anything runs, not a surprise later.
-	 * So is an -o that names a link or a file that is not a journal,
-	 * even when --resume finds nothing left to run. */
 	if (o->journal && journal_check_path(o->journal, &err) < 0) {
 		log_error("%s", err.msg);
-		goto out;
+		return -1;
 	}
 	if ((o->resume || o->retry_failed) && access(o->journal, F_OK) == 0 &&
-	    journal_index_load(&p->done, o->journal, o->job->name, &err) < 0) {
+	    journal_index_load(&r->done, o->journal, o->job->name, &err) < 0) {
 		log_error("%s", err.msg);
-		goto out;
+		return -1;
 	}
-	if (run_count_targets(o, &p->done, &total, &skipped, &skipped_not_ok, &others, &err) < 0) {
+	if (run_count_targets(o, &r->done, &r->total, &r->skipped, &r->skipped_not_ok, &r->others, &err) < 0) {
 		log_error("%s", err.msg);
-		goto out;
+		return -1;
 	}
-	if (skipped)
-		log_warn("%s: skipping %llu of %llu hosts (%s); %llu to run", o->journal, (unsigned long long)skipped,
-		         (unsigned long long)(skipped + total),
+	if (r->skipped)
+		log_warn("%s: skipping %llu of %llu hosts (%s); %llu to run", o->journal, (unsigned long long)r->skipped,
+		         (unsigned long long)(r->skipped + r->total),
 		         o->retry_failed ? (o->resume ? "their last record is ok" : "their last record is ok, or none")
 		                         : "they have a final record",
-		         (unsigned long long)total);
-	if (total == 0 && skipped) {
+		         (unsigned long long)r->total);
+	if (r->total == 0 && r->skipped) {
 		/* nothing left: the exit code still tells the batch's outcome */
-		rc = skipped_not_ok ? 1 : 0;
-		goto out;
+		r->rc = r->skipped_not_ok ? 1 : 0;
+		return -1;
 	}
-	if (total == 0 && others) {
+	if (r->total == 0 && r->others) {
 		/* more shards than hosts: an empty shard is not an error */
 		log_warn("shard %s: none of the %llu hosts is in this shard; nothing to run", o->shard.label,
-		         (unsigned long long)others);
-		rc = 0;
-		goto out;
+		         (unsigned long long)r->others);
+		r->rc = 0;
+		return -1;
 	}
-	if (total == 0) {
+	if (r->total == 0) {
 		log_error("no hosts to run on (check -i, -H and -l)");
-		goto out;
+		return -1;
 	}
-	workers = o->workers < 1 ? 1 : (total < (uint64_t)o->workers ? (int)total : o->workers);
-	if (pool_raise_nofile(workers, &err) < 0) {
+	return 0;
+}
+
+/* The targets again (this pass runs them), the outputs, the live line. */
+static int run_open_outputs(struct run *r, int workers)
+{
+	const struct run_opts *o = r->o;
+	struct err err;
+
+	if (run_raise_nofile(workers, &err) < 0 || targets_open(&o->targets, &r->targets, &err) < 0 ||
+	    /* with --gather, stdout is for the gathered view at the end */
+	    sink_open(&r->sink, o->journal, o->format, o->quiet || o->gather, o->ordered,
+	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0 ||
+	    (o->outdir && outdir_open(&r->outdir, o->outdir, &err) < 0)) {
 		log_error("%s", err.msg);
-		goto out;
+		return -1;
 	}
-	if (targets_open(&o->targets, &p->targets, &err) < 0) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	/* with --gather, stdout is for the gathered view at the end */
-	if (sink_open(&p->sink, o->journal, o->format, o->quiet || o->gather, o->ordered,
-	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	if (o->outdir && outdir_open(&p->outdir, o->outdir, &err) < 0) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	progress_init(&p->pg, o->progress, o->color, total, p->start_ms);
+	progress_init(&r->pg, o->progress, o->color, r->total, r->start_ms);
 	if (o->progress) {
-		run_progress = &p->pg;
-		log_set_hook(run_log_hook);
+		log_set_hook(run_log_hook, &r->pg);
+		r->log_hooked = true;
 		/* records to the same terminal erase the line first */
 		if (isatty(STDOUT_FILENO))
-			p->sink.progress = &p->pg;
+			r->sink.progress = &r->pg;
 	}
+	return 0;
+}
 
-	rc = 3;
+/* The stop signals into a signalfd, epoll, and what every worker gets:
+ * the supervisor's pid, the hello frame. */
+static int run_setup_loop(struct run *r)
+{
+	const struct run_opts *o = r->o;
+	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms};
+	sigset_t mask;
+	char pidbuf[32];
+
 	signal(SIGPIPE, SIG_IGN);
 	/* a journal past RLIMIT_FSIZE is a write error (EFBIG) to report,
 	 * not a signal that kills us with results unwritten */
@@ -951,176 +627,276 @@ int run_job(const struct run_opts *o)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-	mask_set = true;
-	p->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->sigfd < 0 || p->epfd < 0) {
+	sigprocmask(SIG_BLOCK, &mask, &r->oldmask);
+	r->mask_set = true;
+	r->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->sigfd < 0 || r->epfd < 0) {
 		log_error("signalfd/epoll: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	pool_epoll(p, EPOLL_CTL_ADD, p->sigfd, EPOLLIN, RUN_SIGFD_TAG);
+	run_epoll(r, EPOLL_CTL_ADD, r->sigfd, EPOLLIN, RUN_SIGFD_TAG);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
 	setenv("FLEETRUN_SUPERVISOR_PID", pidbuf, 1);
-	proto_encode_hello(&p->hello, o->job->path, o->job->source, o->job->source_len, &settings);
+	proto_encode_hello(&r->hello, o->job->path, o->job->source, o->job->source_len, &settings);
+	return 0;
+}
 
-	p->nslots = workers;
-	p->slots = xcalloc((size_t)workers, sizeof(*p->slots));
-	p->idle = xcalloc((size_t)workers * 2 + 1, sizeof(*p->idle));
-	for (int i = 0; i < workers; i++) {
-		p->slots[i].index = i;
-		p->slots[i].to_worker = p->slots[i].from_worker = p->slots[i].exec_status = -1;
+static void run_init_pool(struct run *r, int workers)
+{
+	const struct run_opts *o = r->o;
+	uint32_t attempts = 1 + (uint32_t)(o->retries >= 0 ? o->retries : o->job->retries);
+	struct pool_config cf = {
+		.workers = workers,
+		.timeout_ms = o->timeout_ms,
+		.grace_ms = o->grace_ms,
+		.retry_delay_ms = o->retry_delay_ms,
+		.attempts = attempts,
+		.crash_attempts = attempts > RUN_CRASH_ATTEMPTS ? attempts : RUN_CRASH_ATTEMPTS,
+		.max_tasks_per_worker = o->max_tasks_per_worker,
+		.rate = o->rate,
+		.worker_cpu_ms = o->worker_cpu_ms,
+		.worker_mem_bytes = o->limits.mem_bytes,
+		.worker_path = o->worker_path,
+		.seed = (uint64_t)getpid() << 32 ^ (uint64_t)clock_wall_ms(),
+	};
+	struct pool_io io = {
+		.ctx = r,
+		.start = run_io_start,
+		.send_task = run_io_send_task,
+		.drain = run_io_drain,
+		.reaped = run_io_reaped,
+		.finish = run_io_finish,
+		.next_target = run_io_next_target,
+	};
+
+	pool_init(&r->pool, &cf, &io);
+}
+
+/* 0 when the run is ready to loop; -1 with r->rc set when there is
+ * nothing to run or it cannot start. */
+static int run_prepare(struct run *r, const struct run_opts *o)
+{
+	int workers;
+
+	run_init(r, o);
+	if (run_check_targets(r) < 0)
+		return -1;
+	workers = o->workers < 1 ? 1 : (r->total < (uint64_t)o->workers ? (int)r->total : o->workers);
+	if (run_open_outputs(r, workers) < 0)
+		return -1;
+	r->rc = 3;
+	if (run_setup_loop(r) < 0)
+		return -1;
+	run_init_pool(r, workers);
+	r->rc = 0;
+	return 0;
+}
+
+static void run_on_events(struct run *r, const struct epoll_event *events, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = events[i].data.u64;
+		struct slot *s;
+
+		if (tag == RUN_SIGFD_TAG) {
+			run_on_signal(r);
+			continue;
+		}
+		s = &r->pool.slots[tag >> 1];
+		if (tag & 1)
+			run_on_writable(r, s);
+		else
+			run_on_readable(r, s);
 	}
+}
 
-	rc = 0;
+static void run_loop(struct run *r)
+{
+	struct epoll_event events[RUN_EPOLL_EVENTS];
+	struct pool *p = &r->pool;
+
 	while (!p->fatal) {
-		int64_t now = clock_mono_ms(), wake;
+		int64_t now = clock_mono_ms(), wake = 0;
 		int timeout = -1, n;
 
 		/* The pool fills a few workers at a time, dispatching in
 		 * between: the first workers are at work while the others
 		 * still start. */
-		while (p->starting < RUN_STARTING_MAX && spawned < workers && pool_more_work(p))
-			pool_start_slot(p, &p->slots[spawned++]);
-		pool_dispatch(p, &rc);
-		if (p->in_flight == 0 && !pool_more_work(p))
+		pool_fill(p, now);
+		now = clock_mono_ms();
+		pool_dispatch(p, now);
+		if (pool_done(p))
 			break;
-		/* The idle stack holds at most one live entry per slot plus stale
-		 * ones; compact it when stale entries pile up. */
-		if (p->nidle > (size_t)workers * 2 - 1) {
-			size_t k = 0;
-			for (size_t i = 0; i < p->nidle; i++) {
-				struct slot *s = &p->slots[p->idle[i].index];
-				if (s->state == SLOT_IDLE && s->pid == p->idle[i].pid)
-					p->idle[k++] = p->idle[i];
-			}
-			p->nidle = k;
-		}
-		wake = p->next_timer_ms;
-		if (retryq_next_ms(&p->retries) && (!wake || retryq_next_ms(&p->retries) < wake))
-			wake = retryq_next_ms(&p->retries);
-		if (progress_next_ms(&p->pg) && (!wake || progress_next_ms(&p->pg) < wake))
-			wake = progress_next_ms(&p->pg);
-		if (p->o->rate > 0 && p->nidle && pool_more_work(p) && p->rate_next_ms > now &&
-		    (!wake || (int64_t)p->rate_next_ms + 1 < wake))
-			wake = (int64_t)p->rate_next_ms + 1;
-		if (sink_next_timer(&p->sink) && (!wake || sink_next_timer(&p->sink) < wake))
-			wake = sink_next_timer(&p->sink);
+		pool_deadline(p, now, &wake);
+		clock_deadline_min(&wake, progress_next_ms(&r->pg));
+		clock_deadline_min(&wake, sink_next_timer(&r->sink));
 		if (wake)
 			timeout = wake <= now ? 0 : (int)(wake - now);
-		if (spawned < workers && pool_more_work(p))
-			timeout = 0; /* more workers to start: do not sleep */
-		n = epoll_wait(p->epfd, events, RUN_EPOLL_EVENTS, timeout);
+		n = epoll_wait(r->epfd, events, RUN_EPOLL_EVENTS, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			uint64_t tag = events[i].data.u64;
-			struct slot *s;
-
-			if (tag == RUN_SIGFD_TAG) {
-				pool_on_signal(p);
-				continue;
-			}
-			s = &p->slots[tag >> 1];
-			if (tag & 1)
-				pool_on_writable(p, s);
-			else
-				pool_on_readable(p, s);
-		}
+		run_on_events(r, events, n);
 		now = clock_mono_ms();
 		pool_check_timers(p, now);
 		/* Records go out in batches: every SINK_FLUSH_MS, or sooner when a
 		 * buffer grows large (sink.c). */
-		if (sink_next_timer(&p->sink) && now >= sink_next_timer(&p->sink))
-			sink_flush(&p->sink, now, false);
-		if (p->sink.io_error)
+		if (sink_next_timer(&r->sink) && now >= sink_next_timer(&r->sink))
+			sink_flush(&r->sink, now, false);
+		if (r->sink.io_error)
 			break; /* cannot write results: stop, do not claim success */
-		progress_draw(&p->pg, &p->sink.sum, p->slots, p->nslots, now, false);
+		progress_draw(&r->pg, &r->sink.sum, p->slots, p->nslots, now, false);
 	}
-	if (p->fatal || p->interrupts || p->sink.io_error) {
-		pool_drop_retries(p, run_interrupted);
-		rc = 3;
+}
+
+/* Sleep until a child exits (SIGCHLD on the signalfd) or ms pass. Other
+ * signals that come now are taken and dropped: the run is ending, and
+ * their default action would kill us before every record is out. */
+static void run_wait_children(struct run *r, int64_t ms)
+{
+	struct epoll_event ev;
+	struct signalfd_siginfo si;
+
+	if (epoll_wait(r->epfd, &ev, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) > 0)
+		while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			;
+}
+
+/* The end of a run: close the task pipes so idle workers exit on EOF,
+ * TERM the busy ones, and reap everything; KILL what is left after
+ * RUN_SHUTDOWN_MS, and give up after as long again. The wait is the
+ * loop's own epoll_wait on the signalfd, with the workers' pipes out of
+ * it (what a worker wrote is read when it is reaped). */
+static void run_shutdown(struct run *r)
+{
+	struct pool *p = &r->pool;
+	int64_t deadline = clock_mono_ms() + RUN_SHUTDOWN_MS;
+	bool killed = false;
+
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = &p->slots[i];
+		run_unwatch(r, s);
+		if (s->pid > 0 && s->to_worker >= 0 && s->state != SLOT_BUSY) {
+			close(s->to_worker);
+			s->to_worker = -1;
+		}
 	}
-	pool_shutdown(p);
-	progress_clear(&p->pg);
-	if (sink_finish(&p->sink) < 0)
-		rc = 3;
-	if (o->gather && !o->quiet)
-		gather_print(&p->gather, stdout, o->color && isatty(STDOUT_FILENO));
-	if (p->sink.io_error)
-		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
-		          "not finish (--resume runs them once the disk is fixed)",
-		          o->journal ? " to " : "", o->journal ? o->journal : "");
+	pool_shutdown(p, clock_mono_ms());
+	for (;;) {
+		int alive;
+		int64_t now;
+
+		run_reap(r);
+		alive = pool_alive(p);
+		if (!alive)
+			break;
+		now = clock_mono_ms();
+		if (now >= deadline && !killed) {
+			for (int i = 0; i < p->nslots; i++)
+				slot_kill(&p->slots[i]);
+			killed = true;
+			deadline = now + RUN_SHUTDOWN_MS;
+		} else if (now >= deadline) {
+			log_error("%d workers did not exit after KILL", alive);
+			break;
+		}
+		run_wait_children(r, deadline - now);
+	}
+}
+
+static void run_print_summary(const struct run *r)
+{
+	const struct run_opts *o = r->o;
+	char label[512];
+	struct summary_run sr;
+
+	if (o->summary == SUMMARY_NONE || r->pool.fatal)
+		return;
 	if (o->shard.count)
 		snprintf(label, sizeof(label), "%s (shard %s)", o->job->name, o->shard.label);
 	else
 		snprintf(label, sizeof(label), "%s", o->job->name);
-	if (o->summary != SUMMARY_NONE && !p->fatal) {
-		struct summary_run sr = {label, clock_mono_ms() - p->start_ms, p->interrupts > 0};
-		if (o->summary == SUMMARY_JSON)
-			summary_print_json(&p->sink.sum, stderr, &sr);
-		else
-			summary_print(&p->sink.sum, stderr, &sr);
+	sr = (struct summary_run){label, clock_mono_ms() - r->start_ms, r->pool.interrupts > 0};
+	if (o->summary == SUMMARY_JSON)
+		summary_print_json(&r->sink.sum, stderr, &sr);
+	else
+		summary_print(&r->sink.sum, stderr, &sr);
+}
+
+static void run_finish(struct run *r)
+{
+	const struct run_opts *o = r->o;
+	struct pool *p = &r->pool;
+
+	if (p->fatal || p->interrupts || r->sink.io_error) {
+		pool_drop_retries(p, pool_interrupted);
+		r->rc = 3;
 	}
-	if (log_level() >= LOG_INFO) {
-		/* The supervisor's own cost, for benchmarks: its workers are
-		 * children and are not counted in RUSAGE_SELF. */
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu_ms = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 +
-		                ru.ru_stime.tv_usec / 1e3;
-		log_info("supervisor: cpu %.1f ms (%.2f us per host), peak rss %.1f MiB, %d workers", cpu_ms,
-		         p->sink.sum.total ? cpu_ms * 1000 / p->sink.sum.total : 0.0, run_peak_rss_kib() / 1024.0,
-		         p->nslots);
-	}
+	run_shutdown(r);
+	progress_clear(&r->pg);
+	if (sink_finish(&r->sink) < 0)
+		r->rc = 3;
+	if (o->gather && !o->quiet)
+		gather_print(&r->gather, stdout, o->color && isatty(STDOUT_FILENO));
+	if (r->sink.io_error)
+		log_error("the run stopped: results could not be written%s%s; hosts without a record there did "
+		          "not finish (--resume runs them once the disk is fixed)",
+		          o->journal ? " to " : "", o->journal ? o->journal : "");
+	run_print_summary(r);
+	if (log_level() >= LOG_INFO)
+		selfstat_report(r->sink.sum.total, p->nslots);
 	/* with --resume, hosts done in an earlier run count too */
-	if (rc == 0 && (p->sink.sum.counts[STATUS_OK] != p->sink.sum.total || skipped_not_ok))
-		rc = 1;
-	if (rc == 0 && p->interrupts)
-		rc = 3;
-out:
-	if (p->slots) {
-		for (int i = 0; i < p->nslots; i++) {
-			struct task_rec *t;
-			slot_clear(&p->slots[i], &t);
-			task_rec_free(t);
-			free(p->slots[i].stop_detail);
-		}
-	}
-	free(p->slots);
-	free(p->idle);
-	retryq_free(&p->retries);
-	if (p->targets)
-		targets_close(p->targets);
-	if (run_progress == &p->pg) {
-		log_set_hook(NULL);
-		run_progress = NULL;
-	}
-	progress_clear(&p->pg);
-	progress_free(&p->pg);
-	gather_free(&p->gather);
-	outdir_close(&p->outdir);
-	sink_close(&p->sink);
-	record_free(&p->rec);
-	knownhosts_free(&p->kh);
-	journal_index_free(&p->done);
-	msgpack_zone_destroy(&p->zone);
-	buf_free(&p->hello);
-	buf_free(&p->frame);
-	if (p->sigfd >= 0) {
+	if (r->rc == 0 && (r->sink.sum.counts[STATUS_OK] != r->sink.sum.total || r->skipped_not_ok))
+		r->rc = 1;
+	if (r->rc == 0 && p->interrupts)
+		r->rc = 3;
+}
+
+static void run_cleanup(struct run *r)
+{
+	pool_free(&r->pool);
+	if (r->targets)
+		targets_close(r->targets);
+	if (r->log_hooked)
+		log_set_hook(NULL, NULL);
+	progress_clear(&r->pg);
+	progress_free(&r->pg);
+	gather_free(&r->gather);
+	outdir_close(&r->outdir);
+	sink_close(&r->sink);
+	record_free(&r->rec);
+	knownhosts_free(&r->kh);
+	journal_index_free(&r->done);
+	msgpack_zone_destroy(&r->zone);
+	buf_free(&r->hello);
+	buf_free(&r->frame);
+	if (r->sigfd >= 0) {
 		/* A stop signal that came while the run was ending is taken:
 		 * unblocked, it would kill us now, after every record is out,
 		 * with its default action instead of this run's exit code. */
 		struct signalfd_siginfo si;
-		while (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
+		while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
 			;
-		close(p->sigfd);
+		close(r->sigfd);
 	}
-	if (p->epfd >= 0)
-		close(p->epfd);
-	if (mask_set)
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	if (r->mask_set)
+		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+}
+
+int run_job(const struct run_opts *o)
+{
+	struct run run;
+	int rc;
+
+	if (run_prepare(&run, o) == 0) {
+		run_loop(&run);
+		run_finish(&run);
+	}
+	rc = run.rc;
+	run_cleanup(&run);
 	return rc;
 }

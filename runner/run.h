@@ -1,5 +1,6 @@
-/* run: `fleetrun run`: the scheduler and event loop that drive the worker
- * pool over the targets and hand results to the sinks. */
+/* run: `fleetrun run`: the event loop that drives the worker pool over
+ * the targets and hands results to the sinks. The scheduling decisions
+ * (dispatch, retries, recycling, the exit policy) are pool.h's. */
 #ifndef FLEETRUN_RUN_H
 #define FLEETRUN_RUN_H
 

@@ -18,11 +18,16 @@
  * turn, so one busy turn cannot grow it without bound. */
 #define SINK_HIGH_WATER (256 * 1024)
 
-int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
-              size_t window, struct err *err)
+void sink_init(struct sink *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->journal_fd = -1;
+}
+
+int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
+              size_t window, struct err *err)
+{
+	sink_init(k);
 	k->format = fmt;
 	k->quiet = quiet;
 	k->ordered = ordered;

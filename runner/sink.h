@@ -53,6 +53,8 @@ struct sink {
 	struct progress *progress; /* NULL, or the live line to erase before stdout */
 };
 
+/* A sink not open, safe to sink_close. */
+void sink_init(struct sink *k);
 int sink_open(struct sink *k, const char *journal, enum sink_format fmt, bool quiet, bool ordered,
               size_t window, struct err *err);
 /* Take the record of the task with this id; res is the worker's result it

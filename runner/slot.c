@@ -13,14 +13,6 @@
 
 extern char **environ;
 
-void task_rec_free(struct task_rec *t)
-{
-	if (!t)
-		return;
-	host_free(&t->host);
-	free(t);
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -124,6 +116,24 @@ out:
 		close_fd(&status_pipe[i]);
 	}
 	return r;
+}
+
+void slot_init(struct slot *s, int index)
+{
+	memset(s, 0, sizeof(*s));
+	s->index = index;
+	s->to_worker = s->from_worker = s->exec_status = -1;
+	s->idle_prev = s->idle_next = -1;
+}
+
+void slot_free(struct slot *s)
+{
+	struct task_rec *t;
+
+	slot_clear(s, &t);
+	task_rec_free(t);
+	free(s->stop_detail);
+	slot_init(s, s->index);
 }
 
 int slot_exec_errno(struct slot *s)

@@ -1,4 +1,6 @@
-/* slot: one worker process as the supervisor sees it.
+/* slot: one worker process as the supervisor sees it: spawning it,
+ * feeding it frames, stopping it. No policy: which slot gets which task,
+ * and what a worker's exit means, are pool.c's.
  *
  * What the worker *is* (state) is kept apart from why the supervisor is
  * stopping it (stop_reason), as runit keeps state apart from want. */
@@ -11,15 +13,15 @@
 
 #include "buf.h"
 #include "frame.h"
-#include "inventory.h"
+#include "task.h"
 #include "util.h"
 
 enum slot_state {
-	SLOT_EMPTY,    /* no process; may be respawned at respawn_at */
+	SLOT_EMPTY,    /* no process; respawned at timer_ms when set */
 	SLOT_STARTING, /* forked and exec'd, hello sent, waiting for ready */
 	SLOT_IDLE,     /* ready, no task */
 	SLOT_BUSY,     /* one task in flight */
-	SLOT_STOPPING, /* TERM sent; KILL at kill_at; waiting to reap */
+	SLOT_STOPPING, /* TERM sent; KILL at timer_ms; waiting to reap */
 };
 
 enum slot_stop {
@@ -30,15 +32,6 @@ enum slot_stop {
 	STOP_STARTUP,   /* it did not get ready in time */
 	STOP_SHUTDOWN,  /* the run is over */
 	STOP_RECYCLE,   /* it ran --max-tasks-per-worker tasks */
-};
-
-/* A task: one host, as the supervisor tracks it until its record is out. */
-struct task_rec {
-	uint64_t id;        /* position in target order, from 0 */
-	uint32_t attempt;   /* 1 for the first try */
-	struct host host;   /* owned */
-	int64_t started_wall_ms; /* when the current attempt was dispatched */
-	int64_t started_mono_ms;
 };
 
 struct slot {
@@ -62,6 +55,9 @@ struct slot {
 	                           (deadline + grace, KILL, respawn), 0 for none */
 	int64_t started_ms;     /* when the process was started */
 	uint64_t tasks_done;
+	/* pool.c's idle list runs through the slots (pool_idle_*): */
+	bool idle_listed;       /* in the list (its state may have moved on) */
+	int idle_prev, idle_next; /* neighbours' indexes, -1 at the ends */
 };
 
 /* Resource limits every worker starts with (0: not set). The worker also
@@ -70,6 +66,12 @@ struct slot_limits {
 	uint64_t mem_bytes;  /* RLIMIT_AS */
 	uint64_t files;      /* RLIMIT_NOFILE */
 };
+
+/* A slot with no process, safe to slot_free: fds -1, nothing owned. */
+void slot_init(struct slot *s, int index);
+/* What a slot owns (its task, buffers, pipes, stop_detail); the process,
+ * if any, is not waited for. The slot is left as slot_init leaves it. */
+void slot_free(struct slot *s);
 
 /* Fork and exec the worker with the two pipes on fd 3 and 4. Returns at
  * once, without waiting for the child to be scheduled: under load (a
@@ -101,7 +103,5 @@ void slot_kill(struct slot *s);
 /* After the process was reaped: close the pipes, free the buffers and go
  * back to EMPTY. The task, if any, is handed to the caller through *task. */
 void slot_clear(struct slot *s, struct task_rec **task);
-
-void task_rec_free(struct task_rec *t);
 
 #endif

@@ -34,6 +34,11 @@ Usage: fake_worker.py MODE MARKER
                the first worker to create PATH does it, the others
                behave
 
+  Workers that die on every task, for the exit policy (test_pool.py):
+  fatalexit    exits with code 2 (the worker's fatal code) on each task,
+               after ready, without a result
+  crashall     kills itself with SIGSEGV on each task (no core file)
+
   numbers      every host ok, each result carrying the hostile numbers
                HOSTILE_NUMBERS[host] gives it (out-of-range started_ms and
                duration_ms, huge or negative exit codes, NaN and infinite
@@ -44,6 +49,7 @@ most 150 s whatever happens (SIGALRM, default action), so a broken
 supervisor cannot leave it running for ever.
 """
 import os
+import resource
 import signal
 import sys
 import time
@@ -204,6 +210,11 @@ def main():
                 write_all(b"\x00\x00\x00\x03\xc1\xc1\xc1")
                 silent_for(120)
                 return 0
+            if mode == "fatalexit":
+                return 2
+            if mode == "crashall":
+                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+                os.kill(os.getpid(), signal.SIGSEGV)
             if mode == "numbers":
                 send(numbers_result(msg.get("id"), host, started))
                 continue

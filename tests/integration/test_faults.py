@@ -73,16 +73,16 @@ def test_crash_leaves_no_command_behind(crash_run):
 
 
 def test_many_crashes_leave_no_command_behind(fleet, tmp_path):
-    """Every host kills its own worker at once (so on both attempts): 80
-    worker crashes; every host 'crashed', and none of the 80 commands
-    (still sleeping when their worker died) is left running."""
+    """Every host kills its own worker at once, on every attempt: the run
+    stops once 10 workers crashed with no result in between ("workers keep
+    crashing", exit 3: test_pool.py), with the hosts it tried 'crashed' or
+    interrupted, and none of the commands (still sleeping when their
+    worker died, or when the run stopped) is left running."""
     marker = fr.sleep_marker()
     job = fr.write_job(tmp_path, "steps:\n  - exec: 'kill -SEGV $PPID; %s; echo never'\n" % marker)
     r = fleet.run(["run", job, "-H", "c[01-40]", "-w", "8", "--format", "jsonl"], timeout=60)
-    recs = fr.by_host(r.records)
-    assert len(recs) == 40, r
-    assert {x["status"] for x in recs.values()} == {"crashed"}, r
-    assert r.rc == 1, r
+    assert r.rc == 3 and "workers keep crashing" in r.err, r
+    assert r.records and {x["status"] for x in r.records} <= {"crashed", "error"}, r
     left = fr.wait_gone(marker, timeout=3)
     assert not left, "%d commands of crashed tasks still running, e.g. %r" % (len(left), left[:2])
 

@@ -2,6 +2,7 @@
 step's command can see of its worker, and the jobs shipped in jobs.d run
 against the loopback lab."""
 import os
+import re
 import sys
 
 import pytest
@@ -36,6 +37,45 @@ def test_broken_worker_stops_the_run(fleet, tmp_path):
     assert r.rc == 3, r
     assert "before they are ready" in r.err, r
     assert r.elapsed < 10, r
+
+
+def run_dying_workers(fleet, tmp_path, mode, hosts):
+    """A run of 4 fake workers (MODE) that die on every task they get."""
+    worker, marker = fr.fake_worker(tmp_path, mode)
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo unused'\n")
+    r = fleet.run(["run", job, "-H", hosts, "-w", "4", "--retry-delay", "0", "--format", "jsonl"],
+                  timeout=120, env={"FLEETRUN_WORKER": worker})
+    assert not fr.wait_gone(marker, timeout=5), "fake workers still running"
+    fr.check_nothing_left(r)
+    return r
+
+
+def test_fatal_exit_after_ready_stops_the_run(fleet, tmp_path):
+    """A ready worker that exits with the fatal code (2: "the next worker
+    would fail the same way") stops the run at once, exit 3, as it does
+    while the worker starts; its task is recorded interrupted (--resume
+    runs it again), not crashed, and no other host is tried."""
+    r = run_dying_workers(fleet, tmp_path, "fatalexit", "h[001-200]")
+    assert r.rc == 3, r
+    assert "exited with code 2" in r.err and "stopping the run" in r.err, r.err
+    assert len(r.records) <= 4, "the run went on after the fatal exit: %d records" % len(r.records)
+    assert all(x["status"] == "error" and x["interrupted"] for x in r.records), r.records
+    assert r.elapsed < 20, r
+
+
+def test_workers_crashing_on_every_task_stop_the_run(fleet, tmp_path):
+    """Workers that crash on every task (a worker bug, a --worker-mem too
+    low for the job): after 10 crashes of ready workers in 10 s with no
+    result in between the run stops with exit 3 and says so, instead of
+    crashing 2 workers for each of 2,000 hosts."""
+    r = run_dying_workers(fleet, tmp_path, "crashall", "h[0001-2000]")
+    assert r.rc == 3, r
+    m = re.search(r"workers keep crashing: (\d+) crashes of ready workers in [0-9.]+s with no result in "
+                  r"between \(at most 10 in 10s; last: worker killed by SIGSEGV\); stopping the run", r.err)
+    assert m and m.group(1) == "10", r.err
+    assert len(r.records) < 20, "%d records: the run ground on" % len(r.records)
+    assert {x["status"] for x in r.records} <= {"crashed", "error"}, r.records
+    assert r.elapsed < 30, r
 
 
 def test_commands_see_only_their_own_fds(fleet, tmp_path):

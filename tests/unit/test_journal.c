@@ -1,7 +1,7 @@
 /* Unit tests for runner/journal.c (reading journals back: torn last line,
  * lines that are not records, lines nested too deep, the last-record
- * index, task ids, what -o accepts as a journal, bounded times) and
- * runner/retryq.c (backoff bounds, the heap's order). */
+ * index, task keys and their hex form, what -o accepts as a journal,
+ * bounded times). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +17,7 @@
 
 #include "journal.h"
 #include "log.h"
-#include "retryq.h"
-#include "slot.h"
+#include "task.h"
 
 static char *write_tmp(const char *text)
 {
@@ -49,16 +48,16 @@ static int collect(const struct journal_entry *e, void *ctx)
 	return 0;
 }
 
-static void test_task_id(void **state)
+static void test_task_key(void **state)
 {
 	char hex[17];
 
 	(void)state;
 	/* stable across versions: journals written today must resume later */
-	journal_task_hex(journal_task_id("j", "h1"), hex);
+	journal_task_hex(task_key("j", "h1"), hex);
 	assert_string_equal(hex, "0cdab7e04f9a2441");
 	/* the separator keeps ("ab","c") and ("a","bc") apart */
-	assert_true(journal_task_id("ab", "c") != journal_task_id("a", "bc"));
+	assert_true(task_key("ab", "c") != task_key("a", "bc"));
 }
 
 static void test_read_skips_torn_and_bad_lines(void **state)
@@ -247,14 +246,14 @@ static void test_index_last_final_record(void **state)
 	assert_int_equal(journal_index_load(&idx, path, "j", &err), 0);
 	assert_int_equal(idx.len, 2);
 	assert_true(idx.mixed_jobs);
-	l = journal_index_get(&idx, journal_task_id("j", "a"));
+	l = journal_index_get(&idx, task_key("j", "a"));
 	assert_non_null(l);
 	assert_true(l->final);
 	assert_int_equal(l->status, STATUS_OK); /* an interrupted record does not undo it */
-	l = journal_index_get(&idx, journal_task_id("j", "b"));
+	l = journal_index_get(&idx, task_key("j", "b"));
 	assert_non_null(l);
 	assert_false(l->final);
-	assert_null(journal_index_get(&idx, journal_task_id("other", "c")));
+	assert_null(journal_index_get(&idx, task_key("other", "c")));
 	v = journal_index_sorted(&idx);
 	assert_string_equal(v[0]->host, "a");
 	assert_string_equal(v[1]->host, "b");
@@ -281,7 +280,7 @@ static void test_index_grows(void **state)
 		char host[16];
 		const struct journal_last *l;
 		snprintf(host, sizeof(host), "h%d", i);
-		l = journal_index_get(&idx, journal_task_id("j", host));
+		l = journal_index_get(&idx, task_key("j", host));
 		assert_non_null(l);
 		assert_string_equal(l->host, host);
 		assert_int_equal(l->status, i % 7 ? STATUS_OK : STATUS_TIMEOUT);
@@ -292,53 +291,10 @@ static void test_index_grows(void **state)
 	free(path);
 }
 
-static void test_retry_delays(void **state)
-{
-	struct retryq q;
-
-	(void)state;
-	retryq_init(&q, 42);
-	for (int i = 0; i < 1000; i++) {
-		int64_t d2 = retryq_delay_ms(&q, 1000, 2), d3 = retryq_delay_ms(&q, 1000, 3);
-		int64_t dmax = retryq_delay_ms(&q, 1000, 40);
-		assert_true(d2 >= 500 && d2 <= 1000);
-		assert_true(d3 >= 1000 && d3 <= 2000);
-		assert_true(dmax >= RETRYQ_MAX_DELAY_MS / 2 && dmax <= RETRYQ_MAX_DELAY_MS);
-	}
-	assert_int_equal(retryq_delay_ms(&q, 0, 5), 0);
-	retryq_free(&q);
-}
-
-static void test_retry_heap_order(void **state)
-{
-	struct retryq q;
-	int64_t at[] = {50, 10, 40, 10, 30, 20, 60, 0};
-	int64_t last = -1;
-	size_t n = 0;
-
-	(void)state;
-	retryq_init(&q, 1);
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		struct task_rec *t = xcalloc(1, sizeof(*t));
-		t->id = (uint64_t)at[i];
-		retryq_push(&q, t, at[i]);
-	}
-	assert_int_equal(retryq_next_ms(&q), 0);
-	assert_null(retryq_pop(&q, -1)); /* nothing is due before 0 */
-	for (struct task_rec *t; (t = retryq_pop(&q, 45)) != NULL; n++) {
-		assert_true((int64_t)t->id >= last);
-		last = (int64_t)t->id;
-		task_rec_free(t);
-	}
-	assert_int_equal(n, 6); /* 0 10 10 20 30 40 */
-	assert_int_equal(retryq_next_ms(&q), 50);
-	retryq_free(&q); /* frees the two still queued */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_id),
+		cmocka_unit_test(test_task_key),
 		cmocka_unit_test(test_read_skips_torn_and_bad_lines),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_read_skips_deep_lines),
@@ -347,8 +303,6 @@ int main(void)
 		cmocka_unit_test(test_times_bounded),
 		cmocka_unit_test(test_index_last_final_record),
 		cmocka_unit_test(test_index_grows),
-		cmocka_unit_test(test_retry_delays),
-		cmocka_unit_test(test_retry_heap_order),
 	};
 
 	log_init("test_journal", LOG_ERROR);
