@@ -194,7 +194,7 @@ static int inventory_yaml_vars_load(struct ynode_ctx *c, yaml_node_t *n, struct 
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
 		return ynode_fail(c, n, "vars of %s: expected a mapping of name: value, got %s", owner,
-		                  ynode_desc(n, desc, sizeof(desc)));
+				  ynode_desc(n, desc, sizeof(desc)));
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = ynode_at(c, pr->key), *v = ynode_at(c, pr->value);
 		const char *key, *val;
@@ -379,44 +379,51 @@ static const struct ymap_key inventory_yaml_group_keys[] = {
 static int inventory_yaml_group_load(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v, size_t parent,
 				     int level);
 
-static int inventory_yaml_group_hosts(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
-				      yaml_node_t *v, void *obj)
+/* One 'NAME: VALUE' of a group's hosts or children. */
+typedef int inventory_yaml_pair_fn(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				   const struct inventory_yaml_walk *w);
+
+/* A group's hosts or children: a mapping of names the file chooses, or
+ * nothing; else "WHICH of group 'x': expected a mapping of NAMES, got
+ * ...". fn reads each pair, in file order; the first error stops. */
+static int inventory_yaml_names_load(struct ynode_ctx *c, yaml_node_t *v, const char *which, const char *names,
+				     const struct inventory_yaml_walk *w, inventory_yaml_pair_fn *fn)
 {
-	const struct inventory_yaml_walk *w = obj;
 	char desc[80];
 
-	(void)key;
-	(void)k;
 	if (ynode_is_null(v))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
-		return ynode_fail(c, v, "hosts of %s: expected a mapping of host names, got %s", w->what,
+		return ynode_fail(c, v, "%s of %s: expected a mapping of %s, got %s", which, w->what, names,
 				  ynode_desc(v, desc, sizeof(desc)));
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++)
-		if (inventory_yaml_host_load(inventory_yaml_loader(c), ynode_at(c, pr->key), ynode_at(c, pr->value),
-					     w->group) < 0)
+		if (fn(inventory_yaml_loader(c), ynode_at(c, pr->key), ynode_at(c, pr->value), w) < 0)
 			return -1;
 	return 0;
+}
+
+static int inventory_yaml_host_pair(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				    const struct inventory_yaml_walk *w)
+{
+	return inventory_yaml_host_load(L, k, v, w->group);
+}
+
+static int inventory_yaml_child_pair(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				     const struct inventory_yaml_walk *w)
+{
+	return inventory_yaml_group_load(L, k, v, w->group, w->level + 1);
+}
+
+static int inventory_yaml_group_hosts(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
+				      yaml_node_t *v, void *obj)
+{
+	return inventory_yaml_names_load(c, v, "hosts", "host names", obj, inventory_yaml_host_pair);
 }
 
 static int inventory_yaml_group_children(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
 					 yaml_node_t *v, void *obj)
 {
-	const struct inventory_yaml_walk *w = obj;
-	char desc[80];
-
-	(void)key;
-	(void)k;
-	if (ynode_is_null(v))
-		return 0;
-	if (v->type != YAML_MAPPING_NODE)
-		return ynode_fail(c, v, "children of %s: expected a mapping of group names, got %s", w->what,
-				  ynode_desc(v, desc, sizeof(desc)));
-	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++)
-		if (inventory_yaml_group_load(inventory_yaml_loader(c), ynode_at(c, pr->key), ynode_at(c, pr->value),
-					      w->group, w->level + 1) < 0)
-			return -1;
-	return 0;
+	return inventory_yaml_names_load(c, v, "children", "group names", obj, inventory_yaml_child_pair);
 }
 
 static int inventory_yaml_group_vars(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v,
@@ -424,8 +431,6 @@ static int inventory_yaml_group_vars(struct ynode_ctx *c, const struct ymap_key 
 {
 	const struct inventory_yaml_walk *w = obj;
 
-	(void)key;
-	(void)k;
 	return inventory_yaml_vars_load(c, v, &inventory_yaml_loader(c)->inv->groups[w->group].vars, w->what);
 }
 
