@@ -185,6 +185,19 @@ int ynode_want_key(struct ynode_ctx *c, yaml_node_t *k)
 	return 0;
 }
 
+/* An empty name would be a group, host or var no one can name again (a
+ * -l pattern, a ${var}); a NUL would cut the C string short. */
+int ynode_want_name(struct ynode_ctx *c, yaml_node_t *k, const char *expected)
+{
+	char desc[80];
+
+	if (k->type != YAML_SCALAR_NODE || !k->data.scalar.length)
+		return ynode_fail(c, k, "expected %s, got %s", expected, ynode_desc(k, desc, sizeof(desc)));
+	if (memchr(k->data.scalar.value, '\0', k->data.scalar.length))
+		return ynode_fail(c, k, "%s contains a NUL character", expected);
+	return 0;
+}
+
 int ynode_get_duration(struct ynode_ctx *c, const char *what, yaml_node_t *n, int64_t *ms)
 {
 	char desc[80];

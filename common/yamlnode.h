@@ -62,6 +62,11 @@ const char *ynode_desc(yaml_node_t *n, char *out, size_t outlen);
 int ynode_want_scalar(struct ynode_ctx *c, const char *what, yaml_node_t *n, const char *expected);
 /* k is a key name: a scalar without a NUL. */
 int ynode_want_key(struct ynode_ctx *c, yaml_node_t *k);
+/* k is a name the file chooses (a host, a group, a var in an inventory):
+ * a non-empty scalar without a NUL. "expected EXPECTED, got ..." (so
+ * "expected a host name, got a list"), or "EXPECTED contains a NUL
+ * character". */
+int ynode_want_name(struct ynode_ctx *c, yaml_node_t *k, const char *expected);
 int ynode_get_duration(struct ynode_ctx *c, const char *what, yaml_node_t *n, int64_t *ms);
 /* A duration that must be more than 0 (a deadline of 0 would expire
  * before anything ran). */

@@ -9,13 +9,21 @@
  * merged as Ansible merges them. Names may hold Ansible's ranges
  * (www[01:50:2]), expanded by hostrange.c.
  *
- * Its YAML helpers (errors at a node, node kinds, null) and its name map
- * are private for now: the map is the one table here, sized for 100,000
- * groups or hosts, and the YAML helpers move to a shared toolkit later. */
+ * It reads the tree with common/yamlnode, as job.c does, so that the same
+ * mistake gets the same words in a job file and in an inventory: a
+ * group's keys (hosts, children, vars) go through ymap_walk (unknown or
+ * repeated keys refused); the names the file chooses (groups, hosts,
+ * vars) through ynode_want_name. Its name map is private: the one table
+ * here, sized for 100,000 groups or hosts.
+ *
+ * Every message goes through ynode_fail, which does not scrub: text quoted
+ * from the file is cut by ynode_excerpt (a group name, as a job's key) or
+ * hostname_quote (a host name, as in every inventory source), and the
+ * range parser's own message, which may quote the name, is scrubbed. */
 #include "inventory.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -25,6 +33,7 @@
 #include "hostname.h"
 #include "hostrange.h"
 #include "yamldepth.h"
+#include "yamlnode.h"
 
 /* YAML group nesting deeper than this is a cycle through aliases or a
  * hostile file, not an inventory. */
@@ -150,96 +159,54 @@ static int inventory_yaml_idx_add(size_t **arr, size_t *n, size_t v)
 	return 1;
 }
 
+/* One load. ymap_walk's callbacks get &y; inventory_yaml_loader() finds
+ * the rest. */
 struct inventory_yaml_loader {
-	const char *path;
-	yaml_document_t *doc;
-	struct inventory_yaml *y;
-	struct err *err;
+	struct ynode_ctx y;      /* path, document, error */
+	struct inventory_yaml *inv;
 };
 
-static void inventory_yaml_err(struct inventory_yaml_loader *L, yaml_mark_t m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void inventory_yaml_err(struct inventory_yaml_loader *L, yaml_mark_t m, const char *fmt, ...)
+static struct inventory_yaml_loader *inventory_yaml_loader(struct ynode_ctx *c)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	inventory_verr(L->err, L->path, m.line + 1, m.column + 1, fmt, ap);
-	va_end(ap);
+	return (struct inventory_yaml_loader *)((char *)c - offsetof(struct inventory_yaml_loader, y));
 }
 
-static const char *inventory_yaml_node_kind(const yaml_node_t *n)
+/* "group 'NAME'" for messages, the name cut and its control bytes shown
+ * as '?' (ynode_excerpt). Returns out. */
+static const char *inventory_yaml_group_what(const char *name, char *out, size_t outlen)
 {
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return "a scalar";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "nothing";
-	}
-}
+	char ex[80];
 
-/* libyaml does not resolve tags: a plain '', '~' or 'null' is YAML's null. */
-static int inventory_yaml_node_null(const yaml_node_t *n)
-{
-	const char *v;
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
-	v = (const char *)n->data.scalar.value;
-	return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
-	       strcmp(v, "NULL") == 0;
-}
-
-static yaml_node_t *inventory_yaml_node(struct inventory_yaml_loader *L, int id)
-{
-	return yaml_document_get_node(L->doc, id);
-}
-
-/* A mapping key must be a non-empty scalar; its text, or NULL and err. */
-static const char *inventory_yaml_key(struct inventory_yaml_loader *L, const yaml_node_t *k, const char *what)
-{
-	if (k->type != YAML_SCALAR_NODE || !k->data.scalar.length) {
-		inventory_yaml_err(L, k->start_mark, "expected %s (got %s)", what,
-				   k->type == YAML_SCALAR_NODE ? "an empty key" : inventory_yaml_node_kind(k));
-		return NULL;
-	}
-	return (const char *)k->data.scalar.value;
+	snprintf(out, outlen, "group '%s'", ynode_excerpt(name, strlen(name), ex, sizeof(ex)));
+	return out;
 }
 
 /* Vars of a group or a host: a mapping of scalars, or null. Values that
  * are lists or mappings are skipped: host vars are strings for templates,
- * and an Ansible inventory may well hold such vars for its playbooks. */
-static int inventory_yaml_vars_load(struct inventory_yaml_loader *L, const yaml_node_t *n, struct kvlist *dst,
-				    const char *owner)
+ * and an Ansible inventory may well hold such vars for its playbooks.
+ * owner names whose vars they are ("group 'x'"), for messages. */
+static int inventory_yaml_vars_load(struct ynode_ctx *c, yaml_node_t *n, struct kvlist *dst, const char *owner)
 {
 	struct err why;
+	char desc[80];
 
-	if (inventory_yaml_node_null(n))
+	if (ynode_is_null(n))
 		return 0;
-	if (n->type != YAML_MAPPING_NODE) {
-		inventory_yaml_err(L, n->start_mark, "vars of %s: expected a mapping of name: value (got %s)",
-				   owner, inventory_yaml_node_kind(n));
-		return -1;
-	}
+	if (n->type != YAML_MAPPING_NODE)
+		return ynode_fail(c, n, "vars of %s: expected a mapping of name: value, got %s", owner,
+				  ynode_desc(n, desc, sizeof(desc)));
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = inventory_yaml_node(L, pr->key), *v = inventory_yaml_node(L, pr->value);
-		const char *key = inventory_yaml_key(L, k, "a var name");
-		const char *val;
+		yaml_node_t *k = ynode_at(c, pr->key), *v = ynode_at(c, pr->value);
+		const char *key, *val;
 
-		if (!key)
+		if (ynode_want_name(c, k, "a var name") < 0)
 			return -1;
 		if (v->type != YAML_SCALAR_NODE)
 			continue;
-		val = inventory_yaml_node_null(v) ? "" : (const char *)v->data.scalar.value;
-		if (inventory_var_check(inventory_var_name(key), val, &why) < 0) {
-			inventory_yaml_err(L, v->start_mark, "%s", why.msg);
-			return -1;
-		}
+		key = ynode_scalar(k);
+		val = ynode_is_null(v) ? "" : ynode_scalar(v);
+		if (inventory_var_check(inventory_var_name(key), val, &why) < 0)
+			return ynode_fail(c, v, "%s", why.msg);
 		kvlist_set(dst, inventory_var_name(key), val);
 	}
 	return 0;
@@ -247,7 +214,7 @@ static int inventory_yaml_vars_load(struct inventory_yaml_loader *L, const yaml_
 
 static size_t inventory_yaml_group_get(struct inventory_yaml_loader *L, const char *name, yaml_mark_t mark)
 {
-	struct inventory_yaml *y = L->y;
+	struct inventory_yaml *y = L->inv;
 	size_t *found = inventory_yaml_map_get(&y->gmap, name);
 	struct inventory_yaml_group *g;
 
@@ -265,7 +232,7 @@ static size_t inventory_yaml_group_get(struct inventory_yaml_loader *L, const ch
 static void inventory_yaml_host_add(struct inventory_yaml_loader *L, const char *name, size_t group,
 				    const struct kvlist *vars)
 {
-	struct inventory_yaml *y = L->y;
+	struct inventory_yaml *y = L->inv;
 	size_t *found = inventory_yaml_map_get(&y->hmap, name);
 	struct inventory_yaml_host *h;
 
@@ -302,99 +269,86 @@ static int inventory_yaml_name_is_range(const char *s)
 /* Counts the host listings (a host under N groups, or a range under N
  * groups, counts N times): the work of loading grows with them, not with
  * the distinct hosts. 0, or -1 past INVENTORY_YAML_MAX_LISTINGS. */
-static int inventory_yaml_listings_add(struct inventory_yaml_loader *L, const yaml_node_t *k, const char *name,
+static int inventory_yaml_listings_add(struct inventory_yaml_loader *L, yaml_node_t *k, const char *name,
 				       const char *gname, uint64_t n)
 {
-	struct inventory_yaml *y = L->y;
+	struct inventory_yaml *y = L->inv;
 	char g[80];
 
-	if (n > INVENTORY_YAML_MAX_LISTINGS || y->listings > INVENTORY_YAML_MAX_LISTINGS - n) {
-		inventory_yaml_err(L, k->start_mark, "host '%s' in group '%s': more than %d host listings in one YAML "
-				   "inventory (a host or range under N groups counts N times; expected fewer groups or "
-				   "smaller ranges)", name, hostname_quote(gname, g, sizeof(g)),
-				   INVENTORY_YAML_MAX_LISTINGS);
-		return -1;
-	}
+	if (n > INVENTORY_YAML_MAX_LISTINGS || y->listings > INVENTORY_YAML_MAX_LISTINGS - n)
+		return ynode_fail(&L->y, k, "host '%s' in group '%s': more than %d host listings in one YAML "
+				  "inventory (a host or range under N groups counts N times; expected fewer groups or "
+				  "smaller ranges)", name, hostname_quote(gname, g, sizeof(g)),
+				  INVENTORY_YAML_MAX_LISTINGS);
 	y->listings += n;
 	return 0;
 }
 
-static int inventory_yaml_hosts_load(struct inventory_yaml_loader *L, const yaml_node_t *n, size_t group)
+/* One 'NAME: {VAR: VALUE}' or 'NAME:' under the hosts of group; NAME may
+ * be a range, expanded here. */
+static int inventory_yaml_host_load(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v, size_t group)
 {
 	int r = -1;
+	struct ynode_ctx *c = &L->y;
 	struct kvlist vars = KVLIST_INIT;
 	struct hostrange *hr = NULL;
-	const char *gname = L->y->groups[group].name;
+	const char *gname = L->inv->groups[group].name, *name, *one;
+	char owner[96], desc[80], t[80];
+	struct err why;
+	size_t col = 0;
+	uint64_t total;
+	yaml_mark_t m;
 
-	if (inventory_yaml_node_null(n))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE) {
-		inventory_yaml_err(L, n->start_mark, "hosts of group '%s': expected a mapping of host names (got %s)",
-				   gname, inventory_yaml_node_kind(n));
+	if (ynode_want_name(c, k, "a host name") < 0)
+		goto out;
+	name = ynode_scalar(k);
+	m = k->start_mark;
+	/* The column is exact for a plain key, one off for a quoted
+	 * one (and approximate past an escape in a quoted one). */
+	m.column += k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
+	hostname_quote(name, t, sizeof(t));
+	if (hostname_check(name, k->data.scalar.length, inventory_yaml_name_is_range(name) ? HOSTNAME_RANGES : 0, &col,
+			   &why) < 0) {
+		m.column += col;
+		ynode_fail_mark(c, m, "host '%s': %s", t, why.msg);
 		goto out;
 	}
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = inventory_yaml_node(L, pr->key), *v = inventory_yaml_node(L, pr->value);
-		const char *name = inventory_yaml_key(L, k, "a host name"), *one;
-		char owner[300];
-		struct err why;
-		size_t col = 0;
-		uint64_t total;
-		yaml_mark_t m;
-		char t[80];
-
-		if (!name)
+	if (!ynode_is_null(v) && v->type != YAML_MAPPING_NODE) {
+		ynode_fail(c, v, "host '%s': expected a mapping of vars or nothing, got %s", t,
+			   ynode_desc(v, desc, sizeof(desc)));
+		goto out;
+	}
+	snprintf(owner, sizeof(owner), "host '%s'", t);
+	if (inventory_yaml_vars_load(c, v, &vars, owner) < 0)
+		goto out;
+	if (!inventory_yaml_name_is_range(name)) {
+		if (inventory_yaml_listings_add(L, k, t, gname, 1) < 0)
 			goto out;
-		m = k->start_mark;
-		/* The column is exact for a plain key, one off for a quoted
-		 * one (and approximate past an escape in a quoted one). */
-		m.column += k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1;
-		hostname_quote(name, t, sizeof(t));
-		if (hostname_check(name, k->data.scalar.length,
-				   inventory_yaml_name_is_range(name) ? HOSTNAME_RANGES : 0, &col, &why) < 0) {
-			m.column += col;
-			inventory_yaml_err(L, m, "host '%s': %s", t, why.msg);
-			goto out;
-		}
-		snprintf(owner, sizeof(owner), "host '%s'", t);
-		kvlist_free(&vars);
-		if (!inventory_yaml_node_null(v) && v->type != YAML_MAPPING_NODE) {
-			inventory_yaml_err(L, v->start_mark, "host '%s': expected a mapping of vars or nothing (got %s)",
-					   t, inventory_yaml_node_kind(v));
-			goto out;
-		}
-		if (inventory_yaml_vars_load(L, v, &vars, owner) < 0)
-			goto out;
-		if (!inventory_yaml_name_is_range(name)) {
-			if (inventory_yaml_listings_add(L, k, t, gname, 1) < 0)
-				goto out;
-			inventory_yaml_host_add(L, name, group, &vars);
-			continue;
-		}
-		if (hostrange_open_flags(name, HOSTRANGE_NAME, &hr, &col, &why) < 0) {
-			m.column += col;
-			inventory_yaml_err(L, m, "host '%s': %s", t, why.msg);
-			goto out;
-		}
-		/* The counts come first, so that a huge range, or a range
-		 * repeated under many groups (aliases make that one line
-		 * each), fails before any of it expands. */
-		total = hostrange_total(hr);
-		if (total <= INVENTORY_YAML_MAX_HOSTS && inventory_yaml_listings_add(L, k, t, gname, total) < 0)
-			goto out;
-		/* Each turn adds a name; the range and the hosts so far are
-		 * both bounded. */
-		while (total <= INVENTORY_YAML_MAX_HOSTS && L->y->nhosts <= INVENTORY_YAML_MAX_HOSTS &&
-		       hostrange_next(hr, &one) == 1)
-			inventory_yaml_host_add(L, one, group, &vars);
-		if (total > INVENTORY_YAML_MAX_HOSTS || L->y->nhosts > INVENTORY_YAML_MAX_HOSTS) {
-			inventory_yaml_err(L, k->start_mark, "host '%s': more than %d hosts in one YAML inventory "
-					   "(expected a smaller range; -H and text inventories take any number)", t,
-					   INVENTORY_YAML_MAX_HOSTS);
-			goto out;
-		}
-		hostrange_close(hr);
-		hr = NULL;
+		inventory_yaml_host_add(L, name, group, &vars);
+		r = 0;
+		goto out;
+	}
+	if (hostrange_open_flags(name, HOSTRANGE_NAME, &hr, &col, &why) < 0) {
+		m.column += col;
+		hostname_scrub(why.msg); /* it may quote the range as written */
+		ynode_fail_mark(c, m, "host '%s': %s", t, why.msg);
+		goto out;
+	}
+	/* The counts come first, so that a huge range, or a range
+	 * repeated under many groups (aliases make that one line
+	 * each), fails before any of it expands. */
+	total = hostrange_total(hr);
+	if (total <= INVENTORY_YAML_MAX_HOSTS && inventory_yaml_listings_add(L, k, t, gname, total) < 0)
+		goto out;
+	/* Each turn adds a name; the range and the hosts so far are
+	 * both bounded. */
+	while (total <= INVENTORY_YAML_MAX_HOSTS && L->inv->nhosts <= INVENTORY_YAML_MAX_HOSTS &&
+	       hostrange_next(hr, &one) == 1)
+		inventory_yaml_host_add(L, one, group, &vars);
+	if (total > INVENTORY_YAML_MAX_HOSTS || L->inv->nhosts > INVENTORY_YAML_MAX_HOSTS) {
+		ynode_fail(c, k, "host '%s': more than %d hosts in one YAML inventory (expected a smaller range; -H "
+			   "and text inventories take any number)", t, INVENTORY_YAML_MAX_HOSTS);
+		goto out;
 	}
 	r = 0;
 out:
@@ -403,67 +357,114 @@ out:
 	return r;
 }
 
-/* One group, 'NAME: {hosts:, children:, vars:}' or 'NAME:' alone, under
- * parent (SIZE_MAX at the top level). */
-static int inventory_yaml_group_load(struct inventory_yaml_loader *L, const yaml_node_t *k, const yaml_node_t *v,
-				     size_t parent, int level)
+/* ---- a group: 'NAME: {hosts:, children:, vars:}' or 'NAME:' alone ---- */
+
+/* The object ymap_walk hands a group's keys. */
+struct inventory_yaml_walk {
+	size_t group;     /* index into inv->groups (which may move as
+	                     children are added: never a pointer) */
+	const char *what; /* "group 'NAME'", for messages */
+	int level;        /* all: 0, its children: 1, ... */
+};
+
+static ymap_parse_fn inventory_yaml_group_hosts, inventory_yaml_group_children, inventory_yaml_group_vars;
+
+/* In the order messages list them, as Ansible's documentation does. */
+static const struct ymap_key inventory_yaml_group_keys[] = {
+	{"hosts", inventory_yaml_group_hosts, 0},
+	{"children", inventory_yaml_group_children, 0},
+	{"vars", inventory_yaml_group_vars, 0},
+};
+
+static int inventory_yaml_group_load(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v, size_t parent,
+				     int level);
+
+/* One 'NAME: VALUE' of a group's hosts or children. */
+typedef int inventory_yaml_pair_fn(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				   const struct inventory_yaml_walk *w);
+
+/* A group's hosts or children: a mapping of names the file chooses, or
+ * nothing; else "WHICH of group 'x': expected a mapping of NAMES, got
+ * ...". fn reads each pair, in file order; the first error stops. */
+static int inventory_yaml_names_load(struct ynode_ctx *c, yaml_node_t *v, const char *which, const char *names,
+				     const struct inventory_yaml_walk *w, inventory_yaml_pair_fn *fn)
 {
-	const char *name = inventory_yaml_key(L, k, "a group name");
-	size_t g;
+	char desc[80];
 
-	if (!name)
-		return -1;
-	if (level > INVENTORY_YAML_MAX_DEPTH) {
-		inventory_yaml_err(L, k->start_mark, "groups nested deeper than %d", INVENTORY_YAML_MAX_DEPTH);
-		return -1;
-	}
-	g = inventory_yaml_group_get(L, name, k->start_mark);
-	if (parent != SIZE_MAX)
-		inventory_yaml_idx_add(&L->y->groups[g].parents, &L->y->groups[g].nparents, parent);
-	if (inventory_yaml_node_null(v))
+	if (ynode_is_null(v))
 		return 0;
-	if (!inventory_yaml_idx_add(&L->y->groups[g].nodes, &L->y->groups[g].nnodes, (size_t)(v - L->doc->nodes.start)))
-		return 0;
-	if (v->type != YAML_MAPPING_NODE) {
-		inventory_yaml_err(L, v->start_mark,
-				   "group '%s': expected a mapping with hosts, children or vars (got %s)", name,
-				   inventory_yaml_node_kind(v));
-		return -1;
-	}
-	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kk = inventory_yaml_node(L, pr->key), *vv = inventory_yaml_node(L, pr->value);
-		const char *key = inventory_yaml_key(L, kk, "hosts, children or vars");
-		char owner[300];
-
-		if (!key)
+	if (v->type != YAML_MAPPING_NODE)
+		return ynode_fail(c, v, "%s of %s: expected a mapping of %s, got %s", which, w->what, names,
+				  ynode_desc(v, desc, sizeof(desc)));
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++)
+		if (fn(inventory_yaml_loader(c), ynode_at(c, pr->key), ynode_at(c, pr->value), w) < 0)
 			return -1;
-		if (strcmp(key, "hosts") == 0) {
-			if (inventory_yaml_hosts_load(L, vv, g) < 0)
-				return -1;
-		} else if (strcmp(key, "vars") == 0) {
-			snprintf(owner, sizeof(owner), "group '%.200s'", name);
-			if (inventory_yaml_vars_load(L, vv, &L->y->groups[g].vars, owner) < 0)
-				return -1;
-		} else if (strcmp(key, "children") == 0) {
-			if (inventory_yaml_node_null(vv))
-				continue;
-			if (vv->type != YAML_MAPPING_NODE) {
-				inventory_yaml_err(L, vv->start_mark,
-						   "children of group '%s': expected a mapping of group names (got %s)",
-						   name, inventory_yaml_node_kind(vv));
-				return -1;
-			}
-			for (yaml_node_pair_t *c = vv->data.mapping.pairs.start; c < vv->data.mapping.pairs.top; c++)
-				if (inventory_yaml_group_load(L, inventory_yaml_node(L, c->key),
-							      inventory_yaml_node(L, c->value), g, level + 1) < 0)
-					return -1;
-		} else {
-			inventory_yaml_err(L, kk->start_mark,
-					   "unknown key '%s' in group '%s' (expected hosts, children or vars)", key, name);
-			return -1;
-		}
-	}
 	return 0;
+}
+
+static int inventory_yaml_host_pair(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				    const struct inventory_yaml_walk *w)
+{
+	return inventory_yaml_host_load(L, k, v, w->group);
+}
+
+static int inventory_yaml_child_pair(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v,
+				     const struct inventory_yaml_walk *w)
+{
+	return inventory_yaml_group_load(L, k, v, w->group, w->level + 1);
+}
+
+static int inventory_yaml_group_hosts(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
+				      yaml_node_t *v, void *obj)
+{
+	return inventory_yaml_names_load(c, v, "hosts", "host names", obj, inventory_yaml_host_pair);
+}
+
+static int inventory_yaml_group_children(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
+					 yaml_node_t *v, void *obj)
+{
+	return inventory_yaml_names_load(c, v, "children", "group names", obj, inventory_yaml_child_pair);
+}
+
+static int inventory_yaml_group_vars(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v,
+				     void *obj)
+{
+	const struct inventory_yaml_walk *w = obj;
+
+	return inventory_yaml_vars_load(c, v, &inventory_yaml_loader(c)->inv->groups[w->group].vars, w->what);
+}
+
+/* One group under parent (SIZE_MAX at the top level). */
+static int inventory_yaml_group_load(struct inventory_yaml_loader *L, yaml_node_t *k, yaml_node_t *v, size_t parent,
+				     int level)
+{
+	struct ynode_ctx *c = &L->y;
+	struct inventory_yaml_group *g;
+	struct inventory_yaml_walk w;
+	struct ymap map = {NULL, inventory_yaml_group_keys, ARRAY_LEN(inventory_yaml_group_keys), NULL, 0, NULL};
+	char what[96], desc[80];
+	const char *name;
+
+	if (ynode_want_name(c, k, "a group name") < 0)
+		return -1;
+	name = ynode_scalar(k);
+	if (level > INVENTORY_YAML_MAX_DEPTH)
+		return ynode_fail(c, k, "groups nested deeper than %d", INVENTORY_YAML_MAX_DEPTH);
+	w.group = inventory_yaml_group_get(L, name, k->start_mark);
+	g = &L->inv->groups[w.group];
+	if (parent != SIZE_MAX)
+		inventory_yaml_idx_add(&g->parents, &g->nparents, parent);
+	if (ynode_is_null(v))
+		return 0;
+	if (!inventory_yaml_idx_add(&g->nodes, &g->nnodes, (size_t)(v - c->doc->nodes.start)))
+		return 0;
+	w.what = inventory_yaml_group_what(name, what, sizeof(what));
+	w.level = level;
+	if (v->type != YAML_MAPPING_NODE)
+		return ynode_fail(c, v, "%s: expected a mapping with hosts, children or vars, got %s", what,
+				  ynode_desc(v, desc, sizeof(desc)));
+	map.what = what;
+	return ymap_walk(c, v, &map, &w);
 }
 
 /* Depth decides var precedence: a group's vars override its parents'.
@@ -471,30 +472,44 @@ static int inventory_yaml_group_load(struct inventory_yaml_loader *L, const yaml
  * Ansible. A cycle (a child of its own child) is an error. */
 static int inventory_yaml_group_rank(struct inventory_yaml_loader *L, size_t gi, int level)
 {
-	struct inventory_yaml_group *g = &L->y->groups[gi];
+	struct inventory_yaml_group *g = &L->inv->groups[gi];
 	int depth = strcmp(g->name, "all") == 0 ? 0 : 1;
+	char what[96];
 
 	if (g->state == 2)
 		return 0;
-	if (g->state == 1) {
-		inventory_yaml_err(L, g->mark, "group '%s' is its own ancestor (expected no cycle through children)",
-				   g->name);
-		return -1;
-	}
-	if (level > INVENTORY_YAML_MAX_DEPTH) {
-		inventory_yaml_err(L, g->mark, "groups nested deeper than %d", INVENTORY_YAML_MAX_DEPTH);
-		return -1;
-	}
+	if (g->state == 1)
+		return ynode_fail_mark(&L->y, g->mark, "%s is its own ancestor (expected no cycle through children)",
+				       inventory_yaml_group_what(g->name, what, sizeof(what)));
+	if (level > INVENTORY_YAML_MAX_DEPTH)
+		return ynode_fail_mark(&L->y, g->mark, "groups nested deeper than %d", INVENTORY_YAML_MAX_DEPTH);
 	g->state = 1;
 	for (size_t i = 0; i < g->nparents; i++) {
 		size_t p = g->parents[i];
 		if (inventory_yaml_group_rank(L, p, level + 1) < 0)
 			return -1;
-		if (L->y->groups[p].depth + 1 > depth)
-			depth = L->y->groups[p].depth + 1;
+		if (L->inv->groups[p].depth + 1 > depth)
+			depth = L->inv->groups[p].depth + 1;
 	}
 	g->depth = depth;
 	g->state = 2;
+	return 0;
+}
+
+/* The document's root: a mapping of groups, or nothing. 0 or -1. */
+static int inventory_yaml_root_load(struct inventory_yaml_loader *L, yaml_node_t *root)
+{
+	struct ynode_ctx *c = &L->y;
+	char desc[80];
+
+	if (!root || ynode_is_null(root))
+		return 0;
+	if (root->type != YAML_MAPPING_NODE)
+		return ynode_fail(c, root, "expected a mapping of groups, such as 'all:', got %s",
+				  ynode_desc(root, desc, sizeof(desc)));
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++)
+		if (inventory_yaml_group_load(L, ynode_at(c, pr->key), ynode_at(c, pr->value), SIZE_MAX, 0) < 0)
+			return -1;
 	return 0;
 }
 
@@ -520,44 +535,32 @@ int inventory_yaml_open(const char *path, FILE *fp, struct inventory_yaml **out,
 	yaml_document_t doc;
 	int have_doc = 0;
 	struct inventory_yaml *y = xcalloc(1, sizeof(*y));
-	struct inventory_yaml_loader L = {path, &doc, y, err};
-	yaml_node_t *root;
+	struct inventory_yaml_loader L = {{path, &doc, err}, y};
 	yaml_mark_t deep;
 	struct buf text = BUF_INIT;
+	const char *s;
 
 	if (!yaml_parser_initialize(&parser))
 		abort(); /* only fails on ENOMEM, like xmalloc */
 	if (inventory_yaml_slurp(path, fp, &text, err) < 0)
 		goto out;
+	s = text.data ? text.data : "";
 	/* An inventory is data, maybe generated by someone else's tool: a
 	 * nesting bound before libyaml builds the tree (see yamldepth.h). */
-	if (yamldepth_exceeded(text.data ? text.data : "", text.len, YAMLDEPTH_MAX, &deep)) {
-		inventory_yaml_err(&L, deep, "YAML nested more than %d levels deep (expected groups with hosts, "
-				   "children and vars)", YAMLDEPTH_MAX);
+	if (yamldepth_exceeded(s, text.len, YAMLDEPTH_MAX, &deep)) {
+		ynode_fail_mark(&L.y, deep, "YAML nested more than %d levels deep (expected groups with hosts, "
+				"children and vars)", YAMLDEPTH_MAX);
 		goto out;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)(text.data ? text.data : ""), text.len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)s, text.len);
+	/* on failure yaml_parser_load has already freed the document */
 	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_mark_t m = parser.error == YAML_READER_ERROR ? parser.mark : parser.problem_mark;
-		err_set(err, "%s:%zu:%zu: YAML syntax error: %s%s%s%s", path, m.line + 1, m.column + 1,
-			parser.problem ? parser.problem : "unknown error",
-			parser.context ? " (" : "", parser.context ? parser.context : "",
-			parser.context ? ")" : "");
+		ynode_fail_load(&L.y, &parser, s, text.len);
 		goto out;
 	}
 	have_doc = 1;
-	root = yaml_document_get_root_node(&doc);
-	if (root && !inventory_yaml_node_null(root)) {
-		if (root->type != YAML_MAPPING_NODE) {
-			inventory_yaml_err(&L, root->start_mark, "expected a mapping of groups, such as 'all:' (got %s)",
-					   inventory_yaml_node_kind(root));
-			goto out;
-		}
-		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++)
-			if (inventory_yaml_group_load(&L, inventory_yaml_node(&L, pr->key),
-						      inventory_yaml_node(&L, pr->value), SIZE_MAX, 0) < 0)
-				goto out;
-	}
+	if (inventory_yaml_root_load(&L, yaml_document_get_root_node(&doc)) < 0)
+		goto out;
 	for (size_t i = 0; i < y->ngroups; i++)
 		if (inventory_yaml_group_rank(&L, i, 0) < 0)
 			goto out;

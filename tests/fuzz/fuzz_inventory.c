@@ -15,7 +15,8 @@
  * disk and the repo's public API stays as it is.
  *
  * Expansion is lazy and may be astronomically long ('h[1-99999999999]'):
- * at most HOSTS_MAX hosts are taken per input. */
+ * at most HOSTS_MAX hosts are taken per input. An inventory's error is
+ * checked to hold no control byte, whatever it quotes from the file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,18 @@ static void put_file(const uint8_t *p, size_t n)
 	CHECK(pwrite(memfd, p, n, 0) == (ssize_t)n);
 }
 
+/* An error about an inventory file shows what it quotes from the file
+ * (a group name, a key, a range) with its control bytes as '?', the
+ * sources' own quoting. (The log escapes whatever else reaches stderr;
+ * -H and -l messages rely on that, and are not checked here.) */
+static void check_message(const struct targets_opts *o, const struct err *err)
+{
+	if (!o->ninventories || strncmp(err->msg, o->inventories[0], strlen(o->inventories[0])) != 0)
+		return;
+	for (const char *p = err->msg; *p; p++)
+		CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
 /* Open the targets and take up to HOSTS_MAX hosts, checking each. */
 static void drain(const struct targets_opts *o)
 {
@@ -86,8 +99,10 @@ static void drain(const struct targets_opts *o)
 	struct host h;
 	int got = 0;
 
-	if (targets_open(o, &t, &err) < 0)
+	if (targets_open(o, &t, &err) < 0) {
+		check_message(o, &err);
 		return;
+	}
 	for (int i = 0; i < HOSTS_MAX && (got = targets_next(t, &h, &err)) > 0; i++) {
 		CHECK(h.name != NULL);
 		/* a filtered host passes its own filter */
@@ -98,6 +113,8 @@ static void drain(const struct targets_opts *o)
 			CHECK(h.groups[k] != NULL);
 		host_free(&h);
 	}
+	if (got < 0)
+		check_message(o, &err);
 	targets_close(t);
 }
 

@@ -422,13 +422,13 @@ static void test_yaml_errors(void **state)
 {
 	(void)state;
 	assert_file_error("y1.yml", "all:\n  hosts:\n    a: [1,\n",
-			  "%s:4:1: YAML syntax error: did not find expected node content (while parsing a flow node)");
+			  "%s:4:1: invalid YAML: did not find expected node content (while parsing a flow node at line 4 column 1)");
 	assert_file_error("y2.yml", "all:\n  hots:\n    a:\n",
-			  "%s:2:3: unknown key 'hots' in group 'all' (expected hosts, children or vars)");
+			  "%s:2:3: unknown key 'hots' in group 'all' (expected one of: hosts, children, vars)");
 	assert_file_error("y3.yml", "all:\n  hosts:\n    a:\n      ansible_port: 99999\n",
 			  "%s:4:21: bad port '99999' (expected a number in 1..65535)");
 	assert_file_error("y4.yml", "all:\n  hosts:\n    - a\n",
-			  "%s:3:5: hosts of group 'all': expected a mapping of host names (got a list)");
+			  "%s:3:5: hosts of group 'all': expected a mapping of host names, got a list");
 	assert_file_error("y5.yml", "all:\n  hosts:\n    www[05:01]:\n",
 			  "%s:3:9: host 'www[05:01]': reversed range '05:01' (expected start <= end)");
 	assert_file_error("y6.yml", "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n",
@@ -437,16 +437,72 @@ static void test_yaml_errors(void **state)
 	 * (nor 3^depth times). */
 	assert_file_error("y6b.yml", "all: &a\n  hosts: {h1: }\n  children:\n    x: *a\n    y: *a\n    z: *a\n",
 			  "%s:4:5: group 'x' is its own ancestor (expected no cycle through children)");
-	assert_file_error("y7.yml", "- a\n", "%s:1:1: expected a mapping of groups, such as 'all:' (got a list)");
+	assert_file_error("y7.yml", "- a\n", "%s:1:1: expected a mapping of groups, such as 'all:', got a list");
 	assert_file_error("y8.yml", "all:\n  hosts:\n    a: 5\n",
-			  "%s:3:8: host 'a': expected a mapping of vars or nothing (got a scalar)");
+			  "%s:3:8: host 'a': expected a mapping of vars or nothing, got '5'");
 	assert_file_error("y9.yaml", "all:\n  children:\n    g: [x]\n",
-			  "%s:3:8: group 'g': expected a mapping with hosts, children or vars (got a list)");
+			  "%s:3:8: group 'g': expected a mapping with hosts, children or vars, got a list");
 	/* Held whole, a YAML inventory is bounded: refused before expanding
 	 * (found while fuzzing the inventory: 30M names took 4 GB). */
 	assert_file_error("y10.yml", "all:\n  hosts:\n    h[1:100000000]:\n",
 			  "%s:3:5: host 'h[1:100000000]': more than 1000000 hosts in one YAML inventory (expected a "
 			  "smaller range; -H and text inventories take any number)");
+}
+
+/* The words of common/yamlnode, as a job file has them: a group's keys
+ * are walked by ymap_walk (a key given twice is refused, as Ansible would
+ * silently keep only the last), and the names the file chooses must be
+ * non-empty scalars without a NUL. */
+static void test_yaml_keys(void **state)
+{
+	(void)state;
+	assert_file_error("k1.yml", "all:\n  hosts:\n    a:\n  hosts:\n    b:\n",
+			  "%s:4:3: duplicate key 'hosts' (first at line 2)");
+	assert_file_error("k2.yml", "all:\n  vars: {x: 1}\n  children:\n    g:\n      vars: {}\n      vars: {y: 2}\n",
+			  "%s:6:7: duplicate key 'vars' (first at line 5)");
+	assert_file_error("k3.yml", "all:\n  [a]: 1\n", "%s:2:3: expected a key name, got a list");
+	assert_file_error("k4.yml", "all:\n  \"hosts\\0x\": {h: }\n", "%s:2:3: a key name contains a NUL character");
+	assert_file_error("k5.yml", "all:\n  hosts:\n    '':\n", "%s:3:5: expected a host name, got ''");
+	assert_file_error("k6.yml", "all:\n  hosts:\n    {a: 1}: 1\n", "%s:3:5: expected a host name, got a mapping");
+	assert_file_error("k7.yml", "all:\n  vars:\n    [a]: 1\n", "%s:3:5: expected a var name, got a list");
+	assert_file_error("k8.yml", "all:\n  vars:\n    \"a\\0b\": 1\n", "%s:3:5: a var name contains a NUL character");
+	assert_file_error("k9.yml", "all:\n  children:\n    \"g\\0x\": {hosts: {h: }}\n",
+			  "%s:3:5: a group name contains a NUL character");
+	assert_file_error("k10.yml", "? \n: {hosts: {h: }}\n", "%s:1:2: expected a group name, got nothing");
+	/* a value described as a job's is: its text, quoted */
+	assert_file_error("k11.yml", "all:\n  hosts: 'null'\n",
+			  "%s:2:10: hosts of group 'all': expected a mapping of host names, got 'null'");
+	assert_file_error("k12.yml", "all:\n  children: a\n",
+			  "%s:2:13: children of group 'all': expected a mapping of group names, got 'a'");
+	assert_file_error("k13.yml", "all:\n  vars: [a]\n",
+			  "%s:2:9: vars of group 'all': expected a mapping of name: value, got a list");
+	/* libyaml's reader reports an offset: the message has the place */
+	assert_file_error("k14.yml", "all:\n  hosts:\n    \"x\xff\":\n",
+			  "%s:3:7: invalid YAML: invalid leading UTF-8 octet (0xFF)");
+}
+
+/* Nothing scrubs a whole message any more: what each quotes from the
+ * file has its control bytes shown as '?', and a long name is cut. */
+static void test_yaml_quoting(void **state)
+{
+	char text[512], want[512];
+	char g[151];
+
+	(void)state;
+	assert_file_error("q1.yml", "all:\n  children:\n    \"g\\e]0;x\\a\":\n      bad: 1\n",
+			  "%s:4:7: unknown key 'bad' in group 'g?]0;x?' (expected one of: hosts, children, vars)");
+	assert_file_error("q2.yml", "all:\n  \"\\e[2J\": {}\n",
+			  "%s:2:3: unknown key '?[2J' in group 'all' (expected one of: hosts, children, vars)");
+	assert_file_error("q3.yml", "all:\n  hosts:\n    \"a[\\e]\":\n",
+			  "%s:3:8: host 'a[?]': non-numeric range '?' (expected numbers such as [1-9], [01-10] or [1,3,5])");
+	assert_file_error("q4.yml", "\"a\\e[1m\":\n  children:\n    b:\n      children:\n        \"a\\e[1m\":\n",
+			  "%s:1:1: group 'a?[1m' is its own ancestor (expected no cycle through children)");
+	memset(g, 'g', sizeof(g) - 1);
+	g[sizeof(g) - 1] = '\0';
+	snprintf(text, sizeof(text), "all:\n  children:\n    %s: [x]\n", g);
+	snprintf(want, sizeof(want), "%%s:3:157: group '%.72s...': expected a mapping with hosts, children or vars, got a list",
+		 g);
+	assert_file_error("q5.yml", text, want);
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,6 +594,8 @@ int main(void)
 		cmocka_unit_test(test_yaml_inventory),
 		cmocka_unit_test(test_yaml_shapes),
 		cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_yaml_keys),
+		cmocka_unit_test(test_yaml_quoting),
 		cmocka_unit_test(test_limit_match),
 		cmocka_unit_test(test_targets_mix),
 		cmocka_unit_test(test_targets_open_errors),

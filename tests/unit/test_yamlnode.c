@@ -1,7 +1,8 @@
 /* Unit tests for common/yamlnode.c: ymap_walk (every key visited once and
  * in file order; unknown, duplicate and mutually exclusive keys refused
  * with "file:line:column: message"; the hook for keys read elsewhere) and
- * the node helpers whose words every schema shares. */
+ * the node helpers whose words every schema shares, job file or
+ * inventory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +261,31 @@ static void test_get_bool(void **state)
 	                    PATH ":1:7: 'flag': expected " UTIL_BOOL_EXPECTED ", got a list");
 }
 
+/* A name the file chooses (a host, a group): its first key's verdict. */
+static const char *want_name(const char *text, struct doc *d)
+{
+	yaml_node_t *root = load(d, text);
+
+	d->err.msg[0] = '\0';
+	ynode_want_name(&d->c, ynode_at(&d->c, root->data.mapping.pairs.start->key), "a host name");
+	unload(d);
+	return d->err.msg;
+}
+
+static void test_want_name(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	assert_string_equal(want_name("rtr1: x\n", &d), "");
+	assert_string_equal(want_name("'~': x\n", &d), ""); /* a quoted word is its text */
+	assert_string_equal(want_name("'': x\n", &d), PATH ":1:1: expected a host name, got ''");
+	assert_string_equal(want_name("? \n: x\n", &d), PATH ":1:2: expected a host name, got nothing");
+	assert_string_equal(want_name("[a]: x\n", &d), PATH ":1:1: expected a host name, got a list");
+	assert_string_equal(want_name("{a: 1}: x\n", &d), PATH ":1:1: expected a host name, got a mapping");
+	assert_string_equal(want_name("\"a\\0b\": x\n", &d), PATH ":1:1: a host name contains a NUL character");
+}
+
 /* libyaml's reader reports a byte offset; the message gives line and
  * character, as every other does. */
 static void test_fail_load(void **state)
@@ -290,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_mapping),
 		cmocka_unit_test(test_get_bool),
 		cmocka_unit_test(test_fail_load),
+		cmocka_unit_test(test_want_name),
 	};
 
 	return cmocka_run_group_tests_name("yamlnode", tests, NULL, NULL);
