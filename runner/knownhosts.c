@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "hostcfg.h"
 #include "known_hosts.h"
+#include "taskscope.h"
 #include "tmpl.h"
 
 static int knownhosts_seen(struct knownhosts *k, uint64_t h)
@@ -30,16 +31,17 @@ static int knownhosts_seen(struct knownhosts *k, uint64_t h)
 
 int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err)
 {
-	struct kvlist builtins = KVLIST_INIT;
-	/* the worker's settings, read the worker's way (hostcfg.h), but
-	 * never with captured vars: the supervisor has none, and what a
-	 * device printed must not choose the file or the name */
-	const struct tmpl_scope scope = {NULL, &h->vars, &builtins};
-	const struct hostcfg hc = {&job->inventory_may, &h->vars, &scope, NULL};
+	/* the worker's settings, read the worker's way (hostcfg.h) in the
+	 * task's own scope (taskscope.h), but never with captured vars: the
+	 * supervisor has none, and what a device printed must not choose
+	 * the file or the name */
+	struct taskscope ts;
+	struct hostcfg hc;
 	char *address = NULL, *port = NULL, *p = NULL;
 	int r = -1;
 
-	tmpl_builtins(&builtins, job->name, h->name, &h->vars);
+	taskscope_init(&ts, job->name, h->name, &h->vars);
+	hc = (struct hostcfg){&job->inventory_may, &h->vars, &ts.scope, NULL};
 	if (hostcfg_str(&hc, "address", NULL, &address, err) < 0 ||
 	    hostcfg_str(&hc, "port", job->ssh.port, &port, err) < 0 ||
 	    hostcfg_known_hosts(&hc, job->ssh.known_hosts, &p, err) < 0)
@@ -52,7 +54,7 @@ out:
 	free(address);
 	free(port);
 	free(p);
-	kvlist_free(&builtins);
+	taskscope_free(&ts);
 	return r;
 }
 
