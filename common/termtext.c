@@ -9,44 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One UTF-8 character at p (n > 0 bytes there): its length and code point,
- * or 0 when p does not start a valid, shortest-form sequence. */
-static size_t termtext_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	size_t need;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		v = c & 0x0F;
-		lo = c == 0xE0 ? 0xA0 : 0x80; /* overlong */
-		hi = c == 0xED ? 0x9F : 0xBF; /* surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		v = c & 0x07;
-		lo = c == 0xF0 ? 0x90 : 0x80; /* overlong */
-		hi = c == 0xF4 ? 0x8F : 0xBF; /* past U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (need >= n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t k = 1; k <= need; k++) {
-		if (p[k] < 0x80 || p[k] > 0xBF)
-			return 0;
-		v = v << 6 | (p[k] & 0x3F);
-	}
-	*cp = v;
-	return need + 1;
-}
+#include "utf8.h"
 
 /* Code points past ASCII shown as \uHHHH: C1 controls (a terminal acts on
  * U+009B as on ESC [) and the bidi controls that reorder what is read. */
@@ -130,14 +93,14 @@ static void termtext_emit(struct termtext_out *o, const char *text, size_t n, un
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (len = termtext_decode(p + i, n - i, &cp)) > 0 && !termtext_hidden(cp)) {
+		if (c >= 0x80 && (len = utf8_decode(p + i, n - i, &cp)) > 0 && !termtext_hidden(cp)) {
 			i += len;
 			continue;
 		}
 		termtext_run(o, p + run, i - run);
 		if (c == '\r' && flags & TERMTEXT_KEEP_NL && i + 1 < n && p[i + 1] == '\n') {
 			/* CRLF (a device's terminal line end) is the line break */
-		} else if (c >= 0x80 && (len = termtext_decode(p + i, n - i, &cp)) > 0) {
+		} else if (c >= 0x80 && (len = utf8_decode(p + i, n - i, &cp)) > 0) {
 			char esc[8];
 			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
 			termtext_put(o, esc, 6);
@@ -201,7 +164,7 @@ size_t termtext_fit(const char *s, size_t n, size_t cols, size_t *used)
 
 	while (i < n) {
 		uint32_t cp;
-		size_t len = termtext_decode(p + i, n - i, &cp), cw;
+		size_t len = utf8_decode(p + i, n - i, &cp), cw;
 		if (len == 0) {
 			/* not termtext_append's output: count the byte, as it
 			 * would be shown escaped anyway */

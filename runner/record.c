@@ -4,14 +4,17 @@
 #include <math.h>
 #include <string.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "journal.h"
 #include "proto.h"
 #include "task.h"
+#include "utf8.h"
 
 void record_init(struct record *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->when_sec = -1;
 	r->gen = yajl_gen_alloc(NULL);
 	if (!r->gen)
 		abort();
@@ -24,77 +27,6 @@ void record_free(struct record *r)
 	buf_free(&r->error);
 	buf_free(&r->first);
 	memset(r, 0, sizeof(*r));
-}
-
-/* The well-known UTF-8 well-formedness check (Unicode table 3-7). yajl
- * can check too, but only after a key is already out, too late to switch
- * the key to KEY_b64. */
-bool utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t need;
-		unsigned char lo = 0x80, hi = 0xBF;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			if (c == 0xF4)
-				hi = 0x8F;
-		} else
-			return false;
-		if (need >= n - i)
-			return false;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= need; k++)
-			if (p[i + k] < 0x80 || p[i + k] > 0xBF)
-				return false;
-		i += need + 1;
-	}
-	return true;
-}
-
-/* Standard base64, for output that is not text. Written here because
- * neither yajl nor the other libraries we link expose an encoder. */
-static void record_base64(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	char q[4];
-
-	buf_reserve(out, (n + 2) / 3 * 4);
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		q[0] = tbl[v >> 18 & 63];
-		q[1] = tbl[v >> 12 & 63];
-		q[2] = tbl[v >> 6 & 63];
-		q[3] = tbl[v & 63];
-		buf_append(out, q, 4);
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-		q[0] = tbl[v >> 18 & 63];
-		q[1] = tbl[v >> 12 & 63];
-		q[2] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		q[3] = '=';
-		buf_append(out, q, 4);
-	}
 }
 
 static void gen_key(yajl_gen g, const char *k)
@@ -112,7 +44,7 @@ static void gen_bytes(yajl_gen g, const char *key, size_t klen, const char *p, s
 		struct buf k = BUF_INIT, v = BUF_INIT;
 		buf_append(&k, key, klen);
 		buf_puts(&k, RECORD_B64_SUFFIX);
-		record_base64(&v, (const unsigned char *)p, n);
+		base64_append(&v, (const unsigned char *)p, n);
 		yajl_gen_string(g, (const unsigned char *)k.data, k.len);
 		yajl_gen_string(g, (const unsigned char *)v.data, v.len);
 		buf_free(&k);
@@ -153,7 +85,7 @@ static void gen_obj(yajl_gen g, const msgpack_object *o)
 			yajl_gen_string(g, (const unsigned char *)p, n);
 		} else {
 			struct buf v = BUF_INIT;
-			record_base64(&v, (const unsigned char *)p, n);
+			base64_append(&v, (const unsigned char *)p, n);
 			yajl_gen_string(g, (const unsigned char *)v.data, v.len);
 			buf_free(&v);
 		}
@@ -188,12 +120,10 @@ static void gen_obj(yajl_gen g, const msgpack_object *o)
 	}
 }
 
-/* Formatting a time costs more than the rest of a record: remember the
- * last second formatted. */
-static void record_when(int64_t wall_ms, char out[40])
+/* Formatting a time costs more than the rest of a record: the record
+ * remembers the last second it formatted. */
+static void record_when(struct record *r, int64_t wall_ms, char out[40])
 {
-	static int64_t last_sec = -1;
-	static char last[40];
 
 	/* four-digit years only: gmtime fails past them, and the digits
 	 * below index from the end of the text */
@@ -202,11 +132,11 @@ static void record_when(int64_t wall_ms, char out[40])
 	if (wall_ms > RECORD_MAX_WALL_MS)
 		wall_ms = RECORD_MAX_WALL_MS;
 
-	if (wall_ms / 1000 != last_sec) {
-		clock_iso8601(wall_ms - wall_ms % 1000, last, sizeof(last));
-		last_sec = wall_ms / 1000;
+	if (wall_ms / 1000 != r->when_sec) {
+		clock_iso8601(wall_ms - wall_ms % 1000, r->when, sizeof(r->when));
+		r->when_sec = wall_ms / 1000;
 	}
-	memcpy(out, last, 40);
+	memcpy(out, r->when, 40);
 	/* "...:SS.mmmZ": overwrite the milliseconds */
 	size_t n = strlen(out);
 	out[n - 4] = (char)('0' + wall_ms % 1000 / 100);
@@ -227,7 +157,7 @@ static void record_head(struct record *r, const struct record_info *info, enum s
 	buf_reset(&r->error);
 	buf_reset(&r->first);
 	r->has_error = false;
-	record_when(info->started_wall_ms, when);
+	record_when(r, info->started_wall_ms, when);
 	yajl_gen_map_open(g);
 	gen_bytes(g, "host", 4, info->host, strlen(info->host));
 	gen_bytes(g, "job", 3, info->job, strlen(info->job));

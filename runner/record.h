@@ -47,6 +47,8 @@ struct record {
 	struct buf error;   /* the error text, empty when none */
 	bool has_error;
 	struct buf first;   /* first line of the last non-empty stdout */
+	int64_t when_sec;   /* the second last formatted into when, or -1 */
+	char when[40];      /* its "...T...:SS.000Z" */
 };
 
 void record_init(struct record *r);
@@ -60,7 +62,5 @@ void record_from_result(struct record *r, const struct proto_result *res, const 
  * out or the run was interrupted. */
 void record_make(struct record *r, const struct record_info *info, enum status status, const char *error);
 
-/* True when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
-bool utf8_valid(const unsigned char *p, size_t n);
 
 #endif

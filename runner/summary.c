@@ -8,6 +8,7 @@
 
 #include "record.h"
 #include "termtext.h"
+#include "utf8.h"
 #include "util.h"
 
 static void summary_slow(struct summary *s, const char *host, int64_t ms)

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "jqprog.h"
 #include "log.h"
@@ -541,27 +542,6 @@ static struct curl_slist *http_header_list(const struct kvlist *h, bool json)
 	return lc.slist_append(list, "Accept: application/json, */*");
 }
 
-/* Standard base64 (RFC 4648), for the Authorization: Basic value libcurl
- * will send, to mask it where a device echoes it. By hand: libcurl keeps
- * its encoder private, and no library the worker links exposes one. */
-static char *http_base64(const char *s)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k = 0;
-	char *out = xmalloc((n + 2) / 3 * 4 + 1);
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		out[k++] = tbl[v >> 18 & 63];
-		out[k++] = tbl[v >> 12 & 63];
-		out[k++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-		out[k++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	out[k] = '\0';
-	return out;
-}
-
 static bool http_status_ok(const struct step_http *sh, int code)
 {
 	if (!sh->expect_status[0])
@@ -747,7 +727,13 @@ static int http_req_resolve(struct step_ctx *ctx, struct http_req *q, struct err
 	if (q->user && q->password && *q->password) {
 		/* libcurl sends base64(user:password): a device that echoes
 		 * the Authorization header must show *** there too */
-		char *pair = xasprintf("%s:%s", q->user, q->password), *b64 = http_base64(pair);
+		char *pair = xasprintf("%s:%s", q->user, q->password), *b64;
+		struct buf b = BUF_INIT;
+
+		/* base64_append reserves the whole encoding first: no copy
+		 * of the secret is left behind by a realloc */
+		base64_append(&b, pair, strlen(pair));
+		b64 = buf_steal(&b);
 		tmpl_secret_add(ctx->secrets, b64);
 		hostcfg_secret_free(pair);
 		hostcfg_secret_free(b64);

@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "record.h"
 #include "status.h"
+#include "utf8.h"
 #include "util.h"
 
 /* 2023-11-14T22:13:20.123Z */
