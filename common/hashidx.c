@@ -32,6 +32,18 @@ size_t hashidx_get(const struct hashidx *t, uint64_t h, hashidx_eq_fn eq, const 
 	return s ? s->pos : HASHIDX_EMPTY;
 }
 
+size_t hashidx_insert(struct hashidx *t, uint64_t h, hashidx_eq_fn eq, const void *key, void *ctx, size_t pos)
+{
+	struct hashidx_slot *s;
+
+	hashidx_reserve(t, t->len + 1);
+	s = hashidx_find(t, h, eq, key, ctx);
+	if (s->pos != HASHIDX_EMPTY)
+		return s->pos;
+	hashidx_put(t, s, h, pos);
+	return pos;
+}
+
 void hashidx_reserve(struct hashidx *t, size_t n)
 {
 	struct hashidx_slot *old = t->slots;

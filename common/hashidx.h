@@ -47,6 +47,12 @@ struct hashidx_slot *hashidx_find(const struct hashidx *t, uint64_t h, hashidx_e
  * that never adds (t may have no slots). */
 size_t hashidx_get(const struct hashidx *t, uint64_t h, hashidx_eq_fn eq, const void *key, void *ctx);
 
+/* The position of key (hash h); when it is not there it is added at pos,
+ * the caller's next free position, and pos is returned: a caller that
+ * gets pos back makes its record there before it looks up another key
+ * (eq may be asked about pos then). reserve, find and put in one. */
+size_t hashidx_insert(struct hashidx *t, uint64_t h, hashidx_eq_fn eq, const void *key, void *ctx, size_t pos);
+
 /* Room for n entries at a load of at most one half, regrown from the
  * stored hashes. Slots hashidx_find returned before are stale after it:
  * reserve for one more entry, then find, then put. */

@@ -35,17 +35,15 @@ static struct gather_group *gather_group(struct gather *g, const char *text, siz
 	uint64_t h = hash_fnv1a(HASH_FNV_INIT, text, len);
 	struct gather_key key = {text, len};
 	struct gather_group *grp;
-	struct hashidx_slot *slot;
+	size_t pos;
 
-	hashidx_reserve(&g->index, g->ngroups + 1);
-	slot = hashidx_find(&g->index, h, gather_same, &key, g);
-	if (slot->pos != HASHIDX_EMPTY)
-		return &g->groups[slot->pos];
+	pos = hashidx_insert(&g->index, h, gather_same, &key, g, g->ngroups);
+	if (pos < g->ngroups)
+		return &g->groups[pos];
 	if (g->ngroups == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 16;
 		g->groups = xreallocarray(g->groups, g->cap, sizeof(*g->groups));
 	}
-	hashidx_put(&g->index, slot, h, g->ngroups);
 	grp = &g->groups[g->ngroups++];
 	memset(grp, 0, sizeof(*grp));
 	grp->text = xstrndup(text, len);

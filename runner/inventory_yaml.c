@@ -184,20 +184,16 @@ static bool inventory_yaml_host_is(const void *name, size_t pos, void *ctx)
 static size_t inventory_yaml_group_get(struct inventory_yaml_loader *L, const char *name, yaml_mark_t mark)
 {
 	struct inventory_yaml *y = L->inv;
-	uint64_t h = hash_fnv1a_str(name);
-	struct hashidx_slot *slot;
+	size_t pos = hashidx_insert(&y->gmap, hash_fnv1a_str(name), inventory_yaml_group_is, name, y, y->ngroups);
 	struct inventory_yaml_group *g;
 
-	hashidx_reserve(&y->gmap, y->ngroups + 1);
-	slot = hashidx_find(&y->gmap, h, inventory_yaml_group_is, name, y);
-	if (slot->pos != HASHIDX_EMPTY)
-		return slot->pos;
+	if (pos < y->ngroups)
+		return pos;
 	y->groups = xreallocarray(y->groups, y->ngroups + 1, sizeof(*y->groups));
 	g = &y->groups[y->ngroups];
 	memset(g, 0, sizeof(*g));
 	g->name = xstrdup(name);
 	g->mark = mark;
-	hashidx_put(&y->gmap, slot, h, y->ngroups);
 	return y->ngroups++;
 }
 
@@ -205,14 +201,11 @@ static void inventory_yaml_host_add(struct inventory_yaml_loader *L, const char 
 				    const struct kvlist *vars)
 {
 	struct inventory_yaml *y = L->inv;
-	uint64_t hash = hash_fnv1a_str(name);
-	struct hashidx_slot *slot;
+	size_t pos = hashidx_insert(&y->hmap, hash_fnv1a_str(name), inventory_yaml_host_is, name, y, y->nhosts);
 	struct inventory_yaml_host *h;
 
-	hashidx_reserve(&y->hmap, y->nhosts + 1);
-	slot = hashidx_find(&y->hmap, hash, inventory_yaml_host_is, name, y);
-	if (slot->pos != HASHIDX_EMPTY) {
-		h = &y->hosts[slot->pos];
+	if (pos < y->nhosts) {
+		h = &y->hosts[pos];
 	} else {
 		/* Doubling: a range adds up to INVENTORY_YAML_MAX_HOSTS hosts,
 		 * and a realloc per host copies them all each time where
@@ -225,7 +218,7 @@ static void inventory_yaml_host_add(struct inventory_yaml_loader *L, const char 
 		h = &y->hosts[y->nhosts];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
-		hashidx_put(&y->hmap, slot, hash, y->nhosts++);
+		y->nhosts++;
 	}
 	inventory_yaml_idx_add(&h->groups, &h->ngroups, group);
 	inventory_vars_copy(&h->vars, vars);

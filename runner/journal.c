@@ -217,8 +217,8 @@ static int journal_index_add(const struct journal_entry *e, void *ctx)
 {
 	struct journal_load *l = ctx;
 	struct journal_index *idx = l->idx;
-	struct hashidx_slot *slot;
 	struct journal_last *last;
+	size_t pos;
 
 	if (!idx->job)
 		idx->job = xstrdup(e->job);
@@ -226,20 +226,18 @@ static int journal_index_add(const struct journal_entry *e, void *ctx)
 		idx->mixed_jobs = true;
 	if (l->job && strcmp(l->job, e->job) != 0)
 		return 0;
-	hashidx_reserve(&idx->map, idx->len + 1);
-	slot = hashidx_find(&idx->map, e->task, NULL, NULL, NULL);
-	if (slot->pos == HASHIDX_EMPTY) {
+	pos = hashidx_insert(&idx->map, e->task, NULL, NULL, NULL, idx->len);
+	if (pos == idx->len) {
 		if (idx->len == idx->cap) {
 			idx->cap = idx->cap ? idx->cap * 2 : 64;
 			idx->last = xreallocarray(idx->last, idx->cap, sizeof(*idx->last));
 		}
-		last = &idx->last[idx->len];
+		last = &idx->last[idx->len++];
 		memset(last, 0, sizeof(*last));
 		last->task = e->task;
 		last->host = xstrdup(e->host);
-		hashidx_put(&idx->map, slot, e->task, idx->len++);
 	} else {
-		last = &idx->last[slot->pos];
+		last = &idx->last[pos];
 		if (!journal_record_replaces(e->final, last->final))
 			return 0;
 	}

@@ -92,8 +92,8 @@ static bool merge_replaces(struct merge *m, const struct merge_rec *r, const str
 static int merge_scan(const struct journal_entry *e, void *ctx)
 {
 	struct merge *m = ctx;
-	struct hashidx_slot *slot;
 	struct merge_rec *r;
+	size_t pos;
 	int64_t started = merge_started(e->root);
 
 	if (!m->job) {
@@ -105,20 +105,17 @@ static int merge_scan(const struct journal_entry *e, void *ctx)
 		return 1;
 	}
 	m->records++;
-	hashidx_reserve(&m->map, m->len + 1);
-	slot = hashidx_find(&m->map, e->task, NULL, NULL, NULL);
-	if (slot->pos == HASHIDX_EMPTY) {
+	pos = hashidx_insert(&m->map, e->task, NULL, NULL, NULL, m->len);
+	if (pos == m->len) {
 		if (m->len == m->cap) {
 			m->cap = m->cap ? m->cap * 2 : 1024;
 			m->recs = xreallocarray(m->recs, m->cap, sizeof(*m->recs));
 		}
-		r = &m->recs[m->len];
-		hashidx_put(&m->map, slot, e->task, m->len++);
-	} else {
-		r = &m->recs[slot->pos];
-		if (!merge_replaces(m, r, e, started))
-			return 0;
+		m->len++;
+	} else if (!merge_replaces(m, &m->recs[pos], e, started)) {
+		return 0;
 	}
+	r = &m->recs[pos];
 	r->started_ms = started;
 	r->line = e->lineno;
 	r->file = m->file;

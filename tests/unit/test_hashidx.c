@@ -1,6 +1,7 @@
 /* Unit tests for common/hashidx.c: insert and find, the free slot a
  * missing key gets, growth that keeps every entry at a load of at most
- * one half, keys whose hashes collide told apart by eq, identity keys
+ * one half, keys whose hashes collide told apart by eq, insert as
+ * find-or-add, identity keys
  * (eq NULL), many random keys from a fixed seed, and the guard against a
  * put without its reserve. */
 #include <setjmp.h>
@@ -167,6 +168,37 @@ static void test_colliding_hashes(void **state)
 	hashidx_free(&t);
 }
 
+static void test_insert_adds_once(void **state)
+{
+	struct hashidx t = HASHIDX_INIT;
+	struct names nm = {0};
+	char name[16];
+
+	(void)state;
+	/* each name twice: the first time it is added at the position
+	 * offered, the second time found where it was (no new position) */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 1000; i++) {
+			size_t pos;
+
+			snprintf(name, sizeof(name), "n%d", i);
+			pos = hashidx_insert(&t, hash_fnv1a_str(name) % 97, names_eq, name, &nm, nm.n);
+			if (round == 0) {
+				assert_int_equal(pos, nm.n);
+				nm.v = xreallocarray(nm.v, nm.n + 1, sizeof(*nm.v));
+				nm.v[nm.n++] = xstrdup(name);
+			} else {
+				assert_int_equal(pos, i);
+			}
+		}
+	}
+	assert_int_equal(nm.n, 1000);
+	assert_int_equal(t.len, 1000);
+	assert_true(t.len * 2 <= t.mask + 1);
+	names_free(&nm);
+	hashidx_free(&t);
+}
+
 /* xorshift64*: the same keys on every run. */
 static uint64_t rand_next(uint64_t *s)
 {
@@ -257,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_insert_find),
 		cmocka_unit_test(test_grow_keeps_every_entry),
 		cmocka_unit_test(test_colliding_hashes),
+		cmocka_unit_test(test_insert_adds_once),
 		cmocka_unit_test(test_many_identity_keys),
 		cmocka_unit_test(test_put_without_reserve_aborts),
 	};
