@@ -15,42 +15,37 @@ void gather_init(struct gather *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void gather_reindex(struct gather *g)
+/* A text to look for, for gather_same. */
+struct gather_key {
+	const char *text;
+	size_t len;
+};
+
+static bool gather_same(const void *key, size_t pos, void *ctx)
 {
-	free(g->index);
-	g->index_cap = g->index_cap ? g->index_cap * 2 : 256;
-	g->index = xcalloc(g->index_cap, sizeof(*g->index));
-	memset(g->index, 0xff, g->index_cap * sizeof(*g->index));
-	for (size_t i = 0; i < g->ngroups; i++) {
-		size_t k = (size_t)g->groups[i].hash & (g->index_cap - 1);
-		while (g->index[k] != SIZE_MAX)
-			k = (k + 1) & (g->index_cap - 1);
-		g->index[k] = i;
-	}
+	const struct gather_key *k = key;
+	const struct gather_group *grp = &((const struct gather *)ctx)->groups[pos];
+
+	return grp->len == k->len && memcmp(grp->text, k->text, k->len) == 0;
 }
 
 /* The group holding this text, made when there is none. */
 static struct gather_group *gather_group(struct gather *g, const char *text, size_t len)
 {
 	uint64_t h = hash_fnv1a(HASH_FNV_INIT, text, len);
+	struct gather_key key = {text, len};
 	struct gather_group *grp;
-	size_t k;
+	size_t pos;
 
-	if ((g->ngroups + 1) * 2 > g->index_cap)
-		gather_reindex(g);
-	for (k = (size_t)h & (g->index_cap - 1); g->index[k] != SIZE_MAX; k = (k + 1) & (g->index_cap - 1)) {
-		grp = &g->groups[g->index[k]];
-		if (grp->hash == h && grp->len == len && memcmp(grp->text, text, len) == 0)
-			return grp;
-	}
+	pos = hashidx_insert(&g->index, h, gather_same, &key, g, g->ngroups);
+	if (pos < g->ngroups)
+		return &g->groups[pos];
 	if (g->ngroups == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 16;
 		g->groups = xreallocarray(g->groups, g->cap, sizeof(*g->groups));
 	}
-	g->index[k] = g->ngroups;
 	grp = &g->groups[g->ngroups++];
 	memset(grp, 0, sizeof(*grp));
-	grp->hash = h;
 	grp->text = xstrndup(text, len);
 	grp->len = len;
 	return grp;
@@ -140,7 +135,7 @@ void gather_free(struct gather *g)
 		free(g->groups[i].text);
 	}
 	free(g->groups);
-	free(g->index);
+	hashidx_free(&g->index);
 	buf_free(&g->text);
 	memset(g, 0, sizeof(*g));
 }

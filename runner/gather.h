@@ -15,11 +15,11 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "hashidx.h"
 #include "proto.h"
 #include "status.h"
 
 struct gather_group {
-	uint64_t hash;
 	char *text;         /* malloced, owned */
 	size_t len;
 	char **hosts;       /* malloced names, owned */
@@ -29,8 +29,7 @@ struct gather_group {
 struct gather {
 	struct gather_group *groups;
 	size_t ngroups, cap;
-	size_t *index;      /* open addressing over groups by hash; SIZE_MAX free */
-	size_t index_cap;
+	struct hashidx index; /* the groups by their text */
 	struct buf text;    /* scratch */
 };
 

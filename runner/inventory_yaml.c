@@ -13,8 +13,8 @@
  * mistake gets the same words in a job file and in an inventory: a
  * group's keys (hosts, children, vars) go through ymap_walk (unknown or
  * repeated keys refused); the names the file chooses (groups, hosts,
- * vars) through ynode_want_name. Its name map is private: the one table
- * here, sized for 100,000 groups or hosts.
+ * vars) through ynode_want_name. Its group and host names are looked up
+ * through common/hashidx, sized for 100,000 groups or hosts.
  *
  * Every message goes through ynode_fail, which does not scrub: text quoted
  * from the file is cut by ynode_excerpt (a group name, as a job's key) or
@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "hash.h"
+#include "hashidx.h"
 #include "hostname.h"
 #include "hostrange.h"
 #include "yamldepth.h"
@@ -47,50 +48,6 @@
  * 'h[1:900000]' group took 25 s. A few groups per host are normal; past
  * this many listings in all, the file is refused before expanding them. */
 #define INVENTORY_YAML_MAX_LISTINGS (4 * INVENTORY_YAML_MAX_HOSTS)
-
-/* Name -> index, open addressing. A 100,000-host Ansible inventory is not
- * rare, and a linear search per host would be quadratic. */
-struct inventory_yaml_slot {
-	const char *key;     /* borrowed from the group or host it names */
-	size_t val;
-};
-
-struct inventory_yaml_map {
-	struct inventory_yaml_slot *slots; /* NULL or malloced, owned */
-	size_t cap, len;                   /* cap: 0 or a power of two */
-};
-
-static size_t *inventory_yaml_map_get(const struct inventory_yaml_map *m, const char *key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = hash_slot(hash_fnv1a_str(key), m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->slots[i].key)
-			return NULL;
-		if (strcmp(m->slots[i].key, key) == 0)
-			return &m->slots[i].val;
-	}
-}
-
-static void inventory_yaml_map_put(struct inventory_yaml_map *m, const char *key, size_t val)
-{
-	if ((m->len + 1) * 2 > m->cap) {
-		struct inventory_yaml_map old = *m;
-
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->slots = xcalloc(m->cap, sizeof(*m->slots));
-		m->len = 0;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.slots[i].key)
-				inventory_yaml_map_put(m, old.slots[i].key, old.slots[i].val);
-		free(old.slots);
-	}
-	size_t i = hash_slot(hash_fnv1a_str(key), m->cap - 1);
-	while (m->slots[i].key)
-		i = (i + 1) & (m->cap - 1);
-	m->slots[i] = (struct inventory_yaml_slot){key, val};
-	m->len++;
-}
 
 struct inventory_yaml_group {
 	char *name;          /* malloced, owned */
@@ -120,7 +77,9 @@ struct inventory_yaml {
 	size_t ngroups;
 	struct inventory_yaml_host *hosts;   /* malloced, owned, in order of first listing */
 	size_t nhosts, hosts_cap;
-	struct inventory_yaml_map gmap, hmap;
+	/* Name -> index into groups, hosts. A 100,000-host Ansible inventory
+	 * is not rare, and a linear search per host would be quadratic. */
+	struct hashidx gmap, hmap;
 	size_t next;           /* the next host to give out */
 	unsigned stamp;
 	uint64_t listings;     /* hosts listed so far, counted per group */
@@ -143,8 +102,8 @@ void inventory_yaml_close(struct inventory_yaml *y)
 	}
 	free(y->groups);
 	free(y->hosts);
-	free(y->gmap.slots);
-	free(y->hmap.slots);
+	hashidx_free(&y->gmap);
+	hashidx_free(&y->hmap);
 	free(y);
 }
 
@@ -212,20 +171,29 @@ static int inventory_yaml_vars_load(struct ynode_ctx *c, yaml_node_t *n, struct 
 	return 0;
 }
 
+static bool inventory_yaml_group_is(const void *name, size_t pos, void *ctx)
+{
+	return strcmp(((const struct inventory_yaml *)ctx)->groups[pos].name, name) == 0;
+}
+
+static bool inventory_yaml_host_is(const void *name, size_t pos, void *ctx)
+{
+	return strcmp(((const struct inventory_yaml *)ctx)->hosts[pos].name, name) == 0;
+}
+
 static size_t inventory_yaml_group_get(struct inventory_yaml_loader *L, const char *name, yaml_mark_t mark)
 {
 	struct inventory_yaml *y = L->inv;
-	size_t *found = inventory_yaml_map_get(&y->gmap, name);
+	size_t pos = hashidx_insert(&y->gmap, hash_fnv1a_str(name), inventory_yaml_group_is, name, y, y->ngroups);
 	struct inventory_yaml_group *g;
 
-	if (found)
-		return *found;
+	if (pos < y->ngroups)
+		return pos;
 	y->groups = xreallocarray(y->groups, y->ngroups + 1, sizeof(*y->groups));
 	g = &y->groups[y->ngroups];
 	memset(g, 0, sizeof(*g));
 	g->name = xstrdup(name);
 	g->mark = mark;
-	inventory_yaml_map_put(&y->gmap, g->name, y->ngroups);
 	return y->ngroups++;
 }
 
@@ -233,11 +201,11 @@ static void inventory_yaml_host_add(struct inventory_yaml_loader *L, const char 
 				    const struct kvlist *vars)
 {
 	struct inventory_yaml *y = L->inv;
-	size_t *found = inventory_yaml_map_get(&y->hmap, name);
+	size_t pos = hashidx_insert(&y->hmap, hash_fnv1a_str(name), inventory_yaml_host_is, name, y, y->nhosts);
 	struct inventory_yaml_host *h;
 
-	if (found) {
-		h = &y->hosts[*found];
+	if (pos < y->nhosts) {
+		h = &y->hosts[pos];
 	} else {
 		/* Doubling: a range adds up to INVENTORY_YAML_MAX_HOSTS hosts,
 		 * and a realloc per host copies them all each time where
@@ -250,7 +218,7 @@ static void inventory_yaml_host_add(struct inventory_yaml_loader *L, const char 
 		h = &y->hosts[y->nhosts];
 		memset(h, 0, sizeof(*h));
 		h->name = xstrdup(name);
-		inventory_yaml_map_put(&y->hmap, h->name, y->nhosts++);
+		y->nhosts++;
 	}
 	inventory_yaml_idx_add(&h->groups, &h->ngroups, group);
 	inventory_vars_copy(&h->vars, vars);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 
-#include "hash.h"
+#include "hashidx.h"
 #include "log.h"
 #include "proto.h"
 #include "task.h"
@@ -201,28 +201,11 @@ int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err)
 	return r;
 }
 
-/* ---- the index of last records ---- */
+/* ---- the record that counts, and the index of them ---- */
 
-static size_t journal_index_find(const struct journal_index *idx, uint64_t task)
+bool journal_record_replaces(bool final, bool held_final)
 {
-	size_t mask = idx->cap - 1, i = hash_slot(task, mask);
-
-	while (idx->slots[i].host && idx->slots[i].task != task)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static void journal_index_grow(struct journal_index *idx)
-{
-	struct journal_index bigger = *idx;
-
-	bigger.cap = idx->cap ? idx->cap * 2 : 1024;
-	bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
-	for (size_t i = 0; i < idx->cap; i++)
-		if (idx->slots[i].host)
-			bigger.slots[journal_index_find(&bigger, idx->slots[i].task)] = idx->slots[i];
-	free(idx->slots);
-	*idx = bigger;
+	return final || !held_final;
 }
 
 struct journal_load {
@@ -234,7 +217,8 @@ static int journal_index_add(const struct journal_entry *e, void *ctx)
 {
 	struct journal_load *l = ctx;
 	struct journal_index *idx = l->idx;
-	struct journal_last *slot;
+	struct journal_last *last;
+	size_t pos;
 
 	if (!idx->job)
 		idx->job = xstrdup(e->job);
@@ -242,19 +226,24 @@ static int journal_index_add(const struct journal_entry *e, void *ctx)
 		idx->mixed_jobs = true;
 	if (l->job && strcmp(l->job, e->job) != 0)
 		return 0;
-	if ((idx->len + 1) * 4 > idx->cap * 3)
-		journal_index_grow(idx);
-	slot = &idx->slots[journal_index_find(idx, e->task)];
-	if (!slot->host) {
-		slot->task = e->task;
-		slot->host = xstrdup(e->host);
-		slot->seen = idx->len++;
-		slot->status = e->status;
+	pos = hashidx_insert(&idx->map, e->task, NULL, NULL, NULL, idx->len);
+	if (pos == idx->len) {
+		if (idx->len == idx->cap) {
+			idx->cap = idx->cap ? idx->cap * 2 : 64;
+			idx->last = xreallocarray(idx->last, idx->cap, sizeof(*idx->last));
+		}
+		last = &idx->last[idx->len++];
+		memset(last, 0, sizeof(*last));
+		last->task = e->task;
+		last->host = xstrdup(e->host);
+	} else {
+		last = &idx->last[pos];
+		if (!journal_record_replaces(e->final, last->final))
+			return 0;
 	}
-	if (e->final) {
-		slot->status = e->status;
-		slot->final = true;
-	}
+	last->status = e->status;
+	last->final = e->final;
+	last->line = e->lineno;
 	return 0;
 }
 
@@ -262,36 +251,31 @@ int journal_index_load(struct journal_index *idx, const char *path, const char *
 {
 	struct journal_load l = {idx, job};
 
-	if (!idx->cap)
-		journal_index_grow(idx);
 	return journal_read(path, journal_index_add, &l, err) < 0 ? -1 : 0;
 }
 
 const struct journal_last *journal_index_get(const struct journal_index *idx, uint64_t task)
 {
-	const struct journal_last *l;
+	size_t pos = hashidx_get(&idx->map, task, NULL, NULL, NULL);
 
-	if (!idx->cap)
-		return NULL;
-	l = &idx->slots[journal_index_find(idx, task)];
-	return l->host ? l : NULL;
+	return pos == HASHIDX_EMPTY ? NULL : &idx->last[pos];
 }
 
 const struct journal_last **journal_index_sorted(const struct journal_index *idx)
 {
 	const struct journal_last **v = xcalloc(idx->len + 1, sizeof(*v));
 
-	for (size_t i = 0; i < idx->cap; i++)
-		if (idx->slots[i].host)
-			v[idx->slots[i].seen] = &idx->slots[i];
+	for (size_t i = 0; i < idx->len; i++)
+		v[i] = &idx->last[i];
 	return v;
 }
 
 void journal_index_free(struct journal_index *idx)
 {
-	for (size_t i = 0; i < idx->cap; i++)
-		free(idx->slots[i].host);
-	free(idx->slots);
+	for (size_t i = 0; i < idx->len; i++)
+		free(idx->last[i].host);
+	free(idx->last);
+	hashidx_free(&idx->map);
 	free(idx->job);
 	memset(idx, 0, sizeof(*idx));
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
+#include "hashidx.h"
 #include "proto.h"
 #include "status.h"
 #include "util.h"
@@ -68,20 +69,31 @@ int journal_nesting(const char *p, size_t n);
  * hex digits and a NUL. */
 void journal_task_hex(uint64_t id, char out[17]);
 
-/* The last record of each task in a journal: what resume, retry-failed
- * and `hosts --from` ask about. An open-addressing table keyed by task id,
- * with the tasks in the order first seen. */
+/* Which record counts for a task: does a record read after the one held
+ * so far (held_final: whether that one is final) take its place? A final
+ * record beats an interrupted one and is never undone by one; of two
+ * alike, the later wins (a journal is append-only: later in the file is
+ * later in time). So what counts is the last final record, or, for a task
+ * with none, its last interrupted one. The index below, and through it
+ * `report`, `hosts --from`, --resume and --retry-failed, follow this
+ * rule; `merge` follows it within each journal and breaks ties between
+ * journals on its own (merge.c). */
+bool journal_record_replaces(bool final, bool held_final);
+
+/* The record that counts for each task of a journal: what resume,
+ * retry-failed, `hosts --from` and `report` ask about. */
 struct journal_last {
 	uint64_t task;
-	char *host;               /* malloced, owned */
-	enum status status;       /* of the last final record */
-	bool final;               /* some final record exists */
-	unsigned long seen;       /* order of first appearance, from 0 */
+	char *host;               /* of its first record; malloced, owned */
+	enum status status;       /* of the record that counts */
+	bool final;               /* that record is final: some final record exists */
+	unsigned long line;       /* where that record is in the file (from 1) */
 };
 
 struct journal_index {
-	struct journal_last *slots; /* cap entries; host NULL when free */
-	size_t cap, len;
+	struct journal_last *last; /* len of them, in order first seen; malloced, owned */
+	size_t len, cap;
+	struct hashidx map;       /* task -> its entry in last */
 	char *job;                /* the job of the records, or NULL; malloced */
 	bool mixed_jobs;          /* records of more than one job */
 };

@@ -23,16 +23,15 @@
 #include <unistd.h>
 
 #include "journal.h"
-#include "hash.h"
+#include "hashidx.h"
 #include "log.h"
 #include "summary.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CUT 3
 
-/* Where a host's record stands so far. line 0 marks a free slot. */
-struct merge_slot {
-	uint64_t task;
+/* Where a task's winning record stands so far. */
+struct merge_rec {
 	int64_t started_ms;
 	unsigned long line;
 	uint32_t file;
@@ -41,8 +40,9 @@ struct merge_slot {
 
 struct merge {
 	const struct merge_opts *o;
-	struct merge_slot *slots; /* open addressing, cap a power of two */
-	size_t cap, len;
+	struct merge_rec *recs;   /* len of them, in order first seen; malloced, owned */
+	size_t len, cap;
+	struct hashidx map;       /* task -> its entry in recs */
 	uint32_t file;            /* the journal being read */
 	char *job;                /* the job of the records; malloced */
 	uint32_t job_file;
@@ -67,35 +67,34 @@ static int64_t merge_started(yajl_val root)
 	return journal_time_ms(journal_get_str(root, "started"), &t) == 0 ? t : 0;
 }
 
-static size_t merge_find(const struct merge *m, uint64_t task)
+/* Does e take the place of the record r holds so far? Within one journal
+ * the journal's own rule (journal_record_replaces): order in the file is
+ * order in time. Across journals it is not: shards run side by side, and
+ * the journals are named in any order. So of two records alike (both
+ * final, or both interrupted) from different journals, the one that
+ * started last wins, and on a tie the journal named later; a final record
+ * still beats an interrupted one wherever it is. Two final records in two
+ * journals are also worth a warning: the shards overlapped. */
+static bool merge_replaces(struct merge *m, const struct merge_rec *r, const struct journal_entry *e,
+                           int64_t started)
 {
-	size_t mask = m->cap - 1, i = hash_slot(task, mask);
-
-	while (m->slots[i].line && m->slots[i].task != task)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static void merge_grow(struct merge *m)
-{
-	struct merge_slot *old = m->slots;
-	size_t oldcap = m->cap;
-
-	m->cap = m->cap ? m->cap * 2 : 1024;
-	m->slots = xcalloc(m->cap, sizeof(*m->slots));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].line)
-			m->slots[merge_find(m, old[i].task)] = old[i];
-	free(old);
+	if (r->file == m->file || r->final != e->final)
+		return journal_record_replaces(e->final, r->final);
+	if (r->final && !m->dups++) {
+		m->dup_host = xstrdup(e->host);
+		m->dup_files[0] = r->file;
+		m->dup_files[1] = m->file;
+	}
+	return started >= r->started_ms;
 }
 
 /* Pass 1: keep, per task, where its winning record is. */
 static int merge_scan(const struct journal_entry *e, void *ctx)
 {
 	struct merge *m = ctx;
-	struct merge_slot *s;
+	struct merge_rec *r;
+	size_t pos;
 	int64_t started = merge_started(e->root);
-	bool wins;
 
 	if (!m->job) {
 		m->job = xstrdup(e->job);
@@ -106,31 +105,21 @@ static int merge_scan(const struct journal_entry *e, void *ctx)
 		return 1;
 	}
 	m->records++;
-	if ((m->len + 1) * 4 > m->cap * 3)
-		merge_grow(m);
-	s = &m->slots[merge_find(m, e->task)];
-	if (!s->line) {
-		m->len++;
-		wins = true;
-	} else if (s->final != e->final) {
-		wins = e->final;
-	} else if (s->file == m->file) {
-		wins = true; /* later in the same journal: appended later */
-	} else {
-		if (s->final && !m->dups++) {
-			m->dup_host = xstrdup(e->host);
-			m->dup_files[0] = s->file;
-			m->dup_files[1] = m->file;
+	pos = hashidx_insert(&m->map, e->task, NULL, NULL, NULL, m->len);
+	if (pos == m->len) {
+		if (m->len == m->cap) {
+			m->cap = m->cap ? m->cap * 2 : 1024;
+			m->recs = xreallocarray(m->recs, m->cap, sizeof(*m->recs));
 		}
-		wins = started >= s->started_ms;
+		m->len++;
+	} else if (!merge_replaces(m, &m->recs[pos], e, started)) {
+		return 0;
 	}
-	if (wins) {
-		s->task = e->task;
-		s->started_ms = started;
-		s->line = e->lineno;
-		s->file = m->file;
-		s->final = e->final;
-	}
+	r = &m->recs[pos];
+	r->started_ms = started;
+	r->line = e->lineno;
+	r->file = m->file;
+	r->final = e->final;
 	return 0;
 }
 
@@ -138,10 +127,10 @@ static int merge_scan(const struct journal_entry *e, void *ctx)
 static int merge_emit(const struct journal_entry *e, void *ctx)
 {
 	struct merge *m = ctx;
-	const struct merge_slot *s = &m->slots[merge_find(m, e->task)];
+	size_t pos = hashidx_get(&m->map, e->task, NULL, NULL, NULL);
 	int64_t started, duration;
 
-	if (s->file != m->file || s->line != e->lineno)
+	if (pos == HASHIDX_EMPTY || m->recs[pos].file != m->file || m->recs[pos].line != e->lineno)
 		return 0;
 	fwrite(e->line, 1, e->len, m->out);
 	putc('\n', m->out);
@@ -298,7 +287,6 @@ int merge_journals(const struct merge_opts *o)
 
 	for (size_t i = 0; i < o->ninputs; i++)
 		fds[i] = -1;
-	merge_grow(&m);
 	if (merge_lock_inputs(o, fds) < 0 || merge_check_output(o, fds) < 0)
 		goto out;
 	for (m.file = 0; m.file < o->ninputs; m.file++) {
@@ -348,7 +336,8 @@ out:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
-	free(m.slots);
+	free(m.recs);
+	hashidx_free(&m.map);
 	free(m.job);
 	free(m.other_job);
 	free(m.dup_host);

@@ -1,10 +1,10 @@
 /* report: a journal's summary and page, after the fact.
  *
- * Three reads of the journal, so memory stays a few words per host
- * whatever the size of the records: the first (journal_index_load) finds
- * the hosts; the second notes on which line each host's last final record
- * is; the third takes exactly those records into the summary and the
- * page. */
+ * Two reads of the journal, so memory stays a few words per host whatever
+ * the size of the records: the first (journal_index_load) finds the hosts
+ * and on which line each one's last final record is (the journal's rule,
+ * journal_record_replaces); the second takes exactly those records into
+ * the summary and the page. */
 #include "report.h"
 
 #include <stdint.h>
@@ -22,7 +22,6 @@
 struct report {
 	const char *job;          /* the job whose records count */
 	struct journal_index idx;
-	unsigned long *last;      /* per host (by first-seen order): the line of its last final record, 0 if none */
 	struct summary sum;
 	int64_t first_start_ms;   /* of the records taken; INT64_MAX when none */
 	int64_t last_end_ms;
@@ -38,22 +37,7 @@ static bool report_counts(const struct report *r, const struct journal_entry *e)
 	return e->final && strcmp(e->job, r->job) == 0;
 }
 
-/* Second read: the line of each host's last final record. */
-static int report_mark_last(const struct journal_entry *e, void *ctx)
-{
-	struct report *r = ctx;
-	const struct journal_last *l;
-
-	if (!report_counts(r, e))
-		return 0;
-	/* NULL for a record appended since the first read: not counted */
-	l = journal_index_get(&r->idx, e->task);
-	if (l)
-		r->last[l->seen] = e->lineno;
-	return 0;
-}
-
-/* Third read: take each host's last final record. */
+/* Second read: take each host's last final record. */
 static int report_take(const struct journal_entry *e, void *ctx)
 {
 	struct report *r = ctx;
@@ -65,8 +49,9 @@ static int report_take(const struct journal_entry *e, void *ctx)
 
 	if (!report_counts(r, e))
 		return 0;
+	/* NULL for a record appended since the first read: not counted */
 	l = journal_index_get(&r->idx, e->task);
-	if (!l || r->last[l->seen] != e->lineno)
+	if (!l || !l->final || l->line != e->lineno)
 		return 0;
 	error = yajl_tree_get(e->root, path, yajl_t_string);
 	if (error)
@@ -110,15 +95,10 @@ int report_run(const struct report_opts *o)
 		goto out;
 	}
 	r.job = o->job ? o->job : r.idx.job ? r.idx.job : "";
-	r.last = xcalloc(r.idx.len + 1, sizeof(*r.last));
-	/* The next reads meet the lines the first one warned about: once is
+	/* The next read meets the lines the first one warned about: once is
 	 * enough. Errors still show. */
 	if (level > LOG_ERROR)
 		log_init("fleetrun", LOG_ERROR);
-	if (journal_read(o->journal, report_mark_last, &r, &err) < 0) {
-		log_error("%s", err.msg);
-		goto out;
-	}
 	if (o->html) {
 		if (report_html_open(&r.html, o->html, o->journal, &err) < 0) {
 			log_error("%s", err.msg);
@@ -135,7 +115,7 @@ int report_run(const struct report_opts *o)
 	if (r.no_start > 1)
 		log_warn("%s: %lu records in all had no \"started\" time", o->journal, r.no_start);
 	for (size_t i = 0; i < r.idx.len; i++)
-		if (!r.last[i])
+		if (!r.idx.last[i].final)
 			r.sum.unfinished++;
 	/* the wall time of a journal: from its first start to its last end,
 	 * across the runs that wrote it (--resume) */
@@ -160,7 +140,6 @@ out:
 	log_init("fleetrun", level);
 	report_html_free(&r.html);
 	summary_free(&r.sum);
-	free(r.last);
 	journal_index_free(&r.idx);
 	return rc;
 }

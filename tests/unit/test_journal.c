@@ -1,7 +1,7 @@
 /* Unit tests for runner/journal.c (reading journals back: torn last line,
  * lines that are not records, lines nested too deep, the last-record
- * index, task keys and their hex form, what -o accepts as a journal,
- * bounded times). */
+ * index and the rule of which record counts, task keys and their hex
+ * form, what -o accepts as a journal, bounded times). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -291,6 +291,54 @@ static void test_index_grows(void **state)
 	free(path);
 }
 
+static void test_record_replaces(void **state)
+{
+	(void)state;
+	/* a later final record counts over anything before it */
+	assert_true(journal_record_replaces(true, true));
+	assert_true(journal_record_replaces(true, false));
+	/* a later interrupted one only over interrupted ones */
+	assert_true(journal_record_replaces(false, false));
+	assert_false(journal_record_replaces(false, true));
+}
+
+static void test_index_record_that_counts(void **state)
+{
+	struct journal_index idx = {0};
+	const struct journal_last *l;
+	struct err err;
+	char *path = write_tmp("{\"host\":\"a\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n" /* 1 */
+	                       "{\"host\":\"b\",\"job\":\"j\",\"status\":\"ok\"}\n"                           /* 2 */
+	                       "{\"host\":\"a\",\"job\":\"j\",\"status\":\"failed\"}\n"                       /* 3 */
+	                       "{\"host\":\"c\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n" /* 4 */
+	                       "{\"host\":\"b\",\"job\":\"j\",\"status\":\"timeout\"}\n"                      /* 5 */
+	                       "{\"host\":\"a\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n" /* 6 */
+	                       "{\"host\":\"c\",\"job\":\"j\",\"status\":\"error\",\"interrupted\":true}\n" /* 7 */
+	                       "{\"host\":\"b\",\"job\":\"other\",\"status\":\"ok\"}\n");                    /* 8 */
+
+	(void)state;
+	assert_int_equal(journal_index_load(&idx, path, "j", &err), 0);
+	assert_int_equal(idx.len, 3);
+	/* an interrupted record, then a final one, then an interrupted one:
+	 * the final one counts */
+	l = journal_index_get(&idx, task_key("j", "a"));
+	assert_true(l->final);
+	assert_int_equal(l->status, STATUS_FAILED);
+	assert_int_equal(l->line, 3);
+	/* two final records: the later */
+	l = journal_index_get(&idx, task_key("j", "b"));
+	assert_true(l->final);
+	assert_int_equal(l->status, STATUS_TIMEOUT);
+	assert_int_equal(l->line, 5);
+	/* none final: the last interrupted one */
+	l = journal_index_get(&idx, task_key("j", "c"));
+	assert_false(l->final);
+	assert_int_equal(l->line, 7);
+	journal_index_free(&idx);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +351,8 @@ int main(void)
 		cmocka_unit_test(test_times_bounded),
 		cmocka_unit_test(test_index_last_final_record),
 		cmocka_unit_test(test_index_grows),
+		cmocka_unit_test(test_record_replaces),
+		cmocka_unit_test(test_index_record_that_counts),
 	};
 
 	log_init("test_journal", LOG_ERROR);
