@@ -26,6 +26,7 @@ struct report {
 	int64_t first_start_ms;   /* of the records taken; INT64_MAX when none */
 	int64_t last_end_ms;
 	unsigned long no_start;   /* records taken without a "started" time */
+	unsigned long no_start_line; /* the first of them */
 	struct report_html html;
 	bool html_open;
 };
@@ -66,9 +67,8 @@ static int report_take(const struct journal_entry *e, void *ctx)
 		if (start_ms + duration_ms > r->last_end_ms)
 			r->last_end_ms = start_ms + duration_ms;
 	} else if (r->no_start++ == 0) {
-		log_warn("%s:%lu: no \"started\" time such as 2026-11-22T01:20:50.476Z: the host is left out of "
-		         "the wall time and the timeline",
-		         e->path, e->lineno);
+		/* said after the read: warnings are off during it */
+		r->no_start_line = e->lineno;
 	}
 	summary_add(&r->sum, e->host, e->status, error_text, duration_ms);
 	if (r->html_open)
@@ -112,6 +112,10 @@ int report_run(const struct report_opts *o)
 		goto out;
 	}
 	log_init("fleetrun", level);
+	if (r.no_start)
+		log_warn("%s:%lu: no \"started\" time such as 2026-11-22T01:20:50.476Z: the host is left out of "
+		         "the wall time and the timeline",
+		         o->journal, r.no_start_line);
 	if (r.no_start > 1)
 		log_warn("%s: %lu records in all had no \"started\" time", o->journal, r.no_start);
 	for (size_t i = 0; i < r.idx.len; i++)

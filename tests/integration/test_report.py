@@ -249,6 +249,23 @@ def test_report_all_ok_exit_0(fleet, tmp_path):
         "  slowest: h0 (0.50s), h1 (0.50s), h2 (0.50s)\n"), r
 
 
+def test_report_names_records_without_a_start(fleet, tmp_path):
+    # the first record without a "started" time is named with its line,
+    # then how many there were in all; warnings are said after the read
+    lines = [record("h0", "ok", "2026-01-01T00:00:00.000Z", 500)]
+    for i in (1, 2):
+        rec = json.loads(record("h%d" % i, "ok", None, 500))
+        del rec["started"]
+        lines.append(json.dumps(rec))
+    journal = fr.write(tmp_path / "nostart.jsonl", "".join(x + "\n" for x in lines))
+    r = fleet.run(["report", journal], timeout=30)
+    assert r.rc == 0, r
+    assert r.err == ('fleetrun: warning: %s:2: no "started" time such as 2026-11-22T01:20:50.476Z: '
+                     'the host is left out of the wall time and the timeline\n'
+                     'fleetrun: warning: %s: 2 records in all had no "started" time\n'
+                     % (journal, journal)), r
+
+
 def test_report_mixed_jobs(fleet, tmp_path):
     journal = fr.write(tmp_path / "mixed.jsonl",
                        record("a", "ok", "2026-01-01T00:00:00.000Z", 1, job="one") + "\n" +
