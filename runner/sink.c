@@ -175,23 +175,6 @@ bool sink_may_start(const struct sink *k, uint64_t id)
 	return !k->ordered || id < k->next_id + k->window;
 }
 
-static int sink_write_all(int fd, struct buf *b)
-{
-	size_t off = 0;
-
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	buf_reset(b);
-	return 0;
-}
-
 int sink_flush(struct sink *k, int64_t now_ms, bool force)
 {
 	int r = 0;
@@ -199,19 +182,21 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 	k->last_flush_ms = now_ms;
 	if ((k->obuf.len || k->ebuf.len) && k->progress)
 		progress_clear(k->progress);
-	if (k->ebuf.len && sink_write_all(STDERR_FILENO, &k->ebuf) < 0)
-		buf_reset(&k->ebuf); /* a closed stderr loses messages, not results */
-	if (k->obuf.len && sink_write_all(STDOUT_FILENO, &k->obuf) < 0) {
+	/* a closed stderr loses messages, not results: not an error */
+	if (k->ebuf.len)
+		(void)fd_write_all(STDERR_FILENO, k->ebuf.data, k->ebuf.len);
+	buf_reset(&k->ebuf);
+	if (k->obuf.len && fd_write_all(STDOUT_FILENO, k->obuf.data, k->obuf.len) < 0) {
 		/* stdout closed early (| head) is the reader's choice; the
 		 * journal, if any, still gets everything */
 		if (!k->io_error && errno != EPIPE)
 			log_error("stdout: %s", strerror(errno));
-		buf_reset(&k->obuf);
 		if (errno != EPIPE) {
 			k->io_error = true;
 			r = -1;
 		}
 	}
+	buf_reset(&k->obuf);
 	if (k->journal_fd < 0)
 		return r;
 	if (k->journal_failed) {
@@ -221,12 +206,13 @@ int sink_flush(struct sink *k, int64_t now_ms, bool force)
 		return -1;
 	}
 	if (k->jbuf.len) {
-		if (sink_write_all(k->journal_fd, &k->jbuf) < 0) {
+		if (fd_write_all(k->journal_fd, k->jbuf.data, k->jbuf.len) < 0) {
 			log_error("%s: %s", k->journal_path, strerror(errno));
 			buf_reset(&k->jbuf);
 			k->io_error = k->journal_failed = true;
 			return -1;
 		}
+		buf_reset(&k->jbuf);
 		k->journal_dirty = true;
 	}
 	if (k->journal_dirty && !k->journal_syncable)
