@@ -1,7 +1,6 @@
 /* frame: length-prefixed frames; see frame.h. */
 #include "frame.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,21 +109,4 @@ void frame_end(struct buf *out, size_t start)
 	p[1] = (unsigned char)(n >> 16);
 	p[2] = (unsigned char)(n >> 8);
 	p[3] = (unsigned char)n;
-}
-
-int frame_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }

@@ -44,11 +44,9 @@ int frame_next(struct frame_reader *r, const char **payload, size_t *len);
 size_t frame_reader_pending(const struct frame_reader *r);
 
 /* Writing: frame_begin reserves the header and returns its offset in out;
- * append the payload; frame_end fills in the length. */
+ * append the payload; frame_end fills in the length. The worker sends the
+ * bytes with fd_write_all (util.h). */
 size_t frame_begin(struct buf *out);
 void frame_end(struct buf *out, size_t start);
-
-/* Write the whole buffer to a blocking fd (the worker's side). 0 or -1. */
-int frame_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -53,4 +53,10 @@ int int_parse(const char *s, long long min, long long max, long long *out);
 #define UTIL_BOOL_EXPECTED "true or false (also yes/no, on/off, 1/0)"
 int bool_parse(const char *s, bool *out);
 
+/* Write all n bytes of p to fd, which blocks: a short write goes on where
+ * it stopped and EINTR is retried. 0, or -1 with errno from write(2). The
+ * one write loop: frames to the supervisor, records to stdout and the
+ * journal, the progress line. */
+int fd_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -92,11 +92,11 @@ static const char cmd_run_usage[] =
 #define RUN(member) CLI_FIELD(struct cmd_run_opts, member)
 
 static const struct cli_word cmd_run_formats[] = {
-	{"text", FORMAT_TEXT},
-	{"jsonl", FORMAT_JSONL},
-	{"json", FORMAT_JSONL},
-	{"lines", FORMAT_LINES},
-	{"pdsh", FORMAT_LINES},
+	{"text", STDOUT_OUT_TEXT},
+	{"jsonl", STDOUT_OUT_JSONL},
+	{"json", STDOUT_OUT_JSONL},
+	{"lines", STDOUT_OUT_LINES},
+	{"pdsh", STDOUT_OUT_LINES},
 	{NULL, 0},
 };
 
@@ -161,7 +161,7 @@ enum cli_result cmd_run_parse(int argc, char **argv, struct cmd_run_opts *o, str
 				.retries = -1,
 				.retry_delay_ms = RUN_DEFAULT_RETRY_DELAY_MS,
 				.output_cap = PROTO_DEFAULT_OUTPUT_CAP,
-				.format = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSONL,
+				.format = isatty(STDOUT_FILENO) ? STDOUT_OUT_TEXT : STDOUT_OUT_JSONL,
 			},
 		.color = -1,
 		.summary = SUMMARY_NONE,

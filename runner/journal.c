@@ -1,4 +1,5 @@
-/* journal: reading journals back, task ids as hex, and the writer's guards. */
+/* journal: reading journals back, task ids as hex, and whether a file is
+ * a journal. Writing one is journal_out.c's. */
 #include "journal.h"
 
 #include <errno.h>
@@ -6,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -280,71 +280,6 @@ void journal_index_free(struct journal_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
-/* ---- the writer's guards ---- */
-
-/* Where the torn last line starts: just past the last newline. */
-static int journal_last_newline_end(int fd, off_t size, off_t *end)
-{
-	char chunk[4096];
-	off_t pos = size;
-
-	while (pos > 0) {
-		size_t want = pos > (off_t)sizeof(chunk) ? sizeof(chunk) : (size_t)pos;
-		ssize_t n;
-		pos -= (off_t)want;
-		n = pread(fd, chunk, want, pos);
-		if (n != (ssize_t)want)
-			return -1;
-		for (size_t i = want; i-- > 0;) {
-			if (chunk[i] == '\n') {
-				*end = pos + (off_t)i + 1;
-				return 0;
-			}
-		}
-	}
-	*end = 0;
-	return 0;
-}
-
-int journal_claim(int fd, const char *path, struct err *err)
-{
-	struct stat sb;
-	char last;
-	off_t end;
-
-	/* -o /dev/null or a pipe: nothing to guard (and a second run
-	 * writing to /dev/null is no conflict) */
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			err_set(err, "%s: another fleetrun run is writing this journal; give this run another -o file",
-			        path);
-		else
-			err_set(err, "%s: cannot lock: %s", path, strerror(errno));
-		return -1;
-	}
-	if (sb.st_size == 0)
-		return 0;
-	/* before anything is cut or appended: -o on the wrong file must
-	 * leave it as it was */
-	if (journal_check_head(fd, path, err) < 0)
-		return -1;
-	if (pread(fd, &last, 1, sb.st_size - 1) != 1) {
-		err_set(err, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if (last == '\n')
-		return 0;
-	if (journal_last_newline_end(fd, sb.st_size, &end) < 0 || ftruncate(fd, end) < 0) {
-		err_set(err, "%s: cannot cut its torn last line: %s", path, strerror(errno));
-		return -1;
-	}
-	log_warn("%s: dropped a torn last line (%lld bytes: a run was stopped while writing it)", path,
-	         (long long)(sb.st_size - end));
-	return 0;
-}
-
 /* ---- is this file a journal? ---- */
 
 /* What the first record of a file has shown so far, from yajl's
@@ -502,7 +437,7 @@ int journal_check_head(int fd, const char *path, struct err *err)
 		h.bad = true;
 	/* A record, or a torn first line (no newline yet) that so far reads
 	 * as one: the journal of a run killed while writing its first
-	 * record, which journal_claim then cuts. A whole line that is not a
+	 * record, which journal_out_open then cuts. A whole line that is not a
 	 * record is another file. */
 	if (h.bad || (h.done && h.seen != HEAD_ALL) || (!h.done && line_end)) {
 		err_set(err, "%s: not a fleetrun journal (its first line is not a result record with host, job "
@@ -513,45 +448,6 @@ int journal_check_head(int fd, const char *path, struct err *err)
 	r = 0;
 out:
 	yajl_free(y);
-	return r;
-}
-
-int journal_open_append(const char *path, int *out, struct err *err)
-{
-	int fd = -1, r = -1;
-
-	/* Never through a symbolic link: a link planted at the path would
-	 * have records (and their output) appended to whatever it names.
-	 * An existing journal is opened as it is; a new one is created
-	 * 0600, exclusively, so a link or file that appears in between is
-	 * refused, not written through. Read too: journal_claim reads its
-	 * first and last lines. */
-	for (int tries = 0; tries < 3 && fd < 0; tries++) {
-		fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == EACCES)
-			fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		if (errno == ELOOP)
-			err_set(err, "%s: is a symbolic link; a journal is written only to the file named (give -o "
-			        "the file the link points to)",
-			        path);
-		else
-			err_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
-		goto out;
-	}
-	if (journal_claim(fd, path, err) < 0)
-		goto out;
-	*out = fd;
-	fd = -1;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
 	return r;
 }
 
@@ -570,7 +466,7 @@ int journal_check_path(const char *path, struct err *err)
 		return -1;
 	}
 	if (fd < 0)
-		return 0; /* unreadable: journal_open_append says why, if it must */
+		return 0; /* unreadable: journal_out_open says why, if it must */
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
 		r = journal_check_head(fd, path, err);
 	else

@@ -1,7 +1,8 @@
 /* journal: JSON Lines journals read back (--resume, --retry-failed,
  * `hosts --from`, `report`, `merge`), the stable task key records carry,
- * and the guards of a journal being written: one writer at a time, and no
- * torn last line left behind to glue onto the next record.
+ * and whether a file is a journal at all (what -o and merge may append
+ * to). Writing one (the lock, the torn-line cut, group sync) is
+ * journal_out.c's.
  *
  * A journal is append-only. The record that counts for a task is its last
  * final one: a record is final unless the run was interrupted before the
@@ -106,12 +107,6 @@ const struct journal_last *journal_index_get(const struct journal_index *idx, ui
 const struct journal_last **journal_index_sorted(const struct journal_index *idx);
 void journal_index_free(struct journal_index *idx);
 
-/* A journal about to be appended to (fd open for writing): take its lock,
- * or fail naming the file when another run holds it; then cut a torn last
- * line (a record the previous run was killed while writing) so the next
- * record starts on a line of its own. 0, or -1 with err. */
-int journal_claim(int fd, const char *path, struct err *err);
-
 /* Is the file at fd (not empty) a journal? Its first line that is not
  * blank must be a result record (host, job, status), or a torn start of
  * one; anything else (a binary file, JSON that is not records) is
@@ -124,10 +119,5 @@ int journal_check_head(int fd, const char *path, struct err *err);
  * regular file, or it is a journal; -1 with err for a symbolic link or
  * another file. */
 int journal_check_path(const char *path, struct err *err);
-
-/* Open the journal -o names for appending, as journal_claim leaves it:
- * never through a symbolic link, a new one created 0600 with O_EXCL.
- * *out set on success. 0, or -1 with err. */
-int journal_open_append(const char *path, int *out, struct err *err);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "status.h"
 #include "termtext.h"
+#include "util.h"
 
 #define PROGRESS_ERASE "\r\033[K"
 
@@ -20,15 +21,10 @@ void progress_init(struct progress *pg, bool on, bool color, uint64_t total, int
 	pg->start_ms = start_ms;
 }
 
+/* A terminal gone away is not worth stopping for: the result is ignored. */
 static void progress_write(const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
-		if (w <= 0)
-			return; /* a terminal gone away is not worth stopping for */
-		p += w;
-		n -= (size_t)w;
-	}
+	(void)fd_write_all(STDERR_FILENO, p, n);
 }
 
 void progress_clear(struct progress *pg)

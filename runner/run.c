@@ -47,6 +47,7 @@
 #include "proto.h"
 #include "record.h"
 #include "selfstat.h"
+#include "sink.h"
 
 /* How long finished workers get to exit on their own at the end, and
  * then after KILL. */
@@ -84,7 +85,8 @@ struct run {
 	int rc;                   /* the exit code so far */
 };
 
-/* A message on stderr erases the live line first. */
+/* A message on stderr, or records on the same terminal, erase the live
+ * line first. */
 static void run_log_hook(void *ctx)
 {
 	progress_clear(ctx);
@@ -598,7 +600,7 @@ static int run_open_outputs(struct run *r, int workers)
 		r->log_hooked = true;
 		/* records to the same terminal erase the line first */
 		if (isatty(STDOUT_FILENO))
-			r->sink.progress = &r->pg;
+			sink_set_hook(&r->sink, run_log_hook, &r->pg);
 	}
 	return 0;
 }

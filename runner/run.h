@@ -9,8 +9,9 @@
 
 #include "job.h"
 #include "shard.h"
-#include "sink.h"
 #include "slot.h"
+#include "stdout_out.h"
+#include "summary.h"
 #include "targets.h"
 
 #define RUN_DEFAULT_WORKERS 64
@@ -42,7 +43,7 @@ struct run_opts {
 	bool color;             /* escapes allowed on the terminal */
 	bool ordered;
 	struct shard shard;     /* --shard: the part of the targets this run is (count 0: all) */
-	enum sink_format format;
+	enum stdout_out_format format;
 	bool quiet;
 	enum summary_format summary; /* --summary; SUMMARY_NONE with -q */
 	const char *worker_path;

@@ -44,7 +44,7 @@ void worker_child_started(struct step_ctx *ctx, pid_t pgid)
 
 	worker_child_pgid = pgid;
 	proto_encode_child(&f, ctx->task->id, pgid);
-	frame_write_all(ctx->frame_fd, f.data, f.len);
+	fd_write_all(ctx->frame_fd, f.data, f.len);
 	buf_free(&f);
 }
 
@@ -54,7 +54,7 @@ void worker_child_ended(struct step_ctx *ctx)
 
 	worker_child_pgid = 0;
 	proto_encode_child(&f, ctx->task->id, 0);
-	frame_write_all(ctx->frame_fd, f.data, f.len);
+	fd_write_all(ctx->frame_fd, f.data, f.len);
 	buf_free(&f);
 }
 
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 	}
 	log_init("fleetrun-worker", (enum log_level)settings.log_level);
 	proto_encode_ready(&out, getpid());
-	if (frame_write_all(FD_OUT, out.data, out.len) < 0)
+	if (fd_write_all(FD_OUT, out.data, out.len) < 0)
 		goto out;
 
 	msgpack_zone_clear(&zone);
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 			worker_limit_cpu(settings.cpu_limit_ms);
 		task_run(job, res, &settings, &task, FD_OUT, &out);
 		proto_task_free(&task);
-		if (frame_write_all(FD_OUT, out.data, out.len) < 0)
+		if (fd_write_all(FD_OUT, out.data, out.len) < 0)
 			goto out;
 		/* Do not sit on a large buffer after a large result. */
 		if (out.cap > 1024 * 1024)

@@ -66,9 +66,9 @@ WANT(color_never, o->color = 0)
 WANT(no_progress, o->no_progress = true)
 WANT(ordered, o->run.ordered = true)
 WANT(dry_run, o->dry_run = true)
-WANT(format_text, o->run.format = FORMAT_TEXT)
-WANT(format_jsonl, o->run.format = FORMAT_JSONL)
-WANT(format_lines, o->run.format = FORMAT_LINES)
+WANT(format_text, o->run.format = STDOUT_OUT_TEXT)
+WANT(format_jsonl, o->run.format = STDOUT_OUT_JSONL)
+WANT(format_lines, o->run.format = STDOUT_OUT_LINES)
 WANT(summary_text, o->summary = SUMMARY_TEXT)
 WANT(summary_json, o->summary = SUMMARY_JSON)
 WANT(max_output, o->run.output_cap = 4096)
@@ -257,7 +257,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.run.retries, -1);
 	assert_int_equal(o.run.retry_delay_ms, RUN_DEFAULT_RETRY_DELAY_MS);
 	assert_int_equal(o.run.output_cap, PROTO_DEFAULT_OUTPUT_CAP);
-	assert_int_equal(o.run.format, isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSONL);
+	assert_int_equal(o.run.format, isatty(STDOUT_FILENO) ? STDOUT_OUT_TEXT : STDOUT_OUT_JSONL);
 	assert_int_equal(o.color, -1);
 	assert_int_equal(o.summary, SUMMARY_NONE);
 	assert_int_equal(o.timeout_ms, 0);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "util.h"
 
 /* A reader that only ever saw a header must not hold more than this. */
 #define SMALL_CAP (64 * 1024)
@@ -428,7 +429,7 @@ static void test_pipe(void **state)
 	assert_int_equal(frame_reader_pending(&rd), 0);
 
 	encode_all(&out);
-	assert_int_equal(frame_write_all(fds[1], out.data, out.len), 0);
+	assert_int_equal(fd_write_all(fds[1], out.data, out.len), 0);
 	/* bounded: a pipe this small is read in very few calls */
 	for (int i = 0; i < 100 && got < nframes; i++) {
 		r = frame_reader_fill(&rd, fds[0]);
@@ -449,7 +450,7 @@ static void test_pipe(void **state)
 	size_t start = frame_begin(&out);
 	buf_puts(&out, "hello, frame");
 	frame_end(&out, start);
-	assert_int_equal(frame_write_all(fds[1], out.data, 6), 0);
+	assert_int_equal(fd_write_all(fds[1], out.data, 6), 0);
 	close(fds[1]);
 	assert_int_equal(frame_reader_fill(&rd, fds[0]), 6);
 	assert_int_equal(frame_next(&rd, &p, &n), 0);
@@ -516,10 +517,10 @@ static void test_pipe_oversized(void **state)
 	(void)state;
 	assert_int_equal(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
 	frame_reader_init(&rd, FRAME_MAX);
-	assert_int_equal(frame_write_all(fds[1], "\xff\xff\xff\xff", 4), 0);
+	assert_int_equal(fd_write_all(fds[1], "\xff\xff\xff\xff", 4), 0);
 	assert_int_equal(frame_reader_fill(&rd, fds[0]), 4);
 	assert_int_equal(frame_next(&rd, &p, &n), -1);
-	assert_int_equal(frame_write_all(fds[1], "more", 4), 0);
+	assert_int_equal(fd_write_all(fds[1], "more", 4), 0);
 	assert_int_equal(frame_reader_fill(&rd, fds[0]), 4);
 	assert_true(rd.in.cap < SMALL_CAP);
 	close(fds[0]);

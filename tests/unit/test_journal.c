@@ -1,7 +1,8 @@
 /* Unit tests for runner/journal.c (reading journals back: torn last line,
  * lines that are not records, lines nested too deep, the last-record
  * index and the rule of which record counts, task keys and their hex
- * form, what -o accepts as a journal, bounded times). */
+ * form, what -o accepts as a journal, bounded times). Writing one is
+ * test_journal_out.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,39 +180,6 @@ static void test_check_head(void **state)
 	assert_int_equal(check_head(bin, sizeof(bin)), -1);
 }
 
-static void test_open_append(void **state)
-{
-	char dir[] = "/tmp/fleetrun-test-open-XXXXXX", path[128], link[128], target[128];
-	struct err err;
-	int fd = -1;
-	struct stat sb;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/j.jsonl", dir);
-	snprintf(link, sizeof(link), "%s/link", dir);
-	snprintf(target, sizeof(target), "%s/target", dir);
-	/* new: created 0600 */
-	umask(0);
-	assert_int_equal(journal_open_append(path, &fd, &err), 0);
-	assert_int_equal(fstat(fd, &sb), 0);
-	assert_int_equal(sb.st_mode & 07777, 0600);
-	close(fd);
-	umask(022);
-	/* a link, dangling or not, is refused and its target not made */
-	assert_int_equal(symlink(target, link), 0);
-	fd = -1;
-	assert_int_equal(journal_open_append(link, &fd, &err), -1);
-	assert_int_equal(fd, -1);
-	assert_non_null(strstr(err.msg, "symbolic link"));
-	assert_int_equal(access(target, F_OK), -1);
-	assert_int_equal(journal_check_path(link, &err), -1);
-	assert_int_equal(journal_check_path(target, &err), 0); /* none yet */
-	unlink(link);
-	unlink(path);
-	rmdir(dir);
-}
-
 static void test_times_bounded(void **state)
 {
 	int64_t ms = -2;
@@ -347,7 +315,6 @@ int main(void)
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_read_skips_deep_lines),
 		cmocka_unit_test(test_check_head),
-		cmocka_unit_test(test_open_append),
 		cmocka_unit_test(test_times_bounded),
 		cmocka_unit_test(test_index_last_final_record),
 		cmocka_unit_test(test_index_grows),
