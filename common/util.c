@@ -195,6 +195,11 @@ int fd_write_all(int fd, const void *p, size_t n)
 				continue;
 			return -1;
 		}
+		if (w == 0) {
+			/* no progress and no error: not worth spinning on */
+			errno = EIO;
+			return -1;
+		}
 		c += w;
 		n -= (size_t)w;
 	}

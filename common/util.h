@@ -56,7 +56,7 @@ int bool_parse(const char *s, bool *out);
 /* Write all n bytes of p to fd, which blocks: a short write goes on where
  * it stopped and EINTR is retried. 0, or -1 with errno from write(2). The
  * one write loop: frames to the supervisor, records to stdout and the
- * journal, the progress line. */
+ * journal, the progress line, --outdir files, the Slurm script. */
 int fd_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -140,17 +140,8 @@ static void outdir_fail(struct outdir *d, const char *what)
 
 static void outdir_write(struct outdir *d, int fd, const char *p, size_t n, const char *what)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			outdir_fail(d, what);
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fd_write_all(fd, p, n) < 0)
+		outdir_fail(d, what);
 }
 
 /* DIR/HOST/NAME: created or replaced with these bytes. */

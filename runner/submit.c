@@ -243,22 +243,15 @@ int submit_prepare_dir(const struct submit_opts *o, struct err *err)
 int submit_write_file(const char *path, const struct buf *b, struct err *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t off = 0;
 	int r = -1;
 
 	if (fd < 0) {
 		err_set(err, "submit: %s: cannot write: %s", path, strerror(errno));
 		return -1;
 	}
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err_set(err, "submit: %s: cannot write: %s", path, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
+	if (fd_write_all(fd, b->data, b->len) < 0) {
+		err_set(err, "submit: %s: cannot write: %s", path, strerror(errno));
+		goto out;
 	}
 	r = 0;
 out:
