@@ -134,7 +134,7 @@ static void run_record_info(const struct run *r, const struct task_rec *t, int w
 }
 
 /* The host's key policy: its host var, else the job's. */
-static enum hostkey_policy pool_policy(const struct run *p, const struct host *h)
+static enum hostkey_policy run_host_policy(const struct run *p, const struct host *h)
 {
 	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
 	enum hostkey_policy job_pol = p->o->job->ssh.host_key_policy, pol;
@@ -149,7 +149,7 @@ static enum hostkey_policy pool_policy(const struct run *p, const struct host *h
 }
 
 /* Does this host's HTTP go without TLS verification? */
-static bool pool_insecure(const struct run *p, const struct host *h)
+static bool run_host_insecure(const struct run *p, const struct host *h)
 {
 	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
 	int job_insecure = p->o->job->http.insecure, insecure;
@@ -168,7 +168,7 @@ static bool pool_insecure(const struct run *p, const struct host *h)
  * to the file the job and inventory name for the host (a worker's
  * message never names a file; a "path" in it is ignored), and only a
  * line for this host. */
-static void pool_known_hosts(struct run *p, const struct task_rec *t, const struct proto_result *res)
+static void run_known_hosts(struct run *p, const struct task_rec *t, const struct proto_result *res)
 {
 	const char *line = res->known_hosts_line.p;
 	char *path = NULL, *name = NULL;
@@ -177,7 +177,7 @@ static void pool_known_hosts(struct run *p, const struct task_rec *t, const stru
 
 	if (!(res->has & PROTO_RESULT_KNOWN_HOSTS))
 		return;
-	if (pool_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW) {
+	if (run_host_policy(p, &t->host) != HOSTKEY_ACCEPT_NEW) {
 		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
 		return;
 	}
@@ -194,13 +194,13 @@ static void pool_known_hosts(struct run *p, const struct task_rec *t, const stru
  * TLS verification, and the first without SSH host key checks. */
 static void run_warn_once(struct run *r, const struct task_rec *t)
 {
-	if (!r->warned_insecure && pool_insecure(r, &t->host)) {
+	if (!r->warned_insecure && run_host_insecure(r, &t->host)) {
 		log_warn("insecure (%s): TLS certificates are not verified, so anyone between here and the "
 		         "hosts can pose as them and read what is sent",
 		         t->host.name);
 		r->warned_insecure = true;
 	}
-	if (!r->warned_hostkey_off && r->o->job->has_ssh && pool_policy(r, &t->host) == HOSTKEY_OFF) {
+	if (!r->warned_hostkey_off && r->o->job->has_ssh && run_host_policy(r, &t->host) == HOSTKEY_OFF) {
 		log_warn("host_key_policy off (%s): SSH host keys are not checked, so anyone between here "
 		         "and the hosts can pose as them",
 		         t->host.name);
@@ -225,7 +225,7 @@ static void run_on_result(struct run *r, struct slot *s, const msgpack_object *m
 	}
 	run_record_info(r, t, (int)s->pid, now, &ri);
 	record_from_result(&r->rec, &res, &ri);
-	pool_known_hosts(r, t, &res);
+	run_known_hosts(r, t, &res);
 	t = pool_on_result(&r->pool, s, r->rec.status, now);
 	if (t)
 		run_emit(r, t, &res);
