@@ -238,9 +238,21 @@ static void run_on_child(struct slot *s, const msgpack_object *m)
 	int64_t pgid;
 	uint64_t seq;
 
-	if (proto_decode_child(m, &seq, &pgid) == 0 && pool_expects_result(s, seq) && pgid >= 0 && pgid <= INT32_MAX &&
-	    pgid != 1 && pgid != getpgrp())
+	if (proto_decode_child(m, &seq, &pgid) == 0 && s->task && s->task->seq == seq &&
+	    (s->state == SLOT_BUSY || s->state == SLOT_STOPPING) && pgid >= 0 && pgid <= INT32_MAX && pgid != 1 &&
+	    pgid != getpgrp())
 		s->child_pgid = (pid_t)pgid;
+}
+
+/* Are the worker's frames still read? Not after a protocol error: it is
+ * not trusted any more. A worker being stopped for any other reason (the
+ * run stopping, a timeout, a recycle) still names the process group of
+ * the step it started, which is killed with it: a worker that crashes
+ * right after starting a step, as the run stops, would otherwise leave
+ * the command running. Its other messages are dropped. */
+static bool run_reads_frames(const struct slot *s)
+{
+	return s->state != SLOT_STOPPING || (s->stop_reason != STOP_PROTOCOL && s->stop_reason != STOP_STARTUP);
 }
 
 static void run_on_frame(struct run *r, struct slot *s, const char *payload, size_t len)
@@ -250,6 +262,11 @@ static void run_on_frame(struct run *r, struct slot *s, const char *payload, siz
 	enum proto_type type;
 	struct err err;
 
+	if (s->state == SLOT_STOPPING) {
+		if (proto_decode(payload, len, &r->zone, &obj, &type, &err) == 0 && type == PROTO_CHILD)
+			run_on_child(s, &obj);
+		goto out;
+	}
 	if (proto_decode(payload, len, &r->zone, &obj, &type, &err) < 0) {
 		pool_protocol_error(&r->pool, s, err.msg, now);
 		goto out;
@@ -296,14 +313,14 @@ static int run_on_readable(struct run *r, struct slot *s)
 	if (n < 0)
 		return -1;
 	/* Frames are handled only while the slot still trusts its worker. */
-	while (s->state != SLOT_STOPPING && (got = frame_next(&s->rd, &payload, &len)) != 0) {
+	while (run_reads_frames(s) && (got = frame_next(&s->rd, &payload, &len)) != 0) {
 		if (got < 0) {
 			pool_protocol_error(&r->pool, s, "a frame longer than the maximum", clock_mono_ms());
 			break;
 		}
 		run_on_frame(r, s, payload, len);
 	}
-	return s->state == SLOT_STOPPING ? 0 : 1;
+	return run_reads_frames(s) ? 1 : 0;
 }
 
 static void run_on_writable(struct run *r, struct slot *s)
@@ -376,7 +393,7 @@ static void run_io_drain(void *ctx, struct slot *s)
 {
 	struct run *r = ctx;
 
-	while (s->state != SLOT_STOPPING && run_on_readable(r, s) > 0)
+	while (run_reads_frames(s) && run_on_readable(r, s) > 0)
 		;
 }
 

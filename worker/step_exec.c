@@ -90,6 +90,7 @@ static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int
                        pid_t worker)
 {
 	char c;
+	ssize_t n;
 	struct sigaction sa;
 	sigset_t all;
 	int devnull;
@@ -97,11 +98,14 @@ static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int
 
 	setpgid(0, 0);
 	close(gate_wr);
-	while (read(gate_rd, &c, 1) < 0 && errno == EINTR)
+	while ((n = read(gate_rd, &c, 1)) < 0 && errno == EINTR)
 		;
-	/* EOF also comes when the worker died before opening the gate: then
-	 * nobody would ever reap or kill this command, so it does not run. */
-	if (getppid() != worker)
+	/* The gate opens with one byte. EOF without it is a worker that died
+	 * before opening it (TERMed as the run stops): nobody would ever reap
+	 * or kill this command, so it does not run. getppid() alone cannot
+	 * tell: a dying process closes its files before its children are
+	 * given to another parent. */
+	if (n != 1 || getppid() != worker)
 		_exit(127);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -261,7 +265,9 @@ static void step_exec_run(struct step_ctx *ctx, struct step_result *r)
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	/* open the gate: EOF lets the child exec */
+	/* open the gate: its one byte lets the child exec */
+	while (write(gate[1], "g", 1) < 0 && errno == EINTR)
+		;
 	close(gate[1]);
 	gate[1] = -1;
 
