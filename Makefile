@@ -17,8 +17,11 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
 PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libcurl libcrypto
+# The libcurl workers load (and fleetrun --version names): its soname
+# since 2006.
+LIBCURL_SONAME := libcurl.so.4
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
+	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -DFLEETRUN_LIBCURL_SONAME='"$(LIBCURL_SONAME)"' -Icommon
 
 ifeq ($(SAN),1)
 FLAVOR  := san
@@ -93,6 +96,9 @@ build: $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker
 $(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h) $(LIBSSH2_BUILT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Iworker -c $< -o $@
+
+# fleetrun --version says which libssh2 the programs were linked with.
+$(BUILD)/runner/version.o: CFLAGS += -DFLEETRUN_LIBSSH2_HOW='"$(LIBSSH2_HOW)"'
 
 # The report page is built into the program (.incbin in report_html.c).
 $(BUILD)/runner/report_html.o: runner/report_page.html
