@@ -1,22 +1,27 @@
 # fleetrun: build, deps, test, demo, bench, install.
 #
 #   make            bin/fleetrun and bin/fleetrun-worker
-#   make deps       install the Debian packages the build and tests need
+#   make deps       install the Debian packages the build and tests need, and
+#                   build libssh2 1.11.1 into build/libssh2 where the system's is older
 #   make test       deps, build, unit tests (cmocka), integration tests (pytest)
 #   make test SAN=1 the same with ASan+UBSan (binaries in build/san/bin)
 #   make demo       run real jobs over the loopback lab and show the results
 #   make bench      benchmarks against peers (figures printed, not asserted)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (60) each; not part of test
 #   make install PREFIX=/usr/local   (binaries, jobs, man pages, bash completion)
+#   make clean      remove what make built but build/libssh2; distclean: that too
 
 CC      ?= gcc
 PYTHON  := /usr/bin/python3
 PREFIX  ?= /usr/local
 VERSION := 0.1.0
 
-PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libssh2 libcurl libcrypto
+PKGS    := yajl yaml-0.1 libpcre2-8 msgpack libcurl libcrypto
+# The libcurl workers load (and fleetrun --version names): its soname
+# since 2006.
+LIBCURL_SONAME := libcurl.so.4
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -Icommon
+	-D_GNU_SOURCE -DFLEETRUN_VERSION='"$(VERSION)"' -DFLEETRUN_LIBCURL_SONAME='"$(LIBCURL_SONAME)"' -Icommon
 
 ifeq ($(SAN),1)
 FLAVOR  := san
@@ -29,13 +34,39 @@ BINDIR  := bin
 endif
 
 BUILD   := build/$(FLAVOR)
+
+# libssh2 >= 1.11.1: rsa-sha2-256/512 (OpenSSH >= 8.8 refuses ssh-rsa),
+# Terrapin's strict key exchange (CVE-2023-48795), non-blocking transport
+# fixes. A system libssh2 that new is used as is; an older one (Debian 12
+# has 1.10) is left alone for the programs that use it, and make deps
+# builds 1.11.1 from Debian trixie's source package into build/libssh2
+# (below, after deps), which the programs link statically.
+LIBSSH2_MIN := 1.11.1
+LIBSSH2_DIR := build/libssh2
+LIBSSH2_A   := $(LIBSSH2_DIR)/lib/libssh2.a
+LIBSSH2_SYSTEM := $(shell pkg-config --atleast-version=$(LIBSSH2_MIN) libssh2 2>/dev/null && echo yes)
+ifeq ($(LIBSSH2_SYSTEM),yes)
+LIBSSH2_CFLAGS = $(shell pkg-config --cflags libssh2)
+LIBSSH2_LIBS   = $(shell pkg-config --libs libssh2)
+LIBSSH2_BUILT  :=
+LIBSSH2_HOW    := shared, the system libssh2
+else
+# Its headers before any system include directory. --exclude-libs keeps
+# its symbols out of the programs' dynamic symbol table: the libcurl a
+# worker loads calls the system's libssh2.so.1, and must keep calling it.
+LIBSSH2_CFLAGS := -I$(LIBSSH2_DIR)/include
+LIBSSH2_LIBS    = $(LIBSSH2_A) -Wl,--exclude-libs,libssh2.a $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
+LIBSSH2_BUILT  := $(LIBSSH2_A)
+LIBSSH2_HOW     = static, built from Debian trixie source package $(shell cat $(LIBSSH2_DIR)/VERSION 2>/dev/null)
+endif
+
 # pkg-config is only asked once the packages are there (make deps first).
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(LIBSSH2_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libjq ships no pkg-config file in Debian 12
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ljq -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LIBSSH2_LIBS) -ljq -lm
 # The worker loads libcurl with dlopen when a job has HTTP steps (its ~40
 # libraries cost every worker ~5 ms to bind otherwise): its headers only.
-WORKER_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ljq -lm
+WORKER_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) $(LIBSSH2_LIBS) -ljq -lm
 CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) $(EXTRA_LDFLAGS)
 
@@ -49,7 +80,7 @@ RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build deps bench-deps test unit integration demo bench install clean lab-stop \
+.PHONY: all build deps libssh2 bench-deps test unit integration demo bench install clean distclean lab-stop \
 	fuzz fuzz-deps fuzz-build fuzz-run
 .DEFAULT_GOAL := all
 
@@ -61,9 +92,13 @@ all: deps
 build: $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker
 	@:
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h)
+# Everything is compiled again when libssh2 is built anew (its headers).
+$(BUILD)/%.o: %.c $(wildcard common/*.h runner/*.h worker/*.h) $(LIBSSH2_BUILT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Irunner -Iworker -c $< -o $@
+
+# fleetrun --version says which libssh2 the programs were linked with.
+$(BUILD)/runner/version.o: CFLAGS += -DFLEETRUN_LIBSSH2_HOW='"$(LIBSSH2_HOW)"'
 
 # The report page is built into the program (.incbin in report_html.c).
 $(BUILD)/runner/report_html.o: runner/report_page.html
@@ -72,13 +107,13 @@ $(BUILD)/libcommon.a: $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/fleetrun: $(RUNNER_OBJ) $(BUILD)/libcommon.a
+$(BINDIR)/fleetrun: $(RUNNER_OBJ) $(BUILD)/libcommon.a $(LIBSSH2_BUILT)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(RUNNER_OBJ) $(BUILD)/libcommon.a $(PKG_LIBS)
 
-$(BINDIR)/fleetrun-worker: $(WORKER_OBJ) $(BUILD)/libcommon.a
+$(BINDIR)/fleetrun-worker: $(WORKER_OBJ) $(BUILD)/libcommon.a $(LIBSSH2_BUILT)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(WORKER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(WORKER_OBJ) $(BUILD)/libcommon.a $(WORKER_LIBS)
 
 # The supervisor's modules but main(), so unit tests can link them.
 $(BUILD)/librunner.a: $(filter-out $(BUILD)/runner/main.o,$(RUNNER_OBJ))
@@ -91,8 +126,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 
 # Debian packages: the product's libraries, then what the tests and the demo
 # run against. Idempotent: apt-get is only called when something is missing.
+# libssh2-1-dev: its pkg-config file says whether the system's libssh2 will
+# do; dpkg-dev (apt-get source), libssl-dev and zlib1g-dev build the one
+# make deps fetches when it will not.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
+	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev zlib1g-dev dpkg-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
 	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
 	chromium man-db groff-base slurm-wlm munge python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -111,8 +149,88 @@ define apt_install
 	fi
 endef
 
+# The sub-make asks pkg-config about libssh2 once the packages are there.
+# Fetching libssh2 needs trixie's keys, which Debian 12's
+# debian-archive-keyring has since 2023.3+deb12u2 (April 2025): an older
+# one is upgraded (from the machine's own sources) when it is needed.
 deps:
 	$(call apt_install,$(DEB_PKGS))
+	@pkg-config --atleast-version=$(LIBSSH2_MIN) libssh2 || [ -e $(LIBSSH2_A) ] || \
+	for k in $(LIBSSH2_KEYRINGS); do [ -r $$k ] || { \
+		echo "make $@: upgrading debian-archive-keyring (it has no key of Debian $(LIBSSH2_SUITE))"; \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+			--no-install-recommends debian-archive-keyring; break; }; done
+	@$(MAKE) --no-print-directory libssh2
+
+libssh2: $(LIBSSH2_BUILT)
+	@echo "libssh2: $$(pkg-config --modversion libssh2) is the system's;" \
+		"$(if $(LIBSSH2_BUILT),using $(LIBSSH2_MIN) ($(LIBSSH2_HOW)) from $(LIBSSH2_A),using it)"
+
+# Fetching libssh2 $(LIBSSH2_MIN): Debian's source package rather than
+# upstream's tarball, for the security patches Debian adds, and because apt
+# checks it: the suite's index against trixie's own keys (signed-by; never
+# trusted=yes), the source files against the index. The sources line,
+# apt's lists and its cache live in a temporary directory given to these
+# apt calls alone, so the machine's apt configuration stays as it was; as
+# nothing is installed, no root. As root, apt downloads as the _apt user:
+# the directory is world-readable and the one apt-get source downloads
+# into is _apt's. The newest Debian revision of $(LIBSSH2_MIN) is taken
+# (trixie's security updates come as new revisions). VERSION is written
+# last: it is the target.
+LIBSSH2_SUITE    := trixie
+LIBSSH2_MIRROR   := http://deb.debian.org/debian
+LIBSSH2_KEYRINGS := /usr/share/keyrings/debian-archive-trixie-stable.gpg \
+	/usr/share/keyrings/debian-archive-trixie-automatic.gpg
+comma := ,
+empty :=
+space := $(empty) $(empty)
+LIBSSH2_APT = -q -o Dir::Etc::SourceList=$$tmp/sources.list -o Dir::Etc::SourceParts=$$tmp/sources.list.d \
+	-o Dir::State::Lists=$$tmp/lists -o Dir::Cache=$$tmp/cache
+
+$(LIBSSH2_DIR)/VERSION:
+	@for k in $(LIBSSH2_KEYRINGS); do [ -r $$k ] || { \
+		echo "make: $$k is missing: debian-archive-keyring has no key of Debian $(LIBSSH2_SUITE)," \
+			"so apt cannot check its libssh2 source package; upgrade debian-archive-keyring" \
+			"(2023.3+deb12u2 or later) and run make deps again" >&2; exit 1; }; done
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; chmod 755 "$$tmp"; \
+	mkdir -p "$$tmp/sources.list.d" "$$tmp/lists/partial" "$$tmp/cache/archives/partial" "$$tmp/get"; \
+	if [ "$$(id -u)" = 0 ] && id _apt > /dev/null 2>&1; then chown _apt "$$tmp/get"; fi; \
+	echo "deb-src [signed-by=$(subst $(space),$(comma),$(strip $(LIBSSH2_KEYRINGS)))]" \
+		"$(LIBSSH2_MIRROR) $(LIBSSH2_SUITE) main" > "$$tmp/sources.list"; \
+	echo "make: libssh2: fetching Debian $(LIBSSH2_SUITE)'s source index (apt checks its signatures)"; \
+	apt-get $(LIBSSH2_APT) --error-on=any update > "$$tmp/log" 2>&1 || { cat "$$tmp/log" >&2; \
+		echo "make: apt-get update of Debian $(LIBSSH2_SUITE)'s source index failed (above)" >&2; exit 1; }; \
+	v=$$(apt-cache $(LIBSSH2_APT) showsrc libssh2 | \
+		awk '$$1 == "Version:" && index($$2, "$(LIBSSH2_MIN)-") == 1 { print $$2 }' | sort -V | tail -n 1); \
+	[ -n "$$v" ] || { echo "make: Debian $(LIBSSH2_SUITE) has no libssh2 $(LIBSSH2_MIN)-* source package" >&2; \
+		exit 1; }; \
+	echo "make: libssh2: apt-get source libssh2=$$v"; \
+	(cd "$$tmp/get" && apt-get $(LIBSSH2_APT) source "libssh2=$$v") > "$$tmp/log" 2>&1 || { \
+		cat "$$tmp/log" >&2; echo "make: apt-get source libssh2=$$v failed (above)" >&2; exit 1; }; \
+	rm -rf $(LIBSSH2_DIR); mkdir -p $(LIBSSH2_DIR); \
+	mv "$$tmp/get/libssh2-$(LIBSSH2_MIN)" $(LIBSSH2_DIR)/src; \
+	echo "$$v" > $@
+
+# Building it: only the library (make in src/), not its tests, examples or
+# documentation; static only, so no -fPIC; -O2; the system's OpenSSL
+# (libcrypto) and zlib. In its own make, out of the tree, without our
+# make's flags and variables. libssh2.a is copied last: it is the target.
+$(LIBSSH2_A): $(LIBSSH2_DIR)/VERSION
+	@echo "make: libssh2: building $$(cat $<) (static; OpenSSL, zlib) in $(LIBSSH2_DIR)"
+	@rm -rf $(LIBSSH2_DIR)/obj $(LIBSSH2_DIR)/include $(LIBSSH2_DIR)/lib
+	@mkdir -p $(LIBSSH2_DIR)/obj $(LIBSSH2_DIR)/include $(LIBSSH2_DIR)/lib
+	@cd $(LIBSSH2_DIR)/obj && CC="$(CC)" CFLAGS="-O2 -g" ../src/configure -q --disable-shared --enable-static \
+		--with-crypto=openssl --with-libz --disable-examples-build --disable-docker-tests \
+		--disable-sshd-tests --disable-dependency-tracking --disable-debug --disable-werror \
+		> configure.log 2>&1 || { tail -n 40 configure.log >&2; \
+		echo "make: libssh2's configure failed (above; $(LIBSSH2_DIR)/obj/config.log)" >&2; exit 1; }
+	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C $(LIBSSH2_DIR)/obj/src -j$$(nproc) \
+		> $(LIBSSH2_DIR)/obj/make.log 2>&1 || { tail -n 40 $(LIBSSH2_DIR)/obj/make.log >&2; \
+		echo "make: building libssh2 failed (above; $(LIBSSH2_DIR)/obj/make.log)" >&2; exit 1; }
+	@cp $(LIBSSH2_DIR)/src/include/*.h $(LIBSSH2_DIR)/include/
+	@cp $(LIBSSH2_DIR)/obj/src/.libs/libssh2.a $@.tmp && mv $@.tmp $@
+	@echo "make: libssh2: $@ is libssh2 $$(cat $<)"
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -228,5 +346,10 @@ install: all
 	install -m 0644 runner/doc/fleetrun-jobs.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 runner/doc/fleetrun.bash $(DESTDIR)$(COMPLETIONS)/fleetrun
 
+# clean keeps build/libssh2 (fetched, not ours to rebuild at each clean);
+# distclean removes it too.
 clean:
+	rm -rf bin $(filter-out $(LIBSSH2_DIR),$(wildcard build/*))
+
+distclean:
 	rm -rf build bin

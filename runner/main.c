@@ -10,6 +10,7 @@
 #include "log.h"
 #include "proto.h"
 #include "util.h"
+#include "version.h"
 
 static const char main_usage[] =
 	"usage: fleetrun COMMAND [options]\n"
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 		return cmd ? 0 : CLI_EXIT_USAGE;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-		printf("fleetrun %s (protocol %d)\n", FLEETRUN_VERSION, PROTO_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	/* getopt_long sees the subcommand as argv[0] */

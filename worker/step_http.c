@@ -47,9 +47,8 @@
 #define HTTP_LOW_SPEED_BYTES 16
 #define HTTP_LOW_SPEED_S 10
 
-#ifndef HTTP_LIBCURL
-#define HTTP_LIBCURL "libcurl.so.4" /* its soname since 2006 */
-#endif
+/* The Makefile's, which fleetrun --version names too. */
+#define HTTP_LIBCURL FLEETRUN_LIBCURL_SONAME
 
 static CURL *http_handle;
 

@@ -39,6 +39,13 @@
 #include "tmpl.h"
 #include "util.h"
 
+/* rsa-sha2 signatures, strict key exchange (Terrapin) and
+ * libssh2_session_callback_set2 came with 1.11.1; make deps builds it
+ * where the system's libssh2 is older. */
+#if LIBSSH2_VERSION_NUM < 0x010b01
+#error "fleetrun needs libssh2 >= 1.11.1: run make deps"
+#endif
+
 /* The settings of one host's connection: the job's ssh section, host vars
  * over it, templates rendered. */
 struct ssh_params {
@@ -258,25 +265,6 @@ static int ssh_check_hostkey(struct ssh_conn *c, struct step_ctx *ctx, struct er
 	return r;
 }
 
-/* Is the key file an RSA key? Its PEM header says so, or its .pub file. */
-static bool ssh_key_is_rsa(const char *key)
-{
-	char line[64] = "", *pub = xasprintf("%s.pub", key);
-	bool rsa = false;
-	FILE *f;
-
-	if ((f = fopen(key, "re")) != NULL) {
-		rsa = fgets(line, sizeof(line), f) && strstr(line, "BEGIN RSA PRIVATE KEY");
-		fclose(f);
-	}
-	if (!rsa && (f = fopen(pub, "re")) != NULL) {
-		rsa = fgets(line, sizeof(line), f) && !strncmp(line, "ssh-rsa ", 8);
-		fclose(f);
-	}
-	free(pub);
-	return rsa;
-}
-
 static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(ssh_kbdint)
 {
 	struct ssh_conn *c = *abstract;
@@ -456,12 +444,8 @@ static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, st
 		err_set(err, "no way to authenticate as %s: the server offers %s; configure key, password or agent",
 		        p->user, methods);
 	else
-		err_set(err, "authentication as %s failed (tried: %.*s; server offers %s)%s", p->user,
-		        (int)tried.len - 1, tried.data, methods,
-		        p->key && ssh_key_is_rsa(p->key)
-		            ? "; note: this libssh2 signs with an RSA key as ssh-rsa (SHA-1), which OpenSSH 8.8 "
-		              "and later refuse: use an Ed25519 or ECDSA key"
-		            : "");
+		err_set(err, "authentication as %s failed (tried: %.*s; server offers %s)", p->user,
+		        (int)tried.len - 1, tried.data, methods);
 	goto out;
 late:
 	*st = STATUS_UNREACHABLE;
@@ -597,7 +581,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		return c;
 	}
 	libssh2_session_set_blocking(c->session, 0);
-	libssh2_session_callback_set(c->session, LIBSSH2_CALLBACK_RECV, (void *)ssh_recv);
+	libssh2_session_callback_set2(c->session, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)ssh_recv);
 	ssh_hostkey_pref(c);
 	if (ctx->job->ssh.keepalive_ms > 0) {
 		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));

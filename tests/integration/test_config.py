@@ -164,9 +164,17 @@ def test_jobs_lists_descriptions(fleet, tmp_path):
 
 
 def test_version(fleet):
+    """fleetrun's version, then the libssh2 it is linked with (>= 1.11.1:
+    rsa-sha2, strict KEX) and the libcurl HTTP workers load."""
     r = fleet.run(["--version"], timeout=30)
     assert r.rc == 0, r
-    assert re.search(r"\d+\.\d+\.\d+", r.out.decode()), r
+    lines = r.out.decode().splitlines()
+    assert len(lines) == 3, r
+    assert re.match(r"fleetrun \d+\.\d+\.\d+ \(protocol \d+\)$", lines[0]), r
+    m = re.match(r"libssh2 (\d+)\.(\d+)\.(\d+) \((static|shared), .+\)$", lines[1])
+    assert m and tuple(int(x) for x in m.groups()[:3]) >= (1, 11, 1), r
+    assert re.match(r"libcurl \d+\.\d+\.\d+ \(libcurl\.so\.4, loaded by workers with HTTP steps; .+\)$",
+                    lines[2]), r
 
 
 @pytest.mark.parametrize("args", [

@@ -47,6 +47,12 @@ def httplab(binaries):
     yield from fr.serve_lab(lab)
 
 
+@pytest.fixture(scope="module")
+def sshlab(binaries, tmp_path_factory):
+    """The SSH lab (tests/lab/sshlab.py), for jobs with ssh and http steps."""
+    yield from fr.serve_ssh_lab(tmp_path_factory)
+
+
 # ----------------------------------------------------------------- helpers
 
 def yscalar(v):
@@ -88,12 +94,14 @@ def ylines(obj, ind=0):
     return out
 
 
-def job(tmp, steps, http=None, timeout="30s", name="job", retries=0):
+def job(tmp, steps, http=None, timeout="30s", name="job", retries=0, ssh=None):
     """Write a job: steps are dicts ({"http": "GET /x", "expect": ...} or
-    {"http": {map form}}), http the connection section."""
+    {"http": {map form}}), http (and ssh) the connection sections."""
     doc = {"description": "test_http %s" % name, "timeout": timeout, "retries": retries}
     if http:
         doc["http"] = http
+    if ssh:
+        doc["ssh"] = ssh
     # These inventories are the tests' own: their host vars may name any
     # file and turn TLS checks off (test_trust_inventory.py tests the bounds).
     doc["inventory_may"] = {"files": ["/"], "settings": ["insecure"]}
@@ -209,6 +217,36 @@ def test_f5_calls_one_keepalive_connection_http2(httplab, fleet, tmp_path):
     assert [x["conn_requests"] for x in reqs] == ["1", "2", "3"], reqs
     assert {x["protocol"] for x in reqs} == {"HTTP/2.0"}, "not HTTP/2 over TLS: %r" % reqs
     assert all(x["tls"].startswith("TLSv1.") and x["user"] == httplab.user for x in reqs), reqs
+
+
+def test_ssh_and_http_steps_in_one_job(httplab, sshlab, fleet, tmp_path):
+    """ssh, http, ssh again on one connection, in one worker: the worker's
+    libssh2 (1.11.1, linked statically where make deps built it) and the
+    libcurl it loads for the http step, which brings the system's
+    libssh2.so.1 along, each call their own libssh2."""
+    need_multi(httplab)
+    hosts = []
+    for i in (40, 41):
+        a = httplab.address(i)
+        hosts.append(("mixed%d" % i, {"address": a, "base": "https://%s:%d" % (a, httplab.port_for("https"))}))
+    inv = inventory(tmp_path / "inv", hosts)
+    kh = sshlab.known_hosts(str(tmp_path / "kh"), [h[1]["address"] for h in hosts])
+    j = job(tmp_path, [
+        {"ssh": "show version", "expect": r"Version \S+"},
+        {"http": "GET /mgmt/tm/sys/version", "expect_status": 200},
+        {"ssh": "show clock"},
+    ], http=f5_http(httplab), ssh={"port": sshlab.port, "user": sshlab.user,
+                                   "key": sshlab.client_keys["ed25519"], "known_hosts": kh})
+    # one worker: the second host's ssh step comes after libcurl is loaded
+    r = run(fleet, httplab, j, inv, args=["-w", "1"])
+    recs = recs_of(r, 2)
+    for h, hv in hosts:
+        rec = recs[h]
+        assert rec["status"] == "ok", rec
+        assert [x["kind"] for x in rec["steps"]] == ["ssh", "http", "ssh"], rec
+        assert "reached on %s port %d" % (hv["address"], sshlab.port) in rec["steps"][0]["stdout"], rec
+        assert rec["steps"][1]["http_status"] == 200, rec
+    assert r.rc == 0, str(r)
 
 
 def test_plain_http_keepalive_http11(httplab, fleet, tmp_path):

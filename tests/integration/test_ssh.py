@@ -26,6 +26,7 @@ from fr import (  # noqa: E402  (helpers shared with test_http.py)
     check_nothing_left, inventory, need_multi, one, recs_of, run_watching, session_left)
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
+import sshlab as sshlab_module  # noqa: E402
 
 VERSION = "Cisco IOS XE Software, Version 17.3.4a"
 PLAIN = re.compile(r"^[A-Za-z0-9_./@%+-]+$")
@@ -139,15 +140,6 @@ def test_key_types_per_host(sshlab, fleet, tmp_path):
     assert r.rc == 0, str(r)
 
 
-# libssh2 1.10, the version Debian 12 ships, signs with RSA keys and checks
-# RSA host keys only as ssh-rsa (SHA-1): it has no rsa-sha2-256/512, which
-# OpenSSH 8.8 and later require. These two tests state what the issue asks
-# for; they pass once fleetrun is built against libssh2 >= 1.11, and strict
-# xfail turns that into a failure to notice.
-LIBSSH2_NO_RSA_SHA2 = pytest.mark.xfail(
-    strict=True, reason="libssh2 1.10 (Debian 12) has no rsa-sha2-256/512; needs libssh2 >= 1.11")
-
-
 @pytest.mark.parametrize("name", ["rsa", "rsa-pem"])
 def test_rsa_key_legacy_device(sshlab, fleet, tmp_path, name):
     """An RSA key (OpenSSH and PEM format) on a device that still accepts
@@ -165,21 +157,27 @@ def test_rsa_key_legacy_device(sshlab, fleet, tmp_path, name):
         sshlab.stop_sshd(port)
 
 
-def test_rsa_key_refused_says_why(sshlab, fleet, tmp_path):
-    """On a current OpenSSH that refuses ssh-rsa, an RSA key gives `auth`
-    with an error that says why and what to use instead."""
-    inv = inventory(tmp_path / "inv", [("k-rsa", dev(sshlab, 16, key="rsa"))])
-    rec = one(run(fleet, job(tmp_path, ["show clock"]), inv))
-    assert rec["status"] == "auth", rec
-    assert "Ed25519 or ECDSA" in rec["error"], rec
+def test_rsa_key_refused(sshlab, fleet, tmp_path):
+    """A device that accepts no RSA key at all (only Ed25519 and ECDSA
+    signatures): an RSA key gives `auth`, and the error says what was
+    tried and what the server offers."""
+    port = sshlab.start_sshd(extra_config=["PubkeyAcceptedAlgorithms ssh-ed25519,ecdsa-sha2-nistp256"])
+    try:
+        kh = sshlab.known_hosts(str(tmp_path / "kh"), [sshlab.address(16)], port=port)
+        inv = inventory(tmp_path / "inv", [("k-rsa", dev(sshlab, 16, key="rsa", port=port, known_hosts=kh))])
+        rec = one(run(fleet, job(tmp_path, ["show clock"]), inv))
+        assert rec["status"] == "auth", rec
+        assert "failed (tried: key; server offers publickey" in rec["error"], rec
+    finally:
+        sshlab.stop_sshd(port)
 
 
-@LIBSSH2_NO_RSA_SHA2
 @pytest.mark.parametrize("name", ["rsa", "rsa-pem"])
 def test_rsa_key(sshlab, fleet, tmp_path, name):
     """An RSA key (OpenSSH and PEM format). This OpenSSH (9.x) accepts RSA
     user keys only with rsa-sha2-256/512 signatures, never ssh-rsa (SHA-1),
-    as most current devices do: the client must sign with rsa-sha2."""
+    as most current devices do: the client must sign with rsa-sha2 (libssh2
+    1.10, Debian 12's, could not)."""
     inv = inventory(tmp_path / "inv", [("k-" + name, dev(sshlab, 15, key=name))])
     r = run(fleet, job(tmp_path, ["show clock"]), inv)
     rec = one(r)
@@ -519,10 +517,11 @@ def test_port_22_uses_plain_host_names(sshlab, fleet, tmp_path):
         sshlab.stop_sshd(port)
 
 
-@pytest.mark.parametrize("keytype", ["ecdsa", pytest.param("rsa", marks=LIBSSH2_NO_RSA_SHA2)])
+@pytest.mark.parametrize("keytype", ["ecdsa", "rsa"])
 def test_host_key_types(sshlab, fleet, tmp_path, keytype):
     """A device with only an ECDSA, or only an RSA host key (negotiated as
-    rsa-sha2-512/256: this OpenSSH offers no ssh-rsa), known in known_hosts."""
+    rsa-sha2-512/256: this OpenSSH offers no ssh-rsa, libssh2 1.10 checked
+    RSA host keys only as ssh-rsa), known in known_hosts."""
     port = sshlab.start_sshd(hostkey=keytype)
     try:
         a = sshlab.address(68)
@@ -541,6 +540,29 @@ def test_host_key_types(sshlab, fleet, tmp_path, keytype):
         name, ktype, blob = lines[0].split()
         assert name == "[%s]:%d" % (a, port), lines
         assert "%s %s" % (ktype, blob) == sshlab.public_key(keytype), lines
+    finally:
+        sshlab.stop_sshd(port)
+
+
+def test_strict_kex(sshlab, fleet, tmp_path):
+    """Terrapin (CVE-2023-48795): the key exchange is strict. The client
+    offers kex-strict-c-v00@openssh.com and this sshd, which offers
+    kex-strict-s-v00@openssh.com, logs at DEBUG3 that it will use strict
+    KEX ordering. libssh2 1.10 (Debian 12's) offered no strict KEX."""
+    with open(sshlab_module.SSHD, "rb") as f:
+        if b"kex-strict-s-v00@openssh.com" not in f.read():
+            pytest.skip("this sshd predates strict KEX (OpenSSH 9.6, Debian 12's 9.2p1-2+deb12u2)")
+    port = sshlab.start_sshd(extra_config=["LogLevel DEBUG3"])
+    try:
+        a = sshlab.address(70)
+        kh = sshlab.known_hosts(str(tmp_path / "kh"), [a], port=port)
+        inv = inventory(tmp_path / "inv", [("strict", dev(sshlab, 70, port=port, known_hosts=kh))])
+        rec = one(run(fleet, job(tmp_path, ["show clock"]), inv))
+        assert rec["status"] == "ok", rec
+        log = sshlab.sshd_log(port)
+        offers = re.findall(r"peer client KEXINIT proposal.*\ndebug2: KEX algorithms: (\S+)", log)
+        assert offers and all("kex-strict-c-v00@openssh.com" in o.split(",") for o in offers), offers or log
+        assert "will use strict KEX ordering" in log, log
     finally:
         sshlab.stop_sshd(port)
 
