@@ -721,6 +721,11 @@ static int http_req_resolve(struct step_ctx *ctx, struct http_req *q, struct err
 	    hostcfg_bool(&hc, "insecure", jh->insecure, &q->insecure, err) < 0 ||
 	    tmpl_render(sh->method ? sh->method : "GET", ctx->scope, TMPL_ENV_VALUE, &q->method, ctx->secrets, err) < 0)
 		return -1;
+	/* ~/ as for ssh's key and known_hosts (a host var's file is already
+	 * resolved, under inventory_may) */
+	hostcfg_expand_home(&q->ca);
+	hostcfg_expand_home(&q->cert);
+	hostcfg_expand_home(&q->cert_key);
 	if (q->token && *q->token)
 		tmpl_secret_add(ctx->secrets, q->token);
 	if (q->user && q->password && *q->password) {

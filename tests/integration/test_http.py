@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -588,6 +589,24 @@ def test_tls_trust(httplab, fleet, tmp_path):
     # one warning for the one insecure host
     warn = [x for x in r.err.splitlines() if "warning: insecure" in x]
     assert len(warn) == 1, r.err
+
+
+def test_tls_files_under_home(httplab, fleet, tmp_path):
+    """ca, cert and cert_key in the job may start with ~/, as ssh's key and
+    known_hosts do: the lab CA and client certificate copied under a HOME
+    of the test's own; the mTLS port answers ok."""
+    home = tmp_path / "home"
+    os.makedirs(home / "pki")
+    for src, dst in ((httplab.ca_file, "ca.pem"), (httplab.client_cert, "cert.pem"),
+                     (httplab.client_key, "key.pem")):
+        shutil.copy(src, str(home / "pki" / dst))
+    inv = inventory(tmp_path / "inv", [("mtls", dev(httplab, 72, port=httplab.mtls_port))])
+    j = job(tmp_path, [{"http": "GET /mgmt/tm/sys/version"}],
+            http={"user": httplab.user, "password": "${env:F5_PASSWORD}", "ca": "~/pki/ca.pem",
+                  "cert": "~/pki/cert.pem", "cert_key": "~/pki/key.pem"})
+    r = run(fleet, httplab, j, inv, env={"HOME": str(home)})
+    rec = fr.one(r)
+    assert rec["status"] == "ok", rec
 
 
 def test_pinned_key_without_ca(httplab, fleet, tmp_path):
