@@ -93,7 +93,6 @@ static int cmd_hosts_status_set(const char *list, bool want[STATUS_COUNT + 1], s
 static int cmd_hosts_from_journal(const char *path, const char *status, const char *job)
 {
 	struct journal_index idx = {0};
-	const struct journal_last **v = NULL;
 	bool want[STATUS_COUNT + 1];
 	struct err err;
 	struct buf line = BUF_INIT;
@@ -109,18 +108,17 @@ static int cmd_hosts_from_journal(const char *path, const char *status, const ch
 		log_error("%s: holds records of more than one job; say which with --job NAME", path);
 		goto out;
 	}
-	v = journal_index_sorted(&idx);
+	/* idx.last is in the order hosts first appear in the journal */
 	for (size_t i = 0; i < idx.len; i++)
-		if (want[v[i]->final ? (int)v[i]->status : STATUS_COUNT]) {
+		if (want[idx.last[i].final ? (int)idx.last[i].status : STATUS_COUNT]) {
 			/* a journal is read back as data: text only */
 			buf_reset(&line);
-			termtext_puts(&line, v[i]->host, 0);
+			termtext_puts(&line, idx.last[i].host, 0);
 			puts(line.data ? line.data : "");
 		}
 	rc = fflush(stdout) == 0 ? 0 : CLI_EXIT_CUT;
 out:
 	buf_free(&line);
-	free(v);
 	journal_index_free(&idx);
 	return rc;
 }

@@ -261,15 +261,6 @@ const struct journal_last *journal_index_get(const struct journal_index *idx, ui
 	return pos == HASHIDX_EMPTY ? NULL : &idx->last[pos];
 }
 
-const struct journal_last **journal_index_sorted(const struct journal_index *idx)
-{
-	const struct journal_last **v = xcalloc(idx->len + 1, sizeof(*v));
-
-	for (size_t i = 0; i < idx->len; i++)
-		v[i] = &idx->last[i];
-	return v;
-}
-
 void journal_index_free(struct journal_index *idx)
 {
 	for (size_t i = 0; i < idx->len; i++)

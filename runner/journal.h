@@ -103,8 +103,6 @@ struct journal_index {
  * when job is not NULL. 0, or -1 with err. */
 int journal_index_load(struct journal_index *idx, const char *path, const char *job, struct err *err);
 const struct journal_last *journal_index_get(const struct journal_index *idx, uint64_t task);
-/* The entries in first-seen order: a malloced array of len pointers. */
-const struct journal_last **journal_index_sorted(const struct journal_index *idx);
 void journal_index_free(struct journal_index *idx);
 
 /* Is the file at fd (not empty) a journal? Its first line that is not
