@@ -1,0 +1,36 @@
+/* ssh_params: the settings of one host's SSH connection.
+ *
+ * Apart from step_ssh.c because every source of a setting meets here:
+ * host vars over the job's ssh: section (through hostcfg), templates
+ * rendered, then the defaults. What connects with them (step_ssh.c) does
+ * not need to know where a value came from. */
+#ifndef FLEETRUN_SSH_PARAMS_H
+#define FLEETRUN_SSH_PARAMS_H
+
+#include "job.h"
+#include "step.h"
+#include "util.h"
+
+/* The settings of one host's connection; every string malloced, owned. */
+struct ssh_params {
+	char *address;
+	char *port;
+	char *user;
+	char *key;
+	char *passphrase;
+	char *password;
+	char *known_hosts;
+	int agent;
+	enum hostkey_policy policy;
+	int pty;
+};
+
+/* Free the strings (secrets wiped) and zero *p. */
+void ssh_params_free(struct ssh_params *p);
+
+/* The settings of the step's host: host vars over the job's ssh:
+ * section, then the defaults (the host's name as address, port 22, the
+ * local user). 0, or -1 with err naming the setting (and *p empty). */
+int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err);
+
+#endif /* FLEETRUN_SSH_PARAMS_H */
