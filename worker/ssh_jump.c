@@ -283,6 +283,8 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 	c = NULL;
 	r = 0;
 out:
+	if (r == 0)
+		*st = STATUS_OK; /* a kept chain found dead said otherwise */
 	if (u->chain)
 		u->used = ssh_jump_describe(u->chain);
 	ssh_jump_chain_free(c);
