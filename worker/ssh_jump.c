@@ -99,23 +99,27 @@ static int ssh_jump_channel(struct ssh_login *l, const char *host, const char *p
 	return 0;
 }
 
+/* Each hop has its connect_timeout, within the task's deadline; *first:
+ * the task's deadline comes first (a late login is then a timeout). */
+static int64_t ssh_jump_deadline(const struct step_ctx *ctx, bool *first)
+{
+	int64_t dl = clock_mono_us() + ctx->job->ssh.connect_timeout_ms * 1000;
+
+	*first = ctx->deadline_us <= dl;
+	return *first ? ctx->deadline_us : dl;
+}
+
 /* Log in to every hop of c (params in hops, moved in), the first over
  * proxy when it runs. 0, or -1 with *st and err naming the hop. */
 static int ssh_jump_login_all(struct step_ctx *ctx, struct ssh_jump_chain *c, struct ssh_params *hops, size_t n,
-                              struct ssh_proxycmd *proxy, int64_t deadline_us, bool task_first, enum status *st,
-                              struct err *err)
+                              struct ssh_proxycmd *proxy, enum status *st, struct err *err)
 {
-	int64_t cto = ctx->job->ssh.connect_timeout_ms * 1000;
-
 	for (size_t i = 0; i < n; i++) {
 		struct ssh_login *l = &c->hops[i];
-		int64_t dl = clock_mono_us() + cto;
-		bool first = deadline_us <= dl, dead;
+		bool first, dead;
+		int64_t dl = ssh_jump_deadline(ctx, &first);
 		char *kh = NULL;
 		int rc;
-
-		if (first)
-			dl = deadline_us;
 		ssh_session_init(l, &hops[i]);
 		c->n = i + 1;
 		l->keepalive_ms = ctx->job->ssh.keepalive_ms;
@@ -212,13 +216,16 @@ static void ssh_jump_keep(struct ssh_jump_chain *c)
 }
 
 /* The device's channel from the chain's last hop: dev set up over it. */
-static int ssh_jump_to_device(struct ssh_jump_chain *c, struct ssh_login *dev, int64_t deadline_us, bool *dead,
+static int ssh_jump_to_device(struct step_ctx *ctx, struct ssh_jump_chain *c, struct ssh_login *dev, bool *dead,
                               enum status *st, struct err *err)
 {
 	struct ssh_login *last = &c->hops[c->n - 1];
+	bool first;
+	int64_t dl = ssh_jump_deadline(ctx, &first);
 
-	if (ssh_jump_channel(last, dev->params.address, dev->params.port, deadline_us, &dev->via_ch, dead, st,
-	                     err) < 0) {
+	if (ssh_jump_channel(last, dev->params.address, dev->params.port, dl, &dev->via_ch, dead, st, err) < 0) {
+		if (first && clock_mono_us() >= dl)
+			*st = STATUS_TIMEOUT;
 		ssh_jump_hop_err(&last->params, c->n - 1, c->n, err);
 		return -1;
 	}
@@ -228,8 +235,8 @@ static int ssh_jump_to_device(struct ssh_jump_chain *c, struct ssh_login *dev, i
 	return 0;
 }
 
-int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jump_use *u, int64_t deadline_us,
-                     bool task_first, enum status *st, struct err *err)
+int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jump_use *u, enum status *st,
+                     struct err *err)
 {
 	struct ssh_params hops[JUMPSPEC_MAX_HOPS];
 	struct ssh_jump_chain **kept = NULL, *c = NULL;
@@ -261,7 +268,7 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 	if (kept) {
 		/* a kept chain: the device's channel, or one more login when
 		 * the chain died since */
-		if (ssh_jump_to_device(*kept, dev, deadline_us, &dead, st, err) == 0) {
+		if (ssh_jump_to_device(ctx, *kept, dev, &dead, st, err) == 0) {
 			u->chain = *kept;
 			r = 0;
 			goto out;
@@ -273,8 +280,8 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->key = ssh_jump_key(hops, n);
-	if (ssh_jump_login_all(ctx, c, hops, n, &u->proxy, deadline_us, task_first, st, err) < 0 ||
-	    ssh_jump_to_device(c, dev, deadline_us, &dead, st, err) < 0)
+	if (ssh_jump_login_all(ctx, c, hops, n, &u->proxy, st, err) < 0 ||
+	    ssh_jump_to_device(ctx, c, dev, &dead, st, err) < 0)
 		goto out;
 	u->chain = c;
 	u->owned = u->proxy.pid > 0;

@@ -30,11 +30,12 @@ struct ssh_jump_use {
 /* Set up dev's transport: through its jump chain (dev->params.jump), or
  * a proxy_command, or nothing to do (TCP, in the login). For a chain,
  * dev->via, dev->via_ch and dev->fd are set, the hops logged in (or
- * kept ones used). deadline_us/task_first as for ssh_session_login.
+ * kept ones used), each hop within its connect_timeout and the task's
+ * deadline.
  * New host keys of hops (accept-new) go to ctx->state. 0, or -1 with *st
  * and err naming the hop ("jump host H:P (hop i of n): ..."). */
-int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jump_use *u, int64_t deadline_us,
-                     bool task_first, enum status *st, struct err *err);
+int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jump_use *u, enum status *st,
+                     struct err *err);
 
 /* The task is done with the transport: a kept chain stays, the rest is
  * closed; call after the device's login is closed. */

@@ -49,9 +49,8 @@ static void step_ssh_close(struct task_state *state)
 static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 {
 	struct ssh_conn *c = xcalloc(1, sizeof(*c));
-	int64_t limit = clock_mono_us() + ctx->job->ssh.connect_timeout_ms * 1000;
-	int64_t deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
-	bool task_first = ctx->deadline_us <= limit;
+	int64_t limit, deadline;
+	bool task_first;
 	struct ssh_params p;
 	char *kh = NULL;
 	struct err err;
@@ -66,12 +65,21 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	}
 	ssh_session_init(&c->login, &p);
 	c->login.keepalive_ms = ctx->job->ssh.keepalive_ms;
-	if (ssh_jump_connect(ctx, &c->login, &c->jump, deadline, task_first, &c->fail_status, &err) < 0 ||
-	    ssh_session_login(&c->login, deadline, task_first, &kh, &c->fail_status, &err) < 0) {
+	if (ssh_jump_connect(ctx, &c->login, &c->jump, &c->fail_status, &err) < 0)
+		goto fail;
+	/* the device's own connect_timeout, from when its login starts */
+	limit = clock_mono_us() + ctx->job->ssh.connect_timeout_ms * 1000;
+	deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
+	task_first = ctx->deadline_us <= limit;
+	if (ssh_session_login(&c->login, deadline, task_first, &kh, &c->fail_status, &err) < 0) {
 		if (c->jump.proxy.pid > 0 && !c->jump.chain)
 			ssh_proxycmd_why(&c->jump.proxy, &err);
-		c->fail_error = xstrdup(err.msg);
+		goto fail;
 	}
+	goto out;
+fail:
+	c->fail_error = xstrdup(err.msg);
+out:
 	step_known_host_add(ctx->state, kh);
 	if (c->jump.used && !ctx->state->jump)
 		ctx->state->jump = xstrdup(c->jump.used);

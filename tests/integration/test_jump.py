@@ -45,7 +45,7 @@ def labs(binaries, tmp_path_factory):
     """(sshlab, bastionlab) for the module; nothing left at the end."""
     if os.geteuid() != 0:
         pytest.skip("the bastion lab needs root (network namespaces)")
-    for lab in fr.serve_ssh_lab(tmp_path_factory, fault_servers=False):
+    for lab in fr.serve_ssh_lab(tmp_path_factory):
         bl = bastionlab.BastionLab(lab)
         JUMP_KEY[0] = lab.key
         with bl:
@@ -233,6 +233,31 @@ def test_statuses_through_a_jump(labs, fleet, tmp_path):
           "authentication")
 
 
+def test_stalled_hops_end_in_time(labs, fleet, tmp_path):
+    """A hop that never sends a banner (the lab's tarpit, which bastion1
+    reaches on the runner's address too), first or second, and a device
+    behind a bastion that does the same: each ends at connect_timeout,
+    naming the hop, well before the task's deadline."""
+    lab, bl = labs
+    tarpit = lab.fault_ports["tarpit"]
+    d = bl.device(1, 1)
+    kh = bl.known_hosts(str(tmp_path / "known_hosts"), [d])
+    base = {"address": d, "port": bl.ports["dev"], "user": lab.user, "key": lab.key, "known_hosts": kh}
+    hosts = [("first", dict(base, jump="%s@127.0.0.1:%d" % (lab.user, tarpit))),
+             ("second", dict(base, jump="%s,%s@%s:%d" % (bl.jump(1), lab.user, bl.runner_addr, tarpit))),
+             ("device", dict(base, address=bl.runner_addr, port=tarpit, jump=bl.jump(1)))]
+    inv = inventory(tmp_path / "inv", hosts)
+    r = run(fleet, job(tmp_path, ["show version"], ssh={"connect_timeout": "2s"}, timeout="60s"), inv)
+    recs = recs_of(r, 3)
+    for name, prefix in (("first", "jump host 127.0.0.1:%d (hop 1 of 1): " % tarpit),
+                         ("second", "jump host %s:%d (hop 2 of 2): " % (bl.runner_addr, tarpit)),
+                         ("device", "no SSH handshake with %s" % bl.runner_addr)):
+        rec = recs[name]
+        assert rec["status"] == "unreachable", rec
+        assert rec["error"].startswith(prefix) and "within connect_timeout" in rec["error"], rec
+        assert rec["duration_ms"] < 30000, rec
+
+
 def test_accept_new_learns_hop_keys(labs, fleet, tmp_path):
     """accept-new: the bastions' keys and the device's all go to the
     device's known_hosts file, appended by the supervisor; a second run
@@ -291,24 +316,29 @@ def test_reconnect_after_bastion_drops(labs, fleet, tmp_path):
 
 # ------------------------------------------------------------------ secrets
 
-def environ_containing(needle):
+def run_procs_containing(sid, needle):
+    """[(what, pid)] of the run's processes (its session: supervisor,
+    workers, what they start) whose command line or environment holds
+    needle. (Only the run's: other labs on this machine share the lab
+    account's password.)"""
     found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == os.getpid():
+    for p in fr.processes():
+        if p.sid != sid:
             continue
-        try:
-            with open("/proc/%s/environ" % d, "rb") as f:
-                if needle in f.read():
-                    found.append(int(d))
-        except OSError:
-            continue
+        for what in ("cmdline", "environ"):
+            try:
+                with open("/proc/%d/%s" % (p.pid, what), "rb") as f:
+                    if needle in f.read():
+                        found.append((what, p.pid))
+            except OSError:
+                continue
     return found
 
 
 def test_bastion_password_canary(labs, fleet, tmp_path):
     """The bastion's password (from jump_password_file) never shows in
-    records, the journal, stderr (-v), nor any process's command line or
-    environment while the run goes; the devices, with keys, never get it."""
+    records, the journal, stderr (-v), nor the command line or environment
+    of any process of the run while it goes."""
     lab, bl = labs
     if not lab.password_auth:
         pytest.skip("password authentication: %s" % lab.password_reason)
@@ -323,8 +353,7 @@ def test_bastion_password_canary(labs, fleet, tmp_path):
 
     def watch(p):
         scans[0] += 1
-        seen.extend(("cmdline", x) for x in fr.cmdlines_containing(needle))
-        seen.extend(("environ", x) for x in environ_containing(needle))
+        seen.extend(run_procs_containing(p.pid, needle))
     try:
         inv = inventory(tmp_path / "inv", hosts)
         j = job(tmp_path, ["show version"], ssh={"jump": bl.jump(1), "jump_password_file": str(pwfile)})
