@@ -170,13 +170,13 @@ out:
 	return r;
 }
 
-/* "user@host:port,...": the chain as used, for the record. */
-static char *ssh_jump_describe(const struct ssh_jump_chain *c)
+/* "user@host:port,...": the chain as used (or tried), for the record. */
+static char *ssh_jump_describe(const struct ssh_params *hops, size_t n)
 {
 	struct buf b = BUF_INIT;
 
-	for (size_t i = 0; i < c->n; i++) {
-		const struct ssh_params *p = &c->hops[i].params;
+	for (size_t i = 0; i < n; i++) {
+		const struct ssh_params *p = &hops[i];
 		bool v6 = strchr(p->address, ':') != NULL;
 
 		buf_printf(&b, "%s%s@%s%s%s:%s", i ? "," : "", p->user, v6 ? "[" : "", p->address, v6 ? "]" : "",
@@ -250,6 +250,8 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 	u->proxy.fd = u->proxy.err_fd = -1;
 	if (ssh_jump_params(ctx, &dev->params, hops, &n, st, err) < 0)
 		goto out;
+	if (n)
+		u->used = ssh_jump_describe(hops, n);
 	first = n ? &hops[0] : &dev->params;
 	if (dev->params.proxy_command &&
 	    ssh_proxycmd_start(ctx, dev->params.proxy_command, first->address, first->port, first->user, &u->proxy,
@@ -292,8 +294,6 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 out:
 	if (r == 0)
 		*st = STATUS_OK; /* a kept chain found dead said otherwise */
-	if (u->chain)
-		u->used = ssh_jump_describe(u->chain);
 	ssh_jump_chain_free(c);
 	for (size_t i = 0; i < n; i++)
 		ssh_params_free(&hops[i]);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "child.h"
 #include "worker.h"
 
 extern char **environ;
@@ -61,34 +62,12 @@ char *ssh_proxycmd_expand(const char *cmd, const char *host, const char *port, c
 	return buf_steal(&b);
 }
 
-/* In the child between fork and exec: async-signal-safe calls only. It
- * waits at the gate until the worker has told the supervisor its group,
- * as step_exec's commands do. */
+/* In the child between fork and exec (child.h): the socket is its stdin
+ * and stdout. */
 static void ssh_proxycmd_child(const char *cmd, int sock, int err_fd, int gate_rd, int gate_wr, pid_t worker)
 {
-	char c;
-	ssize_t n;
-	struct sigaction sa;
-	sigset_t all;
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-
-	setpgid(0, 0);
-	close(gate_wr);
-	while ((n = read(gate_rd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1 || getppid() != worker)
-		_exit(127);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || dup2(err_fd, 2) < 0)
-		_exit(127);
-	close_range(3, ~0U, 0);
-	execve("/bin/sh", argv, environ);
-	_exit(127);
+	child_enter(gate_rd, gate_wr, worker);
+	child_exec_shell(cmd, environ, sock, sock, err_fd);
 }
 
 int ssh_proxycmd_start(struct step_ctx *ctx, const char *cmd, const char *host, const char *port, const char *user,

@@ -224,7 +224,8 @@ def test_statuses_through_a_jump(labs, fleet, tmp_path):
         assert rec["error"].startswith(prefix), rec
         assert word in rec["error"], rec
         return rec
-    check("refused", "auth", hop % bl.ports["b1_refuse"], "authentication as %s failed" % lab.user)
+    rec = check("refused", "auth", hop % bl.ports["b1_refuse"], "authentication as %s failed" % lab.user)
+    assert rec["jump"] == "%s@%s:%d" % (lab.user, bl.b1, bl.ports["b1_refuse"]), rec
     check("changed", "hostkey", hop % bl.ports["b1_changed"], "CHANGED")
     check("closed", "unreachable", hop % 2299, "cannot connect")
     check("devkey", "hostkey", "host key for %s" % d, "CHANGED")
