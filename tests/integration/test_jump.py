@@ -94,6 +94,8 @@ def devs(lab, bl, tmp, n, hops, start=1, port=None, **more):
 def run(fleet, j, inv, args=(), timeout=120, env=None):
     r = fleet.run(["run", j, "-i", inv, "--format", "jsonl"] + list(args), timeout=timeout, env=env)
     check_nothing_left(r)
+    # under SAN=1 a worker's sanitizer report goes to the run's stderr
+    assert "Sanitizer" not in r.err and "runtime error:" not in r.err, str(r)
     return r
 
 
