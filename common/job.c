@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "job_parse.h"
+#include "jumpspec.h"
 #include "tmpl.h"
 #include "yamldepth.h"
 
@@ -52,7 +53,7 @@ typedef int job_kind_parse_fn(struct ynode_ctx *c, yaml_node_t *step, yaml_node_
 static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_top_ssh, job_top_http, job_top_steps,
 	job_top_inventory_may;
 static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http;
-static ymap_parse_fn job_setting_string, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
+static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
 	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects;
 static job_kind_parse_fn job_kind_exec, job_kind_sleep, job_kind_ssh, job_kind_tcp, job_kind_ping;
 
@@ -134,6 +135,11 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"idle_timeout", job_setting_duration, offsetof(struct job_ssh, idle_timeout_ms)},
 	{"keepalive", job_setting_duration, offsetof(struct job_ssh, keepalive_ms)},
 	{"pty", job_setting_bool, offsetof(struct job_ssh, pty)},
+	{"jump", job_setting_jump, offsetof(struct job_ssh, jump)},
+	{"jump_key", job_setting_string, offsetof(struct job_ssh, jump_key)},
+	{"jump_password", job_setting_string, offsetof(struct job_ssh, jump_password)},
+	{"jump_password_file", job_setting_string, offsetof(struct job_ssh, jump_password_file)},
+	{"proxy_command", job_setting_command, offsetof(struct job_ssh, proxy_command)},
 }, job_settings_http[] = {
 	{"base", job_setting_url, offsetof(struct job_http, base)},
 	{"user", job_setting_string, offsetof(struct job_http, user)},
@@ -155,6 +161,7 @@ static const struct ymap_key job_settings_ssh[] = {
 static const char *const job_ssh_exclusive[][2] = {
 	{"password", "password_file"},
 	{"passphrase", "passphrase_file"},
+	{"jump_password", "jump_password_file"},
 };
 static const char *const job_http_section_exclusive[][2] = {
 	{"password", "password_file"},
@@ -413,6 +420,35 @@ static int job_setting_string(struct ynode_ctx *c, const struct ymap_key *key, y
 		return -1;
 	snprintf(what, sizeof(what), "%s '%s' setting", ((struct job_section_dst *)obj)->name, key->name);
 	if (job_check_templates(c, value, what, ynode_scalar(value)) < 0)
+		return -1;
+	*(char **)job_setting_slot(obj, key) = xstrdup(ynode_scalar(value));
+	return 0;
+}
+
+/* A jump chain: a template, or checked here when it is none, so that a
+ * typo fails `fleetrun check` rather than every host. */
+static int job_setting_jump(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                            void *obj)
+{
+	struct jumpspec js;
+	struct err err;
+
+	if (job_setting_string(c, key, k, value, obj) < 0)
+		return -1;
+	if (strstr(ynode_scalar(value), "${"))
+		return 0;
+	if (jumpspec_parse(ynode_scalar(value), &js, &err) < 0)
+		return ynode_fail(c, value, "'jump': %s (expected [user@]host[:port][,...] or none)", err.msg);
+	jumpspec_free(&js);
+	return 0;
+}
+
+/* A shell command as written: no template (its own %-tokens are
+ * substituted, shell-quoted, where it is used). */
+static int job_setting_command(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                               void *obj)
+{
+	if (ynode_want_scalar(c, key->name, value, "a shell command") < 0)
 		return -1;
 	*(char **)job_setting_slot(obj, key) = xstrdup(ynode_scalar(value));
 	return 0;
@@ -1101,6 +1137,11 @@ void job_free(struct job *job)
 	free(job->ssh.password);
 	free(job->ssh.password_file);
 	free(job->ssh.known_hosts);
+	free(job->ssh.jump);
+	free(job->ssh.jump_key);
+	free(job->ssh.jump_password);
+	free(job->ssh.jump_password_file);
+	free(job->ssh.proxy_command);
 	free(job->http.base);
 	free(job->http.user);
 	free(job->http.password);

@@ -104,6 +104,13 @@ struct job_ssh {
 	int64_t idle_timeout_ms;    /* a command silent this long: timeout; 0 off */
 	int64_t keepalive_ms;       /* SSH keepalive interval; 0 off */
 	int pty;               /* 1: request a terminal for every command */
+	char *jump;            /* "[user@]host[:port],..." or "none"; a template */
+	char *jump_key;        /* the hops' private key file */
+	char *jump_password;   /* the hops' password; normally ${env:NAME} */
+	char *jump_password_file; /* or a file holding it (first line) */
+	char *proxy_command;   /* /bin/sh -c command reaching the first host, as
+	                          written: no template, %h %p %r %% substituted
+	                          shell-quoted; never from a host var (code) */
 };
 
 /* The job's `inventory_may:` section: what an inventory host var may

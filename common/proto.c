@@ -436,7 +436,7 @@ enum proto_wire {
 	PROTO_WIRE_BOOL,
 	PROTO_WIRE_STEPS,       /* array of step maps (proto_step_fields) */
 	PROTO_WIRE_VARS,        /* map of captured vars, passed through */
-	PROTO_WIRE_KNOWN_HOSTS, /* {line: str} */
+	PROTO_WIRE_KNOWN_HOSTS, /* [{line: str}, ...] (or one {line: str}) */
 };
 
 #define PROTO_TEXT_(x) #x
@@ -456,7 +456,7 @@ static const char *const proto_wire_expected[] = {
 	[PROTO_WIRE_BOOL] = "true or false",
 	[PROTO_WIRE_STEPS] = "an array of at most " PROTO_TEXT(PROTO_MAX_STEPS) " maps",
 	[PROTO_WIRE_VARS] = "a map",
-	[PROTO_WIRE_KNOWN_HOSTS] = "a map with a line",
+	[PROTO_WIRE_KNOWN_HOSTS] = "an array of at most " PROTO_TEXT(PROTO_MAX_KNOWN_HOSTS) " maps with a line",
 };
 
 struct proto_field {
@@ -501,7 +501,8 @@ static const struct proto_field proto_result_fields[] = {
 	{"error", PROTO_WIRE_STR_OR_NIL, PROTO_RESULT_AT(error), PROTO_RESULT_ERROR, 0},
 	{"started_ms", PROTO_WIRE_MS, PROTO_RESULT_AT(started_ms), PROTO_RESULT_STARTED_MS, 0},
 	{"duration_ms", PROTO_WIRE_MS, PROTO_RESULT_AT(duration_ms), PROTO_RESULT_DURATION_MS, 0},
-	{"known_hosts_add", PROTO_WIRE_KNOWN_HOSTS, PROTO_RESULT_AT(known_hosts_line), PROTO_RESULT_KNOWN_HOSTS, 0},
+	{"known_hosts_add", PROTO_WIRE_KNOWN_HOSTS, PROTO_RESULT_AT(known_hosts_lines), PROTO_RESULT_KNOWN_HOSTS, 0},
+	{"jump", PROTO_WIRE_STR, PROTO_RESULT_AT(jump), PROTO_RESULT_JUMP, 0},
 };
 
 /* What every result carries, whatever has says; error goes as nil when
@@ -571,9 +572,12 @@ static void proto_pack_field(msgpack_packer *pk, const struct proto_field *f, co
 		/* the line only: the supervisor, the only writer of
 		 * known_hosts, checks it and appends it to the file it
 		 * derives itself (a worker never names one) */
-		msgpack_pack_map(pk, 1);
-		proto_pack_cstr(pk, "line");
-		proto_pack_str(pk, s->p ? s->p : "", s->n);
+		msgpack_pack_array(pk, r->nknown_hosts);
+		for (size_t i = 0; i < r->nknown_hosts; i++) {
+			msgpack_pack_map(pk, 1);
+			proto_pack_cstr(pk, "line");
+			proto_pack_str(pk, s[i].p ? s[i].p : "", s[i].n);
+		}
 		break;
 	}
 }
@@ -642,6 +646,33 @@ static int proto_unpack_steps(const msgpack_object *v, struct proto_result *r, s
 	return 1;
 }
 
+/* known_hosts_add: an array of {line} maps, or one map. */
+static int proto_unpack_known_hosts(const msgpack_object *v, void *obj)
+{
+	struct proto_result *r = obj;
+	const msgpack_object *items = v;
+	uint32_t n = 1;
+
+	if (v->type == MSGPACK_OBJECT_ARRAY) {
+		items = v->via.array.ptr;
+		n = v->via.array.size;
+		if (n == 0 || n > PROTO_MAX_KNOWN_HOSTS)
+			return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object *line = proto_get(&items[i], "line");
+		struct proto_str s;
+
+		if (!line || !proto_obj_bytes(line, &s.p, &s.n))
+			return -1;
+		if (r)
+			r->known_hosts_lines[i] = s;
+	}
+	if (r)
+		r->nknown_hosts = n;
+	return 1;
+}
+
 /* One field's value into obj (NULL: only check it). 1: stored; 0: let
  * through as absent (nil for none, a clock that is not an int64); -1: of
  * the wrong type; -2: err already said why. */
@@ -650,7 +681,6 @@ static int proto_unpack_field(const struct proto_field *f, const msgpack_object 
 {
 	char *at = obj ? (char *)obj + f->off : NULL;
 	struct proto_str s;
-	const msgpack_object *line;
 	int st;
 
 	switch (f->wire) {
@@ -724,12 +754,7 @@ static int proto_unpack_field(const struct proto_field *f, const msgpack_object 
 		((struct proto_result *)obj)->vars_raw = v;
 		return 1;
 	case PROTO_WIRE_KNOWN_HOSTS:
-		line = proto_get(v, "line");
-		if (!line || !proto_obj_bytes(line, &s.p, &s.n))
-			return -1;
-		if (at)
-			*(struct proto_str *)(void *)at = s;
-		return 1;
+		return proto_unpack_known_hosts(v, obj);
 	}
 	return -1;
 }

@@ -200,11 +200,16 @@ enum proto_result_field {
 	PROTO_RESULT_STARTED_MS = 1u << 6,
 	PROTO_RESULT_DURATION_MS = 1u << 7,
 	PROTO_RESULT_KNOWN_HOSTS = 1u << 8,
+	PROTO_RESULT_JUMP = 1u << 9,
 };
+
+/* At most this many known_hosts lines in one result: the device's and
+ * one per jump host (JUMPSPEC_MAX_HOPS). */
+#define PROTO_MAX_KNOWN_HOSTS 9
 
 /* The worker's result for one task. The encoder always sends type, id,
  * status, steps, vars, error (nil when none), started_ms and duration_ms,
- * and known_hosts_add when has says so; the decoder needs id, status and
+ * and known_hosts_add and jump when has says so; the decoder needs id, status and
  * steps. */
 struct proto_result {
 	uint32_t has;                /* PROTO_RESULT_* of the fields there */
@@ -217,8 +222,13 @@ struct proto_result {
 	const msgpack_object *vars_raw; /* decoded: the vars map, NULL when absent */
 	int64_t started_ms;          /* wall clock; decoded only from an int64: */
 	int64_t duration_ms;         /* a worker's times are hints (record.c) */
-	struct proto_str known_hosts_line; /* accept-new met a new host key: its
-	                                      line, for the supervisor to check */
+	/* accept-new met new host keys (the device's, jump hosts'): their
+	 * lines, for the supervisor to check. On the wire an array of
+	 * {line: str} maps (one map alone is taken as one line). */
+	struct proto_str known_hosts_lines[PROTO_MAX_KNOWN_HOSTS];
+	size_t nknown_hosts;
+	struct proto_str jump;       /* the jump chain the connection went
+	                                through: "user@host:port,..." */
 };
 
 /* The result as a whole frame appended to out. */

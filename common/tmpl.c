@@ -527,7 +527,7 @@ out:
 	buf_free(&masked);
 }
 
-static const char *tmpl_login_name(void)
+const char *tmpl_login_name(void)
 {
 	static char name[256];
 	struct passwd *pw;

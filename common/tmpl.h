@@ -76,6 +76,9 @@ int tmpl_check_shell(const char *t, size_t *offset, struct err *err);
  * ignored. The one way to register a secret. */
 void tmpl_secret_add(struct kvlist *secrets, const char *value);
 
+/* The login name running fleetrun (the default ssh user). */
+const char *tmpl_login_name(void);
+
 /* The built-in variables of a host: host, address (the `address` var, else
  * the name), port (else 22), user (else the login name running fleetrun),
  * job. */

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "hostcfg.h"
+#include "jumpspec.h"
 #include "known_hosts.h"
 #include "taskscope.h"
 #include "tmpl.h"
@@ -54,6 +55,39 @@ out:
 	free(address);
 	free(port);
 	free(p);
+	taskscope_free(&ts);
+	return r;
+}
+
+int knownhosts_jump_name(const struct job *job, const struct host *h, const char *line, size_t llen, char **name,
+                         struct err *err)
+{
+	struct taskscope ts;
+	struct hostcfg hc;
+	struct jumpspec js = {0};
+	char *spec = NULL;
+	int r = -1;
+
+	taskscope_init(&ts, job->name, h->name, &h->vars);
+	hc = (struct hostcfg){&job->inventory_may, &h->vars, &ts.scope, NULL};
+	if (hostcfg_str(&hc, "jump", job->ssh.jump, &spec, err) < 0 || jumpspec_parse(spec, &js, err) < 0)
+		goto out;
+	for (size_t i = 0; i < js.n && r < 0; i++) {
+		char *n = kh_name(js.hops[i].host, js.hops[i].port);
+		size_t nl = strlen(n);
+
+		if (llen > nl && !memcmp(line, n, nl) && line[nl] == ' ') {
+			*name = n;
+			r = 0;
+		} else {
+			free(n);
+		}
+	}
+	if (r < 0)
+		err_set(err, "refused a known_hosts entry from the worker: not for the host nor a jump host of its chain");
+out:
+	jumpspec_free(&js);
+	free(spec);
 	taskscope_free(&ts);
 	return r;
 }

@@ -29,6 +29,13 @@ struct knownhosts {
  * malloced. 0, or -1 with err. */
 int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err);
 
+/* The name a worker's line for one of the host's jump hosts must have:
+ * the hop of the host's own chain (its `jump` var, else the job's, read
+ * as the worker reads it) whose known_hosts name begins line. *name
+ * malloced; 0, or -1 with err (no hop of the chain has that name). */
+int knownhosts_jump_name(const struct job *job, const struct host *h, const char *line, size_t llen, char **name,
+                         struct err *err);
+
 /* Append line (from a worker; checked to be one "name type key" entry
  * for name) to the file at path, creating it (0600) and its directory
  * (0700) if needed, under an exclusive flock so another fleetrun

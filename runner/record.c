@@ -282,6 +282,9 @@ void record_from_result(struct record *r, const struct proto_result *res, const 
 		yajl_gen_map_open(r->gen);
 		yajl_gen_map_close(r->gen);
 	}
+	if (res->has & PROTO_RESULT_JUMP)
+		/* the jump hosts the connection went through (audit trail) */
+		gen_bytes(r->gen, "jump", 4, res->jump.p, res->jump.n);
 	record_tail(r, res->error.p, res->error.n);
 	record_first_line(r, res);
 }

@@ -170,9 +170,7 @@ static bool run_host_insecure(const struct run *p, const struct host *h)
  * line for this host. */
 static void run_known_hosts(struct run *p, const struct task_rec *t, const struct proto_result *res)
 {
-	const char *line = res->known_hosts_line.p;
 	char *path = NULL, *name = NULL;
-	size_t llen = res->known_hosts_line.n;
 	struct err err;
 
 	if (!(res->has & PROTO_RESULT_KNOWN_HOSTS))
@@ -181,11 +179,27 @@ static void run_known_hosts(struct run *p, const struct task_rec *t, const struc
 		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
 		return;
 	}
-	if (knownhosts_target(p->o->job, &t->host, &path, &name, &err) < 0 ||
-	    knownhosts_append(&p->kh, path, name, line, llen, &err) < 0)
+	if (knownhosts_target(p->o->job, &t->host, &path, &name, &err) < 0) {
 		log_error("%s: %s", t->host.name, err.msg);
-	else
-		log_info("%s: host key accepted and added to %s", t->host.name, path);
+		goto out;
+	}
+	/* the device's line, or a jump host's: each for a name the host's
+	 * own settings give, in the host's file */
+	for (size_t i = 0; i < res->nknown_hosts; i++) {
+		const char *line = res->known_hosts_lines[i].p;
+		size_t llen = res->known_hosts_lines[i].n, nl = strlen(name);
+		char *hop = NULL;
+		bool dev = llen > nl && !memcmp(line, name, nl) && line[nl] == ' ';
+
+		if ((!dev && knownhosts_jump_name(p->o->job, &t->host, line, llen, &hop, &err) < 0) ||
+		    knownhosts_append(&p->kh, path, dev ? name : hop, line, llen, &err) < 0)
+			log_error("%s: %s", t->host.name, err.msg);
+		else
+			log_info("%s: host key of %s accepted and added to %s", t->host.name, dev ? "the host" : hop,
+			         path);
+		free(hop);
+	}
+out:
 	free(path);
 	free(name);
 }

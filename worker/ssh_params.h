@@ -8,6 +8,7 @@
 #define FLEETRUN_SSH_PARAMS_H
 
 #include "job.h"
+#include "jumpspec.h"
 #include "step.h"
 #include "util.h"
 
@@ -23,6 +24,8 @@ struct ssh_params {
 	int agent;
 	enum hostkey_policy policy;
 	int pty;
+	char *jump;          /* NULL, "none" or "[user@]host[:port],..." (jumpspec.h) */
+	char *proxy_command; /* NULL or the job's command, as written (ssh_proxycmd.h) */
 };
 
 /* Free the strings (secrets wiped) and zero *p. */
@@ -32,5 +35,14 @@ void ssh_params_free(struct ssh_params *p);
  * section, then the defaults (the host's name as address, port 22, the
  * local user). 0, or -1 with err naming the setting (and *p empty). */
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err);
+
+/* The settings of a jump host's login, hop of the host's chain: its
+ * address, port and user from the hop (user else the job's ssh user,
+ * else the local user), the job's jump_key, jump_password(_file) and
+ * agent (never the device's password or key: a bastion is not sent the
+ * device's secrets), the device's known_hosts and host_key_policy. 0,
+ * or -1 with err (and *out empty). */
+int ssh_params_hop(struct step_ctx *ctx, const struct ssh_params *dev, const struct jumpspec_hop *hop,
+                   struct ssh_params *out, struct err *err);
 
 #endif /* FLEETRUN_SSH_PARAMS_H */

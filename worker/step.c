@@ -52,3 +52,14 @@ void step_pack_command(const struct step_result *r, struct proto_step *v)
 	v->err = (struct proto_str){r->err.data, r->err.len};
 	v->truncated = r->truncated;
 }
+
+void step_known_host_add(struct task_state *s, char *line)
+{
+	if (!line)
+		return;
+	if (s->nknown_hosts == PROTO_MAX_KNOWN_HOSTS) {
+		free(line);
+		return;
+	}
+	s->known_hosts_lines[s->nknown_hosts++] = line;
+}

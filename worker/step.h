@@ -20,7 +20,11 @@
 struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
 	bool http_used;           /* an http step ran: close its connection */
-	char *known_hosts_line;   /* NULL or malloced: accept-new saw a new key; its line */
+	/* accept-new saw new keys (the device's, a jump host's): their
+	 * lines, malloced */
+	char *known_hosts_lines[PROTO_MAX_KNOWN_HOSTS];
+	size_t nknown_hosts;
+	char *jump;               /* NULL, or the jump chain used (malloced) */
 };
 
 struct step_ctx {
@@ -78,6 +82,8 @@ struct step_ops {
 };
 
 /* step.c: what several kinds share. */
+/* Keep a new known_hosts line (owned; NULL ignored) for the result. */
+void step_known_host_add(struct task_state *s, char *line);
 void step_result_free(struct step_result *r);
 /* Apply the step's `expect` to r->out: failed when it does not match. */
 void step_check_expect(struct step_ctx *ctx, struct step_result *r);

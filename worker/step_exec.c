@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "step.h"
 #include "tmpl.h"
@@ -82,44 +83,12 @@ static void exec_free_env(char **envp, size_t nowned)
 	free(envp);
 }
 
-/* Runs in the child between fork and exec: only async-signal-safe calls.
- * It waits at the gate until the worker has told the supervisor its process
- * group: a command that kills its own worker at once (kill -SEGV $PPID)
- * must not get there before the supervisor can find what it leaves. */
+/* Runs in the child between fork and exec (child.h). */
 static void exec_child(const char *cmd, char **envp, int out_fd, int err_fd, int gate_rd, int gate_wr,
                        pid_t worker)
 {
-	char c;
-	ssize_t n;
-	struct sigaction sa;
-	sigset_t all;
-	int devnull;
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-
-	setpgid(0, 0);
-	close(gate_wr);
-	while ((n = read(gate_rd, &c, 1)) < 0 && errno == EINTR)
-		;
-	/* The gate opens with one byte. EOF without it is a worker that died
-	 * before opening it (TERMed as the run stops): nobody would ever reap
-	 * or kill this command, so it does not run. getppid() alone cannot
-	 * tell: a dying process closes its files before its children are
-	 * given to another parent. */
-	if (n != 1 || getppid() != worker)
-		_exit(127);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-		_exit(127);
-	/* the command gets stdin, stdout and stderr, nothing of the worker's */
-	close_range(3, ~0U, 0);
-	execve("/bin/sh", argv, envp);
-	_exit(127);
+	child_enter(gate_rd, gate_wr, worker);
+	child_exec_shell(cmd, envp, -1, out_fd, err_fd);
 }
 
 /* Read what is there; keep up to cap bytes. Returns 0 at EOF, 1 otherwise. */

@@ -144,11 +144,17 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	}
 	res.started_ms = started_wall;
 	res.duration_ms = (clock_mono_us() - started) / 1000;
-	if (state.known_hosts_line) {
-		/* accept-new met a host it did not know: the supervisor checks
-		 * the line and appends it */
+	if (state.nknown_hosts) {
+		/* accept-new met hosts it did not know (the device, jump
+		 * hosts): the supervisor checks each line and appends it */
 		res.has |= PROTO_RESULT_KNOWN_HOSTS;
-		res.known_hosts_line = proto_cstr(state.known_hosts_line);
+		for (size_t i = 0; i < state.nknown_hosts; i++)
+			res.known_hosts_lines[i] = proto_cstr(state.known_hosts_lines[i]);
+		res.nknown_hosts = state.nknown_hosts;
+	}
+	if (state.jump) {
+		res.has |= PROTO_RESULT_JUMP;
+		res.jump = proto_cstr(state.jump);
 	}
 	proto_encode_result(out, &res);
 
@@ -156,6 +162,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		step_result_free(&results[i]);
 	free(results);
 	free(views);
-	free(state.known_hosts_line);
+	for (size_t i = 0; i < state.nknown_hosts; i++)
+		free(state.known_hosts_lines[i]);
+	free(state.jump);
 	taskscope_free(&ts);
 }

@@ -1045,35 +1045,39 @@ class SshLab(LabBase):
 
     # -- sshd
 
-    def start_sshd(self, hostkey="all", delay=None, extra_config=(), port=None):
+    def start_sshd(self, hostkey="all", delay=None, extra_config=(), port=None, netns=None):
         """Start an sshd (the ForceCommand device, the lab keys); returns its
         port. hostkey: "all" (ed25519, ecdsa, rsa), one name of host_keys
         ("alt" is the "changed" Ed25519 key) or a list of names. delay:
         seconds `show version` waits (default: the lab's). extra_config:
-        more sshd_config lines (they come first, so they win)."""
+        more sshd_config lines (they come first, so they win). netns: the
+        name of a network namespace (`ip netns`) to run it in, listening on
+        all its addresses on port (which is then required)."""
         names = ["ed25519", "ecdsa", "rsa"] if hostkey == "all" else \
             [hostkey] if isinstance(hostkey, str) else list(hostkey)
         for n in names:
             if n not in self.host_keys:
                 raise ValueError("unknown host key %r (have %s)" % (n, ", ".join(self.host_keys)))
         delay = self.delay if delay is None else delay
+        if netns and not port:
+            raise ValueError("start_sshd(netns=...) needs a port")
         last = None
         for _ in range(5 if port is None else 1):
             p = port or _free_port(self.listen_address)
             try:
-                self._spawn_sshd(p, names, delay, extra_config)
+                self._spawn_sshd(p, names, delay, extra_config, netns)
                 return p
             except _PortInUse as e:
                 last = e
         raise RuntimeError("sshd: no free port after 5 tries: %s" % last)
 
-    def _sshd_config(self, port, names, delay, extra_config):
+    def _sshd_config(self, port, names, delay, extra_config, netns=None):
         d = self.dir
         lines = ["# fleetrun SSH lab sshd (tests/lab/sshlab.py)"]
         lines += list(extra_config)
         lines += [
             "Port %d" % port,
-            "ListenAddress %s" % self.listen_address,
+            "ListenAddress %s" % ("0.0.0.0" if netns else self.listen_address),
             "AddressFamily inet",
         ]
         lines += ["HostKey %s" % self.host_keys[n] for n in names]
@@ -1108,8 +1112,8 @@ class SshLab(LabBase):
             lines.append("PerSourcePenalties no")
         return "\n".join(lines) + "\n"
 
-    def _spawn_sshd(self, port, names, delay, extra_config):
-        conf = self._write("sshd-%d.conf" % port, self._sshd_config(port, names, delay, extra_config), 0o644)
+    def _spawn_sshd(self, port, names, delay, extra_config, netns=None):
+        conf = self._write("sshd-%d.conf" % port, self._sshd_config(port, names, delay, extra_config, netns), 0o644)
         log = os.path.join(self.dir, "sshd-%d.log" % port)
         chk = _run([SSHD, "-t", "-f", conf], check=False, timeout=30)
         if chk.returncode:
@@ -1117,8 +1121,12 @@ class SshLab(LabBase):
         # (no FLEETLAB_LAB here: the janitor kills tagged processes whose
         # parent is not an sshd; sessions get the tag through SetEnv)
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"}
+        pidfile = os.path.join(self.dir, "sshd-%d.pid" % port)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(pidfile)
+        prefix = ["ip", "netns", "exec", netns] if netns else []
         with open(log, "wb") as logf:
-            proc = subprocess.Popen([sys.executable, "-c", REAPER, SSHD, "-D", "-e", "-f", conf],
+            proc = subprocess.Popen(prefix + [sys.executable, "-c", REAPER, SSHD, "-D", "-e", "-f", conf],
                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env,
                                     close_fds=True, start_new_session=True,
                                     preexec_fn=_pdeathsig_term)
@@ -1133,7 +1141,12 @@ class SshLab(LabBase):
                     raise _PortInUse(text.strip())
                 raise RuntimeError("sshd exited with %s at start: %s" % (proc.returncode, text.strip()))
             # (sending an identification keeps sshd's ERROR log quiet)
-            if _banner(probe, port, 0.5, b"SSH-2.0-fleetlab-probe\r\n").startswith(b"SSH-2.0-"):
+            if netns:
+                # not reachable from here: sshd writes its pid file once
+                # it listens
+                if _read(pidfile).strip():
+                    return
+            elif _banner(probe, port, 0.5, b"SSH-2.0-fleetlab-probe\r\n").startswith(b"SSH-2.0-"):
                 return
             if time.monotonic() > deadline:
                 self.stop_sshd(port)

@@ -898,7 +898,8 @@ static void check_result(const struct proto_result *want)
 		fail_msg("%s", err.msg);
 	/* type, id, status, steps, vars, error, started_ms, duration_ms, and
 	 * known_hosts_add when there is one */
-	assert_int_equal(dec.data.via.map.size, 8 + (want->has & PROTO_RESULT_KNOWN_HOSTS ? 1 : 0));
+	assert_int_equal(dec.data.via.map.size, 8 + (want->has & PROTO_RESULT_KNOWN_HOSTS ? 1 : 0) +
+	                                            (want->has & PROTO_RESULT_JUMP ? 1 : 0));
 	assert_true(got.id == want->id);
 	assert_int_equal(got.status, want->status);
 	assert_int_equal(got.has & PROTO_RESULT_ERROR, want->error.p ? PROTO_RESULT_ERROR : 0);
@@ -911,8 +912,12 @@ static void check_result(const struct proto_result *want)
 	assert_true(got.has & PROTO_RESULT_DURATION_MS);
 	assert_true(got.duration_ms == want->duration_ms);
 	assert_int_equal(got.has & PROTO_RESULT_KNOWN_HOSTS, want->has & PROTO_RESULT_KNOWN_HOSTS);
-	if (want->has & PROTO_RESULT_KNOWN_HOSTS)
-		assert_same_str(&got.known_hosts_line, &want->known_hosts_line);
+	assert_int_equal(got.nknown_hosts, want->nknown_hosts);
+	for (size_t i = 0; i < want->nknown_hosts; i++)
+		assert_same_str(&got.known_hosts_lines[i], &want->known_hosts_lines[i]);
+	assert_int_equal(got.has & PROTO_RESULT_JUMP, want->has & PROTO_RESULT_JUMP);
+	if (want->has & PROTO_RESULT_JUMP)
+		assert_same_str(&got.jump, &want->jump);
 	vars = got.vars_raw;
 	assert_non_null(vars);
 	assert_int_equal(vars->via.map.size, want->vars ? want->vars->len : 0);
@@ -951,7 +956,12 @@ static void test_result_round_trip(void **state)
 				r.error = proto_cstr("command exited with code 3");
 			if (v & V_KNOWN_HOSTS) {
 				r.has |= PROTO_RESULT_KNOWN_HOSTS;
-				r.known_hosts_line = proto_cstr("[10.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5");
+				/* the device's line and a jump host's */
+				r.known_hosts_lines[0] = proto_cstr("[10.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5");
+				r.known_hosts_lines[1] = proto_cstr("10.9.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5");
+				r.nknown_hosts = 2;
+				r.has |= PROTO_RESULT_JUMP;
+				r.jump = proto_cstr("ops@10.9.0.1:22");
 			}
 			/* the kind alone, then every kind up to it */
 			make_step(&steps[0], k, v, 0);
@@ -1098,6 +1108,7 @@ static void test_result_wrong_types(void **state)
 		{false, "error", v_int}, {false, "error", v_true}, {false, "started_ms", v_str},
 		{false, "duration_ms", v_map}, {false, "known_hosts_add", v_str},
 		{false, "known_hosts_add", v_map}, {false, "known_hosts_add", v_line_int},
+		{false, "known_hosts_add", v_array}, {false, "jump", v_int},
 		{true, "kind", v_int}, {true, "name", v_nil}, {true, "status", v_true}, {true, "exit", v_str},
 		{true, "exit", v_float}, {true, "signal", v_int}, {true, "stdout", v_int}, {true, "stderr", v_true},
 		{true, "http_status", v_float}, {true, "body", v_nil}, {true, "credentials_withheld", v_int},
