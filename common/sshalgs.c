@@ -1,0 +1,357 @@
+/* sshalgs: see sshalgs.h. Written by hand: the spec grammar is OpenSSH's
+ * (kex_assemble_names in its kex.c), which no library exports, and the
+ * tables are this project's reading of what libssh2 1.11.1 supports
+ * (libssh2_session_supported_algs, checked by the worker at run time:
+ * worker/ssh_algs.c never passes libssh2 a name it does not list).
+ *
+ * Each table is in the order names are offered: the default ones first,
+ * in OpenSSH 9.x's order, then the rest. A pattern expands in that order
+ * too, as OpenSSH expands one against its list of all names. */
+#include "sshalgs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+struct sshalgs_alg {
+	const char *name;
+	bool dflt;        /* in the default */
+	const char *weak; /* NULL, or why it is weak */
+};
+
+/* Why each weak name is weak, once: several names share a reason. */
+#define SSHALGS_SHA1_DH                                                                                            \
+	"its exchange hash is SHA-1, whose collisions are practical (SHAttered 2017, chosen-prefix 2020); OpenSSH " \
+	"no longer offers it by default"
+#define SSHALGS_SHA1_SIG                                                                                      \
+	"RSA signatures with SHA-1, whose chosen-prefix collisions are practical (SHA-1 is a Shambles, 2020); " \
+	"OpenSSH 8.8 disabled it by default"
+#define SSHALGS_CBC                                                                                            \
+	"CBC mode as SSH uses it leaks plaintext (Albrecht, Paterson, Watson 2009); OpenSSH dropped CBC from its " \
+	"client defaults in 7.2"
+#define SSHALGS_64BIT "a 64-bit block cipher in CBC mode: birthday collisions after a few GB (Sweet32, 2016)"
+#define SSHALGS_RC4 "RC4, whose keystream biases are exploitable (RFC 7465 prohibits it in TLS); gone from OpenSSH"
+
+static const struct sshalgs_alg sshalgs_kex[] = {
+	{"curve25519-sha256", true, NULL},
+	{"curve25519-sha256@libssh.org", true, NULL},
+	{"ecdh-sha2-nistp256", true, NULL},
+	{"ecdh-sha2-nistp384", true, NULL},
+	{"ecdh-sha2-nistp521", true, NULL},
+	{"diffie-hellman-group-exchange-sha256", true, NULL},
+	{"diffie-hellman-group16-sha512", true, NULL},
+	{"diffie-hellman-group18-sha512", true, NULL},
+	{"diffie-hellman-group14-sha256", true, NULL},
+	{"diffie-hellman-group14-sha1", false, SSHALGS_SHA1_DH},
+	{"diffie-hellman-group1-sha1", false,
+	 "a 1024-bit prime shared by every server (Logjam, 2015: within reach of precomputation) and a SHA-1 "
+	 "exchange hash; OpenSSH 7.0 disabled it"},
+	{"diffie-hellman-group-exchange-sha1", false,
+	 SSHALGS_SHA1_DH "; the server also chooses the group, possibly a small one"},
+};
+
+/* Host certificates are known to libssh2 but not in the default: fleetrun
+ * checks a host key against known_hosts lines, not @cert-authority ones,
+ * so a certificate would only ever be an unknown key. */
+static const struct sshalgs_alg sshalgs_hostkey[] = {
+	{"ssh-ed25519", true, NULL},
+	{"ecdsa-sha2-nistp256", true, NULL},
+	{"ecdsa-sha2-nistp384", true, NULL},
+	{"ecdsa-sha2-nistp521", true, NULL},
+	{"rsa-sha2-512", true, NULL},
+	{"rsa-sha2-256", true, NULL},
+	{"ssh-ed25519-cert-v01@openssh.com", false, NULL},
+	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", false, NULL},
+	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", false, NULL},
+	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", false, NULL},
+	{"rsa-sha2-512-cert-v01@openssh.com", false, NULL},
+	{"rsa-sha2-256-cert-v01@openssh.com", false, NULL},
+	{"ssh-rsa", false, SSHALGS_SHA1_SIG},
+	{"ssh-rsa-cert-v01@openssh.com", false, SSHALGS_SHA1_SIG},
+};
+
+static const struct sshalgs_alg sshalgs_ciphers[] = {
+	{"chacha20-poly1305@openssh.com", true, NULL},
+	{"aes128-ctr", true, NULL},
+	{"aes192-ctr", true, NULL},
+	{"aes256-ctr", true, NULL},
+	{"aes128-gcm@openssh.com", true, NULL},
+	{"aes256-gcm@openssh.com", true, NULL},
+	{"aes128-cbc", false, SSHALGS_CBC},
+	{"aes192-cbc", false, SSHALGS_CBC},
+	{"aes256-cbc", false, SSHALGS_CBC},
+	{"rijndael-cbc@lysator.liu.se", false, SSHALGS_CBC " (an old name of aes256-cbc)"},
+	{"3des-cbc", false, SSHALGS_64BIT},
+	{"blowfish-cbc", false, SSHALGS_64BIT},
+	{"cast128-cbc", false, SSHALGS_64BIT},
+	{"arcfour", false, SSHALGS_RC4},
+	{"arcfour128", false, SSHALGS_RC4},
+};
+
+/* hmac-sha1 stays a default as in OpenSSH: an HMAC does not rest on
+ * SHA-1's collision resistance. */
+static const struct sshalgs_alg sshalgs_macs[] = {
+	{"hmac-sha2-256-etm@openssh.com", true, NULL},
+	{"hmac-sha2-512-etm@openssh.com", true, NULL},
+	{"hmac-sha1-etm@openssh.com", true, NULL},
+	{"hmac-sha2-256", true, NULL},
+	{"hmac-sha2-512", true, NULL},
+	{"hmac-sha1", true, NULL},
+	{"hmac-sha1-96", false, "a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-md5", false, "MD5, broken for collisions since 2004; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-md5-96", false, "MD5 and a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-ripemd160", false, "legacy, little studied; OpenSSH 7.6 removed it"},
+	{"hmac-ripemd160@openssh.com", false, "legacy, little studied; OpenSSH 7.6 removed it"},
+};
+
+/* libssh2 applies this list to RSA keys only (which signature an RSA key
+ * signs with); other key types sign as their type. */
+static const struct sshalgs_alg sshalgs_pubkey[] = {
+	{"ssh-ed25519-cert-v01@openssh.com", true, NULL},
+	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", true, NULL},
+	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", true, NULL},
+	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", true, NULL},
+	{"rsa-sha2-512-cert-v01@openssh.com", true, NULL},
+	{"rsa-sha2-256-cert-v01@openssh.com", true, NULL},
+	{"ssh-ed25519", true, NULL},
+	{"ecdsa-sha2-nistp256", true, NULL},
+	{"ecdsa-sha2-nistp384", true, NULL},
+	{"ecdsa-sha2-nistp521", true, NULL},
+	{"rsa-sha2-512", true, NULL},
+	{"rsa-sha2-256", true, NULL},
+	{"ssh-rsa", false, SSHALGS_SHA1_SIG},
+	{"ssh-rsa-cert-v01@openssh.com", false, SSHALGS_SHA1_SIG},
+};
+
+/* Most names in a table: results are kept as index arrays this long. */
+#define SSHALGS_MAX 16
+
+static const struct sshalgs_table {
+	const char *setting;
+	const struct sshalgs_alg *algs;
+	size_t n;
+} sshalgs_tables[SSHALGS_NMETHODS] = {
+	[SSHALGS_KEX] = {"kex", sshalgs_kex, ARRAY_LEN(sshalgs_kex)},
+	[SSHALGS_HOSTKEY] = {"hostkey", sshalgs_hostkey, ARRAY_LEN(sshalgs_hostkey)},
+	[SSHALGS_CIPHERS] = {"ciphers", sshalgs_ciphers, ARRAY_LEN(sshalgs_ciphers)},
+	[SSHALGS_MACS] = {"macs", sshalgs_macs, ARRAY_LEN(sshalgs_macs)},
+	[SSHALGS_PUBKEY] = {"pubkey", sshalgs_pubkey, ARRAY_LEN(sshalgs_pubkey)},
+};
+
+_Static_assert(ARRAY_LEN(sshalgs_kex) <= SSHALGS_MAX && ARRAY_LEN(sshalgs_hostkey) <= SSHALGS_MAX &&
+                       ARRAY_LEN(sshalgs_ciphers) <= SSHALGS_MAX && ARRAY_LEN(sshalgs_macs) <= SSHALGS_MAX &&
+                       ARRAY_LEN(sshalgs_pubkey) <= SSHALGS_MAX,
+               "SSHALGS_MAX");
+
+const char *sshalgs_setting(enum sshalgs_method m)
+{
+	return (size_t)m < SSHALGS_NMETHODS ? sshalgs_tables[m].setting : "?";
+}
+
+int sshalgs_method_parse(const char *setting, enum sshalgs_method *m)
+{
+	for (size_t i = 0; i < SSHALGS_NMETHODS; i++) {
+		if (!strcmp(sshalgs_tables[i].setting, setting)) {
+			*m = (enum sshalgs_method)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* names joined with sep into out: all of them, or the default ones. */
+static const char *sshalgs_join(enum sshalgs_method m, bool only_default, const char *sep, char *out, size_t outlen)
+{
+	const struct sshalgs_table *t = &sshalgs_tables[m];
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		if (only_default && !t->algs[i].dflt)
+			continue;
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? sep : "", t->algs[i].name);
+		if (len >= outlen)
+			break;
+	}
+	return out;
+}
+
+const char *sshalgs_default(enum sshalgs_method m)
+{
+	static char lists[SSHALGS_NMETHODS][512];
+
+	return sshalgs_join(m, true, ",", lists[m], sizeof(lists[m]));
+}
+
+const char *sshalgs_known(enum sshalgs_method m)
+{
+	static char lists[SSHALGS_NMETHODS][1024];
+
+	return sshalgs_join(m, false, ",", lists[m], sizeof(lists[m]));
+}
+
+static const struct sshalgs_alg *sshalgs_find(enum sshalgs_method m, const char *name, size_t len)
+{
+	const struct sshalgs_table *t = &sshalgs_tables[m];
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->algs[i].name) == len && !memcmp(t->algs[i].name, name, len))
+			return &t->algs[i];
+	return NULL;
+}
+
+const char *sshalgs_weak_why(enum sshalgs_method m, const char *name)
+{
+	const struct sshalgs_alg *a = (size_t)m < SSHALGS_NMETHODS ? sshalgs_find(m, name, strlen(name)) : NULL;
+
+	return a ? a->weak : NULL;
+}
+
+bool sshalgs_list_has(const char *list, const char *name, size_t namelen)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == namelen && !memcmp(p, name, n))
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* OpenSSH's match_pattern: * any run of bytes, ? any one byte, nothing
+ * else special. fnmatch(3) would also read [...] and backslashes, which an
+ * OpenSSH algorithm list does not have. */
+static bool sshalgs_match(const char *pat, size_t plen, const char *s)
+{
+	if (plen == 0)
+		return *s == '\0';
+	if (*pat == '*') {
+		for (;; s++) {
+			if (sshalgs_match(pat + 1, plen - 1, s))
+				return true;
+			if (!*s)
+				return false;
+		}
+	}
+	if (!*s || (*pat != '?' && *pat != *s))
+		return false;
+	return sshalgs_match(pat + 1, plen - 1, s + 1);
+}
+
+/* An ordered set of a table's indexes. */
+struct sshalgs_set {
+	unsigned char idx[SSHALGS_MAX];
+	size_t n;
+};
+
+static void sshalgs_add(struct sshalgs_set *s, size_t i)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (s->idx[k] == i)
+			return;
+	s->idx[s->n++] = (unsigned char)i;
+}
+
+/* A pattern for messages: bounded, and a byte that is not printable ASCII
+ * as '?' (a host var is data; its text must not forge output lines). */
+static const char *sshalgs_excerpt(const char *p, size_t n, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	for (; k < n && k + 4 < outlen; k++)
+		out[k] = p[k] > ' ' && p[k] < 0x7f ? p[k] : '?';
+	if (k < n)
+		out[k++] = '.', out[k++] = '.', out[k++] = '.';
+	out[k] = '\0';
+	return out;
+}
+
+/* The names of the comma-separated patterns, in order: each must match
+ * at least one known name. 0, or -1 with err. */
+static int sshalgs_expand(enum sshalgs_method m, const char *pats, struct sshalgs_set *out, struct err *err)
+{
+	const struct sshalgs_table *t = &sshalgs_tables[m];
+	const char *p = pats;
+	char ex[80], known[1024];
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		bool hit = false;
+
+		if (n == 0) {
+			err_set(err, "%s: an empty name in '%s' (expected names separated by commas)", t->setting,
+			        sshalgs_excerpt(pats, strlen(pats), ex, sizeof(ex)));
+			return -1;
+		}
+		for (size_t i = 0; i < t->n; i++) {
+			if (sshalgs_match(p, n, t->algs[i].name)) {
+				sshalgs_add(out, i);
+				hit = true;
+			}
+		}
+		if (!hit) {
+			err_set(err, "%s: unknown algorithm '%s' (libssh2 1.11.1 knows: %s)", t->setting,
+			        sshalgs_excerpt(p, n, ex, sizeof(ex)), sshalgs_join(m, false, ", ", known, sizeof(known)));
+			return -1;
+		}
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* The set's names, comma-separated (only the weak ones that are not
+ * defaults, when weak_only); NULL when that is none. */
+static char *sshalgs_names(enum sshalgs_method m, const struct sshalgs_set *s, bool weak_only)
+{
+	const struct sshalgs_table *t = &sshalgs_tables[m];
+	struct buf b = BUF_INIT;
+
+	for (size_t k = 0; k < s->n; k++) {
+		const struct sshalgs_alg *a = &t->algs[s->idx[k]];
+		if (weak_only && (!a->weak || a->dflt))
+			continue;
+		buf_printf(&b, "%s%s", b.len ? "," : "", a->name);
+	}
+	return b.len ? buf_steal(&b) : (buf_free(&b), NULL);
+}
+
+int sshalgs_apply(enum sshalgs_method m, const char *spec, char **list, char **weak, struct err *err)
+{
+	const struct sshalgs_table *t = &sshalgs_tables[m];
+	struct sshalgs_set named = {{0}, 0}, res = {{0}, 0};
+	char op = spec && strchr("+-^", spec[0]) ? spec[0] : '\0';
+
+	if (spec && *spec && sshalgs_expand(m, op ? spec + 1 : spec, &named, err) < 0)
+		return -1;
+	if (!spec || !*spec || op == '+' || op == '-') {
+		for (size_t i = 0; i < t->n; i++) {
+			bool removed = false;
+			for (size_t k = 0; op == '-' && k < named.n; k++)
+				removed |= named.idx[k] == i;
+			if (t->algs[i].dflt && !removed)
+				sshalgs_add(&res, i);
+		}
+	}
+	for (size_t k = 0; op != '-' && k < named.n; k++)
+		sshalgs_add(&res, named.idx[k]);
+	if (op == '^') /* the named first, then the rest of the default */
+		for (size_t i = 0; i < t->n; i++)
+			if (t->algs[i].dflt)
+				sshalgs_add(&res, i);
+	if (res.n == 0) {
+		char ex[80];
+		err_set(err, "%s: '%s' leaves no algorithm", t->setting, sshalgs_excerpt(spec, strlen(spec), ex, sizeof(ex)));
+		return -1;
+	}
+	*list = sshalgs_names(m, &res, false);
+	if (weak)
+		*weak = sshalgs_names(m, &res, true);
+	return 0;
+}
