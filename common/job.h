@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kv.h"
+#include "sshalgs.h"
 #include "util.h"
 
 #define JOB_DEFAULT_TIMEOUT_MS 30000
@@ -104,6 +105,11 @@ struct job_ssh {
 	int64_t idle_timeout_ms;    /* a command silent this long: timeout; 0 off */
 	int64_t keepalive_ms;       /* SSH keepalive interval; 0 off */
 	int pty;               /* 1: request a terminal for every command */
+	char *algorithms[SSHALGS_NMETHODS]; /* `algorithms: {kex: SPEC, ...}`:
+	                          OpenSSH-syntax specs (sshalgs.h) by method,
+	                          checked at load; NULL: the default. Not
+	                          templates. Host vars kex, hostkey, ciphers,
+	                          macs and pubkey override them per host */
 };
 
 /* The job's `inventory_may:` section: what an inventory host var may
@@ -120,7 +126,9 @@ struct job_inventory_may {
 	struct kvlist files;   /* DIR -> "": directories as written (absolute
 	                          or ~/), each a prefix of whole path parts */
 	struct kvlist settings; /* NAME -> "": host_key_policy, insecure: the
-	                           checks a host var may turn off */
+	                           checks a host var may turn off; kex, hostkey,
+	                           ciphers, macs, pubkey: the algorithm host vars
+	                           that may enable a weak algorithm */
 };
 
 struct step {

@@ -282,6 +282,11 @@ void record_from_result(struct record *r, const struct proto_result *res, const 
 		yajl_gen_map_open(r->gen);
 		yajl_gen_map_close(r->gen);
 	}
+	/* the audit trail of the SSH connection, as the worker sent it */
+	if ((res->has & PROTO_RESULT_SSH) && res->ssh.raw) {
+		gen_key(r->gen, "ssh");
+		gen_obj(r->gen, res->ssh.raw);
+	}
 	record_tail(r, res->error.p, res->error.n);
 	record_first_line(r, res);
 }

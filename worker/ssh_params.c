@@ -18,7 +18,26 @@ void ssh_params_free(struct ssh_params *p)
 	hostcfg_secret_free(p->passphrase);
 	hostcfg_secret_free(p->password);
 	free(p->known_hosts);
+	for (int m = 0; m < SSHALGS_NMETHODS; m++)
+		free(*ssh_params_algs(p, (enum sshalgs_method)m));
 	memset(p, 0, sizeof(*p));
+}
+
+char **ssh_params_algs(struct ssh_params *p, enum sshalgs_method m)
+{
+	switch (m) {
+	case SSHALGS_KEX:
+		return &p->kex;
+	case SSHALGS_HOSTKEY:
+		return &p->hostkey_algs;
+	case SSHALGS_CIPHERS:
+		return &p->ciphers;
+	case SSHALGS_MACS:
+		return &p->macs;
+	case SSHALGS_PUBKEY:
+	default:
+		return &p->pubkey_algs;
+	}
 }
 
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
@@ -40,6 +59,10 @@ int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 	    /* the host's (or job's) pty; a step's own pty: wins in step_ssh_run */
 	    hostcfg_bool(&hc, "pty", js->pty, &p->pty, err) < 0)
 		goto out;
+	for (int m = 0; m < SSHALGS_NMETHODS; m++)
+		if (hostcfg_algs(&hc, (enum sshalgs_method)m, js->algorithms[m], ssh_params_algs(p, (enum sshalgs_method)m),
+		                 NULL, err) < 0)
+			goto out;
 	if (!p->address)
 		p->address = xstrdup(ctx->task->host);
 	if (!p->port)

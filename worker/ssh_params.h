@@ -23,7 +23,18 @@ struct ssh_params {
 	int agent;
 	enum hostkey_policy policy;
 	int pty;
+	/* OpenSSH-syntax algorithm specs (common/sshalgs.h), NULL for the
+	 * default: host var, else job, else ssh_config */
+	char *kex;
+	char *hostkey_algs;
+	char *ciphers;
+	char *macs;
+	char *pubkey_algs;
 };
+
+/* Where each method's spec is in struct ssh_params, by enum
+ * sshalgs_method. */
+char **ssh_params_algs(struct ssh_params *p, enum sshalgs_method m);
 
 /* Free the strings (secrets wiped) and zero *p. */
 void ssh_params_free(struct ssh_params *p);

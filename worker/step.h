@@ -21,6 +21,8 @@ struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
 	bool http_used;           /* an http step ran: close its connection */
 	char *known_hosts_line;   /* NULL or malloced: accept-new saw a new key; its line */
+	struct proto_ssh ssh_negotiated; /* what the SSH connection agreed on, for
+	                                    the record (views of static names) */
 };
 
 struct step_ctx {

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "net.h"
 #include "setting.h"
+#include "ssh_algs.h"
 #include "ssh_params.h"
 #include "step.h"
 #include "tmpl.h"
@@ -55,6 +56,7 @@ struct ssh_conn {
 	char *fail_error;        /* NULL or malloced */
 	int64_t keepalive_at_us; /* next keepalive, 0 when off */
 	int recv_error;          /* 0; errno of a failed read; -1 at EOF */
+	const char *auth_used;   /* NULL, or the SSH method that logged in (static) */
 };
 
 /* known_hosts is parsed once per worker and parsed again only when the
@@ -373,6 +375,8 @@ static int ssh_auth(struct ssh_conn *c, int64_t deadline_us, enum status *st, st
 			continue;
 		buf_printf(&tried, "%s ", m->name);
 		rc = m->attempt(c, deadline_us, st, err);
+		if (rc == SSH_AUTH_OK)
+			c->auth_used = m->offered;
 	}
 	if (rc == SSH_AUTH_OK)
 		r = 0;
@@ -435,57 +439,6 @@ static LIBSSH2_RECV_FUNC(ssh_recv)
 	return -EAGAIN;
 }
 
-/* Offer first the host key types known_hosts already holds for this
- * host, as OpenSSH does: a device whose known key is ECDSA must not be
- * called unknown because it also has an Ed25519 key. The rest follow in
- * OpenSSH's order. */
-static void ssh_hostkey_pref(struct ssh_conn *c)
-{
-	static const struct {
-		const char *alg;
-		const char *type; /* in known_hosts */
-	} algs[] = {
-		{"ssh-ed25519", "ssh-ed25519"},
-		{"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"},
-		{"ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"},
-		{"ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"},
-		{"rsa-sha2-512", "ssh-rsa"},
-		{"rsa-sha2-256", "ssh-rsa"},
-		{"ssh-rsa", "ssh-rsa"},
-	};
-	const struct ssh_params *p = &c->params;
-	struct buf known = BUF_INIT, rest = BUF_INIT;
-	char *name = kh_name(p->address, p->port);
-	const char **sup = NULL;
-	int nsup;
-
-	if (p->policy != HOSTKEY_OFF)
-		kh_load(&ssh_kh, p->known_hosts, false);
-	/* only names this libssh2 knows: it drops the others from the list
-	 * with an overlapping memcpy (libssh2 1.10), which is undefined */
-	nsup = libssh2_session_supported_algs(c->session, LIBSSH2_METHOD_HOSTKEY, &sup);
-	for (size_t i = 0; i < ARRAY_LEN(algs); i++) {
-		bool supported = false;
-		for (int k = 0; k < nsup; k++)
-			supported |= !strcmp(sup[k], algs[i].alg);
-		if (!supported)
-			continue;
-		bool is_known = p->policy != HOSTKEY_OFF && kh_has_type(&ssh_kh, name, algs[i].type);
-		struct buf *to = is_known ? &known : &rest;
-		buf_printf(to, "%s%s", to->len ? "," : "", algs[i].alg);
-	}
-	if (known.len && rest.len)
-		buf_putc(&known, ',');
-	buf_append(&known, rest.data, rest.len);
-	if (known.len)
-		libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY, known.data);
-	if (nsup > 0)
-		libssh2_free(c->session, sup);
-	buf_free(&known);
-	buf_free(&rest);
-	free(name);
-}
-
 /* Open the task's connection: TCP, handshake, host key, authentication.
  * Any failure is remembered in the connection so later ssh steps of the
  * task report it too without trying again. */
@@ -523,7 +476,11 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	}
 	libssh2_session_set_blocking(c->session, 0);
 	libssh2_session_callback_set2(c->session, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)ssh_recv);
-	ssh_hostkey_pref(c);
+	if (ssh_algs_apply(c->session, &c->params, &ssh_kh, &err) < 0) {
+		c->fail_status = STATUS_ERROR;
+		c->fail_error = xstrdup(err.msg);
+		return c;
+	}
 	if (ctx->job->ssh.keepalive_ms > 0) {
 		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));
 		c->keepalive_at_us = now + ctx->job->ssh.keepalive_ms * 1000;
@@ -542,6 +499,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		                          ssh_errmsg(c->session));
 		return c;
 	}
+	ssh_algs_negotiated(c->session, NULL, &ctx->state->ssh_negotiated);
 	if (ssh_check_hostkey(c, ctx, &err) < 0) {
 		c->fail_status = STATUS_HOSTKEY;
 		c->fail_error = xstrdup(err.msg);
@@ -553,6 +511,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		c->fail_error = xstrdup(err.msg);
 		return c;
 	}
+	ssh_algs_negotiated(c->session, c->auth_used, &ctx->state->ssh_negotiated);
 	return c;
 }
 

@@ -150,6 +150,10 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		res.has |= PROTO_RESULT_KNOWN_HOSTS;
 		res.known_hosts_line = proto_cstr(state.known_hosts_line);
 	}
+	if (state.ssh_negotiated.has) {
+		res.has |= PROTO_RESULT_SSH;
+		res.ssh = state.ssh_negotiated;
+	}
 	proto_encode_result(out, &res);
 
 	for (size_t i = 0; i < job->nsteps; i++)
