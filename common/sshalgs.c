@@ -9,6 +9,7 @@
  * too, as OpenSSH expands one against its list of all names. */
 #include "sshalgs.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,4 +355,134 @@ int sshalgs_apply(enum sshalgs_method m, const char *spec, char **list, char **w
 	if (weak)
 		*weak = sshalgs_names(m, &res, true);
 	return 0;
+}
+
+/* ------------------------------------------------------ what a server offers */
+
+#define SSHALGS_MSG_KEXINIT 20
+/* No KEXINIT is this long; a longer list is cut at a comma. */
+#define SSHALGS_OFFER_MAX 512
+
+static uint32_t sshalgs_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A name-list of the device, or NULL when it holds a byte no algorithm
+ * name has (it is the device's text: it must not reach a record as is). */
+static char *sshalgs_offer_list(const unsigned char *p, uint32_t n)
+{
+	size_t keep = n;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!(p[i] == ',' || p[i] == '@' || p[i] == '.' || p[i] == '-' || p[i] == '_' || p[i] == '+' ||
+		      (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+			return NULL;
+	if (keep > SSHALGS_OFFER_MAX) {
+		keep = SSHALGS_OFFER_MAX;
+		while (keep > 0 && p[keep] != ',')
+			keep--;
+	}
+	return xstrndup((const char *)p, keep);
+}
+
+/* The kex list without the extensions a server announces there
+ * (ext-info-s, kex-strict-s-v00@openssh.com): they are no key exchange. */
+static void sshalgs_offer_drop_pseudo(char **list)
+{
+	struct buf b = BUF_INIT;
+	char *p = *list, *name;
+
+	if (!p)
+		return;
+	while ((name = strsep(&p, ",")))
+		if (*name && strncmp(name, "ext-info-", 9) && strncmp(name, "kex-strict-", 11))
+			buf_printf(&b, "%s%s", b.len ? "," : "", name);
+	free(*list);
+	*list = b.len ? buf_steal(&b) : xstrdup("");
+	buf_free(&b);
+}
+
+int sshalgs_offer_parse(const unsigned char *p, size_t n, struct sshalgs_offer *o)
+{
+	/* the lists in KEXINIT order: kex, host key, cipher c2s, cipher s2c,
+	 * mac c2s; -1 for one not kept */
+	static const int order[] = {SSHALGS_KEX, SSHALGS_HOSTKEY, SSHALGS_CIPHERS, -1, SSHALGS_MACS};
+	size_t pos = 0, end;
+	uint32_t plen;
+
+	memset(o, 0, sizeof(*o));
+	/* RFC 4253 4.2: lines before the identification may come first */
+	for (;;) {
+		const unsigned char *nl = memchr(p + pos, '\n', n - pos);
+		bool ident;
+
+		if (!nl)
+			return -1;
+		ident = n - pos >= 4 && !memcmp(p + pos, "SSH-", 4);
+		pos = (size_t)(nl - p) + 1;
+		if (ident)
+			break;
+	}
+	if (n - pos < 6)
+		return -1;
+	plen = sshalgs_be32(p + pos);
+	if (plen > n - pos - 4 || plen < 2 + 16 || p[pos + 5] != SSHALGS_MSG_KEXINIT)
+		return -1;
+	end = pos + 4 + plen;
+	pos += 4 + 1 + 1 + 16; /* length, padding length, type, cookie */
+	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+		uint32_t len;
+
+		if (end - pos < 4 || (len = sshalgs_be32(p + pos)) > end - pos - 4) {
+			sshalgs_offer_free(o);
+			return -1;
+		}
+		if (order[i] >= 0)
+			o->names[order[i]] = sshalgs_offer_list(p + pos + 4, len);
+		pos += 4 + len;
+	}
+	sshalgs_offer_drop_pseudo(&o->names[SSHALGS_KEX]);
+	return 0;
+}
+
+void sshalgs_offer_free(struct sshalgs_offer *o)
+{
+	for (size_t i = 0; i < SSHALGS_NMETHODS; i++)
+		free(o->names[i]);
+	memset(o, 0, sizeof(*o));
+}
+
+void sshalgs_offer_explain(const struct sshalgs_offer *o, const char *const specs[SSHALGS_NMETHODS], struct buf *out)
+{
+	for (int m = 0; m < SSHALGS_NMETHODS; m++) {
+		const char *offer = o->names[m], *p, *reach = NULL;
+		char *ours = NULL;
+		struct err err;
+		bool shared = false;
+
+		if (!offer || sshalgs_apply((enum sshalgs_method)m, specs[m], &ours, NULL, &err) < 0)
+			continue;
+		/* the first name both could use, and the first that would reach
+		 * it: one libssh2 knows */
+		for (p = offer; p && *p && !shared;) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			const struct sshalgs_alg *a = sshalgs_find((enum sshalgs_method)m, p, n);
+			shared = sshalgs_list_has(ours, p, n);
+			if (a && !reach)
+				reach = a->name;
+			p = comma ? comma + 1 : NULL;
+		}
+		free(ours);
+		if (shared || !*offer)
+			continue;
+		buf_printf(out, "%s%s: the device offers only %s", out->len ? "; " : "", sshalgs_setting((enum sshalgs_method)m),
+		           offer);
+		if (reach)
+			buf_printf(out, " (%s: +%s would reach it%s)", sshalgs_setting((enum sshalgs_method)m), reach,
+			           sshalgs_weak_why((enum sshalgs_method)m, reach) ? ", a weak algorithm" : "");
+		else
+			buf_printf(out, " (none of which libssh2 1.11.1 supports)");
+	}
 }

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "util.h"
 
 enum sshalgs_method {
@@ -66,5 +67,27 @@ int sshalgs_apply(enum sshalgs_method m, const char *spec, char **list, char **w
 
 /* Is name one of the comma-separated list's names? */
 bool sshalgs_list_has(const char *list, const char *name, size_t namelen);
+
+/* What a server offers in its KEXINIT, for saying why no algorithm was
+ * agreed (libssh2 only says "Unable to exchange encryption keys"). The
+ * lists are the device's words: kept only when made of the characters
+ * algorithm names have, and cut short. */
+struct sshalgs_offer {
+	char *names[SSHALGS_NMETHODS]; /* malloced comma lists, or NULL
+	                                  (pubkey: always NULL, not in KEXINIT);
+	                                  ciphers and MACs: client to server */
+};
+
+/* The first bytes a server sent (lines before and including its
+ * identification, then its first binary packet, unencrypted): 0 and *o
+ * when they hold a whole KEXINIT, else -1 and *o empty. */
+int sshalgs_offer_parse(const unsigned char *p, size_t n, struct sshalgs_offer *o);
+void sshalgs_offer_free(struct sshalgs_offer *o);
+
+/* For each method where specs[m] (NULL: the default) and the offer share
+ * no name: "kex: the device offers only X; ..." and what would reach it
+ * ("kex: +X", marked weak when it is), appended to out. Nothing when every
+ * method shares a name. */
+void sshalgs_offer_explain(const struct sshalgs_offer *o, const char *const specs[SSHALGS_NMETHODS], struct buf *out);
 
 #endif /* FLEETRUN_SSHALGS_H */

@@ -141,3 +141,22 @@ void ssh_algs_negotiated(LIBSSH2_SESSION *s, const char *auth, struct proto_ssh 
 		out->auth = proto_cstr(auth);
 	}
 }
+
+void ssh_algs_sniff(struct buf *first, const void *data, size_t n)
+{
+	if (first->len < SSH_ALGS_SNIFF_MAX)
+		buf_append(first, data, n < SSH_ALGS_SNIFF_MAX - first->len ? n : SSH_ALGS_SNIFF_MAX - first->len);
+}
+
+void ssh_algs_explain(const struct buf *first, struct ssh_params *p, struct buf *out)
+{
+	const char *specs[SSHALGS_NMETHODS];
+	struct sshalgs_offer offer;
+
+	if (!first->len || sshalgs_offer_parse((const unsigned char *)first->data, first->len, &offer) < 0)
+		return;
+	for (int m = 0; m < SSHALGS_NMETHODS; m++)
+		specs[m] = *ssh_params_algs(p, (enum sshalgs_method)m);
+	sshalgs_offer_explain(&offer, specs, out);
+	sshalgs_offer_free(&offer);
+}

@@ -26,4 +26,16 @@ int ssh_algs_apply(LIBSSH2_SESSION *s, struct ssh_params *p, struct kh_file *kh,
  * libssh2's and the caller's static names, valid after the session ends. */
 void ssh_algs_negotiated(LIBSSH2_SESSION *s, const char *auth, struct proto_ssh *out);
 
+/* The server's first bytes (its KEXINIT is in them), kept in first for
+ * ssh_algs_explain: call it with what each read of the handshake got.
+ * Keeps at most SSH_ALGS_SNIFF_MAX bytes. */
+#define SSH_ALGS_SNIFF_MAX 16384
+void ssh_algs_sniff(struct buf *first, const void *data, size_t n);
+
+/* After a failed handshake: which of p's lists shares no algorithm with
+ * what the server offered, and what would reach it, appended to out
+ * ("; kex: the device offers only ..."); nothing when the offer cannot be
+ * read or every list shares one. */
+void ssh_algs_explain(const struct buf *first, struct ssh_params *p, struct buf *out);
+
 #endif /* FLEETRUN_SSH_ALGS_H */

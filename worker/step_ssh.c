@@ -57,6 +57,8 @@ struct ssh_conn {
 	int64_t keepalive_at_us; /* next keepalive, 0 when off */
 	int recv_error;          /* 0; errno of a failed read; -1 at EOF */
 	const char *auth_used;   /* NULL, or the SSH method that logged in (static) */
+	struct buf first_bytes;  /* what the server sent first, until the
+	                            handshake ends (ssh_algs_explain) */
 };
 
 /* known_hosts is parsed once per worker and parsed again only when the
@@ -414,6 +416,7 @@ static void step_ssh_close(struct task_state *state)
 	if (c->fd >= 0)
 		close(c->fd);
 	ssh_params_free(&c->params);
+	buf_free(&c->first_bytes);
 	free(c->fail_error);
 	free(c);
 	state->ssh = NULL;
@@ -431,6 +434,8 @@ static LIBSSH2_RECV_FUNC(ssh_recv)
 	if (c->recv_error)
 		return c->recv_error == -1 ? 0 : -c->recv_error;
 	n = recv(socket, buffer, length, flags);
+	if (n > 0 && !libssh2_session_methods(c->session, LIBSSH2_METHOD_KEX))
+		ssh_algs_sniff(&c->first_bytes, buffer, (size_t)n);
 	if (n > 0)
 		return n;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -494,11 +499,16 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		}
 	}
 	if (rc != 0) {
+		struct buf why = BUF_INIT;
+		ssh_algs_explain(&c->first_bytes, &c->params, &why);
 		c->fail_status = STATUS_UNREACHABLE;
-		c->fail_error = xasprintf("SSH handshake with %s port %s failed: %s", c->params.address, c->params.port,
-		                          ssh_errmsg(c->session));
+		c->fail_error = xasprintf("SSH handshake with %s port %s failed: %s%s%s", c->params.address,
+		                          c->params.port, ssh_errmsg(c->session), why.len ? ": " : "",
+		                          why.len ? why.data : "");
+		buf_free(&why);
 		return c;
 	}
+	buf_free(&c->first_bytes);
 	ssh_algs_negotiated(c->session, NULL, &ctx->state->ssh_negotiated);
 	if (ssh_check_hostkey(c, ctx, &err) < 0) {
 		c->fail_status = STATUS_HOSTKEY;

@@ -111,8 +111,12 @@ def test_default_cannot_reach_legacy(sshlab, fleet, tmp_path, legacy):
     r = run(fleet, algs_job(tmp_path), inv)
     rec = one(r)
     assert rec["status"] == "unreachable", rec
-    assert "diffie-hellman-group1-sha1" in rec["error"], rec
-    assert "kex" in rec["error"], rec
+    assert ("kex: the device offers only diffie-hellman-group1-sha1 (kex: +diffie-hellman-group1-sha1 would "
+            "reach it, a weak algorithm)") in rec["error"], rec
+    assert "hostkey: the device offers only ssh-rsa (hostkey: +ssh-rsa would reach it" in rec["error"], rec
+    assert "ciphers: the device offers only aes128-cbc" in rec["error"], rec
+    assert "macs:" not in rec["error"], rec  # hmac-sha1 is in the defaults
+    print(rec["error"])
     assert "ssh" not in rec, rec
     assert not weak_warnings(r), r.err
 

@@ -164,6 +164,82 @@ static void test_weak_why(void **state)
 	assert_int_equal(sshalgs_method_parse("kexalgorithms", &m), -1);
 }
 
+/* A server's first bytes: a line before the identification, the
+ * identification, then a KEXINIT with the given lists (kex, host key,
+ * cipher both ways, mac both ways, the rest empty). */
+static size_t kexinit(unsigned char *out, const char *const lists[6])
+{
+	size_t pos = 0, start;
+	const char *pre = "hello\r\nSSH-2.0-OpenSSH_4.3\r\n";
+
+	memcpy(out, pre, strlen(pre));
+	pos = strlen(pre);
+	start = pos;
+	pos += 4;
+	out[pos++] = 4;  /* padding length */
+	out[pos++] = 20; /* SSH_MSG_KEXINIT */
+	memset(out + pos, 0xAA, 16);
+	pos += 16;
+	for (int i = 0; i < 10; i++) {
+		const char *l = i < 6 ? lists[i] : "";
+		uint32_t n = (uint32_t)strlen(l);
+		out[pos] = (unsigned char)(n >> 24), out[pos + 1] = (unsigned char)(n >> 16);
+		out[pos + 2] = (unsigned char)(n >> 8), out[pos + 3] = (unsigned char)n;
+		memcpy(out + pos + 4, l, n);
+		pos += 4 + n;
+	}
+	out[pos++] = 0; /* first_kex_packet_follows */
+	memset(out + pos, 0, 8); /* reserved + padding */
+	pos += 8;
+	{
+		uint32_t plen = (uint32_t)(pos - start - 4);
+		out[start] = (unsigned char)(plen >> 24), out[start + 1] = (unsigned char)(plen >> 16);
+		out[start + 2] = (unsigned char)(plen >> 8), out[start + 3] = (unsigned char)plen;
+	}
+	return pos;
+}
+
+static void test_offer(void **state)
+{
+	static const char *const legacy[6] = {"diffie-hellman-group1-sha1,kex-strict-s-v00@openssh.com", "ssh-rsa",
+	                                      "aes128-cbc,3des-cbc", "aes128-cbc", "hmac-sha1", "hmac-sha1"};
+	static const char *const hostile[6] = {"curve25519-sha256", "ssh-rsa\x1b[2J", "x", "x", "y", "y"};
+	const char *specs[SSHALGS_NMETHODS] = {NULL, NULL, NULL, NULL, NULL};
+	unsigned char bytes[2048];
+	struct sshalgs_offer o;
+	struct buf why = BUF_INIT;
+	size_t n = kexinit(bytes, legacy);
+
+	(void)state;
+	assert_int_equal(sshalgs_offer_parse(bytes, n, &o), 0);
+	assert_string_equal(o.names[SSHALGS_KEX], "diffie-hellman-group1-sha1");
+	assert_string_equal(o.names[SSHALGS_CIPHERS], "aes128-cbc,3des-cbc");
+	assert_null(o.names[SSHALGS_PUBKEY]);
+	sshalgs_offer_explain(&o, specs, &why);
+	assert_non_null(strstr(why.data, "kex: the device offers only diffie-hellman-group1-sha1 (kex: "
+	                                 "+diffie-hellman-group1-sha1 would reach it, a weak algorithm)"));
+	assert_non_null(strstr(why.data, "; ciphers: the device offers only aes128-cbc,3des-cbc (ciphers: +aes128-cbc"));
+	assert_null(strstr(why.data, "macs"));
+	/* with the legacy names enabled, nothing to say */
+	buf_reset(&why);
+	specs[SSHALGS_KEX] = "+diffie-hellman-group1-sha1";
+	specs[SSHALGS_HOSTKEY] = "ssh-rsa";
+	specs[SSHALGS_CIPHERS] = "^3des-cbc";
+	sshalgs_offer_explain(&o, specs, &why);
+	assert_int_equal(why.len, 0);
+	sshalgs_offer_free(&o);
+	/* cut anywhere: no offer, no crash */
+	for (size_t k = 0; k < n; k++)
+		if (sshalgs_offer_parse(bytes, k, &o) == 0)
+			fail_msg("parsed a KEXINIT cut at %zu of %zu", k, n);
+	/* a device's escape sequence never comes back */
+	n = kexinit(bytes, hostile);
+	assert_int_equal(sshalgs_offer_parse(bytes, n, &o), 0);
+	assert_null(o.names[SSHALGS_HOSTKEY]);
+	sshalgs_offer_free(&o);
+	buf_free(&why);
+}
+
 /* Every known name is one libssh2 lists for its method (pubkey: its
  * host key list, as libssh2 has no list of signature algorithms). */
 static void test_libssh2_knows(void **state)
@@ -206,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_replace),  cmocka_unit_test(test_append),
 		cmocka_unit_test(test_remove),   cmocka_unit_test(test_first),    cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_errors),   cmocka_unit_test(test_weak_why), cmocka_unit_test(test_libssh2_knows),
+		cmocka_unit_test(test_offer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
