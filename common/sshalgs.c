@@ -5,7 +5,8 @@
  * worker/ssh_algs.c never passes libssh2 a name it does not list).
  *
  * Each table is in the order names are offered: the default ones first,
- * in OpenSSH 9.x's order, then the rest. A pattern expands in that order
+ * in OpenSSH 9.x's order, then the rest. pubkey shares the host key
+ * table (the same names), with a default of its own. A pattern expands in that order
  * too, as OpenSSH expands one against its list of all names. */
 #include "sshalgs.h"
 
@@ -18,9 +19,14 @@
 
 struct sshalgs_alg {
 	const char *name;
-	bool dflt;        /* in the default */
+	unsigned dflt;    /* SSHALGS_IN(m) of each method whose default has it */
 	const char *weak; /* NULL, or why it is weak */
 };
+
+#define SSHALGS_IN(m) (1u << (m))
+/* a default of its own table; the host key table's is also pubkey's */
+#define SSHALGS_D SSHALGS_IN(SSHALGS_NMETHODS)
+#define SSHALGS_HOSTKEY_AND_PUBKEY (SSHALGS_D | SSHALGS_IN(SSHALGS_PUBKEY))
 
 /* Why each weak name is weak, once: several names share a reason. */
 #define SSHALGS_SHA1_DH                                                                                            \
@@ -36,98 +42,88 @@ struct sshalgs_alg {
 #define SSHALGS_RC4 "RC4, whose keystream biases are exploitable (RFC 7465 prohibits it in TLS); gone from OpenSSH"
 
 static const struct sshalgs_alg sshalgs_kex[] = {
-	{"curve25519-sha256", true, NULL},
-	{"curve25519-sha256@libssh.org", true, NULL},
-	{"ecdh-sha2-nistp256", true, NULL},
-	{"ecdh-sha2-nistp384", true, NULL},
-	{"ecdh-sha2-nistp521", true, NULL},
-	{"diffie-hellman-group-exchange-sha256", true, NULL},
-	{"diffie-hellman-group16-sha512", true, NULL},
-	{"diffie-hellman-group18-sha512", true, NULL},
-	{"diffie-hellman-group14-sha256", true, NULL},
-	{"diffie-hellman-group14-sha1", false, SSHALGS_SHA1_DH},
-	{"diffie-hellman-group1-sha1", false,
+	{"curve25519-sha256", SSHALGS_D, NULL},
+	{"curve25519-sha256@libssh.org", SSHALGS_D, NULL},
+	{"ecdh-sha2-nistp256", SSHALGS_D, NULL},
+	{"ecdh-sha2-nistp384", SSHALGS_D, NULL},
+	{"ecdh-sha2-nistp521", SSHALGS_D, NULL},
+	{"diffie-hellman-group-exchange-sha256", SSHALGS_D, NULL},
+	{"diffie-hellman-group16-sha512", SSHALGS_D, NULL},
+	{"diffie-hellman-group18-sha512", SSHALGS_D, NULL},
+	{"diffie-hellman-group14-sha256", SSHALGS_D, NULL},
+	{"diffie-hellman-group14-sha1", 0, SSHALGS_SHA1_DH},
+	{"diffie-hellman-group1-sha1", 0,
 	 "a 1024-bit prime shared by every server (Logjam, 2015: within reach of precomputation) and a SHA-1 "
 	 "exchange hash; OpenSSH 7.0 disabled it"},
-	{"diffie-hellman-group-exchange-sha1", false,
+	{"diffie-hellman-group-exchange-sha1", 0,
 	 SSHALGS_SHA1_DH "; the server also chooses the group, possibly a small one"},
 };
 
-/* Host certificates are known to libssh2 but not in the default: fleetrun
- * checks a host key against known_hosts lines, not @cert-authority ones,
- * so a certificate would only ever be an unknown key. */
+/* Host key algorithms, and the same names as PubkeyAcceptedAlgorithms
+ * (libssh2 applies that list to RSA keys only: which signature an RSA key
+ * signs with; other key types sign as their type). Host certificates are
+ * known to libssh2 but not in the host key default: fleetrun checks a
+ * host key against known_hosts lines, not @cert-authority ones, so a
+ * certificate would only ever be an unknown key. */
 static const struct sshalgs_alg sshalgs_hostkey[] = {
-	{"ssh-ed25519", true, NULL},
-	{"ecdsa-sha2-nistp256", true, NULL},
-	{"ecdsa-sha2-nistp384", true, NULL},
-	{"ecdsa-sha2-nistp521", true, NULL},
-	{"rsa-sha2-512", true, NULL},
-	{"rsa-sha2-256", true, NULL},
-	{"ssh-ed25519-cert-v01@openssh.com", false, NULL},
-	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", false, NULL},
-	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", false, NULL},
-	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", false, NULL},
-	{"rsa-sha2-512-cert-v01@openssh.com", false, NULL},
-	{"rsa-sha2-256-cert-v01@openssh.com", false, NULL},
-	{"ssh-rsa", false, SSHALGS_SHA1_SIG},
-	{"ssh-rsa-cert-v01@openssh.com", false, SSHALGS_SHA1_SIG},
+	{"ssh-ed25519", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"ecdsa-sha2-nistp256", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"ecdsa-sha2-nistp384", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"ecdsa-sha2-nistp521", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"rsa-sha2-512", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"rsa-sha2-256", SSHALGS_HOSTKEY_AND_PUBKEY, NULL},
+	{"ssh-ed25519-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"rsa-sha2-512-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"rsa-sha2-256-cert-v01@openssh.com", SSHALGS_IN(SSHALGS_PUBKEY), NULL},
+	{"ssh-rsa", 0, SSHALGS_SHA1_SIG},
+	{"ssh-rsa-cert-v01@openssh.com", 0, SSHALGS_SHA1_SIG},
 };
 
 static const struct sshalgs_alg sshalgs_ciphers[] = {
-	{"chacha20-poly1305@openssh.com", true, NULL},
-	{"aes128-ctr", true, NULL},
-	{"aes192-ctr", true, NULL},
-	{"aes256-ctr", true, NULL},
-	{"aes128-gcm@openssh.com", true, NULL},
-	{"aes256-gcm@openssh.com", true, NULL},
-	{"aes128-cbc", false, SSHALGS_CBC},
-	{"aes192-cbc", false, SSHALGS_CBC},
-	{"aes256-cbc", false, SSHALGS_CBC},
-	{"rijndael-cbc@lysator.liu.se", false, SSHALGS_CBC " (an old name of aes256-cbc)"},
-	{"3des-cbc", false, SSHALGS_64BIT},
-	{"blowfish-cbc", false, SSHALGS_64BIT},
-	{"cast128-cbc", false, SSHALGS_64BIT},
-	{"arcfour", false, SSHALGS_RC4},
-	{"arcfour128", false, SSHALGS_RC4},
+	{"chacha20-poly1305@openssh.com", SSHALGS_D, NULL},
+	{"aes128-ctr", SSHALGS_D, NULL},
+	{"aes192-ctr", SSHALGS_D, NULL},
+	{"aes256-ctr", SSHALGS_D, NULL},
+	{"aes128-gcm@openssh.com", SSHALGS_D, NULL},
+	{"aes256-gcm@openssh.com", SSHALGS_D, NULL},
+	{"aes128-cbc", 0, SSHALGS_CBC},
+	{"aes192-cbc", 0, SSHALGS_CBC},
+	{"aes256-cbc", 0, SSHALGS_CBC},
+	{"rijndael-cbc@lysator.liu.se", 0, SSHALGS_CBC " (an old name of aes256-cbc)"},
+	{"3des-cbc", 0, SSHALGS_64BIT},
+	{"blowfish-cbc", 0, SSHALGS_64BIT},
+	{"cast128-cbc", 0, SSHALGS_64BIT},
+	{"arcfour", 0, SSHALGS_RC4},
+	{"arcfour128", 0, SSHALGS_RC4},
 };
 
 /* hmac-sha1 stays a default as in OpenSSH: an HMAC does not rest on
  * SHA-1's collision resistance. */
 static const struct sshalgs_alg sshalgs_macs[] = {
-	{"hmac-sha2-256-etm@openssh.com", true, NULL},
-	{"hmac-sha2-512-etm@openssh.com", true, NULL},
-	{"hmac-sha1-etm@openssh.com", true, NULL},
-	{"hmac-sha2-256", true, NULL},
-	{"hmac-sha2-512", true, NULL},
-	{"hmac-sha1", true, NULL},
-	{"hmac-sha1-96", false, "a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
-	{"hmac-md5", false, "MD5, broken for collisions since 2004; OpenSSH 6.7 dropped it from its defaults"},
-	{"hmac-md5-96", false, "MD5 and a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
-	{"hmac-ripemd160", false, "legacy, little studied; OpenSSH 7.6 removed it"},
-	{"hmac-ripemd160@openssh.com", false, "legacy, little studied; OpenSSH 7.6 removed it"},
-};
-
-/* libssh2 applies this list to RSA keys only (which signature an RSA key
- * signs with); other key types sign as their type. */
-static const struct sshalgs_alg sshalgs_pubkey[] = {
-	{"ssh-ed25519-cert-v01@openssh.com", true, NULL},
-	{"ecdsa-sha2-nistp256-cert-v01@openssh.com", true, NULL},
-	{"ecdsa-sha2-nistp384-cert-v01@openssh.com", true, NULL},
-	{"ecdsa-sha2-nistp521-cert-v01@openssh.com", true, NULL},
-	{"rsa-sha2-512-cert-v01@openssh.com", true, NULL},
-	{"rsa-sha2-256-cert-v01@openssh.com", true, NULL},
-	{"ssh-ed25519", true, NULL},
-	{"ecdsa-sha2-nistp256", true, NULL},
-	{"ecdsa-sha2-nistp384", true, NULL},
-	{"ecdsa-sha2-nistp521", true, NULL},
-	{"rsa-sha2-512", true, NULL},
-	{"rsa-sha2-256", true, NULL},
-	{"ssh-rsa", false, SSHALGS_SHA1_SIG},
-	{"ssh-rsa-cert-v01@openssh.com", false, SSHALGS_SHA1_SIG},
+	{"hmac-sha2-256-etm@openssh.com", SSHALGS_D, NULL},
+	{"hmac-sha2-512-etm@openssh.com", SSHALGS_D, NULL},
+	{"hmac-sha1-etm@openssh.com", SSHALGS_D, NULL},
+	{"hmac-sha2-256", SSHALGS_D, NULL},
+	{"hmac-sha2-512", SSHALGS_D, NULL},
+	{"hmac-sha1", SSHALGS_D, NULL},
+	{"hmac-sha1-96", 0, "a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-md5", 0, "MD5, broken for collisions since 2004; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-md5-96", 0, "MD5 and a tag cut to 96 bits; OpenSSH 6.7 dropped it from its defaults"},
+	{"hmac-ripemd160", 0, "legacy, little studied; OpenSSH 7.6 removed it"},
+	{"hmac-ripemd160@openssh.com", 0, "legacy, little studied; OpenSSH 7.6 removed it"},
 };
 
 /* Most names in a table: results are kept as index arrays this long. */
 #define SSHALGS_MAX 16
+
+/* Is a the default of method m (whose table it is in)? */
+static bool sshalgs_is_default(enum sshalgs_method m, const struct sshalgs_alg *a)
+{
+	return a->dflt & (m == SSHALGS_PUBKEY ? SSHALGS_IN(SSHALGS_PUBKEY) : SSHALGS_D);
+}
 
 static const struct sshalgs_table {
 	const char *setting;
@@ -138,12 +134,11 @@ static const struct sshalgs_table {
 	[SSHALGS_HOSTKEY] = {"hostkey", sshalgs_hostkey, ARRAY_LEN(sshalgs_hostkey)},
 	[SSHALGS_CIPHERS] = {"ciphers", sshalgs_ciphers, ARRAY_LEN(sshalgs_ciphers)},
 	[SSHALGS_MACS] = {"macs", sshalgs_macs, ARRAY_LEN(sshalgs_macs)},
-	[SSHALGS_PUBKEY] = {"pubkey", sshalgs_pubkey, ARRAY_LEN(sshalgs_pubkey)},
+	[SSHALGS_PUBKEY] = {"pubkey", sshalgs_hostkey, ARRAY_LEN(sshalgs_hostkey)},
 };
 
 _Static_assert(ARRAY_LEN(sshalgs_kex) <= SSHALGS_MAX && ARRAY_LEN(sshalgs_hostkey) <= SSHALGS_MAX &&
-                       ARRAY_LEN(sshalgs_ciphers) <= SSHALGS_MAX && ARRAY_LEN(sshalgs_macs) <= SSHALGS_MAX &&
-                       ARRAY_LEN(sshalgs_pubkey) <= SSHALGS_MAX,
+                       ARRAY_LEN(sshalgs_ciphers) <= SSHALGS_MAX && ARRAY_LEN(sshalgs_macs) <= SSHALGS_MAX,
                "SSHALGS_MAX");
 
 const char *sshalgs_setting(enum sshalgs_method m)
@@ -170,7 +165,7 @@ static const char *sshalgs_join(enum sshalgs_method m, bool only_default, const 
 
 	out[0] = '\0';
 	for (size_t i = 0; i < t->n; i++) {
-		if (only_default && !t->algs[i].dflt)
+		if (only_default && !sshalgs_is_default(m, &t->algs[i]))
 			continue;
 		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? sep : "", t->algs[i].name);
 		if (len >= outlen)
@@ -190,7 +185,7 @@ const char *sshalgs_known(enum sshalgs_method m)
 {
 	static char lists[SSHALGS_NMETHODS][1024];
 
-	return sshalgs_join(m, false, ",", lists[m], sizeof(lists[m]));
+	return sshalgs_join(m, 0, ",", lists[m], sizeof(lists[m]));
 }
 
 static const struct sshalgs_alg *sshalgs_find(enum sshalgs_method m, const char *name, size_t len)
@@ -298,7 +293,7 @@ static int sshalgs_expand(enum sshalgs_method m, const char *pats, struct sshalg
 		}
 		if (!hit) {
 			err_set(err, "%s: unknown algorithm '%s' (libssh2 1.11.1 knows: %s)", t->setting,
-			        sshalgs_excerpt(p, n, ex, sizeof(ex)), sshalgs_join(m, false, ", ", known, sizeof(known)));
+			        sshalgs_excerpt(p, n, ex, sizeof(ex)), sshalgs_join(m, 0, ", ", known, sizeof(known)));
 			return -1;
 		}
 		if (!comma)
@@ -316,7 +311,7 @@ static char *sshalgs_names(enum sshalgs_method m, const struct sshalgs_set *s, b
 
 	for (size_t k = 0; k < s->n; k++) {
 		const struct sshalgs_alg *a = &t->algs[s->idx[k]];
-		if (weak_only && (!a->weak || a->dflt))
+		if (weak_only && (!a->weak || sshalgs_is_default(m, a)))
 			continue;
 		buf_printf(&b, "%s%s", b.len ? "," : "", a->name);
 	}
@@ -336,7 +331,7 @@ int sshalgs_apply(enum sshalgs_method m, const char *spec, char **list, char **w
 			bool removed = false;
 			for (size_t k = 0; op == '-' && k < named.n; k++)
 				removed |= named.idx[k] == i;
-			if (t->algs[i].dflt && !removed)
+			if (sshalgs_is_default(m, &t->algs[i]) && !removed)
 				sshalgs_add(&res, i);
 		}
 	}
@@ -344,7 +339,7 @@ int sshalgs_apply(enum sshalgs_method m, const char *spec, char **list, char **w
 		sshalgs_add(&res, named.idx[k]);
 	if (op == '^') /* the named first, then the rest of the default */
 		for (size_t i = 0; i < t->n; i++)
-			if (t->algs[i].dflt)
+			if (sshalgs_is_default(m, &t->algs[i]))
 				sshalgs_add(&res, i);
 	if (res.n == 0) {
 		char ex[80];

@@ -120,25 +120,20 @@ void ssh_algs_negotiated(LIBSSH2_SESSION *s, const char *auth, struct proto_ssh 
 	if (cipher && (!strcmp(cipher, "chacha20-poly1305@openssh.com") || strstr(cipher, "-gcm@openssh.com")))
 		mac = "<implicit>";
 	memset(out, 0, sizeof(*out));
-	if (kex) {
-		out->has |= PROTO_SSH_KEX;
-		out->kex = proto_cstr(kex);
-	}
-	if (hostkey) {
-		out->has |= PROTO_SSH_HOSTKEY;
-		out->hostkey = proto_cstr(hostkey);
-	}
-	if (cipher) {
-		out->has |= PROTO_SSH_CIPHER;
-		out->cipher = proto_cstr(cipher);
-	}
-	if (mac) {
-		out->has |= PROTO_SSH_MAC;
-		out->mac = proto_cstr(mac);
-	}
-	if (auth) {
-		out->has |= PROTO_SSH_AUTH;
-		out->auth = proto_cstr(auth);
+	const struct {
+		const char *name;
+		uint32_t bit;
+		struct proto_str *at;
+	} fields[] = {
+		{kex, PROTO_SSH_KEX, &out->kex},          {hostkey, PROTO_SSH_HOSTKEY, &out->hostkey},
+		{cipher, PROTO_SSH_CIPHER, &out->cipher}, {mac, PROTO_SSH_MAC, &out->mac},
+		{auth, PROTO_SSH_AUTH, &out->auth},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
+		if (fields[i].name) {
+			out->has |= fields[i].bit;
+			*fields[i].at = proto_cstr(fields[i].name);
+		}
 	}
 }
 

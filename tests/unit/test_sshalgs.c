@@ -77,6 +77,11 @@ static void test_defaults(void **state)
 	assert_false(sshalgs_list_has(sshalgs_default(SSHALGS_KEX), "diffie-hellman-group14-sha1", 27));
 	assert_false(sshalgs_list_has(sshalgs_default(SSHALGS_HOSTKEY), "ssh-rsa", 7));
 	assert_true(sshalgs_list_has(sshalgs_default(SSHALGS_HOSTKEY), "rsa-sha2-256", 12));
+	/* one table, two defaults: user certificates, no host certificates */
+	assert_string_equal(sshalgs_known(SSHALGS_HOSTKEY), sshalgs_known(SSHALGS_PUBKEY));
+	assert_true(sshalgs_list_has(sshalgs_default(SSHALGS_PUBKEY), "ssh-ed25519-cert-v01@openssh.com", 32));
+	assert_false(sshalgs_list_has(sshalgs_default(SSHALGS_HOSTKEY), "ssh-ed25519-cert-v01@openssh.com", 32));
+	assert_false(sshalgs_list_has(sshalgs_default(SSHALGS_PUBKEY), "ssh-rsa", 7));
 }
 
 static void test_replace(void **state)
