@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "sshalgs.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -439,5 +440,63 @@ int hostcfg_known_hosts(const struct hostcfg *h, const char *job_value, char **o
 	r = 0;
 out:
 	free(p);
+	return r;
+}
+
+/* Each weak name of host_weak that job_list (NULL: the default) does not
+ * hold, comma-separated in out; out empty when there is none. */
+static void hostcfg_weak_beyond(const char *host_weak, const char *job_list, struct buf *out)
+{
+	const char *p = host_weak;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (!job_list || !sshalgs_list_has(job_list, p, n))
+			buf_printf(out, "%s%.*s", out->len ? "," : "", (int)n, p);
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+int hostcfg_algs(const struct hostcfg *h, enum sshalgs_method m, const char *job_value, char **spec, char **weak,
+                 struct err *err)
+{
+	const char *name = sshalgs_setting(m);
+	char *hv = NULL, *list = NULL, *w = NULL, *job_list = NULL, list_may[256];
+	struct buf beyond = BUF_INIT;
+	struct err aerr;
+	int r = -1;
+
+	if (hostcfg_hostvar(h, name, &hv, err) < 0)
+		goto out;
+	if (sshalgs_apply(m, hv ? hv : job_value, &list, &w, &aerr) < 0) {
+		/* the job's value was checked at load: this is the host var */
+		err_set(err, "host var %s", aerr.msg);
+		goto out;
+	}
+	if (hv && w && !kvlist_get(&h->may->settings, name)) {
+		if (job_value && sshalgs_apply(m, job_value, &job_list, NULL, &aerr) < 0)
+			job_list = NULL;
+		hostcfg_weak_beyond(w, job_list, &beyond);
+		if (beyond.len) {
+			err_set(err, "host var %s enables the weak algorithm(s) %s, which the job does not allow "
+			        "(inventory_may settings: %s)", name, beyond.data,
+			        hostcfg_allowed(&h->may->settings, list_may, sizeof(list_may)));
+			goto out;
+		}
+	}
+	*spec = hv ? hv : job_value ? xstrdup(job_value) : NULL;
+	hv = NULL;
+	if (weak) {
+		*weak = w;
+		w = NULL;
+	}
+	r = 0;
+out:
+	free(hv);
+	free(list);
+	free(w);
+	free(job_list);
+	buf_free(&beyond);
 	return r;
 }

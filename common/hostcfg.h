@@ -27,6 +27,7 @@
 
 #include "job.h"
 #include "kv.h"
+#include "sshalgs.h"
 #include "util.h"
 
 struct tmpl_scope;
@@ -88,6 +89,20 @@ void hostcfg_secret_free(char *s);
  * to it: both call this, so they name the same file. 0 and *out
  * (malloced), or -1 with err. */
 int hostcfg_known_hosts(const struct hostcfg *h, const char *job_value, char **out, struct err *err);
+
+/* An SSH algorithm setting (sshalgs.h; m's setting name is the host
+ * var: kex, hostkey, ciphers, macs, pubkey): the host var, else
+ * job_value (the job's spec, already checked at load; not a template).
+ * A host var is checked as the job's value is, and one that enables a
+ * weak algorithm the job's own list does not is refused unless the job's
+ * inventory_may settings names the var: an inventory may choose which
+ * algorithms a device gets (the 2009 router that speaks only
+ * diffie-hellman-group1-sha1), but data must not quietly weaken what the
+ * job allows. 0 and *spec (malloced, or NULL for the default) and, when
+ * weak is not NULL, *weak (malloced weak names the result enables beyond
+ * the default, or NULL), or -1 with err naming the var. */
+int hostcfg_algs(const struct hostcfg *h, enum sshalgs_method m, const char *job_value, char **spec, char **weak,
+                 struct err *err);
 
 /* ~/ at the start of *path is the home directory, as in ssh_config. */
 void hostcfg_expand_home(char **path);

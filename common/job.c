@@ -54,7 +54,8 @@ static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_
 	job_top_inventory_may;
 static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http;
 static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
-	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects;
+	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects,
+	job_setting_algorithms, job_setting_algorithm;
 static job_kind_parse_fn job_kind_exec, job_kind_sleep, job_kind_ssh, job_kind_tcp, job_kind_ping;
 
 static const struct ymap_key job_top_keys[] = {
@@ -140,6 +141,7 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"jump_password", job_setting_string, offsetof(struct job_ssh, jump_password)},
 	{"jump_password_file", job_setting_string, offsetof(struct job_ssh, jump_password_file)},
 	{"proxy_command", job_setting_command, offsetof(struct job_ssh, proxy_command)},
+	{"algorithms", job_setting_algorithms, offsetof(struct job_ssh, algorithms)},
 }, job_settings_http[] = {
 	{"base", job_setting_url, offsetof(struct job_http, base)},
 	{"user", job_setting_string, offsetof(struct job_http, user)},
@@ -346,10 +348,14 @@ static int job_is_dir_path(const char *s)
 	return 1;
 }
 
-/* The settings whose host var may turn a check off (hostcfg.h). */
+/* The settings whose host var may turn a check off (hostcfg.h): and the
+ * SSH algorithm settings, whose host var may enable a weak algorithm the
+ * job's own list does not (hostcfg_algs). */
 static int job_is_loosening_setting(const char *s)
 {
-	return strcmp(s, "host_key_policy") == 0 || strcmp(s, "insecure") == 0;
+	enum sshalgs_method m;
+
+	return strcmp(s, "host_key_policy") == 0 || strcmp(s, "insecure") == 0 || sshalgs_method_parse(s, &m) == 0;
 }
 
 /* inventory_may's keys; obj is the struct job_inventory_may. */
@@ -376,7 +382,7 @@ static int job_may_settings(struct ynode_ctx *c, const struct ymap_key *key, yam
 	struct job_inventory_may *may = obj;
 
 	return job_get_name_list(c, "inventory_may settings", value, job_is_loosening_setting,
-	                         "host_key_policy or insecure", &may->settings);
+	                         "host_key_policy, insecure, kex, hostkey, ciphers, macs or pubkey", &may->settings);
 }
 
 /* inventory_may: {env: [NAME, ...], files: [DIR, ...], settings: [...]}. The job is code
@@ -485,6 +491,47 @@ static int job_setting_policy(struct ynode_ctx *c, const struct ymap_key *key, y
 		return ynode_fail(c, value, "'%s': expected %s, got %s", key->name, expected,
 		                  ynode_desc(value, desc, sizeof(desc)));
 	return 0;
+}
+
+/* One method's spec under ssh algorithms: checked now against what
+ * libssh2 knows (sshalgs.h), so a typo fails `fleetrun check`, at its
+ * line, instead of every host. obj is the job_ssh algorithms array. */
+static int job_setting_algorithm(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                                 void *obj)
+{
+	enum sshalgs_method m = (enum sshalgs_method)key->offset;
+	char *list = NULL;
+	struct err aerr;
+
+	if (ynode_want_scalar(c, key->name, value, "algorithm names such as +diffie-hellman-group14-sha1 or "
+	                                           "curve25519-sha256") < 0)
+		return -1;
+	if (sshalgs_apply(m, ynode_scalar(value), &list, NULL, &aerr) < 0)
+		return ynode_fail(c, value, "ssh algorithms %s", aerr.msg);
+	free(list);
+	((char **)obj)[m] = xstrdup(ynode_scalar(value));
+	return 0;
+}
+
+/* ssh algorithms: {kex, hostkey, ciphers, macs, pubkey}; each key's
+ * offset is its enum sshalgs_method. */
+static int job_setting_algorithms(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                                  void *obj)
+{
+	static const struct ymap_key keys[] = {
+		{"kex", job_setting_algorithm, SSHALGS_KEX},
+		{"hostkey", job_setting_algorithm, SSHALGS_HOSTKEY},
+		{"ciphers", job_setting_algorithm, SSHALGS_CIPHERS},
+		{"macs", job_setting_algorithm, SSHALGS_MACS},
+		{"pubkey", job_setting_algorithm, SSHALGS_PUBKEY},
+	};
+	static const struct ymap map = {"algorithms", keys, ARRAY_LEN(keys), NULL, 0, NULL};
+	char desc[80];
+
+	if (value->type != YAML_MAPPING_NODE)
+		return ynode_fail(c, value, "'algorithms': expected a mapping of kex, hostkey, ciphers, macs and pubkey, "
+		                  "got %s", ynode_desc(value, desc, sizeof(desc)));
+	return ymap_walk(c, value, &map, job_setting_slot(obj, key));
 }
 
 static int job_setting_duration(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
@@ -1142,6 +1189,8 @@ void job_free(struct job *job)
 	free(job->ssh.jump_password);
 	free(job->ssh.jump_password_file);
 	free(job->ssh.proxy_command);
+	for (size_t m = 0; m < SSHALGS_NMETHODS; m++)
+		free(job->ssh.algorithms[m]);
 	free(job->http.base);
 	free(job->http.user);
 	free(job->http.password);

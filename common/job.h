@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "kv.h"
+#include "sshalgs.h"
 #include "util.h"
 
 #define JOB_DEFAULT_TIMEOUT_MS 30000
@@ -111,6 +112,11 @@ struct job_ssh {
 	char *proxy_command;   /* /bin/sh -c command reaching the first host, as
 	                          written: no template, %h %p %r %% substituted
 	                          shell-quoted; never from a host var (code) */
+	char *algorithms[SSHALGS_NMETHODS]; /* `algorithms: {kex: SPEC, ...}`:
+	                          OpenSSH-syntax specs (sshalgs.h) by method,
+	                          checked at load; NULL: the default. Not
+	                          templates. Host vars kex, hostkey, ciphers,
+	                          macs and pubkey override them per host */
 };
 
 /* The job's `inventory_may:` section: what an inventory host var may
@@ -127,7 +133,9 @@ struct job_inventory_may {
 	struct kvlist files;   /* DIR -> "": directories as written (absolute
 	                          or ~/), each a prefix of whole path parts */
 	struct kvlist settings; /* NAME -> "": host_key_policy, insecure: the
-	                           checks a host var may turn off */
+	                           checks a host var may turn off; kex, hostkey,
+	                           ciphers, macs, pubkey: the algorithm host vars
+	                           that may enable a weak algorithm */
 };
 
 struct step {

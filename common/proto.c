@@ -437,6 +437,7 @@ enum proto_wire {
 	PROTO_WIRE_STEPS,       /* array of step maps (proto_step_fields) */
 	PROTO_WIRE_VARS,        /* map of captured vars, passed through */
 	PROTO_WIRE_KNOWN_HOSTS, /* [{line: str}, ...] (or one {line: str}) */
+	PROTO_WIRE_SSH,         /* map of proto_ssh_fields */
 };
 
 #define PROTO_TEXT_(x) #x
@@ -457,6 +458,7 @@ static const char *const proto_wire_expected[] = {
 	[PROTO_WIRE_STEPS] = "an array of at most " PROTO_TEXT(PROTO_MAX_STEPS) " maps",
 	[PROTO_WIRE_VARS] = "a map",
 	[PROTO_WIRE_KNOWN_HOSTS] = "an array of at most " PROTO_TEXT(PROTO_MAX_KNOWN_HOSTS) " maps with a line",
+	[PROTO_WIRE_SSH] = "a map",
 };
 
 struct proto_field {
@@ -492,6 +494,16 @@ static const struct proto_field proto_step_fields[] = {
 	{PROTO_KEY_DURATION_MS, PROTO_WIRE_MS, PROTO_STEP_AT(duration_ms), PROTO_STEP_DURATION_MS, 0},
 };
 
+#define PROTO_SSH_AT(member) offsetof(struct proto_ssh, member)
+
+static const struct proto_field proto_ssh_fields[] = {
+	{"kex", PROTO_WIRE_STR, PROTO_SSH_AT(kex), PROTO_SSH_KEX, 0},
+	{"hostkey", PROTO_WIRE_STR, PROTO_SSH_AT(hostkey), PROTO_SSH_HOSTKEY, 0},
+	{"cipher", PROTO_WIRE_STR, PROTO_SSH_AT(cipher), PROTO_SSH_CIPHER, 0},
+	{"mac", PROTO_WIRE_STR, PROTO_SSH_AT(mac), PROTO_SSH_MAC, 0},
+	{"auth", PROTO_WIRE_STR, PROTO_SSH_AT(auth), PROTO_SSH_AUTH, 0},
+};
+
 static const struct proto_field proto_result_fields[] = {
 	{"type", PROTO_WIRE_TYPE, 0, PROTO_RESULT_TYPE, 0},
 	{"id", PROTO_WIRE_U64, PROTO_RESULT_AT(id), PROTO_RESULT_ID, 0},
@@ -503,6 +515,7 @@ static const struct proto_field proto_result_fields[] = {
 	{"duration_ms", PROTO_WIRE_MS, PROTO_RESULT_AT(duration_ms), PROTO_RESULT_DURATION_MS, 0},
 	{"known_hosts_add", PROTO_WIRE_KNOWN_HOSTS, PROTO_RESULT_AT(known_hosts_lines), PROTO_RESULT_KNOWN_HOSTS, 0},
 	{"jump", PROTO_WIRE_STR, PROTO_RESULT_AT(jump), PROTO_RESULT_JUMP, 0},
+	{"ssh", PROTO_WIRE_SSH, PROTO_RESULT_AT(ssh), PROTO_RESULT_SSH, 0},
 };
 
 /* What every result carries, whatever has says; error goes as nil when
@@ -578,6 +591,9 @@ static void proto_pack_field(msgpack_packer *pk, const struct proto_field *f, co
 			proto_pack_cstr(pk, "line");
 			proto_pack_str(pk, s[i].p ? s[i].p : "", s[i].n);
 		}
+		break;
+	case PROTO_WIRE_SSH:
+		proto_pack_fields(pk, proto_ssh_fields, ARRAY_LEN(proto_ssh_fields), &r->ssh, r->ssh.has);
 		break;
 	}
 }
@@ -755,6 +771,14 @@ static int proto_unpack_field(const struct proto_field *f, const msgpack_object 
 		return 1;
 	case PROTO_WIRE_KNOWN_HOSTS:
 		return proto_unpack_known_hosts(v, obj);
+	case PROTO_WIRE_SSH:
+		if (v->type != MSGPACK_OBJECT_MAP)
+			return -1;
+		if (!obj)
+			return 1;
+		((struct proto_ssh *)(void *)at)->raw = v;
+		return proto_unpack_fields(v, proto_ssh_fields, ARRAY_LEN(proto_ssh_fields), at,
+		                           &((struct proto_ssh *)(void *)at)->has, w, err) < 0 ? -2 : 1;
 	}
 	return -1;
 }

@@ -189,6 +189,24 @@ struct proto_step {
 	                              through whole; NULL when encoding */
 };
 
+/* What a task's SSH connection negotiated: the audit trail, recorded
+ * under the result's (and the record's) "ssh" key. A bit set in has says
+ * the field is there. Room for more (the jump chain) as further fields. */
+enum proto_ssh_field {
+	PROTO_SSH_KEX = 1u << 0,     /* key exchange, "curve25519-sha256" */
+	PROTO_SSH_HOSTKEY = 1u << 1, /* host key algorithm, "ssh-ed25519" */
+	PROTO_SSH_CIPHER = 1u << 2,  /* client to server, "aes128-ctr" */
+	PROTO_SSH_MAC = 1u << 3,     /* "hmac-sha2-256", or "<implicit>" with an AEAD cipher */
+	PROTO_SSH_AUTH = 1u << 4,    /* "publickey", "password", "keyboard-interactive" */
+};
+
+struct proto_ssh {
+	uint32_t has; /* PROTO_SSH_* */
+	struct proto_str kex, hostkey, cipher, mac, auth;
+	const msgpack_object *raw; /* decoded: the map, for record.c to pass
+	                              through whole; NULL when encoding */
+};
+
 /* The fields of a result, in the order they are sent. */
 enum proto_result_field {
 	PROTO_RESULT_TYPE = 1u << 0,
@@ -201,6 +219,7 @@ enum proto_result_field {
 	PROTO_RESULT_DURATION_MS = 1u << 7,
 	PROTO_RESULT_KNOWN_HOSTS = 1u << 8,
 	PROTO_RESULT_JUMP = 1u << 9,
+	PROTO_RESULT_SSH = 1u << 10,
 };
 
 /* At most this many known_hosts lines in one result: the device's and
@@ -209,8 +228,8 @@ enum proto_result_field {
 
 /* The worker's result for one task. The encoder always sends type, id,
  * status, steps, vars, error (nil when none), started_ms and duration_ms,
- * and known_hosts_add and jump when has says so; the decoder needs id, status and
- * steps. */
+ * and known_hosts_add, jump and ssh when has says so; the decoder needs
+ * id, status and steps. */
 struct proto_result {
 	uint32_t has;                /* PROTO_RESULT_* of the fields there */
 	uint64_t id;
@@ -229,6 +248,7 @@ struct proto_result {
 	size_t nknown_hosts;
 	struct proto_str jump;       /* the jump chain the connection went
 	                                through: "user@host:port,..." */
+	struct proto_ssh ssh;        /* what the SSH connection negotiated */
 };
 
 /* The result as a whole frame appended to out. */

@@ -285,6 +285,11 @@ void record_from_result(struct record *r, const struct proto_result *res, const 
 	if (res->has & PROTO_RESULT_JUMP)
 		/* the jump hosts the connection went through (audit trail) */
 		gen_bytes(r->gen, "jump", 4, res->jump.p, res->jump.n);
+	/* the audit trail of the SSH connection, as the worker sent it */
+	if ((res->has & PROTO_RESULT_SSH) && res->ssh.raw) {
+		gen_key(r->gen, "ssh");
+		gen_obj(r->gen, res->ssh.raw);
+	}
 	record_tail(r, res->error.p, res->error.n);
 	record_first_line(r, res);
 }

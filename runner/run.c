@@ -79,6 +79,8 @@ struct run {
 	struct knownhosts kh;     /* keys appended under accept-new */
 	bool warned_hostkey_off;
 	bool warned_insecure;
+	struct buf warned_algs;   /* ",method:name," of each weak SSH algorithm
+	                             named in a warning already */
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t start_ms;
@@ -204,6 +206,48 @@ out:
 	free(name);
 }
 
+/* Weak SSH algorithms the host's settings enable (hostcfg_algs) that no
+ * warning named yet, said in one warning with where they come from: in
+ * the usual run (the job's, or one inventory group's) once. A host var
+ * the worker refuses ends that host there; here it warns of nothing. */
+static void run_warn_weak_algs(struct run *r, const struct task_rec *t)
+{
+	const struct job *job = r->o->job;
+	const struct hostcfg hc = {&job->inventory_may, &t->host.vars, NULL, NULL};
+	struct buf msg = BUF_INIT;
+	bool ssh_steps = false;
+
+	for (size_t i = 0; i < job->nsteps; i++)
+		ssh_steps |= job->steps[i].kind == STEP_SSH;
+	for (int m = 0; ssh_steps && m < SSHALGS_NMETHODS; m++) {
+		const char *setting = sshalgs_setting((enum sshalgs_method)m);
+		bool from_host = kvlist_get(&t->host.vars, setting) != NULL;
+		char *spec = NULL, *weak = NULL, *p, *name;
+		struct err err;
+
+		if ((!from_host && !job->ssh.algorithms[m]) ||
+		    hostcfg_algs(&hc, (enum sshalgs_method)m, job->ssh.algorithms[m], &spec, &weak, &err) < 0 || !weak) {
+			free(spec);
+			continue;
+		}
+		for (p = weak; (name = strsep(&p, ","));) {
+			char *key = xasprintf(",%s:%s,", setting, name);
+			if (!r->warned_algs.len || !memmem(r->warned_algs.data, r->warned_algs.len, key, strlen(key))) {
+				buf_puts(&r->warned_algs, key);
+				buf_printf(&msg, "%s%s %s (%s%s)", msg.len ? ", " : "", setting, name,
+				           from_host ? "host var of " : "job ", from_host ? t->host.name : job->path);
+			}
+			free(key);
+		}
+		free(spec);
+		free(weak);
+	}
+	if (msg.len)
+		log_warn("weak SSH algorithms enabled: %s: they protect the session less than the defaults "
+		         "(README, \"SSH algorithms\")", msg.data);
+	buf_free(&msg);
+}
+
 /* The warnings a run says once: for the first host that goes without
  * TLS verification, and the first without SSH host key checks. */
 static void run_warn_once(struct run *r, const struct task_rec *t)
@@ -220,6 +264,7 @@ static void run_warn_once(struct run *r, const struct task_rec *t)
 		         t->host.name);
 		r->warned_hostkey_off = true;
 	}
+	run_warn_weak_algs(r, t);
 }
 
 static void run_on_result(struct run *r, struct slot *s, const msgpack_object *m, int64_t now)
@@ -905,6 +950,7 @@ static void run_cleanup(struct run *r)
 	msgpack_zone_destroy(&r->zone);
 	buf_free(&r->hello);
 	buf_free(&r->frame);
+	buf_free(&r->warned_algs);
 	if (r->sigfd >= 0) {
 		/* A stop signal that came while the run was ending is taken:
 		 * unblocked, it would kill us now, after every record is out,

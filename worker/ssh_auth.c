@@ -176,6 +176,8 @@ int ssh_auth(struct ssh_login *c, int64_t deadline_us, enum status *st, struct e
 			continue;
 		buf_printf(&tried, "%s ", m->name);
 		rc = m->attempt(c, deadline_us, st, err);
+		if (rc == SSH_AUTH_OK)
+			c->auth_used = m->offered;
 	}
 	if (rc == SSH_AUTH_OK)
 		r = 0;

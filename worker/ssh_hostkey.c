@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "known_hosts.h"
+#include "ssh_algs.h"
 #include "ssh_session.h"
 
 /* known_hosts is parsed once per worker and parsed again only when the
@@ -97,53 +98,9 @@ int ssh_hostkey_check(struct ssh_login *c, char **kh_new, struct err *err)
 	return r;
 }
 
-/* Offer first the host key types known_hosts already holds for this
- * host, as OpenSSH does: a device whose known key is ECDSA must not be
- * called unknown because it also has an Ed25519 key. The rest follow in
- * OpenSSH's order. */
-void ssh_hostkey_pref(struct ssh_login *c)
+/* The session's algorithm preferences (ssh_algs.c), with this file's
+ * known_hosts cache: the host key types it holds for the host go first. */
+int ssh_hostkey_pref(struct ssh_login *l, struct err *err)
 {
-	static const struct {
-		const char *alg;
-		const char *type; /* in known_hosts */
-	} algs[] = {
-		{"ssh-ed25519", "ssh-ed25519"},
-		{"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"},
-		{"ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"},
-		{"ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"},
-		{"rsa-sha2-512", "ssh-rsa"},
-		{"rsa-sha2-256", "ssh-rsa"},
-		{"ssh-rsa", "ssh-rsa"},
-	};
-	const struct ssh_params *p = &c->params;
-	struct buf known = BUF_INIT, rest = BUF_INIT;
-	char *name = kh_name(p->address, p->port);
-	const char **sup = NULL;
-	int nsup;
-
-	if (p->policy != HOSTKEY_OFF)
-		kh_load(&ssh_hostkey_kh, p->known_hosts, false);
-	/* only names this libssh2 knows: it drops the others from the list
-	 * with an overlapping memcpy (libssh2 1.10), which is undefined */
-	nsup = libssh2_session_supported_algs(c->session, LIBSSH2_METHOD_HOSTKEY, &sup);
-	for (size_t i = 0; i < ARRAY_LEN(algs); i++) {
-		bool supported = false;
-		for (int k = 0; k < nsup; k++)
-			supported |= !strcmp(sup[k], algs[i].alg);
-		if (!supported)
-			continue;
-		bool is_known = p->policy != HOSTKEY_OFF && kh_has_type(&ssh_hostkey_kh, name, algs[i].type);
-		struct buf *to = is_known ? &known : &rest;
-		buf_printf(to, "%s%s", to->len ? "," : "", algs[i].alg);
-	}
-	if (known.len && rest.len)
-		buf_putc(&known, ',');
-	buf_append(&known, rest.data, rest.len);
-	if (known.len)
-		libssh2_session_method_pref(c->session, LIBSSH2_METHOD_HOSTKEY, known.data);
-	if (nsup > 0)
-		libssh2_free(c->session, sup);
-	buf_free(&known);
-	buf_free(&rest);
-	free(name);
+	return ssh_algs_apply(l->session, &l->params, &ssh_hostkey_kh, err);
 }

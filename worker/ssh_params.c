@@ -20,6 +20,8 @@ void ssh_params_free(struct ssh_params *p)
 	free(p->known_hosts);
 	free(p->jump);
 	free(p->proxy_command);
+	for (int m = 0; m < SSHALGS_NMETHODS; m++)
+		free(*ssh_params_algs(p, (enum sshalgs_method)m));
 	memset(p, 0, sizeof(*p));
 }
 
@@ -35,6 +37,23 @@ static int ssh_params_proxy(struct step_ctx *ctx, struct ssh_params *p, struct e
 	if (ctx->job->ssh.proxy_command)
 		p->proxy_command = xstrdup(ctx->job->ssh.proxy_command);
 	return 0;
+}
+
+char **ssh_params_algs(struct ssh_params *p, enum sshalgs_method m)
+{
+	switch (m) {
+	case SSHALGS_KEX:
+		return &p->kex;
+	case SSHALGS_HOSTKEY:
+		return &p->hostkey_algs;
+	case SSHALGS_CIPHERS:
+		return &p->ciphers;
+	case SSHALGS_MACS:
+		return &p->macs;
+	case SSHALGS_PUBKEY:
+	default:
+		return &p->pubkey_algs;
+	}
 }
 
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
@@ -57,6 +76,10 @@ int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 	    hostcfg_bool(&hc, "pty", js->pty, &p->pty, err) < 0 ||
 	    hostcfg_str(&hc, "jump", js->jump, &p->jump, err) < 0 || ssh_params_proxy(ctx, p, err) < 0)
 		goto out;
+	for (int m = 0; m < SSHALGS_NMETHODS; m++)
+		if (hostcfg_algs(&hc, (enum sshalgs_method)m, js->algorithms[m], ssh_params_algs(p, (enum sshalgs_method)m),
+		                 NULL, err) < 0)
+			goto out;
 	if (!p->address)
 		p->address = xstrdup(ctx->task->host);
 	if (!p->port)

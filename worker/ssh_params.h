@@ -26,7 +26,18 @@ struct ssh_params {
 	int pty;
 	char *jump;          /* NULL, "none" or "[user@]host[:port],..." (jumpspec.h) */
 	char *proxy_command; /* NULL or the job's command, as written (ssh_proxycmd.h) */
+	/* OpenSSH-syntax algorithm specs (common/sshalgs.h), NULL for the
+	 * default: host var, else job, else ssh_config */
+	char *kex;
+	char *hostkey_algs;
+	char *ciphers;
+	char *macs;
+	char *pubkey_algs;
 };
+
+/* Where each method's spec is in struct ssh_params, by enum
+ * sshalgs_method. */
+char **ssh_params_algs(struct ssh_params *p, enum sshalgs_method m);
 
 /* Free the strings (secrets wiped) and zero *p. */
 void ssh_params_free(struct ssh_params *p);

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "net.h"
+#include "ssh_algs.h"
 
 /* How long closing a channel of a kept jump session may wait. */
 #define SSH_SESSION_CLOSE_MS 1000
@@ -119,6 +120,8 @@ static LIBSSH2_RECV_FUNC(ssh_session_recv)
 		return l->recv_error == -1 ? 0 : -l->recv_error;
 	if (l->via_ch) {
 		n = libssh2_channel_read(l->via_ch, buffer, length);
+		if (n > 0 && !libssh2_session_methods(l->session, LIBSSH2_METHOD_KEX))
+			ssh_algs_sniff(&l->first_bytes, buffer, (size_t)n);
 		if (n > 0)
 			return n;
 		if (n == LIBSSH2_ERROR_EAGAIN && !libssh2_channel_eof(l->via_ch))
@@ -127,6 +130,8 @@ static LIBSSH2_RECV_FUNC(ssh_session_recv)
 		return -EAGAIN;
 	}
 	n = recv(socket, buffer, length, flags);
+	if (n > 0 && !libssh2_session_methods(l->session, LIBSSH2_METHOD_KEX))
+		ssh_algs_sniff(&l->first_bytes, buffer, (size_t)n);
 	if (n > 0)
 		return n;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -193,7 +198,10 @@ static int ssh_session_handshake(struct ssh_login *l, int64_t deadline_us, bool 
 	libssh2_session_callback_set2(l->session, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)ssh_session_recv);
 	if (l->via_ch)
 		libssh2_session_callback_set2(l->session, LIBSSH2_CALLBACK_SEND, (libssh2_cb_generic *)ssh_session_send);
-	ssh_hostkey_pref(l);
+	if (ssh_hostkey_pref(l, err) < 0) {
+		*st = STATUS_ERROR;
+		return -1;
+	}
 	if (l->keepalive_ms > 0) {
 		libssh2_keepalive_config(l->session, 1, (unsigned)((l->keepalive_ms + 999) / 1000));
 		l->keepalive_at_us = clock_mono_us() + l->keepalive_ms * 1000;
@@ -207,11 +215,18 @@ static int ssh_session_handshake(struct ssh_login *l, int64_t deadline_us, bool 
 		}
 	}
 	if (rc != 0) {
+		struct buf why = BUF_INIT;
+
+		/* what the device offers, when nothing could be agreed */
+		ssh_algs_explain(&l->first_bytes, &l->params, &why);
 		*st = STATUS_UNREACHABLE;
-		err_set(err, "SSH handshake with %s port %s failed: %s", p->address, p->port,
-		        ssh_session_errmsg(l->session));
+		err_set(err, "SSH handshake with %s port %s failed: %s%s%s", p->address, p->port,
+		        ssh_session_errmsg(l->session), why.len ? ": " : "", why.len ? why.data : "");
+		buf_free(&why);
 		return -1;
 	}
+	buf_free(&l->first_bytes);
+	ssh_algs_negotiated(l->session, NULL, &l->negotiated);
 	return 0;
 }
 
@@ -253,6 +268,7 @@ int ssh_session_login(struct ssh_login *l, int64_t deadline_us, bool task_first,
 			*st = STATUS_TIMEOUT;
 		goto out;
 	}
+	ssh_algs_negotiated(l->session, l->auth_used, &l->negotiated);
 	r = 0;
 out:
 	ssh_session_end(l);
@@ -276,6 +292,7 @@ void ssh_session_close(struct ssh_login *l)
 	if (l->own_fd && l->fd >= 0)
 		close(l->fd);
 	ssh_params_free(&l->params);
+	buf_free(&l->first_bytes);
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
 }

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "proto.h"
 #include "ssh_params.h"
 #include "status.h"
 #include "util.h"
@@ -39,6 +41,10 @@ struct ssh_login {
 	int64_t keepalive_at_us;  /* next keepalive, 0 when off */
 	int64_t keepalive_ms;     /* 0: none */
 	int recv_error;           /* 0; errno of a failed read; -1 at EOF */
+	const char *auth_used;    /* NULL, or the SSH method that logged in (static) */
+	struct buf first_bytes;   /* what the server sent first, until the
+	                             handshake ends (ssh_algs_explain) */
+	struct proto_ssh negotiated; /* what the login agreed on (audit trail) */
 };
 
 /* A login not started yet: fd -1, p moved in (*p zeroed). */
@@ -74,7 +80,7 @@ void ssh_session_close(struct ssh_login *l);
 /* ssh_hostkey.c: the host key against known_hosts, and the order of host
  * key types to offer. */
 int ssh_hostkey_check(struct ssh_login *l, char **kh_new, struct err *err);
-void ssh_hostkey_pref(struct ssh_login *l);
+int ssh_hostkey_pref(struct ssh_login *l, struct err *err);
 
 /* ssh_auth.c: authenticate as params say (agent, key, password,
  * keyboard-interactive). 0, or -1 with *st and err. */

@@ -25,6 +25,8 @@ struct task_state {
 	char *known_hosts_lines[PROTO_MAX_KNOWN_HOSTS];
 	size_t nknown_hosts;
 	char *jump;               /* NULL, or the jump chain used (malloced) */
+	struct proto_ssh ssh_negotiated; /* what the SSH connection agreed on, for
+	                                    the record (views of static names) */
 };
 
 struct step_ctx {

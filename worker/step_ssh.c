@@ -80,6 +80,8 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 fail:
 	c->fail_error = xstrdup(err.msg);
 out:
+	/* what the device's login agreed on, as far as it got (audit trail) */
+	ctx->state->ssh_negotiated = c->login.negotiated;
 	step_known_host_add(ctx->state, kh);
 	if (c->jump.used && !ctx->state->jump)
 		ctx->state->jump = xstrdup(c->jump.used);

@@ -156,6 +156,10 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		res.has |= PROTO_RESULT_JUMP;
 		res.jump = proto_cstr(state.jump);
 	}
+	if (state.ssh_negotiated.has) {
+		res.has |= PROTO_RESULT_SSH;
+		res.ssh = state.ssh_negotiated;
+	}
 	proto_encode_result(out, &res);
 
 	for (size_t i = 0; i < job->nsteps; i++)

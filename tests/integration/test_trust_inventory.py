@@ -368,10 +368,11 @@ def test_host_var_cannot_turn_tls_checks_off(fleet, tmp_path, pwn):
 
 
 def test_inventory_may_settings_names_checked(fleet, tmp_path):
-    """inventory_may settings takes host_key_policy and insecure only."""
+    """inventory_may settings takes host_key_policy, insecure and the SSH
+    algorithm settings only."""
     j = fr.write_job(tmp_path, "inventory_may:\n  settings: [password]\nsteps:\n  - exec: 'true'\n")
     r = fleet.run(["check", j])
-    assert r.rc == 2 and "inventory_may settings" in r.err and "host_key_policy or insecure" in r.err, r
+    assert r.rc == 2 and "inventory_may settings" in r.err and "host_key_policy, insecure, kex, hostkey, ciphers, macs or pubkey" in r.err, r
 
 
 # ----------------------------------------------------------------- YAML bounds

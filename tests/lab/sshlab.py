@@ -160,6 +160,21 @@ HOST_KEY_TYPES = {        # name -> ssh-keygen arguments
     "rsa": ["-t", "rsa", "-b", "3072"],
     "alt": ["-t", "ed25519"],          # the "changed" host key
 }
+# Devices at both ends of SSH's history, for start_sshd(hostkey=...,
+# extra_config=...): a 2009 router that speaks only what OpenSSH has since
+# disabled (OpenSSH 9.2 still implements all of it server-side), and a
+# hardened server that allows only curve25519 and Ed25519.
+LEGACY_DEVICE = dict(hostkey="rsa", extra_config=[
+    "KexAlgorithms diffie-hellman-group1-sha1",
+    "HostKeyAlgorithms ssh-rsa",
+    "Ciphers aes128-cbc",
+    "MACs hmac-sha1",
+])
+HARDENED_DEVICE = dict(hostkey="ed25519", extra_config=[
+    "KexAlgorithms curve25519-sha256",
+    "HostKeyAlgorithms ssh-ed25519",
+    "PubkeyAcceptedAlgorithms ssh-ed25519",
+])
 CLIENT_KEY_TYPES = {
     "ed25519": ["-t", "ed25519"],
     "ecdsa": ["-t", "ecdsa", "-b", "256"],

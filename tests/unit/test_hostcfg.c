@@ -546,6 +546,55 @@ static void test_supervisor_names_the_worker_file(void **state)
 	fx_free(f);
 }
 
+/* The SSH algorithm settings: the host var over the job's spec; a bad
+ * name is the host var's error; a host var enabling a weak algorithm
+ * beyond the job's list needs inventory_may settings naming it. */
+static void test_algs(void **state)
+{
+	struct fx *f = fx_new();
+	struct err err = {{0}};
+	char *spec = (char *)"untouched", *weak = NULL;
+
+	(void)state;
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, NULL, &spec, &weak, &err), 0);
+	assert_null(spec);
+	assert_null(weak);
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, "+diffie-hellman-group14-sha1", &spec, &weak, &err), 0);
+	assert_string_equal(spec, "+diffie-hellman-group14-sha1");
+	assert_string_equal(weak, "diffie-hellman-group14-sha1");
+	free(spec);
+	free(weak);
+	/* a strong choice needs no leave, and wins over the job's */
+	kvlist_set(&f->vars, "kex", "curve25519-sha256");
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, "+diffie-hellman-group14-sha1", &spec, &weak, &err), 0);
+	assert_string_equal(spec, "curve25519-sha256");
+	assert_null(weak);
+	free(spec);
+	/* a weak one the job does not allow: refused */
+	kvlist_set(&f->vars, "kex", "diffie-hellman-group1-sha1,curve25519-sha256");
+	spec = (char *)"untouched";
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, "+diffie-hellman-group14-sha1", &spec, &weak, &err), -1);
+	assert_string_equal(spec, "untouched");
+	assert_string_equal(err.msg, "host var kex enables the weak algorithm(s) diffie-hellman-group1-sha1, which the "
+	                             "job does not allow (inventory_may settings: none)");
+	/* ... one the job allows: no leave needed */
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, "+diffie-hellman-group1-sha1", &spec, &weak, &err), 0);
+	assert_string_equal(weak, "diffie-hellman-group1-sha1");
+	free(spec);
+	free(weak);
+	/* ... or with the leave, for that setting only */
+	kvlist_set(&f->may.settings, "ciphers", "");
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, NULL, &spec, &weak, &err), -1);
+	kvlist_set(&f->may.settings, "kex", "");
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_KEX, NULL, &spec, NULL, &err), 0);
+	free(spec);
+	/* an unknown name is the host var's */
+	kvlist_set(&f->vars, "macs", "hmac-sha3");
+	assert_int_equal(hostcfg_algs(&f->h, SSHALGS_MACS, NULL, &spec, NULL, &err), -1);
+	assert_has(err.msg, "host var macs: unknown algorithm 'hmac-sha3' (libssh2 1.11.1 knows: ");
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_bool_job_value),
 		cmocka_unit_test(test_bool_bad_words),
 		cmocka_unit_test(test_may_not_loosen),
+		cmocka_unit_test(test_algs),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_secret_precedence),
 		cmocka_unit_test(test_known_hosts),

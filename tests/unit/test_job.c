@@ -119,6 +119,28 @@ static void test_defaults(void **state)
 	job_free(job);
 }
 
+/* ssh algorithms: each spec kept as written, the rest NULL (default). */
+static void test_ssh_algorithms(void **state)
+{
+	static const char text[] = "ssh:\n"
+	                           "  algorithms:\n"
+	                           "    kex: ^diffie-hellman-group14-sha1\n"
+	                           "    pubkey: -ssh-ed25519*\n"
+	                           "steps:\n"
+	                           "  - ssh: show version\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse("jobs.d/rtr.yaml", text, &job, &err), 0);
+	assert_string_equal(job->ssh.algorithms[SSHALGS_KEX], "^diffie-hellman-group14-sha1");
+	assert_string_equal(job->ssh.algorithms[SSHALGS_PUBKEY], "-ssh-ed25519*");
+	assert_null(job->ssh.algorithms[SSHALGS_HOSTKEY]);
+	assert_null(job->ssh.algorithms[SSHALGS_CIPHERS]);
+	assert_null(job->ssh.algorithms[SSHALGS_MACS]);
+	job_free(job);
+}
+
 static void test_ssh_job(void **state)
 {
 	static const char text[] =
@@ -158,6 +180,7 @@ static void test_ssh_job(void **state)
 	assert_null(job->ssh.passphrase);
 	assert_string_equal(job->ssh.passphrase_file, "/etc/fleetrun/key.pass");
 	assert_string_equal(job->ssh.password, "${env:RTR_PASSWORD}");
+
 	assert_null(job->ssh.password_file);
 	assert_int_equal(job->ssh.agent, 0);
 	assert_string_equal(job->ssh.known_hosts, "/etc/fleetrun/known_hosts");
@@ -824,10 +847,20 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
-	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command)"),
+	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command, algorithms)"),
 	BAD("bad jump", "ssh:\n  jump: ops@b1,a@b@c\nsteps:\n  - ssh: ls\n",
 	    "2:9: 'jump': jump hop 2: bad host (expected letters, digits, '.', '-', '_', or [IPv6]) (expected "
 	    "[user@]host[:port][,...] or none)"),
+	BAD("unknown algorithm", "ssh:\n  algorithms:\n    kex: +diffie-hellman-group1-sha1\n    macs: hmac-sha3\nsteps:\n  - ssh: ls\n",
+	    "4:11: ssh algorithms macs: unknown algorithm 'hmac-sha3' (libssh2 1.11.1 knows: hmac-sha2-256-etm@openssh.com, "
+	    "hmac-sha2-512-etm@openssh.com, hmac-sha1-etm@openssh.com, hmac-sha2-256, hmac-sha2-512, hmac-sha1, "
+	    "hmac-sha1-96, hmac-md5, hmac-md5-96, hmac-ripemd160, hmac-ripemd160@openssh.com)"),
+	BAD("unknown algorithm key", "ssh:\n  algorithms:\n    KexAlgorithms: curve25519-sha256\nsteps:\n  - ssh: ls\n",
+	    "3:5: unknown key 'KexAlgorithms' in algorithms (expected one of: kex, hostkey, ciphers, macs, pubkey)"),
+	BAD("algorithms a list", "ssh:\n  algorithms: [kex]\nsteps:\n  - ssh: ls\n",
+	    "2:15: 'algorithms': expected a mapping of kex, hostkey, ciphers, macs and pubkey, got a list"),
+	BAD("algorithms leave none", "ssh:\n  algorithms:\n    ciphers: -*\nsteps:\n  - ssh: ls\n",
+	    "3:14: ssh algorithms ciphers: '-*' leaves no algorithm"),
 	BAD("bad host key policy", "ssh:\n  host_key_policy: loose\nsteps:\n  - ssh: ls\n",
 	    "2:20: 'host_key_policy': expected one of strict, accept-new, off, got 'loose'"),
 	BAD("host key policy a list", "ssh:\n  host_key_policy: [strict]\nsteps:\n  - ssh: ls\n",
@@ -1102,7 +1135,8 @@ static const struct bad_case bad_cases[] = {
 	BAD_PART("inventory_may files template", "inventory_may: {files: ['/x/${host}']}\nsteps:\n  - exec: ls\n",
 	         "1:25: 'inventory_may files': expected directories", "got '/x/${host}'"),
 	BAD_PART("inventory_may settings other", "inventory_may: {settings: [password]}\nsteps:\n  - exec: ls\n",
-	         "1:28: 'inventory_may settings': expected host_key_policy or insecure", "got 'password'"),
+	         "1:28: 'inventory_may settings': expected host_key_policy, insecure, kex, hostkey, ciphers, macs or pubkey",
+	         "got 'password'"),
 	BAD("long key cut short",
 	    "steps:\n  - exec: ls\n    "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
@@ -1343,6 +1377,7 @@ int main(void)
 		cmocka_unit_test(test_good_job),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ssh_job),
+		cmocka_unit_test(test_ssh_algorithms),
 		cmocka_unit_test(test_ssh_defaults),
 		cmocka_unit_test(test_ssh_values),
 		cmocka_unit_test(test_bool_grammar),

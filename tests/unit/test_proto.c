@@ -983,6 +983,54 @@ static void test_result_round_trip(void **state)
 	kvlist_free(&vars);
 }
 
+/* The SSH audit trail: every field there goes and comes back; only those
+ * set in has; a field of the wrong type is refused. */
+static void test_result_ssh(void **state)
+{
+	struct proto_result r = {.id = 9, .status = STATUS_OK, .has = PROTO_RESULT_SSH};
+	struct buf b = BUF_INIT;
+	struct decoded dec;
+	struct proto_result got;
+	enum proto_type type;
+	struct err err = {{0}};
+	const char *p;
+	size_t n;
+
+	(void)state;
+	r.ssh.has = PROTO_SSH_KEX | PROTO_SSH_HOSTKEY | PROTO_SSH_CIPHER | PROTO_SSH_MAC;
+	r.ssh.kex = proto_cstr("diffie-hellman-group1-sha1");
+	r.ssh.hostkey = proto_cstr("ssh-rsa");
+	r.ssh.cipher = proto_cstr("aes128-cbc");
+	r.ssh.mac = proto_cstr("hmac-sha1");
+	r.ssh.auth = proto_cstr("not sent: has lacks it");
+	proto_encode_result(&b, &r);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	if (proto_decode_result(&dec.data, &dec.zone, &got, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(got.has & PROTO_RESULT_SSH);
+	assert_int_equal(got.ssh.has, r.ssh.has);
+	assert_same_str(&got.ssh.kex, &r.ssh.kex);
+	assert_same_str(&got.ssh.hostkey, &r.ssh.hostkey);
+	assert_same_str(&got.ssh.cipher, &r.ssh.cipher);
+	assert_same_str(&got.ssh.mac, &r.ssh.mac);
+	assert_null(got.ssh.auth.p);
+	assert_non_null(got.ssh.raw);
+	assert_int_equal(got.ssh.raw->via.map.size, 4);
+	decoded_free(&dec);
+	/* a result without it has none */
+	buf_reset(&b);
+	r.has = 0;
+	proto_encode_result(&b, &r);
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_result(&dec.data, &dec.zone, &got, &err), 0);
+	assert_false(got.has & PROTO_RESULT_SSH);
+	assert_null(got.ssh.raw);
+	decoded_free(&dec);
+	buf_free(&b);
+}
+
 /* Builders of hostile results: a valid result (one step) in which field
  * key of the result (in_step false) or of its step gets the value val
  * packs, instead of the valid one; val NULL leaves the field out. */
@@ -1308,6 +1356,7 @@ int main(void)
 		cmocka_unit_test(test_objects_at_limit),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_result_round_trip),
+		cmocka_unit_test(test_result_ssh),
 		cmocka_unit_test(test_result_wrong_types),
 		cmocka_unit_test(test_result_lenient),
 		cmocka_unit_test(test_result_required),
