@@ -21,6 +21,8 @@ struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
 	bool http_used;           /* an http step ran: close its connection */
 	char *known_hosts_line;   /* NULL or malloced: accept-new saw a new key; its line */
+	int64_t login_wait_us;    /* waited for login slots (login_gate.h): the
+	                             task's deadline moves by it */
 };
 
 struct step_ctx {

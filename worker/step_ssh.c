@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "known_hosts.h"
 #include "log.h"
+#include "login_gate.h"
 #include "net.h"
 #include "setting.h"
 #include "ssh_params.h"
@@ -497,6 +498,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	int64_t deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
 	bool task_first = ctx->deadline_us <= limit;
 	struct err err;
+	int64_t waited = 0;
 	int rc;
 
 	c->fd = -1;
@@ -505,11 +507,12 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		libssh2_init(0);
 		ssh_lib_ready = true;
 	}
-	if (ssh_params_load(ctx, &c->params, &err) < 0) {
+	if (ssh_params_load(ctx, &c->params, &err) < 0 || (waited = login_gate_enter(ctx, NULL, &err)) < 0) {
 		c->fail_status = STATUS_ERROR;
 		c->fail_error = xstrdup(err.msg);
 		return c;
 	}
+	now += waited, deadline += waited; /* login_gate: the wait is not the task's */
 	if (ssh_tcp_connect(&c->params, deadline, &c->fd, &err) < 0) {
 		c->fail_status = clock_mono_us() >= ctx->deadline_us ? STATUS_TIMEOUT : STATUS_UNREACHABLE;
 		c->fail_error = xstrdup(err.msg);
@@ -740,8 +743,10 @@ static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	if (!c)
+	if (!c) {
 		c = ssh_connect(ctx);
+		login_gate_leave(ctx); /* authenticated, refused or dead: the login is over */
+	}
 	if (c->fail_status != STATUS_OK) {
 		r->status = c->fail_status;
 		r->error = xstrdup(c->fail_error);

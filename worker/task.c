@@ -114,7 +114,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 			.secrets = &ts.secrets,
 			.settings = settings,
 			.output_cap = settings->output_cap < budget / 2 ? settings->output_cap : budget / 2,
-			.deadline_us = started + task->timeout_ms * 1000,
+			/* a wait for a login slot is not the task's time */
+			.deadline_us = started + task->timeout_ms * 1000 + state.login_wait_us,
 			.deadline_is_task = true,
 			.frame_fd = frame_fd,
 			.state = &state,

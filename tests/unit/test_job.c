@@ -194,6 +194,27 @@ static void test_ssh_job(void **state)
 	job_free(job);
 }
 
+/* The login limits (--max-logins): numbers, 0 for none. */
+static void test_ssh_logins(void **state)
+{
+	struct job *job = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  max_logins: 4\n  jump_max_logins: 0\nsteps:\n  - ssh: ls\n",
+	                       &job, &err),
+	                 0);
+	assert_int_equal(job->ssh.max_logins, 4);
+	assert_int_equal(job->ssh.jump_max_logins, 0);
+	job_free(job);
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  max_logins: -1\nsteps:\n  - ssh: ls\n", &job, &err), -1);
+	assert_non_null(strstr(err.msg, "j.yaml:2:15: "));
+	assert_non_null(strstr(err.msg, "max_logins"));
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  jump_max_logins: many\nsteps:\n  - ssh: ls\n", &job, &err),
+	                 -1);
+	assert_non_null(strstr(err.msg, "jump_max_logins"));
+}
+
 /* A job without the section still has every connection setting, so the
  * worker never asks whether it was given. */
 static void test_ssh_defaults(void **state)
@@ -224,6 +245,8 @@ static void test_ssh_defaults(void **state)
 		assert_int_equal(job->ssh.idle_timeout_ms, 0);
 		assert_int_equal(job->ssh.keepalive_ms, JOB_SSH_DEFAULT_KEEPALIVE_MS);
 		assert_int_equal(job->ssh.pty, 0);
+		assert_int_equal(job->ssh.max_logins, 0);
+		assert_int_equal(job->ssh.jump_max_logins, JOB_SSH_DEFAULT_JUMP_MAX_LOGINS);
 		assert_int_equal(job->steps[0].kind, STEP_SSH);
 		assert_int_equal(job->steps[0].pty, -1);
 		job_free(job);
@@ -824,7 +847,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
-	    "keepalive, pty)"),
+	    "keepalive, pty, max_logins, jump_max_logins)"),
 	BAD("bad host key policy", "ssh:\n  host_key_policy: loose\nsteps:\n  - ssh: ls\n",
 	    "2:20: 'host_key_policy': expected one of strict, accept-new, off, got 'loose'"),
 	BAD("host key policy a list", "ssh:\n  host_key_policy: [strict]\nsteps:\n  - ssh: ls\n",
@@ -1341,6 +1364,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ssh_job),
 		cmocka_unit_test(test_ssh_defaults),
+		cmocka_unit_test(test_ssh_logins),
 		cmocka_unit_test(test_ssh_values),
 		cmocka_unit_test(test_bool_grammar),
 		cmocka_unit_test(test_hostkey_policy),
