@@ -15,6 +15,8 @@ static struct {
 	int max, jump_max;       /* the run's limits (proto_settings) */
 	struct frame_reader *rd; /* main.c's, owned there */
 	bool holding;            /* a login was granted and has not ended */
+	int frame_fd;            /* while holding: where to say it ended */
+	uint64_t id;             /* and for which task */
 } login_gate;
 
 void login_gate_setup(const struct proto_settings *settings, struct frame_reader *rd)
@@ -60,16 +62,16 @@ out:
 	return r;
 }
 
-static int login_gate_send(struct step_ctx *ctx, enum proto_type type, const char *key)
+static int login_gate_send(int fd, uint64_t id, enum proto_type type, const char *key)
 {
-	struct proto_login l = {0, ctx->task->id, proto_cstr(key), 0};
+	struct proto_login l = {0, id, proto_cstr(key), 0};
 	struct buf f = BUF_INIT;
 	int r;
 
 	if (key)
 		l.has |= PROTO_LOGIN_KEY;
 	proto_encode_login(&f, type, &l);
-	r = fd_write_all(ctx->frame_fd, f.data, f.len);
+	r = fd_write_all(fd, f.data, f.len);
 	buf_free(&f);
 	return r;
 }
@@ -80,16 +82,17 @@ int64_t login_gate_enter(struct step_ctx *ctx, const char *key, struct err *err)
 
 	if (!login_gate_limited(key))
 		return 0;
-	if (login_gate.holding)
-		login_gate_leave(ctx); /* a caller that forgot: one login at a time */
+	login_gate_leave(); /* one login at a time: the last one is over */
 	t0 = clock_mono_us();
-	if (login_gate_send(ctx, PROTO_LOGIN, key && *key ? key : "") < 0) {
+	if (login_gate_send(ctx->frame_fd, ctx->task->id, PROTO_LOGIN, key && *key ? key : "") < 0) {
 		err_set(err, "asking for a login slot: the supervisor is gone");
 		return -1;
 	}
 	if (login_gate_wait(ctx->task->id, err) < 0)
 		return -1;
 	login_gate.holding = true;
+	login_gate.frame_fd = ctx->frame_fd;
+	login_gate.id = ctx->task->id;
 	waited = clock_mono_us() - t0;
 	/* the wait is not the task's: its deadlines move by as much, as the
 	 * supervisor's hang timer for this worker does */
@@ -100,10 +103,10 @@ int64_t login_gate_enter(struct step_ctx *ctx, const char *key, struct err *err)
 	return waited;
 }
 
-void login_gate_leave(struct step_ctx *ctx)
+void login_gate_leave(void)
 {
 	if (!login_gate.holding)
 		return;
 	login_gate.holding = false;
-	login_gate_send(ctx, PROTO_LOGIN_DONE, NULL);
+	login_gate_send(login_gate.frame_fd, login_gate.id, PROTO_LOGIN_DONE, NULL);
 }

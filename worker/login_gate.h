@@ -29,8 +29,11 @@ void login_gate_setup(const struct proto_settings *settings, struct frame_reader
  * the caller moves its own deadlines by it too. -1 with err when the
  * supervisor cannot be asked (it is gone, or says something else). */
 int64_t login_gate_enter(struct step_ctx *ctx, const char *key, struct err *err);
-/* The login ended: authenticated, refused or dead. Nothing when the
- * worker holds no login; safe to call on every path. */
-void login_gate_leave(struct step_ctx *ctx);
+/* The login ended: authenticated, or refused or dead and its connection
+ * closed (sshd counts an unauthenticated connection until it is closed).
+ * Nothing when the worker holds no login; safe to call on every path.
+ * task_run calls it when a task ends, after the step kinds closed their
+ * connections: a login that failed ends there. */
+void login_gate_leave(void);
 
 #endif

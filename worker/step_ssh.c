@@ -743,16 +743,17 @@ static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	if (!c) {
+	if (!c)
 		c = ssh_connect(ctx);
-		login_gate_leave(ctx); /* authenticated, refused or dead: the login is over */
-	}
 	if (c->fail_status != STATUS_OK) {
 		r->status = c->fail_status;
 		r->error = xstrdup(c->fail_error);
 		goto out;
 	}
-	if (ssh_channel_start(c, ctx, cmd.data, &ch, r) < 0 || ssh_read_output(c, ctx, ch, r) < 0)
+	if (ssh_channel_start(c, ctx, cmd.data, &ch, r) < 0)
+		goto out;
+	login_gate_leave(); /* sshd's listener knows of the login once a channel opens; else at task end (task.c) */
+	if (ssh_read_output(c, ctx, ch, r) < 0)
 		goto out;
 	ssh_exit_verdict(c, ctx, ch, r);
 out:

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "login_gate.h"
 #include "step.h"
 #include "taskscope.h"
 #include "tmpl.h"
@@ -132,6 +133,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t k = 0; k < ARRAY_LEN(task_kinds); k++)
 		if (task_kinds[k]->close)
 			task_kinds[k]->close(&state);
+	/* a login that failed is over once its connection is closed */
+	login_gate_leave();
 
 	for (size_t i = 0; i < nrun; i++)
 		task_view_step(&job->steps[i], &results[i], &views[i]);
