@@ -1309,6 +1309,29 @@ static void test_login(void **state)
 	assert_int_equal(out.has, PROTO_LOGIN_ID);
 	assert_null(out.key.p);
 	decoded_free(&dec);
+	/* a key that is not a string */
+	{
+		msgpack_packer pk;
+		size_t start;
+
+		buf_reset(&b);
+		start = frame_begin(&b);
+		proto_packer_init(&pk, &b);
+		msgpack_pack_map(&pk, 3);
+		proto_pack_cstr(&pk, "type");
+		proto_pack_cstr(&pk, "login");
+		proto_pack_cstr(&pk, "id");
+		msgpack_pack_uint64(&pk, 5);
+		proto_pack_cstr(&pk, "key");
+		msgpack_pack_int(&pk, 22);
+		frame_end(&b, start);
+		p = payload_of(&b, &n);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+		assert_int_equal(type, PROTO_LOGIN);
+		assert_int_equal(proto_decode_login(&dec.data, &out, &err), -1);
+		assert_string_equal(err.msg, "login field 'key': expected a string");
+		decoded_free(&dec);
+	}
 	/* a message without an id is no login */
 	buf_reset(&b);
 	proto_encode_hello(&b, "j", "", 0, &(struct proto_settings){0});
