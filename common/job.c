@@ -55,7 +55,7 @@ static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_
 static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http;
 static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
 	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects,
-	job_setting_algorithms, job_setting_algorithm;
+	job_setting_algorithms, job_setting_algorithm, job_setting_logins;
 static job_kind_parse_fn job_kind_exec, job_kind_sleep, job_kind_ssh, job_kind_tcp, job_kind_ping;
 
 static const struct ymap_key job_top_keys[] = {
@@ -142,6 +142,8 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"jump_password_file", job_setting_string, offsetof(struct job_ssh, jump_password_file)},
 	{"proxy_command", job_setting_command, offsetof(struct job_ssh, proxy_command)},
 	{"algorithms", job_setting_algorithms, offsetof(struct job_ssh, algorithms)},
+	{"max_logins", job_setting_logins, offsetof(struct job_ssh, max_logins)},
+	{"jump_max_logins", job_setting_logins, offsetof(struct job_ssh, jump_max_logins)},
 }, job_settings_http[] = {
 	{"base", job_setting_url, offsetof(struct job_http, base)},
 	{"user", job_setting_string, offsetof(struct job_http, user)},
@@ -546,6 +548,18 @@ static int job_setting_deadline(struct ynode_ctx *c, const struct ymap_key *key,
 	return ynode_get_deadline(c, key->name, value, (int64_t *)job_setting_slot(obj, key));
 }
 
+/* A number of logins at once (runner/logins.h); 0: no limit. */
+static int job_setting_logins(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                              void *obj)
+{
+	long long n;
+
+	if (ynode_get_count(c, key->name, value, 0, JOB_SSH_LOGINS_MAX, &n) < 0)
+		return -1;
+	*(int *)job_setting_slot(obj, key) = (int)n;
+	return 0;
+}
+
 static int job_setting_url(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
                            void *obj)
 {
@@ -628,6 +642,8 @@ static void job_defaults_ssh(struct job_ssh *ssh)
 	ssh->idle_timeout_ms = 0;
 	ssh->keepalive_ms = JOB_SSH_DEFAULT_KEEPALIVE_MS;
 	ssh->pty = 0;
+	ssh->max_logins = 0;
+	ssh->jump_max_logins = JOB_SSH_DEFAULT_JUMP_MAX_LOGINS;
 }
 
 static void job_defaults_http(struct job_http *http)

@@ -82,6 +82,12 @@ enum hostkey_policy {
 
 #define JOB_SSH_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define JOB_SSH_DEFAULT_KEEPALIVE_MS 15000
+/* jump_max_logins by default: below sshd's default MaxStartups start
+ * (10), so a bastion left at its defaults never refuses a run, with two
+ * to spare for the operator's own ssh sessions (README, "Pacing logins") */
+#define JOB_SSH_DEFAULT_JUMP_MAX_LOGINS 8
+/* the most max_logins and jump_max_logins may say */
+#define JOB_SSH_LOGINS_MAX 100000
 
 /* The job's `ssh:` section: connection settings for its ssh steps. The
  * string fields are templates as written (rendered per host by the
@@ -117,6 +123,10 @@ struct job_ssh {
 	                          checked at load; NULL: the default. Not
 	                          templates. Host vars kex, hostkey, ciphers,
 	                          macs and pubkey override them per host */
+	int max_logins;        /* SSH logins in progress at once, 0: no limit
+	                          (fleetrun run --max-logins wins) */
+	int jump_max_logins;   /* of them to one jump host; 0: no limit;
+	                          default JOB_SSH_DEFAULT_JUMP_MAX_LOGINS */
 };
 
 /* The job's `inventory_may:` section: what an inventory host var may

@@ -59,13 +59,17 @@ void proto_encode_hello(struct buf *out, const char *job_path, const char *job_s
 	proto_pack_cstr(&pk, "job");
 	proto_pack_str(&pk, job_src, job_len);
 	proto_pack_cstr(&pk, "settings");
-	msgpack_pack_map(&pk, 3);
+	msgpack_pack_map(&pk, 5);
 	proto_pack_cstr(&pk, "output_cap");
 	msgpack_pack_uint64(&pk, s->output_cap);
 	proto_pack_cstr(&pk, "log_level");
 	msgpack_pack_int(&pk, s->log_level);
 	proto_pack_cstr(&pk, "cpu_limit_ms");
 	msgpack_pack_int64(&pk, s->cpu_limit_ms);
+	proto_pack_cstr(&pk, "max_logins");
+	msgpack_pack_int(&pk, s->max_logins);
+	proto_pack_cstr(&pk, "jump_max_logins");
+	msgpack_pack_int(&pk, s->jump_max_logins);
 	frame_end(out, start);
 }
 
@@ -314,7 +318,8 @@ static int proto_type_of(const msgpack_object *obj, enum proto_type *type, struc
 		enum proto_type type;
 	} types[] = {
 		{"hello", PROTO_HELLO}, {"task", PROTO_TASK},     {"ready", PROTO_READY},
-		{"child", PROTO_CHILD}, {"result", PROTO_RESULT},
+		{"child", PROTO_CHILD}, {"result", PROTO_RESULT},   {"login", PROTO_LOGIN},
+		{"login_grant", PROTO_LOGIN_GRANT}, {"login_done", PROTO_LOGIN_DONE},
 	};
 	const msgpack_object *t;
 
@@ -360,7 +365,7 @@ int proto_decode_hello(const msgpack_object *m, struct proto_hello *h, struct er
 {
 	const msgpack_object *settings = proto_get(m, "settings");
 	uint64_t version = 0, cap;
-	int64_t lvl, cpu;
+	int64_t lvl, cpu, logins;
 
 	memset(h, 0, sizeof(*h));
 	if (proto_get_u64(m, "version", &version) < 0 || version != PROTO_VERSION) {
@@ -376,6 +381,11 @@ int proto_decode_hello(const msgpack_object *m, struct proto_hello *h, struct er
 	h->settings.output_cap = proto_get_u64(settings, "output_cap", &cap) == 0 ? cap : PROTO_DEFAULT_OUTPUT_CAP;
 	h->settings.log_level = proto_get_i64(settings, "log_level", &lvl) == 0 ? (int)lvl : LOG_WARN;
 	h->settings.cpu_limit_ms = proto_get_i64(settings, "cpu_limit_ms", &cpu) == 0 && cpu > 0 ? cpu : 0;
+	h->settings.max_logins =
+		proto_get_i64(settings, "max_logins", &logins) == 0 && logins > 0 && logins <= INT32_MAX ? (int)logins : 0;
+	h->settings.jump_max_logins =
+		proto_get_i64(settings, "jump_max_logins", &logins) == 0 && logins > 0 && logins <= INT32_MAX ? (int)logins
+		                                                                                              : 0;
 	return 0;
 }
 
@@ -628,6 +638,7 @@ void proto_encode_result(struct buf *out, const struct proto_result *r)
 struct proto_where {
 	msgpack_zone *zone;
 	size_t step; /* 1-based; 0 for the result itself */
+	const char *msg; /* the message's type, for errors */
 };
 
 static int proto_unpack_fields(const msgpack_object *map, const struct proto_field *f, size_t nf, void *obj,
@@ -808,7 +819,7 @@ static int proto_unpack_fields(const msgpack_object *map, const struct proto_fie
 				err_set(err, "result step %zu, field '%s': expected %s", w->step, fld->name,
 				        proto_wire_expected[fld->wire]);
 			else
-				err_set(err, "result field '%s': expected %s", fld->name, proto_wire_expected[fld->wire]);
+				err_set(err, "%s field '%s': expected %s", w->msg, fld->name, proto_wire_expected[fld->wire]);
 			return -1;
 		}
 		if (rc > 0)
@@ -819,7 +830,7 @@ static int proto_unpack_fields(const msgpack_object *map, const struct proto_fie
 
 int proto_decode_result(const msgpack_object *m, msgpack_zone *zone, struct proto_result *r, struct err *err)
 {
-	struct proto_where w = {zone, 0};
+	struct proto_where w = {zone, 0, "result"};
 	struct proto_result res;
 
 	memset(&res, 0, sizeof(res));
@@ -836,5 +847,55 @@ int proto_decode_result(const msgpack_object *m, msgpack_zone *zone, struct prot
 		}
 	}
 	*r = res;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ logins */
+
+#define PROTO_LOGIN_AT(member) offsetof(struct proto_login, member)
+
+static const struct proto_field proto_login_fields[] = {
+	{"id", PROTO_WIRE_U64, PROTO_LOGIN_AT(id), PROTO_LOGIN_ID, 0},
+	{"key", PROTO_WIRE_STR, PROTO_LOGIN_AT(key), PROTO_LOGIN_KEY, 0},
+	{"waited_ms", PROTO_WIRE_INT, PROTO_LOGIN_AT(waited_ms), PROTO_LOGIN_WAITED, 0},
+};
+
+void proto_encode_login(struct buf *out, enum proto_type type, const struct proto_login *l)
+{
+	const char *name = type == PROTO_LOGIN_GRANT ? "login_grant" : type == PROTO_LOGIN_DONE ? "login_done" : "login";
+	uint32_t has = l->has | PROTO_LOGIN_ID;
+	msgpack_packer pk;
+	size_t start = frame_begin(out), n = 1;
+
+	proto_packer_init(&pk, out);
+	/* the type is not a field of the view: one view, three messages */
+	for (size_t i = 0; i < ARRAY_LEN(proto_login_fields); i++)
+		n += (has & proto_login_fields[i].bit) != 0;
+	msgpack_pack_map(&pk, n);
+	proto_pack_cstr(&pk, "type");
+	proto_pack_cstr(&pk, name);
+	for (size_t i = 0; i < ARRAY_LEN(proto_login_fields); i++)
+		if (has & proto_login_fields[i].bit)
+			proto_pack_field(&pk, &proto_login_fields[i], l);
+	frame_end(out, start);
+}
+
+int proto_decode_login(const msgpack_object *m, struct proto_login *l, struct err *err)
+{
+	struct proto_where w = {NULL, 0, "login"};
+	struct proto_login v;
+
+	memset(&v, 0, sizeof(v));
+	if (m->type != MSGPACK_OBJECT_MAP) {
+		err_set(err, "login message is not a map");
+		return -1;
+	}
+	if (proto_unpack_fields(m, proto_login_fields, ARRAY_LEN(proto_login_fields), &v, &v.has, &w, err) < 0)
+		return -1;
+	if (!(v.has & PROTO_LOGIN_ID)) {
+		err_set(err, "login message without 'id'");
+		return -1;
+	}
+	*l = v;
 	return 0;
 }

@@ -10,6 +10,12 @@
  *                                 ended (pgid 0) a local process group, so
  *                                 the supervisor can kill it with the worker
  *   worker -> supervisor  result  struct proto_result below
+ *   worker -> supervisor  login        {id, key}   before an SSH login: may
+ *                                      it start? (--max-logins; key "" a
+ *                                      device, "host:port" a jump host)
+ *   supervisor -> worker  login_grant  {id, waited_ms}   it may
+ *   worker -> supervisor  login_done   {id}   the login ended, however
+ *                                      (struct proto_login below)
  *
  * The result is the one message that grows: its fields are tables in
  * proto.c (name, wire type, place in the struct), which the encoder and
@@ -50,12 +56,18 @@ enum proto_type {
 	PROTO_READY,
 	PROTO_CHILD,
 	PROTO_RESULT,
+	PROTO_LOGIN,
+	PROTO_LOGIN_GRANT,
+	PROTO_LOGIN_DONE,
 };
 
 struct proto_settings {
 	uint64_t output_cap; /* bytes of stdout / stderr kept per step */
 	int log_level;       /* enum log_level of the run */
 	int64_t cpu_limit_ms; /* CPU time a task may use, 0 for no limit */
+	int max_logins;       /* SSH logins in progress at once, 0: no limit */
+	int jump_max_logins;  /* of them to one jump host, 0: no limit; with
+	                         neither, a worker never asks (login_gate.c) */
 };
 
 /* Most steps a result may hold: a job has at most JOB_MAX_STEPS, and the
@@ -260,6 +272,29 @@ void proto_encode_result(struct buf *out, const struct proto_result *r);
  * status or steps is missing. Unknown fields are let through, in the
  * steps' raw maps. */
 int proto_decode_result(const msgpack_object *m, msgpack_zone *zone, struct proto_result *r, struct err *err);
+
+/* The fields of the login messages. */
+enum proto_login_field {
+	PROTO_LOGIN_ID = 1u << 0,
+	PROTO_LOGIN_KEY = 1u << 1,
+	PROTO_LOGIN_WAITED = 1u << 2,
+};
+
+/* A login, login_grant or login_done message (which: its type). Decoded,
+ * key is a view into the payload. */
+struct proto_login {
+	uint32_t has;          /* PROTO_LOGIN_* of the fields there */
+	uint64_t id;           /* the task's */
+	struct proto_str key;  /* login: "" (or absent) a device, "host:port" a jump host */
+	int64_t waited_ms;     /* login_grant: how long the supervisor held it back */
+};
+
+/* type is PROTO_LOGIN, PROTO_LOGIN_GRANT or PROTO_LOGIN_DONE; the fields
+ * in l->has are sent, and id always. */
+void proto_encode_login(struct buf *out, enum proto_type type, const struct proto_login *l);
+/* The typed view of a decoded login message: 0, or -1 with err when a
+ * field has the wrong type or id is missing. */
+int proto_decode_login(const msgpack_object *m, struct proto_login *l, struct err *err);
 
 /* Field access on a decoded map; NULL / -1 when absent or of another type. */
 const msgpack_object *proto_get(const msgpack_object *map, const char *key);

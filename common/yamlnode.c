@@ -286,7 +286,7 @@ static size_t ymap_index(const struct ymap *m, const char *name)
 
 static int ymap_fail_unknown(struct ynode_ctx *c, const struct ymap *m, yaml_node_t *k)
 {
-	char ex[80], keys[256];
+	char ex[80], keys[512]; /* the ssh: section has ~25 keys */
 
 	ynode_excerpt(ynode_scalar(k), k->data.scalar.length, ex, sizeof(ex));
 	ymap_key_list(m, keys, sizeof(keys));

@@ -54,6 +54,12 @@ static const char cmd_run_usage[] =
 	"                         next one, with jitter, at most 60s (default 1s)\n"
 	"      --rate N           start at most N tasks per second (logins that AAA\n"
 	"                         servers and bastions would take for an attack)\n"
+	"      --max-logins N     at most N SSH logins (unauthenticated handshakes)\n"
+	"                         at once over the run; 0: no limit (default: the\n"
+	"                         job's ssh max_logins, else none); the wait does\n"
+	"                         not count against the task's deadline\n"
+	"      --jump-max-logins N  at most N logins at once to one jump host\n"
+	"                         (default: the job's ssh jump_max_logins, else 8)\n"
 	"      --worker-mem SIZE  address space per worker (RLIMIT_AS), such as 1G\n"
 	"      --worker-cpu DURATION  CPU time per task (RLIMIT_CPU), such as 30s\n"
 	"      --worker-files N   open files per worker (RLIMIT_NOFILE)\n"
@@ -123,6 +129,10 @@ const struct cli_opt cmd_run_options[] = {
 	{"retry-delay", 0, true, cli_duration, RUN(run.retry_delay_ms), 0, LLONG_MAX, NULL,
 	 "a duration such as 1s or 200ms"},
 	{"rate", 0, true, cli_real, RUN(run.rate), 0, 1000000, NULL, "tasks per second, such as 20 or 0.5"},
+	{"max-logins", 0, true, cli_int, RUN(run.max_logins), 0, JOB_SSH_LOGINS_MAX, NULL,
+	 "a number of logins from 0 (no limit) to " CMD_RUN_XSTR(JOB_SSH_LOGINS_MAX)},
+	{"jump-max-logins", 0, true, cli_int, RUN(run.jump_max_logins), 0, JOB_SSH_LOGINS_MAX, NULL,
+	 "a number of logins from 0 (no limit) to " CMD_RUN_XSTR(JOB_SSH_LOGINS_MAX)},
 	{"worker-mem", 0, true, cli_size, RUN(run.limits.mem_bytes), 16 << 20, LLONG_MAX, NULL,
 	 "a size of at least 16M, such as 512M or 2G"},
 	{"worker-cpu", 0, true, cli_duration, RUN(run.worker_cpu_ms), 1000, LLONG_MAX, NULL,
@@ -159,6 +169,8 @@ enum cli_result cmd_run_parse(int argc, char **argv, struct cmd_run_opts *o, str
 				.workers = RUN_DEFAULT_WORKERS,
 				.grace_ms = RUN_DEFAULT_GRACE_MS,
 				.retries = -1,
+				.max_logins = -1,
+				.jump_max_logins = -1,
 				.retry_delay_ms = RUN_DEFAULT_RETRY_DELAY_MS,
 				.output_cap = PROTO_DEFAULT_OUTPUT_CAP,
 				.format = isatty(STDOUT_FILENO) ? STDOUT_OUT_TEXT : STDOUT_OUT_JSONL,
@@ -265,6 +277,11 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 		return -1;
 	r->job = *job;
 	r->timeout_ms = o->timeout_ms ? o->timeout_ms : (*job)->timeout_ms;
+	/* the command line wins over the job's ssh: section */
+	if (r->max_logins < 0)
+		r->max_logins = (*job)->ssh.max_logins;
+	if (r->jump_max_logins < 0)
+		r->jump_max_logins = (*job)->ssh.jump_max_logins;
 	cmd_targets_opts(&o->targets, &r->targets);
 	/* the live line: a terminal on stderr, and not -q; colors unless
 	 * NO_COLOR (no-color.org) or --color=never */

@@ -27,6 +27,7 @@ void pool_init(struct pool *p, const struct pool_config *cf, const struct pool_i
 	retryq_init(&p->retries, cf->seed);
 	p->crash_burst = cf->crash_attempts >= POOL_CRASH_BURST ? (int)cf->crash_attempts + 1 : POOL_CRASH_BURST;
 	p->crash_ms = xcalloc((size_t)p->crash_burst, sizeof(*p->crash_ms));
+	logins_init(&p->logins, p->nslots, cf->max_logins, cf->jump_max_logins);
 }
 
 void pool_free(struct pool *p)
@@ -36,6 +37,7 @@ void pool_free(struct pool *p)
 	free(p->slots);
 	retryq_free(&p->retries);
 	free(p->crash_ms);
+	logins_free(&p->logins);
 	memset(p, 0, sizeof(*p));
 	p->idle_head = -1;
 }
@@ -237,6 +239,8 @@ struct task_rec *pool_on_result(struct pool *p, struct slot *s, enum status st, 
 	s->task = NULL;
 	/* a worker that answers is not crash-looping */
 	p->crashes = 0;
+	/* the task is over, and its login with it, whatever the worker said */
+	pool_login_leave(p, s, now);
 	if (pool_may_retry(p, t, st)) {
 		pool_retry(p, t, st, status_name(st), now);
 		t = NULL;
@@ -391,6 +395,8 @@ void pool_on_exit(struct pool *p, struct slot *s, int wstatus, int64_t now)
 	/* A worker may write its result and exit before we read the pipe:
 	 * what it wrote is still there and counts. */
 	p->io.reaped(p->io.ctx, s);
+	/* a worker killed while logging in, or waiting to, gives its room up */
+	pool_login_leave(p, s, now);
 	slot_clear(s, &t);
 	s->stop_reason = STOP_NONE;
 	pool_describe_exit(p, wstatus, how, sizeof(how));
@@ -471,6 +477,65 @@ void pool_check_timers(struct pool *p, int64_t now)
 	}
 }
 
+/* A worker waiting for a login when the run stops: nothing of its task
+ * has touched the device, so it is stopped now (its record says
+ * interrupted; --resume runs it again). */
+static void pool_login_stop(struct pool *p, struct slot *s, int64_t now)
+{
+	logins_release(&p->logins, s->index);
+	slot_stop(s, STOP_INTERRUPT, NULL, now, POOL_KILL_AFTER_MS);
+	pool_timer(p, s, s->timer_ms);
+}
+
+/* Hand the room there is to the workers waiting, in turn; a waiting
+ * worker's hang timer goes on where it was paused. */
+static void pool_login_grants(struct pool *p, int64_t now)
+{
+	int64_t waited;
+	int i;
+
+	while ((i = logins_grant(&p->logins, now, &waited)) >= 0) {
+		struct slot *s = &p->slots[i];
+
+		if (s->state != SLOT_BUSY) {
+			logins_release(&p->logins, i);
+			continue;
+		}
+		pool_timer(p, s, now + s->login_paused_ms);
+		p->io.grant(p->io.ctx, s, waited);
+	}
+}
+
+void pool_login_enter(struct pool *p, struct slot *s, const char *key, size_t n, int64_t now)
+{
+	if (s->state != SLOT_BUSY || logins_request(&p->logins, s->index, key, n, now) < 0) {
+		pool_protocol_error(p, s, s->state != SLOT_BUSY ? "a login without a task" : "a second login at once",
+		                    now);
+		return;
+	}
+	if (p->interrupts) {
+		pool_login_stop(p, s, now);
+		return;
+	}
+	/* waiting is not hanging: the timer resumes with the grant */
+	s->login_paused_ms = s->timer_ms > now ? s->timer_ms - now : 0;
+	s->timer_ms = 0;
+	pool_login_grants(p, now);
+}
+
+void pool_login_leave(struct pool *p, struct slot *s, int64_t now)
+{
+	enum logins_state was = logins_state_of(&p->logins, s->index);
+
+	if (was == LOGINS_NONE)
+		return;
+	logins_release(&p->logins, s->index);
+	/* one that gives up waiting (it should not) gets its timer back */
+	if (was == LOGINS_WAITING && s->state == SLOT_BUSY)
+		pool_timer(p, s, now + s->login_paused_ms);
+	pool_login_grants(p, now);
+}
+
 void pool_interrupt(struct pool *p, int signo, int64_t now)
 {
 	p->interrupts++;
@@ -479,7 +544,9 @@ void pool_interrupt(struct pool *p, int signo, int64_t now)
 		         sigabbrev_np(signo), p->cf.grace_ms / 1000.0, p->in_flight);
 		for (int i = 0; i < p->nslots; i++) {
 			struct slot *s = &p->slots[i];
-			if (s->state == SLOT_BUSY && (!s->timer_ms || s->timer_ms > now + p->cf.grace_ms))
+			if (s->state == SLOT_BUSY && logins_state_of(&p->logins, i) == LOGINS_WAITING)
+				pool_login_stop(p, s, now);
+			else if (s->state == SLOT_BUSY && (!s->timer_ms || s->timer_ms > now + p->cf.grace_ms))
 				pool_timer(p, s, now + p->cf.grace_ms);
 		}
 		return;

@@ -10,6 +10,8 @@
  *              KILL after TERM, a respawn after backoff;
  *   interrupt  the first signal stops new tasks and gives the running
  *              ones --grace; a second stops them now;
+ *   logins     --max-logins: a worker asks before an SSH login and waits
+ *              for the grant, its hang timer paused meanwhile (logins.h);
  *   exit       what a worker's exit means for its task, and whether the
  *              worker is respawned now, later, or the run stops (the exit
  *              policy, pool_exit_policy).
@@ -27,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logins.h"
 #include "retryq.h"
 #include "slot.h"
 #include "status.h"
@@ -82,6 +85,8 @@ struct pool_io {
 	 * targets are done (or cannot be read: said, and the run's exit code
 	 * set). */
 	int (*next_target)(void *ctx, uint64_t seq, struct task_rec **t);
+	/* Tell s's worker its login may start, after waited_ms. */
+	void (*grant)(void *ctx, struct slot *s, int64_t waited_ms);
 };
 
 struct pool_config {
@@ -97,6 +102,8 @@ struct pool_config {
 	uint64_t worker_mem_bytes;
 	const char *worker_path;   /* for messages */
 	uint64_t seed;             /* of the retries' jitter */
+	int max_logins;            /* SSH logins at once, 0: no limit */
+	int jump_max_logins;       /* of them to one jump host, 0: no limit */
 };
 
 struct pool {
@@ -121,6 +128,7 @@ struct pool {
 	int crash_burst;           /* the restart intensity: crashes ... */
 	int64_t *crash_ms;         /* ... and when the last crash_burst came: a ring, owned */
 	uint64_t crashes;          /* of ready workers since the last result */
+	struct logins logins;      /* SSH logins in progress and waiting */
 };
 
 /* An empty pool of cf->workers slots (no process yet). */
@@ -156,6 +164,15 @@ struct task_rec *pool_on_result(struct pool *p, struct slot *s, enum status st, 
 /* s's worker sent something it must not: it is stopped, and its task
  * counts as a crash (a startup failure before ready). */
 void pool_protocol_error(struct pool *p, struct slot *s, const char *what, int64_t now);
+
+/* s's worker asks to start an SSH login with key (n bytes; logins.h):
+ * granted now or when there is room, its hang timer paused while it
+ * waits. A worker already waiting or holding one, or with no task, is a
+ * protocol error; once the run is stopping, it is stopped instead. */
+void pool_login_enter(struct pool *p, struct slot *s, const char *key, size_t n, int64_t now);
+/* s's worker's login ended (or s's worker is gone): its room goes to
+ * the next waiting. */
+void pool_login_leave(struct pool *p, struct slot *s, int64_t now);
 
 /* A worker's exit, as the policy sees it. */
 struct pool_exit {

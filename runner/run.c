@@ -303,6 +303,27 @@ static void run_on_child(struct slot *s, const msgpack_object *m)
 		s->child_pgid = (pid_t)pgid;
 }
 
+/* login, login_done: the worker's SSH login asks for room, or ended
+ * (pool_login_*: --max-logins). */
+static void run_on_login(struct run *r, struct slot *s, const msgpack_object *m, enum proto_type type, int64_t now)
+{
+	struct proto_login l;
+	struct err err;
+
+	if (proto_decode_login(m, &l, &err) < 0) {
+		pool_protocol_error(&r->pool, s, err.msg, now);
+		return;
+	}
+	if (!s->task || l.id != s->task->seq) {
+		pool_protocol_error(&r->pool, s, "a login for a task it was not given", now);
+		return;
+	}
+	if (type == PROTO_LOGIN)
+		pool_login_enter(&r->pool, s, l.key.p, l.key.n, now);
+	else
+		pool_login_leave(&r->pool, s, now);
+}
+
 /* Are the worker's frames still read? Not after a protocol error: it is
  * not trusted any more. A worker being stopped for any other reason (the
  * run stopping, a timeout, a recycle) still names the process group of
@@ -339,6 +360,10 @@ static void run_on_frame(struct run *r, struct slot *s, const char *payload, siz
 		break;
 	case PROTO_RESULT:
 		run_on_result(r, s, &obj, now);
+		break;
+	case PROTO_LOGIN:
+	case PROTO_LOGIN_DONE:
+		run_on_login(r, s, &obj, type, now);
 		break;
 	default:
 		pool_protocol_error(&r->pool, s, "a message only the supervisor sends", now);
@@ -445,6 +470,18 @@ static void run_io_send_task(void *ctx, struct slot *s, struct task_rec *t)
 	proto_encode_task(&r->frame, t->seq, t->attempt, t->host.name, &t->host.vars, r->o->timeout_ms);
 	if (slot_send(s, r->frame.data, r->frame.len) < 0)
 		return; /* broken pipe: the worker died; reaping handles the task */
+	run_want_write(r, s);
+}
+
+static void run_io_grant(void *ctx, struct slot *s, int64_t waited_ms)
+{
+	struct run *r = ctx;
+	struct proto_login l = {PROTO_LOGIN_WAITED, s->task ? s->task->seq : 0, {NULL, 0}, waited_ms};
+
+	buf_reset(&r->frame);
+	proto_encode_login(&r->frame, PROTO_LOGIN_GRANT, &l);
+	if (slot_send(s, r->frame.data, r->frame.len) < 0)
+		return; /* broken pipe: the worker died; reaping releases its login */
 	run_want_write(r, s);
 }
 
@@ -686,7 +723,8 @@ static int run_open_outputs(struct run *r, int workers)
 static int run_setup_loop(struct run *r)
 {
 	const struct run_opts *o = r->o;
-	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms};
+	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms, o->max_logins,
+	                                  o->jump_max_logins};
 	sigset_t mask;
 	char pidbuf[32];
 
@@ -737,6 +775,8 @@ static void run_init_pool(struct run *r, int workers)
 		.worker_mem_bytes = o->limits.mem_bytes,
 		.worker_path = o->worker_path,
 		.seed = (uint64_t)getpid() << 32 ^ (uint64_t)clock_wall_ms(),
+		.max_logins = o->max_logins,
+		.jump_max_logins = o->jump_max_logins,
 	};
 	struct pool_io io = {
 		.ctx = r,
@@ -746,6 +786,7 @@ static void run_init_pool(struct run *r, int workers)
 		.reaped = run_io_reaped,
 		.finish = run_io_finish,
 		.next_target = run_io_next_target,
+		.grant = run_io_grant,
 	};
 
 	pool_init(&r->pool, &cf, &io);

@@ -37,6 +37,10 @@ struct run_opts {
 	int64_t worker_cpu_ms;  /* --worker-cpu: CPU per task, 0 for no limit */
 	uint64_t max_tasks_per_worker; /* --max-tasks-per-worker, 0 for no limit */
 	double rate;            /* --rate: tasks started per second, 0 for no limit */
+	int max_logins;         /* --max-logins, else the job's: SSH logins in
+	                           progress at once, 0 for no limit */
+	int jump_max_logins;    /* --jump-max-logins, else the job's: of them to
+	                           one jump host, 0 for no limit */
 	const char *outdir;     /* --outdir: per-host files, or NULL */
 	bool gather;            /* --gather: identical outputs grouped at the end */
 	bool progress;          /* the live line on stderr (a terminal, not -q) */

@@ -54,6 +54,8 @@ struct slot {
 	int64_t timer_ms;       /* monotonic: the next thing to do for this slot
 	                           (deadline + grace, KILL, respawn), 0 for none */
 	int64_t started_ms;     /* when the process was started */
+	int64_t login_paused_ms; /* waiting for a login slot (logins.h): what was
+	                           left of timer_ms, which is paused meanwhile */
 	uint64_t tasks_done;
 	/* pool.c's idle list runs through the slots (pool_idle_*): */
 	bool idle_listed;       /* in the list (its state may have moved on) */

@@ -18,6 +18,7 @@
 #include "frame.h"
 #include "job.h"
 #include "log.h"
+#include "login_gate.h"
 #include "proto.h"
 #include "task.h"
 #include "util.h"
@@ -60,7 +61,7 @@ void worker_child_ended(struct step_ctx *ctx)
 
 /* Block until a whole frame is there. 1: a frame; 0: EOF (the supervisor
  * is done with us); -1: an error, logged. */
-static int worker_read_frame(struct frame_reader *rd, const char **p, size_t *n)
+int worker_read_frame(struct frame_reader *rd, const char **p, size_t *n)
 {
 	for (;;) {
 		int r = frame_next(rd, p, n);
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 {
 	struct frame_reader rd;
 	struct buf out = BUF_INIT;
-	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN, 0};
+	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN, 0, 0, 0};
 	struct job *job = NULL;
 	void **res = NULL;
 	struct err err;
@@ -224,6 +225,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_init("fleetrun-worker", (enum log_level)settings.log_level);
+	login_gate_setup(&settings, &rd);
 	proto_encode_ready(&out, getpid());
 	if (fd_write_all(FD_OUT, out.data, out.len) < 0)
 		goto out;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "hash.h"
 #include "jumpspec.h"
+#include "login_gate.h"
 
 /* How many chains a worker keeps: a job rarely has more than a few
  * bastions; the least recently used goes. */
@@ -109,6 +110,26 @@ static int64_t ssh_jump_deadline(const struct step_ctx *ctx, bool *first)
 	return *first ? ctx->deadline_us : dl;
 }
 
+/* Pacing (login_gate.h): a worker holds one login at a time. The login
+ * before (an authenticated hop) is given back and room asked for this
+ * hop's, keyed by the hop: its sshd's MaxStartups counts the connection
+ * from the moment the channel through the hop before, or the TCP
+ * connect, reaches it. The wait moves ctx's deadlines. 0, or -1 with *st
+ * and err. */
+static int ssh_jump_gate(struct step_ctx *ctx, const struct ssh_params *hop, enum status *st, struct err *err)
+{
+	char *key = xasprintf("%s:%s", hop->address, hop->port);
+	int r = 0;
+
+	login_gate_leave();
+	if (login_gate_enter(ctx, key, err) < 0) {
+		*st = STATUS_ERROR;
+		r = -1;
+	}
+	free(key);
+	return r;
+}
+
 /* Log in to every hop of c (params in hops, moved in), the first over
  * proxy when it runs. 0, or -1 with *st and err naming the hop. */
 static int ssh_jump_login_all(struct step_ctx *ctx, struct ssh_jump_chain *c, struct ssh_params *hops, size_t n,
@@ -117,9 +138,13 @@ static int ssh_jump_login_all(struct step_ctx *ctx, struct ssh_jump_chain *c, st
 	for (size_t i = 0; i < n; i++) {
 		struct ssh_login *l = &c->hops[i];
 		bool first, dead;
-		int64_t dl = ssh_jump_deadline(ctx, &first);
+		int64_t dl;
 		char *kh = NULL;
 		int rc;
+
+		if (ssh_jump_gate(ctx, &hops[i], st, err) < 0)
+			return -1;
+		dl = ssh_jump_deadline(ctx, &first);
 		ssh_session_init(l, &hops[i]);
 		c->n = i + 1;
 		l->keepalive_ms = ctx->job->ssh.keepalive_ms;
@@ -285,6 +310,8 @@ int ssh_jump_connect(struct step_ctx *ctx, struct ssh_login *dev, struct ssh_jum
 	if (ssh_jump_login_all(ctx, c, hops, n, &u->proxy, st, err) < 0 ||
 	    ssh_jump_to_device(ctx, c, dev, &dead, st, err) < 0)
 		goto out;
+	/* the last hop's login ends: a channel through it is open */
+	login_gate_leave();
 	u->chain = c;
 	u->owned = u->proxy.pid > 0;
 	if (!u->owned)

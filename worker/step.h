@@ -27,6 +27,8 @@ struct task_state {
 	char *jump;               /* NULL, or the jump chain used (malloced) */
 	struct proto_ssh ssh_negotiated; /* what the SSH connection agreed on, for
 	                                    the record (views of static names) */
+	int64_t login_wait_us;    /* waited for login slots (login_gate.h): the
+	                             task's deadline moves by it */
 };
 
 struct step_ctx {

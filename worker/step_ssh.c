@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "login_gate.h"
 #include "ssh_jump.h"
 #include "ssh_params.h"
 #include "ssh_session.h"
@@ -67,6 +68,12 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	c->login.keepalive_ms = ctx->job->ssh.keepalive_ms;
 	if (ssh_jump_connect(ctx, &c->login, &c->jump, &c->fail_status, &err) < 0)
 		goto fail;
+	/* pacing (login_gate.h): room for the device's login; the wait
+	 * moves ctx's deadlines, and connect_timeout starts after it */
+	if (login_gate_enter(ctx, NULL, &err) < 0) {
+		c->fail_status = STATUS_ERROR;
+		goto fail;
+	}
 	/* the device's own connect_timeout, from when its login starts */
 	limit = clock_mono_us() + ctx->job->ssh.connect_timeout_ms * 1000;
 	deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
@@ -279,7 +286,12 @@ static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xstrdup(c->fail_error);
 		goto out;
 	}
-	if (ssh_channel_start(c, ctx, cmd.data, &ch, r) < 0 || ssh_read_output(c, ctx, ch, r) < 0)
+	if (ssh_channel_start(c, ctx, cmd.data, &ch, r) < 0)
+		goto out;
+	/* the login ends once a channel opens: by then sshd's listener
+	 * knows it is authenticated (a failed one ends at task end, task.c) */
+	login_gate_leave();
+	if (ssh_read_output(c, ctx, ch, r) < 0)
 		goto out;
 	ssh_exit_verdict(c, ctx, ch, r);
 out:

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "login_gate.h"
 #include "step.h"
 #include "taskscope.h"
 #include "tmpl.h"
@@ -114,7 +115,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 			.secrets = &ts.secrets,
 			.settings = settings,
 			.output_cap = settings->output_cap < budget / 2 ? settings->output_cap : budget / 2,
-			.deadline_us = started + task->timeout_ms * 1000,
+			/* a wait for a login slot is not the task's time */
+			.deadline_us = started + task->timeout_ms * 1000 + state.login_wait_us,
 			.deadline_is_task = true,
 			.frame_fd = frame_fd,
 			.state = &state,
@@ -131,6 +133,8 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t k = 0; k < ARRAY_LEN(task_kinds); k++)
 		if (task_kinds[k]->close)
 			task_kinds[k]->close(&state);
+	/* a login that failed is over once its connection is closed */
+	login_gate_leave();
 
 	for (size_t i = 0; i < nrun; i++)
 		task_view_step(&job->steps[i], &results[i], &views[i]);

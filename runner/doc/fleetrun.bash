@@ -15,7 +15,8 @@ _fleetrun_options()
     local o
     case $1 in
     run) echo "-i --inventory -H --hosts -l --limit -w --workers -t --timeout --grace -o --output
-               --resume --retry-failed --retries --retry-delay --rate --worker-mem --worker-cpu
+               --resume --retry-failed --retries --retry-delay --rate --max-logins
+               --jump-max-logins --worker-mem --worker-cpu
                --worker-files --max-tasks-per-worker --gather --outdir --color --no-progress
                --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
@@ -40,7 +41,8 @@ _fleetrun_takes_value()
     case $1 in
     -i | --inventory | -H | --hosts | -l | --limit | -w | --workers | -t | --timeout | --grace | \
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
-        --job | --html | --retries | --retry-delay | --rate | --worker-mem | --worker-cpu | \
+        --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
+        --worker-mem | --worker-cpu | \
         --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
         --dir | --sbatch) return 0 ;;
     esac

@@ -1096,6 +1096,10 @@ class SshLab(LabBase):
             "AddressFamily inet",
         ]
         lines += ["HostKey %s" % self.host_keys[n] for n in names]
+        # MaxStartups is one of the keywords whose last value wins: the
+        # lab's only when extra_config has none
+        if not any(x.split()[:1] == ["MaxStartups"] for x in extra_config):
+            lines.append("MaxStartups 2000:30:2000")
         lines += [
             "PidFile %s/sshd-%d.pid" % (d, port),
             "AuthorizedKeysFile %s" % self.authorized_keys,
@@ -1103,7 +1107,6 @@ class SshLab(LabBase):
             "PubkeyAuthentication yes",
             "AllowUsers %s" % self.user,
             "PermitRootLogin no" if self.user != "root" else "PermitRootLogin prohibit-password",
-            "MaxStartups 2000:30:2000",
             "MaxSessions 100",
             "MaxAuthTries 10",
             "LoginGraceTime 30",

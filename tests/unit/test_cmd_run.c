@@ -58,6 +58,9 @@ WANT(worker_mem_min, o->run.limits.mem_bytes = 16u << 20)
 WANT(worker_cpu, o->run.worker_cpu_ms = 10000)
 WANT(worker_files, o->run.limits.files = 64)
 WANT(max_tasks, o->run.max_tasks_per_worker = 100)
+WANT(max_logins, o->run.max_logins = 2)
+WANT(max_logins_0, o->run.max_logins = 0)
+WANT(jump_max_logins, o->run.jump_max_logins = 30)
 WANT(gather, o->run.gather = true)
 WANT(outdir, o->run.outdir = "out.d")
 WANT(color_auto, o->color = -1)
@@ -111,6 +114,9 @@ static const struct good {
 	{"--worker-cpu", "10s", want_worker_cpu},
 	{"--worker-files", "64", want_worker_files},
 	{"--max-tasks-per-worker", "100", want_max_tasks},
+	{"--max-logins", "2", want_max_logins},
+	{"--max-logins", "0", want_max_logins_0},
+	{"--jump-max-logins", "30", want_jump_max_logins},
 	{"--gather", NULL, want_gather},
 	{"--outdir", "out.d", want_outdir},
 	{"--color", "auto", want_color_auto},
@@ -162,6 +168,9 @@ static const struct bad {
 	{"--max-tasks-per-worker", "0", "--max-tasks-per-worker '0': expected a number of tasks of at least 1"},
 	{"--max-tasks-per-worker", "2147483648",
 	 "--max-tasks-per-worker '2147483648': expected a number of tasks of at least 1"},
+	{"--max-logins", "-1", "--max-logins '-1': expected a number of logins from 0 (no limit) to 100000"},
+	{"--jump-max-logins", "100001",
+	 "--jump-max-logins '100001': expected a number of logins from 0 (no limit) to 100000"},
 	{"--color", "yes", "--color 'yes': expected auto, always or never"},
 	{"--format", "xml", "--format 'xml': expected text, jsonl or lines"},
 	{"--summary", "yaml", "--summary 'yaml': expected text or json"},

@@ -217,6 +217,27 @@ static void test_ssh_job(void **state)
 	job_free(job);
 }
 
+/* The login limits (--max-logins): numbers, 0 for none. */
+static void test_ssh_logins(void **state)
+{
+	struct job *job = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  max_logins: 4\n  jump_max_logins: 0\nsteps:\n  - ssh: ls\n",
+	                       &job, &err),
+	                 0);
+	assert_int_equal(job->ssh.max_logins, 4);
+	assert_int_equal(job->ssh.jump_max_logins, 0);
+	job_free(job);
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  max_logins: -1\nsteps:\n  - ssh: ls\n", &job, &err), -1);
+	assert_non_null(strstr(err.msg, "j.yaml:2:15: "));
+	assert_non_null(strstr(err.msg, "max_logins"));
+	assert_int_equal(parse("jobs.d/j.yaml", "ssh:\n  jump_max_logins: many\nsteps:\n  - ssh: ls\n", &job, &err),
+	                 -1);
+	assert_non_null(strstr(err.msg, "jump_max_logins"));
+}
+
 /* A job without the section still has every connection setting, so the
  * worker never asks whether it was given. */
 static void test_ssh_defaults(void **state)
@@ -247,6 +268,8 @@ static void test_ssh_defaults(void **state)
 		assert_int_equal(job->ssh.idle_timeout_ms, 0);
 		assert_int_equal(job->ssh.keepalive_ms, JOB_SSH_DEFAULT_KEEPALIVE_MS);
 		assert_int_equal(job->ssh.pty, 0);
+		assert_int_equal(job->ssh.max_logins, 0);
+		assert_int_equal(job->ssh.jump_max_logins, JOB_SSH_DEFAULT_JUMP_MAX_LOGINS);
 		assert_int_equal(job->steps[0].kind, STEP_SSH);
 		assert_int_equal(job->steps[0].pty, -1);
 		job_free(job);
@@ -847,7 +870,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
-	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command, algorithms)"),
+	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command, algorithms, max_logins, jump_max_logins)"),
 	BAD("bad jump", "ssh:\n  jump: ops@b1,a@b@c\nsteps:\n  - ssh: ls\n",
 	    "2:9: 'jump': jump hop 2: bad host (expected letters, digits, '.', '-', '_', or [IPv6]) (expected "
 	    "[user@]host[:port][,...] or none)"),
@@ -1379,6 +1402,7 @@ int main(void)
 		cmocka_unit_test(test_ssh_job),
 		cmocka_unit_test(test_ssh_algorithms),
 		cmocka_unit_test(test_ssh_defaults),
+		cmocka_unit_test(test_ssh_logins),
 		cmocka_unit_test(test_ssh_values),
 		cmocka_unit_test(test_bool_grammar),
 		cmocka_unit_test(test_hostkey_policy),

@@ -5,7 +5,9 @@
  * retries (a first crash at once, a second one with backoff; unreachable
  * with backoff), the moment --max-tasks-per-worker recycles a worker, what
  * an interrupt during start-up does to queued retries, the idle list's
- * order, and the loop's wake-up.
+ * order, the loop's wake-up, and --max-logins (a waiting worker's hang
+ * timer paused and moved by the wait, the room of a worker that dies
+ * given to the next, an interrupt stopping the waiting).
  *
  * The fake slots get pids above PID_MAX_LIMIT (2^22), which no process can
  * have: the pool's slot_stop and slot_kill reach kill(2), which fails with
@@ -57,6 +59,9 @@ struct fake {
 	uint64_t next_target;
 	struct fake_rec recs[64]; /* records the supervisor made */
 	int nrecs;
+	int granted[64];        /* slots granted a login, in order */
+	int64_t waited[64];     /* and how long each waited */
+	int ngrants;
 };
 
 static int fake_start(void *ctx, struct slot *s)
@@ -131,6 +136,15 @@ static int fake_next_target(void *ctx, uint64_t seq, struct task_rec **out)
 	return 1;
 }
 
+static void fake_grant(void *ctx, struct slot *s, int64_t waited_ms)
+{
+	struct fake *f = ctx;
+
+	assert_true(f->ngrants < 64);
+	f->waited[f->ngrants] = waited_ms;
+	f->granted[f->ngrants++] = s->index;
+}
+
 static const struct pool_config fake_config = {
 	.workers = 1,
 	.timeout_ms = 10000,
@@ -145,7 +159,8 @@ static const struct pool_config fake_config = {
 static struct fake *fake_new(const struct pool_config *cf, uint64_t targets)
 {
 	struct fake *f = xcalloc(1, sizeof(*f));
-	struct pool_io io = {f, fake_start, fake_send_task, fake_drain, fake_drain, fake_finish, fake_next_target};
+	struct pool_io io = {f, fake_start, fake_send_task, fake_drain, fake_drain, fake_finish, fake_next_target,
+	                      fake_grant};
 
 	f->now = T0;
 	f->targets = targets;
@@ -632,6 +647,79 @@ static void test_interrupt_gives_grace_then_stops(void **state)
 	fake_free(f);
 }
 
+/* ------------------------------------------------------------- logins */
+
+static void test_login_wait_pauses_the_hang_timer(void **state)
+{
+	struct pool_config cf = config_with(3, 2);
+	struct fake *f;
+	struct slot *s;
+
+	(void)state;
+	cf.max_logins = 1;
+	f = fake_new(&cf, 3);
+	fake_turn(f);
+	for (int i = 0; i < 3; i++)
+		pool_login_enter(&f->p, &f->p.slots[i], NULL, 0, f->now);
+	assert_int_equal(f->ngrants, 1);
+	assert_int_equal(f->granted[0], 0);
+	assert_int_equal(f->waited[0], 0);
+	s = &f->p.slots[2];
+	assert_int_equal(s->timer_ms, 0); /* waiting is not hanging */
+	/* far past the deadline: the waiting are still there */
+	f->now += cf.timeout_ms + cf.grace_ms + 5000;
+	pool_check_timers(&f->p, f->now);
+	assert_int_equal(f->p.slots[0].state, SLOT_STOPPING); /* the holder did hang */
+	assert_int_equal(f->p.slots[1].state, SLOT_BUSY);
+	assert_int_equal(s->state, SLOT_BUSY);
+	/* the holder is killed: its room goes to the next, whose timer
+	 * goes on from where it was, moved by the wait */
+	fake_exit(f, &f->p.slots[0], W_SIGNAL(SIGKILL));
+	assert_int_equal(f->ngrants, 2);
+	assert_int_equal(f->granted[1], 1);
+	assert_int_equal(f->waited[1], cf.timeout_ms + cf.grace_ms + 5000);
+	assert_int_equal(f->p.slots[1].timer_ms, f->now + cf.timeout_ms + cf.grace_ms);
+	/* its login ends: the last one's turn */
+	pool_login_leave(&f->p, &f->p.slots[1], f->now);
+	assert_int_equal(f->ngrants, 3);
+	assert_int_equal(f->granted[2], 2);
+	/* a second login at once is a protocol error */
+	pool_login_enter(&f->p, s, NULL, 0, f->now);
+	assert_int_equal(s->state, SLOT_STOPPING);
+	assert_int_equal(s->stop_reason, STOP_PROTOCOL);
+	fake_free(f);
+}
+
+static void test_login_result_and_interrupt(void **state)
+{
+	struct pool_config cf = config_with(3, 2);
+	struct fake *f;
+	struct task_rec *t;
+
+	(void)state;
+	cf.max_logins = 1;
+	f = fake_new(&cf, 10);
+	fake_turn(f);
+	for (int i = 0; i < 3; i++)
+		pool_login_enter(&f->p, &f->p.slots[i], NULL, 0, f->now);
+	assert_int_equal(f->ngrants, 1);
+	/* a result ends the task's login, said or not */
+	t = pool_on_result(&f->p, &f->p.slots[0], STATUS_OK, f->now);
+	task_rec_free(t);
+	assert_int_equal(f->ngrants, 2);
+	assert_int_equal(f->granted[1], 1);
+	/* the run stops: the waiting worker is stopped now, the one
+	 * logging in gets the grace */
+	pool_interrupt(&f->p, SIGINT, f->now);
+	assert_int_equal(f->p.slots[2].state, SLOT_STOPPING);
+	assert_int_equal(f->p.slots[2].stop_reason, STOP_INTERRUPT);
+	assert_int_equal(f->p.slots[1].state, SLOT_BUSY);
+	assert_int_equal(f->p.logins.nqueue, 0);
+	fake_exit(f, &f->p.slots[2], W_SIGNAL(SIGTERM));
+	assert_true(f->recs[f->nrecs - 1].interrupted);
+	fake_free(f);
+}
+
 /* ---------------------------------------------------- idle list, deadline */
 
 static void test_idle_list_most_recent_first(void **state)
@@ -747,6 +835,8 @@ int main(void)
 		cmocka_unit_test(test_recycle_after_max_tasks),
 		cmocka_unit_test(test_sigint_during_startup_drops_queued_retries),
 		cmocka_unit_test(test_interrupt_gives_grace_then_stops),
+		cmocka_unit_test(test_login_wait_pauses_the_hang_timer),
+		cmocka_unit_test(test_login_result_and_interrupt),
 		cmocka_unit_test(test_idle_list_most_recent_first),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_rate_paces_dispatch),

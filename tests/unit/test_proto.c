@@ -1274,7 +1274,8 @@ static void test_result_required(void **state)
 /* The hello and the task, decoded as the worker does. */
 static void test_decode_hello_task(void **state)
 {
-	struct proto_settings s = {.output_cap = 4096, .log_level = 3, .cpu_limit_ms = 1500};
+	struct proto_settings s = {
+		.output_cap = 4096, .log_level = 3, .cpu_limit_ms = 1500, .max_logins = 2, .jump_max_logins = 8};
 	struct kvlist vars = KVLIST_INIT;
 	struct buf b = BUF_INIT;
 	struct decoded dec;
@@ -1298,6 +1299,8 @@ static void test_decode_hello_task(void **state)
 	assert_true(h.settings.output_cap == 4096);
 	assert_int_equal(h.settings.log_level, 3);
 	assert_true(h.settings.cpu_limit_ms == 1500);
+	assert_int_equal(h.settings.max_logins, 2);
+	assert_int_equal(h.settings.jump_max_logins, 8);
 	/* a task is not a hello */
 	assert_int_equal(proto_decode_task(&dec.data, &t, &err), -1);
 	decoded_free(&dec);
@@ -1325,6 +1328,77 @@ static void test_decode_hello_task(void **state)
 	assert_true(id == 42 && pgid == 4242);
 	decoded_free(&dec);
 	kvlist_free(&vars);
+	buf_free(&b);
+}
+
+/* The three login messages: one view, their own types; id required, key
+ * and waited_ms checked for type. */
+static void test_login(void **state)
+{
+	static const enum proto_type types[] = {PROTO_LOGIN, PROTO_LOGIN_GRANT, PROTO_LOGIN_DONE};
+	struct proto_login in = {PROTO_LOGIN_KEY | PROTO_LOGIN_WAITED, 77, proto_cstr("bastion:2222"), 1234}, out;
+	struct buf b = BUF_INIT;
+	struct decoded dec;
+	enum proto_type type;
+	struct err err = {{0}};
+	const char *p;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+		buf_reset(&b);
+		proto_encode_login(&b, types[i], &in);
+		p = payload_of(&b, &n);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+		assert_int_equal(type, types[i]);
+		assert_int_equal(proto_decode_login(&dec.data, &out, &err), 0);
+		assert_true(out.id == 77);
+		assert_int_equal(out.has, PROTO_LOGIN_ID | PROTO_LOGIN_KEY | PROTO_LOGIN_WAITED);
+		assert_int_equal(out.key.n, 12);
+		assert_memory_equal(out.key.p, "bastion:2222", 12);
+		assert_true(out.waited_ms == 1234);
+		decoded_free(&dec);
+	}
+	/* only id: the rest absent */
+	buf_reset(&b);
+	proto_encode_login(&b, PROTO_LOGIN_DONE, &(struct proto_login){0, 5, {NULL, 0}, 0});
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_login(&dec.data, &out, &err), 0);
+	assert_int_equal(out.has, PROTO_LOGIN_ID);
+	assert_null(out.key.p);
+	decoded_free(&dec);
+	/* a key that is not a string */
+	{
+		msgpack_packer pk;
+		size_t start;
+
+		buf_reset(&b);
+		start = frame_begin(&b);
+		proto_packer_init(&pk, &b);
+		msgpack_pack_map(&pk, 3);
+		proto_pack_cstr(&pk, "type");
+		proto_pack_cstr(&pk, "login");
+		proto_pack_cstr(&pk, "id");
+		msgpack_pack_uint64(&pk, 5);
+		proto_pack_cstr(&pk, "key");
+		msgpack_pack_int(&pk, 22);
+		frame_end(&b, start);
+		p = payload_of(&b, &n);
+		assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+		assert_int_equal(type, PROTO_LOGIN);
+		assert_int_equal(proto_decode_login(&dec.data, &out, &err), -1);
+		assert_string_equal(err.msg, "login field 'key': expected a string");
+		decoded_free(&dec);
+	}
+	/* a message without an id is no login */
+	buf_reset(&b);
+	proto_encode_hello(&b, "j", "", 0, &(struct proto_settings){0});
+	p = payload_of(&b, &n);
+	assert_int_equal(decode(p, n, &dec, &type, &err), 0);
+	assert_int_equal(proto_decode_login(&dec.data, &out, &err), -1);
+	assert_string_equal(err.msg, "login message without 'id'");
+	decoded_free(&dec);
 	buf_free(&b);
 }
 
@@ -1361,6 +1435,7 @@ int main(void)
 		cmocka_unit_test(test_result_lenient),
 		cmocka_unit_test(test_result_required),
 		cmocka_unit_test(test_decode_hello_task),
+		cmocka_unit_test(test_login),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
