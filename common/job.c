@@ -134,6 +134,7 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"idle_timeout", job_setting_duration, offsetof(struct job_ssh, idle_timeout_ms)},
 	{"keepalive", job_setting_duration, offsetof(struct job_ssh, keepalive_ms)},
 	{"pty", job_setting_bool, offsetof(struct job_ssh, pty)},
+	{"config", job_setting_string, offsetof(struct job_ssh, config)},
 }, job_settings_http[] = {
 	{"base", job_setting_url, offsetof(struct job_http, base)},
 	{"user", job_setting_string, offsetof(struct job_http, user)},
@@ -570,8 +571,25 @@ static int job_top_ssh(struct ynode_ctx *c, const struct ymap_key *key, yaml_nod
 {
 	struct job *job = obj;
 
+	static const struct {
+		const char *key;
+		unsigned bit;
+	} given[] = {
+		{"host_key_policy", JOB_SSH_GIVEN_POLICY},
+		{"connect_timeout", JOB_SSH_GIVEN_CONNECT_TIMEOUT},
+		{"keepalive", JOB_SSH_GIVEN_KEEPALIVE},
+	};
+
 	if (job_section_parse(c, &job_section_ssh, value, &job->ssh) < 0)
 		return -1;
+	/* the keys whose default ssh_config may replace, when the file
+	 * does not set them (the walk checked they are scalars) */
+	for (yaml_node_pair_t *p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		const char *name = ynode_scalar(ynode_at(c, p->key));
+		for (size_t i = 0; name && i < ARRAY_LEN(given); i++)
+			if (!strcmp(name, given[i].key))
+				job->ssh.given |= given[i].bit;
+	}
 	job->has_ssh = 1;
 	return 0;
 }
@@ -1101,6 +1119,7 @@ void job_free(struct job *job)
 	free(job->ssh.password);
 	free(job->ssh.password_file);
 	free(job->ssh.known_hosts);
+	free(job->ssh.config);
 	free(job->http.base);
 	free(job->http.user);
 	free(job->http.password);

@@ -104,7 +104,18 @@ struct job_ssh {
 	int64_t idle_timeout_ms;    /* a command silent this long: timeout; 0 off */
 	int64_t keepalive_ms;       /* SSH keepalive interval; 0 off */
 	int pty;               /* 1: request a terminal for every command */
+	char *config;          /* ssh_config to read: NULL (~/.ssh/config, then
+	                          /etc/ssh/ssh_config), "none", or a file (a
+	                          leading ~/ is $HOME); never a host var: a
+	                          config may hold ProxyCommand, which is code */
+	unsigned given;        /* JOB_SSH_GIVEN_*: set by the file, not defaults */
 };
+
+/* The keys of the ssh: section whose defaults ssh_config may replace
+ * (host var > job > ssh_config > defaults): set when the file gives them. */
+#define JOB_SSH_GIVEN_POLICY 0x1          /* host_key_policy */
+#define JOB_SSH_GIVEN_CONNECT_TIMEOUT 0x2 /* connect_timeout */
+#define JOB_SSH_GIVEN_KEEPALIVE 0x4       /* keepalive */
 
 /* The job's `inventory_may:` section: what an inventory host var may
  * reach on this machine. Inventories are data (DESIGN.md, "Trust model"):

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1042,6 +1043,22 @@ static char *sshconfig_final(const struct sshconfig_walk *w, const struct sshcon
 	return v;
 }
 
+/* The first of UserKnownHostsFile's files, expanded (sshconfig_final
+ * checked them all). */
+static char *sshconfig_final_first(const struct sshconfig_walk *w, const struct sshconfig_dir *d,
+                                   const struct sshconfig_tokens *t)
+{
+	char **files = NULL, *f = NULL;
+	size_t n = 0;
+	struct err why;
+
+	(void)w;
+	if (sshconfig_split(d->argv[0], &files, &n) == 0 && n > 0)
+		f = sshconfig_expand(files[0], t, "dhnprulLi", true, &why);
+	sshconfig_argv_free(files);
+	return f;
+}
+
 int sshconfig_resolve(const struct sshconfig *cfg, const struct sshconfig_query *q, struct sshconfig_host *out,
                       struct err *err)
 {
@@ -1050,8 +1067,14 @@ int sshconfig_resolve(const struct sshconfig *cfg, const struct sshconfig_query 
 	struct sshconfig_tokens t = {0};
 	const char *home = getenv("HOME");
 	char lhost[256] = "", *hostname = NULL, *dot;
+	struct passwd *pw = q->local_user ? NULL : getpwuid(getuid());
+	struct sshconfig_query qq = *q;
 	int r = -1;
 
+	if (!qq.local_user)
+		qq.local_user = pw ? pw->pw_name : "root";
+	q = &qq;
+	w.q = q;
 	w.host_lc = xstrdup(q->host);
 	for (char *c = w.host_lc; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
@@ -1062,7 +1085,7 @@ int sshconfig_resolve(const struct sshconfig *cfg, const struct sshconfig_query 
 	hostname = sshconfig_walk_hostname(&w);
 	gethostname(lhost, sizeof(lhost) - 1);
 	t.d = home ? home : "";
-	t.u = q->local_user ? q->local_user : "";
+	t.u = q->local_user;
 	t.h = hostname;
 	t.r = q->user ? q->user : w.set[SSHCONFIG_USER] ? w.set[SSHCONFIG_USER]->argv[0] : t.u;
 	t.p = q->port ? q->port : w.set[SSHCONFIG_PORT] ? w.set[SSHCONFIG_PORT]->argv[0] : "22";
@@ -1078,6 +1101,8 @@ int sshconfig_resolve(const struct sshconfig *cfg, const struct sshconfig_query 
 			continue;
 		if (!(h.val[k] = sshconfig_final(&w, d, &t, err)))
 			goto out;
+		if (k == SSHCONFIG_USERKNOWNHOSTSFILE)
+			h.known_hosts = sshconfig_final_first(&w, d, &t);
 		h.where[k] = xasprintf("%s:%d", cfg->files[d->file], d->line);
 	}
 	h.identity_files = xreallocarray(NULL, w.nids + 1, sizeof(char *));
@@ -1107,6 +1132,7 @@ void sshconfig_host_free(struct sshconfig_host *h)
 		free(h->val[k]);
 		free(h->where[k]);
 	}
+	free(h->known_hosts);
 	for (size_t i = 0; i < h->nidentity_files; i++)
 		free(h->identity_files[i]);
 	free(h->identity_files);

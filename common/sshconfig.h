@@ -95,13 +95,14 @@ struct sshconfig_query {
 	const char *hostname;   /* NULL, or the address given */
 	const char *user;       /* NULL, or the remote user given */
 	const char *port;       /* NULL, or the port given */
-	const char *local_user; /* %u, Match localuser */
+	const char *local_user; /* %u, Match localuser; NULL: the login name */
 };
 
 /* ssh_config's answer for one host. Everything malloced, owned. */
 struct sshconfig_host {
 	char *val[SSHCONFIG_KW_COUNT];   /* NULL when no matching block set it */
 	char *where[SSHCONFIG_KW_COUNT]; /* "file:line" of the value */
+	char *known_hosts;               /* UserKnownHostsFile's first file */
 	char **identity_files;           /* expanded, in order */
 	size_t nidentity_files;
 };

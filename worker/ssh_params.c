@@ -7,7 +7,16 @@
 #include "hostcfg.h"
 #include "kv.h"
 #include "setting.h"
+#include "sshconfig.h"
 #include "tmpl.h"
+
+/* The ssh_config files, read once per worker on first use: a worker runs
+ * one job, whose ssh: config names them. The supervisor read them at the
+ * start of the run and refused to run when they did not parse, so an
+ * error here is the files changing under a run. */
+static struct sshconfig ssh_params_cfg;
+static int ssh_params_cfg_state; /* 0 not read, 1 read, -1 failed */
+static struct err ssh_params_cfg_err;
 
 void ssh_params_free(struct ssh_params *p)
 {
@@ -18,28 +27,98 @@ void ssh_params_free(struct ssh_params *p)
 	hostcfg_secret_free(p->passphrase);
 	hostcfg_secret_free(p->password);
 	free(p->known_hosts);
+	for (size_t i = 0; i < p->nidentity_files; i++)
+		free(p->identity_files[i]);
+	free(p->identity_files);
+	free(p->jump);
+	free(p->proxy_command);
+	free(p->kex);
+	free(p->hostkey_algs);
+	free(p->ciphers);
+	free(p->macs);
+	free(p->pubkey_algs);
 	memset(p, 0, sizeof(*p));
+}
+
+/* The worker's ssh_config (NULL when the job says none), read on first use. */
+static const struct sshconfig *ssh_params_config(const struct job *job, struct err *err)
+{
+	if (ssh_params_cfg_state == 0) {
+		ssh_params_cfg_state = sshconfig_load(&ssh_params_cfg, job->ssh.config, &ssh_params_cfg_err) < 0 ? -1 : 1;
+		if (ssh_params_cfg_state < 0)
+			sshconfig_free(&ssh_params_cfg);
+	}
+	if (ssh_params_cfg_state < 0) {
+		*err = ssh_params_cfg_err;
+		return NULL;
+	}
+	return &ssh_params_cfg;
+}
+
+/* *dst = src when nothing above ssh_config gave it. */
+static void ssh_params_take(char **dst, const char *src)
+{
+	if (!*dst && src)
+		*dst = xstrdup(src);
+}
+
+/* What ssh_config gives where host vars and the job gave nothing. */
+static void ssh_params_from_config(struct ssh_params *p, const struct job_ssh *js, struct sshconfig_host *sc)
+{
+	int64_t ms;
+
+	ssh_params_take(&p->address, sc->val[SSHCONFIG_HOSTNAME]);
+	ssh_params_take(&p->user, sc->val[SSHCONFIG_USER]);
+	ssh_params_take(&p->port, sc->val[SSHCONFIG_PORT]);
+	if (!p->key && sc->nidentity_files) {
+		p->identity_files = sc->identity_files;
+		p->nidentity_files = sc->nidentity_files;
+		sc->identity_files = NULL;
+		sc->nidentity_files = 0;
+	}
+	if (p->agent == -1 && sc->val[SSHCONFIG_IDENTITIESONLY] && !strcmp(sc->val[SSHCONFIG_IDENTITIESONLY], "yes"))
+		p->agent = 0;
+	ssh_params_take(&p->jump, sc->val[SSHCONFIG_PROXYJUMP]);
+	ssh_params_take(&p->proxy_command, sc->val[SSHCONFIG_PROXYCOMMAND]);
+	ssh_params_take(&p->kex, sc->val[SSHCONFIG_KEXALGORITHMS]);
+	ssh_params_take(&p->hostkey_algs, sc->val[SSHCONFIG_HOSTKEYALGORITHMS]);
+	ssh_params_take(&p->ciphers, sc->val[SSHCONFIG_CIPHERS]);
+	ssh_params_take(&p->macs, sc->val[SSHCONFIG_MACS]);
+	ssh_params_take(&p->pubkey_algs, sc->val[SSHCONFIG_PUBKEYACCEPTEDALGORITHMS]);
+	p->connect_timeout_ms = js->connect_timeout_ms;
+	if (!(js->given & JOB_SSH_GIVEN_CONNECT_TIMEOUT) && sshconfig_host_ms(sc, SSHCONFIG_CONNECTTIMEOUT, &ms) == 0 &&
+	    ms > 0)
+		p->connect_timeout_ms = ms;
+	p->keepalive_ms = js->keepalive_ms;
+	if (!(js->given & JOB_SSH_GIVEN_KEEPALIVE) && sshconfig_host_ms(sc, SSHCONFIG_SERVERALIVEINTERVAL, &ms) == 0)
+		p->keepalive_ms = ms;
 }
 
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 {
 	const struct job_ssh *js = &ctx->job->ssh;
 	const struct hostcfg hc = setting_hostcfg(ctx);
+	const struct sshconfig *cfg;
+	struct sshconfig_host sc = {0};
 	int r = -1;
 
 	memset(p, 0, sizeof(*p));
+	/* host vars, then the job: ssh_config fills what they leave */
 	if (hostcfg_str(&hc, "address", NULL, &p->address, err) < 0 ||
 	    hostcfg_str(&hc, "port", js->port, &p->port, err) < 0 ||
 	    hostcfg_str(&hc, "user", js->user, &p->user, err) < 0 ||
 	    hostcfg_str(&hc, "key", js->key, &p->key, err) < 0 ||
 	    hostcfg_secret(&hc, "passphrase", js->passphrase, js->passphrase_file, &p->passphrase, err) < 0 ||
 	    hostcfg_secret(&hc, "password", js->password, js->password_file, &p->password, err) < 0 ||
-	    hostcfg_known_hosts(&hc, js->known_hosts, &p->known_hosts, err) < 0 ||
+	    !(cfg = ssh_params_config(ctx->job, err)) ||
+	    hostcfg_sshconfig(&hc, cfg, js, ctx->task->host, &sc, err) < 0 ||
+	    hostcfg_known_hosts_from(&hc, js->known_hosts, sc.known_hosts, &p->known_hosts, err) < 0 ||
 	    hostcfg_bool(&hc, "agent", js->agent, &p->agent, err) < 0 ||
-	    hostcfg_policy(&hc, js->host_key_policy, &p->policy, err) < 0 ||
+	    hostcfg_policy(&hc, hostcfg_ssh_policy(js, &sc), &p->policy, err) < 0 ||
 	    /* the host's (or job's) pty; a step's own pty: wins in step_ssh_run */
 	    hostcfg_bool(&hc, "pty", js->pty, &p->pty, err) < 0)
 		goto out;
+	ssh_params_from_config(p, js, &sc);
 	if (!p->address)
 		p->address = xstrdup(ctx->task->host);
 	if (!p->port)
@@ -49,6 +128,7 @@ int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err)
 	hostcfg_expand_home(&p->key);
 	r = 0;
 out:
+	sshconfig_host_free(&sc);
 	if (r < 0)
 		ssh_params_free(p);
 	return r;

@@ -23,13 +23,29 @@ struct ssh_params {
 	int agent;
 	enum hostkey_policy policy;
 	int pty;
+	/* From ssh_config (sshconfig.h) where host vars and the job give
+	 * nothing; NULL when none gives them. */
+	char **identity_files;     /* IdentityFile, in order, when no key is
+	                              given: key auth tries each */
+	size_t nidentity_files;
+	char *jump;                /* ProxyJump spec; "none" = no jump */
+	char *proxy_command;
+	char *kex;                 /* ssh_config-syntax algorithm specs */
+	char *hostkey_algs;
+	char *ciphers;
+	char *macs;
+	char *pubkey_algs;
+	int64_t connect_timeout_ms; /* the job's, or ConnectTimeout when the
+	                               job does not set it */
+	int64_t keepalive_ms;       /* the job's, or ServerAliveInterval */
 };
 
 /* Free the strings (secrets wiped) and zero *p. */
 void ssh_params_free(struct ssh_params *p);
 
 /* The settings of the step's host: host vars over the job's ssh:
- * section, then the defaults (the host's name as address, port 22, the
+ * section over ssh_config (the job's config: files, read once per
+ * worker), then the defaults (the host's name as address, port 22, the
  * local user). 0, or -1 with err naming the setting (and *p empty). */
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err);
 

@@ -275,14 +275,20 @@ static enum ssh_auth_rc ssh_auth_key(struct ssh_conn *c, int64_t deadline_us, en
 	const struct ssh_params *p = &c->params;
 	int rc;
 
-	SSH_AUTH_CALL(rc, libssh2_userauth_publickey_fromfile_ex(c->session, p->user, (unsigned int)strlen(p->user),
-	                                                         NULL, p->key, p->passphrase));
-	if (rc == 0)
-		return SSH_AUTH_OK;
-	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
-		*st = STATUS_AUTH;
-		err_set(err, "key %s could not be used: %s", p->key, ssh_errmsg(c->session));
-		return SSH_AUTH_STOP;
+	/* the key given, else ssh_config's IdentityFiles in order, where
+	 * one that is missing or unreadable is skipped, as ssh does */
+	for (size_t i = 0; i < (p->key ? 1 : p->nidentity_files); i++) {
+		const char *key = p->key ? p->key : p->identity_files[i];
+		SSH_AUTH_CALL(rc, libssh2_userauth_publickey_fromfile_ex(c->session, p->user,
+		                                                         (unsigned int)strlen(p->user), NULL, key,
+		                                                         p->passphrase));
+		if (rc == 0)
+			return SSH_AUTH_OK;
+		if (p->key && (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)) {
+			*st = STATUS_AUTH;
+			err_set(err, "key %s could not be used: %s", p->key, ssh_errmsg(c->session));
+			return SSH_AUTH_STOP;
+		}
 	}
 	return SSH_AUTH_NEXT;
 }
@@ -318,7 +324,7 @@ static bool ssh_auth_agent_wanted(const struct ssh_params *p)
 
 static bool ssh_auth_key_wanted(const struct ssh_params *p)
 {
-	return p->key != NULL;
+	return p->key != NULL || p->nidentity_files > 0;
 }
 
 static bool ssh_auth_password_wanted(const struct ssh_params *p)
@@ -510,6 +516,10 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		c->fail_error = xstrdup(err.msg);
 		return c;
 	}
+	/* connect_timeout: the job's, or ssh_config's when the job has none */
+	limit = now + c->params.connect_timeout_ms * 1000;
+	deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
+	task_first = ctx->deadline_us <= limit;
 	if (ssh_tcp_connect(&c->params, deadline, &c->fd, &err) < 0) {
 		c->fail_status = clock_mono_us() >= ctx->deadline_us ? STATUS_TIMEOUT : STATUS_UNREACHABLE;
 		c->fail_error = xstrdup(err.msg);
@@ -524,9 +534,9 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 	libssh2_session_set_blocking(c->session, 0);
 	libssh2_session_callback_set2(c->session, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)ssh_recv);
 	ssh_hostkey_pref(c);
-	if (ctx->job->ssh.keepalive_ms > 0) {
-		libssh2_keepalive_config(c->session, 1, (unsigned)((ctx->job->ssh.keepalive_ms + 999) / 1000));
-		c->keepalive_at_us = now + ctx->job->ssh.keepalive_ms * 1000;
+	if (c->params.keepalive_ms > 0) {
+		libssh2_keepalive_config(c->session, 1, (unsigned)((c->params.keepalive_ms + 999) / 1000));
+		c->keepalive_at_us = now + c->params.keepalive_ms * 1000;
 	}
 	while ((rc = libssh2_session_handshake(c->session, c->fd)) == LIBSSH2_ERROR_EAGAIN) {
 		if (ssh_wait(c, deadline) < 0) {
