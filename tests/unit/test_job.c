@@ -824,7 +824,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
-	    "keepalive, pty)"),
+	    "keepalive, pty, config)"),
 	BAD("bad host key policy", "ssh:\n  host_key_policy: loose\nsteps:\n  - ssh: ls\n",
 	    "2:20: 'host_key_policy': expected one of strict, accept-new, off, got 'loose'"),
 	BAD("host key policy a list", "ssh:\n  host_key_policy: [strict]\nsteps:\n  - ssh: ls\n",
