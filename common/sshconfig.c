@@ -1009,7 +1009,9 @@ static char *sshconfig_final(const struct sshconfig_walk *w, const struct sshcon
 	char *v = NULL;
 
 	if (d->kw == SSHCONFIG_HOSTNAME) {
-		v = sshconfig_expand(d->argv[0], t, "h", false, &why);
+		/* %h here is the host as named, not the HostName it makes */
+		struct sshconfig_tokens th = {.h = w->host_lc};
+		v = sshconfig_expand(d->argv[0], &th, "h", false, &why);
 		for (char *c = v; c && *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 	} else if (d->kw == SSHCONFIG_IDENTITYFILE) {
