@@ -179,7 +179,7 @@ int hosts_ssh_print(const struct job *job, const struct sshconfig *cfg, const st
 	/* the jump and the algorithms: ssh_config's, as given (fleetrun's
 	 * own job keys and host vars for them come first in the worker) */
 	for (size_t i = 0; i < ARRAY_LEN(specs); i++)
-		if (s.sc.val[specs[i].kw] && (i > 0 || strcmp(s.sc.val[specs[i].kw], "none")))
+		if (s.sc.val[specs[i].kw] && (i > 1 || strcmp(s.sc.val[specs[i].kw], "none")))
 			hosts_ssh_put(&s, specs[i].key, s.sc.val[specs[i].kw],
 			              hosts_ssh_cfgsrc(&s, specs[i].kw, tmp, sizeof(tmp)));
 	if (hosts_ssh_hostkey(&s, err) < 0)

@@ -79,7 +79,9 @@ static void ssh_params_from_config(struct ssh_params *p, const struct job_ssh *j
 	if (p->agent == -1 && sc->val[SSHCONFIG_IDENTITIESONLY] && !strcmp(sc->val[SSHCONFIG_IDENTITIESONLY], "yes"))
 		p->agent = 0;
 	ssh_params_take(&p->jump, sc->val[SSHCONFIG_PROXYJUMP]);
-	ssh_params_take(&p->proxy_command, sc->val[SSHCONFIG_PROXYCOMMAND]);
+	/* ProxyCommand none: no command (it still kept a later ProxyJump out) */
+	if (sc->val[SSHCONFIG_PROXYCOMMAND] && strcmp(sc->val[SSHCONFIG_PROXYCOMMAND], "none"))
+		ssh_params_take(&p->proxy_command, sc->val[SSHCONFIG_PROXYCOMMAND]);
 	ssh_params_take(&p->kex, sc->val[SSHCONFIG_KEXALGORITHMS]);
 	ssh_params_take(&p->hostkey_algs, sc->val[SSHCONFIG_HOSTKEYALGORITHMS]);
 	ssh_params_take(&p->ciphers, sc->val[SSHCONFIG_CIPHERS]);
