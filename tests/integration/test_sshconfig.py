@@ -43,6 +43,15 @@ def ssh_job(tmp, config, steps=("show version",), more=(), name="cjob"):
     return fr.write_job(tmp, "\n".join(lines) + "\n", name=name)
 
 
+def lab_block(lab, i, kh=None, key=None, more=()):
+    """A Host block that alone says where lab-* devices are: lab device i,
+    as whom, with which key and known_hosts."""
+    lines = ["Host lab-*", "  HostName %s" % lab.address(i), "  Port %d" % lab.port, "  User %s" % lab.user]
+    lines += ["  IdentityFile %s" % k for k in (key or [lab.key])]
+    lines += ["  UserKnownHostsFile %s" % (kh or lab.known_hosts_path)] + ["  %s" % m for m in more]
+    return "\n".join(lines) + "\n"
+
+
 def ssh_G(cfg, host, *opts):
     """ssh -G's lines for host: {keyword: [values]}."""
     out = subprocess.run(["ssh", "-G", "-F", cfg] + list(opts) + [host], capture_output=True, text=True,
@@ -185,16 +194,7 @@ def test_device_reached_through_config(sshlab, fleet, tmp_path):
     """The inventory holds a bare name; only the config says where it is,
     as whom, with which key and known_hosts. With config: none the same
     job cannot reach it."""
-    cfg = write_config(tmp_path / "config", """\
-Host lab-*
-  HostName {addr}
-  Port {port}
-  User {user}
-  IdentityFile /nonexistent/first_key
-  IdentityFile {key}
-  UserKnownHostsFile {kh}
-""".format(addr=sshlab.address(70), port=sshlab.port, user=sshlab.user, key=sshlab.key,
-           kh=sshlab.known_hosts_path))
+    cfg = write_config(tmp_path / "config", lab_block(sshlab, 70, key=["/nonexistent/first_key", sshlab.key]))
     inv = inventory(tmp_path / "inv", [("lab-dev1", {})])
     r = fleet.run(["run", ssh_job(tmp_path, cfg), "-i", inv, "--format", "jsonl"], timeout=90)
     check_nothing_left(r)
@@ -216,15 +216,7 @@ Host *
   ForwardX11Timeout 5
 Match exec "touch {pwn}"
   Port 1
-Host lab-*
-  HostName {addr}
-  Port {port}
-  User {user}
-  IdentityFile {key}
-  UserKnownHostsFile {kh}
-  RemoteCommand ls
-""".format(pwn=pwn, addr=sshlab.address(71), port=sshlab.port, user=sshlab.user, key=sshlab.key,
-           kh=sshlab.known_hosts_path))
+""".format(pwn=pwn) + lab_block(sshlab, 71, more=["RemoteCommand ls"]))
     inv = inventory(tmp_path / "inv", [("lab-%d" % i, {}) for i in range(6)])
     r = fleet.run(["run", ssh_job(tmp_path, cfg), "-i", inv, "-w", "3", "--format", "jsonl"], timeout=90)
     check_nothing_left(r)
@@ -241,15 +233,7 @@ def test_accept_new_to_config_known_hosts(sshlab, fleet, tmp_path):
     the name HostName and Port make; a job that sets host_key_policy
     strict wins over the config."""
     kh = tmp_path / "learned" / "kh"
-    cfg = write_config(tmp_path / "config", """\
-Host lab-*
-  HostName {addr}
-  Port {port}
-  User {user}
-  IdentityFile {key}
-  UserKnownHostsFile {kh}
-  StrictHostKeyChecking accept-new
-""".format(addr=sshlab.address(72), port=sshlab.port, user=sshlab.user, key=sshlab.key, kh=kh))
+    cfg = write_config(tmp_path / "config", lab_block(sshlab, 72, kh=kh, more=["StrictHostKeyChecking accept-new"]))
     inv = inventory(tmp_path / "inv", [("lab-new", {})])
     strict = ssh_job(tmp_path, cfg, more=["host_key_policy: strict"], name="strict")
     r = fleet.run(["run", strict, "-i", inv, "--format", "jsonl"], timeout=90)
