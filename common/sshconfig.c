@@ -1108,13 +1108,15 @@ int sshconfig_resolve(const struct sshconfig *cfg, const struct sshconfig_query 
 		h.where[k] = xasprintf("%s:%d", cfg->files[d->file], d->line);
 	}
 	h.identity_files = xreallocarray(NULL, w.nids + 1, sizeof(char *));
+	h.identity_where = xreallocarray(NULL, w.nids + 1, sizeof(char *));
 	for (size_t i = 0; i < w.nids; i++) {
 		if (!(h.identity_files[i] = sshconfig_final(&w, w.ids[i], &t, err)))
 			goto out;
+		h.identity_where[i] = xasprintf("%s:%d", cfg->files[w.ids[i]->file], w.ids[i]->line);
 		h.nidentity_files++;
-		if (i == 0)
-			h.where[SSHCONFIG_IDENTITYFILE] = xasprintf("%s:%d", cfg->files[w.ids[i]->file], w.ids[i]->line);
 	}
+	if (w.nids)
+		h.where[SSHCONFIG_IDENTITYFILE] = xstrdup(h.identity_where[0]);
 	*out = h;
 	memset(&h, 0, sizeof(h));
 	r = 0;
@@ -1135,9 +1137,12 @@ void sshconfig_host_free(struct sshconfig_host *h)
 		free(h->where[k]);
 	}
 	free(h->known_hosts);
-	for (size_t i = 0; i < h->nidentity_files; i++)
+	for (size_t i = 0; i < h->nidentity_files; i++) {
 		free(h->identity_files[i]);
+		free(h->identity_where[i]);
+	}
 	free(h->identity_files);
+	free(h->identity_where);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -104,6 +104,7 @@ struct sshconfig_host {
 	char *where[SSHCONFIG_KW_COUNT]; /* "file:line" of the value */
 	char *known_hosts;               /* UserKnownHostsFile's first file */
 	char **identity_files;           /* expanded, in order */
+	char **identity_where;           /* "file:line" of each */
 	size_t nidentity_files;
 };
 

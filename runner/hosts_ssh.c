@@ -73,9 +73,10 @@ static int hosts_ssh_auth(struct hosts_ssh *s, struct err *err)
 	hostcfg_expand_home(&key);
 	if (key)
 		hosts_ssh_put(s, "identityfile", key, kvlist_get(&s->h->vars, "key") ? "host var" : "job");
-	for (size_t i = 0; !key && i < s->sc.nidentity_files; i++)
-		hosts_ssh_put(s, "identityfile", s->sc.identity_files[i],
-		              hosts_ssh_cfgsrc(s, SSHCONFIG_IDENTITYFILE, tmp, sizeof(tmp)));
+	for (size_t i = 0; !key && i < s->sc.nidentity_files; i++) {
+		snprintf(tmp, sizeof(tmp), "ssh_config %s", s->sc.identity_where[i]);
+		hosts_ssh_put(s, "identityfile", s->sc.identity_files[i], tmp);
+	}
 	free(key);
 	if (s->sc.val[SSHCONFIG_IDENTITIESONLY])
 		hosts_ssh_put(s, "identitiesonly", s->sc.val[SSHCONFIG_IDENTITIESONLY],

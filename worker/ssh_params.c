@@ -63,7 +63,7 @@ static void ssh_params_take(char **dst, const char *src)
 }
 
 /* What ssh_config gives where host vars and the job gave nothing. */
-static void ssh_params_from_config(struct ssh_params *p, const struct job_ssh *js, struct sshconfig_host *sc)
+static void ssh_params_from_config(struct ssh_params *p, const struct job_ssh *js, const struct sshconfig_host *sc)
 {
 	int64_t ms;
 
@@ -71,10 +71,10 @@ static void ssh_params_from_config(struct ssh_params *p, const struct job_ssh *j
 	ssh_params_take(&p->user, sc->val[SSHCONFIG_USER]);
 	ssh_params_take(&p->port, sc->val[SSHCONFIG_PORT]);
 	if (!p->key && sc->nidentity_files) {
-		p->identity_files = sc->identity_files;
+		p->identity_files = xreallocarray(NULL, sc->nidentity_files, sizeof(char *));
+		for (size_t i = 0; i < sc->nidentity_files; i++)
+			p->identity_files[i] = xstrdup(sc->identity_files[i]);
 		p->nidentity_files = sc->nidentity_files;
-		sc->identity_files = NULL;
-		sc->nidentity_files = 0;
 	}
 	if (p->agent == -1 && sc->val[SSHCONFIG_IDENTITIESONLY] && !strcmp(sc->val[SSHCONFIG_IDENTITIESONLY], "yes"))
 		p->agent = 0;
