@@ -370,6 +370,26 @@ static int sshconfig_check_match(struct sshconfig_dir *d, const char *file, cons
 
 static int sshconfig_read_file(struct sshconfig_reader *rd, const char *path, bool must_exist, struct err *err);
 
+/* Is path (resolved) being read already, further up? */
+static bool sshconfig_reading(const struct sshconfig_reader *rd, const char *real)
+{
+	for (int i = 0; i < rd->nstack; i++)
+		if (!strcmp(rd->stack[i], real))
+			return true;
+	return false;
+}
+
+/* The same for a path not resolved yet. */
+static bool sshconfig_reading_path(const struct sshconfig_reader *rd, const char *path)
+{
+	char *real = realpath(path, NULL);
+	bool r = real && sshconfig_reading(rd, real);
+
+	free(real);
+	return r;
+}
+
+
 /* An Include line: each pattern globbed (~ is $HOME, relative under
  * ~/.ssh or /etc/ssh), each file read in place. */
 static int sshconfig_include(struct sshconfig_reader *rd, char **argv, size_t argc, const char *file, int line,
@@ -402,6 +422,12 @@ static int sshconfig_include(struct sshconfig_reader *rd, char **argv, size_t ar
 				if (rd->depth >= SSHCONFIG_MAX_DEPTH) {
 					err_set(err, "%s:%d: Include nested deeper than %d files (expected no loop)", file,
 					        line, SSHCONFIG_MAX_DEPTH);
+					r = -1;
+					break;
+				}
+				if (sshconfig_reading_path(rd, g.gl_pathv[k])) {
+					err_set(err, "%s:%d: Include loop: %.200s is being read already (expected no loop)",
+					        file, line, g.gl_pathv[k]);
 					r = -1;
 					break;
 				}
@@ -496,15 +522,6 @@ out:
 	free(raw);
 	sshconfig_argv_free(argv);
 	return r;
-}
-
-/* Is path (resolved) being read already, further up? */
-static bool sshconfig_reading(const struct sshconfig_reader *rd, const char *real)
-{
-	for (int i = 0; i < rd->nstack; i++)
-		if (!strcmp(rd->stack[i], real))
-			return true;
-	return false;
 }
 
 /* The whole file, NUL-terminated, checked as ssh checks a user's file:
