@@ -277,7 +277,7 @@ bench: all bench-deps
 FUZZ_PKGS    := clang
 FUZZ_CC      := clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := frame proto job inventory
+FUZZ_TARGETS := frame proto job inventory sshconfig
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -292,6 +292,7 @@ FUZZ_MAXLEN_frame     := 8192
 FUZZ_MAXLEN_proto     := 4096
 FUZZ_MAXLEN_job       := 8192
 FUZZ_MAXLEN_inventory := 4096
+FUZZ_MAXLEN_sshconfig := 4096
 
 fuzz-deps:
 	$(call apt_install,$(FUZZ_PKGS))
@@ -316,7 +317,8 @@ fuzz-run: fuzz-build
 		work=$(FUZZ_BUILD)/run/$$t; art=$(FUZZ_BUILD)/artifacts/$$t/; \
 		rm -rf $$work; mkdir -p $$work $$art; cp tests/fuzz/corpus/$$t/* $$work/; \
 		case $$t in frame) ml=$(FUZZ_MAXLEN_frame);; proto) ml=$(FUZZ_MAXLEN_proto);; \
-			job) ml=$(FUZZ_MAXLEN_job);; *) ml=$(FUZZ_MAXLEN_inventory);; esac; \
+			job) ml=$(FUZZ_MAXLEN_job);; sshconfig) ml=$(FUZZ_MAXLEN_sshconfig);; \
+			*) ml=$(FUZZ_MAXLEN_inventory);; esac; \
 		if [ "$(FUZZ_SECONDS)" = 0 ]; then how="-runs=0"; else how="-max_total_time=$(FUZZ_SECONDS)"; fi; \
 		echo "== fuzz_$$t ($$how, -max_len=$$ml)"; \
 		ls $$art | sed "s|^|$$art|" | sort > $$work.before; \

@@ -415,6 +415,12 @@ int hostcfg_secret(const struct hostcfg *h, const char *name, const char *job_va
 
 int hostcfg_known_hosts(const struct hostcfg *h, const char *job_value, char **out, struct err *err)
 {
+	return hostcfg_known_hosts_from(h, job_value, NULL, out, err);
+}
+
+int hostcfg_known_hosts_from(const struct hostcfg *h, const char *job_value, const char *sshconfig_value, char **out,
+                             struct err *err)
+{
 	/* the host's vars and built-ins, never captured ones */
 	struct tmpl_scope scope = {NULL, h->hostvars, h->scope ? h->scope->builtins : NULL};
 	const char *home = getenv("HOME");
@@ -428,6 +434,10 @@ int hostcfg_known_hosts(const struct hostcfg *h, const char *job_value, char **o
 		if (!p)
 			goto out;
 		hostcfg_expand_home(&p);
+	} else if (!p && sshconfig_value) {
+		/* already expanded (sshconfig.c), and chosen by the operator's
+		 * own config or the job's: not a host var */
+		p = xstrdup(sshconfig_value);
 	} else if (!p) {
 		p = xasprintf("%s/.ssh/known_hosts", home ? home : "");
 	}
@@ -499,4 +509,33 @@ out:
 	free(job_list);
 	buf_free(&beyond);
 	return r;
+}
+int hostcfg_sshconfig(const struct hostcfg *h, const struct sshconfig *cfg, const struct job_ssh *js,
+                      const char *host, struct sshconfig_host *out, struct err *err)
+{
+	char *address = NULL, *user = NULL, *port = NULL;
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg || !cfg->ndirs)
+		return 0;
+	if (hostcfg_str(h, "address", NULL, &address, err) < 0 || hostcfg_str(h, "user", js->user, &user, err) < 0 ||
+	    hostcfg_str(h, "port", js->port, &port, err) < 0)
+		goto out;
+	struct sshconfig_query q = {.host = host, .hostname = address, .user = user, .port = port};
+	r = sshconfig_resolve(cfg, &q, out, err);
+out:
+	free(address);
+	free(user);
+	free(port);
+	return r;
+}
+
+enum hostkey_policy hostcfg_ssh_policy(const struct job_ssh *js, const struct sshconfig_host *sc)
+{
+	int p = sc ? sshconfig_host_policy(sc) : -1;
+
+	if ((js->given & JOB_SSH_GIVEN_POLICY) || p < 0)
+		return js->host_key_policy;
+	return p == 0 ? HOSTKEY_STRICT : HOSTKEY_ACCEPT_NEW;
 }

@@ -28,6 +28,7 @@
 #include "job.h"
 #include "kv.h"
 #include "sshalgs.h"
+#include "sshconfig.h"
 #include "util.h"
 
 struct tmpl_scope;
@@ -103,6 +104,25 @@ int hostcfg_known_hosts(const struct hostcfg *h, const char *job_value, char **o
  * the default, or NULL), or -1 with err naming the var. */
 int hostcfg_algs(const struct hostcfg *h, enum sshalgs_method m, const char *job_value, char **spec, char **weak,
                  struct err *err);
+/* The same with ssh_config's UserKnownHostsFile (its first file,
+ * sshconfig_value, may be NULL) below the job's value: host var, job,
+ * ssh_config, ~/.ssh/known_hosts. */
+int hostcfg_known_hosts_from(const struct hostcfg *h, const char *job_value, const char *sshconfig_value, char **out,
+                             struct err *err);
+
+/* ssh_config's answer for host (sshconfig.h), asked with what its host
+ * vars and the job give for address, user and port (they win over the
+ * config, as ssh -o does, so Match and the %-tokens see them). The
+ * worker and the supervisor both ask here, so they agree on the address
+ * a key is checked for and the known_hosts file it goes to. cfg may be
+ * NULL (no config read): *out is then empty. 0, or -1 with err. */
+int hostcfg_sshconfig(const struct hostcfg *h, const struct sshconfig *cfg, const struct job_ssh *js,
+                      const char *host, struct sshconfig_host *out, struct err *err);
+
+/* The host_key_policy below host vars: the job's when its file set it,
+ * else ssh_config's StrictHostKeyChecking (sshconfig_host_policy), else
+ * the job's default (strict). sc may be NULL. */
+enum hostkey_policy hostcfg_ssh_policy(const struct job_ssh *js, const struct sshconfig_host *sc);
 
 /* ~/ at the start of *path is the home directory, as in ssh_config. */
 void hostcfg_expand_home(char **path);

@@ -144,6 +144,7 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"algorithms", job_setting_algorithms, offsetof(struct job_ssh, algorithms)},
 	{"max_logins", job_setting_logins, offsetof(struct job_ssh, max_logins)},
 	{"jump_max_logins", job_setting_logins, offsetof(struct job_ssh, jump_max_logins)},
+	{"config", job_setting_string, offsetof(struct job_ssh, config)},
 }, job_settings_http[] = {
 	{"base", job_setting_url, offsetof(struct job_http, base)},
 	{"user", job_setting_string, offsetof(struct job_http, user)},
@@ -669,8 +670,25 @@ static int job_top_ssh(struct ynode_ctx *c, const struct ymap_key *key, yaml_nod
 {
 	struct job *job = obj;
 
+	static const struct {
+		const char *key;
+		unsigned bit;
+	} given[] = {
+		{"host_key_policy", JOB_SSH_GIVEN_POLICY},
+		{"connect_timeout", JOB_SSH_GIVEN_CONNECT_TIMEOUT},
+		{"keepalive", JOB_SSH_GIVEN_KEEPALIVE},
+	};
+
 	if (job_section_parse(c, &job_section_ssh, value, &job->ssh) < 0)
 		return -1;
+	/* the keys whose default ssh_config may replace, when the file
+	 * does not set them (the walk checked they are scalars) */
+	for (yaml_node_pair_t *p = value->data.mapping.pairs.start; p < value->data.mapping.pairs.top; p++) {
+		const char *name = ynode_scalar(ynode_at(c, p->key));
+		for (size_t i = 0; name && i < ARRAY_LEN(given); i++)
+			if (!strcmp(name, given[i].key))
+				job->ssh.given |= given[i].bit;
+	}
 	job->has_ssh = 1;
 	return 0;
 }
@@ -1207,6 +1225,7 @@ void job_free(struct job *job)
 	free(job->ssh.proxy_command);
 	for (size_t m = 0; m < SSHALGS_NMETHODS; m++)
 		free(job->ssh.algorithms[m]);
+	free(job->ssh.config);
 	free(job->http.base);
 	free(job->http.user);
 	free(job->http.password);

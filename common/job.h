@@ -127,7 +127,18 @@ struct job_ssh {
 	                          (fleetrun run --max-logins wins) */
 	int jump_max_logins;   /* of them to one jump host; 0: no limit;
 	                          default JOB_SSH_DEFAULT_JUMP_MAX_LOGINS */
+	char *config;          /* ssh_config to read: NULL (~/.ssh/config, then
+	                          /etc/ssh/ssh_config), "none", or a file (a
+	                          leading ~/ is $HOME); never a host var: a
+	                          config may hold ProxyCommand, which is code */
+	unsigned given;        /* JOB_SSH_GIVEN_*: set by the file, not defaults */
 };
+
+/* The keys of the ssh: section whose defaults ssh_config may replace
+ * (host var > job > ssh_config > defaults): set when the file gives them. */
+#define JOB_SSH_GIVEN_POLICY 0x1          /* host_key_policy */
+#define JOB_SSH_GIVEN_CONNECT_TIMEOUT 0x2 /* connect_timeout */
+#define JOB_SSH_GIVEN_KEEPALIVE 0x4       /* keepalive */
 
 /* The job's `inventory_may:` section: what an inventory host var may
  * reach on this machine. Inventories are data (DESIGN.md, "Trust model"):

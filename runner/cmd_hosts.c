@@ -10,6 +10,8 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "hosts_ssh.h"
+#include "jobdir.h"
 #include "journal.h"
 #include "log.h"
 #include "shard.h"
@@ -20,10 +22,14 @@
 static const char cmd_hosts_usage[] =
 	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT]\n"
 	"                      [--shard K/N|auto [--shards N]] [-v]\n"
+	"                      [--ssh JOB [--jobs-dir DIR]]\n"
 	"       fleetrun hosts --from JOURNAL [--status LIST] [--job NAME]\n"
 	"\n"
 	"Print the targets one per line, as `fleetrun run` would expand them;\n"
 	"with -v, each host's vars too; with --shard, the hosts of that shard.\n"
+	"With --ssh JOB, each host's SSH connection as JOB would make it, the way\n"
+	"`ssh -G` prints one (host vars > job > ssh_config > defaults; secrets as\n"
+	"***); with -v, where each value comes from.\n"
 	"\n"
 	"With --from, the hosts of a journal instead, in the order they first\n"
 	"appear, by the status of their last final record: --status takes a comma\n"
@@ -34,6 +40,7 @@ static const char cmd_hosts_usage[] =
 	"examples:\n"
 	"  fleetrun hosts -H 'rtr[01-03].dc[1-2],fw1'\n"
 	"  fleetrun hosts -i hosts.txt --shard 0/4\n"
+	"  fleetrun hosts -i hosts.txt --ssh show-version -v\n"
 	"  fleetrun hosts --from run.jsonl --status failed,unreachable > again.txt\n"
 	"  fleetrun run show-version -i again.txt\n";
 
@@ -43,6 +50,8 @@ struct cmd_hosts_opts {
 	const char *from;   /* --from JOURNAL */
 	const char *status; /* --status LIST */
 	const char *job;    /* --job NAME */
+	const char *ssh;    /* --ssh JOB */
+	const char *jobs_dir; /* --jobs-dir DIR */
 };
 
 #define HOSTS(member) CLI_FIELD(struct cmd_hosts_opts, member)
@@ -52,6 +61,8 @@ static const struct cli_opt cmd_hosts_options[] = {
 	{"from", 0, true, cli_string, HOSTS(from), 0, 0, NULL, NULL},
 	{"status", 0, true, cli_string, HOSTS(status), 0, 0, NULL, NULL},
 	{"job", 0, true, cli_string, HOSTS(job), 0, 0, NULL, NULL},
+	{"ssh", 0, true, cli_string, HOSTS(ssh), 0, 0, NULL, NULL},
+	{"jobs-dir", 0, true, cli_string, HOSTS(jobs_dir), 0, 0, NULL, NULL},
 	{NULL},
 };
 
@@ -123,6 +134,35 @@ out:
 	return rc;
 }
 
+/* hosts --ssh: the job, and its ssh_config read as a run reads it. 0,
+ * or -1 (said). */
+static int cmd_hosts_ssh_setup(const struct cmd_hosts_opts *o, struct job **job, struct sshconfig *cfg)
+{
+	struct err err;
+
+	if (jobdir_load(o->ssh, o->jobs_dir, job, &err) < 0 || sshconfig_load(cfg, (*job)->ssh.config, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	if (*sshconfig_ignored(cfg))
+		log_warn("ssh_config: not used by fleetrun: %s", sshconfig_ignored(cfg));
+	return 0;
+}
+
+/* One host's connection, after a blank line but for the first. 0, or
+ * -1 with err. */
+static int cmd_hosts_ssh(const struct job *job, const struct sshconfig *cfg, const struct host *h, bool sources,
+                         bool first, struct err *err)
+{
+	struct buf out = BUF_INIT;
+	int r = hosts_ssh_print(job, cfg, h, sources, &out, err);
+
+	if (r == 0)
+		printf("%s%s", first ? "" : "\n", out.data ? out.data : "");
+	buf_free(&out);
+	return r;
+}
+
 /* The targets, one a line; with verbose, each host's vars, secrets as
  * ***. The exit code. */
 static int cmd_hosts_targets(const struct cmd_hosts_opts *o)
@@ -133,6 +173,9 @@ static int cmd_hosts_targets(const struct cmd_hosts_opts *o)
 	struct host h;
 	struct err err;
 	struct buf line = BUF_INIT;
+	struct job *job = NULL;
+	struct sshconfig cfg = {0};
+	bool first = true;
 	int got, rc = CLI_EXIT_USAGE;
 
 	if (shard_resolve(o->targets.shard, o->targets.shards, &shard, &err) < 0) {
@@ -144,7 +187,17 @@ static int cmd_hosts_targets(const struct cmd_hosts_opts *o)
 		log_error("%s", err.msg);
 		goto out;
 	}
+	if (o->ssh && cmd_hosts_ssh_setup(o, &job, &cfg) < 0)
+		goto out;
 	while ((got = targets_next_in_shard(tg, &shard, &h, NULL, &err)) > 0) {
+		if (job) {
+			got = cmd_hosts_ssh(job, &cfg, &h, o->verbose, first, &err);
+			first = false;
+			host_free(&h);
+			if (got < 0)
+				break;
+			continue;
+		}
 		/* inventories are data: their vars reach the terminal as
 		 * text (termtext), never as control sequences */
 		buf_reset(&line);
@@ -169,6 +222,9 @@ out:
 	buf_free(&line);
 	if (tg)
 		targets_close(tg);
+	if (job)
+		job_free(job);
+	sshconfig_free(&cfg);
 	return rc;
 }
 
@@ -187,6 +243,14 @@ int cmd_hosts(int argc, char **argv)
 	}
 	if (o.from && (t->inventories.n || t->patterns.n || t->limit || t->shard)) {
 		log_error("hosts: --from reads a journal; it does not mix with -i, -H, -l or --shard");
+		goto out;
+	}
+	if (o.from && o.ssh) {
+		log_error("hosts: --ssh shows the targets' connections; it does not mix with --from");
+		goto out;
+	}
+	if (o.jobs_dir && !o.ssh) {
+		log_error("hosts: --jobs-dir applies to --ssh JOB");
 		goto out;
 	}
 	if (!o.from && (o.status || o.job)) {

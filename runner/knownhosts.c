@@ -30,7 +30,8 @@ static int knownhosts_seen(struct knownhosts *k, uint64_t h)
 	return 0;
 }
 
-int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err)
+int knownhosts_target(const struct job *job, const struct sshconfig *cfg, const struct host *h, char **path,
+                      char **name, struct err *err)
 {
 	/* the worker's settings, read the worker's way (hostcfg.h) in the
 	 * task's own scope (taskscope.h), but never with captured vars: the
@@ -38,6 +39,7 @@ int knownhosts_target(const struct job *job, const struct host *h, char **path, 
 	 * the file or the name */
 	struct taskscope ts;
 	struct hostcfg hc;
+	struct sshconfig_host sc = {0};
 	char *address = NULL, *port = NULL, *p = NULL;
 	int r = -1;
 
@@ -45,8 +47,15 @@ int knownhosts_target(const struct job *job, const struct host *h, char **path, 
 	hc = (struct hostcfg){&job->inventory_may, &h->vars, &ts.scope, NULL};
 	if (hostcfg_str(&hc, "address", NULL, &address, err) < 0 ||
 	    hostcfg_str(&hc, "port", job->ssh.port, &port, err) < 0 ||
-	    hostcfg_known_hosts(&hc, job->ssh.known_hosts, &p, err) < 0)
+	    hostcfg_sshconfig(&hc, cfg, &job->ssh, h->name, &sc, err) < 0 ||
+	    hostcfg_known_hosts_from(&hc, job->ssh.known_hosts, sc.known_hosts, &p, err) < 0)
 		goto out;
+	/* ssh_config's HostName and Port below host vars and the job, as
+	 * the worker takes them (worker/ssh_params.c) */
+	if (!address && sc.val[SSHCONFIG_HOSTNAME])
+		address = xstrdup(sc.val[SSHCONFIG_HOSTNAME]);
+	if (!port && sc.val[SSHCONFIG_PORT])
+		port = xstrdup(sc.val[SSHCONFIG_PORT]);
 	*name = kh_name(address ? address : h->name, port ? port : "22");
 	*path = p;
 	p = NULL;
@@ -55,6 +64,26 @@ out:
 	free(address);
 	free(port);
 	free(p);
+	sshconfig_host_free(&sc);
+	taskscope_free(&ts);
+	return r;
+}
+
+int knownhosts_policy(const struct job *job, const struct sshconfig *cfg, const struct host *h,
+                      enum hostkey_policy *out, struct err *err)
+{
+	struct taskscope ts;
+	struct hostcfg hc;
+	struct sshconfig_host sc = {0};
+	int r;
+
+	taskscope_init(&ts, job->name, h->name, &h->vars);
+	hc = (struct hostcfg){&job->inventory_may, &h->vars, &ts.scope, NULL};
+	r = hostcfg_sshconfig(&hc, cfg, &job->ssh, h->name, &sc, err) < 0 ||
+	            hostcfg_policy(&hc, hostcfg_ssh_policy(&job->ssh, &sc), out, err) < 0
+	        ? -1
+	        : 0;
+	sshconfig_host_free(&sc);
 	taskscope_free(&ts);
 	return r;
 }

@@ -15,6 +15,7 @@
 
 #include "inventory.h"
 #include "job.h"
+#include "sshconfig.h"
 #include "util.h"
 
 struct knownhosts {
@@ -23,11 +24,20 @@ struct knownhosts {
 	size_t cap;
 };
 
-/* Where the host's keys go: *path (hostcfg_known_hosts: the host's var,
- * else the job's known_hosts rendered without captured vars, else
- * ~/.ssh/known_hosts) and *name ("address" or "[address]:port"), both
- * malloced. 0, or -1 with err. */
-int knownhosts_target(const struct job *job, const struct host *h, char **path, char **name, struct err *err);
+/* Where the host's keys go: *path (hostcfg_known_hosts_from: the host's
+ * var, else the job's known_hosts rendered without captured vars, else
+ * ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts) and *name
+ * ("address" or "[address]:port", ssh_config's HostName and Port taken
+ * as the worker takes them), both malloced. cfg: the run's ssh_config,
+ * or NULL. 0, or -1 with err. */
+int knownhosts_target(const struct job *job, const struct sshconfig *cfg, const struct host *h, char **path,
+                      char **name, struct err *err);
+
+/* The host's host_key_policy as the worker reads it: host var, else the
+ * job's when its file sets it, else ssh_config's StrictHostKeyChecking,
+ * else strict. 0 and *out, or -1 with err. */
+int knownhosts_policy(const struct job *job, const struct sshconfig *cfg, const struct host *h,
+                      enum hostkey_policy *out, struct err *err);
 
 /* The name a worker's line for one of the host's jump hosts must have:
  * the hop of the host's own chain (its `jump` var, else the job's, read

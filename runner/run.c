@@ -77,6 +77,7 @@ struct run {
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
+	struct sshconfig sshcfg;  /* the job's ssh_config files, read once */
 	bool warned_hostkey_off;
 	bool warned_insecure;
 	struct buf warned_algs;   /* ",method:name," of each weak SSH algorithm
@@ -135,17 +136,16 @@ static void run_record_info(const struct run *r, const struct task_rec *t, int w
 	};
 }
 
-/* The host's key policy: its host var, else the job's. */
+/* The host's key policy: its host var, else the job's, else ssh_config's. */
 static enum hostkey_policy run_host_policy(const struct run *p, const struct host *h)
 {
-	const struct hostcfg hc = {&p->o->job->inventory_may, &h->vars, NULL, NULL};
-	enum hostkey_policy job_pol = p->o->job->ssh.host_key_policy, pol;
+	enum hostkey_policy job_pol = hostcfg_ssh_policy(&p->o->job->ssh, NULL), pol;
 	struct err err;
 
 	/* as the worker reads it (hostcfg.h): a host var the worker refuses
 	 * (one turning the check off without the job's leave, or no policy)
 	 * ends that host there; here it widens nothing */
-	if (hostcfg_policy(&hc, job_pol, &pol, &err) < 0)
+	if (knownhosts_policy(p->o->job, &p->sshcfg, h, &pol, &err) < 0)
 		pol = job_pol;
 	return pol;
 }
@@ -181,7 +181,7 @@ static void run_known_hosts(struct run *p, const struct task_rec *t, const struc
 		log_warn("%s: ignored a known_hosts entry the host's policy does not allow", t->host.name);
 		return;
 	}
-	if (knownhosts_target(p->o->job, &t->host, &path, &name, &err) < 0) {
+	if (knownhosts_target(p->o->job, &p->sshcfg, &t->host, &path, &name, &err) < 0) {
 		log_error("%s: %s", t->host.name, err.msg);
 		goto out;
 	}
@@ -794,12 +794,34 @@ static void run_init_pool(struct run *r, int workers)
 
 /* 0 when the run is ready to loop; -1 with r->rc set when there is
  * nothing to run or it cannot start. */
+/* The job's ssh_config, read once when it has ssh steps: a file that
+ * does not parse stops the run before anything starts, and what
+ * fleetrun leaves out of it is said once. */
+static int run_read_sshconfig(struct run *r)
+{
+	const struct job *job = r->o->job;
+	bool ssh = false;
+	struct err err;
+
+	for (size_t i = 0; i < job->nsteps; i++)
+		ssh |= job->steps[i].kind == STEP_SSH;
+	if (!ssh)
+		return 0;
+	if (sshconfig_load(&r->sshcfg, job->ssh.config, &err) < 0) {
+		log_error("ssh_config: %s", err.msg);
+		return -1;
+	}
+	if (*sshconfig_ignored(&r->sshcfg))
+		log_warn("ssh_config: not used by fleetrun: %s", sshconfig_ignored(&r->sshcfg));
+	return 0;
+}
+
 static int run_prepare(struct run *r, const struct run_opts *o)
 {
 	int workers;
 
 	run_init(r, o);
-	if (run_check_targets(r) < 0)
+	if (run_check_targets(r) < 0 || run_read_sshconfig(r) < 0)
 		return -1;
 	workers = o->workers < 1 ? 1 : (r->total < (uint64_t)o->workers ? (int)r->total : o->workers);
 	if (run_open_outputs(r, workers) < 0)
@@ -987,6 +1009,7 @@ static void run_cleanup(struct run *r)
 	sink_close(&r->sink);
 	record_free(&r->rec);
 	knownhosts_free(&r->kh);
+	sshconfig_free(&r->sshcfg);
 	journal_index_free(&r->done);
 	msgpack_zone_destroy(&r->zone);
 	buf_free(&r->hello);

@@ -78,14 +78,20 @@ static enum ssh_auth_rc ssh_auth_key(struct ssh_login *c, int64_t deadline_us, e
 	const struct ssh_params *p = &c->params;
 	int rc;
 
-	SSH_AUTH_CALL(rc, libssh2_userauth_publickey_fromfile_ex(c->session, p->user, (unsigned int)strlen(p->user),
-	                                                         NULL, p->key, p->passphrase));
-	if (rc == 0)
-		return SSH_AUTH_OK;
-	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
-		*st = STATUS_AUTH;
-		err_set(err, "key %s could not be used: %s", p->key, ssh_session_errmsg(c->session));
-		return SSH_AUTH_STOP;
+	/* the key given, else ssh_config's IdentityFiles in order, where
+	 * one that is missing or unreadable is skipped, as ssh does */
+	for (size_t i = 0; i < (p->key ? 1 : p->nidentity_files); i++) {
+		const char *key = p->key ? p->key : p->identity_files[i];
+		SSH_AUTH_CALL(rc, libssh2_userauth_publickey_fromfile_ex(c->session, p->user,
+		                                                         (unsigned int)strlen(p->user), NULL, key,
+		                                                         p->passphrase));
+		if (rc == 0)
+			return SSH_AUTH_OK;
+		if (p->key && (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)) {
+			*st = STATUS_AUTH;
+			err_set(err, "key %s could not be used: %s", p->key, ssh_session_errmsg(c->session));
+			return SSH_AUTH_STOP;
+		}
 	}
 	return SSH_AUTH_NEXT;
 }
@@ -121,7 +127,7 @@ static bool ssh_auth_agent_wanted(const struct ssh_params *p)
 
 static bool ssh_auth_key_wanted(const struct ssh_params *p)
 {
-	return p->key != NULL;
+	return p->key != NULL || p->nidentity_files > 0;
 }
 
 static bool ssh_auth_password_wanted(const struct ssh_params *p)

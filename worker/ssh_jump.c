@@ -147,7 +147,7 @@ static int ssh_jump_login_all(struct step_ctx *ctx, struct ssh_jump_chain *c, st
 		dl = ssh_jump_deadline(ctx, &first);
 		ssh_session_init(l, &hops[i]);
 		c->n = i + 1;
-		l->keepalive_ms = ctx->job->ssh.keepalive_ms;
+		l->keepalive_ms = l->params.keepalive_ms; /* the job's, or ServerAliveInterval */
 		if (i == 0 && proxy->pid > 0)
 			l->fd = proxy->fd;
 		if (i > 0) {

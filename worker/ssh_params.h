@@ -24,8 +24,15 @@ struct ssh_params {
 	int agent;
 	enum hostkey_policy policy;
 	int pty;
-	char *jump;          /* NULL, "none" or "[user@]host[:port],..." (jumpspec.h) */
-	char *proxy_command; /* NULL or the job's command, as written (ssh_proxycmd.h) */
+	/* From ssh_config (sshconfig.h) where host vars and the job give
+	 * nothing; NULL when none gives them. */
+	char **identity_files;     /* IdentityFile, in order, when no key is
+	                              given: key auth tries each */
+	size_t nidentity_files;
+	char *jump;          /* NULL, "none" or "[user@]host[:port],..." (jumpspec.h):
+	                        host var, job, ProxyJump */
+	char *proxy_command; /* NULL or the job's command, as written
+	                        (ssh_proxycmd.h), or ProxyCommand */
 	/* OpenSSH-syntax algorithm specs (common/sshalgs.h), NULL for the
 	 * default: host var, else job, else ssh_config */
 	char *kex;
@@ -33,6 +40,9 @@ struct ssh_params {
 	char *ciphers;
 	char *macs;
 	char *pubkey_algs;
+	int64_t connect_timeout_ms; /* the job's, or ConnectTimeout when the
+	                               job does not set it */
+	int64_t keepalive_ms;       /* the job's, or ServerAliveInterval */
 };
 
 /* Where each method's spec is in struct ssh_params, by enum
@@ -43,7 +53,8 @@ char **ssh_params_algs(struct ssh_params *p, enum sshalgs_method m);
 void ssh_params_free(struct ssh_params *p);
 
 /* The settings of the step's host: host vars over the job's ssh:
- * section, then the defaults (the host's name as address, port 22, the
+ * section over ssh_config (the job's config: files, read once per
+ * worker), then the defaults (the host's name as address, port 22, the
  * local user). 0, or -1 with err naming the setting (and *p empty). */
 int ssh_params_load(struct step_ctx *ctx, struct ssh_params *p, struct err *err);
 

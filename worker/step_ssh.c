@@ -65,7 +65,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		return c;
 	}
 	ssh_session_init(&c->login, &p);
-	c->login.keepalive_ms = ctx->job->ssh.keepalive_ms;
+	c->login.keepalive_ms = c->login.params.keepalive_ms; /* the job's, or ServerAliveInterval */
 	if (ssh_jump_connect(ctx, &c->login, &c->jump, &c->fail_status, &err) < 0)
 		goto fail;
 	/* pacing (login_gate.h): room for the device's login; the wait
@@ -75,7 +75,7 @@ static struct ssh_conn *ssh_connect(struct step_ctx *ctx)
 		goto fail;
 	}
 	/* the device's own connect_timeout, from when its login starts */
-	limit = clock_mono_us() + ctx->job->ssh.connect_timeout_ms * 1000;
+	limit = clock_mono_us() + c->login.params.connect_timeout_ms * 1000; /* or ConnectTimeout */
 	deadline = limit < ctx->deadline_us ? limit : ctx->deadline_us;
 	task_first = ctx->deadline_us <= limit;
 	if (ssh_session_login(&c->login, deadline, task_first, &kh, &c->fail_status, &err) < 0) {

@@ -21,7 +21,7 @@ _fleetrun_options()
                --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
     hosts) echo "-i --inventory -H --hosts -l --limit --shard --shards -v --verbose --from --status
-                 --job -h --help" ;;
+                 --job --ssh --jobs-dir -h --help" ;;
     jobs | check) echo "--jobs-dir -h --help" ;;
     report) echo "--summary --html --job -q --quiet -h --help" ;;
     merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
@@ -44,7 +44,7 @@ _fleetrun_takes_value()
         --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
         --worker-mem | --worker-cpu | \
         --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
-        --dir | --sbatch) return 0 ;;
+        --dir | --sbatch | --ssh) return 0 ;;
     esac
     return 1
 }
@@ -137,6 +137,10 @@ _fleetrun()
         return 0 ;;
     --html)
         _fleetrun_files "$cur" "*.html"
+        return 0 ;;
+    --ssh)
+        # a job, by name or path
+        mapfile -t COMPREPLY < <(compgen -W "$(_fleetrun_job_names "$fleetrun" "$jobs_dir")" -- "$cur")
         return 0 ;;
     --jobs-dir | --outdir | --dir)
         compopt -o filenames 2>/dev/null

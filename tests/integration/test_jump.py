@@ -14,6 +14,7 @@ and a host var proxy_command refused.
 """
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -315,6 +316,37 @@ def test_reconnect_after_bastion_drops(labs, fleet, tmp_path):
     recs = recs_of(r, n)
     assert all(x["status"] == "ok" and x["attempt"] == 1 for x in recs.values()), str(r)
     assert bl.accepted_logins("b1") - before == n, bl.sshd_log("b1")[-3000:] + str(r)
+
+
+# ------------------------------------------------------------------ pacing
+
+REFUSED = re.compile(r"drop connection #\d+ .*past MaxStartups|beginning MaxStartups throttling")
+
+
+def pace_run(fleet, bl, lab, tmp_path, args):
+    """200 devices through the bastion whose sshd has OpenSSH's default
+    MaxStartups 10:30:100, 64 workers: (run, refusals in its log)."""
+    n = 200
+    tmp_path.mkdir()
+    inv = inventory(tmp_path / "inv", devs(lab, bl, tmp_path, n, 1))
+    before = len(REFUSED.findall(bl.sshd_log("b1_pace")))
+    r = run(fleet, job(tmp_path, ["show clock"], ssh={"jump": bl.jump(1, key="b1_pace")}), inv,
+            args=["-w", "64"] + list(args), timeout=300)
+    return r, recs_of(r, n), len(REFUSED.findall(bl.sshd_log("b1_pace"))) - before
+
+
+def test_pacing_through_one_bastion(labs, fleet, tmp_path):
+    """Without a limit, 64 workers logging in to one bastion at once meet
+    its MaxStartups (the precondition: skip if this machine never does);
+    with the default jump_max_logins (8), every device is ok and the
+    bastion's log shows no refused connection."""
+    lab, bl = labs
+    r, recs, refused = pace_run(fleet, bl, lab, tmp_path / "unpaced", ["--jump-max-logins", "0"])
+    if refused == 0:
+        pytest.skip("64 unpaced bastion logins met no MaxStartups refusal on this machine")
+    r, recs, refused = pace_run(fleet, bl, lab, tmp_path / "paced", [])
+    assert all(x["status"] == "ok" for x in recs.values()), str(r)
+    assert refused == 0, bl.sshd_log("b1_pace")[-3000:]
 
 
 # ------------------------------------------------------------------ secrets

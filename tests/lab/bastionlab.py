@@ -44,7 +44,7 @@ import sshlab
 # keys its sshd's by port, so every port is distinct)
 PORTS = {"b1": 2201, "b1_refuse": 2202, "b1_changed": 2203, "b1_pace": 2204, "b2": 2301,
          "dev": 2401, "dev_changed": 2402}
-NDEV = 50   # device addresses behind each bastion: 10.77.3.10-59, 10.77.4.10-59
+NDEV = 200  # device addresses behind each bastion: 10.77.3.10-209, 10.77.4.10-209
 
 
 def _ip(*args, ns=None, check=True):

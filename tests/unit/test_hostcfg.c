@@ -518,7 +518,7 @@ static void test_supervisor_names_the_worker_file(void **state)
 	kvlist_set(&f->captured, "host", "evil");
 	tmpl_builtins(&f->builtins, job.name, h.name, &f->vars);
 	assert_int_equal(hostcfg_known_hosts(&f->h, job.ssh.known_hosts, &worker, &err), 0);
-	assert_int_equal(knownhosts_target(&job, &h, &path, &name, &err), 0);
+	assert_int_equal(knownhosts_target(&job, NULL, &h, &path, &name, &err), 0);
 	assert_string_equal(path, worker);
 	assert_string_equal(name, "[10.0.0.9]:2222");
 	free(path);
@@ -529,12 +529,12 @@ static void test_supervisor_names_the_worker_file(void **state)
 	/* the host's var, checked the same on both sides */
 	kvlist_set(&h.vars, "known_hosts", host_kh);
 	kvlist_set(&f->vars, "known_hosts", host_kh);
-	assert_int_equal(knownhosts_target(&job, &h, &path, &name, &err), -1);
+	assert_int_equal(knownhosts_target(&job, NULL, &h, &path, &name, &err), -1);
 	assert_has(err.msg, "outside the directories the job allows");
 	assert_int_equal(hostcfg_known_hosts(&f->h, job.ssh.known_hosts, &worker, &err), -1);
 	kvlist_set(&job.inventory_may.files, tmpdir, "");
 	fx_allow_dir(f, "");
-	assert_int_equal(knownhosts_target(&job, &h, &path, &name, &err), 0);
+	assert_int_equal(knownhosts_target(&job, NULL, &h, &path, &name, &err), 0);
 	assert_int_equal(hostcfg_known_hosts(&f->h, job.ssh.known_hosts, &worker, &err), 0);
 	assert_string_equal(path, worker);
 	free(path);

@@ -870,7 +870,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown ssh key", "ssh:\n  user: admin\n  username: admin\nsteps:\n  - ssh: ls\n",
 	    "3:3: unknown key 'username' in ssh (expected one of: user, port, key, passphrase, passphrase_file, "
 	    "password, password_file, agent, known_hosts, host_key_policy, connect_timeout, idle_timeout, "
-	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command, algorithms, max_logins, jump_max_logins)"),
+	    "keepalive, pty, jump, jump_key, jump_password, jump_password_file, proxy_command, algorithms, max_logins, jump_max_logins, config)"),
 	BAD("bad jump", "ssh:\n  jump: ops@b1,a@b@c\nsteps:\n  - ssh: ls\n",
 	    "2:9: 'jump': jump hop 2: bad host (expected letters, digits, '.', '-', '_', or [IPv6]) (expected "
 	    "[user@]host[:port][,...] or none)"),
