@@ -147,24 +147,81 @@ static void hosts_ssh_time(struct hosts_ssh *s, const char *key, int64_t job_ms,
 	hosts_ssh_put(s, key, v, src);
 }
 
-int hosts_ssh_print(const struct job *job, const struct sshconfig *cfg, const struct host *h, bool sources,
-                    struct buf *out, struct err *err)
+/* The jump chain and the proxy command: host var (jump only: a host var
+ * proxy_command is refused), job, ssh_config, as the worker takes them. */
+static int hosts_ssh_jump(struct hosts_ssh *s, struct err *err)
+{
+	char *jump = NULL, tmp[512];
+	const char *src, *cmd = s->js->proxy_command;
+	int r = -1;
+
+	if (hostcfg_str(&s->hc, "jump", s->js->jump, &jump, err) < 0)
+		goto out;
+	src = kvlist_get(&s->h->vars, "jump") ? "host var" : "job";
+	if (!jump && s->sc.val[SSHCONFIG_PROXYJUMP]) {
+		jump = xstrdup(s->sc.val[SSHCONFIG_PROXYJUMP]);
+		src = hosts_ssh_cfgsrc(s, SSHCONFIG_PROXYJUMP, tmp, sizeof(tmp));
+	}
+	if (jump && strcmp(jump, "none"))
+		hosts_ssh_put(s, "proxyjump", jump, src);
+	src = "job";
+	if (!cmd && s->sc.val[SSHCONFIG_PROXYCOMMAND] && strcmp(s->sc.val[SSHCONFIG_PROXYCOMMAND], "none")) {
+		cmd = s->sc.val[SSHCONFIG_PROXYCOMMAND];
+		src = hosts_ssh_cfgsrc(s, SSHCONFIG_PROXYCOMMAND, tmp, sizeof(tmp));
+	}
+	if (cmd)
+		hosts_ssh_put(s, "proxycommand", cmd, src);
+	r = 0;
+out:
+	free(jump);
+	return r;
+}
+
+/* Each algorithm list as the connection offers it, as ssh -G prints it:
+ * the spec (host var, job, ssh_config, else the default) applied. */
+static int hosts_ssh_algs(struct hosts_ssh *s, struct err *err)
 {
 	static const struct {
 		const char *key;
 		enum sshconfig_kw kw;
-	} specs[] = {
-		{"proxyjump", SSHCONFIG_PROXYJUMP},
-		{"proxycommand", SSHCONFIG_PROXYCOMMAND},
-		{"kexalgorithms", SSHCONFIG_KEXALGORITHMS},
-		{"hostkeyalgorithms", SSHCONFIG_HOSTKEYALGORITHMS},
-		{"ciphers", SSHCONFIG_CIPHERS},
-		{"macs", SSHCONFIG_MACS},
-		{"pubkeyacceptedalgorithms", SSHCONFIG_PUBKEYACCEPTEDALGORITHMS},
+	} words[SSHALGS_NMETHODS] = {
+		[SSHALGS_KEX] = {"kexalgorithms", SSHCONFIG_KEXALGORITHMS},
+		[SSHALGS_HOSTKEY] = {"hostkeyalgorithms", SSHCONFIG_HOSTKEYALGORITHMS},
+		[SSHALGS_CIPHERS] = {"ciphers", SSHCONFIG_CIPHERS},
+		[SSHALGS_MACS] = {"macs", SSHCONFIG_MACS},
+		[SSHALGS_PUBKEY] = {"pubkeyacceptedalgorithms", SSHCONFIG_PUBKEYACCEPTEDALGORITHMS},
 	};
+	char tmp[512];
+
+	for (int m = 0; m < SSHALGS_NMETHODS; m++) {
+		char *spec = NULL, *list = NULL;
+		const char *src = "default";
+		int rc;
+
+		if (hostcfg_algs(&s->hc, (enum sshalgs_method)m, s->js->algorithms[m], &spec, NULL, err) < 0)
+			return -1;
+		if (spec)
+			src = kvlist_get(&s->h->vars, sshalgs_setting((enum sshalgs_method)m)) ? "host var" : "job";
+		else if (s->sc.val[words[m].kw]) {
+			spec = xstrdup(s->sc.val[words[m].kw]);
+			src = hosts_ssh_cfgsrc(s, words[m].kw, tmp, sizeof(tmp));
+		}
+		rc = sshalgs_apply((enum sshalgs_method)m, spec, &list, NULL, err);
+		if (rc == 0)
+			hosts_ssh_put(s, words[m].key, list, src);
+		free(spec);
+		free(list);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int hosts_ssh_print(const struct job *job, const struct sshconfig *cfg, const struct host *h, bool sources,
+                    struct buf *out, struct err *err)
+{
 	struct taskscope ts;
 	struct hosts_ssh s = {.js = &job->ssh, .h = h, .sources = sources, .out = out};
-	char tmp[512];
 	int r = -1;
 
 	taskscope_init(&ts, job->name, h->name, &h->vars);
@@ -177,13 +234,7 @@ int hosts_ssh_print(const struct job *job, const struct sshconfig *cfg, const st
 	    hosts_ssh_str(&s, "port", "port", s.js->port, SSHCONFIG_PORT, "22", err) < 0 ||
 	    hosts_ssh_auth(&s, err) < 0)
 		goto out;
-	/* the jump and the algorithms: ssh_config's, as given (fleetrun's
-	 * own job keys and host vars for them come first in the worker) */
-	for (size_t i = 0; i < ARRAY_LEN(specs); i++)
-		if (s.sc.val[specs[i].kw] && (i > 1 || strcmp(s.sc.val[specs[i].kw], "none")))
-			hosts_ssh_put(&s, specs[i].key, s.sc.val[specs[i].kw],
-			              hosts_ssh_cfgsrc(&s, specs[i].kw, tmp, sizeof(tmp)));
-	if (hosts_ssh_hostkey(&s, err) < 0)
+	if (hosts_ssh_jump(&s, err) < 0 || hosts_ssh_algs(&s, err) < 0 || hosts_ssh_hostkey(&s, err) < 0)
 		goto out;
 	hosts_ssh_time(&s, "connecttimeout", s.js->connect_timeout_ms, JOB_SSH_GIVEN_CONNECT_TIMEOUT,
 	               SSHCONFIG_CONNECTTIMEOUT);

@@ -11,6 +11,7 @@ names; a config that does not parse stops the run naming file:line.
 """
 import os
 import pwd
+import re
 import subprocess
 
 import pytest
@@ -77,6 +78,17 @@ def hosts_ssh(fleet, job, hosts, env=None):
             blocks.append((v, {}))
         blocks[-1][1].setdefault(k, []).append(v)
     return blocks, r
+
+
+def libssh2_knows(fleet, tmp, method):
+    """The names of an algorithm method fleetrun's libssh2 knows, as the
+    error for an unknown one lists them."""
+    job = fr.write_job(tmp, "ssh:\n  config: none\n  algorithms: {%s: no-such-alg}\nsteps:\n  - ssh: x\n" % method,
+                       name="knows-" + method)
+    r = fleet.run(["hosts", "-H", "x", "--ssh", job])
+    m = re.search(r"knows: ([^)]*)\)", r.err)
+    assert r.rc != 0 and m, r.err
+    return set(m.group(1).split(", "))
 
 
 def expand(value, g, home):
@@ -148,6 +160,8 @@ def test_keywords_as_ssh_G(fleet, tmp_path):
     home = pwd.getpwuid(os.getuid()).pw_dir
     hosts = ["web1", "web9", "db1", "alias", "other"]
     blocks, _ = hosts_ssh(fleet, job, hosts, env={"HOME": home})
+    known = {k: libssh2_knows(fleet, tmp_path, m) for k, m in zip(ALGS, ("kex", "hostkey", "ciphers", "macs",
+                                                                        "pubkey"))}
     assert [b[0] for b in blocks] == hosts
     for host, ours in blocks:
         g = ssh_G(cfg, host)
@@ -160,9 +174,18 @@ def test_keywords_as_ssh_G(fleet, tmp_path):
                 want = g.get(k)
             assert ours.get(k) == want, (host, k, ours.get(k), want)
         for k in ALGS:
+            # the list ssh makes, less what this libssh2 does not know
+            # and less certificate host keys (fleetrun checks host keys
+            # against known_hosts, not certificates: not in its defaults)
             assert len(ours[k]) == 1, (host, k)
-            again = ssh_G("/dev/null", host, "-o", "%s=%s" % (k, ours[k][0]))
-            assert again[k] == g[k], (host, k)
+            want = [n for n in g[k][0].split(",") if n in known[k] and
+                    (k != "hostkeyalgorithms" or "-cert-v01@" not in n)]
+            if k == "pubkeyacceptedalgorithms":
+                # libssh2 reads it only to choose an RSA key's signature:
+                # the names matter, not their order
+                assert sorted(ours[k][0].split(",")) == sorted(want), (host, k, ours[k], g[k])
+            else:
+                assert ours[k][0].split(",") == want, (host, k, ours[k], g[k])
     # and where each came from, with -v
     r = fleet.run(["hosts", "-H", "web1", "--ssh", job, "-v"], env={"HOME": home})
     assert "port 2222  # from ssh_config %s:5" % cfg in r.out.decode().splitlines(), r.out
