@@ -210,38 +210,68 @@ out:
  * warning named yet, said in one warning with where they come from: in
  * the usual run (the job's, or one inventory group's) once. A host var
  * the worker refuses ends that host there; here it warns of nothing. */
+/* The weak names a method's spec enables (from the host var or the job
+ * through hostcfg_algs, else ssh_config's for the host): *weak (malloced
+ * or NULL) and *src, where it came from. */
+static void run_weak_of(struct run *r, const struct task_rec *t, const struct hostcfg *hc,
+                        const struct sshconfig_host *sc, enum sshalgs_method m, char **weak, char *src, size_t srclen)
+{
+	static const enum sshconfig_kw kw[SSHALGS_NMETHODS] = {
+		[SSHALGS_KEX] = SSHCONFIG_KEXALGORITHMS,
+		[SSHALGS_HOSTKEY] = SSHCONFIG_HOSTKEYALGORITHMS,
+		[SSHALGS_CIPHERS] = SSHCONFIG_CIPHERS,
+		[SSHALGS_MACS] = SSHCONFIG_MACS,
+		[SSHALGS_PUBKEY] = SSHCONFIG_PUBKEYACCEPTEDALGORITHMS,
+	};
+	const struct job *job = r->o->job;
+	bool from_host = kvlist_get(&t->host.vars, sshalgs_setting(m)) != NULL;
+	char *spec = NULL, *list = NULL;
+	struct err err;
+
+	*weak = NULL;
+	if (from_host || job->ssh.algorithms[m]) {
+		if (hostcfg_algs(hc, m, job->ssh.algorithms[m], &spec, weak, &err) < 0)
+			*weak = NULL;
+		snprintf(src, srclen, "%s%s", from_host ? "host var of " : "job ", from_host ? t->host.name : job->path);
+	} else if (sc->val[kw[m]]) {
+		if (sshalgs_apply(m, sc->val[kw[m]], &list, weak, &err) < 0)
+			*weak = NULL;
+		snprintf(src, srclen, "ssh_config %s", sc->where[kw[m]] ? sc->where[kw[m]] : "");
+	}
+	free(spec);
+	free(list);
+}
+
 static void run_warn_weak_algs(struct run *r, const struct task_rec *t)
 {
 	const struct job *job = r->o->job;
 	const struct hostcfg hc = {&job->inventory_may, &t->host.vars, NULL, NULL};
+	struct sshconfig_host sc = {0};
 	struct buf msg = BUF_INIT;
 	bool ssh_steps = false;
+	struct err err;
 
 	for (size_t i = 0; i < job->nsteps; i++)
 		ssh_steps |= job->steps[i].kind == STEP_SSH;
+	/* ssh_config's lists for the host, asked as the worker asks */
+	if (ssh_steps && hostcfg_sshconfig(&hc, &r->sshcfg, &job->ssh, t->host.name, &sc, &err) < 0)
+		memset(&sc, 0, sizeof(sc));
 	for (int m = 0; ssh_steps && m < SSHALGS_NMETHODS; m++) {
 		const char *setting = sshalgs_setting((enum sshalgs_method)m);
-		bool from_host = kvlist_get(&t->host.vars, setting) != NULL;
-		char *spec = NULL, *weak = NULL, *p, *name;
-		struct err err;
+		char *weak = NULL, *p, *name, src[600];
 
-		if ((!from_host && !job->ssh.algorithms[m]) ||
-		    hostcfg_algs(&hc, (enum sshalgs_method)m, job->ssh.algorithms[m], &spec, &weak, &err) < 0 || !weak) {
-			free(spec);
-			continue;
-		}
-		for (p = weak; (name = strsep(&p, ","));) {
+		run_weak_of(r, t, &hc, &sc, (enum sshalgs_method)m, &weak, src, sizeof(src));
+		for (p = weak; p && (name = strsep(&p, ","));) {
 			char *key = xasprintf(",%s:%s,", setting, name);
 			if (!r->warned_algs.len || !memmem(r->warned_algs.data, r->warned_algs.len, key, strlen(key))) {
 				buf_puts(&r->warned_algs, key);
-				buf_printf(&msg, "%s%s %s (%s%s)", msg.len ? ", " : "", setting, name,
-				           from_host ? "host var of " : "job ", from_host ? t->host.name : job->path);
+				buf_printf(&msg, "%s%s %s (%s)", msg.len ? ", " : "", setting, name, src);
 			}
 			free(key);
 		}
-		free(spec);
 		free(weak);
 	}
+	sshconfig_host_free(&sc);
 	if (msg.len)
 		log_warn("weak SSH algorithms enabled: %s: they protect the session less than the defaults "
 		         "(README, \"SSH algorithms\")", msg.data);

@@ -11,6 +11,7 @@ algorithm only with the job's inventory_may leave; a strict job list still
 reaches the hardened device; every record says what was negotiated, as the
 device's sshd log says; a bad name is an error at its file:line.
 """
+import os
 import re
 import sys
 
@@ -192,6 +193,29 @@ def test_legacy_in_job(sshlab, fleet, tmp_path, legacy):
     assert len(w) == 1, r.err
     assert "kex diffie-hellman-group1-sha1 (job " in w[0] and "ciphers aes128-cbc" in w[0], w
     assert "macs" not in w[0], w  # hmac-sha1 is no weak MAC
+
+
+def test_legacy_in_ssh_config(sshlab, fleet, tmp_path, legacy):
+    """ssh_config enables the legacy algorithms for the old hosts (Host
+    old*): ok, and the run's one warning names the config's file:line."""
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Host old*\n  KexAlgorithms +diffie-hellman-group1-sha1\n  HostKeyAlgorithms +ssh-rsa\n"
+                   "  Ciphers ^aes128-cbc\n")
+    os.chmod(cfg, 0o600)
+    hosts = [("old%d" % i, host(sshlab, 90 + i, legacy, tmp_path)) for i in range(2)]
+    inv = inventory(tmp_path / "inv", hosts)
+    j = algs_job(tmp_path)
+    with open(j) as f:
+        text = f.read()
+    text = text.replace("steps:\n", "ssh:\n  config: %s\nsteps:\n" % cfg, 1)
+    with open(j, "w") as f:
+        f.write(text)
+    r = run(fleet, j, inv)
+    recs = recs_of(r, 2)
+    assert all(x["status"] == "ok" and x["ssh"]["kex"] == "diffie-hellman-group1-sha1" for x in recs.values()), recs
+    w = weak_warnings(r)
+    assert len(w) == 1, r.err
+    assert "kex diffie-hellman-group1-sha1 (ssh_config %s:2)" % cfg in w[0], w
 
 
 def test_host_var_within_the_jobs_weak_list(sshlab, fleet, tmp_path, legacy):
