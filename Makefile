@@ -130,7 +130,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # do; dpkg-dev (apt-get source), libssl-dev and zlib1g-dev build the one
 # make deps fetches when it will not.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev zlib1g-dev dpkg-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
+	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev zlib1g-dev dpkg-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest python3-textfsm procps iputils-ping time bash \
 	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
 	chromium man-db groff-base slurm-wlm munge python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
