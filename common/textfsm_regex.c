@@ -473,6 +473,10 @@ static int textfsm_regex_step(struct textfsm_regex_walk *w)
 	case '{':
 		textfsm_regex_brace(w);
 		return 0;
+	case ']':
+		/* text in both; escaped, so PCRE2 never reads it otherwise */
+		buf_puts(&w->out, "\\]");
+		return 0;
 	default:
 		buf_putc(&w->out, c);
 		return 0;
