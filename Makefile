@@ -269,7 +269,8 @@ bench: all bench-deps
 		$(if $(QUICK),--quick) $(if $(AGAINST),--against $(abspath $(AGAINST)))
 
 # libFuzzer targets (tests/fuzz): the frame reader, the protocol decoder
-# and record renderer, the job parser, the inventory parsers. Built with
+# and record renderer, the job parser, the inventory parsers, the TextFSM
+# template parser and the TextFSM engine. Built with
 # clang (libFuzzer ships with it) and ASan+UBSan in build/fuzz; each runs
 # FUZZ_SECONDS on a scratch copy of its seed corpus (the repo's seeds stay
 # as they are); FUZZ_SECONDS=0 runs each over its seeds only. Exits
@@ -277,7 +278,7 @@ bench: all bench-deps
 FUZZ_PKGS    := clang
 FUZZ_CC      := clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := frame proto job inventory
+FUZZ_TARGETS := frame proto job inventory textfsm_template textfsm_engine
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -287,11 +288,14 @@ FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_RUNNER  := record journal task hostname hostrange inventory inventory_text inventory_yaml targets shard
 FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_RUNNER:%=$(FUZZ_BUILD)/runner/%.o)
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-# Longest input per target: a few frames, one message, a job file, an inventory.
+# Longest input per target: a few frames, one message, a job file, an
+# inventory, a template, a command's output.
 FUZZ_MAXLEN_frame     := 8192
 FUZZ_MAXLEN_proto     := 4096
 FUZZ_MAXLEN_job       := 8192
 FUZZ_MAXLEN_inventory := 4096
+FUZZ_MAXLEN_textfsm_template := 4096
+FUZZ_MAXLEN_textfsm_engine   := 8192
 
 fuzz-deps:
 	$(call apt_install,$(FUZZ_PKGS))
@@ -316,7 +320,8 @@ fuzz-run: fuzz-build
 		work=$(FUZZ_BUILD)/run/$$t; art=$(FUZZ_BUILD)/artifacts/$$t/; \
 		rm -rf $$work; mkdir -p $$work $$art; cp tests/fuzz/corpus/$$t/* $$work/; \
 		case $$t in frame) ml=$(FUZZ_MAXLEN_frame);; proto) ml=$(FUZZ_MAXLEN_proto);; \
-			job) ml=$(FUZZ_MAXLEN_job);; *) ml=$(FUZZ_MAXLEN_inventory);; esac; \
+			job) ml=$(FUZZ_MAXLEN_job);; textfsm_template) ml=$(FUZZ_MAXLEN_textfsm_template);; \
+			textfsm_engine) ml=$(FUZZ_MAXLEN_textfsm_engine);; *) ml=$(FUZZ_MAXLEN_inventory);; esac; \
 		if [ "$(FUZZ_SECONDS)" = 0 ]; then how="-runs=0"; else how="-max_total_time=$(FUZZ_SECONDS)"; fi; \
 		echo "== fuzz_$$t ($$how, -max_len=$$ml)"; \
 		ls $$art | sed "s|^|$$art|" | sort > $$work.before; \
