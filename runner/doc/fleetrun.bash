@@ -25,6 +25,7 @@ _fleetrun_options()
     report) echo "--summary --html --job -q --quiet -h --help" ;;
     merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
     submit) echo "--slurm --shards --dir --sbatch --dry-run -h --help" ;;
+    parse) echo "-t --template -h --help" ;;
     submit-run)
         for o in $(_fleetrun_options run); do
             case $o in
@@ -42,7 +43,7 @@ _fleetrun_takes_value()
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --worker-mem | --worker-cpu | \
         --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
-        --dir | --sbatch) return 0 ;;
+        --dir | --sbatch | --template) return 0 ;;
     esac
     return 1
 }
@@ -122,7 +123,7 @@ _fleetrun()
     done
 
     if [[ -z $cmd ]]; then
-        _fleetrun_words "run jobs check hosts report merge submit --help --version" "$cur"
+        _fleetrun_words "run jobs check hosts report merge submit parse --help --version" "$cur"
         return 0
     fi
 
@@ -135,6 +136,13 @@ _fleetrun()
         return 0 ;;
     --html)
         _fleetrun_files "$cur" "*.html"
+        return 0 ;;
+    --template)
+        _fleetrun_files "$cur" "*.textfsm"
+        return 0 ;;
+    -t)
+        # parse's template; run's -t is a timeout, which has no list
+        [[ $cmd == parse ]] && _fleetrun_files "$cur" "*.textfsm"
         return 0 ;;
     --jobs-dir | --outdir | --dir)
         compopt -o filenames 2>/dev/null
@@ -189,6 +197,10 @@ _fleetrun()
     merge)
         # any number of journals
         _fleetrun_files "$cur" "*.jsonl" ;;
+    parse)
+        # one input, any file
+        ((positional > 0)) && return 0
+        _fleetrun_files "$cur" ;;
     esac
     return 0
 }

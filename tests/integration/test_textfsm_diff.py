@@ -235,6 +235,7 @@ SMALL = [
     ("rule-three-spaces", V + "Start\n   ^${A}\n", "x\n"),
     ("rule-tab", V + "Start\n\t^${A} ${B}\n", "x 1\n"),
     ("rule-comment", V + "Start\n  # a comment\n  ^${A} ${B}\n", "x 1\n"),
+    ("rule-trailing-backslash", V + "Start\n  ^${A} \\\n  ^${B}\n", "x 1\n"),
     ("end-not-empty", V + "Start\n  ^${A}\n\nEnd\n  ^x\n", "x\n"),
     ("eof-not-empty", V + "Start\n  ^${A}\n\nEOF\n  ^x\n", "x\n"),
     ("unknown-state", V + "Start\n  ^${A} -> Nowhere\n", "x\n"),
@@ -315,6 +316,15 @@ DELIBERATE = {
 @pytest.mark.parametrize("name,template,text", SMALL, ids=[s[0] for s in SMALL])
 def test_small_template(binaries, tmp_path, name, template, text):
     check(tmp_path, template, text)
+
+
+def test_list_of_unset_group(binaries, tmp_path):
+    """A List value with groups inside, whose group took no part in the
+    match: the reference fails (re.match on None), we add a null."""
+    template = "Value List L ((?P<a>\\w)(\\d)?)\n\nStart\n  ^(?:-${L}|z)\n"
+    with pytest.raises(TypeError):
+        reference(template, "-a1\nz\n")
+    assert ours(tmp_path, template, "-a1\nz\n") == ("ok", [{"l": [{"a": "a"}, None]}])
 
 
 def test_case_collision_refused(binaries, tmp_path):
