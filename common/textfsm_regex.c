@@ -13,6 +13,7 @@
  *   \1..\99         \g{N}, after Python's own octal-or-group rule
  *   {,n}            {0,n} (PCRE2 10.42 reads {,n} as text)
  *   [ inside a set  \[ (Python has no [:alpha:] classes)
+ *   \s \S           with \x1c-\x1f, which Python counts as spaces
  *   (?i:...) (?ms-i:...)   kept; (?u:...) is Python's default, dropped
  * and refuses, with the reason, what Python refuses (unknown escapes,
  * global flags after the start: "^(?i)..." is an error in Python 3.11)
@@ -41,6 +42,7 @@ struct textfsm_regex_walk {
 	bool *closed;     /* [ngroups + 1]: group i's ')' was seen */
 	size_t stack[TEXTFSM_REGEX_MAX_DEPTH]; /* open parentheses: group number, or 0 */
 	size_t depth;
+	size_t cond_max;  /* the highest group a conditional names by number */
 	char *why;
 	size_t whylen;
 };
@@ -164,6 +166,11 @@ static int textfsm_regex_escape(struct textfsm_regex_walk *w, bool in_set)
 	if (!isalnum((unsigned char)c)) {
 		buf_putc(&w->out, '\\');
 		buf_putc(&w->out, c);
+		return 0;
+	}
+	/* Python's \s has the separators \x1c-\x1f, Unicode's White_Space not */
+	if (c == 's' || (c == 'S' && !in_set)) {
+		buf_puts(&w->out, in_set ? "\\s\\x{1C}-\\x{1F}" : c == 's' ? "[\\s\\x{1C}-\\x{1F}]" : "[^\\s\\x{1C}-\\x{1F}]");
 		return 0;
 	}
 	if (textfsm_regex_same_escape(c, in_set) || (in_set && c == 'b')) {
@@ -344,8 +351,11 @@ static int textfsm_regex_cond(struct textfsm_regex_walk *w)
 				return textfsm_regex_fail(w, "bad group number in conditional");
 			g = g * 10 + (size_t)(s[k] - '0');
 		}
-		if (g == 0 || g > w->ngroups)
-			return textfsm_regex_fail(w, "invalid group reference %zu", g);
+		/* Python allows a group defined later: checked at the end */
+		if (g == 0)
+			return textfsm_regex_fail(w, "bad group number in conditional");
+		if (g > w->cond_max)
+			w->cond_max = g;
 	} else if (textfsm_regex_name(w, ')', &s, &len) < 0) {
 		return -1;
 	} else if (!(g = textfsm_regex_lookup(w, s, len))) {
@@ -496,6 +506,10 @@ int textfsm_regex_translate(const char *py, size_t len, char **pattern, size_t *
 			goto out;
 	if (w.depth) {
 		textfsm_regex_fail(&w, "missing ), unterminated subpattern");
+		goto out;
+	}
+	if (w.cond_max > w.ngroups) {
+		textfsm_regex_fail(&w, "invalid group reference %zu in a conditional", w.cond_max);
 		goto out;
 	}
 	buf_reserve(&w.out, 1);

@@ -284,6 +284,11 @@ SMALL = [
     ("octal-and-backref", V + "Start\n  ^(?P<A>a)\\1\\101 -> Record\n", "aaA\n"),
     ("set-bracket", V + "Start\n  ^(?P<A>[[:]+) -> Record\n", "[:\n"),
     ("bad-escape", V + "Start\n  ^\\e${A}\n", "x\n"),
+    ("conditional-forward", V + "Start\n  ^(?(2)a|b)(?P<A>x)(y)? -> Record\n", "bx\nbxy\n"),
+    ("atomic-possessive", V + "Start\n  ^(?>(?P<A>x+))x*+y -> Record\n", "xxy\n"),
+    ("escapes-hex-unicode", V + "Start\n  ^(?P<A>\\x41\\u00e9\\U0001F600[\\b]) -> Record\n", "A\u00e9\U0001F600\x08\n"),
+    ("space-unit-separator", V + "Start\n  ^(?P<A>\\s)(?P<B>\\S) -> Record\n", "\x1f\x1f\n \x1f\n"),
+    ("lookbehind", V + "Start\n  ^x(?<=x)(?<!y)(?P<A>\\w) -> Record\n", "xa\n"),
     ("bad-regex", V + "Start\n  ^(${A}\n", "x\n"),
     ("angle-named-group", V + "Start\n  ^(?<A>x)\n", "x\n"),
     # List values
@@ -327,7 +332,64 @@ def test_list_of_unset_group(binaries, tmp_path):
     assert ours(tmp_path, template, "-a1\nz\n") == ("ok", [{"l": [{"a": "a"}, None]}])
 
 
+def test_refused_where_python_accepts(binaries, tmp_path):
+    """What PCRE2 cannot do as Python does is refused with file:line, not
+    run differently: repeat counts above 65535, the a flag, \\N{name}."""
+    for regex in ["^x{65536}", "^(?a:x)", "^\\N{DIGIT ONE}"]:
+        template = V + "Start\n  " + regex + "\n"
+        assert reference(template, "x\n")[0] == "ok", regex
+        assert ours(tmp_path, template, "x\n") == ("template",), regex
+
+
 def test_case_collision_refused(binaries, tmp_path):
     template = "Value Foo (x)\nValue foo (y)\n\nStart\n  ^${Foo}${foo} -> Record\n"
     assert reference(template, "xy\n")[0] == "ok"
     assert ours(tmp_path, template, "xy\n") == ("template",), DELIBERATE["case-collision"]
+
+
+# ------------------------------------------------------------ generated templates
+
+VALUE_REGEXES = ["(\\S+)", "(\\d+)", "(\\w*)", "(.*)", "(up|down)", "((?P<k>\\w)(?P<v>\\d)?)", "((?i:ab)c?)",
+                 "(\\d{,2})", "([^ ]+)", "(x(?=y))", "((?:a|b)+)", "(\\S+?)", "([[:]+)"]
+RULE_PIECES = ["${A}", "${B}", "${Cc}", "$A", " ", "\\s+", "x", "y", "\\d", "\\w+", "$$", "(?i:xy)", "-",
+               ".*", "(?:${B}|z)", "[a-c]", "\\Z", "a{,2}", "(z)?", "(?P<B>q)", "\\b", "é"]
+ACTIONS = ["", "", " -> Next", " -> Continue", " -> Next.Record", " -> Continue.Record", " -> Record",
+           " -> Clear", " -> Clearall", " -> NoRecord", " -> Continue.Clear", " -> Next.Clearall",
+           " -> Error", " -> Error \"msg here\"", " -> Start", " -> Other", " -> Record Other",
+           " -> Next.Record Start", " -> End", " -> EOF", " -> Continue Other", " -> Clear Other"]
+BROKEN = ["->Next", " -> Next.Bad", " -> \"q\"", " -> Next Record", " -> Nowhere"]
+INPUT_LINES = ["x", "xy", "x 1", "xy 12", "1", "12 x", "ab", "ABc", "a1", "z", "q", "-", "up", "down", "",
+               "x y z", "xé", "  x", "aab", "é", "xyz 9"]
+
+
+def gen_template(rnd):
+    options = ["Filldown", "Fillup", "Key", "Required", "List"]
+    lines = []
+    for name in ["A", "B", "Cc"]:
+        opts = rnd.sample(options, rnd.choice([0, 0, 1, 1, 2]))
+        if rnd.random() < 0.02:
+            opts.append(rnd.choice(["Bogus", opts[0] if opts else "Key"]))
+        lines.append("Value %s%s %s" % (",".join(opts) + " " if opts else "", name, rnd.choice(VALUE_REGEXES)))
+    text = "\n".join(lines) + "\n\n"
+    for state in ["Start", "Other"] if rnd.random() < 0.7 else ["Start"]:
+        text += state + "\n"
+        for _ in range(rnd.randrange(1, 6)):
+            regex = "^" + "".join(rnd.choice(RULE_PIECES) for _ in range(rnd.randrange(1, 4)))
+            action = rnd.choice(BROKEN) if rnd.random() < 0.03 else rnd.choice(ACTIONS)
+            text += rnd.choice(["  ", "  ", " ", "\t"]) + regex + action + "\n"
+        text += "\n"
+    if rnd.random() < 0.2:
+        text += rnd.choice(["EOF\n", "End\n"])
+    return text
+
+
+def test_generated_templates(binaries, tmp_path):
+    rnd = random.Random(SEED)
+    outcomes = {}
+    for _ in range(150):
+        template = gen_template(rnd)
+        text = "\n".join(rnd.choice(INPUT_LINES) for _ in range(rnd.randrange(0, 12)))
+        want = check(tmp_path, template, text)
+        outcomes[want[0]] = outcomes.get(want[0], 0) + 1
+    # templates of every kind: refused, parsed, stopped by an Error action
+    assert set(outcomes) == {"ok", "template", "error"} and outcomes["ok"] > 50, outcomes
