@@ -31,61 +31,61 @@
 #include "textfsm_prog.h"
 
 /* A value while parsing. */
-struct textfsm_eng_var {
+struct textfsm_engine_var {
 	struct textfsm_cell cur;      /* NULL or STR */
 	struct textfsm_cell filldown; /* Filldown's kept value: NULL or STR */
 	struct textfsm_cell list;     /* List's items: a LIST */
 	size_t cap;                   /* of list.items */
 };
 
-struct textfsm_eng {
+struct textfsm_engine {
 	struct textfsm *t;
-	struct textfsm_eng_var *vars; /* [t->nvalues] */
+	struct textfsm_engine_var *vars; /* [t->nvalues] */
 	struct textfsm_records rec;
 	size_t rec_cap;               /* rows */
 	size_t state;                 /* an index, or TEXTFSM_TO_END / _TO_EOF */
 	struct err *err;
 };
 
-static void textfsm_eng_cell_free(struct textfsm_cell *c)
+static void textfsm_engine_cell_free(struct textfsm_cell *c)
 {
 	if (c->kind == TEXTFSM_LIST || c->kind == TEXTFSM_DICT) {
 		for (size_t i = 0; i < c->len; i++)
-			textfsm_eng_cell_free(&c->items[i]);
+			textfsm_engine_cell_free(&c->items[i]);
 		free(c->items);
 	}
 	free(c->str);
 	memset(c, 0, sizeof(*c));
 }
 
-static void textfsm_eng_cell_str(struct textfsm_cell *c, const char *s, size_t n)
+static void textfsm_engine_cell_str(struct textfsm_cell *c, const char *s, size_t n)
 {
-	textfsm_eng_cell_free(c);
+	textfsm_engine_cell_free(c);
 	c->kind = TEXTFSM_STR;
 	c->str = xstrndup(s, n);
 	c->len = n;
 }
 
-static void textfsm_eng_cell_copy(struct textfsm_cell *dst, const struct textfsm_cell *src)
+static void textfsm_engine_cell_copy(struct textfsm_cell *dst, const struct textfsm_cell *src)
 {
-	textfsm_eng_cell_free(dst);
+	textfsm_engine_cell_free(dst);
 	*dst = *src;
 	if (src->kind == TEXTFSM_STR) {
 		dst->str = xstrndup(src->str, src->len);
 	} else if (src->kind == TEXTFSM_LIST || src->kind == TEXTFSM_DICT) {
 		dst->items = src->len ? xcalloc(src->len, sizeof(*dst->items)) : NULL;
 		for (size_t i = 0; i < src->len; i++)
-			textfsm_eng_cell_copy(&dst->items[i], &src->items[i]);
+			textfsm_engine_cell_copy(&dst->items[i], &src->items[i]);
 	}
 }
 
 /* Python's truth of a value: a non-empty string or list. */
-static bool textfsm_eng_truthy(const struct textfsm_cell *c)
+static bool textfsm_engine_truthy(const struct textfsm_cell *c)
 {
 	return (c->kind == TEXTFSM_STR || c->kind == TEXTFSM_LIST) && c->len > 0;
 }
 
-static struct textfsm_cell *textfsm_eng_list_push(struct textfsm_eng_var *var)
+static struct textfsm_cell *textfsm_engine_list_push(struct textfsm_engine_var *var)
 {
 	if (var->list.len == var->cap) {
 		var->cap = var->cap ? var->cap * 2 : 4;
@@ -95,17 +95,18 @@ static struct textfsm_cell *textfsm_eng_list_push(struct textfsm_eng_var *var)
 	return &var->list.items[var->list.len++];
 }
 
-static void textfsm_eng_list_clear(struct textfsm_eng_var *var)
+static void textfsm_engine_list_clear(struct textfsm_engine_var *var)
 {
 	for (size_t i = 0; i < var->list.len; i++)
-		textfsm_eng_cell_free(&var->list.items[i]);
+		textfsm_engine_cell_free(&var->list.items[i]);
 	var->list.len = 0;
 }
 
 /* List: the item a match adds. */
-static void textfsm_eng_list_add(struct textfsm_eng *e, const struct textfsm_value *v, struct textfsm_eng_var *var)
+static void textfsm_engine_list_add(struct textfsm_engine *e, const struct textfsm_value *v,
+                                    struct textfsm_engine_var *var)
 {
-	struct textfsm_cell *item = textfsm_eng_list_push(var);
+	struct textfsm_cell *item = textfsm_engine_list_push(var);
 	PCRE2_SIZE *ov;
 
 	if (var->cur.kind == TEXTFSM_STR && v->list_re.ngroups > 1 && v->nlist &&
@@ -119,92 +120,92 @@ static void textfsm_eng_list_add(struct textfsm_eng *e, const struct textfsm_val
 			size_t g = v->list_groups[k];
 
 			if (ov[2 * g] != PCRE2_UNSET)
-				textfsm_eng_cell_str(&item->items[k], var->cur.str + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+				textfsm_engine_cell_str(&item->items[k], var->cur.str + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
 		}
 		return;
 	}
-	textfsm_eng_cell_copy(item, &var->cur);
+	textfsm_engine_cell_copy(item, &var->cur);
 }
 
 /* Fillup: the value set now fills the empty cells above it. */
-static void textfsm_eng_fillup(struct textfsm_eng *e, size_t idx)
+static void textfsm_engine_fillup(struct textfsm_engine *e, size_t idx)
 {
 	const struct textfsm_cell *cur = &e->vars[idx].cur;
 
-	if (!textfsm_eng_truthy(cur))
+	if (!textfsm_engine_truthy(cur))
 		return;
 	for (size_t r = e->rec.n; r-- > 0;) {
 		struct textfsm_cell *c = &e->rec.cells[r * e->rec.nvalues + idx];
 
-		if (textfsm_eng_truthy(c))
+		if (textfsm_engine_truthy(c))
 			break;
-		textfsm_eng_cell_copy(c, cur);
+		textfsm_engine_cell_copy(c, cur);
 	}
 }
 
 /* A value set by a match: s[0..n), or none (s NULL). */
-static void textfsm_eng_assign(struct textfsm_eng *e, size_t idx, const char *s, size_t n)
+static void textfsm_engine_assign(struct textfsm_engine *e, size_t idx, const char *s, size_t n)
 {
 	const struct textfsm_value *v = &e->t->values[idx];
-	struct textfsm_eng_var *var = &e->vars[idx];
+	struct textfsm_engine_var *var = &e->vars[idx];
 
 	if (s)
-		textfsm_eng_cell_str(&var->cur, s, n);
+		textfsm_engine_cell_str(&var->cur, s, n);
 	else
-		textfsm_eng_cell_free(&var->cur);
+		textfsm_engine_cell_free(&var->cur);
 	if (v->opts & TEXTFSM_OPT_FILLDOWN)
-		textfsm_eng_cell_copy(&var->filldown, &var->cur);
+		textfsm_engine_cell_copy(&var->filldown, &var->cur);
 	if (v->opts & TEXTFSM_OPT_FILLUP)
-		textfsm_eng_fillup(e, idx);
+		textfsm_engine_fillup(e, idx);
 	if (v->opts & TEXTFSM_OPT_LIST)
-		textfsm_eng_list_add(e, v, var);
+		textfsm_engine_list_add(e, v, var);
 }
 
 /* Clear: every value but a Filldown's (which takes its kept value back). */
-static void textfsm_eng_clear(struct textfsm_eng *e)
+static void textfsm_engine_clear(struct textfsm_engine *e)
 {
 	for (size_t i = 0; i < e->t->nvalues; i++) {
 		const struct textfsm_value *v = &e->t->values[i];
-		struct textfsm_eng_var *var = &e->vars[i];
+		struct textfsm_engine_var *var = &e->vars[i];
 
-		textfsm_eng_cell_free(&var->cur);
+		textfsm_engine_cell_free(&var->cur);
 		if (v->opts & TEXTFSM_OPT_FILLDOWN)
-			textfsm_eng_cell_copy(&var->cur, &var->filldown);
+			textfsm_engine_cell_copy(&var->cur, &var->filldown);
 		else if (v->opts & TEXTFSM_OPT_LIST)
-			textfsm_eng_list_clear(var);
+			textfsm_engine_list_clear(var);
 	}
 }
 
-static void textfsm_eng_clearall(struct textfsm_eng *e)
+static void textfsm_engine_clearall(struct textfsm_engine *e)
 {
 	for (size_t i = 0; i < e->t->nvalues; i++) {
-		textfsm_eng_cell_free(&e->vars[i].cur);
-		textfsm_eng_cell_free(&e->vars[i].filldown);
-		textfsm_eng_list_clear(&e->vars[i]);
+		textfsm_engine_cell_free(&e->vars[i].cur);
+		textfsm_engine_cell_free(&e->vars[i].filldown);
+		textfsm_engine_list_clear(&e->vars[i]);
 	}
 }
 
 /* One cell of the record being saved; false when a Required value is
  * empty. Which thing Required looks at depends on the order of the
  * options: after List, the list; before it, the last value set. */
-static bool textfsm_eng_save_cell(struct textfsm_eng *e, size_t i, struct textfsm_cell *cell)
+static bool textfsm_engine_save_cell(struct textfsm_engine *e, size_t i, struct textfsm_cell *cell)
 {
 	const struct textfsm_value *v = &e->t->values[i];
-	const struct textfsm_eng_var *var = &e->vars[i];
+	const struct textfsm_engine_var *var = &e->vars[i];
 
 	if (v->opts & TEXTFSM_OPT_LIST) {
-		if ((v->opts & TEXTFSM_OPT_REQUIRED) && !(v->list_first ? var->list.len : textfsm_eng_truthy(&var->cur)))
+		if ((v->opts & TEXTFSM_OPT_REQUIRED) && !(v->list_first ? var->list.len : textfsm_engine_truthy(&var->cur)))
 			return false;
-		textfsm_eng_cell_copy(cell, &var->list);
+		textfsm_engine_cell_copy(cell, &var->list);
 		return true;
 	}
-	if ((v->opts & TEXTFSM_OPT_REQUIRED) && !textfsm_eng_truthy(&var->cur))
+	if ((v->opts & TEXTFSM_OPT_REQUIRED) && !textfsm_engine_truthy(&var->cur))
 		return false;
-	textfsm_eng_cell_copy(cell, &var->cur);
+	textfsm_engine_cell_copy(cell, &var->cur);
 	return true;
 }
 
-static void textfsm_eng_record(struct textfsm_eng *e)
+static void textfsm_engine_record(struct textfsm_engine *e)
 {
 	size_t nv = e->t->nvalues, i;
 	struct textfsm_cell *row;
@@ -219,27 +220,27 @@ static void textfsm_eng_record(struct textfsm_eng *e)
 	row = &e->rec.cells[e->rec.n * nv];
 	memset(row, 0, nv * sizeof(*row));
 	for (i = 0; i < nv; i++) {
-		if (!textfsm_eng_save_cell(e, i, &row[i]))
+		if (!textfsm_engine_save_cell(e, i, &row[i]))
 			break;
 		empty &= row[i].kind == TEXTFSM_NULL || (row[i].kind == TEXTFSM_LIST && !row[i].len);
 	}
 	if (i < nv || empty) {
 		for (size_t k = 0; k < nv; k++)
-			textfsm_eng_cell_free(&row[k]);
+			textfsm_engine_cell_free(&row[k]);
 		if (i < nv)
-			textfsm_eng_clear(e);
+			textfsm_engine_clear(e);
 		return;
 	}
 	for (i = 0; i < nv; i++)
 		if (row[i].kind == TEXTFSM_NULL)
-			textfsm_eng_cell_str(&row[i], "", 0);
+			textfsm_engine_cell_str(&row[i], "", 0);
 	e->rec.n++;
-	textfsm_eng_clear(e);
+	textfsm_engine_clear(e);
 }
 
 /* The end of the line at p[0..n): its length, and in *next where the
  * following line starts. */
-static size_t textfsm_eng_line_end(const char *p, size_t n, size_t *next)
+static size_t textfsm_engine_line_end(const char *p, size_t n, size_t *next)
 {
 	for (size_t k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)p[k];
@@ -266,8 +267,8 @@ static size_t textfsm_eng_line_end(const char *p, size_t n, size_t *next)
 	return n;
 }
 
-__attribute__((format(printf, 3, 4))) static int textfsm_eng_fail(struct textfsm_eng *e, size_t line, const char *fmt,
-                                                                 ...)
+__attribute__((format(printf, 3, 4))) static int textfsm_engine_fail(struct textfsm_engine *e, size_t line,
+                                                                    const char *fmt, ...)
 {
 	char msg[sizeof(e->err->msg)];
 	va_list ap;
@@ -280,7 +281,7 @@ __attribute__((format(printf, 3, 4))) static int textfsm_eng_fail(struct textfsm
 }
 
 /* A rule's Error action. */
-static int textfsm_eng_error(struct textfsm_eng *e, const struct textfsm_rule *ru, size_t lineno)
+static int textfsm_engine_error(struct textfsm_engine *e, const struct textfsm_rule *ru, size_t lineno)
 {
 	const char *m = ru->next_name;
 	size_t ml = m ? strlen(m) : 0;
@@ -288,14 +289,14 @@ static int textfsm_eng_error(struct textfsm_eng *e, const struct textfsm_rule *r
 	if (ml >= 2 && m[0] == '"')
 		m++, ml -= 2;
 	if (m)
-		return textfsm_eng_fail(e, ru->line, "Error action in state '%s': %.*s (input line %zu)",
+		return textfsm_engine_fail(e, ru->line, "Error action in state '%s': %.*s (input line %zu)",
 		                        e->t->states[e->state].name, (int)ml, m, lineno);
-	return textfsm_eng_fail(e, ru->line, "Error action in state '%s' (input line %zu)", e->t->states[e->state].name,
+	return textfsm_engine_fail(e, ru->line, "Error action in state '%s' (input line %zu)", e->t->states[e->state].name,
 	                        lineno);
 }
 
 /* One line through the current state's rules. */
-static int textfsm_eng_line(struct textfsm_eng *e, const char *s, size_t n, size_t lineno)
+static int textfsm_engine_line(struct textfsm_engine *e, const char *s, size_t n, size_t lineno)
 {
 	const struct textfsm_state *st = &e->t->states[e->state];
 
@@ -311,25 +312,25 @@ static int textfsm_eng_line(struct textfsm_eng *e, const char *s, size_t n, size
 
 			if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 				snprintf((char *)msg, sizeof(msg), "error %d", rc);
-			return textfsm_eng_fail(e, ru->line, "matching input line %zu: %s", lineno, (char *)msg);
+			return textfsm_engine_fail(e, ru->line, "matching input line %zu: %s", lineno, (char *)msg);
 		}
 		ov = pcre2_get_ovector_pointer(e->t->md);
 		for (size_t a = 0; a < ru->nassign; a++) {
 			size_t g = ru->assign[a].group;
 
 			if (ov[2 * g] == PCRE2_UNSET)
-				textfsm_eng_assign(e, ru->assign[a].value, NULL, 0);
+				textfsm_engine_assign(e, ru->assign[a].value, NULL, 0);
 			else
-				textfsm_eng_assign(e, ru->assign[a].value, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+				textfsm_engine_assign(e, ru->assign[a].value, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
 		}
 		if (ru->record_op == TEXTFSM_RECORD)
-			textfsm_eng_record(e);
+			textfsm_engine_record(e);
 		else if (ru->record_op == TEXTFSM_CLEAR)
-			textfsm_eng_clear(e);
+			textfsm_engine_clear(e);
 		else if (ru->record_op == TEXTFSM_CLEARALL)
-			textfsm_eng_clearall(e);
+			textfsm_engine_clearall(e);
 		if (ru->line_op == TEXTFSM_ERROR)
-			return textfsm_eng_error(e, ru, lineno);
+			return textfsm_engine_error(e, ru, lineno);
 		if (ru->line_op == TEXTFSM_CONTINUE)
 			continue;
 		if (ru->next != TEXTFSM_STAY)
@@ -341,7 +342,7 @@ static int textfsm_eng_line(struct textfsm_eng *e, const char *s, size_t n, size
 
 int textfsm_parse(struct textfsm *t, const char *input, size_t len, struct textfsm_records *out, struct err *err)
 {
-	struct textfsm_eng e = {.t = t, .state = t->start, .err = err};
+	struct textfsm_engine e = {.t = t, .state = t->start, .err = err};
 	size_t pos = 0, lineno = 0;
 	int r = -1;
 
@@ -351,24 +352,24 @@ int textfsm_parse(struct textfsm *t, const char *input, size_t len, struct textf
 	for (size_t i = 0; i < t->nvalues; i++)
 		e.vars[i].list.kind = TEXTFSM_LIST;
 	while (pos < len) {
-		size_t next, n = textfsm_eng_line_end(input + pos, len - pos, &next);
+		size_t next, n = textfsm_engine_line_end(input + pos, len - pos, &next);
 
-		if (textfsm_eng_line(&e, input + pos, n, ++lineno) < 0)
+		if (textfsm_engine_line(&e, input + pos, n, ++lineno) < 0)
 			goto out;
 		pos += next;
 		if (e.state == TEXTFSM_TO_END || e.state == TEXTFSM_TO_EOF)
 			break;
 	}
 	if (e.state != TEXTFSM_TO_END && !t->has_eof)
-		textfsm_eng_record(&e);
+		textfsm_engine_record(&e);
 	*out = e.rec;
 	memset(&e.rec, 0, sizeof(e.rec));
 	r = 0;
 out:
 	for (size_t i = 0; i < t->nvalues; i++) {
-		textfsm_eng_cell_free(&e.vars[i].cur);
-		textfsm_eng_cell_free(&e.vars[i].filldown);
-		textfsm_eng_cell_free(&e.vars[i].list);
+		textfsm_engine_cell_free(&e.vars[i].cur);
+		textfsm_engine_cell_free(&e.vars[i].filldown);
+		textfsm_engine_cell_free(&e.vars[i].list);
 	}
 	free(e.vars);
 	textfsm_records_free(&e.rec);
@@ -378,7 +379,7 @@ out:
 void textfsm_records_free(struct textfsm_records *r)
 {
 	for (size_t i = 0; i < r->n * r->nvalues; i++)
-		textfsm_eng_cell_free(&r->cells[i]);
+		textfsm_engine_cell_free(&r->cells[i]);
 	free(r->cells);
 	memset(r, 0, sizeof(*r));
 }

@@ -20,7 +20,7 @@
 #include "textfsm_prog.h"
 #include "utf8.h"
 
-struct textfsm_tpl {
+struct textfsm_template {
 	const char *path;
 	const char *p;    /* the text */
 	size_t n, pos;
@@ -29,7 +29,7 @@ struct textfsm_tpl {
 	struct err *err;
 };
 
-__attribute__((format(printf, 3, 4))) static int textfsm_tpl_fail(struct textfsm_tpl *tp, size_t line,
+__attribute__((format(printf, 3, 4))) static int textfsm_template_fail(struct textfsm_template *tp, size_t line,
                                                                  const char *fmt, ...)
 {
 	char msg[sizeof(tp->err->msg)];
@@ -44,7 +44,7 @@ __attribute__((format(printf, 3, 4))) static int textfsm_tpl_fail(struct textfsm
 
 /* The length of the Python whitespace character that ends at p[n-1], or
  * 0: ASCII's, the separators \x1c-\x1f, and Unicode's spaces. */
-static size_t textfsm_tpl_space_end(const char *p, size_t n)
+static size_t textfsm_template_space_end(const char *p, size_t n)
 {
 	static const char *const wide[] = {"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
 	                                   "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80"};
@@ -67,17 +67,17 @@ static size_t textfsm_tpl_space_end(const char *p, size_t n)
 }
 
 /* The same at the start of p[0..n). */
-static size_t textfsm_tpl_space_start(const char *p, size_t n)
+static size_t textfsm_template_space_start(const char *p, size_t n)
 {
 	for (size_t l = 1; l <= 3 && l <= n; l++)
-		if (textfsm_tpl_space_end(p, l) == l)
+		if (textfsm_template_space_end(p, l) == l)
 			return l;
 	return 0;
 }
 
 /* The next line, its end (\n, \r\n or \r, as Python's text files read)
  * and trailing whitespace cut. False at the end of the text. */
-static bool textfsm_tpl_line(struct textfsm_tpl *tp, const char **line, size_t *len)
+static bool textfsm_template_line(struct textfsm_template *tp, const char **line, size_t *len)
 {
 	size_t start = tp->pos, end, l;
 
@@ -91,33 +91,33 @@ static bool textfsm_tpl_line(struct textfsm_tpl *tp, const char **line, size_t *
 	if (tp->pos < tp->n && tp->p[tp->pos] == '\n' && (tp->pos == end || tp->p[tp->pos - 1] == '\r'))
 		tp->pos++;
 	tp->lineno++;
-	while ((l = textfsm_tpl_space_end(tp->p + start, end - start)))
+	while ((l = textfsm_template_space_end(tp->p + start, end - start)))
 		end -= l;
 	*line = tp->p + start;
 	*len = end - start;
 	return true;
 }
 
-static bool textfsm_tpl_comment(const char *s, size_t n)
+static bool textfsm_template_comment(const char *s, size_t n)
 {
 	size_t l;
 
-	while ((l = textfsm_tpl_space_start(s, n))) {
+	while ((l = textfsm_template_space_start(s, n))) {
 		s += l;
 		n -= l;
 	}
 	return n && s[0] == '#';
 }
 
-static bool textfsm_tpl_is(const char *s, size_t n, const char *word)
+static bool textfsm_template_is(const char *s, size_t n, const char *word)
 {
 	return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
-static const char *const textfsm_tpl_opt_names[TEXTFSM_NOPTS] = {"Filldown", "Fillup", "Key", "Required", "List"};
+static const char *const textfsm_template_opt_names[TEXTFSM_NOPTS] = {"Filldown", "Fillup", "Key", "Required", "List"};
 
 /* The options of a Value line, "Filldown,Required". */
-static int textfsm_tpl_options(struct textfsm_tpl *tp, struct textfsm_value *v, const char *s, size_t n)
+static int textfsm_template_options(struct textfsm_template *tp, struct textfsm_value *v, const char *s, size_t n)
 {
 	const char *end = s + n;
 
@@ -127,14 +127,14 @@ static int textfsm_tpl_options(struct textfsm_tpl *tp, struct textfsm_value *v, 
 		int k;
 
 		for (k = 0; k < TEXTFSM_NOPTS; k++)
-			if (textfsm_tpl_is(s, l, textfsm_tpl_opt_names[k]))
+			if (textfsm_template_is(s, l, textfsm_template_opt_names[k]))
 				break;
 		if (k == TEXTFSM_NOPTS)
-			return textfsm_tpl_fail(tp, tp->lineno,
+			return textfsm_template_fail(tp, tp->lineno,
 			                        "unknown option \"%.*s\" (expected Filldown, Fillup, Key, Required or List)",
 			                        (int)l, s);
 		if (v->opts & (1u << k))
-			return textfsm_tpl_fail(tp, tp->lineno, "duplicate option \"%s\"", textfsm_tpl_opt_names[k]);
+			return textfsm_template_fail(tp, tp->lineno, "duplicate option \"%s\"", textfsm_template_opt_names[k]);
 		if (k == 4 && !(v->opts & TEXTFSM_OPT_REQUIRED))
 			v->list_first = true;
 		v->opts |= 1u << k;
@@ -145,12 +145,12 @@ static int textfsm_tpl_options(struct textfsm_tpl *tp, struct textfsm_value *v, 
 }
 
 /* A List value's own expression: the dict of its named groups. */
-static int textfsm_tpl_list_re(struct textfsm_tpl *tp, struct textfsm_value *v, const char *re, size_t n)
+static int textfsm_template_list_re(struct textfsm_template *tp, struct textfsm_value *v, const char *re, size_t n)
 {
 	char why[512];
 
 	if (textfsm_regex_compile(re, n, &v->list_re, why, sizeof(why)) < 0)
-		return textfsm_tpl_fail(tp, tp->lineno, "value '%s': %s", v->name, why);
+		return textfsm_template_fail(tp, tp->lineno, "value '%s': %s", v->name, why);
 	v->list_keys = xcalloc(v->list_re.ngroups + 1, sizeof(*v->list_keys));
 	v->list_groups = xcalloc(v->list_re.ngroups + 1, sizeof(*v->list_groups));
 	for (size_t g = 1; g <= v->list_re.ngroups; g++)
@@ -161,15 +161,15 @@ static int textfsm_tpl_list_re(struct textfsm_tpl *tp, struct textfsm_value *v, 
 	return 0;
 }
 
-static int textfsm_tpl_value_check(struct textfsm_tpl *tp, struct textfsm_value *v)
+static int textfsm_template_value_check(struct textfsm_template *tp, struct textfsm_value *v)
 {
 	struct textfsm *t = tp->t;
 
 	for (size_t i = 0; i < t->nvalues; i++) {
 		if (strcmp(t->values[i].name, v->name) == 0)
-			return textfsm_tpl_fail(tp, tp->lineno, "duplicate declarations for Value '%s'", v->name);
+			return textfsm_template_fail(tp, tp->lineno, "duplicate declarations for Value '%s'", v->name);
 		if (strcmp(t->values[i].key, v->key) == 0)
-			return textfsm_tpl_fail(tp, tp->lineno,
+			return textfsm_template_fail(tp, tp->lineno,
 			                        "Value '%s' and Value '%s' (line %zu) differ only in case: the records' "
 			                        "keys are lowercased",
 			                        v->name, t->values[i].name, t->values[i].line);
@@ -179,7 +179,7 @@ static int textfsm_tpl_value_check(struct textfsm_tpl *tp, struct textfsm_value 
 
 /* "Value [OPTIONS] NAME (REGEX)", split on single spaces as the reference
  * splits it (two spaces make an empty word). */
-static int textfsm_tpl_value(struct textfsm_tpl *tp, const char *s, size_t n)
+static int textfsm_template_value(struct textfsm_template *tp, const char *s, size_t n)
 {
 	struct textfsm_value v = {0};
 	const char *end = s + n, *w1 = s + 6, *e1, *w2, *e2, *re, *name;
@@ -189,7 +189,7 @@ static int textfsm_tpl_value(struct textfsm_tpl *tp, const char *s, size_t n)
 	v.line = tp->lineno;
 	e1 = memchr(w1, ' ', (size_t)(end - w1));
 	if (!e1) {
-		textfsm_tpl_fail(tp, tp->lineno, "expected at least 3 words: Value [OPTIONS] NAME (REGEX)");
+		textfsm_template_fail(tp, tp->lineno, "expected at least 3 words: Value [OPTIONS] NAME (REGEX)");
 		goto out;
 	}
 	w2 = e1 + 1;
@@ -199,21 +199,21 @@ static int textfsm_tpl_value(struct textfsm_tpl *tp, const char *s, size_t n)
 	if (w2 < end && *w2 == '(') {
 		name = w1, namelen = (size_t)(e1 - w1), re = w2;
 	} else {
-		if (textfsm_tpl_options(tp, &v, w1, (size_t)(e1 - w1)) < 0)
+		if (textfsm_template_options(tp, &v, w1, (size_t)(e1 - w1)) < 0)
 			goto out;
 		name = w2, namelen = (size_t)(e2 - w2), re = e2 < end ? e2 + 1 : end;
 	}
 	relen = (size_t)(end - re);
 	v.name = xstrndup(name, namelen);
 	if (namelen > TEXTFSM_MAX_NAME) {
-		textfsm_tpl_fail(tp, tp->lineno, "invalid Value name '%s' or name longer than %d", v.name,
+		textfsm_template_fail(tp, tp->lineno, "invalid Value name '%s' or name longer than %d", v.name,
 		                 TEXTFSM_MAX_NAME);
 		goto out;
 	}
 	for (size_t k = 0; k < relen; k++)
 		count += re[k] == '(' ? 1 : re[k] == ')' ? -1 : 0;
 	if (relen < 2 || re[0] != '(' || re[relen - 1] != ')' || count) {
-		textfsm_tpl_fail(tp, tp->lineno, "Value '%s': its expression '%.*s' must be within a '()' pair", v.name,
+		textfsm_template_fail(tp, tp->lineno, "Value '%s': its expression '%.*s' must be within a '()' pair", v.name,
 		                 (int)relen, re);
 		goto out;
 	}
@@ -221,9 +221,9 @@ static int textfsm_tpl_value(struct textfsm_tpl *tp, const char *s, size_t n)
 	for (char *c = v.key; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	v.tmpl = xasprintf("(?P<%s>%.*s", v.name, (int)(relen - 1), re + 1);
-	if (textfsm_tpl_value_check(tp, &v) < 0)
+	if (textfsm_template_value_check(tp, &v) < 0)
 		goto out;
-	if ((v.opts & TEXTFSM_OPT_LIST) && textfsm_tpl_list_re(tp, &v, re, relen) < 0)
+	if ((v.opts & TEXTFSM_OPT_LIST) && textfsm_template_list_re(tp, &v, re, relen) < 0)
 		goto out;
 	tp->t->values = xreallocarray(tp->t->values, tp->t->nvalues + 1, sizeof(v));
 	tp->t->values[tp->t->nvalues++] = v;
@@ -240,34 +240,34 @@ out:
 }
 
 /* The Value lines, up to the first blank line. */
-static int textfsm_tpl_values(struct textfsm_tpl *tp)
+static int textfsm_template_values(struct textfsm_template *tp)
 {
 	const char *s;
 	size_t n;
 
-	while (textfsm_tpl_line(tp, &s, &n)) {
+	while (textfsm_template_line(tp, &s, &n)) {
 		if (!n)
 			return 0;
-		if (textfsm_tpl_comment(s, n))
+		if (textfsm_template_comment(s, n))
 			continue;
 		if (n >= 6 && memcmp(s, "Value ", 6) == 0) {
-			if (textfsm_tpl_value(tp, s, n) < 0)
+			if (textfsm_template_value(tp, s, n) < 0)
 				return -1;
 		} else if (!tp->t->nvalues) {
-			return textfsm_tpl_fail(tp, tp->lineno, "expected Value definitions first (Value [OPTIONS] NAME (REGEX))");
+			return textfsm_template_fail(tp, tp->lineno, "expected Value definitions first (Value [OPTIONS] NAME (REGEX))");
 		} else {
-			return textfsm_tpl_fail(tp, tp->lineno, "expected a blank line after the last Value line");
+			return textfsm_template_fail(tp, tp->lineno, "expected a blank line after the last Value line");
 		}
 	}
 	return 0;
 }
 
-static const char *const textfsm_tpl_line_ops[] = {"Next", "Continue", "Error"};
-static const char *const textfsm_tpl_record_ops[] = {"NoRecord", "Record", "Clear", "Clearall"};
+static const char *const textfsm_template_lineops[] = {"Next", "Continue", "Error"};
+static const char *const textfsm_template_recops[] = {"NoRecord", "Record", "Clear", "Clearall"};
 
 /* A word of \w characters (non-ASCII counted in, as Python's Unicode \w
  * counts most of it). */
-static size_t textfsm_tpl_word(const char *s, size_t n)
+static size_t textfsm_template_word(const char *s, size_t n)
 {
 	size_t k = 0;
 
@@ -276,49 +276,59 @@ static size_t textfsm_tpl_word(const char *s, size_t n)
 	return k;
 }
 
-static int textfsm_tpl_lookup(const char *const *words, size_t nwords, const char *s, size_t n)
+static int textfsm_template_lookup(const char *const *words, size_t nwords, const char *s, size_t n)
 {
 	for (size_t k = 0; k < nwords; k++)
-		if (textfsm_tpl_is(s, n, words[k]))
+		if (textfsm_template_is(s, n, words[k]))
 			return (int)k;
 	return -1;
 }
 
-static size_t textfsm_tpl_skip_space(const char *s, size_t n)
+static int textfsm_template_lineop(const char *s, size_t n)
+{
+	return textfsm_template_lookup(textfsm_template_lineops, ARRAY_LEN(textfsm_template_lineops), s, n);
+}
+
+static int textfsm_template_recop(const char *s, size_t n)
+{
+	return textfsm_template_lookup(textfsm_template_recops, ARRAY_LEN(textfsm_template_recops), s, n);
+}
+
+static size_t textfsm_template_skip_space(const char *s, size_t n)
 {
 	size_t k = 0, l;
 
-	while ((l = textfsm_tpl_space_start(s + k, n - k)))
+	while ((l = textfsm_template_space_start(s + k, n - k)))
 		k += l;
 	return k;
 }
 
 /* The part after "->": [LINEOP[.RECORDOP] | RECORDOP] [STATE | "message"],
  * each part after whitespace. */
-static int textfsm_tpl_action(struct textfsm_tpl *tp, struct textfsm_rule *ru, const char *s, size_t n)
+static int textfsm_template_action(struct textfsm_template *tp, struct textfsm_rule *ru, const char *s, size_t n)
 {
 	size_t k = 0, sp, w;
 	int op;
 
 	if (!n)
 		return 0;
-	if (!(sp = textfsm_tpl_skip_space(s, n)))
+	if (!(sp = textfsm_template_skip_space(s, n)))
 		goto bad;
 	k = sp;
-	w = textfsm_tpl_word(s + k, n - k);
-	if ((op = textfsm_tpl_lookup(textfsm_tpl_line_ops, ARRAY_LEN(textfsm_tpl_line_ops), s + k, w)) >= 0) {
+	w = textfsm_template_word(s + k, n - k);
+	if ((op = textfsm_template_lineop(s + k, w)) >= 0) {
 		ru->line_op = (enum textfsm_line_op)op;
 		k += w;
 		if (k < n && s[k] == '.') {
 			k++;
-			w = textfsm_tpl_word(s + k, n - k);
-			op = textfsm_tpl_lookup(textfsm_tpl_record_ops, ARRAY_LEN(textfsm_tpl_record_ops), s + k, w);
+			w = textfsm_template_word(s + k, n - k);
+			op = textfsm_template_recop(s + k, w);
 			if (op < 0)
 				goto bad;
 			ru->record_op = (enum textfsm_record_op)op;
 			k += w;
 		}
-	} else if ((op = textfsm_tpl_lookup(textfsm_tpl_record_ops, ARRAY_LEN(textfsm_tpl_record_ops), s + k, w)) >= 0) {
+	} else if ((op = textfsm_template_recop(s + k, w)) >= 0) {
 		ru->record_op = (enum textfsm_record_op)op;
 		k += w;
 	} else {
@@ -326,23 +336,23 @@ static int textfsm_tpl_action(struct textfsm_tpl *tp, struct textfsm_rule *ru, c
 	}
 	if (k == n)
 		return 0;
-	if (!(sp = textfsm_tpl_skip_space(s + k, n - k)))
+	if (!(sp = textfsm_template_skip_space(s + k, n - k)))
 		goto bad;
 	k += sp;
-	w = textfsm_tpl_word(s + k, n - k);
+	w = textfsm_template_word(s + k, n - k);
 	if (!(w && k + w == n) && !(s[k] == '"' && n - k >= 2 && s[n - 1] == '"'))
 		goto bad;
 	ru->next_name = xstrndup(s + k, n - k);
 	if (ru->line_op == TEXTFSM_CONTINUE)
-		return textfsm_tpl_fail(tp, tp->lineno, "Continue cannot change state (-> %s): the line would be "
+		return textfsm_template_fail(tp, tp->lineno, "Continue cannot change state (-> %s): the line would be "
 		                                        "matched again in the new state",
 		                        ru->next_name);
 	if (ru->line_op != TEXTFSM_ERROR && !w)
-		return textfsm_tpl_fail(tp, tp->lineno, "a state name is letters, digits and '_' only, not %s",
+		return textfsm_template_fail(tp, tp->lineno, "a state name is letters, digits and '_' only, not %s",
 		                        ru->next_name);
 	return 0;
 bad:
-	return textfsm_tpl_fail(tp, tp->lineno,
+	return textfsm_template_fail(tp, tp->lineno,
 	                        "badly formatted action '%.*s' (expected [Next|Continue|Error][.Record|.NoRecord|.Clear|"
 	                        ".Clearall] [STATE|\"message\"])",
 	                        (int)n, s);
@@ -350,7 +360,7 @@ bad:
 
 /* ${name} and $name in a rule become the value's expression, $$ a '$';
  * any other '$' is an error (string.Template's rules). */
-static int textfsm_tpl_subst(struct textfsm_tpl *tp, const char *s, size_t n, struct buf *out)
+static int textfsm_template_subst(struct textfsm_template *tp, const char *s, size_t n, struct buf *out)
 {
 	for (size_t k = 0; k < n; k++) {
 		size_t start, len;
@@ -372,15 +382,15 @@ static int textfsm_tpl_subst(struct textfsm_tpl *tp, const char *s, size_t n, st
 			while (start + len < n && (isalnum((unsigned char)s[start + len]) || s[start + len] == '_'))
 				len++;
 		if (!len || (braced && (start + len >= n || s[start + len] != '}')))
-			return textfsm_tpl_fail(tp, tp->lineno, "invalid '$' at column %zu: write ${Value} for a "
+			return textfsm_template_fail(tp, tp->lineno, "invalid '$' at column %zu: write ${Value} for a "
 			                                        "value, $$ for a '$'",
 			                        k + 1);
 		size_t i;
 		for (i = 0; i < tp->t->nvalues; i++)
-			if (textfsm_tpl_is(s + start, len, tp->t->values[i].name))
+			if (textfsm_template_is(s + start, len, tp->t->values[i].name))
 				break;
 		if (i == tp->t->nvalues)
-			return textfsm_tpl_fail(tp, tp->lineno, "unknown value '%.*s' (no Value line declares it)",
+			return textfsm_template_fail(tp, tp->lineno, "unknown value '%.*s' (no Value line declares it)",
 			                        (int)len, s + start);
 		buf_puts(out, tp->t->values[i].tmpl);
 		k = start + len - 1 + braced;
@@ -389,7 +399,7 @@ static int textfsm_tpl_subst(struct textfsm_tpl *tp, const char *s, size_t n, st
 }
 
 /* The groups of the rule's expression that are values. */
-static void textfsm_tpl_assigns(struct textfsm *t, struct textfsm_rule *ru)
+static void textfsm_template_assigns(struct textfsm *t, struct textfsm_rule *ru)
 {
 	ru->assign = xcalloc(ru->re.ngroups + 1, sizeof(*ru->assign));
 	for (size_t g = 1; g <= ru->re.ngroups; g++) {
@@ -407,7 +417,7 @@ static void textfsm_tpl_assigns(struct textfsm *t, struct textfsm_rule *ru)
 }
 
 /* One rule: "^regex [-> action]", whitespace at both ends cut. */
-static int textfsm_tpl_rule(struct textfsm_tpl *tp, struct textfsm_state *st, const char *s, size_t n)
+static int textfsm_template_rule(struct textfsm_template *tp, struct textfsm_state *st, const char *s, size_t n)
 {
 	struct textfsm_rule ru = {.next = TEXTFSM_STAY, .line = tp->lineno};
 	struct buf re = BUF_INIT;
@@ -415,29 +425,29 @@ static int textfsm_tpl_rule(struct textfsm_tpl *tp, struct textfsm_state *st, co
 	char why[768];
 	int r = -1;
 
-	while ((l = textfsm_tpl_space_start(s, n)))
+	while ((l = textfsm_template_space_start(s, n)))
 		s += l, n -= l;
 	match = n;
 	/* the action is after the last whitespace-then-"->" */
 	for (size_t k = n; k-- > 0;)
-		if (k + 3 <= n && memcmp(s + k + 1, "->", 2) == 0 && textfsm_tpl_space_end(s, k + 1)) {
-			match = k + 1 - textfsm_tpl_space_end(s, k + 1);
-			if (textfsm_tpl_action(tp, &ru, s + k + 3, n - k - 3) < 0)
+		if (k + 3 <= n && memcmp(s + k + 1, "->", 2) == 0 && textfsm_template_space_end(s, k + 1)) {
+			match = k + 1 - textfsm_template_space_end(s, k + 1);
+			if (textfsm_template_action(tp, &ru, s + k + 3, n - k - 3) < 0)
 				goto out;
 			break;
 		}
 	if (tp->t->nvalues) {
-		if (textfsm_tpl_subst(tp, s, match, &re) < 0)
+		if (textfsm_template_subst(tp, s, match, &re) < 0)
 			goto out;
 	} else {
 		buf_append(&re, s, match);
 	}
 	buf_reserve(&re, 1);
 	if (textfsm_regex_compile(re.data, re.len, &ru.re, why, sizeof(why)) < 0) {
-		textfsm_tpl_fail(tp, tp->lineno, "invalid expression '%.*s': %s", (int)match, s, why);
+		textfsm_template_fail(tp, tp->lineno, "invalid expression '%.*s': %s", (int)match, s, why);
 		goto out;
 	}
-	textfsm_tpl_assigns(tp->t, &ru);
+	textfsm_template_assigns(tp->t, &ru);
 	st->rules = xreallocarray(st->rules, st->nrules + 1, sizeof(ru));
 	st->rules[st->nrules++] = ru;
 	memset(&ru, 0, sizeof(ru));
@@ -450,20 +460,20 @@ out:
 	return r;
 }
 
-static int textfsm_tpl_state_name(struct textfsm_tpl *tp, const char *s, size_t n)
+static int textfsm_template_state_name(struct textfsm_template *tp, const char *s, size_t n)
 {
 	struct textfsm *t = tp->t;
-	size_t w = textfsm_tpl_word(s, n);
+	size_t w = textfsm_template_word(s, n);
 
 	if (w != n || n > TEXTFSM_MAX_NAME ||
-	    textfsm_tpl_lookup(textfsm_tpl_line_ops, ARRAY_LEN(textfsm_tpl_line_ops), s, n) >= 0 ||
-	    textfsm_tpl_lookup(textfsm_tpl_record_ops, ARRAY_LEN(textfsm_tpl_record_ops), s, n) >= 0)
-		return textfsm_tpl_fail(tp, tp->lineno,
+	    textfsm_template_lineop(s, n) >= 0 ||
+	    textfsm_template_recop(s, n) >= 0)
+		return textfsm_template_fail(tp, tp->lineno,
 		                        "invalid state name '%.*s' (letters, digits and '_', at most %d, not an action)",
 		                        (int)n, s, TEXTFSM_MAX_NAME);
 	for (size_t i = 0; i < t->nstates; i++)
-		if (textfsm_tpl_is(s, n, t->states[i].name))
-			return textfsm_tpl_fail(tp, tp->lineno, "duplicate state name '%.*s' (line %zu)", (int)n, s,
+		if (textfsm_template_is(s, n, t->states[i].name))
+			return textfsm_template_fail(tp, tp->lineno, "duplicate state name '%.*s' (line %zu)", (int)n, s,
 			                        t->states[i].line);
 	t->states = xreallocarray(t->states, t->nstates + 1, sizeof(*t->states));
 	memset(&t->states[t->nstates], 0, sizeof(*t->states));
@@ -474,7 +484,7 @@ static int textfsm_tpl_state_name(struct textfsm_tpl *tp, const char *s, size_t 
 
 /* The states: a name, then its rules, each starting with one or two
  * spaces or a tab and '^', up to a blank line. */
-static int textfsm_tpl_states(struct textfsm_tpl *tp)
+static int textfsm_template_states(struct textfsm_template *tp)
 {
 	const char *s;
 	size_t n;
@@ -483,26 +493,26 @@ static int textfsm_tpl_states(struct textfsm_tpl *tp)
 		struct textfsm_state *st;
 
 		do {
-			if (!textfsm_tpl_line(tp, &s, &n))
+			if (!textfsm_template_line(tp, &s, &n))
 				return 0;
-		} while (!n || textfsm_tpl_comment(s, n));
-		if (textfsm_tpl_state_name(tp, s, n) < 0)
+		} while (!n || textfsm_template_comment(s, n));
+		if (textfsm_template_state_name(tp, s, n) < 0)
 			return -1;
-		while (textfsm_tpl_line(tp, &s, &n) && n) {
-			if (textfsm_tpl_comment(s, n))
+		while (textfsm_template_line(tp, &s, &n) && n) {
+			if (textfsm_template_comment(s, n))
 				continue;
 			if (!((n >= 2 && memcmp(s, " ^", 2) == 0) || (n >= 3 && memcmp(s, "  ^", 3) == 0) ||
 			      (n >= 2 && memcmp(s, "\t^", 2) == 0)))
-				return textfsm_tpl_fail(tp, tp->lineno, "expected a rule: one or two spaces or a tab, then "
+				return textfsm_template_fail(tp, tp->lineno, "expected a rule: one or two spaces or a tab, then "
 				                                        "'^' (or a blank line to end the state)");
 			st = &tp->t->states[tp->t->nstates - 1];
-			if (textfsm_tpl_rule(tp, st, s, n) < 0)
+			if (textfsm_template_rule(tp, st, s, n) < 0)
 				return -1;
 		}
 	}
 }
 
-static size_t textfsm_tpl_find_state(const struct textfsm *t, const char *name)
+static size_t textfsm_template_find_state(const struct textfsm *t, const char *name)
 {
 	for (size_t i = 0; i < t->nstates; i++)
 		if (strcmp(t->states[i].name, name) == 0)
@@ -512,18 +522,18 @@ static size_t textfsm_tpl_find_state(const struct textfsm *t, const char *name)
 
 /* Start must be there; End and EOF must be empty; every state a rule goes
  * to must exist. */
-static int textfsm_tpl_resolve(struct textfsm_tpl *tp)
+static int textfsm_template_resolve(struct textfsm_template *tp)
 {
 	struct textfsm *t = tp->t;
 	size_t i;
 
-	if ((t->start = textfsm_tpl_find_state(t, "Start")) == TEXTFSM_STAY)
-		return textfsm_tpl_fail(tp, tp->lineno, "no 'Start' state (the state parsing begins in)");
+	if ((t->start = textfsm_template_find_state(t, "Start")) == TEXTFSM_STAY)
+		return textfsm_template_fail(tp, tp->lineno, "no 'Start' state (the state parsing begins in)");
 	for (i = 0; i < t->nstates; i++) {
 		struct textfsm_state *st = &t->states[i];
 
 		if ((strcmp(st->name, "End") == 0 || strcmp(st->name, "EOF") == 0) && st->nrules)
-			return textfsm_tpl_fail(tp, st->line, "the '%s' state must be empty", st->name);
+			return textfsm_template_fail(tp, st->line, "the '%s' state must be empty", st->name);
 		t->has_eof |= strcmp(st->name, "EOF") == 0;
 		for (size_t k = 0; k < st->nrules; k++) {
 			struct textfsm_rule *ru = &st->rules[k];
@@ -534,8 +544,8 @@ static int textfsm_tpl_resolve(struct textfsm_tpl *tp)
 				ru->next = TEXTFSM_TO_END;
 			else if (strcmp(ru->next_name, "EOF") == 0)
 				ru->next = TEXTFSM_TO_EOF;
-			else if ((ru->next = textfsm_tpl_find_state(t, ru->next_name)) == TEXTFSM_STAY)
-				return textfsm_tpl_fail(tp, ru->line, "state '%s' not found (rule of state '%s')",
+			else if ((ru->next = textfsm_template_find_state(t, ru->next_name)) == TEXTFSM_STAY)
+				return textfsm_template_fail(tp, ru->line, "state '%s' not found (rule of state '%s')",
 				                        ru->next_name, st->name);
 		}
 	}
@@ -545,13 +555,13 @@ static int textfsm_tpl_resolve(struct textfsm_tpl *tp)
 	t->md = pcre2_match_data_create((uint32_t)t->max_groups + 1, NULL);
 	t->md_list = pcre2_match_data_create((uint32_t)t->max_groups + 1, NULL);
 	if (!t->md || !t->md_list)
-		return textfsm_tpl_fail(tp, tp->lineno, "out of memory");
+		return textfsm_template_fail(tp, tp->lineno, "out of memory");
 	return 0;
 }
 
 int textfsm_compile(const char *path, const char *text, size_t len, struct textfsm **out, struct err *err)
 {
-	struct textfsm_tpl tp = {.path = path, .p = text, .n = len, .err = err};
+	struct textfsm_template tp = {.path = path, .p = text, .n = len, .err = err};
 	const char *nul = memchr(text, 0, len);
 	int r = -1;
 
@@ -570,7 +580,7 @@ int textfsm_compile(const char *path, const char *text, size_t len, struct textf
 		        nul ? "a NUL byte: a template is text" : "not UTF-8 text");
 		goto out;
 	}
-	if (textfsm_tpl_values(&tp) < 0 || textfsm_tpl_states(&tp) < 0 || textfsm_tpl_resolve(&tp) < 0)
+	if (textfsm_template_values(&tp) < 0 || textfsm_template_states(&tp) < 0 || textfsm_template_resolve(&tp) < 0)
 		goto out;
 	*out = tp.t;
 	tp.t = NULL;

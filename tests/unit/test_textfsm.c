@@ -161,7 +161,8 @@ static void test_list(void **state)
 	/* Filldown keeps the list across records */
 	assert_records("Value Filldown,List Tag (\\w+)\nValue N (\\d)\n\nStart\n  ^tag ${Tag}\n  ^${N} -> Record\n",
 	               "tag a\n1\ntag b\n2\n",
-	               "[{\"tag\":[\"a\"],\"n\":\"1\"},{\"tag\":[\"a\",\"b\"],\"n\":\"2\"},{\"tag\":[\"a\",\"b\"],\"n\":\"\"}]");
+	               "[{\"tag\":[\"a\"],\"n\":\"1\"},{\"tag\":[\"a\",\"b\"],\"n\":\"2\"},"
+	               "{\"tag\":[\"a\",\"b\"],\"n\":\"\"}]");
 	/* a group that takes no part in a match adds a null */
 	assert_records("Value List L (\\w+)\nValue B (\\d)\n\nStart\n  ^(?:${L}|-${B})$$\n", "a\n-1\n",
 	               "[{\"l\":[\"a\",null],\"b\":\"1\"}]");
