@@ -23,7 +23,6 @@
  *   set; a List value gathers every match since the last Clear, each as a
  *   string, or as a dict of its expression's named groups when it has
  *   more than one group. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,18 +266,7 @@ static size_t textfsm_engine_line_end(const char *p, size_t n, size_t *next)
 	return n;
 }
 
-__attribute__((format(printf, 3, 4))) static int textfsm_engine_fail(struct textfsm_engine *e, size_t line,
-                                                                    const char *fmt, ...)
-{
-	char msg[sizeof(e->err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	err_set(e->err, "%s:%zu: %s", e->t->path, line, msg);
-	return -1;
-}
+#define textfsm_engine_fail(e, line, ...) textfsm_err_at((e)->err, (e)->t->path, (line), __VA_ARGS__)
 
 /* A rule's Error action. */
 static int textfsm_engine_error(struct textfsm_engine *e, const struct textfsm_rule *ru, size_t lineno)

@@ -91,4 +91,8 @@ struct textfsm {
 	size_t max_groups;
 };
 
+/* err = "PATH:LINE: message"; returns -1 (textfsm_template.c). */
+int textfsm_err_at(struct err *err, const char *path, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -29,18 +29,19 @@ struct textfsm_template {
 	struct err *err;
 };
 
-__attribute__((format(printf, 3, 4))) static int textfsm_template_fail(struct textfsm_template *tp, size_t line,
-                                                                 const char *fmt, ...)
+int textfsm_err_at(struct err *err, const char *path, size_t line, const char *fmt, ...)
 {
-	char msg[sizeof(tp->err->msg)];
+	char msg[sizeof(err->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err_set(tp->err, "%s:%zu: %s", tp->path, line, msg);
+	err_set(err, "%s:%zu: %s", path, line, msg);
 	return -1;
 }
+
+#define textfsm_template_fail(tp, line, ...) textfsm_err_at((tp)->err, (tp)->path, (line), __VA_ARGS__)
 
 /* The length of the Python whitespace character that ends at p[n-1], or
  * 0: ASCII's, the separators \x1c-\x1f, and Unicode's spaces. */
