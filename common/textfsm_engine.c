@@ -109,7 +109,7 @@ static void textfsm_engine_list_add(struct textfsm_engine *e, const struct textf
 	PCRE2_SIZE *ov;
 
 	if (var->cur.kind == TEXTFSM_STR && v->list_re.ngroups > 1 && v->nlist &&
-	    pcre2_match(v->list_re.code, (PCRE2_SPTR)var->cur.str, var->cur.len, 0, 0, e->t->md_list, NULL) >= 0) {
+	    textfsm_regex_match(&v->list_re, var->cur.str, var->cur.len, e->t->md_list) >= 0) {
 		ov = pcre2_get_ovector_pointer(e->t->md_list);
 		item->kind = TEXTFSM_DICT;
 		item->len = v->nlist;
@@ -237,30 +237,41 @@ static void textfsm_engine_record(struct textfsm_engine *e)
 	textfsm_engine_clear(e);
 }
 
+/* The bytes that may end a line (the first byte of U+0085, U+2028 and
+ * U+2029 among them): the scan skips every other byte at one test each. */
+static const unsigned char textfsm_engine_ends[256] = {
+	['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0xc2] = 1, [0xe2] = 1,
+};
+
 /* The end of the line at p[0..n): its length, and in *next where the
  * following line starts. */
 static size_t textfsm_engine_line_end(const char *p, size_t n, size_t *next)
 {
-	for (size_t k = 0; k < n; k++) {
-		unsigned char c = (unsigned char)p[k];
+	const unsigned char *u = (const unsigned char *)p;
 
-		if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) {
-			*next = k + 1;
+	for (size_t k = 0; k < n; k++) {
+		if (!textfsm_engine_ends[u[k]])
+			continue;
+		if (u[k] == '\r') {
+			*next = k + 1 + (k + 1 < n && u[k + 1] == '\n');
 			return k;
 		}
-		if (c == '\r') {
-			*next = k + 1 + (k + 1 < n && p[k + 1] == '\n');
-			return k;
+		if (u[k] == 0xc2) {
+			if (k + 1 < n && u[k + 1] == 0x85) {
+				*next = k + 2;
+				return k;
+			}
+			continue;
 		}
-		if (c == 0xc2 && k + 1 < n && (unsigned char)p[k + 1] == 0x85) {
-			*next = k + 2;
-			return k;
+		if (u[k] == 0xe2) {
+			if (k + 2 < n && u[k + 1] == 0x80 && (u[k + 2] == 0xa8 || u[k + 2] == 0xa9)) {
+				*next = k + 3;
+				return k;
+			}
+			continue;
 		}
-		if (c == 0xe2 && k + 2 < n && (unsigned char)p[k + 1] == 0x80 &&
-		    ((unsigned char)p[k + 2] == 0xa8 || (unsigned char)p[k + 2] == 0xa9)) {
-			*next = k + 3;
-			return k;
-		}
+		*next = k + 1;
+		return k;
 	}
 	*next = n;
 	return n;
@@ -291,7 +302,7 @@ static int textfsm_engine_line(struct textfsm_engine *e, const char *s, size_t n
 	for (size_t k = 0; k < st->nrules; k++) {
 		const struct textfsm_rule *ru = &st->rules[k];
 		PCRE2_SIZE *ov;
-		int rc = pcre2_match(ru->re.code, (PCRE2_SPTR)s, n, 0, 0, e->t->md, NULL);
+		int rc = textfsm_regex_match(&ru->re, s, n, e->t->md);
 
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;

@@ -564,7 +564,7 @@ int textfsm_regex_compile(const char *py, size_t len, struct textfsm_regex *out,
 		goto out;
 	}
 	/* Faster when the platform has a JIT; the interpreter otherwise. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	out->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
 	out->code = code;
 	out->ngroups = ngroups;
 	out->names = names;
@@ -580,6 +580,17 @@ out:
 	pcre2_compile_context_free(cc);
 	free(pattern);
 	return r;
+}
+
+int textfsm_regex_match(const struct textfsm_regex *re, const char *s, size_t n, pcre2_match_data *md)
+{
+	/* the JIT's own entry: pcre2_match's checks cost as much as a short match */
+	int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, n, 0, 0, md, NULL)
+	                 : pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, PCRE2_NO_JIT, md, NULL);
+	return rc;
 }
 
 void textfsm_regex_free(struct textfsm_regex *re)

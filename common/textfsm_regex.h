@@ -20,6 +20,7 @@ struct textfsm_regex {
 	pcre2_code *code;  /* owned; matches anchored at the start, as re.match */
 	size_t ngroups;    /* capturing groups */
 	char **names;      /* [ngroups + 1]: names[i] is group i's name (malloced) or NULL */
+	int jit;           /* compiled by the JIT as well */
 };
 
 /* Translate the Python expression py[0..len) and compile it into *out.
@@ -31,6 +32,12 @@ int textfsm_regex_compile(const char *py, size_t len, struct textfsm_regex *out,
  * for tests. 0 or -1 with why. */
 int textfsm_regex_translate(const char *py, size_t len, char **pattern, size_t *ngroups, char ***names, char *why,
                             size_t whylen);
+
+/* Match s[0..n) at its start into md: pcre2_match's answer. An
+ * expression too deep for the JIT's stack is matched again by the
+ * interpreter, which has the whole heap limit: where Python finds a
+ * match, so should we. */
+int textfsm_regex_match(const struct textfsm_regex *re, const char *s, size_t n, pcre2_match_data *md);
 
 void textfsm_regex_free(struct textfsm_regex *re);
 

@@ -332,6 +332,13 @@ def test_list_of_unset_group(binaries, tmp_path):
     assert ours(tmp_path, template, "-a1\nz\n") == ("ok", [{"l": [{"a": "a"}, None]}])
 
 
+def test_deep_backtracking(binaries, tmp_path):
+    """A match deeper than PCRE2's JIT stack: matched by its interpreter,
+    as Python's re matches it."""
+    template = "Value A (.+)\n\nStart\n  ^(?P<A>(?:(a)|b)*)$$ -> Record\n"
+    assert check(tmp_path, template, "a" * 200000 + "\n")[1] == [{"a": "a" * 200000}]
+
+
 def test_refused_where_python_accepts(binaries, tmp_path):
     """What PCRE2 cannot do as Python does is refused with file:line, not
     run differently: repeat counts above 65535, the a flag, \\N{name}."""
