@@ -67,3 +67,20 @@ def test_output_cannot_be_written(binaries, tmp_path):
     with open("/dev/full", "wb") as full:
         r = parse(["-t", str(tpl)], stdin=CONFIG.encode(), stdout=full)
     assert r.returncode == 3 and b"cannot write the records" in r.stderr, r
+
+
+def test_completion(binaries, tmp_path):
+    from test_docs import complete
+
+    fr.write(tmp_path / "ver.textfsm", "")
+    fr.write(tmp_path / "ver.txt", "")
+    base = str(tmp_path) + "/"
+    assert complete("fleetrun pa") == ["parse"]
+    assert sorted(complete("fleetrun parse --")) == ["--help", "--template"]
+    # the template: .textfsm files first; run's -t (a timeout) offers nothing
+    assert complete("fleetrun parse -t " + base) == [base + "ver.textfsm"]
+    assert complete("fleetrun parse --template " + base) == [base + "ver.textfsm"]
+    assert complete("fleetrun run job -t " + base) == []
+    # one input, any file
+    assert sorted(complete("fleetrun parse -t x.textfsm " + base)) == [base + "ver.textfsm", base + "ver.txt"]
+    assert complete("fleetrun parse -t x.textfsm in.txt " + base) == []
