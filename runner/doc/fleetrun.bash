@@ -25,7 +25,7 @@ _fleetrun_options()
     report) echo "--summary --html --job -q --quiet -h --help" ;;
     merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
     submit) echo "--slurm --shards --dir --sbatch --dry-run -h --help" ;;
-    parse) echo "-t --template -h --help" ;;
+    parse) echo "-t --template -p --platform -c --command --templates -h --help" ;;
     submit-run)
         for o in $(_fleetrun_options run); do
             case $o in
@@ -43,7 +43,7 @@ _fleetrun_takes_value()
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --worker-mem | --worker-cpu | \
         --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
-        --dir | --sbatch | --template) return 0 ;;
+        --dir | --sbatch | --template | -p | --platform | -c | --command | --templates) return 0 ;;
     esac
     return 1
 }
@@ -144,7 +144,7 @@ _fleetrun()
         # parse's template; run's -t is a timeout, which has no list
         [[ $cmd == parse ]] && _fleetrun_files "$cur" "*.textfsm"
         return 0 ;;
-    --jobs-dir | --outdir | --dir)
+    --jobs-dir | --outdir | --dir | --templates)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;

@@ -1,6 +1,7 @@
 /* libFuzzer target: the TextFSM template parser (common/textfsm_template.c)
  * and the translation of its Python expressions to PCRE2
- * (common/textfsm_regex.c) on a template's text; a template that compiles
+ * (common/textfsm_regex.c) on a template's text, and the same text read
+ * as a collection's index (common/textfsm_index.c); a template that compiles
  * is then run over a few lines of input and its records written as JSON,
  * which must parse back (UTF-8 and all).
  *
@@ -14,6 +15,7 @@
 
 #include "buf.h"
 #include "textfsm.h"
+#include "textfsm_index.h"
 #include "util.h"
 
 #define CHECK(cond)                                                                                          \
@@ -55,6 +57,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		textfsm_free(t);
 	} else {
 		CHECK(strncmp(err.msg, "fuzz.textfsm:", 13) == 0);
+	}
+	{
+		struct textfsm_index *ix = NULL;
+		size_t line;
+
+		if (textfsm_index_parse("fuzz.index", text, size, &ix, &err) == 0) {
+			const char *tpl = textfsm_index_find(ix, "cisco_ios", "show version", &line);
+
+			CHECK(!tpl || line >= 1);
+			textfsm_index_free(ix);
+		} else {
+			CHECK(strncmp(err.msg, "fuzz.index:", 11) == 0);
+		}
 	}
 	free(text);
 	return 0;

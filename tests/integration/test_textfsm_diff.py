@@ -400,3 +400,83 @@ def test_generated_templates(binaries, tmp_path):
         outcomes[want[0]] = outcomes.get(want[0], 0) + 1
     # templates of every kind: refused, parsed, stopped by an Error action
     assert set(outcomes) == {"ok", "template", "error"} and outcomes["ok"] > 50, outcomes
+
+
+# ------------------------------------------------------------ the index
+
+INDEX = """# a collection's index: the first line that is not a comment is the header  # (comment)
+Template, Hostname, Platform, Command
+
+acme_ip_int_brief.textfsm, .*, acme_ios, sh[[ow]] ip int[[erface]] br[[ief]]
+# a comment row
+acme_version.textfsm, .*, acme_ios, sh[[ow]] ver[[sion]]
+acme_version.textfsm, , acme_(nx|xr), sh[[ow]]\\s+ver[[sion]]$
+a row with too few cells, acme_ios
+acme_states.textfsm, rtr.*, acme_.*, sh[[ow]] sta[[tes]]
+"""
+ATTRIBUTES = [(p, c) for p in ["acme_ios", "acme_ios_xe", "acme_nx", "ACME_IOS", "junos"]
+              for c in ["sh ip int br", "show ip interface brief", "show ip int", "s ver", "sh ver", "show version",
+                        "show versionx", "show  ver", "sh states", "show version | inc x"]]
+
+
+def test_index(binaries, tmp_path):
+    """The template the index picks, as clitable (what netmiko and
+    ntc-templates call) picks it; then the same records."""
+    from textfsm import clitable
+
+    coll = tmp_path / "coll"
+    coll.mkdir()
+    (coll / "index").write_text(INDEX)
+    for name, src in [("acme_ip_int_brief", "ip_int_brief"), ("acme_version", "show_version"),
+                      ("acme_states", "states")]:
+        (coll / (name + ".textfsm")).write_text((TEMPLATES / (src + ".textfsm")).read_text())
+    rnd = random.Random(SEED)
+    texts = {"ip_int_brief": gen_ip_int_brief(rnd), "version": gen_show_version(rnd), "states": gen_states(rnd)}
+    found = 0
+    for platform, command in ATTRIBUTES:
+        for text in texts.values():
+            table = clitable.CliTable("index", str(coll))
+            try:
+                table.ParseCmd(text, {"Command": command, "Platform": platform})
+                want = ("ok", [{table.header[i].lower(): v for i, v in enumerate(row)} for row in table])
+            except clitable.CliTableError:
+                want = ("none",)
+            except textfsm.TextFSMError:
+                want = ("error",)
+            r = subprocess.run([fr.FLEETRUN, "parse", "--templates", str(coll), "-p", platform, "-c", command],
+                               input=text.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                               env=fr.clean_env())
+            if r.returncode == 0:
+                got = ("ok", json.loads(r.stdout))
+            elif r.returncode == 2 and b"no row for platform" in r.stderr:
+                got = ("none",)
+            else:
+                got = ("error",) if r.returncode == 1 else ("rc", r.returncode, r.stderr.decode())
+            assert got == want, (platform, command, text)
+            found += want[0] != "none"
+    assert found > 20, found
+
+
+def test_index_from_environment_and_errors(binaries, tmp_path):
+    coll = tmp_path / "coll"
+    coll.mkdir()
+    (coll / "index").write_text("Template, Platform, Command\na.textfsm:b.textfsm, x, show\nv.textfsm, y, sh[[ow]]\n")
+    (coll / "v.textfsm").write_text("Value A (\\S+)\n\nStart\n  ^${A} -> Record\n")
+    env = fr.clean_env({"FLEETRUN_TEMPLATES": str(coll)})
+    run = lambda args: subprocess.run([fr.FLEETRUN, "parse"] + args, input=b"a\nb\n", stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, timeout=30, env=env)
+    r = run(["-p", "y", "-c", "sho"])
+    assert r.returncode == 0 and json.loads(r.stdout) == [{"a": "a"}, {"a": "b"}], r
+    # several templates in one row: not yet, said with the index's line
+    r = run(["-p", "x", "-c", "show"])
+    assert r.returncode == 2 and ("%s/index:2: several templates" % coll).encode() in r.stderr, r
+    r = run(["-p", "y"])
+    assert r.returncode == 2 and b"--platform and --command" in r.stderr, r
+    r = run(["-t", str(coll / "v.textfsm"), "-p", "y", "-c", "sh"])
+    assert r.returncode == 2, r
+    r = subprocess.run([fr.FLEETRUN, "parse", "-p", "y", "-c", "sh"], input=b"", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30, env=fr.clean_env())
+    assert r.returncode == 2 and b"FLEETRUN_TEMPLATES" in r.stderr, r
+    (coll / "index").write_text("Template, Platform, Command\nv.textfsm, (, sh\n")
+    r = run(["-p", "y", "-c", "sh"])
+    assert r.returncode == 2 and ("%s/index:2: column Platform" % coll).encode() in r.stderr, r

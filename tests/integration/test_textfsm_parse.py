@@ -76,7 +76,8 @@ def test_completion(binaries, tmp_path):
     fr.write(tmp_path / "ver.txt", "")
     base = str(tmp_path) + "/"
     assert complete("fleetrun pa") == ["parse"]
-    assert sorted(complete("fleetrun parse --")) == ["--help", "--template"]
+    assert sorted(complete("fleetrun parse --")) == ["--command", "--help", "--platform", "--template",
+                                                     "--templates"]
     # the template: .textfsm files first; run's -t (a timeout) offers nothing
     assert complete("fleetrun parse -t " + base) == [base + "ver.textfsm"]
     assert complete("fleetrun parse --template " + base) == [base + "ver.textfsm"]
@@ -84,3 +85,6 @@ def test_completion(binaries, tmp_path):
     # one input, any file
     assert sorted(complete("fleetrun parse -t x.textfsm " + base)) == [base + "ver.textfsm", base + "ver.txt"]
     assert complete("fleetrun parse -t x.textfsm in.txt " + base) == []
+    # the collection: a directory
+    (tmp_path / "coll").mkdir()
+    assert complete("fleetrun parse --templates " + base) == [base + "coll"]

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "textfsm.h"
+#include "textfsm_index.h"
 #include "textfsm_regex.h"
 #include "util.h"
 
@@ -421,6 +422,58 @@ static void test_json(void **state)
 	assert_records("Value A (.+)\n\nStart\n  ^${A}\n", "q\"\\\t\xc3\xa9\n", "[{\"a\":\"q\\\"\\\\\\t\xc3\xa9\"}]");
 }
 
+static void assert_index_finds(const struct textfsm_index *ix, const char *platform, const char *command,
+                               const char *want, size_t want_line)
+{
+	size_t line = 0;
+	const char *got = textfsm_index_find(ix, platform, command, &line);
+
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(line, want_line);
+}
+
+static void test_index(void **state)
+{
+	static const char text[] = "# the index  # header comment\r\n\n Template, Hostname,Platform , Command # c\n"
+	                           "a.textfsm, .*, acme, sh[[ow]] ver[[sion]]\n"
+	                           "# a comment\n"
+	                           "too, few\n"
+	                           "b.textfsm, , , sh[[ow]] i[[p]] [[]]]\n"
+	                           "c.textfsm:d.textfsm, , \xce\xa9, [[\xce\xa9\xce\xb2]]\n";
+	struct textfsm_index *ix = NULL;
+	struct err err = {{0}};
+
+	(void)state;
+	assert_int_equal(textfsm_index_parse("ix", text, sizeof(text) - 1, &ix, &err), 0);
+	/* every abbreviation of each [[word]]; matched at the start */
+	assert_index_finds(ix, "acme", "sh ver", "a.textfsm", 4);
+	assert_index_finds(ix, "acme", "show version", "a.textfsm", 4);
+	assert_index_finds(ix, "acme_x", "show versions", "a.textfsm", 4);
+	assert_index_finds(ix, "acme", "s ver", NULL, 0);
+	assert_index_finds(ix, "other", "sh ver", NULL, 0);
+	/* an empty cell matches anything; the shortest [[...]] ("[[]]]" is "]") */
+	assert_index_finds(ix, "other", "sho ip ]", "b.textfsm", 7);
+	assert_index_finds(ix, "other", "sho i ", "b.textfsm", 7);
+	/* completions by character, not by byte */
+	assert_index_finds(ix, "\xce\xa9", "\xce\xa9", "c.textfsm:d.textfsm", 8);
+	textfsm_index_free(ix);
+	ix = NULL;
+	assert_int_equal(textfsm_index_parse("ix", "# only\n\n", 8, &ix, &err), -1);
+	assert_has(err.msg, "ix:2: no header line");
+	assert_int_equal(textfsm_index_parse("ix", "Platform, Command\n", 18, &ix, &err), -1);
+	assert_has(err.msg, "ix:1: no 'Template' column");
+	assert_int_equal(textfsm_index_parse("ix", "Template, A, A\n", 15, &ix, &err), -1);
+	assert_has(err.msg, "ix:1: duplicate column 'A'");
+	assert_int_equal(textfsm_index_parse("ix", "Template, Command\nx, sh(\n", 24, &ix, &err), -1);
+	assert_has(err.msg, "ix:2: column Command: ");
+	assert_null(ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_template_syntax),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
