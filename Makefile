@@ -130,7 +130,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunner.a $(BUILD)/libcommon.a
 # do; dpkg-dev (apt-get source), libssl-dev and zlib1g-dev build the one
 # make deps fetches when it will not.
 DEB_PKGS := gcc make pkg-config libc6-dev libmsgpack-dev libyaml-dev libyajl-dev \
-	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev zlib1g-dev dpkg-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest procps iputils-ping time bash \
+	libpcre2-dev libcmocka-dev libssh2-1-dev libssl-dev zlib1g-dev dpkg-dev libcurl4-openssl-dev libjq-dev python3 python3-pytest python3-textfsm procps iputils-ping time bash \
 	coreutils util-linux iproute2 openssh-server openssh-client nginx libnginx-mod-http-echo openssl curl \
 	chromium man-db groff-base slurm-wlm munge python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -269,7 +269,8 @@ bench: all bench-deps
 		$(if $(QUICK),--quick) $(if $(AGAINST),--against $(abspath $(AGAINST)))
 
 # libFuzzer targets (tests/fuzz): the frame reader, the protocol decoder
-# and record renderer, the job parser, the inventory parsers. Built with
+# and record renderer, the job parser, the inventory parsers, the TextFSM
+# template parser and the TextFSM engine. Built with
 # clang (libFuzzer ships with it) and ASan+UBSan in build/fuzz; each runs
 # FUZZ_SECONDS on a scratch copy of its seed corpus (the repo's seeds stay
 # as they are); FUZZ_SECONDS=0 runs each over its seeds only. Exits
@@ -277,7 +278,7 @@ bench: all bench-deps
 FUZZ_PKGS    := clang
 FUZZ_CC      := clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := frame proto job inventory sshconfig
+FUZZ_TARGETS := frame proto job inventory sshconfig textfsm_template textfsm_engine
 FUZZ_BUILD   := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
@@ -287,12 +288,15 @@ FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_RUNNER  := record journal task hostname hostrange inventory inventory_text inventory_yaml targets shard
 FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_RUNNER:%=$(FUZZ_BUILD)/runner/%.o)
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
-# Longest input per target: a few frames, one message, a job file, an inventory.
+# Longest input per target: a few frames, one message, a job file, an
+# inventory, a template, a command's output.
 FUZZ_MAXLEN_frame     := 8192
 FUZZ_MAXLEN_proto     := 4096
 FUZZ_MAXLEN_job       := 8192
 FUZZ_MAXLEN_inventory := 4096
 FUZZ_MAXLEN_sshconfig := 4096
+FUZZ_MAXLEN_textfsm_template := 4096
+FUZZ_MAXLEN_textfsm_engine   := 8192
 
 fuzz-deps:
 	$(call apt_install,$(FUZZ_PKGS))
@@ -318,7 +322,8 @@ fuzz-run: fuzz-build
 		rm -rf $$work; mkdir -p $$work $$art; cp tests/fuzz/corpus/$$t/* $$work/; \
 		case $$t in frame) ml=$(FUZZ_MAXLEN_frame);; proto) ml=$(FUZZ_MAXLEN_proto);; \
 			job) ml=$(FUZZ_MAXLEN_job);; sshconfig) ml=$(FUZZ_MAXLEN_sshconfig);; \
-			*) ml=$(FUZZ_MAXLEN_inventory);; esac; \
+			textfsm_template) ml=$(FUZZ_MAXLEN_textfsm_template);; \
+			textfsm_engine) ml=$(FUZZ_MAXLEN_textfsm_engine);; *) ml=$(FUZZ_MAXLEN_inventory);; esac; \
 		if [ "$(FUZZ_SECONDS)" = 0 ]; then how="-runs=0"; else how="-max_total_time=$(FUZZ_SECONDS)"; fi; \
 		echo "== fuzz_$$t ($$how, -max_len=$$ml)"; \
 		ls $$art | sed "s|^|$$art|" | sort > $$work.before; \

@@ -19,6 +19,7 @@ int cmd_check(int argc, char **argv);  /* cmd_jobs.c: it shares jobs' --jobs-dir
 int cmd_report(int argc, char **argv); /* cmd_report.c */
 int cmd_merge(int argc, char **argv);  /* cmd_merge.c */
 int cmd_submit(int argc, char **argv); /* cmd_submit.c */
+int cmd_parse(int argc, char **argv);  /* cmd_parse.c */
 
 /* The target options, as given. The strings are argv's. */
 struct cmd_targets {

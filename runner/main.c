@@ -25,6 +25,7 @@ static const char main_usage[] =
 	"  report FILE  the summary of a run's journal; --html OUT for a page\n"
 	"  merge        one journal from the per-shard journals of a run\n"
 	"  submit       run a job as a Slurm job array of shards\n"
+	"  parse        CLI text to JSON records with a TextFSM template\n"
 	"\n"
 	"  fleetrun COMMAND --help\n"
 	"  fleetrun --version\n"
@@ -47,6 +48,7 @@ static const struct main_cmd {
 	{"report", cmd_report},
 	{"merge", cmd_merge},
 	{"submit", cmd_submit},
+	{"parse", cmd_parse},
 };
 
 /* The supervisor holds the inventory (host vars, passwords) and the

@@ -26,6 +26,7 @@ _fleetrun_options()
     report) echo "--summary --html --job -q --quiet -h --help" ;;
     merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
     submit) echo "--slurm --shards --dir --sbatch --dry-run -h --help" ;;
+    parse) echo "-t --template -p --platform -c --command --templates -h --help" ;;
     submit-run)
         for o in $(_fleetrun_options run); do
             case $o in
@@ -44,7 +45,7 @@ _fleetrun_takes_value()
         --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
         --worker-mem | --worker-cpu | \
         --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
-        --dir | --sbatch | --ssh) return 0 ;;
+        --dir | --sbatch | --ssh | --template | -p | --platform | -c | --command | --templates) return 0 ;;
     esac
     return 1
 }
@@ -124,7 +125,7 @@ _fleetrun()
     done
 
     if [[ -z $cmd ]]; then
-        _fleetrun_words "run jobs check hosts report merge submit --help --version" "$cur"
+        _fleetrun_words "run jobs check hosts report merge submit parse --help --version" "$cur"
         return 0
     fi
 
@@ -142,7 +143,14 @@ _fleetrun()
         # a job, by name or path
         mapfile -t COMPREPLY < <(compgen -W "$(_fleetrun_job_names "$fleetrun" "$jobs_dir")" -- "$cur")
         return 0 ;;
-    --jobs-dir | --outdir | --dir)
+    --template)
+        _fleetrun_files "$cur" "*.textfsm"
+        return 0 ;;
+    -t)
+        # parse's template; run's -t is a timeout, which has no list
+        [[ $cmd == parse ]] && _fleetrun_files "$cur" "*.textfsm"
+        return 0 ;;
+    --jobs-dir | --outdir | --dir | --templates)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return 0 ;;
@@ -195,6 +203,10 @@ _fleetrun()
     merge)
         # any number of journals
         _fleetrun_files "$cur" "*.jsonl" ;;
+    parse)
+        # one input, any file
+        ((positional > 0)) && return 0
+        _fleetrun_files "$cur" ;;
     esac
     return 0
 }

@@ -13,7 +13,7 @@ DOC = fr.REPO / "runner" / "doc"
 MAN1 = DOC / "fleetrun.1"
 MAN5 = DOC / "fleetrun-jobs.5"
 COMPLETION = DOC / "fleetrun.bash"
-COMMANDS = ["run", "jobs", "check", "hosts", "report", "merge", "submit"]
+COMMANDS = ["run", "jobs", "check", "hosts", "report", "merge", "submit", "parse"]
 
 
 def run(args, timeout=30, env=None, cwd=None):
