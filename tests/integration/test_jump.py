@@ -127,6 +127,28 @@ def test_jump_from_job_one_hop(labs, fleet, tmp_path):
         assert rec["jump"] == "%s@%s:%d" % (lab.user, bl.b1, bl.ports["b1"]), rec
 
 
+def test_hop_settings_from_ssh_config(labs, fleet, tmp_path):
+    """ssh_config applies to a hop under its own name: the chain names an
+    alias; the config gives its HostName, User and IdentityFile (the job
+    has no jump_key)."""
+    lab, bl = labs
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Host bastion-alias\n  HostName %s\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n"
+                   % (bl.b1, lab.user, lab.key))
+    os.chmod(cfg, 0o600)
+    hosts = devs(lab, bl, tmp_path, 2, 1)
+    inv = inventory(tmp_path / "inv", hosts)
+    j = job(tmp_path, ["show version"], ssh={"jump": "bastion-alias:%d" % bl.ports["b1"], "config": str(cfg)})
+    text = "".join(line for line in open(j) if not line.startswith("  jump_key:"))
+    with open(j, "w") as f:
+        f.write(text)
+    r = run(fleet, j, inv)
+    recs = recs_of(r, 2)
+    for name, v in hosts:
+        assert recs[name]["status"] == "ok", str(r)
+        assert reached(recs[name], v["address"]), recs[name]
+
+
 def test_jump_from_host_var_two_hops(labs, fleet, tmp_path):
     """A host var chooses the chain (two hops); `none` means no jump."""
     lab, bl = labs
