@@ -8,6 +8,9 @@ the jump-host tests (tests/integration/test_jump.py).
         bl.device(1, hops=2)          # a device only bastion2 reaches
         bl.accepted_logins("b1")      # "Accepted ..." lines in bastion1's sshd log
 
+BastionLab(lab, ndev=1000) puts 1,000 device addresses behind each bastion
+(default NDEV, 200: the tests'; tests/bench/run.py's jump section: 1,000).
+
 Topology (every namespace and link made here, private 10.77.x addresses
 that exist only inside them; the runner's namespace is the caller's, the
 private one tests/lab/netns gives the test run):
@@ -15,8 +18,11 @@ private one tests/lab/netns gives the test run):
     runner 10.77.1.1 --- 10.77.1.2 bastion1 10.77.2.1 --- 10.77.2.2 bastion2
                                    bastion1 10.77.3.1 --- 10.77.3.x devices
                                                 bastion2 10.77.4.1 --- 10.77.4.x devices
+    (devices past the 200th: 10.78.k.x behind bastion1, 10.79.k.x behind
+     bastion2, routed by that bastion to the devices' end of its link)
 
-No routes but the links' own and IP forwarding off in every namespace: the
+No routes but the links' own (and, past the 200th device, each bastion's
+route to its devices' /16) and IP forwarding off in every namespace: the
 runner reaches bastion1 only, bastion1 reaches bastion2 and the 10.77.3
 devices, bastion2 the 10.77.4 devices; a bastion reaches a device only as
 its sshd's direct-tcpip (no forwarding of packets). Devices are one sshd
