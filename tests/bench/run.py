@@ -1158,9 +1158,10 @@ def _ssh_files(tmp, lab, n):
     f["inv8"] = lab.inventory(os.path.join(d, "inventory-8"), 8, key=lab.key)
     f["job"] = write(os.path.join(d, "show-version.yaml"),
                      "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
-                     "inventory_may: {files: [%s]}\n"   # the inventory's key= host vars
+                     # the inventory's key= host vars; the negotiation probe's known_hosts=
+                     "inventory_may: {files: [%s, %s]}\n"
                      "steps:\n  - ssh: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
-                     % (f["kh"], json.dumps(lab.dir)))
+                     % (f["kh"], json.dumps(lab.dir), json.dumps(d)))
     base = _ssh_config_lines(lab, lab.port, f["kh"])
     f["cfg"] = {"default": write(os.path.join(d, "ssh_config"), "\n".join(base) + "\n"),
                 "curve25519": write(os.path.join(d, "ssh_config-curve25519"),
