@@ -29,6 +29,14 @@
              Python ThreadPoolExecutor + requests (one Session per device);
              then fleetrun again with jobs.d/f5-status.yaml's jq captures.
              Needs the private network namespace too (tests/lab/netns).
+6. jump      `show version` on 1,000 lab devices behind one bastion
+             (tests/lab/bastionlab.py: network namespaces, the bastion a real
+             sshd at OpenSSH's default MaxStartups 10:30:100, 0.05 s device
+             latency) at 64 workers: wall, client CPU, the bastion sshd's CPU,
+             logins on the bastion and connections it refused, beside
+             parallel-ssh -O ProxyJump=, pdsh -R ssh with ProxyJump in its
+             ssh_config and a Python ThreadPoolExecutor + ssh -J. Root and
+             tests/lab/netns, as ssh.
 
 Timings on a shared machine are noisy: nothing here fails on a slow figure.
 The exit status is 0 unless a benchmark could not run at all (missing binary,
@@ -904,12 +912,13 @@ import re, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 
 cfg, hosts_file, workers, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+more = sys.argv[5:]     # more ssh options (-J JUMP)
 with open(hosts_file) as f:
     hosts = [l.strip() for l in f if l.strip()]
 
 def one(host):
     try:
-        p = subprocess.run(["ssh", "-F", cfg, host, "show version"], stdin=subprocess.DEVNULL,
+        p = subprocess.run(["ssh", "-F", cfg] + more + [host, "show version"], stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
@@ -956,8 +965,8 @@ class SshdMeter:
     it reaped (cutime+cstime), plus what its reaper reaped (sessions sshd
     left behind), read before and after a run."""
 
-    def __init__(self, lab):
-        self.listener = lab.sshd_pids[lab.port]
+    def __init__(self, lab, port=None):
+        self.listener = lab.sshd_pids[port or lab.port]
         st = proc_stat(self.listener)
         self.reaper = st[2] if st else None
         self.hz = os.sysconf("SC_CLK_TCK")
@@ -1049,17 +1058,17 @@ def ssh_kex_of(text):
     return out
 
 
-def bench_ssh(a, tmp):
-    n = a.ssh_n
-    heading("4. SSH: `show version` on %s lab devices, %.2f s device latency, %d workers"
-            % (fmt_int(n), SSH_DELAY, SSH_WORKERS))
-    sshlab = import_lab("sshlab", "ssh")
+def _ssh_preflight(section, candidates):
+    """What an SSH section needs: (sshlab module, [(key, label)] of the
+    candidate peers that can run here, GNU time), or None (said why) when
+    the section cannot run at all."""
+    sshlab = import_lab("sshlab", section)
     if sshlab is None:
-        return
+        return None
     # Which peers can run here
     peers = []
     missing = []
-    for key, label, prog, pkg in SSH_PEERS:
+    for key, label, prog, pkg in candidates:
         if prog and not shutil.which(prog):
             missing.append("%s (`%s`, Debian package %s)" % (label, prog, pkg))
             continue
@@ -1068,13 +1077,14 @@ def bench_ssh(a, tmp):
         missing.append("the OpenSSH client (`ssh`, Debian package openssh-client): "
                        "every peer needs it")
         peers = []
-    if peers and ("pdsh", "pdsh -R ssh") in peers:
+    pdsh = [p for p in peers if p[0] == "pdsh"]
+    if pdsh:
         v = subprocess.run(["pdsh", "-V"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=10).stdout.decode(errors="replace")
         if not re.search(r"rcmd modules:.*\bssh\b", v):
             missing.append("pdsh's ssh rcmd module (`pdsh -V` lists: %s)"
                            % v.strip().replace("\n", "; "))
-            peers.remove(("pdsh", "pdsh -R ssh"))
+            peers.remove(pdsh[0])
     timebin = "/usr/bin/time"
     if not os.access(timebin, os.X_OK):
         missing.append("GNU time (/usr/bin/time, Debian package time): needed for each "
@@ -1082,19 +1092,30 @@ def bench_ssh(a, tmp):
         timebin = None
     for m in missing:
         print("  MISSING: %s: not measured (`make bench-deps` installs pssh pdsh parallel time)" % m)
-        _failures.append("ssh: missing %s" % m)
+        _failures.append("%s: missing %s" % (section, m))
     ok_ns, why = sshlab.private_netns()
     if not ok_ns:
-        print("  SKIPPED: the SSH benchmark needs the private network namespace (root):")
+        print("  SKIPPED: the %s benchmark needs the private network namespace (root):" % section)
         print("  %s." % why)
         print("  Run it as root through tests/lab/netns, as `make bench` does:")
-        print("    tests/lab/netns /usr/bin/python3 tests/bench/run.py --only ssh")
-        _notes.append("ssh: skipped (no private network namespace: run as root through tests/lab/netns)")
-        return
-
+        print("    tests/lab/netns /usr/bin/python3 tests/bench/run.py --only %s" % section)
+        _notes.append("%s: skipped (no private network namespace: run as root through tests/lab/netns)"
+                      % section)
+        return None
     if timebin is None:
-        return
+        return None
     sys.stdout.flush()
+    return sshlab, peers, timebin
+
+
+def bench_ssh(a, tmp):
+    n = a.ssh_n
+    heading("4. SSH: `show version` on %s lab devices, %.2f s device latency, %d workers"
+            % (fmt_int(n), SSH_DELAY, SSH_WORKERS))
+    pre = _ssh_preflight("ssh", SSH_PEERS)
+    if pre is None:
+        return
+    sshlab, peers, timebin = pre
 
     t_section = time.monotonic()
     with sshlab.SshLab(delay=SSH_DELAY, fault_servers=False) as lab:
@@ -1105,6 +1126,24 @@ def bench_ssh(a, tmp):
             return
         _bench_ssh_lab(a, tmp, lab, n, peers, timebin)
     print("  (section took %.0f s, lab start and stop included)" % (time.monotonic() - t_section))
+
+
+def _ssh_config_lines(lab, port, known_hosts):
+    """The OpenSSH client options every OpenSSH-based peer runs with."""
+    return ["# the OpenSSH client options of every OpenSSH-based peer (tests/bench/run.py)",
+            "Host *",
+            "    User %s" % lab.user,
+            "    Port %d" % port,
+            "    IdentityFile %s" % lab.key,
+            "    IdentitiesOnly yes",
+            "    IdentityAgent none",
+            "    UserKnownHostsFile %s" % known_hosts,
+            "    GlobalKnownHostsFile /dev/null",
+            "    StrictHostKeyChecking yes",
+            "    UpdateHostKeys no",
+            "    BatchMode yes",
+            "    ConnectTimeout 10",
+            "    LogLevel ERROR"]
 
 
 def _ssh_files(tmp, lab, n):
@@ -1119,23 +1158,11 @@ def _ssh_files(tmp, lab, n):
     f["inv8"] = lab.inventory(os.path.join(d, "inventory-8"), 8, key=lab.key)
     f["job"] = write(os.path.join(d, "show-version.yaml"),
                      "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
-                     "inventory_may: {files: [%s]}\n"   # the inventory's key= host vars
+                     # the inventory's key= host vars; the negotiation probe's known_hosts=
+                     "inventory_may: {files: [%s, %s]}\n"
                      "steps:\n  - ssh: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
-                     % (f["kh"], json.dumps(lab.dir)))
-    base = ["# the OpenSSH client options of every OpenSSH-based peer (tests/bench/run.py)",
-            "Host *",
-            "    User %s" % lab.user,
-            "    Port %d" % lab.port,
-            "    IdentityFile %s" % lab.key,
-            "    IdentitiesOnly yes",
-            "    IdentityAgent none",
-            "    UserKnownHostsFile %s" % f["kh"],
-            "    GlobalKnownHostsFile /dev/null",
-            "    StrictHostKeyChecking yes",
-            "    UpdateHostKeys no",
-            "    BatchMode yes",
-            "    ConnectTimeout 10",
-            "    LogLevel ERROR"]
+                     % (f["kh"], json.dumps(lab.dir), json.dumps(d)))
+    base = _ssh_config_lines(lab, lab.port, f["kh"])
     f["cfg"] = {"default": write(os.path.join(d, "ssh_config"), "\n".join(base) + "\n"),
                 "curve25519": write(os.path.join(d, "ssh_config-curve25519"),
                                     "\n".join(base + ["    KexAlgorithms %s" % CURVE_KEX]) + "\n")}
@@ -1143,12 +1170,15 @@ def _ssh_files(tmp, lab, n):
     return f
 
 
-def _peer_cmd(key, f, cfg, hosts, outdir, lab):
-    """(argv, env) of a peer over the hosts file."""
+def _peer_cmd(key, f, cfg, hosts, outdir, lab, jump=None):
+    """(argv, env) of a peer over the hosts file. jump: a ProxyJump chain,
+    given as each peer is told of one (pssh: -O ProxyJump=, the Python
+    recipe: ssh -J; pdsh and GNU parallel: cfg must say ProxyJump)."""
     env = None
     if key == "pssh":
         argv = ["parallel-ssh", "-p", str(SSH_WORKERS), "-t", "60", "-h", hosts,
-                "-x", "-F %s" % cfg, "-o", outdir, "show version"]
+                "-x", "-F %s" % cfg, "-o", outdir] + (["-O", "ProxyJump=" + jump] if jump else []) + \
+            ["show version"]
     elif key == "pdsh":
         # pdsh's ssh module runs `ssh -2 -a -x -l USER HOST CMD`, -l from pdsh's -l
         # (the local login otherwise, which would override the config's User)
@@ -1159,7 +1189,7 @@ def _peer_cmd(key, f, cfg, hosts, outdir, lab):
         argv = ["parallel", "--will-cite", "-j", str(SSH_WORKERS), "ssh", "-F", cfg, "{}",
                 "show version", "::::", hosts]
     else:
-        argv = [sys.executable, f["py"], cfg, hosts, str(SSH_WORKERS), "60"]
+        argv = [sys.executable, f["py"], cfg, hosts, str(SSH_WORKERS), "60"] + (["-J", jump] if jump else [])
     return argv, env
 
 
@@ -1211,23 +1241,51 @@ def _note_run_health(what, r, timeout):
                       "for (reaped by the benchmark, counted)" % (what, r.tree_cpu - r.cpu))
 
 
-def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout=None):
-    """One measured run under GNU time; returns a dict of figures."""
+def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout=None, more=None):
+    """One measured run under GNU time; returns a dict of figures. more:
+    {name: SshdMeter} of other sshd's, their CPU in res["cpu_of"][name]."""
     if os.path.exists(tfile):
         os.unlink(tfile)
     sampler = TreeSampler(timeout or a.ssh_timeout)
-    meter.settle(5)
-    s0 = meter.read()
+    meters = dict(more or {}, sshd=meter)
+    for m in meters.values():
+        m.settle(5)
+    s0 = {k: m.read() for k, m in meters.items()}
     r = run([timebin, "-o", tfile, "-f", TIME_FMT] + argv, timeout or a.ssh_timeout,
             capture=capture, env=env, during=sampler, orphan_grace=0.5)
-    settled = meter.settle(10)
-    s1 = meter.read()
+    settled = all([m.settle(10) for m in meters.values()])
+    cpu_of = {k: m.read() - s0[k] for k, m in meters.items()}
     tf = read_time_file(tfile)
     res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
            "maxrss_kb": tf[2] if tf else None, "tool_cpu": tf[1] if tf else None,
-           "sshd_cpu": s1 - s0, "sshd_settled": settled, "sampler": sampler}
+           "sshd_cpu": cpu_of["sshd"], "cpu_of": cpu_of, "sshd_settled": settled, "sampler": sampler}
     _note_run_health("ssh " + what, r, a.ssh_timeout)
     return res
+
+
+def _ssh_warm_up(section, fr_argv, peers, peer_argv, addrs8, port, d):
+    """Every tool over the same 8 hosts, not measured: (fleetrun usable,
+    [(key, label)] of the peers usable). peer_argv(key, outdir): (argv, env)."""
+    usable = []
+    r = run(fr_argv, 60)
+    ok8, _ = _fleetrun_ok(r)
+    print("  %-34s %d/8 ok, %.2f s" % ("fleetrun", ok8, r.wall or 0))
+    fleetrun_usable = ok8 == 8
+    if not fleetrun_usable:
+        _failures.append(describe_failure("%s warm-up fleetrun (%d/8 ok)" % (section, ok8), r, 0))
+    for key, label in peers:
+        outdir = os.path.join(d, "out-warm-%s" % key)
+        argv, env = peer_argv(key, outdir)
+        r = run(argv, 60, capture=True, env=env)
+        ok8 = _count_ok(key, r, addrs8, outdir, port)
+        shutil.rmtree(outdir, ignore_errors=True)
+        print("  %-34s %d/8 ok, %.2f s%s" % (label, ok8, r.wall or 0,
+                                             "" if ok8 == 8 else "  " + " | ".join(_stderr_digest(r.stderr))))
+        if ok8 == 8:
+            usable.append((key, label))
+        else:
+            _failures.append(describe_failure("%s warm-up %s (%d/8 ok)" % (section, label, ok8), r, 0))
+    return fleetrun_usable, usable
 
 
 def _stderr_digest(text, k=3):
@@ -1241,6 +1299,18 @@ def _stderr_digest(text, k=3):
     return lines[:k]
 
 
+def libssh2_in_use(fr):
+    """The libssh2 version `fleetrun --version` names (the worker may link
+    its own, static, rather than the system's)."""
+    try:
+        out = subprocess.run([fr, "--version"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=10).stdout.decode(errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    m = re.search(r"^libssh2 (\S+)", out, re.M)
+    return m.group(1) if m else "?"
+
+
 def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
     f = _ssh_files(tmp, lab, n)
     meter = SshdMeter(lab)
@@ -1249,13 +1319,7 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
 
     ssh_v = subprocess.run(["ssh", "-V"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=10).stdout.decode().strip()
-    libssh2 = "?"
-    try:
-        lp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libssh2-1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, timeout=10).stdout.decode().strip()
-        libssh2 = lp or "?"
-    except (OSError, subprocess.SubprocessError):
-        pass
+    libssh2 = libssh2_in_use(fr)
     print("Lab: tests/lab/sshlab.py, one OpenSSH sshd (port %d) answering on 127.0.1.1 .. %s"
           % (lab.port, f["addrs"][-1]))
     print("  (one address per device, %s devices), user %s, Ed25519 client key; every device"
@@ -1345,25 +1409,11 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
     # Warm-up (not measured): every tool over 8 hosts; a tool that fails here is not run.
     print()
     print("Warm-up, 8 hosts each (not measured; a tool failing here is left out):")
-    usable = []
-    r = run([fr, "run", f["job"], "-i", f["inv8"], "-w", "8", "-o", "/dev/null"], 60)
-    ok8, _ = _fleetrun_ok(r)
-    print("  %-34s %d/8 ok, %.2f s" % ("fleetrun", ok8, r.wall or 0))
-    fleetrun_usable = ok8 == 8
-    if not fleetrun_usable:
-        _failures.append(describe_failure("ssh warm-up fleetrun (%d/8 ok)" % ok8, r, 0))
-    for key, label in peers:
-        outdir = os.path.join(f["dir"], "out-warm-%s" % key)
-        argv, env = _peer_cmd(key, f, f["cfg"]["default"], f["hosts8"], outdir, lab)
-        r = run(argv, 60, capture=True, env=env)
-        ok8 = _count_ok(key, r, f["addrs"][:8], outdir, lab.port)
-        shutil.rmtree(outdir, ignore_errors=True)
-        print("  %-34s %d/8 ok, %.2f s%s" % (label, ok8, r.wall or 0,
-                                             "" if ok8 == 8 else "  " + " | ".join(_stderr_digest(r.stderr))))
-        if ok8 == 8:
-            usable.append((key, label))
-        else:
-            _failures.append(describe_failure("ssh warm-up %s (%d/8 ok)" % (label, ok8), r, 0))
+    fleetrun_usable, usable = _ssh_warm_up("ssh", [fr, "run", f["job"], "-i", f["inv8"], "-w", "8",
+                                                   "-o", "/dev/null"],
+                                           peers, lambda key, outdir: _peer_cmd(
+                                               key, f, f["cfg"]["default"], f["hosts8"], outdir, lab),
+                                           f["addrs"][:8], lab.port, f["dir"])
     sys.stdout.flush()
 
     # The measured runs.
@@ -1502,6 +1552,229 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
                                                          best_cpu_def["name"],
                                                          best_cpu_def["cpu"] / fres["cpu"]),
                      verdict(best_cpu_def["cpu"] / fres["cpu"] >= TARGET_SSH_CPU_RATIO)])
+    table(["target (from the issue)", "measured", "verdict"], rows, ["l", "l", "l"])
+    if n != 1000:
+        print("  (--quick: %s devices, not 1,000)" % fmt_int(n))
+
+
+# ---------------------------------------------------------------- 6. jump
+
+# the issue's peers through a bastion (GNU parallel would be one more
+# `ssh -J` per device, as the Python recipe)
+JUMP_PEERS = [p for p in SSH_PEERS if p[0] in ("pssh", "pdsh", "python")]
+# The bench's bastion: an sshd of its own in bastionlab's bastion1 namespace,
+# as bastionlab's b1_pace (OpenSSH's default MaxStartups 10:30:100) but at
+# LogLevel VERBOSE: sshd logs each connection MaxStartups drops only at
+# VERBOSE (at INFO only when throttling begins and, later, how many it
+# dropped). The level changes what is logged, not what is admitted.
+JUMP_BASTION_PORT = 2205
+JUMP_BASTION_CONFIG = ["MaxStartups 10:30:100", "AllowTcpForwarding yes", "LogLevel VERBOSE"]
+JUMP_DROP_RE = re.compile(r"drop connection #\d+ .*past MaxStartups")
+JUMP_ACCEPTED_RE = re.compile(r"Accepted \S+ for ")
+
+
+def jump_bastion_start(lab, bl):
+    """The bench's bastion sshd (port JUMP_BASTION_PORT in bastion1's
+    namespace); its host key in known_hosts is the other bastions'."""
+    return lab.start_sshd(port=JUMP_BASTION_PORT, netns=bl.ns["b1"], extra_config=JUMP_BASTION_CONFIG)
+
+
+def bench_jump(a, tmp):
+    n = a.jump_n
+    heading("6. SSH through a bastion: `show version` on %s lab devices behind one bastion, "
+            "%.2f s device latency, %d workers" % (fmt_int(n), SSH_DELAY, SSH_WORKERS))
+    pre = _ssh_preflight("jump", JUMP_PEERS)
+    if pre is None:
+        return
+    sshlab, peers, timebin = pre
+    bastionlab = import_lab("bastionlab", "jump")
+    if bastionlab is None:
+        return
+    t_section = time.monotonic()
+    with sshlab.SshLab(delay=SSH_DELAY, fault_servers=False) as lab, \
+            bastionlab.BastionLab(lab, ndev=n) as bl:
+        port = jump_bastion_start(lab, bl)
+        try:
+            _bench_jump_lab(a, tmp, lab, bl, port, n, peers, timebin, sshlab)
+        finally:
+            lab.stop_sshd(port)
+    print("  (section took %.0f s, lab start and stop included)" % (time.monotonic() - t_section))
+
+
+def _jump_files(tmp, lab, bl, bport, n, sshlab):
+    d = os.path.join(tmp, "jump")
+    os.makedirs(d, exist_ok=True)
+    port = bl.ports["dev"]
+    addrs = [bl.device(i, 1) for i in range(1, n + 1)]
+    jump = "%s@%s:%d" % (lab.user, bl.b1, bport)
+    f = {"dir": d, "addrs": addrs, "port": port, "jump": jump}
+    f["kh"] = bl.known_hosts(os.path.join(d, "known_hosts"), addrs)
+    lab.known_hosts(f["kh"], [bl.b1], port=bport, append=True)
+    f["hosts"] = write(os.path.join(d, "hosts-%d" % n), "\n".join(addrs) + "\n")
+    f["hosts8"] = write(os.path.join(d, "hosts-8"), "\n".join(addrs[:8]) + "\n")
+    for name, k in (("inv", n), ("inv8", 8)):
+        f[name] = write(os.path.join(d, "inventory-%d" % k), "".join(
+            "d%04d address=%s port=%d user=%s key=%s\n" % (i + 1, x, port, lab.user, sshlab._quote(lab.key))
+            for i, x in enumerate(addrs[:k])))
+    f["job"] = write(os.path.join(d, "show-version.yaml"),
+                     "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
+                     "  jump: %s\n  jump_key: %s\n"
+                     "inventory_may: {files: [%s]}\n"
+                     "steps:\n  - ssh: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
+                     % (f["kh"], jump, json.dumps(lab.key), json.dumps(lab.dir)))
+    # every peer at curve25519, the kex libssh2 negotiates (section 4 has
+    # OpenSSH's default kex, ~6x the client CPU per login)
+    base = _ssh_config_lines(lab, port, f["kh"]) + ["    KexAlgorithms %s" % CURVE_KEX]
+    # the bastion's own login has no jump (first value wins: its block first)
+    hop = ["Host %s" % bl.b1, "    ProxyJump none"]
+    f["cfg"] = write(os.path.join(d, "ssh_config"), "\n".join(hop + base) + "\n")
+    f["cfg_jump"] = write(os.path.join(d, "ssh_config-jump"),
+                          "\n".join(hop + base + ["    ProxyJump %s" % jump]) + "\n")
+    f["py"] = write(os.path.join(d, "threadpool_ssh.py"), PY_SSH_CODE)
+    return f
+
+
+def _jump_peer_cmd(key, f, hosts, outdir, lab):
+    """A peer told of the bastion as the issue says: pssh -O ProxyJump=,
+    pdsh through ProxyJump in its ssh_config, the Python recipe ssh -J."""
+    if key == "pdsh":
+        return _peer_cmd(key, f, f["cfg_jump"], hosts, outdir, lab)
+    return _peer_cmd(key, f, f["cfg"], hosts, outdir, lab, jump=f["jump"])
+
+
+def _bench_jump_lab(a, tmp, lab, bl, bport, n, peers, timebin, sshlab):
+    f = _jump_files(tmp, lab, bl, bport, n, sshlab)
+    meter = SshdMeter(lab, bport)
+    dev_meter = SshdMeter(lab, bl.ports["dev"])
+    tfile = os.path.join(f["dir"], "time.out")
+    fr = os.path.join(a.bindir, "fleetrun")
+    ssh_v = subprocess.run(["ssh", "-V"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10).stdout.decode().strip()
+    print("Lab: tests/lab/bastionlab.py: runner -> bastion %s:%d -> %s devices %s .. %s port %d,"
+          % (bl.b1, bport, fmt_int(n), f["addrs"][0], f["addrs"][-1], f["port"]))
+    print("  network namespaces (the runner reaches the bastion only; devices only from it).")
+    print("  The bastion is real OpenSSH at its default MaxStartups 10:30:100 (LogLevel VERBOSE,")
+    print("  which logs each connection MaxStartups drops; forwarding allowed); devices answer")
+    print("  `show version` after %.2f s (one sshd for all device addresses). Strict host key"
+          % SSH_DELAY)
+    print("  checking everywhere (bastion and devices), one Ed25519 client key for both.")
+    print("fleetrun (libssh2 %s): `fleetrun run JOB -i INVENTORY -w %d -v -o /dev/null`;"
+          % (libssh2_in_use(fr), SSH_WORKERS))
+    print("  JOB: ssh: {jump: %s, jump_key, known_hosts, host_key_policy: strict};" % f["jump"])
+    print("  paced by default (jump_max_logins 8); then once with --jump-max-logins 0.")
+    print("Peers (%s), KexAlgorithms %s (what libssh2 negotiates):" % (ssh_v, CURVE_KEX))
+    print("  parallel-ssh -p %d -t 60 -h HOSTS -x '-F CFG' -o OUTDIR -O ProxyJump=%s 'show version'"
+          % (SSH_WORKERS, f["jump"]))
+    print("  PDSH_SSH_ARGS_APPEND='-F CFG' pdsh -R ssh -f %d -l %s -w ^HOSTS 'show version'"
+          % (SSH_WORKERS, lab.user))
+    print("    (CFG with `ProxyJump %s`)" % f["jump"])
+    print("  python3 threadpool_ssh.py: ThreadPoolExecutor(max_workers=%d), subprocess.run(" % SSH_WORKERS)
+    print("    ['ssh', '-F', CFG, '-J', JUMP, host, 'show version']) per host")
+    print("  ok = devices whose output says `reached on <that address> port %d`." % f["port"])
+    print("Client CPU as in section 4; bastion CPU = the bastion sshd's tree (listener, connections,")
+    print("  sessions); device sshd CPU likewise. Logins = `Accepted` lines in the bastion's log;")
+    print("  refused = connections its MaxStartups dropped (its log).")
+    sys.stdout.flush()
+
+    print()
+    print("Warm-up, 8 devices each (not measured; a tool failing here is left out):")
+    fleetrun_usable, usable = _ssh_warm_up(
+        "jump", [fr, "run", f["job"], "-i", f["inv8"], "-w", "8", "-o", "/dev/null"], peers,
+        lambda key, outdir: _jump_peer_cmd(key, f, f["hosts8"], outdir, lab),
+        f["addrs"][:8], f["port"], f["dir"])
+    sys.stdout.flush()
+
+    print()
+    print("Runs (%s devices each, one run per tool, in this order):" % fmt_int(n))
+    results = []
+
+    def measured(name, argv, env, count):
+        log0 = len(lab.sshd_log(bport))
+        res = _ssh_one(a, "jump " + name, argv, env, n, meter, timebin, tfile,
+                       capture=True, more={"dev": dev_meter})
+        log = lab.sshd_log(bport)[log0:]
+        refused = len(JUMP_DROP_RE.findall(log))
+        ok = count(res)
+        res.update({"name": name, "ok": ok, "logins": len(JUMP_ACCEPTED_RE.findall(log)),
+                    "refused": refused})
+        results.append(res)
+        r = res["r"]
+        print("  %-34s %6.1f s wall, client CPU %6.1f s, bastion CPU %5.1f s, %s logins, "
+              "%d refused, %s/%s ok%s" % (
+                  name, r.wall or 0, res["cpu"] or 0, res["sshd_cpu"], fmt_int(res["logins"]),
+                  refused, fmt_int(ok), fmt_int(n),
+                  "" if ok == n else "  " + " | ".join(_stderr_digest(r.stderr))))
+        if ok != n and name == "fleetrun":
+            _failures.append(describe_failure("jump %s (%d/%d ok)" % (name, ok, n), r, r.rc))
+        elif ok != n:       # a peer refused by the bastion, or fleetrun unpaced: a figure
+            _notes.append("jump %s: %d of %d devices failed, %d connections refused by the bastion: %s"
+                          % (name, n - ok, n, refused, " | ".join(_stderr_digest(r.stderr, 2))))
+        r.stdout = ""
+        sys.stdout.flush()
+        return res
+
+    def fleetrun_count(res):
+        ok, line = _fleetrun_ok(res["r"])
+        res["summary"], res["sup"] = line, res["r"].sup()
+        return ok
+
+    if fleetrun_usable:
+        base = [fr, "run", f["job"], "-i", f["inv"], "-w", str(SSH_WORKERS), "-v", "-o", "/dev/null"]
+        measured("fleetrun", base, None, fleetrun_count)
+        measured("fleetrun --jump-max-logins 0", base + ["--jump-max-logins", "0"], None,
+                 fleetrun_count)
+    for key, label in usable:
+        outdir = os.path.join(f["dir"], "out-%s" % key)
+        argv, env = _jump_peer_cmd(key, f, f["hosts"], outdir, lab)
+        measured(label, argv, env,
+                 lambda res: _count_ok(key, res["r"], f["addrs"], outdir, f["port"]))
+        shutil.rmtree(outdir, ignore_errors=True)
+    _jump_table(results, n)
+
+
+def _jump_table(results, n):
+    print()
+    fres = next((x for x in results if x["name"] == "fleetrun"), None)
+    rows = []
+    for x in results:
+        vs = "-"
+        if x is fres:
+            vs = "(itself)"
+        elif fres and x["wall"] and x["cpu"] and fres["wall"] and fres["cpu"]:
+            vs = "x%.1f wall, x%.1f CPU" % (x["wall"] / fres["wall"], x["cpu"] / fres["cpu"])
+        rows.append([x["name"], fmt(x["wall"], ".1f"), fmt(x["cpu"], ".1f"),
+                     fmt(1000 * x["cpu"] / n if x["cpu"] is not None else None, ".1f"),
+                     fmt(x["sshd_cpu"], ".1f"), fmt(x["cpu_of"]["dev"], ".1f"),
+                     fmt_int(x["logins"]), "%s/%s" % (fmt_int(x["ok"]), fmt_int(n)),
+                     fmt_int(x["refused"]), vs])
+    table(["tool", "wall s", "client CPU s", "client ms/dev", "bastion CPU s", "devices' sshd CPU s",
+           "bastion logins", "devices ok", "refused (its log)", "vs fleetrun"], rows,
+          ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
+    print()
+    print("  load average (1 min) at the end of the section: %s" % _loadavg1())
+    if fres and fres.get("summary"):
+        print("  fleetrun: %s" % fres["summary"])
+    peers_res = [x for x in results if not x["name"].startswith("fleetrun") and x["wall"] and x["cpu"]]
+    if not fres or not peers_res:
+        print("  targets: n/a (%s)" % ("fleetrun did not run" if not fres else "no peer ran"))
+        return
+    best_wall = min(peers_res, key=lambda x: x["wall"])
+    best_cpu = min(peers_res, key=lambda x: x["cpu"])
+    rows = [
+        ["lowest wall time of them all",
+         "%.1f s vs %.1f s (%s, %s/%s ok)" % (fres["wall"], best_wall["wall"], best_wall["name"],
+                                              fmt_int(best_wall["ok"]), fmt_int(n)),
+         verdict(fres["wall"] < best_wall["wall"])],
+        ["lowest client CPU of them all",
+         "%.1f s vs %.1f s (%s)" % (fres["cpu"], best_cpu["cpu"], best_cpu["name"]),
+         verdict(fres["cpu"] < best_cpu["cpu"])],
+        ["bastion logins <= workers (%d)" % SSH_WORKERS,
+         "%s (peers: %s)" % (fmt_int(fres["logins"]), ", ".join(fmt_int(x["logins"]) for x in peers_res)),
+         verdict(fres["logins"] <= SSH_WORKERS)],
+        ["every device ok, none refused",
+         "%s/%s ok, %d refused" % (fmt_int(fres["ok"]), fmt_int(n), fres["refused"]),
+         verdict(fres["ok"] == n and fres["refused"] == 0)],
+    ]
     table(["target (from the issue)", "measured", "verdict"], rows, ["l", "l", "l"])
     if n != 1000:
         print("  (--quick: %s devices, not 1,000)" % fmt_int(n))
@@ -2166,14 +2439,14 @@ def main():
                     help="directory holding fleetrun and fleetrun-worker (default: %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="one run per configuration, smaller sizes (smoke test)")
-    ap.add_argument("--only", default="dispatch,memory,recovery,ssh,http",
-                    help="comma-separated subset of: dispatch, memory, recovery, ssh, http")
+    ap.add_argument("--only", default="dispatch,memory,recovery,ssh,http,jump",
+                    help="comma-separated subset of: dispatch, memory, recovery, ssh, http, jump")
     ap.add_argument("--against", default=None, metavar="DIR",
                     help="another build's bin directory: dispatch and per-host CPU side by side")
     a = ap.parse_args()
     a.bindir = os.path.abspath(a.bindir)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
-    bad = only - {"dispatch", "memory", "recovery", "ssh", "http"}
+    bad = only - {"dispatch", "memory", "recovery", "ssh", "http", "jump"}
     if bad:
         ap.error("--only: unknown benchmark(s): %s" % ", ".join(sorted(bad)))
 
@@ -2184,6 +2457,7 @@ def main():
         a.idle_hosts, a.idle_hold = 200, 2
         a.recovery_n = 1_000
         a.ssh_n = 100
+        a.jump_n = 100
         a.http_n = {"http": 500, "https": 100}
     else:
         a.reps, a.dispatch_n, a.ppe_n = 3, 200_000, 50_000
@@ -2191,6 +2465,7 @@ def main():
         a.idle_hosts, a.idle_hold = 1_000, 4
         a.recovery_n = 5_000
         a.ssh_n = 1_000
+        a.jump_n = 1_000
         a.http_n = {"http": 5_000, "https": 1_000}
     a.ssh_timeout = 900      # seconds, one SSH run (1,000 logins; the sshd shares the CPUs)
     a.timeout = 120          # seconds, any single fleetrun run
@@ -2251,6 +2526,8 @@ def main():
             bench_ssh(a, tmp)
         if "http" in only:
             bench_http(a, tmp)
+        if "jump" in only:
+            bench_jump(a, tmp)
     finally:
         cleanup_all()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,9 @@ the jump-host tests (tests/integration/test_jump.py).
         bl.device(1, hops=2)          # a device only bastion2 reaches
         bl.accepted_logins("b1")      # "Accepted ..." lines in bastion1's sshd log
 
+BastionLab(lab, ndev=1000) puts 1,000 device addresses behind each bastion
+(default NDEV, 200: the tests'; tests/bench/run.py's jump section: 1,000).
+
 Topology (every namespace and link made here, private 10.77.x addresses
 that exist only inside them; the runner's namespace is the caller's, the
 private one tests/lab/netns gives the test run):
@@ -15,8 +18,11 @@ private one tests/lab/netns gives the test run):
     runner 10.77.1.1 --- 10.77.1.2 bastion1 10.77.2.1 --- 10.77.2.2 bastion2
                                    bastion1 10.77.3.1 --- 10.77.3.x devices
                                                 bastion2 10.77.4.1 --- 10.77.4.x devices
+    (devices past the 200th: 10.78.k.x behind bastion1, 10.79.k.x behind
+     bastion2, routed by that bastion to the devices' end of its link)
 
-No routes but the links' own and IP forwarding off in every namespace: the
+No routes but the links' own (and, past the 200th device, each bastion's
+route to its devices' /16) and IP forwarding off in every namespace: the
 runner reaches bastion1 only, bastion1 reaches bastion2 and the 10.77.3
 devices, bastion2 the 10.77.4 devices; a bastion reaches a device only as
 its sshd's direct-tcpip (no forwarding of packets). Devices are one sshd
@@ -45,6 +51,12 @@ import sshlab
 PORTS = {"b1": 2201, "b1_refuse": 2202, "b1_changed": 2203, "b1_pace": 2204, "b2": 2301,
          "dev": 2401, "dev_changed": 2402}
 NDEV = 200  # device addresses behind each bastion: 10.77.3.10-209, 10.77.4.10-209
+# Devices past the first NDEV (BastionLab(ndev=...), the benchmark's 1,000):
+# 10.78.k.x behind bastion1, 10.79.k.x behind bastion2, 200 to a /24, on the
+# devices' loopback, each bastion routing its /16 to the devices' end of its
+# link (one neighbour entry, not one per device: the kernel's neighbour table
+# overflows past ~1,000).
+EXTRA_NET = {1: "10.78", 2: "10.79"}
 
 
 def _ip(*args, ns=None, check=True):
@@ -67,8 +79,9 @@ class BastionLab:
     b2 = "10.77.2.2"        # bastion2, as bastion1 reaches it
     runner_addr = "10.77.1.1"
 
-    def __init__(self, lab):
+    def __init__(self, lab, ndev=NDEV):
         self.lab = lab
+        self.ndev = ndev        # device addresses behind each bastion
         tag = "frj%d" % os.getpid()
         self.ns = {k: "%s-%s" % (tag, k) for k in ("b1", "b2", "dev")}
         self.veth = tag + "r"   # the runner's end of its link to bastion1
@@ -121,10 +134,25 @@ class BastionLab:
                            check=True, capture_output=True, timeout=30)
         self._link(None, self.runner_addr, self.ns["b1"], self.b1, "x")
         self._link(self.ns["b1"], "10.77.2.1", self.ns["b2"], self.b2, "y")
+        first = min(self.ndev, NDEV)
         self._link(self.ns["b1"], "10.77.3.1", self.ns["dev"],
-                   ["10.77.3.2"] + ["10.77.3.%d" % (10 + i) for i in range(NDEV)], "z")
+                   ["10.77.3.2"] + ["10.77.3.%d" % (10 + i) for i in range(first)], "z")
         self._link(self.ns["b2"], "10.77.4.1", self.ns["dev"],
-                   ["10.77.4.2"] + ["10.77.4.%d" % (10 + i) for i in range(NDEV)], "w")
+                   ["10.77.4.2"] + ["10.77.4.%d" % (10 + i) for i in range(first)], "w")
+        if self.ndev > NDEV:
+            self._extra_devices()
+
+    def _extra_devices(self):
+        """Device addresses past the first NDEV: on the devices' loopback,
+        added in one `ip -batch` (thousands of `ip` runs take long)."""
+        cmds = ["addr add %s/32 dev lo" % self.device(i, hops)
+                for hops in (1, 2) for i in range(NDEV + 1, self.ndev + 1)]
+        p = subprocess.run(["ip", "-n", self.ns["dev"], "-batch", "-"], input="\n".join(cmds).encode(),
+                           capture_output=True, timeout=120)
+        if p.returncode:
+            raise RuntimeError("ip -batch: %s" % p.stderr.decode(errors="replace").strip())
+        _ip("route", "add", EXTRA_NET[1] + ".0.0/16", "via", "10.77.3.2", ns=self.ns["b1"])
+        _ip("route", "add", EXTRA_NET[2] + ".0.0/16", "via", "10.77.4.2", ns=self.ns["b2"])
 
     def _sshd(self, key, ns, hostkey="all", extra=()):
         bastion = ["AllowTcpForwarding yes", "LogLevel INFO"]
@@ -165,9 +193,12 @@ class BastionLab:
     # -- what the tests use
 
     def device(self, i, hops):
-        """Device i's address (1-based) behind bastion1 (hops=1) or bastion2
-        (hops=2)."""
-        return "10.77.%d.%d" % (3 if hops == 1 else 4, 9 + i)
+        """Device i's address (1-based, up to ndev) behind bastion1 (hops=1)
+        or bastion2 (hops=2)."""
+        if i <= NDEV:
+            return "10.77.%d.%d" % (3 if hops == 1 else 4, 9 + i)
+        j = i - NDEV - 1
+        return "%s.%d.%d" % (EXTRA_NET[hops], j // NDEV, 10 + j % NDEV)
 
     def jump(self, hops, key="b1", user=None):
         """The `jump` value of a chain: bastion1 (its sshd `key`), then
