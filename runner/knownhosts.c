@@ -88,21 +88,44 @@ int knownhosts_policy(const struct job *job, const struct sshconfig *cfg, const 
 	return r;
 }
 
-int knownhosts_jump_name(const struct job *job, const struct host *h, const char *line, size_t llen, char **name,
-                         struct err *err)
+/* The known_hosts name of a hop as the worker checks it: its address
+ * (ssh_config's HostName for the hop's name, else the name) and port. */
+static char *knownhosts_hop_name(const struct sshconfig *cfg, const struct jumpspec_hop *hop)
+{
+	struct sshconfig_query q = {.host = hop->host, .user = hop->user, .port = hop->port};
+	struct sshconfig_host sc = {0};
+	struct err err;
+	char *n;
+
+	if (!cfg || !cfg->ndirs || sshconfig_resolve(cfg, &q, &sc, &err) < 0)
+		memset(&sc, 0, sizeof(sc));
+	n = kh_name(sc.val[SSHCONFIG_HOSTNAME] ? sc.val[SSHCONFIG_HOSTNAME] : hop->host, hop->port);
+	sshconfig_host_free(&sc);
+	return n;
+}
+
+int knownhosts_jump_name(const struct job *job, const struct sshconfig *cfg, const struct host *h, const char *line,
+                         size_t llen, char **name, struct err *err)
 {
 	struct taskscope ts;
 	struct hostcfg hc;
 	struct jumpspec js = {0};
+	struct sshconfig_host sc = {0};
 	char *spec = NULL;
 	int r = -1;
 
 	taskscope_init(&ts, job->name, h->name, &h->vars);
 	hc = (struct hostcfg){&job->inventory_may, &h->vars, &ts.scope, NULL};
-	if (hostcfg_str(&hc, "jump", job->ssh.jump, &spec, err) < 0 || jumpspec_parse(spec, &js, err) < 0)
+	/* the chain as the worker takes it: host var, job, ProxyJump */
+	if (hostcfg_str(&hc, "jump", job->ssh.jump, &spec, err) < 0 ||
+	    (!spec && hostcfg_sshconfig(&hc, cfg, &job->ssh, h->name, &sc, err) < 0))
+		goto out;
+	if (!spec && sc.val[SSHCONFIG_PROXYJUMP])
+		spec = xstrdup(sc.val[SSHCONFIG_PROXYJUMP]);
+	if (jumpspec_parse(spec, &js, err) < 0)
 		goto out;
 	for (size_t i = 0; i < js.n && r < 0; i++) {
-		char *n = kh_name(js.hops[i].host, js.hops[i].port);
+		char *n = knownhosts_hop_name(cfg, &js.hops[i]);
 		size_t nl = strlen(n);
 
 		if (llen > nl && !memcmp(line, n, nl) && line[nl] == ' ') {
@@ -117,6 +140,7 @@ int knownhosts_jump_name(const struct job *job, const struct host *h, const char
 out:
 	jumpspec_free(&js);
 	free(spec);
+	sshconfig_host_free(&sc);
 	taskscope_free(&ts);
 	return r;
 }

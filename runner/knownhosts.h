@@ -40,10 +40,13 @@ int knownhosts_policy(const struct job *job, const struct sshconfig *cfg, const 
                       enum hostkey_policy *out, struct err *err);
 
 /* The name a worker's line for one of the host's jump hosts must have:
- * the hop of the host's own chain (its `jump` var, else the job's, read
- * as the worker reads it) whose known_hosts name begins line. *name
- * malloced; 0, or -1 with err (no hop of the chain has that name). */
-int knownhosts_jump_name(const struct job *job, const struct host *h, const char *line, size_t llen, char **name,
+ * the hop of the host's own chain (its `jump` var, else the job's, else
+ * ssh_config's ProxyJump, read as the worker reads it; a hop's address
+ * through ssh_config's HostName for it) whose known_hosts name begins
+ * line. *name malloced; 0, or -1 with err (no hop of the chain has that
+ * name). cfg may be NULL. */
+int knownhosts_jump_name(const struct job *job, const struct sshconfig *cfg, const struct host *h, const char *line,
+                         size_t llen, char **name,
                          struct err *err);
 
 /* Append line (from a worker; checked to be one "name type key" entry

@@ -193,7 +193,7 @@ static void run_known_hosts(struct run *p, const struct task_rec *t, const struc
 		char *hop = NULL;
 		bool dev = llen > nl && !memcmp(line, name, nl) && line[nl] == ' ';
 
-		if ((!dev && knownhosts_jump_name(p->o->job, &t->host, line, llen, &hop, &err) < 0) ||
+		if ((!dev && knownhosts_jump_name(p->o->job, &p->sshcfg, &t->host, line, llen, &hop, &err) < 0) ||
 		    knownhosts_append(&p->kh, path, dev ? name : hop, line, llen, &err) < 0)
 			log_error("%s: %s", t->host.name, err.msg);
 		else

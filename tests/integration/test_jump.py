@@ -302,6 +302,33 @@ def test_accept_new_learns_hop_keys(labs, fleet, tmp_path):
     assert one(r)["status"] == "ok", str(r)
 
 
+def test_proxyjump_from_ssh_config(labs, fleet, tmp_path):
+    """The chain from ssh_config's ProxyJump (nothing in the job or host
+    vars), through a bastion named by an alias the config resolves;
+    accept-new: the supervisor takes the bastion's key for the hop the
+    worker checked (its HostName) and the device's, and a second run goes
+    through with strict."""
+    lab, bl = labs
+    kh = tmp_path / "kh_new"
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Host bastion-alias\n  HostName %s\n  User %s\n\nHost d*\n  ProxyJump bastion-alias:%d\n"
+                   % (bl.b1, lab.user, bl.ports["b1"]))
+    os.chmod(cfg, 0o600)
+    hosts = [("d01", {"address": bl.device(1, 1), "port": bl.ports["dev"], "user": lab.user, "key": lab.key,
+                      "known_hosts": str(kh)})]
+    inv = inventory(tmp_path / "inv", hosts)
+    for policy in ("accept-new", "strict"):
+        r = run(fleet, job(tmp_path, ["show version"], ssh={"host_key_policy": policy, "config": str(cfg)},
+                           name="j-" + policy), inv)
+        rec = one(r)
+        assert rec["status"] == "ok", str(r)
+        assert reached(rec, bl.device(1, 1)), rec
+        assert "refused a known_hosts entry" not in r.err, r.err
+        names = sorted({line.split()[0] for line in kh.read_text().splitlines()})
+        assert names == sorted(["[%s]:%d" % (bl.b1, bl.ports["b1"]),
+                                "[%s]:%d" % (bl.device(1, 1), bl.ports["dev"])]), names
+
+
 # ------------------------------------------------------------------ reuse
 
 def test_one_bastion_login_per_worker(labs, fleet, tmp_path):
