@@ -329,6 +329,35 @@ def test_proxyjump_from_ssh_config(labs, fleet, tmp_path):
                                 "[%s]:%d" % (bl.device(1, 1), bl.ports["dev"])]), names
 
 
+def test_algorithms_behind_a_bastion(labs, fleet, tmp_path):
+    """Behind one bastion, a device that speaks only legacy algorithms
+    (enabled by its host vars, the job allowing them) and one that allows
+    only curve25519 and Ed25519: both ok in one run, each record saying
+    what its own connection negotiated and the chain it went through."""
+    lab, bl = labs
+    old, new = bl.device(1, 1), bl.device(2, 1)
+    kh = str(tmp_path / "kh")
+    bl.known_hosts(kh, [old], dev_port=bl.ports["dev_legacy"])
+    lab.known_hosts(kh, [new], port=bl.ports["dev_hardened"], append=True)
+    base = {"user": lab.user, "key": lab.key, "known_hosts": kh}
+    hosts = [("old", dict(base, address=old, port=bl.ports["dev_legacy"], kex="diffie-hellman-group1-sha1",
+                          hostkey="ssh-rsa", ciphers="aes128-cbc", macs="hmac-sha1")),
+             ("new", dict(base, address=new, port=bl.ports["dev_hardened"]))]
+    inv = inventory(tmp_path / "inv", hosts)
+    j = job(tmp_path, ["show version"], ssh={"jump": bl.jump(1)})
+    text = open(j).read().replace("settings: [host_key_policy]", "settings: [host_key_policy, kex, hostkey, "
+                                  "ciphers, macs]")
+    with open(j, "w") as f:
+        f.write(text)
+    r = run(fleet, j, inv)
+    recs = recs_of(r, 2)
+    assert all(x["status"] == "ok" for x in recs.values()), str(r)
+    assert recs["old"]["ssh"]["kex"] == "diffie-hellman-group1-sha1" and recs["old"]["ssh"]["cipher"] == "aes128-cbc"
+    assert recs["new"]["ssh"]["kex"] == "curve25519-sha256" and recs["new"]["ssh"]["hostkey"] == "ssh-ed25519"
+    assert recs["old"]["jump"] == recs["new"]["jump"] == "%s@%s:%d" % (lab.user, bl.b1, bl.ports["b1"])
+    assert r.err.count("weak SSH algorithms enabled") == 1, r.err
+
+
 # ------------------------------------------------------------------ reuse
 
 def test_one_bastion_login_per_worker(labs, fleet, tmp_path):

@@ -31,7 +31,10 @@ another host key (ports["dev_changed"]).
 
 Bastion1 runs more sshd's: ports["b1_refuse"] refuses our key (no
 authorized keys, no passwords), ports["b1_changed"] presents the "alt" host
-key, ports["b1_pace"] has `MaxStartups 10:30:100` (for pacing tests). Every
+key, ports["b1_pace"] has `MaxStartups 10:30:100` (for pacing tests).
+Behind bastion1 also ports["dev_legacy"] (only a 2009 router's algorithms:
+sshlab.LEGACY_DEVICE) and ports["dev_hardened"] (curve25519 and Ed25519
+only: sshlab.HARDENED_DEVICE). Every
 sshd is real OpenSSH started with SshLab.start_sshd (its keys, user, device
 script, logging and cleanup), at LogLevel INFO so that logins and refusals
 are in its log.
@@ -49,7 +52,7 @@ import sshlab
 # the sshd ports (one namespace each but bastion1, which has four; SshLab
 # keys its sshd's by port, so every port is distinct)
 PORTS = {"b1": 2201, "b1_refuse": 2202, "b1_changed": 2203, "b1_pace": 2204, "b2": 2301,
-         "dev": 2401, "dev_changed": 2402}
+         "dev": 2401, "dev_changed": 2402, "dev_legacy": 2403, "dev_hardened": 2404}
 NDEV = 200  # device addresses behind each bastion: 10.77.3.10-209, 10.77.4.10-209
 # Devices past the first NDEV (BastionLab(ndev=...), the benchmark's 1,000):
 # 10.78.k.x behind bastion1, 10.79.k.x behind bastion2, 200 to a /24, on the
@@ -169,6 +172,10 @@ class BastionLab:
         self._sshd("b2", "b2")
         self._sshd("dev", "dev")
         self._sshd("dev_changed", "dev", hostkey="alt")
+        # behind the bastions too: a 2009 router's algorithms only, and a
+        # server that allows only curve25519 and Ed25519
+        for key, spec in (("dev_legacy", sshlab.LEGACY_DEVICE), ("dev_hardened", sshlab.HARDENED_DEVICE)):
+            self._sshd(key, "dev", hostkey=spec["hostkey"], extra=spec["extra_config"])
 
     def stop(self):
         """Stop every sshd, delete the namespaces; raise when any of this
