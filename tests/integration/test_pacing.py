@@ -159,9 +159,11 @@ def test_wait_is_not_the_tasks_time(sshlab, slow_sshd, module_fleet, tmp_path, r
     # grace 1s, not 0: the worker's clock starts when the task reaches it
     # and ends when its result leaves, a little inside the supervisor's;
     # under load (sanitizers, a busy machine) that little is not zero
-    timeout, grace = 2.0, 1.0
+    # one login at a time: the last of 40 waits ~13 s, far past the 4 s a
+    # task has for its own login and command even on a loaded machine
+    timeout, grace = 4.0, 1.0
     r, log = run(module_fleet, sshlab, port, kh, tmp_path, job(tmp_path, sshlab, kh, timeout="%gs" % timeout),
-                 ["--max-logins", "2", "-vv", "--grace", "%g" % grace])
+                 ["--max-logins", "1", "-vv", "--grace", "%g" % grace])
     waits = [float(w) for w in re.findall(r"waited ([0-9.]+)s for a login slot", r.err)]
     if not waits or max(waits) <= timeout + grace:
         pytest.skip("no worker waited longer than the %gs timeout and %gs grace (longest: %s)"
