@@ -28,6 +28,8 @@ enum {
 	CLI_WANT_PROMPT = 0x1,   /* the learned prompt, exactly */
 	CLI_WANT_MODE = 0x2,     /* any mode's prompt pattern (learns it) */
 	CLI_WANT_PASSWORD = 0x4, /* the platform's enable password prompt */
+	CLI_WANT_SETTLED = 0x8,  /* a mode's prompt twice, on the last two lines
+	                            (learns it): the device at rest */
 };
 
 static int cli_re_match(const struct platform_re *r, const char *s, size_t n)
@@ -63,7 +65,7 @@ static void cli_awaited(const struct cli_session *s, int want, struct buf *out)
 		buf_puts(out, "'");
 		sep = " or ";
 	}
-	if (want & CLI_WANT_MODE) {
+	if (want & (CLI_WANT_MODE | CLI_WANT_SETTLED)) {
 		for (size_t m = 0; m < PLATFORM_NMODES; m++) {
 			if (!s->plat->prompt[m].re)
 				continue;
@@ -206,10 +208,31 @@ static int cli_interject(struct cli_session *s, const char *tail, size_t tn, siz
 	return 0;
 }
 
-/* The last line against what is awaited: the CLI_WANT_* bit matched
- * (learning the prompt and mode for CLI_WANT_MODE), or 0. */
-static int cli_match(struct cli_session *s, int want, const char *tail, size_t tn)
+/* Whether the line before the last one (the last one begins at start)
+ * is tail[0..tn) too. */
+static bool cli_repeated(const struct cli_session *s, size_t start, const char *tail, size_t tn)
 {
+	size_t pstart, poff, pn;
+
+	if (start == 0)
+		return false;
+	pn = clitext_tail(s->in.data, start - 1, &pstart, &poff);
+	return pn == tn && !memcmp(s->in.data + poff, tail, tn);
+}
+
+/* The last line (at start in in) against what is awaited: the CLI_WANT_*
+ * bit matched (learning the prompt and mode for CLI_WANT_MODE and
+ * CLI_WANT_SETTLED), or 0. */
+static int cli_match(struct cli_session *s, int want, const char *tail, size_t tn, size_t start)
+{
+	if (want & CLI_WANT_SETTLED) {
+		/* a banner line shaped like a prompt can be the last line for
+		 * a moment; the same prompt on two lines in a row is the
+		 * device answering the newline it was sent */
+		if (!cli_repeated(s, start, tail, tn))
+			return 0;
+		return cli_match(s, CLI_WANT_MODE, tail, tn, start) ? CLI_WANT_SETTLED : 0;
+	}
 	if (want & CLI_WANT_PROMPT && tn == strlen(s->prompt) && !memcmp(tail, s->prompt, tn))
 		return CLI_WANT_PROMPT;
 	if (want & CLI_WANT_PASSWORD && cli_re_match(&s->plat->enable_password, tail, tn))
@@ -249,7 +272,7 @@ static int cli_expect(struct cli_session *s, int want, const struct cli_limits *
 				return -1;
 			if (rc > 0)
 				continue;
-			if ((*got = cli_match(s, want, s->in.data + off, tn))) {
+			if ((*got = cli_match(s, want, s->in.data + off, tn, start))) {
 				*end = start;
 				return 0;
 			}
@@ -326,13 +349,13 @@ int cli_session_open(struct cli_session *s, struct ssh_conn *conn, const struct 
 	s->plat = plat;
 	if (cli_shell(s, lim, st, err) < 0)
 		goto out;
-	/* the first prompt, after the banner and MOTD; then once more on a
-	 * newline, which the device answers only after it has printed all
-	 * of them: the prompt learned is the one it gives at rest */
+	/* the first prompt, after the banner and MOTD (or a line of them
+	 * shaped like one, cut where a read ended); then a newline, which
+	 * the device answers after all of them with its prompt again: the
+	 * prompt learned is the one it gives twice in a row, at rest */
 	if (cli_expect(s, CLI_WANT_MODE, lim, &got, &end, st, err) < 0)
 		goto out;
-	s->in.len = 0;
-	if (cli_send(s, "\n", 1, lim, st, err) < 0 || cli_expect(s, CLI_WANT_MODE, lim, &got, &end, st, err) < 0)
+	if (cli_send(s, "\n", 1, lim, st, err) < 0 || cli_expect(s, CLI_WANT_SETTLED, lim, &got, &end, st, err) < 0)
 		goto out;
 	for (size_t i = 0; i < plat->non_login; i++) {
 		struct buf junk = BUF_INIT;

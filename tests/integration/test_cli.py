@@ -283,7 +283,7 @@ def test_canary_enable_secret_never_leaks(sshlab, ios, fleet, tmp_path):
 @pytest.mark.parametrize("text,where,what", [
     ("prompts:\n  user: 'a>'\n  privileged: '(unclosed#'\n", "3:15", "bad regular expression"),
     ("prompts:\n  usr: 'a>'\n", "2:3", "unknown key 'usr' in prompts"),
-    ("prompts: {user: 'a>'}\npager:\n  patterns: ['--More--']\n", "2:1", "expected both 'patterns' and 'continue'"),
+    ("prompts: {user: 'a>'}\npager:\n  patterns: ['--More--']\n", "3:3", "expected both 'patterns' and 'continue'"),
     ("prompts: {user: 'a>'}\non_login: {a: b}\n", "2:11", "'on_login': expected a list"),
     ("description: no prompts\n", "1:1", "expected 'prompts'"),
 ])
