@@ -313,3 +313,24 @@ def test_check_platform_missing_and_shipped(binaries, fleet, tmp_path):
         assert r.rc == 0, str(r)
     r = fleet.run(["check", str(fr.REPO / "jobs.d" / "show-version-cli.yaml")])
     assert r.rc == 0, str(r)
+
+
+# ------------------------------------------------------------------- linux
+
+def test_linux_platform_real_shell(sshlab, fleet, tmp_path):
+    """The shipped linux platform against a real interactive bash (its
+    prompt, echo and bracketed-paste sequences): outputs exact, state
+    kept from one step to the next (one shell), an error pattern is
+    failed."""
+    port = sshlab.start_sshd(extra_config=["ForceCommand exec /bin/bash --norc --noprofile -i"])
+    try:
+        inv = one_host(sshlab, tmp_path, port)
+        j = job(tmp_path, ["echo hello; echo world", "cd /proc/self && pwd", "pwd",
+                           "ls /nonexistent-fleetrun-dir"], cli={"platform": "linux"})
+        rec = one(run(fleet, j, inv))
+        assert [s["status"] for s in rec["steps"]] == ["ok", "ok", "ok", "failed"], rec
+        assert out(rec, 0) == "hello\nworld\n", rec
+        assert out(rec, 2) == out(rec, 1) and out(rec, 1).startswith("/proc/"), rec
+        assert "No such file or directory" in rec["steps"][3]["error"], rec
+    finally:
+        sshlab.stop_sshd(port)
