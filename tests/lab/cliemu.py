@@ -8,6 +8,8 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
 
   - a login banner and MOTD holding `#`, `>` and whole lines shaped like
     prompts (`Router#`, `decoy>`), which must not be taken for the prompt;
+    `decoy>` comes 0.2 s before its line end, so a client sees it as the
+    last line for that long;
   - user mode `HOST>`, `enable` with a `Password:` prompt (--secret; IOS's
     three tries, then `% Bad secrets`), privileged mode `HOST#`, `disable`;
   - paging: output stops at ` --More-- ` every --page lines until
@@ -37,8 +39,10 @@ BANNER = (
     "# Authorized access only! > Disconnect now if unsure. #  #\r\n"
     "##########################################################\r\n"
     "Router#\r\n"
-    "decoy>\r\n"
 )
+# written alone, its line end a moment later: for that moment it is the
+# last line a client sees, shaped like a user prompt
+DECOY = "decoy>"
 MOTD = (
     "MOTD: maintenance tonight. Prompts look like rtr-1# or rtr-1>\r\n"
     "core-sw#\r\n"
@@ -231,7 +235,9 @@ class Device:
 
     def serve(self):
         self.write(BANNER)
-        self.write(MOTD)
+        self.write(DECOY)
+        time.sleep(0.2)
+        self.write("\r\n" + MOTD)
         if self.o.fault == "noprompt":
             while True:
                 self.key()
