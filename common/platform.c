@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -484,6 +485,37 @@ int platform_find(const char *job_path, const char *name, char **path, struct er
 	return r;
 }
 
+/* A platform file says what is typed on devices (on-login commands,
+ * answers): like a job file, no one else may be able to change it, nor
+ * replace it in its directory. 0, or -1 with err. */
+static int platform_trusted(const char *path, FILE *f, struct err *err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct stat fs, ds;
+	int r = -1;
+
+	if (slash)
+		*slash = '\0';
+	if (fstat(fileno(f), &fs) < 0 || stat(slash ? dir : ".", &ds) < 0) {
+		err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fs.st_mode & (S_IWOTH | S_IWGRP)) {
+		err_set(err, "%s: not used: writable by %s (mode %04o); a platform file says what is typed on devices",
+		        path, fs.st_mode & S_IWOTH ? "anyone" : "group", (unsigned)(fs.st_mode & 07777));
+		goto out;
+	}
+	if (ds.st_mode & S_IWOTH && !(ds.st_mode & S_ISVTX)) {
+		err_set(err, "%s: not used: its directory is writable by anyone (mode %04o)", path,
+		        (unsigned)(ds.st_mode & 07777));
+		goto out;
+	}
+	r = 0;
+out:
+	free(dir);
+	return r;
+}
+
 int platform_load(const char *job_path, const char *name, struct platform **out, struct err *err)
 {
 	char *path = NULL;
@@ -499,6 +531,8 @@ int platform_load(const char *job_path, const char *name, struct platform **out,
 		err_set(err, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
+	if (platform_trusted(path, f, err) < 0)
+		goto out;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (text.len + n > PLATFORM_MAX_FILE_BYTES) {
 			err_set(err, "%s: larger than %d bytes (expected a platform file)", path, PLATFORM_MAX_FILE_BYTES);

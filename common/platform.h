@@ -88,7 +88,9 @@ int platform_parse(const char *path, const char *text, size_t len, struct platfo
  * file. 0 and *path (malloced), or -1 with err saying where it looked. */
 int platform_find(const char *job_path, const char *name, char **path, struct err *err);
 
-/* platform_find then read and parse. */
+/* platform_find then read and parse. A file writable by group or
+ * others, or in a directory anyone may write (not sticky), is refused:
+ * it says what is typed on devices, as a job says what runs. */
 int platform_load(const char *job_path, const char *name, struct platform **out, struct err *err);
 
 void platform_free(struct platform *p);

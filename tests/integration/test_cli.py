@@ -334,3 +334,15 @@ def test_linux_platform_real_shell(sshlab, fleet, tmp_path):
         assert "No such file or directory" in rec["steps"][3]["error"], rec
     finally:
         sshlab.stop_sshd(port)
+
+
+def test_check_platform_writable_refused(binaries, fleet, tmp_path):
+    """A platform file others may change is refused, as a job file would
+    be: it says what is typed on the devices."""
+    (tmp_path / "platforms").mkdir()
+    p = fr.write(tmp_path / "platforms" / "mine.yaml", "prompts: {user: 'a>'}\n")
+    j = job(tmp_path, ["show version"], cli={"platform": "mine"})
+    assert fleet.run(["check", j]).rc == 0
+    os.chmod(p, 0o666)
+    r = fleet.run(["check", j])
+    assert r.rc != 0 and "%s: not used: writable by anyone (mode 0666)" % p in r.err, str(r)
