@@ -20,6 +20,10 @@
 #include "clock.h"
 #include "termtext.h"
 
+/* Reads of up to 16 KiB in one turn, before the tail and the deadline
+ * are looked at again. */
+#define CLI_READS_PER_TURN 16
+
 /* The bytes of what came last shown when a prompt never comes. */
 #define CLI_TAIL_SHOWN 200
 
@@ -152,19 +156,28 @@ static void cli_keep(struct cli_session *s, size_t cap)
 static int cli_read(struct cli_session *s, const struct cli_limits *lim, enum status *st, struct err *err)
 {
 	char chunk[16384];
-	ssize_t n;
+	ssize_t n = 0;
 	int got = 0;
 
-	while ((n = libssh2_channel_read(s->ch, chunk, sizeof(chunk))) > 0) {
+	/* bounded: a device that never stops printing must still let the
+	 * caller look at the tail and the clock */
+	for (int k = 0; k < CLI_READS_PER_TURN && (n = libssh2_channel_read(s->ch, chunk, sizeof(chunk))) > 0; k++) {
 		buf_append(&s->in, chunk, (size_t)n);
 		cli_keep(s, lim->output_cap);
 		got = 1;
 	}
+	if (got)
+		return 1;
 	/* a PTY merges stderr into stdout; a device may still use it */
-	while ((n = libssh2_channel_read_stderr(s->ch, chunk, sizeof(chunk))) > 0) {
-		buf_append(&s->in, chunk, (size_t)n);
-		cli_keep(s, lim->output_cap);
-		got = 1;
+	if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) {
+		for (int k = 0; k < CLI_READS_PER_TURN &&
+		                (n = libssh2_channel_read_stderr(s->ch, chunk, sizeof(chunk))) > 0; k++) {
+			buf_append(&s->in, chunk, (size_t)n);
+			cli_keep(s, lim->output_cap);
+			got = 1;
+		}
+		if (got)
+			return 1;
 	}
 	if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
 		*st = STATUS_FAILED;
@@ -260,7 +273,16 @@ static int cli_expect(struct cli_session *s, int want, const struct cli_limits *
 
 	for (;;) {
 		size_t start, off, tn;
-		int rc = cli_read(s, lim, st, err);
+		int rc;
+
+		/* checked on every turn: a device printing without end never
+		 * reaches the wait below */
+		if (clock_mono_us() >= lim->deadline_us) {
+			cli_timeout(s, want, lim->deadline_is_task ? "the task deadline passed" : "the step deadline passed",
+			            st, err);
+			return -1;
+		}
+		rc = cli_read(s, lim, st, err);
 
 		if (rc < 0)
 			return -1;

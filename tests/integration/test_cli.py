@@ -248,6 +248,18 @@ def test_idle_timeout_and_endless_pager(sshlab, fleet, tmp_path):
         sshlab.stop_sshd(port)
 
 
+def test_flood_stops_at_step_deadline(sshlab, ios, fleet, tmp_path):
+    """A command whose output never ends (and so never shows the prompt):
+    the step's own deadline ends it as timeout, the worker reading and
+    looking at the clock between reads (not killed by the supervisor)."""
+    inv = one_host(sshlab, tmp_path, ios)
+    j = job(tmp_path, [{"cli": "flood", "timeout": "2s"}], cli={"platform": "cisco_ios", "enable_secret": CANARY},
+            timeout="30s")
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "timeout", rec
+    assert "the step deadline passed awaiting the prompt" in rec["error"] and "flood line from" in rec["error"], rec
+
+
 # ------------------------------------------------------------------- secrets
 
 def test_canary_enable_secret_never_leaks(sshlab, ios, fleet, tmp_path):

@@ -17,6 +17,7 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
     the pager prompt is erased with backspaces, spaces and backspaces;
   - `show version` and `show ip interface brief` naming the address and
     port the session reached (HOST is rtr-A-B-C-D from that address);
+  - `flood`: lines without end, never a prompt again;
   - anything else: the caret line and `% Invalid input detected at '^'
     marker.`;
   - --delay SECONDS before every prompt (a slow device);
@@ -228,6 +229,10 @@ class Device:
             self.output(self.show_version(), endless=self.o.fault == "endless-pager")
         elif c in ("show ip interface brief", "sh ip int br", "sh ip int brief"):
             self.output(self.show_ip_int_brief())
+        elif c == "flood":
+            chunk = "".join("flood line from %s, it never ends 0123456789\r\n" % self.host for _ in range(1000))
+            while True:
+                self.write(chunk)
         elif c.startswith("show lines ") and words[2].isdigit():
             self.output(["line %d from %s" % (i + 1, self.host) for i in range(int(words[2]))])
         else:
