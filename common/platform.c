@@ -451,7 +451,8 @@ static char *platform_self_dir(void)
 int platform_find(const char *job_path, const char *name, char **path, struct err *err)
 {
 	const char *slash = strrchr(job_path, '/');
-	char *self = platform_self_dir(), *dirs[3];
+	const char *env = getenv("FLEETRUN_JOBS_DIR");
+	char *self = platform_self_dir(), *dirs[5];
 	struct buf tried = BUF_INIT;
 	int r = -1;
 
@@ -461,8 +462,11 @@ int platform_find(const char *job_path, const char *name, char **path, struct er
 		return -1;
 	}
 	dirs[0] = slash ? xasprintf("%.*s/platforms", (int)(slash - job_path), job_path) : xstrdup("platforms");
-	dirs[1] = self ? xasprintf("%s/../jobs.d/platforms", self) : NULL;
-	dirs[2] = self ? xasprintf("%s/../share/fleetrun/jobs.d/platforms", self) : NULL;
+	/* then where jobs are looked for by name (runner/jobdir.c) */
+	dirs[1] = env && *env ? xasprintf("%s/platforms", env) : NULL;
+	dirs[2] = xstrdup("./jobs.d/platforms");
+	dirs[3] = self ? xasprintf("%s/../jobs.d/platforms", self) : NULL;
+	dirs[4] = self ? xasprintf("%s/../share/fleetrun/jobs.d/platforms", self) : NULL;
 	for (size_t i = 0; i < ARRAY_LEN(dirs) && r < 0; i++) {
 		char *p;
 		if (!dirs[i])

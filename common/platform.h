@@ -81,11 +81,12 @@ int platform_name_ok(const char *name);
 int platform_parse(const char *path, const char *text, size_t len, struct platform **out, struct err *err);
 
 /* Where the platform `name` is for the job at job_path: the job's own
- * directory's platforms/ first (a user's file wins or adds), then the
- * shipped ones: jobs.d/platforms beside the program's directory (a build
- * tree, bin/../jobs.d) and PREFIX/share/fleetrun/jobs.d/platforms. The
- * supervisor and its workers sit in one directory, so they find the same
- * file. 0 and *path (malloced), or -1 with err saying where it looked. */
+ * directory's platforms/ first (a user's file wins or adds), then
+ * platforms/ in the places jobs are looked for by name:
+ * $FLEETRUN_JOBS_DIR, ./jobs.d, jobs.d beside the program's directory (a
+ * build tree, bin/../jobs.d) and PREFIX/share/fleetrun/jobs.d, the
+ * shipped ones. The supervisor and its workers share directory,
+ * environment and working directory, so they find the same file. 0 and *path (malloced), or -1 with err saying where it looked. */
 int platform_find(const char *job_path, const char *name, char **path, struct err *err);
 
 /* platform_find then read and parse. A file writable by group or
