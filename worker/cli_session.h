@@ -22,7 +22,7 @@
 
 /* When a wait must end: the step's or the task's deadline, and the
  * longest silence (0: none). */
-struct cli_limits {
+struct cli_session_limits {
 	int64_t deadline_us;
 	bool deadline_is_task;
 	int64_t idle_ms;
@@ -45,18 +45,18 @@ struct cli_session {
  * platform's on-login commands. 0, or -1 with *st and err (the session
  * is then marked failed). s must be zeroed. */
 int cli_session_open(struct cli_session *s, struct ssh_conn *conn, const struct platform *plat,
-                     const struct cli_limits *lim, enum status *st, struct err *err);
+                     const struct cli_session_limits *lim, enum status *st, struct err *err);
 
 /* Into privileged mode with the platform's enable, answering its
  * password prompt with secret (NULL: none given). A refused or missing
  * secret is STATUS_AUTH. 0, or -1 with *st and err. */
-int cli_session_enable(struct cli_session *s, const char *secret, const struct cli_limits *lim, enum status *st,
+int cli_session_enable(struct cli_session *s, const char *secret, const struct cli_session_limits *lim, enum status *st,
                        struct err *err);
 
 /* Type cmd and read its output up to the learned prompt, made plain into
  * out (at most lim->output_cap bytes; *truncated when more came). 0, or
  * -1 with *st and err. */
-int cli_session_command(struct cli_session *s, const char *cmd, const struct cli_limits *lim, struct buf *out,
+int cli_session_command(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim, struct buf *out,
                         bool *truncated, enum status *st, struct err *err);
 
 /* The first error pattern of the platform found in text: its pattern,

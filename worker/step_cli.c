@@ -94,7 +94,7 @@ out:
 /* The session's first step: platform, connection, shell, first prompt,
  * on-login commands, enable. 0, or -1 with r set (and the session marked
  * failed, for the task's next cli steps). */
-static int step_cli_start(struct step_ctx *ctx, struct cli_session *s, const struct cli_limits *lim,
+static int step_cli_start(struct step_ctx *ctx, struct cli_session *s, const struct cli_session_limits *lim,
                           struct step_result *r)
 {
 	const struct hostcfg hc = setting_hostcfg(ctx);
@@ -141,7 +141,8 @@ out:
 
 static void step_cli_run(struct step_ctx *ctx, struct step_result *r)
 {
-	struct cli_limits lim = {ctx->deadline_us, ctx->deadline_is_task, ctx->job->ssh.idle_timeout_ms, ctx->output_cap};
+	struct cli_session_limits lim = {ctx->deadline_us, ctx->deadline_is_task, ctx->job->ssh.idle_timeout_ms,
+	                                 ctx->output_cap};
 	struct cli_session *s = ctx->state->cli;
 	struct buf cmd = BUF_INIT;
 	struct err err = {{0}};
