@@ -345,10 +345,11 @@ fuzz: deps fuzz-deps
 COMPLETIONS := $(PREFIX)/share/bash-completion/completions
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d/platforms \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(COMPLETIONS)
 	install -m 0755 $(BINDIR)/fleetrun $(BINDIR)/fleetrun-worker $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 jobs.d/*.yaml $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d/
+	install -m 0644 jobs.d/platforms/*.yaml $(DESTDIR)$(PREFIX)/share/fleetrun/jobs.d/platforms/
 	install -m 0644 runner/doc/fleetrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 runner/doc/fleetrun-jobs.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 runner/doc/fleetrun.bash $(DESTDIR)$(COMPLETIONS)/fleetrun

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "job_parse.h"
 #include "jumpspec.h"
+#include "platform.h"
 #include "tmpl.h"
 #include "yamldepth.h"
 
@@ -51,12 +52,12 @@ typedef int job_kind_parse_fn(struct ynode_ctx *c, yaml_node_t *step, yaml_node_
  * the struct job for top-level keys, the struct step for a step's
  * options, a struct job_section_dst for a section's settings. */
 static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_top_ssh, job_top_http, job_top_steps,
-	job_top_inventory_may;
+	job_top_inventory_may, job_top_cli;
 static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http;
 static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
 	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects,
-	job_setting_algorithms, job_setting_algorithm, job_setting_logins;
-static job_kind_parse_fn job_kind_exec, job_kind_sleep, job_kind_ssh, job_kind_tcp, job_kind_ping;
+	job_setting_algorithms, job_setting_algorithm, job_setting_logins, job_setting_platform;
+static job_kind_parse_fn job_kind_exec, job_kind_sleep, job_kind_ssh, job_kind_tcp, job_kind_ping, job_kind_cli;
 
 static const struct ymap_key job_top_keys[] = {
 	{"description", job_top_description, 0},
@@ -64,6 +65,7 @@ static const struct ymap_key job_top_keys[] = {
 	{"retries", job_top_retries, 0},
 	{"ssh", job_top_ssh, 0},
 	{"http", job_top_http, 0},
+	{"cli", job_top_cli, 0},
 	{"steps", job_top_steps, 0},
 	{"inventory_may", job_top_inventory_may, 0},
 };
@@ -97,6 +99,7 @@ static const char *const job_http_line_options[] = {"name", "expect", "timeout",
                                                     "expect_status", "check", "capture", NULL};
 static const char *const job_http_map_options[] = {"name", "expect", "timeout", NULL};
 static const char *const job_tcp_options[] = {"name", "timeout", NULL};
+static const char *const job_cli_options[] = {"name", "expect", "timeout", NULL};
 static const char *const job_ping_options[] = {"name", "timeout", NULL};
 
 static const struct job_kind {
@@ -114,6 +117,7 @@ static const struct job_kind {
 	{"http", STEP_HTTP, job_http_kind, job_http_line_options, job_http_map_options},
 	{"tcp", STEP_TCP, job_kind_tcp, job_tcp_options, NULL},
 	{"ping", STEP_PING, job_kind_ping, job_ping_options, NULL},
+	{"cli", STEP_CLI, job_kind_cli, job_cli_options, NULL},
 };
 
 /* One key of a connection section. The parse function knows the type
@@ -161,6 +165,13 @@ static const struct ymap_key job_settings_ssh[] = {
 	{"follow_redirects", job_setting_redirects, offsetof(struct job_http, follow_redirects)},
 };
 
+static const struct ymap_key job_settings_cli[] = {
+	{"platform", job_setting_platform, offsetof(struct job_cli, platform)},
+	{"enable_secret", job_setting_string, offsetof(struct job_cli, enable_secret)},
+	{"enable_secret_file", job_setting_string, offsetof(struct job_cli, enable_secret_file)},
+	{"privileged", job_setting_bool, offsetof(struct job_cli, privileged)},
+};
+
 /* Two ways to give one secret: which of them should win would be a guess,
  * so a file giving both is refused. */
 static const char *const job_ssh_exclusive[][2] = {
@@ -170,6 +181,9 @@ static const char *const job_ssh_exclusive[][2] = {
 };
 static const char *const job_http_section_exclusive[][2] = {
 	{"password", "password_file"},
+};
+static const char *const job_cli_exclusive[][2] = {
+	{"enable_secret", "enable_secret_file"},
 };
 
 /* A connection section: its schema (named for messages, keys in the order
@@ -199,6 +213,10 @@ static const struct job_section job_section_http = {
 	{"http", job_settings_http, ARRAY_LEN(job_settings_http), job_http_section_exclusive,
 	 ARRAY_LEN(job_http_section_exclusive), NULL},
 	"base: https://${host}",
+};
+static const struct job_section job_section_cli = {
+	{"cli", job_settings_cli, ARRAY_LEN(job_settings_cli), job_cli_exclusive, ARRAY_LEN(job_cli_exclusive), NULL},
+	"platform: cisco_ios",
 };
 
 static const char *const job_hostkey_policies[] = {
@@ -430,6 +448,21 @@ static int job_setting_string(struct ynode_ctx *c, const struct ymap_key *key, y
 	snprintf(what, sizeof(what), "%s '%s' setting", ((struct job_section_dst *)obj)->name, key->name);
 	if (job_check_templates(c, value, what, ynode_scalar(value)) < 0)
 		return -1;
+	*(char **)job_setting_slot(obj, key) = xstrdup(ynode_scalar(value));
+	return 0;
+}
+
+/* A platform is a name, not a template: the file it names is checked
+ * with the job (fleetrun check), and a host may choose another with its
+ * platform host var. */
+static int job_setting_platform(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                                void *obj)
+{
+	if (ynode_want_scalar(c, key->name, value, "a platform name such as cisco_ios") < 0)
+		return -1;
+	if (!platform_name_ok(ynode_scalar(value)))
+		return ynode_fail(c, value, "'platform': expected a platform name such as cisco_ios (letters, digits, "
+		                  "_ . -), not a path");
 	*(char **)job_setting_slot(obj, key) = xstrdup(ynode_scalar(value));
 	return 0;
 }
@@ -703,6 +736,16 @@ static int job_top_http(struct ynode_ctx *c, const struct ymap_key *key, yaml_no
 	return 0;
 }
 
+static int job_top_cli(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value, void *obj)
+{
+	struct job *job = obj;
+
+	if (job_section_parse(c, &job_section_cli, value, &job->cli) < 0)
+		return -1;
+	job->has_cli = 1;
+	return 0;
+}
+
 static const struct job_kind *job_kind_lookup(const char *key)
 {
 	size_t i;
@@ -924,6 +967,16 @@ static int job_kind_ssh(struct ynode_ctx *c, yaml_node_t *step, yaml_node_t *val
 	return job_get_command(c, "ssh", step, value, st);
 }
 
+static int job_kind_cli(struct ynode_ctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
+{
+	if (job_get_command(c, "cli", step, value, st) < 0)
+		return -1;
+	/* one line typed at the prompt: a line break would type two */
+	if (strpbrk(st->text, "\r\n"))
+		return ynode_fail(c, value, "'cli': expected one command line, got a line break");
+	return 0;
+}
+
 static int job_kind_sleep(struct ynode_ctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st)
 {
 	int64_t ms;
@@ -1136,6 +1189,7 @@ int job_parse_flags(const char *path, const char *text, size_t len, unsigned fla
 	job->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
 	job_defaults_ssh(&job->ssh);
 	job_defaults_http(&job->http);
+	job->cli.privileged = 1;
 	if (job_top_parse(&c.y, root, job) < 0)
 		goto out;
 	*out = job;
@@ -1236,6 +1290,9 @@ void job_free(struct job *job)
 	free(job->http.cert);
 	free(job->http.cert_key);
 	free(job->http.pinned_key);
+	free(job->cli.platform);
+	free(job->cli.enable_secret);
+	free(job->cli.enable_secret_file);
 	kvlist_free(&job->inventory_may.env);
 	kvlist_free(&job->inventory_may.files);
 	kvlist_free(&job->inventory_may.settings);

@@ -29,6 +29,19 @@ enum step_kind {
 	STEP_HTTP,  /* http: "METHOD PATH" or a map - an HTTP/REST call */
 	STEP_TCP,   /* tcp: PORT - can a TCP connection be made */
 	STEP_PING,  /* ping: {count, timeout} - ICMP echo */
+	STEP_CLI,   /* cli: CMD - a command in the device's interactive CLI */
+};
+
+/* The job's `cli:` section: how its cli steps drive the device's CLI
+ * (the connection itself is the ssh: section's). Host vars platform,
+ * enable_secret and enable_secret_file override it per host. */
+struct job_cli {
+	char *platform;           /* a platform name (platform.h), not a
+	                             template; NULL: the host var must give it */
+	char *enable_secret;      /* template; normally ${env:NAME} */
+	char *enable_secret_file; /* or a file holding it (first line) */
+	int privileged;           /* 1 (default): steps run in privileged mode,
+	                             entered with the platform's enable */
 };
 
 #define JOB_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -185,6 +198,8 @@ struct job {
 	int has_ssh;       /* 1 when the file has an ssh: section */
 	struct job_http http; /* always filled: defaults when there is no section */
 	int has_http;      /* 1 when the file has an http: section */
+	struct job_cli cli; /* always filled: defaults when there is no section */
+	int has_cli;       /* 1 when the file has a cli: section */
 	struct job_inventory_may inventory_may; /* empty when not given */
 	struct step *steps; /* malloced array of nsteps, owned */
 	size_t nsteps;

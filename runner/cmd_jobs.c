@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "jobdir.h"
 #include "log.h"
+#include "platform.h"
 #include "termtext.h"
 
 static const char cmd_jobs_usage[] =
@@ -63,8 +64,9 @@ int cmd_check(int argc, char **argv)
 		struct job *job = NULL;
 		struct err err;
 
-		if (jobdir_load(argv[i], o.jobs_dir, &job, &err) < 0) {
+		if (jobdir_load(argv[i], o.jobs_dir, &job, &err) < 0 || platform_check_job(job, &err) < 0) {
 			log_error("%s", err.msg);
+			job_free(job);
 			rc = CLI_EXIT_USAGE;
 			continue;
 		}

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "jobdir.h"
 #include "log.h"
+#include "platform.h"
 #include "proto.h"
 #include "shard.h"
 #include "taskscope.h"
@@ -276,6 +277,8 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	if (jobdir_load(arg, o->jobs_dir, job, err) < 0)
 		return -1;
 	r->job = *job;
+	if (platform_check_job(*job, err) < 0)
+		return -1;
 	r->timeout_ms = o->timeout_ms ? o->timeout_ms : (*job)->timeout_ms;
 	/* the command line wins over the job's ssh: section */
 	if (r->max_logins < 0)

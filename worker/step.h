@@ -19,6 +19,8 @@
  * task_run when the task ends. */
 struct task_state {
 	struct ssh_conn *ssh;     /* NULL or the task's SSH connection, owned */
+	struct cli_session *cli;  /* NULL or the task's CLI shell on it, owned
+	                             (closed before the connection) */
 	bool http_used;           /* an http step ran: close its connection */
 	/* accept-new saw new keys (the device's, a jump host's): their
 	 * lines, malloced */

@@ -15,19 +15,11 @@
 
 #include "clock.h"
 #include "login_gate.h"
-#include "ssh_jump.h"
+#include "ssh_conn.h"
 #include "ssh_params.h"
-#include "ssh_session.h"
 #include "step.h"
 #include "tmpl.h"
 #include "util.h"
-
-struct ssh_conn {
-	struct ssh_login login;   /* the device's */
-	struct ssh_jump_use jump; /* how it is reached */
-	enum status fail_status;  /* STATUS_OK, or why the connection failed */
-	char *fail_error;         /* NULL or malloced */
-};
 
 static void step_ssh_close(struct task_state *state)
 {
@@ -93,6 +85,11 @@ out:
 	if (c->jump.used && !ctx->state->jump)
 		ctx->state->jump = xstrdup(c->jump.used);
 	return c;
+}
+
+struct ssh_conn *ssh_conn_get(struct step_ctx *ctx)
+{
+	return ctx->state->ssh ? ctx->state->ssh : ssh_connect(ctx);
 }
 
 /* Wait on a channel call that would block, until the step's deadline:
@@ -279,8 +276,7 @@ static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xstrdup(err.msg);
 		goto out;
 	}
-	if (!c)
-		c = ssh_connect(ctx);
+	c = ssh_conn_get(ctx);
 	if (c->fail_status != STATUS_OK) {
 		r->status = c->fail_status;
 		r->error = xstrdup(c->fail_error);
