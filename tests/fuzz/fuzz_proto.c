@@ -33,7 +33,8 @@
 static const char *const keys[] = {
 	"type", "version", "job_path", "job", "settings", "output_cap", "log_level", "id", "attempt", "host",
 	"vars", "timeout_ms", "pid", "pgid", "status", "steps", "error", "started_ms", "duration_ms", "stdout",
-	"body", "rtt_ms", "connect_ms", "sent", "received", "known_hosts_add", "path", "line", "",
+	"body", "rtt_ms", "connect_ms", "sent", "received", "known_hosts_add", "path", "line", "jump", "ssh",
+	"kex", "hostkey", "cipher", "mac", "auth", "",
 };
 
 static msgpack_zone zone;
@@ -133,7 +134,15 @@ static void check_round_trip(const struct proto_result *r)
 		CHECK(r->steps[i].raw && r->steps[i].raw->type == MSGPACK_OBJECT_MAP);
 	}
 	touch_str(&r->error);
-	touch_str(&r->known_hosts_line);
+	CHECK(r->nknown_hosts <= PROTO_MAX_KNOWN_HOSTS);
+	for (size_t i = 0; i < r->nknown_hosts; i++)
+		touch_str(&r->known_hosts_lines[i]);
+	touch_str(&r->jump);
+	touch_str(&r->ssh.kex);
+	touch_str(&r->ssh.hostkey);
+	touch_str(&r->ssh.cipher);
+	touch_str(&r->ssh.mac);
+	touch_str(&r->ssh.auth);
 	proto_encode_result(&b, r);
 	CHECK(proto_decode(b.data + 4, b.len - 4, &z2, &obj, &type, &err) == 0 && type == PROTO_RESULT);
 	CHECK(proto_decode_result(&obj, &z2, &again, &err) == 0);
@@ -141,7 +150,13 @@ static void check_round_trip(const struct proto_result *r)
 	CHECK((again.has & r->has) == r->has);
 	CHECK(again.id == r->id && again.status == r->status && again.nsteps == r->nsteps);
 	CHECK(same_str(&again.error, &r->error) && (again.error.p != NULL) == (r->error.p != NULL));
-	CHECK(same_str(&again.known_hosts_line, &r->known_hosts_line));
+	CHECK(again.nknown_hosts == r->nknown_hosts);
+	for (size_t i = 0; i < r->nknown_hosts; i++)
+		CHECK(same_str(&again.known_hosts_lines[i], &r->known_hosts_lines[i]));
+	CHECK(same_str(&again.jump, &r->jump));
+	CHECK(again.ssh.has == r->ssh.has && same_str(&again.ssh.kex, &r->ssh.kex) &&
+	      same_str(&again.ssh.hostkey, &r->ssh.hostkey) && same_str(&again.ssh.cipher, &r->ssh.cipher) &&
+	      same_str(&again.ssh.mac, &r->ssh.mac) && same_str(&again.ssh.auth, &r->ssh.auth));
 	CHECK(!(r->has & PROTO_RESULT_STARTED_MS) || again.started_ms == r->started_ms);
 	CHECK(!(r->has & PROTO_RESULT_DURATION_MS) || again.duration_ms == r->duration_ms);
 	for (size_t i = 0; i < r->nsteps; i++)
