@@ -696,6 +696,14 @@ out:
 	return r;
 }
 
+bool sshconfig_sets(const struct sshconfig *cfg, enum sshconfig_kw kw)
+{
+	for (size_t i = 0; cfg && i < cfg->ndirs; i++)
+		if (cfg->dirs[i].kind == SSHCONFIG_D_OPT && cfg->dirs[i].kw == (int)kw)
+			return true;
+	return false;
+}
+
 void sshconfig_free(struct sshconfig *cfg)
 {
 	for (size_t i = 0; i < cfg->ndirs; i++)

@@ -50,6 +50,11 @@ enum sshconfig_kw {
 	SSHCONFIG_KW_COUNT
 };
 
+/* Does any line of the files read set kw (for any host)? cfg may be
+ * NULL. What a caller that would resolve every host asks first. */
+struct sshconfig;
+bool sshconfig_sets(const struct sshconfig *cfg, enum sshconfig_kw kw);
+
 /* The keyword's name as ssh_config(5) spells it ("HostName"). */
 const char *sshconfig_kw_name(enum sshconfig_kw kw);
 

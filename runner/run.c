@@ -78,6 +78,7 @@ struct run {
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
 	struct sshconfig sshcfg;  /* the job's ssh_config files, read once */
+	bool sshcfg_algs;         /* they set an algorithm list somewhere */
 	bool warned_hostkey_off;
 	bool warned_insecure;
 	struct buf warned_algs;   /* ",method:name," of each weak SSH algorithm
@@ -252,9 +253,10 @@ static void run_warn_weak_algs(struct run *r, const struct task_rec *t)
 	struct err err;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		ssh_steps |= job->steps[i].kind == STEP_SSH;
-	/* ssh_config's lists for the host, asked as the worker asks */
-	if (ssh_steps && hostcfg_sshconfig(&hc, &r->sshcfg, &job->ssh, t->host.name, &sc, &err) < 0)
+		ssh_steps |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI;
+	/* ssh_config's lists for the host, asked as the worker asks; only
+	 * when the config sets one at all (this runs for every task) */
+	if (ssh_steps && r->sshcfg_algs && hostcfg_sshconfig(&hc, &r->sshcfg, &job->ssh, t->host.name, &sc, &err) < 0)
 		memset(&sc, 0, sizeof(sc));
 	for (int m = 0; ssh_steps && m < SSHALGS_NMETHODS; m++) {
 		const char *setting = sshalgs_setting((enum sshalgs_method)m);
@@ -822,9 +824,8 @@ static void run_init_pool(struct run *r, int workers)
 	pool_init(&r->pool, &cf, &io);
 }
 
-/* 0 when the run is ready to loop; -1 with r->rc set when there is
- * nothing to run or it cannot start. */
-/* The job's ssh_config, read once when it has ssh steps: a file that
+/* The job's ssh_config, read once when it has ssh or cli steps (both log
+ * in over SSH): a file that
  * does not parse stops the run before anything starts, and what
  * fleetrun leaves out of it is said once. */
 static int run_read_sshconfig(struct run *r)
@@ -834,18 +835,22 @@ static int run_read_sshconfig(struct run *r)
 	struct err err;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		ssh |= job->steps[i].kind == STEP_SSH;
+		ssh |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI;
 	if (!ssh)
 		return 0;
 	if (sshconfig_load(&r->sshcfg, job->ssh.config, &err) < 0) {
 		log_error("ssh_config: %s", err.msg);
 		return -1;
 	}
+	for (int kw = SSHCONFIG_KEXALGORITHMS; kw <= SSHCONFIG_PUBKEYACCEPTEDALGORITHMS; kw++)
+		r->sshcfg_algs |= sshconfig_sets(&r->sshcfg, (enum sshconfig_kw)kw);
 	if (*sshconfig_ignored(&r->sshcfg))
 		log_warn("ssh_config: not used by fleetrun: %s", sshconfig_ignored(&r->sshcfg));
 	return 0;
 }
 
+/* 0 when the run is ready to loop; -1 with r->rc set when there is
+ * nothing to run or it cannot start. */
 static int run_prepare(struct run *r, const struct run_opts *o)
 {
 	int workers;
