@@ -819,9 +819,12 @@ def test_fault_devices(sshlab, fleet, tmp_path):
                                  for h in want if got[h] != want[h])
     for h, rec in recs.items():
         assert rec["attempt"] == 1, rec
-        assert rec["duration_ms"] <= 10000 + 1000, rec         # within the task deadline
+        # bounds, not timings: each margin is wide (a loaded machine
+        # schedules late) yet below the next limit that would have ended
+        # the host had this one not: the hang timer, the task deadline
+        assert rec["duration_ms"] <= 10000 + 5000, rec         # within the task deadline
         if want[h] == "unreachable":
-            assert rec["duration_ms"] <= 3000 + 1500, rec     # connect_timeout
+            assert rec["duration_ms"] < 10000, rec            # connect_timeout, not the deadline
         if want[h] != "ok":
             assert rec["error"], rec
     for h in ("reset-mid-output", "reset-session"):
@@ -837,7 +840,8 @@ def test_fault_devices(sshlab, fleet, tmp_path):
     assert fl["truncated"] is True and len(fr.step_stdout(fl)) == 1 << 20, len(fr.step_stdout(fl))
     assert fl["stdout"].startswith("flood from rtr-"), fl["stdout"][:100]
     hg = recs["hang"]["steps"][0]
-    assert hg["stdout"] == "" and 3500 <= hg["duration_ms"] <= 6000, hg
+    # the step's 4 s timeout ended it, not the task's 10 s deadline
+    assert hg["stdout"] == "" and 3500 <= hg["duration_ms"] < 10000, hg
     for k in range(8):
         rec = recs["good%d" % k]
         assert "reached on %s port %d" % (sshlab.address(98 + k), sshlab.port) in rec["steps"][0]["stdout"]
@@ -903,7 +907,7 @@ def test_task_deadline_beats_connect_timeout(sshlab, fleet, tmp_path):
     r = run(fleet, j, inv, timeout=60)
     rec = one(r)
     assert rec["status"] == "timeout", rec
-    assert rec["duration_ms"] < 2000 + 1500, rec
+    assert rec["duration_ms"] < 15000, rec    # the deadline, not the 30 s connect_timeout
 
 
 # ------------------------------------------------------------- scale
