@@ -285,7 +285,7 @@ FUZZ_CFLAGS  := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 # The runner modules the targets reach: records, journal lines and task
 # keys (proto), the inventory sources, host ranges and the targets
 # iterator (inventory).
-FUZZ_RUNNER  := record journal task hostname hostrange inventory inventory_text inventory_yaml targets shard
+FUZZ_RUNNER  := record journal task hostname hostrange inventory inventory_text inventory_yaml targets exclude shard
 FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_RUNNER:%=$(FUZZ_BUILD)/runner/%.o)
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # Longest input per target: a few frames, one message, a job file, an

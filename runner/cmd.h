@@ -26,6 +26,7 @@ struct cmd_targets {
 	struct cli_list inventories; /* -i */
 	struct cli_list patterns;    /* -H */
 	const char *limit;           /* -l, or NULL */
+	struct cli_list excludes;    /* -x */
 	const char *shard;           /* --shard, or NULL */
 	const char *shards;          /* --shards, or NULL */
 };

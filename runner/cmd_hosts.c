@@ -20,7 +20,7 @@
 #include "tmpl.h"
 
 static const char cmd_hosts_usage[] =
-	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-l LIMIT]\n"
+	"usage: fleetrun hosts [-i INVENTORY]... [-H PATTERN]... [-x PATTERN]... [-l LIMIT]\n"
 	"                      [--shard K/N|auto [--shards N]] [-v]\n"
 	"                      [--ssh JOB [--jobs-dir DIR]]\n"
 	"       fleetrun hosts --from JOURNAL [--status LIST] [--job NAME]\n"
@@ -241,7 +241,7 @@ int cmd_hosts(int argc, char **argv)
 		log_error("hosts: unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (o.from && (t->inventories.n || t->patterns.n || t->limit || t->shard)) {
+	if (o.from && (t->inventories.n || t->patterns.n || t->excludes.n || t->limit || t->shard)) {
 		log_error("hosts: --from reads a journal; it does not mix with -i, -H, -l or --shard");
 		goto out;
 	}

@@ -21,8 +21,9 @@
 #include "tmpl.h"
 
 static const char cmd_run_usage[] =
-	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-l LIMIT] [-w N]\n"
-	"                        [-t DURATION] [-o FILE] [--resume] [--retry-failed]\n"
+	"usage: fleetrun run JOB [-i INVENTORY]... [-H PATTERN]... [-x PATTERN]...\n"
+	"                        [-l LIMIT] [-w N] [-t DURATION] [-o FILE] [--resume]\n"
+	"                        [--retry-failed]\n"
 	"                        [--ordered] [--dry-run] [--shard K/N|auto [--shards N]]\n"
 	"                        [--format text|jsonl|lines] [--summary text|json] [-q] [-v]\n"
 	"\n"
@@ -30,7 +31,9 @@ static const char cmd_run_usage[] =
 	"                         when it ends in .yml/.yaml); repeatable\n"
 	"  -H, --hosts PATTERN    hosts such as 'rtr[01-40].dc[1-2],fw1'; repeatable\n"
 	"  -l, --limit GLOBS      only hosts whose name or group matches: 'rtr*,!rtr13'\n"
-	"  -w, --workers N        worker processes (default 64; at most 4096)\n"
+	"  -x, --exclude PATTERN  never these hosts (the notation of -H); repeatable\n"
+	"  -w, --workers N        worker processes (default 64; at most 4096);\n"
+	"                         also -f, --fanout and --forks\n"
 	"  -t, --timeout DURATION deadline per host, such as 30s, 500ms, 2m\n"
 	"                         (default: the job's timeout, else 30s)\n"
 	"      --grace DURATION   past the deadline, how long before the worker is\n"
@@ -118,7 +121,13 @@ static const struct cli_word cmd_run_colors[] = {
  * (duration_parse takes at most a year), nor sizes (size_parse: 1e18). */
 const struct cli_opt cmd_run_options[] = {
 	/* name, short, value?, parser, field, min, max, words, "expected ..." */
+	/* pdsh users type -w for their hosts: the message says where they go */
 	{"workers", 'w', true, cli_int, RUN(run.workers), 1, RUN_MAX_WORKERS, NULL,
+	 "a number of workers from 1 to " CMD_RUN_XSTR(RUN_MAX_WORKERS) " (-w is the number of workers; targets are -H)"},
+	/* the same, as pdsh and clush (-f, --fanout) and Ansible (--forks) say it */
+	{"fanout", 'f', true, cli_int, RUN(run.workers), 1, RUN_MAX_WORKERS, NULL,
+	 "a number of workers from 1 to " CMD_RUN_XSTR(RUN_MAX_WORKERS)},
+	{"forks", 0, true, cli_int, RUN(run.workers), 1, RUN_MAX_WORKERS, NULL,
 	 "a number of workers from 1 to " CMD_RUN_XSTR(RUN_MAX_WORKERS)},
 	{"timeout", 't', true, cli_duration, RUN(timeout_ms), 1, LLONG_MAX, NULL,
 	 "a duration such as 30s, 500ms or 2m"},

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "exclude.h"
 #include "hostname.h"
 #include "hostrange.h"
 
@@ -30,6 +31,7 @@ struct targets {
 	size_t nsrcs;
 	size_t cur;                  /* the source being read */
 	char *limit;                 /* NULL or malloced, owned */
+	struct exclude *excluded;    /* -x, NULL when none; owned */
 };
 
 /* ------------------------------------------------------------------ */
@@ -153,6 +155,7 @@ void targets_close(struct targets *t)
 	}
 	free(t->srcs);
 	free(t->limit);
+	exclude_close(t->excluded);
 	free(t);
 }
 
@@ -164,6 +167,8 @@ int targets_open(const struct targets_opts *o, struct targets **out, struct err 
 	if (targets_limit_check(o->limit, err) < 0)
 		goto out;
 	t->limit = o->limit && *o->limit ? xstrdup(o->limit) : NULL;
+	if (exclude_open(o->excludes, o->nexcludes, &t->excluded, err) < 0)
+		goto out;
 	t->srcs = xcalloc(o->ninventories + o->npatterns, sizeof(*t->srcs));
 	/* Patterns first: they are cheap to check and their errors do not
 	 * depend on any file. */
@@ -228,7 +233,7 @@ int targets_next(struct targets *t, struct host *h, struct err *err)
 			t->cur++;
 			continue;
 		}
-		if (targets_limit_match(t->limit, &cand)) {
+		if (!exclude_has(t->excluded, cand.name) && targets_limit_match(t->limit, &cand)) {
 			*h = cand;
 			return 1;
 		}

@@ -3,7 +3,7 @@
  *
  * Targets are produced one host at a time, never as a whole list, so that
  * a million-host run (-H 'h[1-1000000]', or a million-line inventory) keeps
- * the supervisor's memory flat.
+ * the supervisor's memory flat. -x names (exclude.h) are the one set.
  *
  * Hosts are not deduplicated across sources: a host given by two -i files,
  * or by a file and a -H pattern, is produced twice (remembering every name
@@ -24,6 +24,8 @@ struct targets_opts {
 	const char *const *patterns;    /* -H patterns, in order */
 	size_t npatterns;
 	const char *limit;              /* -l, or NULL for every host */
+	const char *const *excludes;    /* -x patterns: names never targeted */
+	size_t nexcludes;
 };
 
 struct targets;

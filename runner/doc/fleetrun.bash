@@ -14,13 +14,14 @@ _fleetrun_options()
 {
     local o
     case $1 in
-    run) echo "-i --inventory -H --hosts -l --limit -w --workers -t --timeout --grace -o --output
+    run) echo "-i --inventory -H --hosts -x --exclude -l --limit -w --workers -f --fanout --forks
+               -t --timeout --grace -o --output
                --resume --retry-failed --retries --retry-delay --rate --max-logins
                --jump-max-logins --worker-mem --worker-cpu
                --worker-files --max-tasks-per-worker --gather --outdir --color --no-progress
                --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
-    hosts) echo "-i --inventory -H --hosts -l --limit --shard --shards -v --verbose --from --status
+    hosts) echo "-i --inventory -H --hosts -x --exclude -l --limit --shard --shards -v --verbose --from --status
                  --job --ssh --jobs-dir -h --help" ;;
     jobs | check) echo "--jobs-dir -h --help" ;;
     report) echo "--summary --html --job -q --quiet -h --help" ;;
@@ -40,7 +41,8 @@ _fleetrun_options()
 _fleetrun_takes_value()
 {
     case $1 in
-    -i | --inventory | -H | --hosts | -l | --limit | -w | --workers | -t | --timeout | --grace | \
+    -i | --inventory | -H | --hosts | -x | --exclude | -l | --limit | -w | --workers | -f | --fanout | \
+        --forks | -t | --timeout | --grace | \
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
         --worker-mem | --worker-cpu | \

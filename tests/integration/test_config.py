@@ -145,6 +145,34 @@ def test_hosts_inventory_and_limit(fleet, tmp_path):
     assert r.out.decode().splitlines() == ["web1", "web3"], r
 
 
+def test_exclude_hosts(fleet, tmp_path):
+    """-x, clush's and pdsh's: names in the notation of -H, from every
+    source (patterns and inventories), repeatable; a bad pattern is a usage
+    error naming it."""
+    inv = fr.write(tmp_path / "inv.txt", "web1\nweb2\ndb1\n")
+    r = fleet.run(["hosts", "-H", "rtr[01-06]", "-i", inv, "-x", "rtr[02-03],web2", "-x", "rtr06"], timeout=30)
+    assert r.rc == 0, r
+    assert r.out.decode().splitlines() == ["web1", "db1", "rtr01", "rtr04", "rtr05"], r
+    r = fleet.run(["hosts", "-H", "rtr1", "-x", "rtr[1-"], timeout=30)
+    assert r.rc == 2 and "-x 'rtr[1-'" in r.err, r
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo ${host}'\n")
+    r = fleet.run(["run", job, "-H", "h[1-4]", "-x", "h2", "--format", "jsonl"], timeout=60)
+    assert r.rc == 0, r
+    assert sorted(rec["host"] for rec in fr.parse_records(r.out)) == ["h1", "h3", "h4"], r
+
+
+def test_worker_count_aliases(fleet, tmp_path):
+    """-f/--fanout (pdsh, clush) and --forks (Ansible) are -w; -w given
+    hosts, as pdsh users type it, says where hosts go."""
+    job = fr.write_job(tmp_path, "steps:\n  - exec: 'echo ${host}'\n")
+    for opt in ("-w", "-f", "--fanout", "--forks"):
+        r = fleet.run(["run", job, "-H", "h[1-3]", opt, "2", "--format", "jsonl", "-v"], timeout=60)
+        assert r.rc == 0 and len(fr.parse_records(r.out)) == 3, (opt, r)
+    r = fleet.run(["run", job, "-w", "rtr[1-3]"], timeout=30)
+    assert r.rc == 2, r
+    assert "-w is the number of workers; targets are -H" in r.err, r
+
+
 def test_hosts_bad_pattern(fleet):
     r = fleet.run(["hosts", "-H", "rtr[01-"], timeout=30)
     assert r.rc == 2, r
