@@ -309,9 +309,13 @@ int cmd_run(int argc, char **argv)
 	struct job *job = NULL;
 	const char *arg;
 	char *wpath = NULL, *journal = NULL;
+	/* the command line as given, for the journal and the resume line:
+	 * getopt_long reorders argv (options first) */
+	char **given = xcalloc((size_t)argc + 1, sizeof(*given));
 	struct err err;
 	int rc;
 
+	memcpy(given, argv, (size_t)argc * sizeof(*argv));
 	if ((rc = cli_outcome(cmd_run_parse(argc, argv, &o, &err), cmd_run_usage, &err)) >= 0)
 		goto out;
 	rc = CLI_EXIT_USAGE;
@@ -331,8 +335,11 @@ int cmd_run(int argc, char **argv)
 	}
 	wpath = jobdir_worker_path();
 	o.run.worker_path = wpath;
+	o.run.argc = argc;
+	o.run.argv = given;
 	rc = run_job(&o.run);
 out:
+	free(given);
 	job_free(job);
 	free(wpath);
 	free(journal);

@@ -144,7 +144,18 @@ static int journal_entry_fill(struct journal_entry *e, const char **why)
 	return 0;
 }
 
+/* A run's start or end line (journal_run.h): "run" and no host. */
+static bool journal_is_run_line(yajl_val root)
+{
+	return YAJL_IS_OBJECT(root) && journal_get_str(root, "run") && !journal_get_str(root, "host");
+}
+
 int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err)
+{
+	return journal_read_all(path, fn, NULL, ctx, err);
+}
+
+int journal_read_all(const char *path, journal_fn fn, journal_run_fn run_fn, void *ctx, struct err *err)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL, perr[256];
@@ -177,7 +188,13 @@ int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err)
 			why = "nested deeper than a record can be";
 		else if (!(e.root = yajl_tree_parse(line, perr, sizeof(perr))))
 			why = "expected one JSON object per line";
-		else
+		else if (journal_is_run_line(e.root)) {
+			r = run_fn ? run_fn(e.root, e.lineno, ctx) : 0;
+			yajl_tree_free(e.root);
+			if (r)
+				break;
+			continue;
+		} else
 			journal_entry_fill(&e, &why);
 		if (why) {
 			if (skipped++ < 5)
@@ -276,7 +293,7 @@ void journal_index_free(struct journal_index *idx)
 /* What the first record of a file has shown so far, from yajl's
  * streaming parser: a line is not read into memory whole, so a binary
  * file without a newline costs a few reads, not its size. */
-enum journal_head_key { HEAD_OTHER, HEAD_HOST, HEAD_JOB, HEAD_STATUS };
+enum journal_head_key { HEAD_OTHER, HEAD_HOST, HEAD_JOB, HEAD_STATUS, HEAD_RUN };
 
 struct journal_head {
 	int depth;
@@ -287,6 +304,8 @@ struct journal_head {
 };
 
 #define HEAD_ALL (1u << HEAD_HOST | 1u << HEAD_JOB | 1u << HEAD_STATUS)
+/* or a run's start line (journal_run.h): "run": "start" and its job */
+#define HEAD_RUN_START (1u << HEAD_RUN | 1u << HEAD_JOB)
 
 /* A scalar: a member's value at depth 1, else inside one. 0 stops. */
 static int head_scalar(struct journal_head *h, bool is_string, const unsigned char *p, size_t n)
@@ -296,9 +315,10 @@ static int head_scalar(struct journal_head *h, bool is_string, const unsigned ch
 		return 0;
 	}
 	if (h->depth == 1 && is_string && h->key != HEAD_OTHER &&
-	    (h->key != HEAD_STATUS || status_parse((const char *)p, n) >= 0))
+	    (h->key != HEAD_STATUS || status_parse((const char *)p, n) >= 0) &&
+	    (h->key != HEAD_RUN || (n == 5 && !memcmp(p, "start", 5))))
 		h->seen |= 1u << h->key;
-	if (h->seen == HEAD_ALL) {
+	if (h->seen == HEAD_ALL || h->seen == HEAD_RUN_START) {
 		h->done = true;
 		return 0;
 	}
@@ -370,6 +390,7 @@ static int head_key(void *ctx, const unsigned char *p, size_t n)
 		h->key = n == 4 && !memcmp(p, "host", 4)     ? HEAD_HOST
 		         : n == 3 && !memcmp(p, "job", 3)    ? HEAD_JOB
 		         : n == 6 && !memcmp(p, "status", 6) ? HEAD_STATUS
+		         : n == 3 && !memcmp(p, "run", 3)    ? HEAD_RUN
 		                                             : HEAD_OTHER;
 	return 1;
 }
@@ -430,9 +451,9 @@ int journal_check_head(int fd, const char *path, struct err *err)
 	 * as one: the journal of a run killed while writing its first
 	 * record, which journal_out_open then cuts. A whole line that is not a
 	 * record is another file. */
-	if (h.bad || (h.done && h.seen != HEAD_ALL) || (!h.done && line_end)) {
-		err_set(err, "%s: not a fleetrun journal (its first line is not a result record with host, job "
-		        "and status); left as it is: give -o a journal or a new file",
+	if (h.bad || (h.done && h.seen != HEAD_ALL && h.seen != HEAD_RUN_START) || (!h.done && line_end)) {
+		err_set(err, "%s: not a fleetrun journal (its first line is neither a run's start line nor a "
+		        "result record with host, job and status); left as it is: give -o a journal or a new file",
 		        path);
 		goto out;
 	}

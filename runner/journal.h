@@ -7,7 +7,9 @@
  * A journal is append-only. The record that counts for a task is its last
  * final one: a record is final unless the run was interrupted before the
  * task finished ("interrupted": true). A last line without its newline is
- * a record the supervisor was killed while writing; it is ignored. */
+ * a record the supervisor was killed while writing; it is ignored. Each
+ * run also writes a start and an end line around its records
+ * (journal_run.h), which are not records. */
 #ifndef FLEETRUN_JOURNAL_H
 #define FLEETRUN_JOURNAL_H
 
@@ -45,6 +47,13 @@ typedef int (*journal_fn)(const struct journal_entry *e, void *ctx);
  * with a note. Returns 0, the callback's non-zero value, or -1 with err
  * when the file cannot be read. */
 int journal_read(const char *path, journal_fn fn, void *ctx, struct err *err);
+
+/* A run's start or end line (journal_run.h), with its line number. Return
+ * 0 to go on. */
+typedef int (*journal_run_fn)(yajl_val root, unsigned long lineno, void *ctx);
+/* journal_read, and the run lines to run_fn (journal_read skips them;
+ * run_fn NULL does the same). */
+int journal_read_all(const char *path, journal_fn fn, journal_run_fn run_fn, void *ctx, struct err *err);
 
 /* A record's member: a string (NULL when absent or not a string), an
  * integer (0 when absent or not an integer). */
@@ -106,8 +115,8 @@ const struct journal_last *journal_index_get(const struct journal_index *idx, ui
 void journal_index_free(struct journal_index *idx);
 
 /* Is the file at fd (not empty) a journal? Its first line that is not
- * blank must be a result record (host, job, status), or a torn start of
- * one; anything else (a binary file, JSON that is not records) is
+ * blank must be a run's start line, a result record (host, job, status),
+ * or a torn start of one; anything else (a binary file, JSON that is not records) is
  * another file -o must not touch. Reads it from offset 0 without moving
  * the offset. 0, or -1 with err. */
 int journal_check_head(int fd, const char *path, struct err *err);

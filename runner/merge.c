@@ -318,8 +318,9 @@ int merge_journals(const struct merge_opts *o)
 		goto out;
 	}
 	if (!o->quiet) {
-		struct summary_run sr = {m.job ? m.job : "(no records)", m.last_ms > m.first_ms ? m.last_ms - m.first_ms : 0,
-		                         m.not_final > 0};
+		struct summary_run sr = {.job = m.job ? m.job : "(no records)",
+		                         .wall_ms = m.last_ms > m.first_ms ? m.last_ms - m.first_ms : 0,
+		                         .interrupted = m.not_final > 0};
 		summary_print(&m.sum, stderr, &sr);
 		fprintf(stderr, "fleetrun: merged %zu journal%s (%llu records) into %s: %llu hosts\n", o->ninputs,
 		        o->ninputs == 1 ? "" : "s", (unsigned long long)m.records, o->output,

@@ -39,6 +39,7 @@
 #include "gather.h"
 #include "hostcfg.h"
 #include "journal.h"
+#include "journal_run.h"
 #include "knownhosts.h"
 #include "log.h"
 #include "outdir.h"
@@ -86,6 +87,8 @@ struct run {
 	struct buf hello;         /* the hello frame, the same for every worker */
 	struct buf frame;         /* scratch for encoding a task */
 	int64_t start_ms;
+	int64_t start_wall_ms;    /* the journal's start line says it */
+	uint64_t interrupted_recs; /* records of tasks the run was stopped on */
 	int rc;                   /* the exit code so far */
 };
 
@@ -541,6 +544,7 @@ static void run_io_finish(void *ctx, struct task_rec *t, int worker, enum status
 
 	run_record_info(r, t, worker, clock_mono_ms(), &ri);
 	ri.interrupted = st == STATUS_ERROR && error == pool_interrupted;
+	r->interrupted_recs += ri.interrupted;
 	record_make(&r->rec, &ri, st, error);
 	run_emit(r, t, NULL);
 }
@@ -849,6 +853,67 @@ static int run_read_sshconfig(struct run *r)
 	return 0;
 }
 
+/* The journal's start line (journal_run.h): what this run is, before its
+ * first record. */
+static void run_journal_start(struct run *r, int workers)
+{
+	const struct run_opts *o = r->o;
+	struct journal_run_start st = {
+		.job = o->job->name,
+		.job_path = o->job->path,
+		.targets = r->total + r->skipped,
+		.to_run = r->total,
+		.shard = o->shard.count ? o->shard.label : NULL,
+		.argc = o->argc,
+		.argv = o->argv,
+		.workers = workers,
+		.timeout_ms = o->timeout_ms,
+		.resume = o->resume,
+		.retry_failed = o->retry_failed,
+		.started_wall_ms = clock_wall_ms(),
+	};
+	struct buf line = BUF_INIT;
+
+	if (!o->journal)
+		return;
+	r->start_wall_ms = st.started_wall_ms;
+	journal_run_start_json(&st, &line);
+	sink_journal_line(&r->sink, line.data, line.len);
+	/* at once: `report` of a run killed before its first record still
+	 * shows that it began */
+	sink_flush(&r->sink, clock_mono_ms(), false);
+	buf_free(&line);
+}
+
+/* The targets this run never started: taken from the targets, a task
+ * starts (next_seq counts them). */
+static uint64_t run_not_started(const struct run *r)
+{
+	return r->total > r->pool.next_seq ? r->total - r->pool.next_seq : 0;
+}
+
+/* The journal's end line: how the run ended and its counts, after its
+ * last record (into *line; empty without a journal). */
+static void run_journal_end(const struct run *r, struct buf *line)
+{
+	const struct run_opts *o = r->o;
+	const struct pool *p = &r->pool;
+	struct journal_run_end e = {
+		.job = o->job->name,
+		.state = p->interrupts ? JOURNAL_RUN_INTERRUPTED
+		         : p->fatal || r->sink.io_error ? JOURNAL_RUN_CUT
+		                                        : JOURNAL_RUN_FINISHED,
+		.counts = r->sink.sum.counts,
+		.not_started = run_not_started(r),
+		.started_wall_ms = r->start_wall_ms,
+		.ended_wall_ms = clock_wall_ms(),
+		.wall_ms = clock_mono_ms() - r->start_ms,
+	};
+
+	if (o->journal)
+		journal_run_end_json(&e, line);
+}
+
 /* 0 when the run is ready to loop; -1 with r->rc set when there is
  * nothing to run or it cannot start. */
 static int run_prepare(struct run *r, const struct run_opts *o)
@@ -865,6 +930,7 @@ static int run_prepare(struct run *r, const struct run_opts *o)
 	if (run_setup_loop(r) < 0)
 		return -1;
 	run_init_pool(r, workers);
+	run_journal_start(r, workers);
 	r->rc = 0;
 	return 0;
 }
@@ -987,6 +1053,7 @@ static void run_print_summary(const struct run *r)
 	const struct run_opts *o = r->o;
 	char label[512];
 	struct summary_run sr;
+	struct buf resume = BUF_INIT;
 
 	if (o->summary == SUMMARY_NONE || r->pool.fatal)
 		return;
@@ -994,17 +1061,30 @@ static void run_print_summary(const struct run *r)
 		snprintf(label, sizeof(label), "%s (shard %s)", o->job->name, o->shard.label);
 	else
 		snprintf(label, sizeof(label), "%s", o->job->name);
-	sr = (struct summary_run){label, clock_mono_ms() - r->start_ms, r->pool.interrupts > 0};
+	sr = (struct summary_run){.job = label, .wall_ms = clock_mono_ms() - r->start_ms,
+	                          .interrupted = r->pool.interrupts > 0};
+	/* stopped: how far it got, and the command that runs the rest */
+	if (r->pool.interrupts || r->pool.fatal || r->sink.io_error) {
+		sr.targets = r->total + r->skipped;
+		sr.finished = r->skipped + r->sink.sum.total - r->interrupted_recs;
+		sr.not_started = run_not_started(r);
+		if (o->journal) {
+			journal_run_resume_line((const char *const *)o->argv, (size_t)o->argc, &resume);
+			sr.resume = resume.data;
+		}
+	}
 	if (o->summary == SUMMARY_JSON)
 		summary_print_json(&r->sink.sum, stderr, &sr);
 	else
 		summary_print(&r->sink.sum, stderr, &sr);
+	buf_free(&resume);
 }
 
 static void run_finish(struct run *r)
 {
 	const struct run_opts *o = r->o;
 	struct pool *p = &r->pool;
+	struct buf end = BUF_INIT;
 
 	if (p->fatal || p->interrupts || r->sink.io_error) {
 		pool_drop_retries(p, pool_interrupted);
@@ -1012,8 +1092,10 @@ static void run_finish(struct run *r)
 	}
 	run_shutdown(r);
 	progress_clear(&r->pg);
-	if (sink_finish(&r->sink) < 0)
+	run_journal_end(r, &end);
+	if (sink_finish(&r->sink, end.len ? end.data : NULL, end.len) < 0)
 		r->rc = 3;
+	buf_free(&end);
 	if (o->gather && !o->quiet)
 		gather_print(&r->gather, stdout, o->color && isatty(STDOUT_FILENO));
 	if (r->sink.io_error)

@@ -51,6 +51,8 @@ struct run_opts {
 	bool quiet;
 	enum summary_format summary; /* --summary; SUMMARY_NONE with -q */
 	const char *worker_path;
+	int argc;               /* the command line ("run" first), for the */
+	char *const *argv;      /* journal's start line and the resume line */
 };
 
 /* Run the job over the targets. Returns the exit code: 0 all ok, 1 some

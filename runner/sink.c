@@ -103,12 +103,19 @@ int64_t sink_next_timer(const struct sink *k)
 	return t;
 }
 
-int sink_finish(struct sink *k)
+void sink_journal_line(struct sink *k, const char *json, size_t n)
+{
+	journal_out_put(&k->journal, json, n);
+}
+
+int sink_finish(struct sink *k, const char *last_line, size_t n)
 {
 	struct order_held h;
 
 	while (k->ordered && order_drain(&k->order, &h))
 		sink_emit_held(k, &h);
+	if (last_line)
+		journal_out_put(&k->journal, last_line, n);
 	return sink_flush(k, clock_mono_ms(), true);
 }
 

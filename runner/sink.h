@@ -54,9 +54,13 @@ bool sink_may_start(const struct sink *k, uint64_t id);
 int sink_flush(struct sink *k, int64_t now_ms, bool force);
 /* The next time sink_flush has something to do, or 0. */
 int64_t sink_next_timer(const struct sink *k);
+/* A line for the journal alone (a run's start line, journal_run.h),
+ * json[0..n) without the newline; after the records put so far. */
+void sink_journal_line(struct sink *k, const char *json, size_t n);
 /* At the end of a run: write the records --ordered still holds (those
- * behind a task that never finished), then flush and sync. */
-int sink_finish(struct sink *k);
+ * behind a task that never finished), then last_line to the journal
+ * alone (the run's end line; NULL: none), then flush and sync. */
+int sink_finish(struct sink *k, const char *last_line, size_t n);
 void sink_close(struct sink *k);
 
 #endif

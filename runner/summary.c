@@ -249,6 +249,33 @@ static const char *summary_safe(struct buf *b, const char *s)
 	return b->data ? b->data : "";
 }
 
+/* How far the run got and how to run the rest, when it did not finish;
+ * each run's wall time when several wrote the journal. */
+static void summary_print_progress(FILE *f, const struct summary_run *run, struct buf *safe)
+{
+	if (run->in_progress)
+		fprintf(f, "  run in progress: a fleetrun run is still writing this journal\n");
+	if (run->nruns > 1) {
+		fprintf(f, "  %zu runs:", run->nruns);
+		for (size_t i = 0; i < run->nruns; i++)
+			fprintf(f, "%s %.2fs", i ? "," : "", run->run_wall_ms[i] / 1000.0);
+		fputc('\n', f);
+	}
+	if (run->targets && run->finished < run->targets && !run->in_progress) {
+		uint64_t stopped = run->targets - run->finished > run->not_started
+		                           ? run->targets - run->finished - run->not_started
+		                           : 0;
+		fprintf(f, "  %llu of %llu hosts finished, ", (unsigned long long)run->finished,
+		        (unsigned long long)run->targets);
+		if (stopped)
+			fprintf(f, "%llu stopped before they finished, ", (unsigned long long)stopped);
+		fprintf(f, "%llu not started", (unsigned long long)run->not_started);
+		if (run->resume)
+			fprintf(f, "; resume with: %s", summary_safe(safe, run->resume));
+		fputc('\n', f);
+	}
+}
+
 void summary_print(const struct summary *s, FILE *f, const struct summary_run *run)
 {
 	const struct summary_group *shown[SUMMARY_GROUPS];
@@ -292,6 +319,7 @@ void summary_print(const struct summary *s, FILE *f, const struct summary_run *r
 	if (s->unfinished)
 		fprintf(f, "  not finished: %llu (hosts the run was stopped on)\n",
 		        (unsigned long long)s->unfinished);
+	summary_print_progress(f, run, &safe);
 	fflush(f);
 	buf_free(&text);
 	buf_free(&safe);
@@ -359,6 +387,24 @@ void summary_print_json(const struct summary *s, FILE *f, const struct summary_r
 	summary_gen_key(g, "interrupted");
 	yajl_gen_bool(g, run->interrupted);
 	summary_gen_int(g, "wall_ms", run->wall_ms);
+	if (run->targets) {
+		summary_gen_int(g, "targets", (long long)run->targets);
+		summary_gen_int(g, "finished", (long long)run->finished);
+		summary_gen_int(g, "not_started", (long long)run->not_started);
+	}
+	if (run->resume)
+		summary_gen_str(g, "resume", run->resume);
+	if (run->nruns) {
+		summary_gen_key(g, "runs_wall_ms");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < run->nruns; i++)
+			yajl_gen_integer(g, run->run_wall_ms[i]);
+		yajl_gen_array_close(g);
+	}
+	if (run->in_progress) {
+		summary_gen_key(g, "in_progress");
+		yajl_gen_bool(g, true);
+	}
 	/* two decimals: a rate, not a measurement to 17 digits */
 	snprintf(rate, sizeof(rate), "%.2f", summary_rate(s, run->wall_ms));
 	summary_gen_key(g, "rate");

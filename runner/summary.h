@@ -53,6 +53,16 @@ struct summary_run {
 	const char *job;
 	int64_t wall_ms;  /* how long the run took */
 	bool interrupted; /* the run was stopped */
+	/* How far it got, when known (targets 0: not known): the run's
+	 * targets, how many have a final record, how many never started, and
+	 * the command line that runs the rest (NULL: none to give). */
+	uint64_t targets, finished, not_started;
+	const char *resume;
+	/* `report` of a journal several runs wrote: each run's own wall time
+	 * (nruns 0: not known) */
+	const int64_t *run_wall_ms;
+	size_t nruns;
+	bool in_progress; /* `report`: a run still holds the journal */
 };
 
 void summary_add(struct summary *s, const char *host, enum status st, const char *error, int64_t duration_ms);

@@ -79,9 +79,30 @@ def fake_worker(dirpath, mode, marker=None):
 
 # ----------------------------------------------------------------- records
 
+def is_run_line(rec):
+    """A run's start or end line in a journal (journal_run.h): not a record."""
+    return "run" in rec and "host" not in rec
+
+
+def run_lines(out):
+    """A journal's run start and end lines, in order (lines that are not
+    JSON, such as a torn last one, are passed over)."""
+    marks = []
+    for x in out.decode("utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(x)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and is_run_line(rec):
+            marks.append(rec)
+    return marks
+
+
 def parse_records(out):
-    """stdout bytes of `run --format jsonl` -> list of dicts. Every line must
-    be strict UTF-8 and one JSON object (json rejects raw control chars)."""
+    """stdout bytes of `run --format jsonl`, or a journal's -> list of dicts
+    (a journal's run start and end lines left out: run_lines has them).
+    Every line must be strict UTF-8 and one JSON object (json rejects raw
+    control chars)."""
     text = out.decode("utf-8")  # strict: raises on invalid UTF-8
     lines = text.split("\n")
     assert lines[-1] == "", "output does not end with a newline: %r" % text[-200:]
@@ -92,7 +113,8 @@ def parse_records(out):
         except ValueError as e:
             raise AssertionError("line %d is not JSON (%s): %r" % (i + 1, e, line[:300]))
         assert isinstance(rec, dict), "line %d is not an object: %r" % (i + 1, line[:300])
-        recs.append(rec)
+        if not is_run_line(rec):
+            recs.append(rec)
     return recs
 
 

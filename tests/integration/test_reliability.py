@@ -27,7 +27,7 @@ def final_records(path):
     lines = data.split(b"\n")
     if lines and lines[-1]:
         lines = lines[:-1]  # torn: no newline yet
-    recs = [json.loads(x) for x in lines if x]
+    recs = [r for r in (json.loads(x) for x in lines if x) if not fr.is_run_line(r)]
     final = {}
     for r in recs:
         if not r.get("interrupted"):
@@ -77,8 +77,15 @@ def test_kill9_twenty_times_then_resume(fleet, tmp_path):
     assert set(final) == hosts
     assert all(v[0]["status"] == "ok" for v in final.values()), [v for v in final.values()
                                                                   if v[0]["status"] != "ok"][:3]
-    # every line of the journal is whole JSON: torn tails were cut
-    assert len(recs) == len(open(journal, "rb").read().split(b"\n")) - 1
+    # every line of the journal is whole JSON: torn tails were cut; a run
+    # writes its start line once ready (one killed sooner wrote none), the
+    # last run its end line too
+    lines = open(journal, "rb").read().split(b"\n")
+    assert lines[-1] == b""
+    marks = [json.loads(x) for x in lines[:-1] if fr.is_run_line(json.loads(x))]
+    assert 1 <= [m["run"] for m in marks].count("start") <= 21, marks
+    assert marks[-1]["run"] == "end" and marks[-1]["state"] == "finished", marks[-1]
+    assert len(recs) + len(marks) == len(lines) - 1
     # one more resume: nothing left to run, and it says so
     r = fleet.run(args, timeout=60)
     assert r.rc == 0, r
@@ -201,7 +208,7 @@ def test_small_tmpfs_fills_up(fleet, tmp_path):
     assert "No space left on device" in r.err, r
     data = (tmp_path / "copy.jsonl").read_bytes()
     whole = data[:data.rfind(b"\n") + 1]
-    assert all(json.loads(x)["status"] == "ok" for x in whole.split(b"\n") if x)
+    assert all(json.loads(x)["status"] == "ok" for x in whole.split(b"\n") if x and not fr.is_run_line(json.loads(x)))
 
 
 # ------------------------------------------------------- retries and pacing

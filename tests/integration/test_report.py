@@ -11,6 +11,7 @@ each failure group names are known in advance.
 import json
 import os
 import re
+import shlex
 import shutil
 import time
 
@@ -132,6 +133,11 @@ def test_report_json_of_run(fleet, failsome):
     assert r.rc == 1, r
     assert r.err == "", r
     summary = json.loads(r.out)
+    # from the run's start and end lines: every target finished; one run
+    runs = summary.pop("runs_wall_ms")
+    assert len(runs) == 1 and runs[0] == summary["wall_ms"], summary
+    assert {k: summary.pop(k) for k in ("targets", "finished", "not_started")} == {
+        "targets": 20, "finished": 20, "not_started": 0}
     assert untimed(summary) == FAILSOME_SUMMARY, summary
     check_timed(summary)
     # the same hosts were slowest as the run itself said
@@ -524,3 +530,125 @@ def test_report_html_10000_hosts(fleet, tmp_path):
         check_clean(b, out)
     finally:
         b.close()
+
+
+# ------------------------------------------------ runs: start and end lines
+
+GATED = """description: Wait for a gate file on some hosts
+steps:
+  - exec: |
+      case $FLEETRUN_HOST in
+        g*) i=0; while [ ! -e "%s" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done;;
+      esac
+      echo "done $FLEETRUN_HOST"
+"""
+
+
+def run_until_interrupted(fleet, tmp_path, journal):
+    """h01..h08 finish at once; g1..g4 wait for a gate that never opens
+    before the SIGINT; -w 2 keeps the rest of the g hosts from starting.
+    Returns the interrupted run's result."""
+    gate = tmp_path / "gate"
+    job = fr.write_job(tmp_path, GATED % gate, name="gated")
+    args = ["run", job, "-H", "h[01-08],g[1-4]", "-w", "2", "-o", str(journal), "--grace", "0",
+            "--format", "jsonl"]
+    p = fleet.start(args)
+    assert fr.wait_until(lambda: journal.exists() and len(fr.parse_records(
+        journal.read_bytes()[:journal.read_bytes().rfind(b"\n") + 1])) >= 8, 60), "no records came"
+    os.kill(p.pid, 2)
+    r = fleet.wait(p, timeout=30)
+    return r, args, gate
+
+
+def test_interrupted_run_says_how_to_resume(fleet, tmp_path):
+    """SIGINT: the summary says how many hosts finished and never started
+    and the command line that runs the rest; the journal's start and end
+    lines say so too; that command line, run, finishes the job, and
+    `report` then gives each run's own wall time."""
+    journal = tmp_path / "j.jsonl"
+    r, args, gate = run_until_interrupted(fleet, tmp_path, journal)
+    assert r.rc == 3, r
+    m = re.search(r"  (\d+) of 12 hosts finished, 2 stopped before they finished, (\d+) not started; "
+                  r"resume with: (.*)\n", r.err)
+    assert m, r.err
+    finished, not_started = int(m.group(1)), int(m.group(2))
+    assert finished == 8 and not_started == 2, r.err     # g1, g2 stopped in flight; g3, g4 never ran
+    marks = fr.run_lines(journal.read_bytes())
+    assert [x["run"] for x in marks] == ["start", "end"], marks
+    assert marks[0]["targets"] == 12 and marks[0]["to_run"] == 12 and marks[0]["job"] == "gated", marks
+    assert marks[0]["argv"] == args, marks[0]
+    assert re.fullmatch(r"[0-9a-f]{64}", marks[0]["job_sha256"]), marks[0]
+    assert marks[1]["state"] == "interrupted" and marks[1]["not_started"] == 2, marks[1]
+    assert marks[1]["counts"]["ok"] == 8, marks[1]
+
+    # report: partial, exit 1, the same resume line
+    rep = fleet.run(["report", str(journal)], timeout=30)
+    assert rep.rc == 1, rep
+    assert ("8 of 12 hosts finished, 2 stopped before they finished, 2 not started; resume with: %s\n"
+            % m.group(3)) in rep.out.decode(), rep
+    js = json.loads(fleet.run(["report", str(journal), "--summary", "json"], timeout=30).out)
+    assert (js["targets"], js["finished"], js["not_started"]) == (12, 8, 2), js
+    assert js["resume"] == m.group(3) and js["interrupted"] is True, js
+
+    # the resume line as a shell runs it
+    gate.write_text("")
+    words = shlex.split(m.group(3))
+    assert words[0] == "fleetrun" and words[-1] == "--resume", words
+    again = fleet.run(words[1:], timeout=60)
+    assert again.rc == 0, again
+    assert sorted(x["host"] for x in again.records) == ["g1", "g2", "g3", "g4"], again
+    marks = fr.run_lines(journal.read_bytes())
+    assert [x["run"] for x in marks] == ["start", "end", "start", "end"], marks
+    assert marks[2]["targets"] == 12 and marks[2]["to_run"] == 4 and marks[3]["state"] == "finished", marks
+    rep = fleet.run(["report", str(journal)], timeout=30)
+    assert rep.rc == 0, rep
+    out = rep.out.decode()
+    assert "12 hosts in" in out and "12 ok" in out and "not started" not in out, out
+    walls = re.search(r"  2 runs: ([0-9.]+)s, ([0-9.]+)s\n", out)
+    assert walls, out
+    js = json.loads(fleet.run(["report", str(journal), "--summary", "json"], timeout=30).out)
+    assert js["runs_wall_ms"] == [marks[1]["wall_ms"], marks[3]["wall_ms"]], (js, marks)
+    # the sum of the runs, not the gap between them
+    assert js["wall_ms"] == marks[1]["wall_ms"] + marks[3]["wall_ms"], js
+
+
+def test_report_run_in_progress(fleet, tmp_path):
+    """A journal a run still writes (its lock held): `report` says so and
+    exits 1; once the run ends, the same report is complete."""
+    journal = tmp_path / "j.jsonl"
+    gate = tmp_path / "gate"
+    job = fr.write_job(tmp_path, GATED % gate, name="gated")
+    p = fleet.start(["run", job, "-H", "h[01-04],g1", "-w", "2", "-o", str(journal), "-q"])
+    try:
+        assert fr.wait_until(lambda: journal.exists() and b'"host":"h04"' in journal.read_bytes(), 60)
+        rep = fleet.run(["report", str(journal)], timeout=30)
+        assert rep.rc == 1, rep
+        assert "run in progress" in rep.out.decode(), rep
+        js = json.loads(fleet.run(["report", str(journal), "--summary", "json"], timeout=30).out)
+        assert js["in_progress"] is True, js
+    finally:
+        gate.write_text("")
+        r = fleet.wait(p, timeout=60)
+    assert r.rc == 0, r
+    rep = fleet.run(["report", str(journal)], timeout=30)
+    assert rep.rc == 0 and "run in progress" not in rep.out.decode(), rep
+
+
+def test_report_refuses_empty_and_foreign_files(fleet, tmp_path):
+    """An empty file or one that is not a journal is exit 2 with a message,
+    not an empty report; a journal without run lines (written before
+    them, or merged) still reports."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    r = fleet.run(["report", str(empty)], timeout=30)
+    assert r.rc == 2 and "%s: is empty" % empty in r.err, r
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"name": "not a record"}\n')
+    r = fleet.run(["report", str(foreign)], timeout=30)
+    assert r.rc == 2 and "%s: not a fleetrun journal" % foreign in r.err, r
+    old = tmp_path / "old.jsonl"
+    old.write_text(open(sync_journal(tmp_path / "sync.jsonl")).read())
+    assert not fr.run_lines(old.read_bytes())
+    r = fleet.run(["report", str(old), "--summary", "json"], timeout=30)
+    js = json.loads(r.out)
+    assert "targets" not in js and "runs_wall_ms" not in js and js["total"] > 0, js

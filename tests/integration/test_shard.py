@@ -129,9 +129,12 @@ def test_a_shard_without_hosts_is_not_an_error(fleet, tmp_path):
 
 
 def cut_journal(path, keep):
-    """Keep the first `keep` records of a journal and half of the next one,
-    without its newline: a shard killed while writing."""
+    """Keep the run's start line and the first `keep` records of a journal
+    and half of the next one, without its newline: a shard killed while
+    writing."""
     lines = open(path, "rb").read().split(b"\n")
+    assert fr.is_run_line(json.loads(lines[0])), lines[0]
+    keep += 1
     torn = lines[keep][: len(lines[keep]) // 2]
     with open(path, "wb") as f:
         f.write(b"".join(x + b"\n" for x in lines[:keep]) + torn)

@@ -102,7 +102,10 @@ def test_job_array_merge_and_one_shard_again(fleet, slurm, tmp_path):
     # Shard 1 was killed while writing: a torn last line, and its last
     # records lost. Resubmitted alone, it runs exactly the missing hosts.
     shard1 = rundir / "results-1.jsonl"
+    # the run's start line, its records, its end line
     lines = shard1.read_bytes().split(b"\n")[:-1]
+    assert fr.run_lines(lines[0] + b"\n") and fr.run_lines(lines[-1] + b"\n"), (lines[0], lines[-1])
+    lines = lines[1:-1]
     keep = len(lines) // 2
     shard1.write_bytes(b"".join(x + b"\n" for x in lines[:keep]) + lines[keep][:40])
     before = {fr.parse_records(x + b"\n")[0]["host"] for x in lines}

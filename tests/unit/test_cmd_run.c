@@ -32,12 +32,16 @@ typedef void (*want_fn)(struct cmd_run_opts *o);
 		__VA_ARGS__;                             \
 	}
 
+/* what -w's message adds for pdsh users, who give their hosts with -w */
+#define CMD_RUN_W_HINT " (-w is the number of workers; targets are -H)"
+
 static const char *const inv1[] = {"hosts.txt"};
 static const char *const pat1[] = {"h[1-3]"};
 
 WANT(inventory, o->targets.inventories.v = (const char **)inv1, o->targets.inventories.n = 1)
 WANT(hosts, o->targets.patterns.v = (const char **)pat1, o->targets.patterns.n = 1)
 WANT(limit, o->targets.limit = "rtr*")
+WANT(exclude, o->targets.excludes.v = (const char **)pat1, o->targets.excludes.n = 1)
 WANT(shard, o->targets.shard = "1/4")
 WANT(shards, o->targets.shards = "4")
 WANT(workers, o->run.workers = 8)
@@ -92,10 +96,15 @@ static const struct good {
 	{"-H", "h[1-3]", want_hosts},
 	{"--limit", "rtr*", want_limit},
 	{"-l", "rtr*", want_limit},
+	{"--exclude", "h[1-3]", want_exclude},
+	{"-x", "h[1-3]", want_exclude},
 	{"--shard", "1/4", want_shard},
 	{"--shards", "4", want_shards},
 	{"--workers", "8", want_workers},
 	{"-w", "4096", want_workers_max},
+	{"--fanout", "8", want_workers},
+	{"-f", "8", want_workers},
+	{"--forks", "4096", want_workers_max},
 	{"--timeout", "2.5s", want_timeout},
 	{"-t", "2500ms", want_timeout},
 	{"--grace", "500ms", want_grace},
@@ -147,9 +156,12 @@ static const struct bad {
 	const char *value;
 	const char *msg;
 } bads[] = {
-	{"--workers", "0", "-w '0': expected a number of workers from 1 to 4096"},
-	{"-w", "4097", "-w '4097': expected a number of workers from 1 to 4096"},
-	{"-w", "8x", "-w '8x': expected a number of workers from 1 to 4096"},
+	{"--workers", "0", "-w '0': expected a number of workers from 1 to 4096" CMD_RUN_W_HINT},
+	{"-w", "4097", "-w '4097': expected a number of workers from 1 to 4096" CMD_RUN_W_HINT},
+	{"-w", "8x", "-w '8x': expected a number of workers from 1 to 4096" CMD_RUN_W_HINT},
+	{"-w", "rtr[1-3]", "-w 'rtr[1-3]': expected a number of workers from 1 to 4096" CMD_RUN_W_HINT},
+	{"-f", "0", "-f '0': expected a number of workers from 1 to 4096"},
+	{"--forks", "x", "--forks 'x': expected a number of workers from 1 to 4096"},
 	{"--timeout", "0s", "-t '0s': expected a duration such as 30s, 500ms or 2m"},
 	{"-t", "soon", "-t 'soon': expected a duration such as 30s, 500ms or 2m"},
 	{"--grace", "-1s", "--grace '-1s': expected a duration such as 2s or 500ms"},
@@ -217,6 +229,7 @@ static void assert_opts(const char *opt, const struct cmd_run_opts *got, const s
 	assert_list("-i", &got->targets.inventories, &want->targets.inventories);
 	assert_list("-H", &got->targets.patterns, &want->targets.patterns);
 	assert_str("-l", got->targets.limit, want->targets.limit);
+	assert_list("-x", &got->targets.excludes, &want->targets.excludes);
 	assert_str("--shard", got->targets.shard, want->targets.shard);
 	assert_str("--shards", got->targets.shards, want->targets.shards);
 	assert_str("--jobs-dir", got->jobs_dir, want->jobs_dir);
@@ -422,7 +435,7 @@ static void test_stops_at_first_error_or_help(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, &err, "-w0", "--retries", "200"), CLI_BAD);
-	assert_string_equal(err.msg, "-w '0': expected a number of workers from 1 to 4096");
+	assert_string_equal(err.msg, "-w '0': expected a number of workers from 1 to 4096" CMD_RUN_W_HINT);
 	cmd_run_opts_free(&o);
 	assert_int_equal(parse(&o, &err, "--help", "-w", "0"), CLI_HELP);
 	cmd_run_opts_free(&o);

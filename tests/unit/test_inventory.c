@@ -62,7 +62,7 @@ static const char *write_file(const char *name, const char *text)
 static char *collect(const char *const *inv, size_t ninv, const char *const *pat, size_t npat,
 		     const char *limit)
 {
-	struct targets_opts o = {inv, ninv, pat, npat, limit};
+	struct targets_opts o = {.inventories = inv, .ninventories = ninv, .patterns = pat, .npatterns = npat, .limit = limit};
 	struct targets *t = NULL;
 	struct err err = {{0}};
 	struct buf b = BUF_INIT;
@@ -103,7 +103,7 @@ static void assert_targets(const char *const *inv, size_t ninv, const char *cons
 static void assert_file_error(const char *name, const char *text, const char *want_fmt)
 {
 	const char *path = write_file(name, text);
-	struct targets_opts o = {&path, 1, NULL, 0, NULL};
+	struct targets_opts o = {.inventories = &path, .ninventories = 1};
 	struct targets *t = NULL;
 	struct err err = {{0}};
 	struct host h;
@@ -192,7 +192,7 @@ static void test_text_errors(void **state)
 static void test_text_error_then_more(void **state)
 {
 	const char *path = write_file("cont.txt", "a\nb:0\nc\n");
-	struct targets_opts o = {&path, 1, NULL, 0, NULL};
+	struct targets_opts o = {.inventories = &path, .ninventories = 1};
 	struct targets *t = NULL;
 	struct err err = {{0}};
 	struct host h;
@@ -370,7 +370,7 @@ static void test_host_name_check(void **state)
 static void test_host_names_everywhere(void **state)
 {
 	const char *pats[] = {"ok1,r\033[31m"};
-	struct targets_opts o = {NULL, 0, pats, 1, NULL};
+	struct targets_opts o = {.patterns = pats, .npatterns = 1};
 	struct targets *t = NULL;
 	struct err err = {{0}};
 
@@ -557,7 +557,7 @@ static void test_targets_open_errors(void **state)
 	const char *bad[] = {"ok", "rtr[01-"};
 	const char *good = "h1";
 	const char *dir = tmpdir;
-	struct targets_opts o = {&missing, 1, NULL, 0, NULL};
+	struct targets_opts o = {.inventories = &missing, .ninventories = 1};
 	struct targets *t = NULL;
 	struct err err = {{0}};
 	char want[512];
@@ -566,18 +566,18 @@ static void test_targets_open_errors(void **state)
 	assert_int_equal(targets_open(&o, &t, &err), -1);
 	assert_string_equal(err.msg, "/nonexistent/fleetrun/inv.txt: cannot open: No such file or directory");
 
-	o = (struct targets_opts){NULL, 0, bad, 2, NULL};
+	o = (struct targets_opts){.patterns = bad, .npatterns = 2};
 	assert_int_equal(targets_open(&o, &t, &err), -1);
 	assert_string_equal(err.msg, "-H 'rtr[01-': unbalanced '[' at column 4");
 
-	o = (struct targets_opts){NULL, 0, &good, 1, "a,,b"};
+	o = (struct targets_opts){.patterns = &good, .npatterns = 1, .limit = "a,,b"};
 	assert_int_equal(targets_open(&o, &t, &err), -1);
 	assert_string_equal(err.msg, "-l 'a,,b': empty pattern at column 3 (expected a name or group glob)");
 	o.limit = "a:!";
 	assert_int_equal(targets_open(&o, &t, &err), -1);
 	assert_string_equal(err.msg, "-l 'a:!': empty pattern at column 3 (expected a name or group glob)");
 
-	o = (struct targets_opts){&dir, 1, NULL, 0, NULL};
+	o = (struct targets_opts){.inventories = &dir, .ninventories = 1};
 	assert_int_equal(targets_open(&o, &t, &err), -1);
 	snprintf(want, sizeof(want), "%s: cannot open: Is a directory", tmpdir);
 	assert_string_equal(err.msg, want);

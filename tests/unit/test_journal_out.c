@@ -327,7 +327,7 @@ static void test_sink_journal_failed(void **state)
 	assert_true(k.io_error);
 	sink_put(&k, 2, "c", &r, NULL); /* held: 1 never finishes */
 	sink_put(&k, 3, "d", &r, NULL);
-	assert_int_equal(sink_finish(&k), -1);
+	assert_int_equal(sink_finish(&k, NULL, 0), -1);
 	said = captured_text(&c);
 	assert_int_equal(count_lines(said), 1);
 	assert_non_null(strstr(said, "/dev/full: "));

@@ -125,7 +125,7 @@ static void assert_text(const char *got, const char *want)
 static void test_order_and_overflow(void **state)
 {
 	struct summary s = {0};
-	struct summary_run run = {"j", 2000, false};
+	struct summary_run run = {.job = "j", .wall_ms = 2000};
 	char host[32], error[64], *text;
 
 	(void)state;
@@ -154,7 +154,7 @@ static void test_order_and_overflow(void **state)
 static void test_text_exact(void **state)
 {
 	struct summary s = {0};
-	struct summary_run run = {"ping", 2500, false};
+	struct summary_run run = {.job = "ping", .wall_ms = 2500};
 	char *text;
 
 	(void)state;
@@ -178,7 +178,7 @@ static void test_text_exact(void **state)
 static void test_json_exact(void **state)
 {
 	struct summary s = {0};
-	struct summary_run run = {"show-version", 4000, false};
+	struct summary_run run = {.job = "show-version", .wall_ms = 4000};
 	char *text;
 
 	(void)state;
@@ -207,7 +207,7 @@ static void test_json_exact(void **state)
 static void test_empty(void **state)
 {
 	struct summary s = {0};
-	struct summary_run run = {"j", 0, false};
+	struct summary_run run = {.job = "j", .wall_ms = 0};
 	char *text;
 
 	(void)state;
