@@ -9,7 +9,7 @@
 #include "report.h"
 
 static const char cmd_report_usage[] =
-	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-q]\n"
+	"usage: fleetrun report JOURNAL [--summary text|json] [--html OUT] [--job NAME] [-f] [-q]\n"
 	"\n"
 	"The summary of a run from its journal (the JSON Lines of run -o), on\n"
 	"stdout: counts per status, failures grouped by error, the slowest hosts,\n"
@@ -22,12 +22,16 @@ static const char cmd_report_usage[] =
 	"                         timeline of the workers and a searchable table of\n"
 	"                         the hosts and their output; it fetches nothing\n"
 	"      --job NAME         the records of job NAME, for a journal of several\n"
+	"  -f, --follow           while a run writes the journal, print each host's\n"
+	"                         line as it comes (as run does on a terminal), then\n"
+	"                         the summary once the run ends\n"
 	"  -q, --quiet            no summary on stdout (with --html)\n"
 	"\n"
 	"examples:\n"
 	"  fleetrun report run.jsonl\n"
 	"  fleetrun report run.jsonl --summary json | jq .counts\n"
 	"  fleetrun report run.jsonl --html run.html -q\n"
+	"  fleetrun report run.jsonl --follow\n"
 	"\n"
 	"exit: 0 every host ok, 1 some host not ok or not finished, 2 the journal\n"
 	"cannot be read, 3 the page cannot be written\n";
@@ -44,6 +48,7 @@ static const struct cli_opt cmd_report_options[] = {
 	{"summary", 0, true, cli_enum, REPORT(summary), 0, 0, cmd_summary_words, CMD_SUMMARY_EXPECTED},
 	{"html", 0, true, cli_string, REPORT(report.html), 0, 0, NULL, NULL},
 	{"job", 0, true, cli_string, REPORT(report.job), 0, 0, NULL, NULL},
+	{"follow", 'f', false, cli_flag, REPORT(report.follow), 0, 0, NULL, NULL},
 	{"quiet", 'q', false, cli_flag, REPORT(quiet), 0, 0, NULL, NULL},
 	{NULL},
 };

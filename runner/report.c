@@ -20,6 +20,7 @@
 #include "journal.h"
 #include "journal_run.h"
 #include "log.h"
+#include "report_follow.h"
 #include "report_html.h"
 #include "util.h"
 
@@ -217,6 +218,8 @@ int report_run(const struct report_opts *o)
 	memset(&sr, 0, sizeof(sr));
 	r.first_start_ms = INT64_MAX;
 	if (report_check_file(o->journal, &sr.in_progress, &err) < 0 ||
+	    (o->follow && (report_follow(o->journal, o->job, stdout, &err) < 0 ||
+	                   report_check_file(o->journal, &sr.in_progress, &err) < 0)) ||
 	    journal_index_load(&r.idx, o->journal, o->job, &err) < 0) {
 		log_error("%s", err.msg);
 		goto out;

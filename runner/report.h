@@ -7,6 +7,8 @@
 #ifndef FLEETRUN_REPORT_H
 #define FLEETRUN_REPORT_H
 
+#include <stdbool.h>
+
 #include "summary.h"
 
 struct report_opts {
@@ -14,6 +16,7 @@ struct report_opts {
 	const char *job;            /* --job: the records of this job only; NULL: the journal's one job */
 	enum summary_format format; /* on stdout: SUMMARY_TEXT, SUMMARY_JSON, or SUMMARY_NONE */
 	const char *html;           /* --html OUT, or NULL */
+	bool follow;                /* --follow: the records live until the run ends */
 };
 
 /* The exit code: 0 every host ended ok, 1 some did not (or did not

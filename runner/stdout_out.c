@@ -28,7 +28,7 @@ void stdout_out_set_hook(struct stdout_out *s, void (*before_write)(void *ctx), 
  * hostile and inventories are data: the host, the output and the error
  * reach the terminal through termtext (a tab in the output stays, one in
  * an error text is shown as \t, as everywhere errors are printed). */
-static void stdout_out_text_line(struct buf *b, const char *host, const struct record *r)
+void stdout_out_text_line(struct buf *b, const char *host, const struct record *r)
 {
 	const char *first = r->status == STATUS_OK ? r->first.data : r->error.data;
 	size_t n = r->status == STATUS_OK ? r->first.len : strcspn(r->error.data ? r->error.data : "", "\r\n");

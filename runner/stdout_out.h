@@ -57,4 +57,9 @@ bool stdout_out_empty(const struct stdout_out *s);
 int stdout_out_flush(struct stdout_out *s, bool *io_error);
 void stdout_out_free(struct stdout_out *s);
 
+/* The text line of a record into b: the host, its status, then the
+ * first line of the last output for ok hosts and the error for the
+ * others, made safe for a terminal (`report --follow` prints it too). */
+void stdout_out_text_line(struct buf *b, const char *host, const struct record *r);
+
 #endif

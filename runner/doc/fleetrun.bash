@@ -24,7 +24,7 @@ _fleetrun_options()
     hosts) echo "-i --inventory -H --hosts -x --exclude -l --limit --shard --shards -v --verbose --from --status
                  --job --ssh --jobs-dir -h --help" ;;
     jobs | check) echo "--jobs-dir -h --help" ;;
-    report) echo "--summary --html --job -q --quiet -h --help" ;;
+    report) echo "--summary --html --job -f --follow -q --quiet -h --help" ;;
     merge) echo "-o --output -q --quiet -v --verbose -h --help" ;;
     submit) echo "--slurm --shards --dir --sbatch --dry-run -h --help" ;;
     parse) echo "-t --template -p --platform -c --command --templates -h --help" ;;

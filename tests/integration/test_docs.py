@@ -159,7 +159,7 @@ def test_completion_options_and_values(binaries, jobs_env):
     assert complete("fleetrun run alpha --summary ", env) == ["text", "json"]
     assert complete("fleetrun run alpha --format j", env) == ["jsonl"]
     assert complete("fleetrun report x.jsonl --summary j", env) == ["json"]
-    assert sorted(complete("fleetrun report --", env)) == ["--help", "--html", "--job", "--quiet",
+    assert sorted(complete("fleetrun report --", env)) == ["--follow", "--help", "--html", "--job", "--quiet",
                                                           "--summary"]
     assert complete("fleetrun hosts --from x --status failed,un", env) == ["failed,unreachable"]
     assert complete("fleetrun jobs --", env) == ["--jobs-dir", "--help"]

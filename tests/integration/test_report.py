@@ -11,6 +11,7 @@ each failure group names are known in advance.
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import time
@@ -652,3 +653,45 @@ def test_report_refuses_empty_and_foreign_files(fleet, tmp_path):
     r = fleet.run(["report", str(old), "--summary", "json"], timeout=30)
     js = json.loads(r.out)
     assert "targets" not in js and "runs_wall_ms" not in js and js["total"] > 0, js
+
+
+def test_report_follow_shows_hosts_as_they_finish(fleet, tmp_path):
+    """report --follow on a journal a run is writing: each host's line as
+    its record comes (h hosts first, g1 only once its gate opens), then the
+    summary when the run ends."""
+    journal = tmp_path / "j.jsonl"
+    gate = tmp_path / "gate"
+    job = fr.write_job(tmp_path, GATED % gate, name="gated")
+    run = fleet.start(["run", job, "-H", "h[01-03],g1", "-w", "2", "-o", str(journal), "-q"])
+    follow = None
+    try:
+        # the start line: the run holds the journal's lock by then
+        assert fr.wait_until(lambda: journal.exists() and journal.stat().st_size > 0, 30)
+        follow = fleet.start(["report", str(journal), "--follow"])
+        got = b""
+        # the three h hosts arrive while g1 still waits at its gate (read
+        # from the descriptor: a buffered readline would hide lines from
+        # select)
+        while got.count(b"\n") < 3:
+            ready, _, _ = select.select([follow.stdout], [], [], 30)
+            assert ready, "no line within 30 s: %r" % got
+            chunk = os.read(follow.stdout.fileno(), 65536)
+            assert chunk, "report --follow ended early: %r" % got
+            got += chunk
+        seen = got.decode().splitlines(keepends=True)
+        assert sorted(x.split()[0] for x in seen) == ["h01", "h02", "h03"], seen
+        assert all(x.split()[1] == "ok" and x.split()[-1].startswith("h0") for x in seen), seen
+        assert follow.poll() is None and run.poll() is None
+        gate.write_text("")
+        r = fleet.wait(follow, timeout=60)
+        follow = None
+        r.out = got[sum(len(x) for x in seen[:3]):] + r.out
+    finally:
+        gate.write_text("")
+        fleet.wait(run, timeout=60)
+        if follow is not None:
+            fleet.kill(follow)
+    out = r.out.decode()
+    assert r.rc == 0, out
+    assert re.match(r"g1 +ok +done g1\n", out), out
+    assert "gated: 4 hosts in" in out and "4 ok" in out, out
