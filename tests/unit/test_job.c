@@ -823,11 +823,11 @@ static const struct bad_case bad_cases[] = {
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
 	    "3:5: unknown key 'expect' in sleep step (expected one of: name)"),
 	BAD("two kind keys", "steps:\n  - exec: ls\n    sleep: 1s\n",
-	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("no kind key", "steps:\n  - name: x\n",
-	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("misspelt kind key", "steps:\n  - name: x\n    exce: ls\n",
-	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("bad sleep duration", "steps:\n  - sleep: 5 parsecs\n",
 	    "2:12: 'sleep': expected a duration such as 30s, 500ms or 2m, got '5 parsecs'"),
 	BAD("bad timeout duration", "timeout: 5 parsecs\nsteps:\n  - exec: ls\n",
@@ -948,7 +948,7 @@ static const struct bad_case bad_cases[] = {
 	    "3:13: 'expect': bad regex: missing terminating ] for character class (at position 3 of the pattern)"),
 	BAD("zero timeout on an ssh step", "steps:\n  - ssh: ls\n    timeout: 0\n", "3:14: 'timeout': must be more than 0"),
 	BAD("exec and ssh in one step", "steps:\n  - ssh: ls\n    exec: ls\n",
-	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	/* the http section */
 	BAD("unknown http key", "http:\n  base: https://x\n  verify: no\nsteps:\n  - tcp: 22\n",
 	    "3:3: unknown key 'verify' in http (expected one of: base, user, password, password_file, token, headers, "
@@ -1127,7 +1127,7 @@ static const struct bad_case bad_cases[] = {
 	    "2:22: duplicate key 'count' (first at line 2)"),
 	BAD("http and ping in one step", "steps:\n  - http: GET /\n    ping:\n",
 	    "3:5: two kind keys in one step, 'http' and 'ping' (a step has exactly one of: exec, sleep, ssh, http, tcp, "
-	    "ping, cli)"),
+	    "ping, cli, config)"),
 	BAD("empty file", "", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("only comments", "# nothing here\n\n", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("empty command", "steps:\n  - exec: \"  \"\n", "2:11: 'exec': the command is empty"),
