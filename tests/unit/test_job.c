@@ -765,6 +765,51 @@ static void test_tcp_ping(void **state)
 	job_free(job);
 }
 
+/* config steps: a list or a block string (blank lines skipped, trailing
+ * blanks dropped), save, commit, commit_confirmed in whole minutes. */
+static void test_config_step(void **state)
+{
+	static const char text[] =
+		"steps:\n"
+		"  - config: [interface Gi1, ' description ${site}']\n"
+		"    save: yes\n"
+		"  - config: |\n"
+		"      ntp server 10.0.0.1  \n"
+		"\n"
+		"      logging host 10.0.0.2\n"
+		"    commit_confirmed: 10m\n"
+		"    name: push\n"
+		"  - config: []\n"
+		"    commit: true\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct step *s;
+
+	(void)state;
+	if (parse("jobs.d/cfg.yaml", text, &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(job->nsteps, 3);
+	s = &job->steps[0];
+	assert_int_equal(s->kind, STEP_CONFIG);
+	assert_string_equal(step_kind_name(s->kind), "config");
+	assert_int_equal(s->config->nlines, 2);
+	assert_string_equal(s->config->lines[1], " description ${site}");
+	assert_string_equal(s->name, "config: interface Gi1;  description ${site}");
+	assert_true(s->config->save);
+	assert_false(s->config->commit);
+	s = &job->steps[1];
+	assert_int_equal(s->config->nlines, 2);
+	assert_string_equal(s->config->lines[0], "ntp server 10.0.0.1");
+	assert_string_equal(s->config->lines[1], "logging host 10.0.0.2");
+	assert_int_equal(s->config->commit_confirmed_ms, 600000);
+	assert_string_equal(s->name, "push");
+	s = &job->steps[2];
+	assert_int_equal(s->config->nlines, 0);
+	assert_true(s->config->commit);
+	assert_null(job->steps[0].http);
+	job_free(job);
+}
+
 /* The parser takes a length, not a C string: text after len is not read,
  * and the source keeps exactly len bytes. */
 static void test_length_bounded(void **state)
@@ -1412,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_http_json_values),
 		cmocka_unit_test(test_http_json_aliases),
 		cmocka_unit_test(test_tcp_ping),
+		cmocka_unit_test(test_config_step),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_inventory_may),
