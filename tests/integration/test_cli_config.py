@@ -204,6 +204,55 @@ def test_privileged_off_config_enables(sshlab, ios, fleet, tmp_path):
     assert "enable secret" in rec["steps"][1]["error"], rec
 
 
+@pytest.fixture(scope="module")
+def xr(sshlab):
+    """Emulated IOS-XR routers (cliemu --xr: configuration committed).
+    Yields (port, state directory)."""
+    state = cliemu.state_dir(sshlab, "xr-state")
+    port = cliemu.start(sshlab, state_dir=state, xr=True)
+    yield port, state
+    sshlab.stop_sshd(port)
+
+
+def test_commit_and_commit_confirmed(sshlab, xr, fleet, tmp_path):
+    """The shipped cisco_xr platform on a device whose configuration is
+    committed: lines then `commit`; a push with commit_confirmed (`commit
+    confirmed minutes 5`); a later step with no lines and commit: true
+    confirms it."""
+    port, state = xr
+    inv = hosts(sshlab, tmp_path, port, [50])
+    j = job(tmp_path, [{"config": ["ntp server 10.5.0.1", "interface Loopback5", "description committed"],
+                        "commit": True},
+                       {"config": ["logging host 10.5.0.2"], "commit_confirmed": "5m"},
+                       {"cli": "show version"},
+                       {"config": [], "commit": True, "name": "confirm"}],
+            cli={"platform": "cisco_xr"})
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "ok", rec
+    assert cliemu.states(state, sshlab.address(50), port) == [
+        "config: ntp server 10.5.0.1", "config: interface Loopback5", "config: description committed", "commit",
+        "config: logging host 10.5.0.2", "commit confirmed 5", "commit"]
+    assert "> commit confirmed minutes 5\n> end\n" in out(rec, 1), rec
+    assert out(rec, 3) == "> configure terminal\n> commit\n> end\n", rec
+
+
+def test_rejected_line_not_committed(sshlab, xr, fleet, tmp_path):
+    """A refused line on a committing device: no commit; leaving config
+    mode asks about the uncommitted lines and the platform answers no:
+    nothing of the push takes effect."""
+    port, state = xr
+    inv = hosts(sshlab, tmp_path, port, [51])
+    j = job(tmp_path, [{"config": ["ntp server 10.5.1.1", "ntp srever 10.5.1.2", "logging host 10.5.1.3"],
+                        "commit": True}], cli={"platform": "cisco_xr"})
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "failed", rec
+    assert rec["error"].startswith("config line 2 'ntp srever 10.5.1.2' rejected: % Invalid input detected"), rec
+    assert cliemu.states(state, sshlab.address(51), port) == []
+    o = out(rec)
+    assert "> commit" not in o and "logging host" not in o, rec
+    assert o.endswith("> end\nUncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:\nno\n"), rec
+
+
 # ------------------------------------------------------------------- faults
 
 def test_flood_in_config_mode(sshlab, ios, fleet, tmp_path):

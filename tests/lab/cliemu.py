@@ -39,6 +39,14 @@ Fault modes (--fault): `noprompt` (banner, then never a prompt),
 `endless-pager` (show version pages forever, whatever the terminal
 length), `endless-banner` (banner lines without end, never a prompt).
 
+--xr: IOS-XR's flavour of the same CLI: prompts `RP/0/RP0/CPU0:HOST#`,
+logins land in privileged mode, and configuration is committed: accepted
+lines wait in a candidate until `commit` (state file: each `config: LINE`,
+then `commit`) or `commit confirmed minutes N` (`commit confirmed N`; a
+later plain `commit`, even with nothing new, records `commit`); `end` with
+uncommitted lines asks `Uncommitted changes found, commit them before
+exiting(yes/no/cancel)? [cancel]:` (no drops them).
+
 --state-dir DIR: each device appends what was configured to
 DIR/ADDRESS-PORT.log (Device.record), one event a line: `config: LINE`,
 `save`, `commit`, `commit confirmed N`, `hostname NAME`; the tests read it.
@@ -103,8 +111,9 @@ class Device:
         conn = (os.environ.get("SSH_CONNECTION") or "? ? 127.0.0.1 0").split()
         self.addr, self.port = conn[2], conn[3]
         self.host = "rtr-" + self.addr.replace(".", "-")
-        self.privileged = False
+        self.privileged = bool(opts.xr)
         self.mode = None          # None (exec), "config", or a sub-mode
+        self.candidate = []       # --xr: accepted lines not committed yet
         self.page = opts.page
         self.pending = b""
 
@@ -164,6 +173,8 @@ class Device:
     def prompt(self):
         if self.o.delay:
             time.sleep(self.o.delay)
+        if self.o.xr:
+            self.write("RP/0/RP0/CPU0:")
         if self.mode:
             self.write("%s(%s)#" % (self.host, self.mode))
         else:
@@ -290,15 +301,63 @@ class Device:
                 rest = self.line()
         return True
 
+    def accept(self, line):
+        """An accepted configuration line: live at once (IOS), or in the
+        candidate until a commit (--xr)."""
+        if self.o.xr:
+            self.candidate.append(line)
+        else:
+            self.apply(line)
+
+    def apply(self, line):
+        """A line takes effect: recorded; a hostname is the prompt's at once."""
+        self.record("config: " + line)
+        words = line.split()
+        if words[0] == "hostname":
+            self.host = words[1]
+            self.record("hostname " + words[1])
+
+    def commit(self, words):
+        if words[1:3] == ["confirmed", "minutes"] and len(words) == 4 and words[3].isdigit():
+            event = "commit confirmed " + words[3]
+        elif len(words) == 1:
+            event = "commit"
+        else:
+            return False
+        for line in self.candidate:
+            self.apply(line)
+        self.candidate = []
+        self.record(event)
+        return True
+
+    def end(self):
+        """Out of config mode; --xr asks about what is not committed."""
+        while self.o.xr and self.candidate:
+            self.write("Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:")
+            a = self.line().strip()
+            if a == "yes":
+                self.commit(["commit"])
+            elif a == "no":
+                self.candidate = []
+            else:
+                return
+        self.mode = None
+
     def configure(self, cmd):
         words = cmd.split()
         if not words:
             return
         c = " ".join(words)
         if c == "end":
-            self.mode = None
+            self.end()
+        elif words[0] == "commit" and self.o.xr:
+            if not self.commit(words):
+                self.invalid(cmd)
         elif c == "exit":
-            self.mode = "config" if self.mode != "config" else None
+            if self.mode != "config":
+                self.mode = "config"
+            else:
+                self.end()
         elif c == "flood":
             chunk = "".join("config flood from %s, it never ends 0123456789\r\n" % self.host for _ in range(1000))
             while True:
@@ -309,24 +368,21 @@ class Device:
             self.mode = was if self.mode is None else self.mode
         elif words[0] == "banner" and len(words) > 1 and words[1] in ("motd", "login", "exec"):
             if self.banner(words):
-                self.record("config: " + c)
+                self.accept(c)
             else:
                 self.invalid(cmd)
         else:
             for pat, mode in SUBMODES:
                 if re.fullmatch(pat, c):
                     self.mode = mode
-                    self.record("config: " + c)
+                    self.accept(c)
                     return
             pats = ACCEPTED.get(self.mode, [])
             if self.mode != "config":
                 pats = pats + ACCEPTED["config"]
             for pat in pats:
                 if re.fullmatch(pat, c):
-                    self.record("config: " + c)
-                    if words[0] == "hostname":
-                        self.host = words[1]
-                        self.record("hostname " + words[1])
+                    self.accept(c)
                     return
             self.invalid(cmd)
 
@@ -356,7 +412,8 @@ class Device:
             while True:
                 self.write(chunk)
         elif c in ("configure terminal", "conf t", "configure") and self.privileged:
-            self.write("Enter configuration commands, one per line.  End with CNTL/Z.\r\n")
+            if not self.o.xr:
+                self.write("Enter configuration commands, one per line.  End with CNTL/Z.\r\n")
             self.mode = "config"
         elif c in ("write memory", "write", "wr", "wr mem") and self.privileged:
             self.save(False)
@@ -395,6 +452,7 @@ def main(argv=None):
                     help="a file holding the enable secret (none: enable asks nothing); a file, so that "
                     "the secret is in no process's command line")
     ap.add_argument("--fault", choices=("none", "noprompt", "endless-pager", "endless-banner"), default="none")
+    ap.add_argument("--xr", action="store_true", help="IOS-XR's prompts, privileged logins and commit")
     ap.add_argument("--state-dir", default=None, help="where each device writes what was configured (record)")
     opts = ap.parse_args(argv)
     opts.secret = None
@@ -437,7 +495,7 @@ def states(path, addr, port):
         return []
 
 
-def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None):
+def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None, xr=False):
     """Start a lab sshd whose sessions are this emulator; returns its port
     (stop it with lab.stop_sshd(port)). The script is copied into the lab's
     directory, which the lab user can read; so is the secret, in a file of
@@ -449,6 +507,8 @@ def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None):
     argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault]
     if state_dir is not None:
         argv += ["--state-dir", str(state_dir)]
+    if xr:
+        argv += ["--xr"]
     if secret is not None:
         argv += ["--secret-file", lab._write("cliemu-secret-%d" % _nstarted, secret + "\n", 0o644)]
     return lab.start_sshd(extra_config=["ForceCommand exec " + " ".join(argv)])
