@@ -204,6 +204,26 @@ def test_privileged_off_config_enables(sshlab, ios, fleet, tmp_path):
     assert "enable secret" in rec["steps"][1]["error"], rec
 
 
+def test_secret_in_lines_masked(sshlab, ios, fleet, tmp_path):
+    """A line rendered with a value from the environment: the device gets
+    it, the record (stdout, a refused line's error) shows it masked; expect
+    applies to the step's stdout."""
+    port, state = ios
+    community = "Canary-Community-5d1e"
+    inv = hosts(sshlab, tmp_path, port, [46])
+    j = job(tmp_path, [{"config": ["snmp-server community ${env:COMMUNITY} RO"], "expect": "> end\n"}])
+    r = run(fleet, j, inv, env={"COMMUNITY": community})
+    rec = one(r)
+    assert rec["status"] == "ok", rec
+    assert cliemu.states(state, sshlab.address(46), port) == ["config: snmp-server community %s RO" % community]
+    assert "> snmp-server community " in out(rec) and community not in json.dumps(rec), rec
+    j = job(tmp_path, [{"config": ["snmp-server communty ${env:COMMUNITY}"]}], name="bad")
+    r = run(fleet, j, inv, env={"COMMUNITY": community})
+    rec = one(r)
+    assert rec["status"] == "failed" and rec["error"].startswith("config line 1 'snmp-server communty "), rec
+    assert community not in json.dumps(rec) and community.encode() not in r.out and community not in r.err, rec
+
+
 @pytest.fixture(scope="module")
 def xr(sshlab):
     """Emulated IOS-XR routers (cliemu --xr: configuration committed).
