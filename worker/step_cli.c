@@ -8,7 +8,12 @@
  * first cli step, driven by the host's platform file (common/platform.h):
  * the conversation is cli_session.c's. Here: which platform and secret
  * the host uses (hostcfg), the worker's cache of compiled platforms, and
- * the step's result. */
+ * the step's result.
+ *
+ * The config step kind (step_cli_config_ops) is here too, not in a file
+ * of its own: it is a second way of using the same session (opened by
+ * whichever of the two comes first, with the same platform, login and
+ * enable); the push itself is cli_config.c's. */
 #include <stdlib.h>
 #include <string.h>
 
