@@ -35,7 +35,9 @@ struct cli_config_push {
  * number, the line and the device's message; config mode was left) or a
  * failed commit or save; STATUS_TIMEOUT and the others as for
  * cli_session_command (the session is then unusable and was not led out
- * of config mode). */
+ * of config mode: a device that has not given its prompt may be waiting
+ * for an answer or for text, and would take whatever is typed next, the
+ * exit command included, as that). */
 int cli_config_run(struct cli_session *s, const struct cli_config_push *req, const struct cli_session_limits *lim,
                    struct buf *out, bool *truncated, enum status *st, struct err *err);
 

@@ -295,6 +295,24 @@ def test_flood_in_config_mode(sshlab, ios, fleet, tmp_path):
     assert cliemu.states(state, sshlab.address(43), port) == ["config: logging host 10.4.3.1"]
 
 
+def test_banner_text_never_ended(sshlab, ios, fleet, tmp_path):
+    """A config line that makes the device wait for more (a banner whose
+    delimiter never comes): timeout at the step's deadline, naming the
+    line, the learned prompt and the mode patterns awaited; the session is
+    not typed into again (its state is unknown)."""
+    port, state = ios
+    inv = hosts(sshlab, tmp_path, port, [47])
+    j = job(tmp_path, [{"config": ["banner motd ^", "ntp server 10.4.7.1"], "timeout": "2s"},
+                       {"cli": "show version"}])
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "timeout" and len(rec["steps"]) == 1, rec
+    e = rec["error"]
+    assert e.startswith("config line 1 'banner motd ^': the step deadline passed awaiting the prompt '%s(config)#' "
+                        "or user prompt /" % host_of(sshlab, 47)), rec
+    assert "config prompt /" in e and "End with the character '^'." in e, rec
+    assert cliemu.states(state, sshlab.address(47), port) == []
+
+
 def test_banner_never_ends(sshlab, fleet, tmp_path):
     """A login banner without end: never a prompt; timeout at the task
     deadline, naming the awaited prompt patterns and the last bytes."""
