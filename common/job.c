@@ -53,7 +53,8 @@ typedef int job_kind_parse_fn(struct ynode_ctx *c, yaml_node_t *step, yaml_node_
  * options, a struct job_section_dst for a section's settings. */
 static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_top_ssh, job_top_http, job_top_steps,
 	job_top_inventory_may, job_top_cli;
-static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http;
+static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http,
+	job_option_config;
 static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
 	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects,
 	job_setting_algorithms, job_setting_algorithm, job_setting_logins, job_setting_platform;
@@ -84,6 +85,10 @@ static const struct ymap_key job_step_options[] = {
 	{"expect_status", job_option_http, 0},
 	{"check", job_option_http, 0},
 	{"capture", job_option_http, 0},
+	/* a config step's own keys */
+	{"save", job_option_config, 0},
+	{"commit", job_option_config, 0},
+	{"commit_confirmed", job_option_config, 0},
 };
 
 /* Options of one step that say the same thing two ways: refused, at
@@ -101,6 +106,8 @@ static const char *const job_http_map_options[] = {"name", "expect", "timeout", 
 static const char *const job_tcp_options[] = {"name", "timeout", NULL};
 static const char *const job_cli_options[] = {"name", "expect", "timeout", NULL};
 static const char *const job_ping_options[] = {"name", "timeout", NULL};
+static const char *const job_config_options[] = {"name", "expect", "timeout", "save", "commit", "commit_confirmed",
+                                                 NULL};
 
 static const struct job_kind {
 	const char *key;
@@ -118,6 +125,7 @@ static const struct job_kind {
 	{"tcp", STEP_TCP, job_kind_tcp, job_tcp_options, NULL},
 	{"ping", STEP_PING, job_kind_ping, job_ping_options, NULL},
 	{"cli", STEP_CLI, job_kind_cli, job_cli_options, NULL},
+	{"config", STEP_CONFIG, job_config_kind, job_config_options, NULL},
 };
 
 /* One key of a connection section. The parse function knows the type
@@ -900,6 +908,8 @@ static int job_step_parse(struct ynode_ctx *c, yaml_node_t *n, size_t index, str
 	map.nkeys = job_step_keys(kind, value->type == YAML_MAPPING_NODE, keys);
 	if (ymap_walk(c, n, &map, st) < 0)
 		return -1;
+	if (st->config && job_config_check(c, n, st->config) < 0)
+		return -1;
 	if (!st->name)
 		st->name = xstrdup(st->text);
 	return 0;
@@ -1092,6 +1102,13 @@ static int job_option_pty(struct ynode_ctx *c, const struct ymap_key *key, yaml_
 	return ynode_get_bool(c, "pty", value, &((struct step *)obj)->pty);
 }
 
+/* save, commit, commit_confirmed beside `config:` */
+static int job_option_config(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                             void *obj)
+{
+	return job_config_option(c, key->name, k, value, ((struct step *)obj)->config);
+}
+
 /* headers, body, json, ... beside `http: METHOD PATH` */
 static int job_option_http(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
                            void *obj)
@@ -1259,6 +1276,7 @@ void job_free(struct job *job)
 		free(job->steps[i].name);
 		free(job->steps[i].expect);
 		job_http_free(job->steps[i].http);
+		job_config_free(job->steps[i].config);
 	}
 	free(job->steps);
 	free(job->name);

@@ -30,6 +30,22 @@ enum step_kind {
 	STEP_TCP,   /* tcp: PORT - can a TCP connection be made */
 	STEP_PING,  /* ping: {count, timeout} - ICMP echo */
 	STEP_CLI,   /* cli: CMD - a command in the device's interactive CLI */
+	STEP_CONFIG, /* config: [LINE...] - lines pushed in the CLI's config mode */
+};
+
+#define JOB_CONFIG_MAX_LINES 1024
+
+/* A config step: lines typed in the device's configuration mode (over
+ * the task's cli session), then optionally committed and saved as its
+ * platform file says. Owned by its struct step. */
+struct step_config {
+	char **lines;            /* templates, one line each; malloced */
+	size_t nlines;           /* 0 allowed with commit or save (a
+	                            confirming commit) */
+	int save;                /* 1: the platform's save after leaving */
+	int commit;              /* 1: the platform's commit before leaving */
+	int64_t commit_confirmed_ms; /* 0, or the platform's commit_confirmed
+	                            with this many (whole) minutes */
 };
 
 /* The job's `cli:` section: how its cli steps drive the device's CLI
@@ -182,6 +198,7 @@ struct step {
 	int64_t sleep_ms; /* STEP_SLEEP: the pause */
 	int pty;          /* STEP_SSH: -1 as the ssh section says, 0 no, 1 yes */
 	struct step_http *http; /* STEP_HTTP: NULL otherwise; owned */
+	struct step_config *config; /* STEP_CONFIG: NULL otherwise; owned */
 	int ping_count;   /* STEP_PING: echo requests (default 1) */
 	int line;         /* where the step starts in the file, 1-based */
 	int column;

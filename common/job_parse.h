@@ -46,4 +46,14 @@ int job_http_headers(struct ynode_ctx *c, yaml_node_t *value, struct kvlist *out
  * expected ..." otherwise, and never a space or control byte. */
 int job_http_check_url(struct ynode_ctx *c, const char *what, yaml_node_t *n, const char *s, int is_path);
 
+/* job_config.c: the config step */
+/* The config kind's value (a list of lines or a block string) into
+ * st->config, allocated here and freed by job_config_free. */
+int job_config_kind(struct ynode_ctx *c, yaml_node_t *step, yaml_node_t *value, struct step *st);
+/* key, one of save, commit, commit_confirmed beside `config:`. */
+int job_config_option(struct ynode_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *value, struct step_config *cf);
+/* The step as a whole, once its keys are read. */
+int job_config_check(struct ynode_ctx *c, yaml_node_t *step, const struct step_config *cf);
+void job_config_free(struct step_config *cf);
+
 #endif

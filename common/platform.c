@@ -130,7 +130,8 @@ static int platform_one_pattern(struct ynode_ctx *c, const char *what, yaml_node
 
 static ymap_parse_fn platform_key_description, platform_key_prompts, platform_key_prompt, platform_key_on_login,
 	platform_key_enable, platform_key_command, platform_key_pattern, platform_key_config, platform_key_pager,
-	platform_key_continue, platform_key_errors, platform_key_questions, platform_key_question_answer;
+	platform_key_continue, platform_key_errors, platform_key_questions, platform_key_question_answer,
+	platform_key_commit_confirmed;
 
 #define PLATFORM_AT(field) offsetof(struct platform, field)
 
@@ -147,6 +148,7 @@ static const struct ymap_key platform_top_keys[] = {
 	{"questions", platform_key_questions, 0},
 	{"save", platform_key_command, PLATFORM_AT(save)},
 	{"commit", platform_key_command, PLATFORM_AT(commit)},
+	{"commit_confirmed", platform_key_commit_confirmed, PLATFORM_AT(commit_confirmed)},
 };
 static const struct ymap platform_top_map = {NULL, platform_top_keys, ARRAY_LEN(platform_top_keys), NULL, 0, NULL};
 
@@ -168,6 +170,7 @@ static const struct ymap platform_enable_map = {"enable", platform_enable_keys, 
 static const struct ymap_key platform_config_keys[] = {
 	{"enter", platform_key_command, PLATFORM_AT(config_enter)},
 	{"exit", platform_key_command, PLATFORM_AT(config_exit)},
+	{"discard", platform_key_command, PLATFORM_AT(config_discard)},
 };
 static const struct ymap platform_config_map = {"config", platform_config_keys, ARRAY_LEN(platform_config_keys),
                                                 NULL, 0, NULL};
@@ -253,6 +256,44 @@ static int platform_key_pattern(struct ynode_ctx *c, const struct ymap_key *key,
 	if (!strcmp(key->name, "patterns"))
 		return platform_get_list(c, "pager: patterns", v, &p->npager, platform_one_pattern, p->pager);
 	return platform_get_pattern(c, key->name, v, 0, (struct platform_re *)((char *)obj + key->offset));
+}
+
+/* A command with {minutes} or {seconds} in it, and no other brace: the
+ * time a confirmed commit waits before it rolls back. */
+static int platform_key_commit_confirmed(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k,
+                                         yaml_node_t *v, void *obj)
+{
+	const char *s;
+	int holes = 0;
+
+	if (platform_key_command(c, key, k, v, obj) < 0)
+		return -1;
+	for (s = ynode_scalar(v); (s = strchr(s, '{')); s++) {
+		if (strncmp(s, "{minutes}", 9) && strncmp(s, "{seconds}", 9))
+			return ynode_fail(c, v, "'commit_confirmed': expected {minutes} or {seconds} after '{', "
+			                        "such as 'commit confirmed {minutes}'");
+		holes++;
+	}
+	if (!holes)
+		return ynode_fail(c, v, "'commit_confirmed': expected {minutes} or {seconds} in the command, such "
+		                        "as 'commit confirmed {minutes}'");
+	return 0;
+}
+
+char *platform_commit_confirmed(const struct platform *p, long long minutes)
+{
+	struct buf b = BUF_INIT;
+	const char *s = p->commit_confirmed;
+
+	while (*s) {
+		if (!strncmp(s, "{minutes}", 9) || !strncmp(s, "{seconds}", 9)) {
+			buf_printf(&b, "%lld", s[1] == 'm' ? minutes : minutes * 60);
+			s += 9;
+		} else {
+			buf_append(&b, s++, 1);
+		}
+	}
+	return b.data ? b.data : xstrdup("");
 }
 
 static int platform_key_enable(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v,
@@ -378,6 +419,8 @@ static int platform_check(struct ynode_ctx *c, yaml_node_t *root, struct platfor
 		return ynode_fail(c, root, "'enable' needs both the user and the privileged prompt in 'prompts'");
 	if (p->config_enter && !p->prompt[PLATFORM_MODE_CONFIG].re)
 		return ynode_fail(c, root, "'config' needs the config prompt in 'prompts'");
+	if ((p->commit || p->commit_confirmed) && !p->config_enter)
+		return ynode_fail(c, root, "'commit' and 'commit_confirmed' need 'config' (they are sent in config mode)");
 	return 0;
 }
 
@@ -579,6 +622,7 @@ void platform_free(struct platform *p)
 	free(p->disable);
 	free(p->config_enter);
 	free(p->config_exit);
+	free(p->config_discard);
 	free(p->exit);
 	for (size_t i = 0; i < p->npager; i++)
 		platform_re_free(&p->pager[i]);
@@ -591,20 +635,47 @@ void platform_free(struct platform *p)
 	}
 	free(p->save);
 	free(p->commit);
+	free(p->commit_confirmed);
 	free(p);
+}
+
+/* What a config step asks of the platform, or NULL when it has it all. */
+const char *platform_lacks(const struct platform *p, const struct step_config *cf)
+{
+	if (!p->config_enter)
+		return "config (how to enter and leave config mode)";
+	if (cf->save && !p->save)
+		return "save";
+	if (cf->commit && !p->commit)
+		return "commit";
+	if (cf->commit_confirmed_ms && !p->commit_confirmed)
+		return "commit_confirmed";
+	return NULL;
 }
 
 int platform_check_job(const struct job *job, struct err *err)
 {
 	struct platform *p = NULL;
 	bool used = false;
+	int r = -1;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		used |= job->steps[i].kind == STEP_CLI;
+		used |= job->steps[i].kind == STEP_CLI || job->steps[i].kind == STEP_CONFIG;
 	if (!used || !job->cli.platform)
 		return 0;
 	if (platform_load(job->path, job->cli.platform, &p, err) < 0)
 		return -1;
+	for (size_t i = 0; i < job->nsteps; i++) {
+		const struct step *st = &job->steps[i];
+		const char *lack = st->config ? platform_lacks(p, st->config) : NULL;
+		if (lack) {
+			err_set(err, "%s:%d:%d: config step: platform %s (%s) has no %s", job->path, st->line, st->column,
+			        p->name, p->path, lack);
+			goto out;
+		}
+	}
+	r = 0;
+out:
 	platform_free(p);
-	return 0;
+	return r;
 }

@@ -57,7 +57,13 @@ struct platform {
 	struct platform_re enable_password;         /* its password prompt */
 	char *disable;                              /* NULL, or back to user mode */
 	char *config_enter;                         /* NULL, or into config mode */
-	char *config_exit;                          /* back to privileged mode */
+	char *config_exit;                          /* back to privileged mode,
+	                                               from any sub-mode */
+	char *config_discard;                       /* NULL, or sent in config
+	                                               mode before config_exit
+	                                               when a push failed: drops
+	                                               the uncommitted changes
+	                                               (Junos rollback 0) */
 	char *exit;                                 /* NULL, or leaving one level */
 	struct platform_re pager[PLATFORM_MAX_PATTERNS]; /* matched against the
 	                                               last line */
@@ -68,9 +74,19 @@ struct platform {
 	size_t nerror;
 	struct platform_question question[PLATFORM_MAX_PATTERNS]; /* the last line */
 	size_t nquestion;
-	char *save;                                 /* NULL, or saving the config */
-	char *commit;                               /* NULL, or committing it */
+	char *save;                                 /* NULL, or saving the config
+	                                               (sent after leaving config
+	                                               mode) */
+	char *commit;                               /* NULL, or committing it
+	                                               (sent in config mode) */
+	char *commit_confirmed;                     /* NULL, or a commit that rolls
+	                                               back unless confirmed:
+	                                               {minutes} and {seconds} in
+	                                               it replaced (checked) */
 };
+
+/* commit_confirmed of p with the time filled in: malloced. */
+char *platform_commit_confirmed(const struct platform *p, long long minutes);
 
 /* name is a platform name: 1 to PLATFORM_NAME_MAX-1 of [A-Za-z0-9_.-],
  * not starting with a dot (never a path: a host var may give it). */
@@ -98,9 +114,15 @@ void platform_free(struct platform *p);
 
 struct job;
 /* The platform file the job names in its cli section, when it has cli
- * steps: loaded and parsed (fleetrun check and run, before any worker
- * starts). 0, or -1 with the file's error. */
+ * or config steps: loaded and parsed (fleetrun check and run, before any
+ * worker starts), and able to do what the config steps ask (config mode,
+ * save, commit, commit_confirmed). 0, or -1 with the file's error. */
 int platform_check_job(const struct job *job, struct err *err);
+
+struct step_config;
+/* What a config step asks of p that p does not have (its name in the
+ * platform file, for messages), or NULL. */
+const char *platform_lacks(const struct platform *p, const struct step_config *cf);
 
 const char *platform_mode_name(enum platform_mode m);
 

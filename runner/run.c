@@ -256,7 +256,8 @@ static void run_warn_weak_algs(struct run *r, const struct task_rec *t)
 	struct err err;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		ssh_steps |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI;
+		ssh_steps |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI ||
+		             job->steps[i].kind == STEP_CONFIG;
 	/* ssh_config's lists for the host, asked as the worker asks; only
 	 * when the config sets one at all (this runs for every task) */
 	if (ssh_steps && r->sshcfg_algs && hostcfg_sshconfig(&hc, &r->sshcfg, &job->ssh, t->host.name, &sc, &err) < 0)
@@ -839,7 +840,8 @@ static int run_read_sshconfig(struct run *r)
 	struct err err;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		ssh |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI;
+		ssh |= job->steps[i].kind == STEP_SSH || job->steps[i].kind == STEP_CLI ||
+		       job->steps[i].kind == STEP_CONFIG;
 	if (!ssh)
 		return 0;
 	if (sshconfig_load(&r->sshcfg, job->ssh.config, &err) < 0) {

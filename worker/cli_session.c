@@ -445,8 +445,10 @@ out:
 	return r;
 }
 
-int cli_session_command(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim, struct buf *out,
-                        bool *truncated, enum status *st, struct err *err)
+/* Type cmd and read up to what want says (the learned prompt; with
+ * CLI_SESSION_WANT_MODE, else any mode's prompt, learned). */
+static int cli_session_exchange(struct cli_session *s, const char *cmd, int want, const struct cli_session_limits *lim,
+                                struct buf *out, bool *truncated, enum status *st, struct err *err)
 {
 	size_t end;
 	int got;
@@ -454,7 +456,7 @@ int cli_session_command(struct cli_session *s, const char *cmd, const struct cli
 	s->in.len = 0;
 	s->truncated = false;
 	if (cli_session_send_line(s, cmd, lim, st, err) < 0 ||
-	    cli_session_expect(s, CLI_SESSION_WANT_PROMPT, lim, &got, &end, st, err) < 0)
+	    cli_session_expect(s, want, lim, &got, &end, st, err) < 0)
 		return -1;
 	clitext_clean(s->in.data, end, cmd, out);
 	if (out->len > lim->output_cap) {
@@ -464,6 +466,21 @@ int cli_session_command(struct cli_session *s, const char *cmd, const struct cli
 	*truncated = s->truncated;
 	s->in.len = 0;
 	return 0;
+}
+
+int cli_session_command(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim, struct buf *out,
+                        bool *truncated, enum status *st, struct err *err)
+{
+	return cli_session_exchange(s, cmd, CLI_SESSION_WANT_PROMPT, lim, out, truncated, st, err);
+}
+
+int cli_session_command_tracked(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim,
+                                struct buf *out, bool *truncated, enum status *st, struct err *err)
+{
+	/* cli_session_match tries the learned prompt first: a mode's
+	 * pattern only ends the command when the last line is not it */
+	return cli_session_exchange(s, cmd, CLI_SESSION_WANT_PROMPT | CLI_SESSION_WANT_MODE, lim, out, truncated, st,
+	                            err);
 }
 
 const char *cli_session_error_in(const struct cli_session *s, const char *text, size_t len, char **line)

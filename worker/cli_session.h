@@ -59,6 +59,17 @@ int cli_session_enable(struct cli_session *s, const char *secret, const struct c
 int cli_session_command(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim, struct buf *out,
                         bool *truncated, enum status *st, struct err *err);
 
+/* The same for a command that may change the prompt (into, within or
+ * out of config mode; `hostname NEW`): it ends at the learned prompt or,
+ * when the last line is not that, at a prompt of any mode the platform
+ * file knows, which is learned with its mode (s->prompt, s->mode). Only
+ * the last line is looked at, as for every command; but a line of output
+ * shaped like a mode's prompt could end the command if a read ended just
+ * after it, so this is for commands that print little (configuration
+ * lines, mode changes, save and commit), never for show commands. */
+int cli_session_command_tracked(struct cli_session *s, const char *cmd, const struct cli_session_limits *lim,
+                                struct buf *out, bool *truncated, enum status *st, struct err *err);
+
 /* The first error pattern of the platform found in text: its pattern,
  * and the line it is on in *line (malloced); NULL when none. */
 const char *cli_session_error_in(const struct cli_session *s, const char *text, size_t len, char **line);

@@ -8,10 +8,16 @@
  * first cli step, driven by the host's platform file (common/platform.h):
  * the conversation is cli_session.c's. Here: which platform and secret
  * the host uses (hostcfg), the worker's cache of compiled platforms, and
- * the step's result. */
+ * the step's result.
+ *
+ * The config step kind (step_cli_config_ops) is here too, not in a file
+ * of its own: it is a second way of using the same session (opened by
+ * whichever of the two comes first, with the same platform, login and
+ * enable); the push itself is cli_config.c's. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_config.h"
 #include "cli_session.h"
 #include "login_gate.h"
 #include "platform.h"
@@ -56,7 +62,7 @@ static int step_cli_prepare(const struct job *job, struct err *err)
 	bool used = false;
 
 	for (size_t i = 0; i < job->nsteps; i++)
-		used |= job->steps[i].kind == STEP_CLI;
+		used |= job->steps[i].kind == STEP_CLI || job->steps[i].kind == STEP_CONFIG;
 	if (!used || !job->cli.platform)
 		return 0;
 	return step_cli_platform(job, job->cli.platform, &p, err);
@@ -91,16 +97,35 @@ out:
 	return r;
 }
 
+/* Into privileged mode with the host's enable secret (hostcfg). 0, or
+ * -1 with *st and err. */
+static int step_cli_enable(struct step_ctx *ctx, struct cli_session *s, const struct cli_session_limits *lim,
+                           enum status *st, struct err *err)
+{
+	const struct hostcfg hc = setting_hostcfg(ctx);
+	char *secret = NULL;
+	int r = -1;
+
+	*st = STATUS_ERROR;
+	if (hostcfg_secret(&hc, "enable_secret", ctx->job->cli.enable_secret, ctx->job->cli.enable_secret_file, &secret,
+	                   err) < 0)
+		goto out;
+	if (cli_session_enable(s, secret, lim, st, err) < 0)
+		goto out;
+	r = 0;
+out:
+	hostcfg_secret_free(secret);
+	return r;
+}
+
 /* The session's first step: platform, connection, shell, first prompt,
  * on-login commands, enable. 0, or -1 with r set (and the session marked
  * failed, for the task's next cli steps). */
 static int step_cli_start(struct step_ctx *ctx, struct cli_session *s, const struct cli_session_limits *lim,
                           struct step_result *r)
 {
-	const struct hostcfg hc = setting_hostcfg(ctx);
 	const struct platform *p;
 	struct ssh_conn *c;
-	char *secret = NULL;
 	enum status st = STATUS_ERROR;
 	struct err err = {{0}};
 	int ret = -1;
@@ -117,17 +142,11 @@ static int step_cli_start(struct step_ctx *ctx, struct cli_session *s, const str
 		goto out;
 	/* logged in, the shell answering: the login's slot is free */
 	login_gate_leave();
-	if (ctx->job->cli.privileged && p->enable && s->mode == PLATFORM_MODE_USER) {
-		st = STATUS_ERROR;
-		if (hostcfg_secret(&hc, "enable_secret", ctx->job->cli.enable_secret, ctx->job->cli.enable_secret_file,
-		                   &secret, &err) < 0)
-			goto out;
-		if (cli_session_enable(s, secret, lim, &st, &err) < 0)
-			goto out;
-	}
+	if (ctx->job->cli.privileged && p->enable && s->mode == PLATFORM_MODE_USER &&
+	    step_cli_enable(ctx, s, lim, &st, &err) < 0)
+		goto out;
 	ret = 0;
 out:
-	hostcfg_secret_free(secret);
 	if (ret < 0) {
 		r->status = st;
 		r->error = xstrdup(err.msg);
@@ -139,11 +158,31 @@ out:
 	return ret;
 }
 
+/* The task's session, opened by its first cli or config step: NULL with
+ * r set when it cannot be had (now or in an earlier step). */
+static struct cli_session *step_cli_session(struct step_ctx *ctx, const struct cli_session_limits *lim,
+                                            struct step_result *r)
+{
+	struct cli_session *s = ctx->state->cli;
+
+	if (!s) {
+		s = ctx->state->cli = xcalloc(1, sizeof(*s));
+		if (step_cli_start(ctx, s, lim, r) < 0)
+			return NULL;
+	}
+	if (s->fail_status != STATUS_OK) {
+		r->status = s->fail_status;
+		r->error = xstrdup(s->fail_error ? s->fail_error : "the CLI session failed in an earlier step");
+		return NULL;
+	}
+	return s;
+}
+
 static void step_cli_run(struct step_ctx *ctx, struct step_result *r)
 {
 	struct cli_session_limits lim = {ctx->deadline_us, ctx->deadline_is_task, ctx->job->ssh.idle_timeout_ms,
 	                                 ctx->output_cap};
-	struct cli_session *s = ctx->state->cli;
+	struct cli_session *s;
 	struct buf cmd = BUF_INIT;
 	struct err err = {{0}};
 	enum status st;
@@ -161,16 +200,8 @@ static void step_cli_run(struct step_ctx *ctx, struct step_result *r)
 		r->error = xstrdup("the command holds a line break once rendered (one cli step types one line)");
 		goto out;
 	}
-	if (!s) {
-		s = ctx->state->cli = xcalloc(1, sizeof(*s));
-		if (step_cli_start(ctx, s, &lim, r) < 0)
-			goto out;
-	}
-	if (s->fail_status != STATUS_OK) {
-		r->status = s->fail_status;
-		r->error = xstrdup(s->fail_error ? s->fail_error : "the CLI session failed in an earlier step");
+	if (!(s = step_cli_session(ctx, &lim, r)))
 		goto out;
-	}
 	if (cli_session_command(s, cmd.data, &lim, &r->out, &r->truncated, &st, &err) < 0) {
 		r->status = st;
 		r->error = xstrdup(err.msg);
@@ -187,6 +218,78 @@ out:
 	free(line);
 	buf_free(&cmd);
 }
+
+/* A config step's lines rendered for this host into lines (malloced
+ * strings); 0, or -1 with r set. */
+static int step_cli_config_render(struct step_ctx *ctx, char **lines, struct step_result *r)
+{
+	const struct step_config *cf = ctx->step->config;
+	struct err err = {{0}};
+
+	for (size_t i = 0; i < cf->nlines; i++) {
+		struct buf line = BUF_INIT;
+		if (tmpl_render(cf->lines[i], ctx->scope, TMPL_ENV_VALUE, &line, ctx->secrets, &err) < 0) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("config line %zu: %s", i + 1, err.msg);
+			buf_free(&line);
+			return -1;
+		}
+		lines[i] = line.data ? line.data : xstrdup("");
+		/* a rendered value must not type a second line */
+		if (strpbrk(lines[i], "\r\n")) {
+			r->status = STATUS_ERROR;
+			r->error = xasprintf("config line %zu holds a line break once rendered (one item, one line)", i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A config step: the lines pushed in config mode (cli_config.c), from
+ * privileged mode whatever the cli section's privileged says (config
+ * mode is entered from there on platforms that have an enable). */
+static void step_cli_config_run(struct step_ctx *ctx, struct step_result *r)
+{
+	struct cli_session_limits lim = {ctx->deadline_us, ctx->deadline_is_task, ctx->job->ssh.idle_timeout_ms,
+	                                 ctx->output_cap};
+	const struct step_config *cf = ctx->step->config;
+	char **lines = xcalloc(cf->nlines + 1, sizeof(*lines));
+	struct cli_config_push req = {(const char *const *)lines, cf->nlines, cf->commit != 0,
+	                              cf->commit_confirmed_ms / 60000, cf->save != 0};
+	struct cli_session *s;
+	struct err err = {{0}};
+	enum status st;
+	const char *lack;
+
+	if (step_cli_config_render(ctx, lines, r) < 0 || !(s = step_cli_session(ctx, &lim, r)))
+		goto out;
+	if ((lack = platform_lacks(s->plat, cf))) {
+		r->status = STATUS_ERROR;
+		r->error = xasprintf("platform %s (%s) has no %s", s->plat->name, s->plat->path, lack);
+		goto out;
+	}
+	if (s->mode == PLATFORM_MODE_USER && s->plat->enable && step_cli_enable(ctx, s, &lim, &st, &err) < 0) {
+		r->status = st;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	if (cli_config_run(s, &req, &lim, &r->out, &r->truncated, &st, &err) < 0) {
+		r->status = st;
+		r->error = xstrdup(err.msg);
+		goto out;
+	}
+	step_check_expect(ctx, r);
+out:
+	for (size_t i = 0; i < cf->nlines; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+const struct step_ops step_cli_config_ops = {
+	.kind = STEP_CONFIG,
+	.run = step_cli_config_run,
+	.pack = step_pack_command,
+};
 
 const struct step_ops step_cli_ops = {
 	.kind = STEP_CLI,

@@ -24,10 +24,11 @@ _Static_assert(JOB_MAX_STEPS <= PROTO_MAX_STEPS, "a result holds every step of a
 /* The step kinds, one file each (worker/step_KIND.c): a new kind is its
  * file and its name here. */
 extern const struct step_ops step_exec_ops, step_sleep_ops, step_ssh_ops, step_http_ops, step_tcp_ops,
-	step_ping_ops, step_cli_ops;
+	step_ping_ops, step_cli_ops, step_cli_config_ops;
 /* (cli before ssh: its shell closes before the connection it is on) */
 static const struct step_ops *const task_kinds[] = {
-	&step_exec_ops, &step_sleep_ops, &step_cli_ops, &step_ssh_ops, &step_http_ops, &step_tcp_ops, &step_ping_ops,
+	&step_exec_ops, &step_sleep_ops, &step_cli_ops, &step_cli_config_ops, &step_ssh_ops, &step_http_ops,
+	&step_tcp_ops, &step_ping_ops,
 };
 
 static const struct step_ops *task_kind(enum step_kind kind)

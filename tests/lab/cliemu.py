@@ -18,6 +18,18 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - `show version` and `show ip interface brief` naming the address and
     port the session reached (HOST is rtr-A-B-C-D from that address);
   - `flood`: lines without end, never a prompt again;
+  - `configure terminal` (privileged) into `HOST(config)#`, with the
+    sub-modes `interface X` -> `HOST(config-if)#` and `line X` ->
+    `HOST(config-line)#`, `exit` (one level up) and `end` (out); a small
+    set of accepted command shapes (ACCEPTED below: interface,
+    description, ip address, shutdown, no shutdown, hostname, ntp server,
+    logging host, snmp-server community, banner motd with its delimiter)
+    each written to the state file (`config: LINE`), anything else
+    refused as IOS refuses it; `hostname X` changes the prompt at once;
+    `flood` in config mode prints without end;
+  - `write memory` (`Building configuration...` `[OK]`) and `copy
+    running-config startup-config` (asks `Destination filename
+    [startup-config]?` first): state file `save`;
   - anything else: the caret line and `% Invalid input detected at '^'
     marker.`;
   - --delay SECONDS before every prompt (a slow device);
@@ -25,12 +37,25 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
 
 Fault modes (--fault): `noprompt` (banner, then never a prompt),
 `endless-pager` (show version pages forever, whatever the terminal
-length).
+length), `endless-banner` (banner lines without end, never a prompt).
+
+--xr: IOS-XR's flavour of the same CLI: prompts `RP/0/RP0/CPU0:HOST#`,
+logins land in privileged mode, and configuration is committed: accepted
+lines wait in a candidate until `commit` (state file: each `config: LINE`,
+then `commit`) or `commit confirmed minutes N` (`commit confirmed N`; a
+later plain `commit`, even with nothing new, records `commit`); `end` with
+uncommitted lines asks `Uncommitted changes found, commit them before
+exiting(yes/no/cancel)? [cancel]:` (no drops them).
+
+--state-dir DIR: each device appends what was configured to
+DIR/ADDRESS-PORT.log (Device.record), one event a line: `config: LINE`,
+`save`, `commit`, `commit confirmed N`, `hostname NAME`; the tests read it.
 
 Standard library only; the process ends when the session does.
 """
 import argparse
 import os
+import re
 import sys
 import time
 import tty
@@ -51,15 +76,52 @@ MOTD = (
 )
 
 
+# The configuration lines the emulator accepts, by mode: a regex on the
+# line as typed (words separated by single spaces).
+ACCEPTED = {
+    "config": [
+        r"hostname [A-Za-z][\w.-]{0,62}",
+        r"ntp server \d+\.\d+\.\d+\.\d+( prefer)?",
+        r"logging host \d+\.\d+\.\d+\.\d+",
+        r"snmp-server community \S+( (RO|RW))?",
+        r"no (ntp server|logging host) \d+\.\d+\.\d+\.\d+",
+    ],
+    "config-if": [
+        r"description .+",
+        r"ip address \d+\.\d+\.\d+\.\d+ \d+\.\d+\.\d+\.\d+",
+        r"no ip address",
+        r"shutdown",
+        r"no shutdown",
+    ],
+    "config-line": [
+        r"exec-timeout \d+( \d+)?",
+        r"transport input (ssh|telnet|all|none)",
+    ],
+}
+# the sub-modes and the commands that enter them
+SUBMODES = [
+    (r"interface [A-Za-z][\w/.:-]*( ?\d[\w/.:-]*)?", "config-if"),
+    (r"line (vty|con(sole)?) \d+( \d+)?", "config-line"),
+]
+
+
 class Device:
     def __init__(self, opts):
         self.o = opts
         conn = (os.environ.get("SSH_CONNECTION") or "? ? 127.0.0.1 0").split()
         self.addr, self.port = conn[2], conn[3]
         self.host = "rtr-" + self.addr.replace(".", "-")
-        self.privileged = False
+        self.privileged = bool(opts.xr)
+        self.mode = None          # None (exec), "config", or a sub-mode
+        self.candidate = []       # --xr: accepted lines not committed yet
         self.page = opts.page
         self.pending = b""
+
+    def record(self, event):
+        """One line to this device's state file: the tests read what was configured."""
+        if self.o.state_dir:
+            with open(os.path.join(self.o.state_dir, "%s-%s.log" % (self.addr, self.port)), "a") as f:
+                f.write(event + "\n")
 
     # -- terminal I/O
 
@@ -111,7 +173,12 @@ class Device:
     def prompt(self):
         if self.o.delay:
             time.sleep(self.o.delay)
-        self.write(self.host + ("#" if self.privileged else ">"))
+        if self.o.xr:
+            self.write("RP/0/RP0/CPU0:")
+        if self.mode:
+            self.write("%s(%s)#" % (self.host, self.mode))
+        else:
+            self.write(self.host + ("#" if self.privileged else ">"))
 
     # -- output with the pager
 
@@ -210,7 +277,118 @@ class Device:
         self.write(" " * (len(self.host) + 1) + "^\r\n")
         self.write("% Invalid input detected at '^' marker.\r\n\r\n")
 
+    # -- configuration
+
+    def save(self, ask):
+        if ask:
+            self.write("Destination filename [startup-config]? ")
+            name = self.line()
+            if name not in ("", "startup-config"):
+                self.write("%% Error opening %s (Permission denied)\r\n" % name)
+                return
+        self.write("Building configuration...\r\n")
+        self.write("[OK]\r\n")
+        self.record("save")
+
+    def banner(self, words):
+        """banner motd C TEXT...C: text lines until the delimiter."""
+        if len(words) < 3:
+            return False
+        delim, rest = words[2][0], " ".join(words[2:])[1:]
+        if delim not in rest:
+            self.write("Enter TEXT message.  End with the character '%s'.\r\n" % delim)
+            while delim not in rest:
+                rest = self.line()
+        return True
+
+    def accept(self, line):
+        """An accepted configuration line: live at once (IOS), or in the
+        candidate until a commit (--xr)."""
+        if self.o.xr:
+            self.candidate.append(line)
+        else:
+            self.apply(line)
+
+    def apply(self, line):
+        """A line takes effect: recorded; a hostname is the prompt's at once."""
+        self.record("config: " + line)
+        words = line.split()
+        if words[0] == "hostname":
+            self.host = words[1]
+            self.record("hostname " + words[1])
+
+    def commit(self, words):
+        if words[1:3] == ["confirmed", "minutes"] and len(words) == 4 and words[3].isdigit():
+            event = "commit confirmed " + words[3]
+        elif len(words) == 1:
+            event = "commit"
+        else:
+            return False
+        for line in self.candidate:
+            self.apply(line)
+        self.candidate = []
+        self.record(event)
+        return True
+
+    def end(self):
+        """Out of config mode; --xr asks about what is not committed."""
+        while self.o.xr and self.candidate:
+            self.write("Uncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:")
+            a = self.line().strip()
+            if a == "yes":
+                self.commit(["commit"])
+            elif a == "no":
+                self.candidate = []
+            else:
+                return
+        self.mode = None
+
+    def configure(self, cmd):
+        words = cmd.split()
+        if not words:
+            return
+        c = " ".join(words)
+        if c == "end":
+            self.end()
+        elif words[0] == "commit" and self.o.xr:
+            if not self.commit(words):
+                self.invalid(cmd)
+        elif c == "exit":
+            if self.mode != "config":
+                self.mode = "config"
+            else:
+                self.end()
+        elif c == "flood":
+            chunk = "".join("config flood from %s, it never ends 0123456789\r\n" % self.host for _ in range(1000))
+            while True:
+                self.write(chunk)
+        elif c.startswith("do "):
+            self.mode, was = None, self.mode
+            self.run(c[3:])
+            self.mode = was if self.mode is None else self.mode
+        elif words[0] == "banner" and len(words) > 1 and words[1] in ("motd", "login", "exec"):
+            if self.banner(words):
+                self.accept(c)
+            else:
+                self.invalid(cmd)
+        else:
+            for pat, mode in SUBMODES:
+                if re.fullmatch(pat, c):
+                    self.mode = mode
+                    self.accept(c)
+                    return
+            pats = ACCEPTED.get(self.mode, [])
+            if self.mode != "config":
+                pats = pats + ACCEPTED["config"]
+            for pat in pats:
+                if re.fullmatch(pat, c):
+                    self.accept(c)
+                    return
+            self.invalid(cmd)
+
     def run(self, cmd):
+        if self.mode:
+            return self.configure(cmd)
         words = cmd.split()
         if not words:
             return
@@ -233,6 +411,14 @@ class Device:
             chunk = "".join("flood line from %s, it never ends 0123456789\r\n" % self.host for _ in range(1000))
             while True:
                 self.write(chunk)
+        elif c in ("configure terminal", "conf t", "configure") and self.privileged:
+            if not self.o.xr:
+                self.write("Enter configuration commands, one per line.  End with CNTL/Z.\r\n")
+            self.mode = "config"
+        elif c in ("write memory", "write", "wr", "wr mem") and self.privileged:
+            self.save(False)
+        elif c in ("copy running-config startup-config", "copy run start") and self.privileged:
+            self.save(True)
         elif c.startswith("show lines ") and words[2].isdigit():
             self.output(["line %d from %s" % (i + 1, self.host) for i in range(int(words[2]))])
         else:
@@ -240,6 +426,13 @@ class Device:
 
     def serve(self):
         self.write(BANNER)
+        if self.o.fault == "endless-banner":
+            n = 0
+            while True:
+                n += 1
+                self.write("# banner line %d of %s > still going #\r\n" % (n, self.host))
+                if n % 100 == 0:
+                    time.sleep(0.01)
         self.write(DECOY)
         time.sleep(0.2)
         self.write("\r\n" + MOTD)
@@ -258,7 +451,9 @@ def main(argv=None):
     ap.add_argument("--secret-file", default=None,
                     help="a file holding the enable secret (none: enable asks nothing); a file, so that "
                     "the secret is in no process's command line")
-    ap.add_argument("--fault", choices=("none", "noprompt", "endless-pager"), default="none")
+    ap.add_argument("--fault", choices=("none", "noprompt", "endless-pager", "endless-banner"), default="none")
+    ap.add_argument("--xr", action="store_true", help="IOS-XR's prompts, privileged logins and commit")
+    ap.add_argument("--state-dir", default=None, help="where each device writes what was configured (record)")
     opts = ap.parse_args(argv)
     opts.secret = None
     if opts.secret_file:
@@ -282,7 +477,25 @@ def main(argv=None):
 _nstarted = 0
 
 
-def start(lab, page=10, delay=0.0, secret=None, fault="none"):
+def state_dir(lab, name):
+    """A directory in the lab the devices may write their state files to
+    (they run as the lab user); read them with states()."""
+    path = os.path.join(lab.dir, name)
+    os.mkdir(path)
+    os.chmod(path, 0o777)
+    return path
+
+
+def states(path, addr, port):
+    """The events a device recorded, in order ([] when none)."""
+    try:
+        with open(os.path.join(path, "%s-%s.log" % (addr, port))) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None, xr=False):
     """Start a lab sshd whose sessions are this emulator; returns its port
     (stop it with lab.stop_sshd(port)). The script is copied into the lab's
     directory, which the lab user can read; so is the secret, in a file of
@@ -292,6 +505,10 @@ def start(lab, page=10, delay=0.0, secret=None, fault="none"):
     with open(os.path.abspath(__file__)) as f:
         script = lab._write("cliemu.py", f.read(), 0o755)
     argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault]
+    if state_dir is not None:
+        argv += ["--state-dir", str(state_dir)]
+    if xr:
+        argv += ["--xr"]
     if secret is not None:
         argv += ["--secret-file", lab._write("cliemu-secret-%d" % _nstarted, secret + "\n", 0o644)]
     return lab.start_sshd(extra_config=["ForceCommand exec " + " ".join(argv)])

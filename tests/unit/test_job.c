@@ -765,6 +765,51 @@ static void test_tcp_ping(void **state)
 	job_free(job);
 }
 
+/* config steps: a list or a block string (blank lines skipped, trailing
+ * blanks dropped), save, commit, commit_confirmed in whole minutes. */
+static void test_config_step(void **state)
+{
+	static const char text[] =
+		"steps:\n"
+		"  - config: [interface Gi1, ' description ${site}']\n"
+		"    save: yes\n"
+		"  - config: |\n"
+		"      ntp server 10.0.0.1  \n"
+		"\n"
+		"      logging host 10.0.0.2\n"
+		"    commit_confirmed: 10m\n"
+		"    name: push\n"
+		"  - config: []\n"
+		"    commit: true\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	struct step *s;
+
+	(void)state;
+	if (parse("jobs.d/cfg.yaml", text, &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(job->nsteps, 3);
+	s = &job->steps[0];
+	assert_int_equal(s->kind, STEP_CONFIG);
+	assert_string_equal(step_kind_name(s->kind), "config");
+	assert_int_equal(s->config->nlines, 2);
+	assert_string_equal(s->config->lines[1], " description ${site}");
+	assert_string_equal(s->name, "config: interface Gi1;  description ${site}");
+	assert_true(s->config->save);
+	assert_false(s->config->commit);
+	s = &job->steps[1];
+	assert_int_equal(s->config->nlines, 2);
+	assert_string_equal(s->config->lines[0], "ntp server 10.0.0.1");
+	assert_string_equal(s->config->lines[1], "logging host 10.0.0.2");
+	assert_int_equal(s->config->commit_confirmed_ms, 600000);
+	assert_string_equal(s->name, "push");
+	s = &job->steps[2];
+	assert_int_equal(s->config->nlines, 0);
+	assert_true(s->config->commit);
+	assert_null(job->steps[0].http);
+	job_free(job);
+}
+
 /* The parser takes a length, not a C string: text after len is not read,
  * and the source keeps exactly len bytes. */
 static void test_length_bounded(void **state)
@@ -823,11 +868,11 @@ static const struct bad_case bad_cases[] = {
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
 	    "3:5: unknown key 'expect' in sleep step (expected one of: name)"),
 	BAD("two kind keys", "steps:\n  - exec: ls\n    sleep: 1s\n",
-	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: two kind keys in one step, 'exec' and 'sleep' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("no kind key", "steps:\n  - name: x\n",
-	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "2:5: step has no kind key (expected exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("misspelt kind key", "steps:\n  - name: x\n    exce: ls\n",
-	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: unknown key 'exce' in step (expected a kind key, one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	BAD("bad sleep duration", "steps:\n  - sleep: 5 parsecs\n",
 	    "2:12: 'sleep': expected a duration such as 30s, 500ms or 2m, got '5 parsecs'"),
 	BAD("bad timeout duration", "timeout: 5 parsecs\nsteps:\n  - exec: ls\n",
@@ -948,7 +993,7 @@ static const struct bad_case bad_cases[] = {
 	    "3:13: 'expect': bad regex: missing terminating ] for character class (at position 3 of the pattern)"),
 	BAD("zero timeout on an ssh step", "steps:\n  - ssh: ls\n    timeout: 0\n", "3:14: 'timeout': must be more than 0"),
 	BAD("exec and ssh in one step", "steps:\n  - ssh: ls\n    exec: ls\n",
-	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli)"),
+	    "3:5: two kind keys in one step, 'ssh' and 'exec' (a step has exactly one of: exec, sleep, ssh, http, tcp, ping, cli, config)"),
 	/* the http section */
 	BAD("unknown http key", "http:\n  base: https://x\n  verify: no\nsteps:\n  - tcp: 22\n",
 	    "3:3: unknown key 'verify' in http (expected one of: base, user, password, password_file, token, headers, "
@@ -1127,7 +1172,7 @@ static const struct bad_case bad_cases[] = {
 	    "2:22: duplicate key 'count' (first at line 2)"),
 	BAD("http and ping in one step", "steps:\n  - http: GET /\n    ping:\n",
 	    "3:5: two kind keys in one step, 'http' and 'ping' (a step has exactly one of: exec, sleep, ssh, http, tcp, "
-	    "ping, cli)"),
+	    "ping, cli, config)"),
 	BAD("empty file", "", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("only comments", "# nothing here\n\n", "1:1: empty job file (expected a mapping with steps)"),
 	BAD("empty command", "steps:\n  - exec: \"  \"\n", "2:11: 'exec': the command is empty"),
@@ -1412,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(test_http_json_values),
 		cmocka_unit_test(test_http_json_aliases),
 		cmocka_unit_test(test_tcp_ping),
+		cmocka_unit_test(test_config_step),
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_inventory_may),

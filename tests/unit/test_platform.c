@@ -105,6 +105,31 @@ static void test_errors(void **state)
 	check_bad("prompts: {user: 'a>'}\npagr: x\n", "p.yaml:2:1: unknown key 'pagr'");
 }
 
+/* commit_confirmed: its holes filled with the time; config discard
+ * read; commit keys need config mode. */
+static void test_commit_confirmed(void **state)
+{
+	static const char text[] = "prompts: {user: 'a>', config: 'a#'}\n"
+	                           "config: {enter: configure, exit: exit configuration-mode, discard: rollback 0}\n"
+	                           "commit: commit\n"
+	                           "commit_confirmed: commit confirmed {minutes} comment {seconds}s\n";
+	struct platform *p = NULL;
+	struct err err = {{0}};
+	char *c;
+
+	assert_int_equal(platform_parse("j.yaml", text, strlen(text), &p, &err), 0);
+	assert_string_equal(p->config_discard, "rollback 0");
+	c = platform_commit_confirmed(p, 5);
+	assert_string_equal(c, "commit confirmed 5 comment 300s");
+	free(c);
+	platform_free(p);
+	check_bad("prompts: {user: 'a>', config: 'a#'}\nconfig: {enter: c, exit: e}\ncommit_confirmed: commit confirmed\n",
+	          "p.yaml:3:19: 'commit_confirmed': expected {minutes} or {seconds} in the command");
+	check_bad("prompts: {user: 'a>', config: 'a#'}\nconfig: {enter: c, exit: e}\ncommit_confirmed: 'c {min}'\n",
+	          "p.yaml:3:19: 'commit_confirmed': expected {minutes} or {seconds} after '{'");
+	check_bad("prompts: {user: 'a>'}\ncommit: commit\n", "p.yaml:1:1: 'commit' and 'commit_confirmed' need 'config'");
+}
+
 static void test_names(void **state)
 {
 	assert_true(platform_name_ok("cisco_ios"));
@@ -133,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_commit_confirmed),
 		cmocka_unit_test(test_find_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
