@@ -13,8 +13,7 @@
 #include "log.h"
 #include "proto.h"
 
-/* mkdir -p, mode 0700 for what it creates. */
-static int outdir_mkdirs(const char *dir)
+int outdir_mkdirs(const char *dir)
 {
 	char *p = xstrdup(dir);
 	int r = 0;
@@ -33,10 +32,7 @@ static int outdir_mkdirs(const char *dir)
 	return r;
 }
 
-/* DIR/NAME afresh: whatever was at NAME (a file of an earlier run, or a
- * link or hard link planted there) is unlinked, not written through, and
- * the new file is created 0600 with O_EXCL, never following a link. */
-static int outdir_create(int dirfd, const char *name)
+int outdir_create(int dirfd, const char *name)
 {
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -1;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_transcript.h"
 #include "clitext.h"
 #include "clock.h"
 #include "termtext.h"
@@ -106,6 +107,7 @@ static int cli_session_send(struct cli_session *s, const char *p, size_t n, cons
 {
 	size_t done = 0;
 
+	cli_transcript_add(s->tx, CLI_TRANSCRIPT_SENT, p, n);
 	while (done < n) {
 		ssize_t w = libssh2_channel_write(s->ch, p + done, n - done);
 		if (w == LIBSSH2_ERROR_EAGAIN) {
@@ -165,6 +167,7 @@ static bool cli_session_drain(struct cli_session *s, int stream, size_t cap, ssi
 		if (*n <= 0)
 			break;
 		buf_append(&s->in, chunk, (size_t)*n);
+		cli_transcript_add(s->tx, stream ? CLI_TRANSCRIPT_STDERR : CLI_TRANSCRIPT_RECEIVED, chunk, (size_t)*n);
 		cli_session_keep(s, cap);
 		got = true;
 	}

@@ -163,6 +163,7 @@ static void step_cli_run(struct step_ctx *ctx, struct step_result *r)
 	}
 	if (!s) {
 		s = ctx->state->cli = xcalloc(1, sizeof(*s));
+		s->tx = ctx->state->transcript;
 		if (step_cli_start(ctx, s, &lim, r) < 0)
 			goto out;
 	}

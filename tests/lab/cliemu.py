@@ -18,6 +18,8 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - `show version` and `show ip interface brief` naming the address and
     port the session reached (HOST is rtr-A-B-C-D from that address);
   - `flood`: lines without end, never a prompt again;
+  - `hang`: terminal escapes (a title, clear screen, a C1 CSI), then
+    never a prompt again;
   - anything else: the caret line and `% Invalid input detected at '^'
     marker.`;
   - --delay SECONDS before every prompt (a slow device);
@@ -233,6 +235,10 @@ class Device:
             chunk = "".join("flood line from %s, it never ends 0123456789\r\n" % self.host for _ in range(1000))
             while True:
                 self.write(chunk)
+        elif c == "hang":  # hostile bytes, then never a prompt again
+            self.write("\x1b]0;owned\x07\x1b[2J\x9b31m stuck\r\n")
+            while True:
+                self.key()
         elif c.startswith("show lines ") and words[2].isdigit():
             self.output(["line %d from %s" % (i + 1, self.host) for i in range(int(words[2]))])
         else:
