@@ -65,7 +65,7 @@ void transcript_put(struct transcript *t, const char *host, enum status st, cons
 	} else {
 		buf_puts(b, "# fleetrun transcript of ");
 		termtext_puts(b, host, 0);
-		buf_printf(b, "\n# none: %s, and no result came from the worker (it was killed at the deadline, "
+		buf_printf(b, "\n# none: %s, and the worker sent no transcript (it was killed at the deadline, "
 		           "crashed, or the run was interrupted)\n",
 		           status_name(st));
 	}

@@ -169,6 +169,28 @@ def test_transcript_same_dir_as_outdir_refused(sshlab, fleet, tmp_path):
     assert r.rc == 2 and "--transcript %s: expected a directory" % (tmp_path / "link") in r.err, str(r)
 
 
+def test_transcript_from_a_hostile_worker_and_none(fleet, tmp_path):
+    """The supervisor escapes what a worker sent once more: a lying worker
+    cannot put raw bytes in a file meant for cat; the record never holds
+    the transcript. A host whose worker sent none (killed at the deadline)
+    gets a line saying why."""
+    d = tmp_path / "tx"
+    worker, _ = fr.fake_worker(tmp_path, "numbers")
+    j = fr.write_job(tmp_path, "steps:\n  - exec: 'echo unused'\n")
+    r = fleet.run(["run", j, "-H", "n-transcript", "--format", "jsonl", "--transcript", str(d)],
+                  env={"FLEETRUN_WORKER": worker})
+    rec = one(r)
+    assert rec["status"] == "ok" and "transcript" not in rec and b"pwn" not in r.out, str(r)
+    t = read_transcript(d, "n-transcript")
+    assert t == "\\x1b]0;pwn\\x07\\x1b[2J\\u009b31m evil\n\\x00 end\n", t
+    worker, _ = fr.fake_worker(tmp_path, "hang")
+    r = fleet.run(["run", j, "-H", "hang", "-t", "1s", "--grace", "1s", "--format", "jsonl",
+                   "--transcript", str(d)], timeout=60, env={"FLEETRUN_WORKER": worker})
+    assert one(r)["status"] == "timeout", str(r)
+    t = read_transcript(d, "hang")
+    assert "# none: timeout, and the worker sent no transcript" in t, t
+
+
 def test_transcript_of_ssh_steps(sshlab, fleet, tmp_path):
     """ssh (exec) steps are in the transcript too: the command sent, its
     stdout and stderr received."""
