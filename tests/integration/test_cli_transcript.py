@@ -215,6 +215,17 @@ def test_status_ok_and_failed_error_pattern(sshlab, ios, fleet, tmp_path):
     assert "error pattern" in rec["error"], rec
 
 
+def test_status_failed_error_line_escaped(sshlab, ios, fleet, tmp_path):
+    """The device's error line quoted in the error is escaped: no C1
+    control or BEL raw in the record."""
+    inv = inventory(tmp_path / "inv", [("r1", dev(sshlab, 44, ios))])
+    r = run(fleet, ios_job(tmp_path, ["bad-bytes"]), inv, env={"EN": SECRET})
+    rec = one(r)
+    assert rec["status"] == "failed", rec
+    assert "% Invalid input \\u009b31m bell" in rec["error"], rec
+    assert "\x9b" not in rec["error"] and "\x07" not in rec["error"], rec
+
+
 def test_status_failed_expect(sshlab, ios, fleet, tmp_path):
     inv = inventory(tmp_path / "inv", [("r1", dev(sshlab, 35, ios))])
     rec = one(run(fleet, ios_job(tmp_path, [{"cli": "show version", "expect": "Version 99"}]), inv,

@@ -19,7 +19,7 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
     port the session reached (HOST is rtr-A-B-C-D from that address);
   - `flood`: lines without end, never a prompt again;
   - `hang`: terminal escapes (a title, clear screen, a C1 CSI), then
-    never a prompt again;
+    never a prompt again; `bad-bytes`: an error line holding such bytes;
   - anything else: the caret line and `% Invalid input detected at '^'
     marker.`;
   - --delay SECONDS before every prompt (a slow device);
@@ -239,6 +239,8 @@ class Device:
             self.write("\x1b]0;owned\x07\x1b[2J\x9b31m stuck\r\n")
             while True:
                 self.key()
+        elif c == "bad-bytes":  # an error line holding a C1 CSI and a BEL
+            self.write("% Invalid input \x9b31m\x07 bell\r\n")
         elif c.startswith("show lines ") and words[2].isdigit():
             self.output(["line %d from %s" % (i + 1, self.host) for i in range(int(words[2]))])
         else:
