@@ -2,7 +2,6 @@
 #include "transcript.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,22 +19,8 @@ void transcript_init(struct transcript *t)
 int transcript_open(struct transcript *t, const char *dir, struct err *err)
 {
 	transcript_init(t);
-	if (outdir_mkdirs(dir) < 0 && errno != EEXIST) {
-		err_set(err, "--transcript %s: cannot create: %s", dir, strerror(errno));
+	if ((t->dirfd = outdir_open_dir("--transcript", dir, err)) < 0)
 		return -1;
-	}
-	/* not through a link planted at a shared path: files would be
-	 * created in whatever directory it names */
-	t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (t->dirfd < 0) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			err_set(err, "--transcript %s: expected a directory, not a symbolic link or a file (give the "
-			        "directory itself)",
-			        dir);
-		else
-			err_set(err, "--transcript %s: %s", dir, strerror(errno));
-		return -1;
-	}
 	t->path = xstrdup(dir);
 	return 0;
 }

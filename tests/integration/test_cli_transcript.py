@@ -26,6 +26,7 @@ from fr import check_nothing_left, inventory, one, recs_of, run_watching
 
 sys.path.insert(0, str(fr.REPO / "tests" / "lab"))
 import cliemu  # noqa: E402
+from test_cli import job  # noqa: E402  (the same job files as test_cli's)
 
 SECRET = "Tx-Enable-" + fr.unique()
 LINE = re.compile(r"^ *\d+\.\d{3} [<>!#] ")
@@ -47,26 +48,6 @@ def ios(sshlab):
 
 
 # ----------------------------------------------------------------- helpers
-
-def yq(v):
-    return json.dumps(v) if isinstance(v, str) else ("true" if v is True else "false" if v is False else str(v))
-
-
-def job(tmp, steps, cli=None, ssh=None, timeout="20s", name="job"):
-    lines = ["description: test_cli_transcript", "timeout: %s" % timeout,
-             "inventory_may: {files: [/], settings: [host_key_policy]}"]
-    for sec, vals in (("ssh", ssh), ("cli", cli)):
-        if vals:
-            lines.append("%s:" % sec)
-            lines += ["  %s: %s" % (k, yq(v)) for k, v in vals.items()]
-    lines.append("steps:")
-    for st in steps:
-        if isinstance(st, str):
-            st = {"cli": st}
-        for i, (k, v) in enumerate(st.items()):
-            lines.append(("  - " if i == 0 else "    ") + "%s: %s" % (k, yq(v)))
-    return fr.write_job(tmp, "\n".join(lines) + "\n", name=name)
-
 
 def dev(lab, i, port, **more):
     v = {"address": lab.address(i), "port": port, "user": lab.user, "key": lab.key,
