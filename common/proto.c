@@ -59,7 +59,7 @@ void proto_encode_hello(struct buf *out, const char *job_path, const char *job_s
 	proto_pack_cstr(&pk, "job");
 	proto_pack_str(&pk, job_src, job_len);
 	proto_pack_cstr(&pk, "settings");
-	msgpack_pack_map(&pk, 5);
+	msgpack_pack_map(&pk, 6);
 	proto_pack_cstr(&pk, "output_cap");
 	msgpack_pack_uint64(&pk, s->output_cap);
 	proto_pack_cstr(&pk, "log_level");
@@ -70,6 +70,11 @@ void proto_encode_hello(struct buf *out, const char *job_path, const char *job_s
 	msgpack_pack_int(&pk, s->max_logins);
 	proto_pack_cstr(&pk, "jump_max_logins");
 	msgpack_pack_int(&pk, s->jump_max_logins);
+	proto_pack_cstr(&pk, "transcript");
+	if (s->transcript)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
 	frame_end(out, start);
 }
 
@@ -363,7 +368,7 @@ int proto_decode(const char *p, size_t n, msgpack_zone *zone, msgpack_object *ob
  * defaults for any it did not send. */
 int proto_decode_hello(const msgpack_object *m, struct proto_hello *h, struct err *err)
 {
-	const msgpack_object *settings = proto_get(m, "settings");
+	const msgpack_object *settings = proto_get(m, "settings"), *tx;
 	uint64_t version = 0, cap;
 	int64_t lvl, cpu, logins;
 
@@ -386,6 +391,8 @@ int proto_decode_hello(const msgpack_object *m, struct proto_hello *h, struct er
 	h->settings.jump_max_logins =
 		proto_get_i64(settings, "jump_max_logins", &logins) == 0 && logins > 0 && logins <= INT32_MAX ? (int)logins
 		                                                                                              : 0;
+	tx = proto_get(settings, "transcript");
+	h->settings.transcript = tx && tx->type == MSGPACK_OBJECT_BOOLEAN && tx->via.boolean;
 	return 0;
 }
 
@@ -526,6 +533,7 @@ static const struct proto_field proto_result_fields[] = {
 	{"known_hosts_add", PROTO_WIRE_KNOWN_HOSTS, PROTO_RESULT_AT(known_hosts_lines), PROTO_RESULT_KNOWN_HOSTS, 0},
 	{"jump", PROTO_WIRE_STR, PROTO_RESULT_AT(jump), PROTO_RESULT_JUMP, 0},
 	{"ssh", PROTO_WIRE_SSH, PROTO_RESULT_AT(ssh), PROTO_RESULT_SSH, 0},
+	{"transcript", PROTO_WIRE_BIN, PROTO_RESULT_AT(transcript), PROTO_RESULT_TRANSCRIPT, 0},
 };
 
 /* What every result carries, whatever has says; error goes as nil when

@@ -68,6 +68,7 @@ struct proto_settings {
 	int max_logins;       /* SSH logins in progress at once, 0: no limit */
 	int jump_max_logins;  /* of them to one jump host, 0: no limit; with
 	                         neither, a worker never asks (login_gate.c) */
+	bool transcript;      /* --transcript: results carry each host's session */
 };
 
 /* Most steps a result may hold: a job has at most JOB_MAX_STEPS, and the
@@ -232,6 +233,7 @@ enum proto_result_field {
 	PROTO_RESULT_KNOWN_HOSTS = 1u << 8,
 	PROTO_RESULT_JUMP = 1u << 9,
 	PROTO_RESULT_SSH = 1u << 10,
+	PROTO_RESULT_TRANSCRIPT = 1u << 11,
 };
 
 /* At most this many known_hosts lines in one result: the device's and
@@ -261,6 +263,10 @@ struct proto_result {
 	struct proto_str jump;       /* the jump chain the connection went
 	                                through: "user@host:port,..." */
 	struct proto_ssh ssh;        /* what the SSH connection negotiated */
+	struct proto_str transcript; /* --transcript: the host's session as
+	                                text for DIR/HOST, secrets masked
+	                                (worker/cli_transcript.h); never in
+	                                the record */
 };
 
 /* The result as a whole frame appended to out. */

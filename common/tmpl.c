@@ -477,34 +477,39 @@ int tmpl_check_shell(const char *t, size_t *offset, struct err *err)
 	return tmpl_shell_walk(t, NULL, NULL, NULL, NULL, offset, err);
 }
 
+bool tmpl_secret_marks(const char *p, size_t n, const struct kvlist *secrets, unsigned char *hidden)
+{
+	bool any = false;
+
+	/* searching from every position, so overlapping occurrences and
+	 * secrets that contain one another are all covered */
+	for (size_t i = 0; secrets && i < secrets->len; i++) {
+		const char *sec = secrets->items[i].value;
+		size_t slen = strlen(sec);
+		const char *at = p, *end = p + n, *hit;
+
+		if (slen == 0)
+			continue;
+		while ((size_t)(end - at) >= slen && (hit = memmem(at, (size_t)(end - at), sec, slen)) != NULL) {
+			memset(hidden + (hit - p), 1, slen);
+			any = true;
+			at = hit + 1;
+		}
+	}
+	return any;
+}
+
 void tmpl_mask(struct buf *b, const struct kvlist *secrets)
 {
 	struct buf masked = BUF_INIT;
 	unsigned char *hidden = NULL;
-	bool any = false;
 
 	if (!secrets || !secrets->len || !b->data || !b->len)
 		return;
-	/* Mark every byte covered by any occurrence of any secret, searching
-	 * from every position so overlapping occurrences and secrets that
-	 * contain one another are all covered; then write *** once per run of
-	 * marked bytes. */
-	for (size_t i = 0; i < secrets->len; i++) {
-		const char *sec = secrets->items[i].value;
-		size_t slen = strlen(sec);
-		const char *p = b->data, *end = b->data + b->len, *hit;
-
-		if (slen == 0)
-			continue;
-		while ((size_t)(end - p) >= slen && (hit = memmem(p, (size_t)(end - p), sec, slen)) != NULL) {
-			if (!hidden)
-				hidden = xcalloc(b->len, 1);
-			memset(hidden + (hit - b->data), 1, slen);
-			any = true;
-			p = hit + 1;
-		}
-	}
-	if (!any)
+	/* Mark every byte covered by any occurrence of any secret, then
+	 * write *** once per run of marked bytes. */
+	hidden = xcalloc(b->len, 1);
+	if (!tmpl_secret_marks(b->data, b->len, secrets, hidden))
 		goto out;
 	for (size_t i = 0; i < b->len;) {
 		if (!hidden[i]) {

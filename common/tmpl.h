@@ -90,6 +90,11 @@ void tmpl_builtins(struct kvlist *b, const char *job, const char *host, const st
  * `fleetrun hosts -v`, records, output and --dry-run. */
 bool tmpl_is_secret_name(const char *name);
 
+/* Set hidden[i] (n bytes, zeroed by the caller) for every byte of
+ * p[0..n) that an occurrence of a secret covers: whether any did. For a
+ * caller that masks in its own way (worker/cli_transcript.c). */
+bool tmpl_secret_marks(const char *p, size_t n, const struct kvlist *secrets, unsigned char *hidden);
+
 /* Replace every occurrence of a secret's value in b with "***". */
 void tmpl_mask(struct buf *b, const struct kvlist *secrets);
 

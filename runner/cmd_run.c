@@ -73,6 +73,8 @@ static const char cmd_run_usage[] =
 	"                         no per-host lines then\n"
 	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
 	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
+	"      --transcript DIR   DIR/HOST: each host's session (what was typed, what\n"
+	"                         came back, with times; escaped, secrets masked)\n"
 	"      --color WHEN       auto (default), always or never; NO_COLOR is obeyed\n"
 	"      --no-progress      no live progress line on a terminal's stderr\n"
 	"      --ordered          records in target order, not completion order\n"
@@ -153,6 +155,7 @@ const struct cli_opt cmd_run_options[] = {
 	 "a number of tasks of at least 1"},
 	{"gather", 0, false, cli_flag, RUN(run.gather), 0, 0, NULL, NULL},
 	{"outdir", 0, true, cli_string, RUN(run.outdir), 0, 0, NULL, NULL},
+	{"transcript", 0, true, cli_string, RUN(run.transcript), 0, 0, NULL, NULL},
 	{"color", 0, true, cli_enum, RUN(color), 0, 0, cmd_run_colors, "auto, always or never"},
 	{"no-progress", 0, false, cli_flag, RUN(no_progress), 0, 0, NULL, NULL},
 	{"ordered", 0, false, cli_flag, RUN(run.ordered), 0, 0, NULL, NULL},
@@ -265,6 +268,11 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	r->summary = o->summary != SUMMARY_NONE ? o->summary : r->quiet ? SUMMARY_NONE : SUMMARY_TEXT;
 	if (o->targets.inventories.n == 0 && o->targets.patterns.n == 0) {
 		err_set(err, "run: no targets: give an inventory (-i FILE) or hosts (-H PATTERN)");
+		return -1;
+	}
+	if (r->transcript && r->outdir && !strcmp(r->transcript, r->outdir)) {
+		/* DIR/HOST would be a host's file and its directory */
+		err_set(err, "--transcript and --outdir name the same directory (%s): give each its own", r->outdir);
 		return -1;
 	}
 	if ((r->resume || r->retry_failed) && !r->journal) {

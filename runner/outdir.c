@@ -33,10 +33,7 @@ static int outdir_mkdirs(const char *dir)
 	return r;
 }
 
-/* DIR/NAME afresh: whatever was at NAME (a file of an earlier run, or a
- * link or hard link planted there) is unlinked, not written through, and
- * the new file is created 0600 with O_EXCL, never following a link. */
-static int outdir_create(int dirfd, const char *name)
+int outdir_create(int dirfd, const char *name)
 {
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return -1;
@@ -49,26 +46,34 @@ void outdir_init(struct outdir *d)
 	d->dirfd = d->ok_fd = d->failed_fd = -1;
 }
 
-int outdir_open(struct outdir *d, const char *dir, struct err *err)
+int outdir_open_dir(const char *option, const char *dir, struct err *err)
 {
-	outdir_init(d);
+	int fd;
+
 	if (outdir_mkdirs(dir) < 0 && errno != EEXIST) {
-		err_set(err, "--outdir %s: cannot create: %s", dir, strerror(errno));
+		err_set(err, "%s %s: cannot create: %s", option, dir, strerror(errno));
 		return -1;
 	}
 	/* DIR itself is not followed either: a link planted at a shared
 	 * path (/tmp/out) would have files created, and ok.txt replaced, in
 	 * whatever directory it names */
-	d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (d->dirfd < 0) {
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
-			err_set(err, "--outdir %s: expected a directory, not a symbolic link or a file (give the "
+			err_set(err, "%s %s: expected a directory, not a symbolic link or a file (give the "
 			        "directory itself)",
-			        dir);
+			        option, dir);
 		else
-			err_set(err, "--outdir %s: %s", dir, strerror(errno));
-		return -1;
+			err_set(err, "%s %s: %s", option, dir, strerror(errno));
 	}
+	return fd;
+}
+
+int outdir_open(struct outdir *d, const char *dir, struct err *err)
+{
+	outdir_init(d);
+	if ((d->dirfd = outdir_open_dir("--outdir", dir, err)) < 0)
+		return -1;
 	d->ok_fd = outdir_create(d->dirfd, "ok.txt");
 	if (d->ok_fd >= 0)
 		d->failed_fd = outdir_create(d->dirfd, "failed.txt");

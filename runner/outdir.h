@@ -40,5 +40,14 @@ void outdir_close(struct outdir *d);
 /* HOST's directory name under DIR, appended to b: one to one, one path
  * component, never '.', '..', ok.txt or failed.txt. */
 void outdir_host_name(struct buf *b, const char *host);
+/* DIR (option's: "--outdir") created if needed (and its parents, 0700)
+ * and opened, never through a symbolic link: the fd, or -1 with err.
+ * runner/transcript.c's directory too. */
+int outdir_open_dir(const char *option, const char *dir, struct err *err);
+/* DIR/NAME afresh: whatever was at NAME (a file of an earlier run, or a
+ * link or hard link planted there) is unlinked, not written through, and
+ * the new file is created 0600 with O_EXCL, never following a link. The
+ * fd, or -1 with errno. */
+int outdir_create(int dirfd, const char *name);
 
 #endif

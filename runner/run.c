@@ -49,6 +49,7 @@
 #include "record.h"
 #include "selfstat.h"
 #include "sink.h"
+#include "transcript.h"
 
 /* How long finished workers get to exit on their own at the end, and
  * then after KILL. */
@@ -75,6 +76,7 @@ struct run {
 	struct progress pg;       /* the live line on stderr */
 	struct gather gather;     /* --gather */
 	struct outdir outdir;     /* --outdir */
+	struct transcript transcript; /* --transcript */
 	struct record rec;        /* rendered record, reused */
 	msgpack_zone zone;        /* decoded frames, cleared after each */
 	struct knownhosts kh;     /* keys appended under accept-new */
@@ -120,6 +122,8 @@ static void run_emit(struct run *r, struct task_rec *t, const struct proto_resul
 {
 	if (r->o->outdir)
 		outdir_put(&r->outdir, t->host.name, r->rec.status, res);
+	if (r->o->transcript)
+		transcript_put(&r->transcript, t->host.name, r->rec.status, res);
 	if (r->o->gather)
 		gather_add(&r->gather, t->host.name, r->rec.status, res, r->rec.has_error ? r->rec.error.data : NULL);
 	sink_put(&r->sink, t->seq, t->host.name, &r->rec, res);
@@ -677,6 +681,7 @@ static void run_init(struct run *r, const struct run_opts *o)
 	r->rc = 2;
 	sink_init(&r->sink);
 	outdir_init(&r->outdir);
+	transcript_init(&r->transcript);
 	record_init(&r->rec);
 	msgpack_zone_init(&r->zone, 16384);
 	r->start_ms = clock_mono_ms();
@@ -740,7 +745,8 @@ static int run_open_outputs(struct run *r, int workers)
 	    /* with --gather, stdout is for the gathered view at the end */
 	    sink_open(&r->sink, o->journal, o->format, o->quiet || o->gather, o->ordered,
 	              (size_t)(workers * 8 > 256 ? workers * 8 : 256), &err) < 0 ||
-	    (o->outdir && outdir_open(&r->outdir, o->outdir, &err) < 0)) {
+	    (o->outdir && outdir_open(&r->outdir, o->outdir, &err) < 0) ||
+	    (o->transcript && transcript_open(&r->transcript, o->transcript, &err) < 0)) {
 		log_error("%s", err.msg);
 		return -1;
 	}
@@ -761,7 +767,7 @@ static int run_setup_loop(struct run *r)
 {
 	const struct run_opts *o = r->o;
 	struct proto_settings settings = {o->output_cap, (int)log_level(), o->worker_cpu_ms, o->max_logins,
-	                                  o->jump_max_logins};
+	                                  o->jump_max_logins, o->transcript != NULL};
 	sigset_t mask;
 	char pidbuf[32];
 
@@ -1125,6 +1131,7 @@ static void run_cleanup(struct run *r)
 	progress_free(&r->pg);
 	gather_free(&r->gather);
 	outdir_close(&r->outdir);
+	transcript_close(&r->transcript);
 	sink_close(&r->sink);
 	record_free(&r->rec);
 	knownhosts_free(&r->kh);

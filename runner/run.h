@@ -42,6 +42,7 @@ struct run_opts {
 	int jump_max_logins;    /* --jump-max-logins, else the job's: of them to
 	                           one jump host, 0 for no limit */
 	const char *outdir;     /* --outdir: per-host files, or NULL */
+	const char *transcript; /* --transcript: DIR/HOST sessions, or NULL */
 	bool gather;            /* --gather: identical outputs grouped at the end */
 	bool progress;          /* the live line on stderr (a terminal, not -q) */
 	bool color;             /* escapes allowed on the terminal */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_transcript.h"
 #include "clitext.h"
 #include "clock.h"
 #include "termtext.h"
@@ -106,6 +107,7 @@ static int cli_session_send(struct cli_session *s, const char *p, size_t n, cons
 {
 	size_t done = 0;
 
+	cli_transcript_add(s->tx, CLI_TRANSCRIPT_SENT, p, n);
 	while (done < n) {
 		ssize_t w = libssh2_channel_write(s->ch, p + done, n - done);
 		if (w == LIBSSH2_ERROR_EAGAIN) {
@@ -165,6 +167,7 @@ static bool cli_session_drain(struct cli_session *s, int stream, size_t cap, ssi
 		if (*n <= 0)
 			break;
 		buf_append(&s->in, chunk, (size_t)*n);
+		cli_transcript_add(s->tx, stream ? CLI_TRANSCRIPT_STDERR : CLI_TRANSCRIPT_RECEIVED, chunk, (size_t)*n);
 		cli_session_keep(s, cap);
 		got = true;
 	}
@@ -428,12 +431,15 @@ int cli_session_enable(struct cli_session *s, const char *secret, const struct c
 			goto out;
 	}
 	if (got != CLI_SESSION_WANT_MODE || s->mode != PLATFORM_MODE_PRIVILEGED) {
-		struct buf said = BUF_INIT;
+		struct buf said = BUF_INIT, shown = BUF_INIT;
 		clitext_clean(s->in.data, end, NULL, &said);
+		/* the device's words: escaped, as in every message */
+		termtext_append(&shown, said.data, said.len < 200 ? said.len : 200, 0);
 		*st = STATUS_AUTH;
-		err_set(err, "'%s' did not reach privileged mode: the device refused the enable secret (it said: \"%.200s\")",
-		        s->plat->enable, said.data ? said.data : "");
+		err_set(err, "'%s' did not reach privileged mode: the device refused the enable secret (it said: \"%s\")",
+		        s->plat->enable, shown.data ? shown.data : "");
 		buf_free(&said);
+		buf_free(&shown);
 		goto fail;
 	}
 	r = 0;
@@ -483,6 +489,15 @@ int cli_session_command_tracked(struct cli_session *s, const char *cmd, const st
 	                            err);
 }
 
+/* A line of the device's for a message: at most 200 bytes, escaped. */
+static char *cli_session_shown(const char *p, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	termtext_append(&b, p, n < 200 ? n : 200, 0);
+	return b.data ? buf_steal(&b) : xstrdup("");
+}
+
 const char *cli_session_error_in(const struct cli_session *s, const char *text, size_t len, char **line)
 {
 	const struct platform *p = s->plat;
@@ -496,7 +511,7 @@ const char *cli_session_error_in(const struct cli_session *s, const char *text, 
 				from--;
 			while (to < len && text[to] != '\n')
 				to++;
-			*line = xstrndup(text + from, to - from);
+			*line = cli_session_shown(text + from, to - from);
 			pcre2_match_data_free(md);
 			return p->error[i].text;
 		}

@@ -20,6 +20,8 @@
 #include "status.h"
 #include "util.h"
 
+struct cli_transcript;
+
 /* When a wait must end: the step's or the task's deadline, and the
  * longest silence (0: none). */
 struct cli_session_limits {
@@ -39,6 +41,7 @@ struct cli_session {
 	enum platform_mode mode;
 	enum status fail_status;      /* STATUS_OK, or why the session is unusable */
 	char *fail_error;             /* NULL or malloced */
+	struct cli_transcript *tx;    /* NULL, or --transcript's: not owned */
 };
 
 /* Open the shell on conn: channel, PTY, shell; the first prompt; the

@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 {
 	struct frame_reader rd;
 	struct buf out = BUF_INIT;
-	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN, 0, 0, 0};
+	struct proto_settings settings = {PROTO_DEFAULT_OUTPUT_CAP, LOG_WARN, 0, 0, 0, false};
 	struct job *job = NULL;
 	void **res = NULL;
 	struct err err;

@@ -31,6 +31,8 @@ struct task_state {
 	                                    the record (views of static names) */
 	int64_t login_wait_us;    /* waited for login slots (login_gate.h): the
 	                             task's deadline moves by it */
+	struct cli_transcript *transcript; /* NULL, or --transcript's collector
+	                                      (cli_transcript.h), owned */
 };
 
 struct step_ctx {

@@ -167,6 +167,7 @@ static struct cli_session *step_cli_session(struct step_ctx *ctx, const struct c
 
 	if (!s) {
 		s = ctx->state->cli = xcalloc(1, sizeof(*s));
+		s->tx = ctx->state->transcript;
 		if (step_cli_start(ctx, s, lim, r) < 0)
 			return NULL;
 	}

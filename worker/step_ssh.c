@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_transcript.h"
 #include "clock.h"
 #include "login_gate.h"
 #include "ssh_conn.h"
@@ -139,6 +140,7 @@ static int ssh_channel_start(struct ssh_conn *c, struct step_ctx *ctx, const cha
 		r->error = xasprintf("the host refused the command: %s", ssh_session_errmsg(c->login.session));
 		goto out;
 	}
+	cli_transcript_add(ctx->state->transcript, CLI_TRANSCRIPT_SENT, cmd, strlen(cmd));
 	*chp = ch;
 	ch = NULL;
 	ret = 0;
@@ -172,12 +174,14 @@ static int ssh_read_output(struct ssh_conn *c, struct step_ctx *ctx, LIBSSH2_CHA
 		}
 		while ((n = libssh2_channel_read_ex(ch, 0, chunk, sizeof(chunk))) > 0) {
 			buf_append_capped(&r->out, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			cli_transcript_add(ctx->state->transcript, CLI_TRANSCRIPT_RECEIVED, chunk, (size_t)n);
 			progress = true;
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 			goto lost;
 		while ((n = libssh2_channel_read_ex(ch, SSH_EXTENDED_DATA_STDERR, chunk, sizeof(chunk))) > 0) {
 			buf_append_capped(&r->err, chunk, (size_t)n, ctx->output_cap, &r->truncated);
+			cli_transcript_add(ctx->state->transcript, CLI_TRANSCRIPT_STDERR, chunk, (size_t)n);
 			progress = true;
 		}
 		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)

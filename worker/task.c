@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_transcript.h"
 #include "clock.h"
 #include "frame.h"
 #include "login_gate.h"
@@ -102,10 +103,14 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	struct step_result *results = xcalloc(job->nsteps, sizeof(*results));
 	struct proto_step *views = xcalloc(job->nsteps, sizeof(*views));
 	int64_t started_wall = clock_wall_ms(), started = clock_mono_us();
-	size_t budget = TASK_OUTPUT_BUDGET, nrun = 0;
+	/* a transcript's text can pass its max by one stride */
+	size_t budget = TASK_OUTPUT_BUDGET - (settings->transcript ? 2 * CLI_TRANSCRIPT_MAX : 0), nrun = 0;
 	struct proto_result res = {.id = task->id, .status = STATUS_OK, .steps = views, .vars = &ts.captured};
+	struct buf transcript = BUF_INIT;
 
 	taskscope_init(&ts, job->name, task->host, &task->vars);
+	if (settings->transcript)
+		state.transcript = cli_transcript_new();
 	for (size_t i = 0; i < job->nsteps && res.status == STATUS_OK; i++) {
 		struct step_ctx ctx = {
 			.job = job,
@@ -124,7 +129,11 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 			.state = &state,
 		};
 
+		cli_transcript_note(state.transcript, "step %zu (%s): %s", i + 1, step_kind_name(job->steps[i].kind),
+		                    job->steps[i].name);
 		task_step(&ctx, &results[i]);
+		cli_transcript_note(state.transcript, "step %zu: %s%s%s", i + 1, status_name(results[i].status),
+		                    results[i].error ? ": " : "", results[i].error ? results[i].error : "");
 		budget -= results[i].out.len + results[i].err.len;
 		nrun++;
 		if (results[i].status != STATUS_OK) {
@@ -166,6 +175,12 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		res.has |= PROTO_RESULT_SSH;
 		res.ssh = state.ssh_negotiated;
 	}
+	if (state.transcript) {
+		/* rendered here, where the task's secrets are all known */
+		cli_transcript_render(state.transcript, task->host, &ts.secrets, &transcript);
+		res.has |= PROTO_RESULT_TRANSCRIPT;
+		res.transcript = (struct proto_str){transcript.data ? transcript.data : "", transcript.len};
+	}
 	proto_encode_result(out, &res);
 
 	for (size_t i = 0; i < job->nsteps; i++)
@@ -175,5 +190,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 	for (size_t i = 0; i < state.nknown_hosts; i++)
 		free(state.known_hosts_lines[i]);
 	free(state.jump);
+	cli_transcript_free(state.transcript);
+	buf_free(&transcript);
 	taskscope_free(&ts);
 }

@@ -34,7 +34,7 @@ static const char *const keys[] = {
 	"type", "version", "job_path", "job", "settings", "output_cap", "log_level", "id", "attempt", "host",
 	"vars", "timeout_ms", "pid", "pgid", "status", "steps", "error", "started_ms", "duration_ms", "stdout",
 	"body", "rtt_ms", "connect_ms", "sent", "received", "known_hosts_add", "path", "line", "jump", "ssh",
-	"kex", "hostkey", "cipher", "mac", "auth", "",
+	"transcript", "kex", "hostkey", "cipher", "mac", "auth", "",
 };
 
 static msgpack_zone zone;
@@ -138,6 +138,7 @@ static void check_round_trip(const struct proto_result *r)
 	for (size_t i = 0; i < r->nknown_hosts; i++)
 		touch_str(&r->known_hosts_lines[i]);
 	touch_str(&r->jump);
+	touch_str(&r->transcript);
 	touch_str(&r->ssh.kex);
 	touch_str(&r->ssh.hostkey);
 	touch_str(&r->ssh.cipher);
@@ -154,6 +155,7 @@ static void check_round_trip(const struct proto_result *r)
 	for (size_t i = 0; i < r->nknown_hosts; i++)
 		CHECK(same_str(&again.known_hosts_lines[i], &r->known_hosts_lines[i]));
 	CHECK(same_str(&again.jump, &r->jump));
+	CHECK(same_str(&again.transcript, &r->transcript));
 	CHECK(again.ssh.has == r->ssh.has && same_str(&again.ssh.kex, &r->ssh.kex) &&
 	      same_str(&again.ssh.hostkey, &r->ssh.hostkey) && same_str(&again.ssh.cipher, &r->ssh.cipher) &&
 	      same_str(&again.ssh.mac, &r->ssh.mac) && same_str(&again.ssh.auth, &r->ssh.auth));

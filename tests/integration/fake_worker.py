@@ -158,6 +158,7 @@ HOSTILE_NUMBERS = {
     "n-pingnan": {"steps": [{"kind": "ping", "name": "p", "sent": -1, "received": U64_MAX,
                              "rtt_ms": NAN, "connect_ms": INF}]},
     "n-tcp": {"steps": [{"kind": "tcp", "name": "t", "connect_ms": 1e308}]},
+    "n-transcript": {"transcript": b"\x1b]0;pwn\x07\x1b[2J\xc2\x9b31m evil\r\n\x00 end\n"},
 }
 
 

@@ -30,6 +30,8 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - `write memory` (`Building configuration...` `[OK]`) and `copy
     running-config startup-config` (asks `Destination filename
     [startup-config]?` first): state file `save`;
+  - `hang`: terminal escapes (a title, clear screen, a C1 CSI), then
+    never a prompt again; `bad-bytes`: an error line holding such bytes;
   - anything else: the caret line and `% Invalid input detected at '^'
     marker.`;
   - --delay SECONDS before every prompt (a slow device);
@@ -419,6 +421,12 @@ class Device:
             self.save(False)
         elif c in ("copy running-config startup-config", "copy run start") and self.privileged:
             self.save(True)
+        elif c == "hang":  # hostile bytes, then never a prompt again
+            self.write("\x1b]0;owned\x07\x1b[2J\x9b31m stuck\r\n")
+            while True:
+                self.key()
+        elif c == "bad-bytes":  # an error line holding a C1 CSI and a BEL
+            self.write("% Invalid input \x9b31m\x07 bell\r\n")
         elif c.startswith("show lines ") and words[2].isdigit():
             self.output(["line %d from %s" % (i + 1, self.host) for i in range(int(words[2]))])
         else:

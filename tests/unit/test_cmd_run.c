@@ -67,6 +67,7 @@ WANT(max_logins_0, o->run.max_logins = 0)
 WANT(jump_max_logins, o->run.jump_max_logins = 30)
 WANT(gather, o->run.gather = true)
 WANT(outdir, o->run.outdir = "out.d")
+WANT(transcript, o->run.transcript = "tx.d")
 WANT(color_auto, o->color = -1)
 WANT(color_always, o->color = 1)
 WANT(color_never, o->color = 0)
@@ -128,6 +129,7 @@ static const struct good {
 	{"--jump-max-logins", "30", want_jump_max_logins},
 	{"--gather", NULL, want_gather},
 	{"--outdir", "out.d", want_outdir},
+	{"--transcript", "tx.d", want_transcript},
 	{"--color", "auto", want_color_auto},
 	{"--color", "always", want_color_always},
 	{"--color", "never", want_color_never},
@@ -235,6 +237,7 @@ static void assert_opts(const char *opt, const struct cmd_run_opts *got, const s
 	assert_str("--jobs-dir", got->jobs_dir, want->jobs_dir);
 	assert_str("-o", got->run.journal, want->run.journal);
 	assert_str("--outdir", got->run.outdir, want->run.outdir);
+	assert_str("--transcript", got->run.transcript, want->run.transcript);
 	SAME(timeout_ms);
 	SAME(verbose);
 	SAME(color);

@@ -119,6 +119,11 @@ static void test_hello(void **state)
 	assert_int_equal(set->type, MSGPACK_OBJECT_MAP);
 	assert_u64_field(set, "output_cap", 1234567);
 	assert_i64_field(set, "log_level", 3);
+	{
+		struct proto_hello h;
+		assert_int_equal(proto_decode_hello(&dec.data, &h, &err), 0);
+		assert_false(h.settings.transcript);
+	}
 	decoded_free(&dec);
 	buf_free(&b);
 
@@ -899,7 +904,8 @@ static void check_result(const struct proto_result *want)
 	/* type, id, status, steps, vars, error, started_ms, duration_ms, and
 	 * known_hosts_add when there is one */
 	assert_int_equal(dec.data.via.map.size, 8 + (want->has & PROTO_RESULT_KNOWN_HOSTS ? 1 : 0) +
-	                                            (want->has & PROTO_RESULT_JUMP ? 1 : 0));
+	                                            (want->has & PROTO_RESULT_JUMP ? 1 : 0) +
+	                                            (want->has & PROTO_RESULT_TRANSCRIPT ? 1 : 0));
 	assert_true(got.id == want->id);
 	assert_int_equal(got.status, want->status);
 	assert_int_equal(got.has & PROTO_RESULT_ERROR, want->error.p ? PROTO_RESULT_ERROR : 0);
@@ -918,6 +924,9 @@ static void check_result(const struct proto_result *want)
 	assert_int_equal(got.has & PROTO_RESULT_JUMP, want->has & PROTO_RESULT_JUMP);
 	if (want->has & PROTO_RESULT_JUMP)
 		assert_same_str(&got.jump, &want->jump);
+	assert_int_equal(got.has & PROTO_RESULT_TRANSCRIPT, want->has & PROTO_RESULT_TRANSCRIPT);
+	if (want->has & PROTO_RESULT_TRANSCRIPT)
+		assert_same_str(&got.transcript, &want->transcript);
 	vars = got.vars_raw;
 	assert_non_null(vars);
 	assert_int_equal(vars->via.map.size, want->vars ? want->vars->len : 0);
@@ -962,6 +971,8 @@ static void test_result_round_trip(void **state)
 				r.nknown_hosts = 2;
 				r.has |= PROTO_RESULT_JUMP;
 				r.jump = proto_cstr("ops@10.9.0.1:22");
+				r.has |= PROTO_RESULT_TRANSCRIPT;
+				r.transcript = proto_cstr("# fleetrun transcript of r1\n    1.000 < rtr1#\n");
 			}
 			/* the kind alone, then every kind up to it */
 			make_step(&steps[0], k, v, 0);
