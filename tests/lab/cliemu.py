@@ -23,6 +23,10 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - --delay SECONDS before every prompt (a slow device);
   - exec channels refused (only an interactive shell is served).
 
+Personalities (--personality): `ios` (this file), `junos`
+(cliemu_junos.py) and `eos` (cliemu_eos.py), each a Device subclass in
+a file of its own beside this one.
+
 Fault modes (--fault): `noprompt` (banner, then never a prompt),
 `endless-pager` (show version pages forever, whatever the terminal
 length).
@@ -60,6 +64,12 @@ class Device:
         self.privileged = False
         self.page = opts.page
         self.pending = b""
+
+    def record(self, event):
+        """One line to this device's state file: the tests read what was configured."""
+        if self.o.state_dir:
+            with open(os.path.join(self.o.state_dir, "%s-%s.log" % (self.addr, self.port)), "a") as f:
+                f.write(event + "\n")
 
     # -- terminal I/O
 
@@ -259,6 +269,8 @@ def main(argv=None):
                     help="a file holding the enable secret (none: enable asks nothing); a file, so that "
                     "the secret is in no process's command line")
     ap.add_argument("--fault", choices=("none", "noprompt", "endless-pager"), default="none")
+    ap.add_argument("--state-dir", default=None, help="where each device records what was configured")
+    ap.add_argument("--personality", choices=PERSONALITIES, default="ios")
     opts = ap.parse_args(argv)
     opts.secret = None
     if opts.secret_file:
@@ -271,10 +283,24 @@ def main(argv=None):
     if os.isatty(0):
         tty.setraw(0)
     try:
-        Device(opts).serve()
+        personality(opts.personality)(opts).serve()
     except (BrokenPipeError, OSError):
         pass
     return 0
+
+
+PERSONALITIES = ("ios", "junos", "eos")
+
+
+def personality(name):
+    """The Device class playing a personality (the others in files of their own)."""
+    if name == "junos":
+        import cliemu_junos
+        return cliemu_junos.JunosDevice
+    if name == "eos":
+        import cliemu_eos
+        return cliemu_eos.EosDevice
+    return Device
 
 
 # ------------------------------------------------------- for the tests
@@ -282,7 +308,7 @@ def main(argv=None):
 _nstarted = 0
 
 
-def start(lab, page=10, delay=0.0, secret=None, fault="none"):
+def start(lab, page=10, delay=0.0, secret=None, fault="none", personality="ios", state_dir=None):
     """Start a lab sshd whose sessions are this emulator; returns its port
     (stop it with lab.stop_sshd(port)). The script is copied into the lab's
     directory, which the lab user can read; so is the secret, in a file of
@@ -291,7 +317,13 @@ def start(lab, page=10, delay=0.0, secret=None, fault="none"):
     _nstarted += 1
     with open(os.path.abspath(__file__)) as f:
         script = lab._write("cliemu.py", f.read(), 0o755)
-    argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault]
+    for other in ("cliemu_junos.py", "cliemu_eos.py"):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), other)) as f:
+            lab._write(other, f.read(), 0o644)
+    argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault,
+            "--personality", personality]
+    if state_dir is not None:
+        argv += ["--state-dir", state_dir]
     if secret is not None:
         argv += ["--secret-file", lab._write("cliemu-secret-%d" % _nstarted, secret + "\n", 0o644)]
     return lab.start_sshd(extra_config=["ForceCommand exec " + " ".join(argv)])
