@@ -167,6 +167,22 @@ def test_shipped_platform_invalid_command(sshlab, emus, fleet, tmp_path, platfor
     assert line in out(rec, 1), rec
 
 
+def test_junos_two_routing_engines(sshlab, fleet, tmp_path):
+    """A Junos router with two routing engines puts `{master:0}` above every
+    prompt (below the blank line): the first prompt is still learned from
+    two in a row, and the outputs hold neither line."""
+    port = cliemu.start(sshlab, personality="junos-dualre")
+    try:
+        inv = one_host(sshlab, tmp_path, port)
+        rec = one(run(fleet, job(tmp_path, ["show version", "show interfaces terse"], "juniper_junos"), inv))
+        assert rec["status"] == "ok", rec
+        assert out(rec, 0) == emulated("junos", sshlab.address(40), port, "show version"), rec
+        assert out(rec, 1) == emulated("junos", sshlab.address(40), port, "show interfaces terse"), rec
+        assert "{master" not in out(rec, 0) + out(rec, 1), rec
+    finally:
+        sshlab.stop_sshd(port)
+
+
 @pytest.mark.parametrize("cmd,line", [
     ("bogus", "unknown command."),
     ("show interfaces terse ge-9/9/9", "error: device ge-9/9/9 not found"),

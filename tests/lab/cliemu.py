@@ -289,12 +289,14 @@ def main(argv=None):
     return 0
 
 
-PERSONALITIES = ("ios", "junos", "eos")
+# junos-dualre: a Junos router with two routing engines ({master:0} above
+# every prompt)
+PERSONALITIES = ("ios", "junos", "junos-dualre", "eos")
 
 
 def personality(name):
     """The Device class playing a personality (the others in files of their own)."""
-    if name == "junos":
+    if name in ("junos", "junos-dualre"):
         import cliemu_junos
         return cliemu_junos.JunosDevice
     if name == "eos":

@@ -11,6 +11,9 @@ the terminal I/O is the same: a Device subclass.
   - operational mode `USER@HOST> `; every prompt comes after a line end
     of its own, so a blank line stands between output and prompt, and
     between two prompts when Enter is pressed alone (as Junos does);
+    `--personality junos-dualre` plays a router with two routing engines:
+    `{master:0}` on the line above every prompt (`{master:0}[edit]` in
+    configuration mode);
   - paging at ---(more NN%)--- (---(more)--- for `show lines`) every
     --page lines until `set cli screen-length 0`; space continues a page,
     Enter one line, q stops; the pager line is erased with CR, spaces, CR;
@@ -116,6 +119,7 @@ class JunosDevice(cliemu.Device):
         self.candidate = []
         self.history = [[]]     # committed configurations, newest first
         self.confirmed = None   # minutes of a commit confirmed not yet confirmed
+        self.dual_re = opts.personality == "junos-dualre"
 
     # -- prompt, pager
 
@@ -126,10 +130,15 @@ class JunosDevice(cliemu.Device):
         if self.o.delay:
             time.sleep(self.o.delay)
         above = ""
+        # two routing engines: {master:0} alone above the operational
+        # prompt, before [edit] above the configuration one
+        re_line = "{master:0}" if self.dual_re else ""
         if self.config:
             if self.confirmed is not None:
                 above += "# commit confirmed will be rolled back in %d minutes\r\n" % self.confirmed
-            above += "[edit%s]\r\n" % "".join(" " + w for w in self.path)
+            above += re_line + "[edit%s]\r\n" % "".join(" " + w for w in self.path)
+        elif re_line:
+            above += re_line + "\r\n"
         self.write("\r\n" + above + self.prompt_text())
 
     def output(self, lines, known=True):
