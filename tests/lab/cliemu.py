@@ -56,6 +56,9 @@ MOTD = (
 
 
 class Device:
+    # what the login shows; a personality has its own
+    banner, decoy, motd = BANNER, DECOY, MOTD
+
     def __init__(self, opts):
         self.o = opts
         conn = (os.environ.get("SSH_CONNECTION") or "? ? 127.0.0.1 0").split()
@@ -249,10 +252,10 @@ class Device:
             self.invalid(cmd)
 
     def serve(self):
-        self.write(BANNER)
-        self.write(DECOY)
+        self.write(self.banner)
+        self.write(self.decoy)
         time.sleep(0.2)
-        self.write("\r\n" + MOTD)
+        self.write("\r\n" + self.motd)
         if self.o.fault == "noprompt":
             while True:
                 self.key()

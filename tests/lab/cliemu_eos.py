@@ -58,6 +58,8 @@ def eos_iface(text):
 
 
 class EosDevice(cliemu.Device):
+    banner, decoy, motd = BANNER, DECOY, MOTD
+
     def __init__(self, opts):
         super().__init__(opts)
         self.host = "sw-" + self.addr.replace(".", "-")
@@ -241,12 +243,3 @@ class EosDevice(cliemu.Device):
             self.config_line(words, cmd)
         else:
             self.invalid(words, 0)
-
-    def serve(self):
-        self.write(BANNER)
-        self.write(DECOY)
-        time.sleep(0.2)
-        self.write("\r\n" + MOTD)
-        while True:
-            self.prompt()
-            self.run(self.line())

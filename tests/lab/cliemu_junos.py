@@ -108,6 +108,8 @@ def junos_shape(words):
 
 
 class JunosDevice(cliemu.Device):
+    banner, decoy, motd = BANNER, DECOY, MOTD
+
     def __init__(self, opts):
         super().__init__(opts)
         self.default_host = "jnp-" + self.addr.replace(".", "-")
@@ -389,12 +391,3 @@ class JunosDevice(cliemu.Device):
             self.configuration(cmd, words)
         else:
             self.operational(cmd, words)
-
-    def serve(self):
-        self.write(BANNER)
-        self.write(DECOY)
-        time.sleep(0.2)
-        self.write("\r\n" + MOTD)
-        while True:
-            self.prompt()
-            self.run(self.line())
