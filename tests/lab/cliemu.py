@@ -23,9 +23,9 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - --delay SECONDS before every prompt (a slow device);
   - exec channels refused (only an interactive shell is served).
 
-Personalities (--personality): `ios` (this file), `junos`
-(cliemu_junos.py) and `eos` (cliemu_eos.py), each a Device subclass in
-a file of its own beside this one.
+Personalities (--personality): `ios` (this file), `junos` and
+`junos-dualre` (cliemu_junos.py) and `eos` (cliemu_eos.py), each a
+Device subclass in a file of its own beside this one.
 
 Fault modes (--fault): `noprompt` (banner, then never a prompt),
 `endless-pager` (show version pages forever, whatever the terminal
