@@ -63,7 +63,8 @@ size_t clitext_tail(const char *buf, size_t len, size_t *start, size_t *off)
 
 /* One line as a terminal shows it: ESC sequences dropped, CR back to
  * column 0, backspace one column left, other bytes written over what is
- * there. Trailing spaces are dropped where erasing left them. */
+ * there. Trailing spaces are dropped where erasing (backspaces, or a CR
+ * rewriting the line) left them. */
 static void clitext_render_line(const char *p, size_t n, struct buf *line)
 {
 	size_t col = 0;
@@ -77,6 +78,10 @@ static void clitext_render_line(const char *p, size_t n, struct buf *line)
 			continue;
 		}
 		if (ch == '\r') {
+			/* a CR with more after it rewrites the line (Junos erases
+			 * its pager with CR, spaces, CR): what it blanked is gone */
+			if (i + 1 < n)
+				erased = 1;
 			col = 0;
 			continue;
 		}

@@ -128,7 +128,8 @@ static int platform_one_pattern(struct ynode_ctx *c, const char *what, yaml_node
 
 /* ---- keys ---- */
 
-static ymap_parse_fn platform_key_description, platform_key_prompts, platform_key_prompt, platform_key_on_login,
+static ymap_parse_fn platform_key_description, platform_key_prompts, platform_key_prompt, platform_key_above_prompt,
+	platform_key_on_login,
 	platform_key_enable, platform_key_command, platform_key_pattern, platform_key_config, platform_key_pager,
 	platform_key_continue, platform_key_errors, platform_key_questions, platform_key_question_answer,
 	platform_key_commit_confirmed;
@@ -138,6 +139,7 @@ static ymap_parse_fn platform_key_description, platform_key_prompts, platform_ke
 static const struct ymap_key platform_top_keys[] = {
 	{"description", platform_key_description, 0},
 	{"prompts", platform_key_prompts, 0},
+	{"above_prompt", platform_key_above_prompt, 0},
 	{"on_login", platform_key_on_login, 0},
 	{"enable", platform_key_enable, 0},
 	{"disable", platform_key_command, PLATFORM_AT(disable)},
@@ -232,6 +234,21 @@ static int platform_key_prompt(struct ynode_ctx *c, const struct ymap_key *key, 
 	snprintf(what, sizeof(what), "prompts: %s", key->name);
 	return platform_get_pattern(c, what, v, PCRE2_ANCHORED | PCRE2_ENDANCHORED,
 	                            &((struct platform *)obj)->prompt[key->offset]);
+}
+
+static int platform_one_above_prompt(struct ynode_ctx *c, const char *what, yaml_node_t *v, size_t i, void *obj)
+{
+	return platform_get_pattern(c, what, v, PCRE2_ANCHORED | PCRE2_ENDANCHORED, &((struct platform_re *)obj)[i]);
+}
+
+/* Whole lines, as prompts are: `\[edit.*\]` must not cut an output line
+ * that merely ends so. */
+static int platform_key_above_prompt(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v,
+                                     void *obj)
+{
+	struct platform *p = obj;
+
+	return platform_get_list(c, key->name, v, &p->nabove_prompt, platform_one_above_prompt, p->above_prompt);
 }
 
 static int platform_key_on_login(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *v,
@@ -615,6 +632,8 @@ void platform_free(struct platform *p)
 	free(p->description);
 	for (size_t m = 0; m < PLATFORM_NMODES; m++)
 		platform_re_free(&p->prompt[m]);
+	for (size_t i = 0; i < p->nabove_prompt; i++)
+		platform_re_free(&p->above_prompt[i]);
 	for (size_t i = 0; i < p->non_login; i++)
 		free(p->on_login[i]);
 	free(p->enable);

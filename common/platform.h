@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define PLATFORM_MAX_PATTERNS 16 /* errors, questions, pagers, on_login */
+#define PLATFORM_MAX_PATTERNS 16 /* errors, questions, pagers, on_login, above_prompt */
 #define PLATFORM_NAME_MAX 64
 
 /* The CLI modes a platform may have. Config covers its sub-modes
@@ -50,6 +50,11 @@ struct platform {
 	struct platform_re prompt[PLATFORM_NMODES]; /* re NULL: no such mode; a
 	                                               prompt pattern matches a
 	                                               whole last line */
+	struct platform_re above_prompt[PLATFORM_MAX_PATTERNS]; /* whole lines the
+	                                               device prints between output
+	                                               and prompt (Junos's blank line,
+	                                               [edit]): the prompt's */
+	size_t nabove_prompt;
 	char *on_login[PLATFORM_MAX_PATTERNS];      /* commands sent once, in order */
 	size_t non_login;
 	char *enable;                               /* NULL, or the command from

@@ -25,6 +25,9 @@
  * are looked at again. */
 #define CLI_SESSION_READS_PER_TURN 16
 
+/* Lines of the platform's above_prompt looked past, above one prompt. */
+#define CLI_SESSION_ABOVE_MAX 8
+
 /* The bytes of what came last shown when a prompt never comes. */
 #define CLI_SESSION_TAIL_SHOWN 200
 
@@ -230,16 +233,46 @@ static int cli_session_interject(struct cli_session *s, const char *tail, size_t
 	return 0;
 }
 
-/* Whether the line before the last one (the last one begins at start)
- * is tail[0..tn) too. */
+/* Whether line[0..n) is one the platform prints between output and
+ * prompt (its above_prompt: Junos's blank line, [edit]). */
+static bool cli_session_above(const struct cli_session *s, const char *line, size_t n)
+{
+	for (size_t i = 0; i < s->plat->nabove_prompt; i++)
+		if (cli_session_re_match(&s->plat->above_prompt[i], line, n))
+			return true;
+	return false;
+}
+
+/* Whether the line before the last one (the last one begins at start),
+ * lines of the platform's above_prompt aside, is tail[0..tn) too. */
 static bool cli_session_repeated(const struct cli_session *s, size_t start, const char *tail, size_t tn)
 {
 	size_t pstart, poff, pn;
 
-	if (start == 0)
-		return false;
-	pn = clitext_tail(s->in.data, start - 1, &pstart, &poff);
-	return pn == tn && !memcmp(s->in.data + poff, tail, tn);
+	for (int k = 0; k <= CLI_SESSION_ABOVE_MAX && start > 0; k++) {
+		pn = clitext_tail(s->in.data, start - 1, &pstart, &poff);
+		if (pn == tn && !memcmp(s->in.data + poff, tail, tn))
+			return true;
+		if (!cli_session_above(s, s->in.data + poff, pn))
+			return false;
+		start = pstart;
+	}
+	return false;
+}
+
+/* The output's last lines that are the platform's above_prompt (at most
+ * CLI_SESSION_ABOVE_MAX) belong to the prompt below them: cut. */
+static void cli_session_cut_above(const struct cli_session *s, struct buf *out)
+{
+	for (int k = 0; k < CLI_SESSION_ABOVE_MAX && out->len > 0 && out->data[out->len - 1] == '\n'; k++) {
+		size_t from = out->len - 1;
+		while (from > 0 && out->data[from - 1] != '\n')
+			from--;
+		if (!cli_session_above(s, out->data + from, out->len - 1 - from))
+			break;
+		out->len = from;
+		out->data[from] = '\0';
+	}
 }
 
 /* The last line (at start in in) against what is awaited: the CLI_SESSION_WANT_*
@@ -465,6 +498,7 @@ static int cli_session_exchange(struct cli_session *s, const char *cmd, int want
 	    cli_session_expect(s, want, lim, &got, &end, st, err) < 0)
 		return -1;
 	clitext_clean(s->in.data, end, cmd, out);
+	cli_session_cut_above(s, out);
 	if (out->len > lim->output_cap) {
 		out->len = lim->output_cap;
 		s->truncated = true;

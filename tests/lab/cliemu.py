@@ -37,6 +37,10 @@ plays an IOS-like router on the session's terminal (sshd gives it a PTY):
   - --delay SECONDS before every prompt (a slow device);
   - exec channels refused (only an interactive shell is served).
 
+Personalities (--personality): `ios` (this file), `junos` and
+`junos-dualre` (cliemu_junos.py) and `eos` (cliemu_eos.py), each a
+Device subclass in a file of its own beside this one.
+
 Fault modes (--fault): `noprompt` (banner, then never a prompt),
 `endless-pager` (show version pages forever, whatever the terminal
 length), `endless-banner` (banner lines without end, never a prompt).
@@ -108,6 +112,9 @@ SUBMODES = [
 
 
 class Device:
+    # what the login shows; a personality has its own
+    banner, decoy, motd = BANNER, DECOY, MOTD
+
     def __init__(self, opts):
         self.o = opts
         conn = (os.environ.get("SSH_CONNECTION") or "? ? 127.0.0.1 0").split()
@@ -292,7 +299,7 @@ class Device:
         self.write("[OK]\r\n")
         self.record("save")
 
-    def banner(self, words):
+    def banner_motd(self, words):
         """banner motd C TEXT...C: text lines until the delimiter."""
         if len(words) < 3:
             return False
@@ -369,7 +376,7 @@ class Device:
             self.run(c[3:])
             self.mode = was if self.mode is None else self.mode
         elif words[0] == "banner" and len(words) > 1 and words[1] in ("motd", "login", "exec"):
-            if self.banner(words):
+            if self.banner_motd(words):
                 self.accept(c)
             else:
                 self.invalid(cmd)
@@ -433,7 +440,7 @@ class Device:
             self.invalid(cmd)
 
     def serve(self):
-        self.write(BANNER)
+        self.write(self.banner)
         if self.o.fault == "endless-banner":
             n = 0
             while True:
@@ -441,9 +448,9 @@ class Device:
                 self.write("# banner line %d of %s > still going #\r\n" % (n, self.host))
                 if n % 100 == 0:
                     time.sleep(0.01)
-        self.write(DECOY)
+        self.write(self.decoy)
         time.sleep(0.2)
-        self.write("\r\n" + MOTD)
+        self.write("\r\n" + self.motd)
         if self.o.fault == "noprompt":
             while True:
                 self.key()
@@ -462,6 +469,7 @@ def main(argv=None):
     ap.add_argument("--fault", choices=("none", "noprompt", "endless-pager", "endless-banner"), default="none")
     ap.add_argument("--xr", action="store_true", help="IOS-XR's prompts, privileged logins and commit")
     ap.add_argument("--state-dir", default=None, help="where each device writes what was configured (record)")
+    ap.add_argument("--personality", choices=PERSONALITIES, default="ios")
     opts = ap.parse_args(argv)
     opts.secret = None
     if opts.secret_file:
@@ -474,10 +482,26 @@ def main(argv=None):
     if os.isatty(0):
         tty.setraw(0)
     try:
-        Device(opts).serve()
+        personality(opts.personality)(opts).serve()
     except (BrokenPipeError, OSError):
         pass
     return 0
+
+
+# junos-dualre: a Junos router with two routing engines ({master:0} above
+# every prompt)
+PERSONALITIES = ("ios", "junos", "junos-dualre", "eos")
+
+
+def personality(name):
+    """The Device class playing a personality (the others in files of their own)."""
+    if name in ("junos", "junos-dualre"):
+        import cliemu_junos
+        return cliemu_junos.JunosDevice
+    if name == "eos":
+        import cliemu_eos
+        return cliemu_eos.EosDevice
+    return Device
 
 
 # ------------------------------------------------------- for the tests
@@ -503,7 +527,7 @@ def states(path, addr, port):
         return []
 
 
-def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None, xr=False):
+def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None, xr=False, personality="ios"):
     """Start a lab sshd whose sessions are this emulator; returns its port
     (stop it with lab.stop_sshd(port)). The script is copied into the lab's
     directory, which the lab user can read; so is the secret, in a file of
@@ -512,7 +536,11 @@ def start(lab, page=10, delay=0.0, secret=None, fault="none", state_dir=None, xr
     _nstarted += 1
     with open(os.path.abspath(__file__)) as f:
         script = lab._write("cliemu.py", f.read(), 0o755)
-    argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault]
+    for other in ("cliemu_junos.py", "cliemu_eos.py"):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), other)) as f:
+            lab._write(other, f.read(), 0o644)
+    argv = [sys.executable, script, "--page", str(page), "--delay", repr(float(delay)), "--fault", fault,
+            "--personality", personality]
     if state_dir is not None:
         argv += ["--state-dir", str(state_dir)]
     if xr:

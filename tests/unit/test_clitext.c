@@ -81,6 +81,10 @@ static void test_clean(void **state)
 	            "line 9\nline 10\nab\n");
 	/* a short line after the erasure: no spaces left behind */
 	check_clean("c\r\n\b\b\b          \b\b\b\b\b\b\b\b\b\bab\r\n", "c", "ab\n");
+	/* Junos's pager erasure: CR, spaces, CR; a short or empty line after
+	 * it keeps none of the spaces */
+	check_clean("c\r\nline 9\r\n\r                \rab\r\n\r            \r\r\nz\r\n", "c",
+	            "line 9\nab\n\nz\n");
 	/* ESC sequences (colour, title) dropped, CR rewrite applied */
 	check_clean("ls\r\n\033[01;34mdir\033[0m\r\n\033]0;title\aok\r\n", "ls", "dir\nok\n");
 	check_clean("c\r\nxxxx\rab\r\n", "c", "abxx\n");

@@ -70,6 +70,25 @@ static void test_full(void **state)
 	platform_free(p);
 }
 
+/* above_prompt: whole lines, as prompts are (Junos's [edit] must not cut
+ * an output line that merely ends in brackets). */
+static void test_above_prompt(void **state)
+{
+	static const char text[] = "prompts: {user: 'u@h>'}\nabove_prompt: ['\\s*', '\\[edit( [^\\]]*)?\\]']\n";
+	struct platform *p = NULL;
+	struct err err = {{0}};
+
+	assert_int_equal(platform_parse("junos.yaml", text, strlen(text), &p, &err), 0);
+	assert_int_equal(p->nabove_prompt, 2);
+	assert_true(matches(&p->above_prompt[0], ""));
+	assert_true(matches(&p->above_prompt[0], "  "));
+	assert_false(matches(&p->above_prompt[0], " x"));
+	assert_true(matches(&p->above_prompt[1], "[edit interfaces ge-0/0/0]"));
+	assert_false(matches(&p->above_prompt[1], "ge-0/0/0 [edit]"));
+	assert_false(matches(&p->above_prompt[1], "[edit] x"));
+	platform_free(p);
+}
+
 static void check_bad(const char *text, const char *want)
 {
 	struct platform *p = NULL;
@@ -103,6 +122,7 @@ static void test_errors(void **state)
 	          "p.yaml:2:9: 'errors': expected at most 16 items, got 17");
 	check_bad("prompts: {user: 'a>'}\nprompts: {user: 'b>'}\n", "p.yaml:2:1: duplicate key 'prompts'");
 	check_bad("prompts: {user: 'a>'}\npagr: x\n", "p.yaml:2:1: unknown key 'pagr'");
+	check_bad("prompts: {user: 'a>'}\nabove_prompt: {a: b}\n", "p.yaml:2:15: 'above_prompt': expected a list");
 }
 
 /* commit_confirmed: its holes filled with the time; config discard
@@ -156,6 +176,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_above_prompt),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_commit_confirmed),
