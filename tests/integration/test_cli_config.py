@@ -273,6 +273,88 @@ def test_rejected_line_not_committed(sshlab, xr, fleet, tmp_path):
     assert o.endswith("> end\nUncommitted changes found, commit them before exiting(yes/no/cancel)? [cancel]:\nno\n"), rec
 
 
+@pytest.fixture(scope="module")
+def junos(sshlab):
+    """Emulated Junos routers (cliemu personality junos). Yields (port,
+    state directory)."""
+    state = cliemu.state_dir(sshlab, "junos-state")
+    port = cliemu.start(sshlab, state_dir=state, personality="junos")
+    yield port, state
+    sshlab.stop_sshd(port)
+
+
+def test_junos_commit_confirmed_then_confirmed(sshlab, junos, fleet, tmp_path):
+    """The shipped juniper_junos platform: set lines, `commit confirmed 5`,
+    a show command while it may still roll back, then a later step's
+    plain commit confirms it; `[edit]` and the blank line above the prompt
+    never reach an output."""
+    port, state = junos
+    inv = hosts(sshlab, tmp_path, port, [52])
+    j = job(tmp_path, [{"config": ["set system ntp server 10.5.2.1",
+                                   "set interfaces ge-0/0/1 description uplink"],
+                        "commit_confirmed": "5m"},
+                       {"cli": "show version"},
+                       {"config": [], "commit": True, "name": "confirm"}],
+            cli={"platform": "juniper_junos"})
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "ok", rec
+    assert cliemu.states(state, sshlab.address(52), port) == [
+        "config: set system ntp server 10.5.2.1", "config: set interfaces ge-0/0/1 description uplink",
+        "commit confirmed 5", "commit"]
+    assert "> commit confirmed 5\n" in out(rec, 0), rec
+    assert "[edit]" not in out(rec, 0) and "\n\n" not in out(rec, 0), rec
+    assert "reached on %s port %d" % (sshlab.address(52), port) in out(rec, 1), rec
+    assert out(rec, 2).startswith("> configure\n") and "> commit\n" in out(rec, 2), rec
+
+
+def test_junos_refused_line_rolled_back(sshlab, junos, fleet, tmp_path):
+    """A statement Junos refuses: the step is failed naming it and Junos's
+    words, nothing is committed, the candidate is rolled back (`rollback
+    0`) and configuration mode left (`exit`); the task stops there, as
+    after any failed step."""
+    port, state = junos
+    inv = hosts(sshlab, tmp_path, port, [53])
+    j = job(tmp_path, [{"config": ["set system ntp server 10.5.3.1", "set sytsem host-name bad"],
+                        "commit": True},
+                       {"cli": "show version"}],
+            cli={"platform": "juniper_junos"})
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "failed", rec
+    assert rec["steps"][0]["status"] == "failed", rec
+    assert rec["error"].startswith("config line 2 'set sytsem host-name bad' rejected:"), rec
+    assert "syntax error" in rec["error"], rec
+    # the emulator records each statement the candidate took, and commits
+    ev = cliemu.states(state, sshlab.address(53), port)
+    assert ev == ["config: set system ntp server 10.5.3.1"], ev      # no commit
+    o = out(rec)
+    assert "> rollback 0\n" in o and "> commit\n" not in o, rec
+    assert o.index("> rollback 0\n") < o.index("> exit") and o.endswith("Exiting configuration mode\n"), rec
+    assert len(rec["steps"]) == 1, rec
+
+
+@pytest.fixture(scope="module")
+def eos(sshlab):
+    state = cliemu.state_dir(sshlab, "eos-state")
+    port = cliemu.start(sshlab, state_dir=state, personality="eos")
+    yield port, state
+    sshlab.stop_sshd(port)
+
+
+def test_eos_push_and_save(sshlab, eos, fleet, tmp_path):
+    """The shipped arista_eos platform: an interface sub-mode, a hostname
+    change (the prompt learned anew), write memory."""
+    port, state = eos
+    inv = hosts(sshlab, tmp_path, port, [54])
+    j = job(tmp_path, [{"config": ["interface Et1", "description to core", "hostname leaf54"], "save": True},
+                       {"cli": "show version"}],
+            cli={"platform": "arista_eos", "enable_secret": ""})
+    rec = one(run(fleet, j, inv))
+    assert rec["status"] == "ok", rec
+    ev = cliemu.states(state, sshlab.address(54), port)
+    assert "hostname leaf54" in ev and ev[-1] == "save", ev
+    assert "reached on %s port %d" % (sshlab.address(54), port) in out(rec, 1), rec
+
+
 # ------------------------------------------------------------------- faults
 
 def test_flood_in_config_mode(sshlab, ios, fleet, tmp_path):
