@@ -2438,6 +2438,7 @@ CLI_WORKERS = 64
 CLI_PAGE = 10                # lines a page holds until `terminal length 0`
 TARGET_CLI_CPU_RATIO = 10.0  # fleetrun client CPU per device <= netmiko's / 10
 CLI_PYTHON = "/usr/bin/python3"   # Debian's, where python3-netmiko is
+CLI_PEER_TIMEOUT = 300       # seconds Ansible's persistent connection may wait for a device
 
 # The seeds' recipe: a thread pool, one netmiko session per device.
 PY_NETMIKO_CODE = r"""
@@ -2521,7 +2522,8 @@ def _cli_files(tmp, lab, port, n):
                                 "[ios]\n" + "".join("%s ansible_host=%s\n" % (x, x) for x in addrs[:k]) +
                                 "[ios:vars]\nansible_connection=ansible.netcommon.network_cli\n"
                                 "ansible_network_os=cisco.ios.ios\nansible_user=%s\nansible_port=%d\n"
-                                "ansible_ssh_private_key_file=%s\n" % (lab.user, port, lab.key))
+                                "ansible_ssh_private_key_file=%s\nansible_network_cli_ssh_type=paramiko\n"
+                                % (lab.user, port, lab.key))
     f["job"] = write(os.path.join(d, "show-version-cli.yaml"),
                      "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
                      "inventory_may: {files: [%s]}\n"
@@ -2533,7 +2535,11 @@ def _cli_files(tmp, lab, port, n):
                             ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_PYTHON_INTERPRETER=CLI_PYTHON,
                             ANSIBLE_LOCAL_TEMP=os.path.join(d, "ansible-tmp"),
                             ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=os.path.join(d, "ansible-pc"),
-                            ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
+                            ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+                            # its defaults (30 s) fail devices that only wait for a CPU
+                            # here: the same generous bound as the others have
+                            ANSIBLE_PERSISTENT_CONNECT_TIMEOUT=str(CLI_PEER_TIMEOUT),
+                            ANSIBLE_PERSISTENT_COMMAND_TIMEOUT=str(CLI_PEER_TIMEOUT))
     return f
 
 
@@ -2555,11 +2561,16 @@ def _cli_count_ok(key, r, addrs, port):
         hosts = doc["plays"][0]["tasks"][0]["hosts"]
     except (ValueError, KeyError, IndexError, TypeError):
         return 0
-    ok = 0
+    ok, why = 0, []
     for a in addrs:
         h = hosts.get(a) or {}
         out = (h.get("stdout") or [""])[0]
-        ok += not h.get("failed") and ("reached on %s port %d" % (a, port)) in out
+        good = not h.get("failed") and not h.get("unreachable") and ("reached on %s port %d" % (a, port)) in out
+        ok += good
+        if not good and len(why) < 50:
+            why.append("%s: %s" % (a, str(h.get("msg") or "no output")[:160]))
+    # what went wrong goes where the digest of a failure looks
+    r.stderr = "\n".join(why) + "\n" + r.stderr
     return ok
 
 
@@ -2805,6 +2816,7 @@ times, rows = [], []
 end = time.perf_counter() + min_s
 while len(times) < 3 or time.perf_counter() < end:
     fsm.Reset()
+    rows = None         # the last run's records freed outside the timing
     t0 = time.perf_counter()
     rows = fsm.ParseText(text)
     times.append(time.perf_counter() - t0)
