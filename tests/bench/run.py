@@ -2,7 +2,7 @@
 """fleetrun benchmarks: figures and ratios, printed side by side, never asserted.
 
     tests/lab/netns /usr/bin/python3 tests/bench/run.py [--bindir DIR] [--quick] [--only NAME,...]
-        [--against DIR]
+        [--against DIR] [--textfsm-speed PATH]
 
 0. against   with --against DIR (make bench AGAINST=DIR): this build and the
              one in DIR side by side, interleaved: `sleep: 0` dispatch at 8
@@ -37,6 +37,19 @@
              parallel-ssh -O ProxyJump=, pdsh -R ssh with ProxyJump in its
              ssh_config and a Python ThreadPoolExecutor + ssh -J. Root and
              tests/lab/netns, as ssh.
+7. cli       `show version` through the interactive CLI (paging on at login,
+             turned off with `terminal length 0`) on 1,000 emulated IOS
+             devices (tests/lab/cliemu.py behind the lab sshd, 0.05 s before
+             every prompt) at 64 workers: fleetrun's `cli` step beside a
+             Python ThreadPoolExecutor + netmiko (Debian's python3-netmiko)
+             and Ansible network_cli + cisco.ios.ios_command (Debian's
+             ansible): wall, client CPU per device, peak memory, devices
+             right. Root and tests/lab/netns, as ssh.
+8. textfsm   parsing throughput (MB/s, records/s) of a `show version` and a
+             `show ip interface brief` template over large inputs made here:
+             the engine alone (tests/bench/textfsm_speed, built by make
+             bench) and `fleetrun parse` beside Python textfsm's ParseText;
+             and one 20 KB `show version`.
 
 Timings on a shared machine are noisy: nothing here fails on a slow figure.
 The exit status is 0 unless a benchmark could not run at all (missing binary,
