@@ -1272,7 +1272,7 @@ def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout
     res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
            "maxrss_kb": tf[2] if tf else None, "tool_cpu": tf[1] if tf else None,
            "sshd_cpu": cpu_of["sshd"], "cpu_of": cpu_of, "sshd_settled": settled, "sampler": sampler}
-    _note_run_health("ssh " + what, r, a.ssh_timeout)
+    _note_run_health("ssh " + what if not what.startswith("cli ") else what, r, timeout or a.ssh_timeout)
     return res
 
 
@@ -2544,8 +2544,7 @@ def _cli_files(tmp, lab, port, n):
                      "steps:\n  - cli: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
                      % (f["kh"], json.dumps(lab.dir)))
     f["py"] = write(os.path.join(d, "threadpool_netmiko.py"), PY_NETMIKO_CODE)
-    f["ansible_env"] = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_STDOUT_CALLBACK="json",
-                            ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_PYTHON_INTERPRETER=CLI_PYTHON,
+    f["ansible_env"] = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_PYTHON_INTERPRETER=CLI_PYTHON,
                             ANSIBLE_LOCAL_TEMP=os.path.join(d, "ansible-tmp"),
                             ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=os.path.join(d, "ansible-pc"),
                             ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
@@ -2560,7 +2559,9 @@ def _cli_peer_cmd(key, f, port, lab, k):
     """(argv, env) of a peer over the first k devices."""
     if key == "netmiko":
         return [CLI_PYTHON, f["py"], f["hosts%d" % k], str(port), lab.user, lab.key, str(CLI_WORKERS)], None
-    return ["ansible", "ios", "-i", f["ainv%d" % k], "-f", str(CLI_WORKERS), "-m", "cisco.ios.ios_command",
+    # -o: a line per device as it finishes (what was done counts even when
+    # a run is cut short)
+    return ["ansible", "ios", "-i", f["ainv%d" % k], "-f", str(CLI_WORKERS), "-o", "-m", "cisco.ios.ios_command",
             "-a", "commands='show version'"], f["ansible_env"]
 
 
@@ -2569,11 +2570,12 @@ def _cli_count_ok(key, r, addrs, port):
     if key == "netmiko":
         m = re.search(r"^ok (\d+)$", r.stdout, re.M)
         return int(m.group(1)) if m else 0
-    try:
-        doc = json.loads(r.stdout[r.stdout.index("{"):])
-        hosts = doc["plays"][0]["tasks"][0]["hosts"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return 0
+    hosts = {}
+    for m in re.finditer(r"^(\S+) \| ([A-Z!]+) => (\{.*\})$", r.stdout, re.M):
+        try:
+            hosts[m.group(1)] = json.loads(m.group(3))
+        except ValueError:
+            hosts[m.group(1)] = {"failed": True, "msg": m.group(2)}
     ok, why = 0, []
     for a in addrs:
         h = hosts.get(a) or {}
@@ -2689,8 +2691,8 @@ def _bench_cli_intro(a, lab, port, n, f, peers):
             print("  ansible ios -i HOSTS.ini -f %d -m cisco.ios.ios_command -a \"commands='show version'\""
                   % CLI_WORKERS)
             print("  ansible_connection=ansible.netcommon.network_cli, ansible_network_os=cisco.ios.ios,")
-            print("  transport %s (what network_cli takes here), stdout callback json," % transport)
-            print("  ANSIBLE_HOST_KEY_CHECKING=False.")
+            print("  transport %s (what network_cli takes here), -o (a line per device)," % transport)
+            print("  ANSIBLE_HOST_KEY_CHECKING=False, persistent connect/command timeouts %d s." % CLI_PEER_TIMEOUT)
     print("ok = devices whose `show version` came back naming their own address and port.")
     print("Each tool runs under GNU time; client CPU = user+sys of every process of the run (the")
     print("  tool and all it started, reaped by this benchmark), not the sshd or the emulator;")
