@@ -1276,6 +1276,25 @@ def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout
     return res
 
 
+def _vs_fleetrun(x, fres):
+    """A run's wall and client CPU as multiples of fleetrun's."""
+    if x is fres:
+        return "(itself)"
+    if fres and x["wall"] and x["cpu"] and fres["wall"] and fres["cpu"]:
+        return "x%.1f wall, x%.1f CPU" % (x["wall"] / fres["wall"], x["cpu"] / fres["cpu"])
+    return "-"
+
+
+def _run_cells(x, n):
+    """A measured run's table cells (_ssh_one's figures) from wall to procs."""
+    cpu, s = x["cpu"], x["sampler"]
+    return [fmt(x["wall"], ".1f"), fmt(cpu, ".1f"), fmt(1000 * cpu / n if cpu is not None else None, ".1f"),
+            fmt(x["sshd_cpu"], ".1f"), fmt(1000 * x["sshd_cpu"] / n, ".1f"),
+            "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
+            "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
+            s.peak_procs if s.samples else "-"]
+
+
 def _ssh_warm_up(section, fr_argv, peers, peer_argv, addrs8, port, d):
     """Every tool over the same 8 hosts, not measured: (fleetrun usable,
     [(key, label)] of the peers usable). peer_argv(key, outdir): (argv, env)."""
@@ -1478,23 +1497,8 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
     # The table.
     print()
     fres = next((x for x in results if x["name"] == "fleetrun"), None)
-    rows = []
-    for x in results:
-        wall, cpu = x["wall"], x["cpu"]
-        vs = "-"
-        if fres and x is not fres and wall and cpu and fres["wall"] and fres["cpu"]:
-            vs = "x%.1f wall, x%.1f CPU" % (wall / fres["wall"], cpu / fres["cpu"])
-        elif x is fres:
-            vs = "(itself)"
-        s = x["sampler"]
-        rows.append([x["name"], x["kex"], fmt(wall, ".1f"), fmt(cpu, ".1f"),
-                     fmt(1000 * cpu / n if cpu is not None else None, ".1f"),
-                     fmt(x["sshd_cpu"], ".1f"),
-                     fmt(1000 * x["sshd_cpu"] / n, ".1f"),
-                     "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
-                     "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
-                     s.peak_procs if s.samples else "-",
-                     "%s/%s" % (x["ok"], n), vs])
+    rows = [[x["name"], x["kex"]] + _run_cells(x, n) + ["%s/%s" % (x["ok"], n), _vs_fleetrun(x, fres)]
+            for x in results]
     table(["tool", "kex", "wall s", "client CPU s", "client ms/host", "sshd CPU s", "sshd ms/host",
            "peak RSS", "tree Pss", "procs", "ok", "vs fleetrun"], rows,
           ["l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
@@ -2764,21 +2768,7 @@ def _bench_cli_lab(a, lab, port, n, peers, timebin, f):
 def _cli_table(results, n):
     print()
     fres = next((x for x in results if x["name"] == "fleetrun"), None)
-    rows = []
-    for x in results:
-        wall, cpu = x["wall"], x["cpu"]
-        vs = "-"
-        if fres and x is not fres and wall and cpu and fres["wall"] and fres["cpu"]:
-            vs = "x%.1f wall, x%.1f CPU" % (wall / fres["wall"], cpu / fres["cpu"])
-        elif x is fres:
-            vs = "(itself)"
-        s = x["sampler"]
-        rows.append([x["name"], fmt(wall, ".1f"), fmt(cpu, ".1f"),
-                     fmt(1000 * cpu / n if cpu is not None else None, ".1f"),
-                     fmt(x["sshd_cpu"], ".1f"), fmt(1000 * x["sshd_cpu"] / n, ".1f"),
-                     "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
-                     "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
-                     s.peak_procs if s.samples else "-", "%s/%s" % (x["ok"], n), vs])
+    rows = [[x["name"]] + _run_cells(x, n) + ["%s/%s" % (x["ok"], n), _vs_fleetrun(x, fres)] for x in results]
     table(["tool", "wall s", "client CPU s", "client ms/dev", "device CPU s", "device ms/dev",
            "peak RSS", "tree Pss", "procs", "ok", "vs fleetrun"], rows,
           ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
