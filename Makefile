@@ -256,16 +256,29 @@ test: all
 demo: all
 	@tests/lab/netns $(PYTHON) tests/lab/demo.py --bindir $(abspath $(BINDIR))
 
-# The peers the benchmarks compare with.
-BENCH_PKGS := pssh pdsh parallel time python3-requests curl
+# The peers the benchmarks compare with: the SSH tools, requests and curl
+# (http), netmiko and Ansible's network_cli with the cisco.ios collection
+# (cli: Debian's ansible ships the collections, paramiko comes with it),
+# Python's textfsm (textfsm).
+BENCH_PKGS := pssh pdsh parallel time python3-requests curl python3-netmiko ansible python3-textfsm
 
 bench-deps:
 	$(call apt_install,$(BENCH_PKGS))
 
+# The TextFSM engine timed alone (tests/bench/textfsm_speed.c), as the
+# textfsm benchmark times Python's ParseText alone.
+BENCH_TEXTFSM := $(BUILD)/bench/textfsm_speed
+$(BENCH_TEXTFSM): tests/bench/textfsm_speed.c $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(PKG_LIBS)
+
 # QUICK=1: smaller sizes, one run each. AGAINST=DIR: another build's bin
 # directory, timed side by side with this one (dispatch, CPU per host).
+# ONLY=a,b: those benchmarks only (run.py --only).
 bench: all bench-deps
+	@$(MAKE) --no-print-directory $(BENCH_TEXTFSM)
 	@tests/lab/netns $(PYTHON) tests/bench/run.py --bindir $(abspath $(BINDIR)) \
+		--textfsm-speed $(abspath $(BENCH_TEXTFSM)) $(if $(ONLY),--only $(ONLY)) \
 		$(if $(QUICK),--quick) $(if $(AGAINST),--against $(abspath $(AGAINST)))
 
 # libFuzzer targets (tests/fuzz): the frame reader, the protocol decoder

@@ -27,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "textfsm_prog.h"
 
 /* A value while parsing. */
@@ -59,6 +63,13 @@ static void textfsm_engine_cell_free(struct textfsm_cell *c)
 
 static void textfsm_engine_cell_str(struct textfsm_cell *c, const char *s, size_t n)
 {
+	/* a value set line after line: its last string holds len + 1 bytes */
+	if (c->kind == TEXTFSM_STR && c->str && c->len >= n) {
+		memmove(c->str, s, n);
+		c->str[n] = '\0';
+		c->len = n;
+		return;
+	}
 	textfsm_engine_cell_free(c);
 	c->kind = TEXTFSM_STR;
 	c->str = xstrndup(s, n);
@@ -184,10 +195,11 @@ static void textfsm_engine_clearall(struct textfsm_engine *e)
 	}
 }
 
-/* One cell of the record being saved; false when a Required value is
+/* Whether value i lets the record be saved: false when it is Required and
  * empty. Which thing Required looks at depends on the order of the
- * options: after List, the list; before it, the last value set. */
-static bool textfsm_engine_save_cell(struct textfsm_engine *e, size_t i, struct textfsm_cell *cell)
+ * options: after List, the list; before it, the last value set. *empty
+ * stays true while every value so far is empty. */
+static bool textfsm_engine_check_cell(const struct textfsm_engine *e, size_t i, bool *empty)
 {
 	const struct textfsm_value *v = &e->t->values[i];
 	const struct textfsm_engine_var *var = &e->vars[i];
@@ -195,13 +207,34 @@ static bool textfsm_engine_save_cell(struct textfsm_engine *e, size_t i, struct 
 	if (v->opts & TEXTFSM_OPT_LIST) {
 		if ((v->opts & TEXTFSM_OPT_REQUIRED) && !(v->list_first ? var->list.len : textfsm_engine_truthy(&var->cur)))
 			return false;
-		textfsm_engine_cell_copy(cell, &var->list);
+		*empty &= !var->list.len;
 		return true;
 	}
 	if ((v->opts & TEXTFSM_OPT_REQUIRED) && !textfsm_engine_truthy(&var->cur))
 		return false;
-	textfsm_engine_cell_copy(cell, &var->cur);
+	*empty &= var->cur.kind == TEXTFSM_NULL;
 	return true;
+}
+
+/* Value i into the record's cell. What the Clear after the record would
+ * drop anyway (the value of neither Filldown nor List, which Clear frees)
+ * is moved rather than copied: one string less to allocate and free per
+ * value and record. */
+static void textfsm_engine_save_cell(struct textfsm_engine *e, size_t i, struct textfsm_cell *cell)
+{
+	const struct textfsm_value *v = &e->t->values[i];
+	struct textfsm_engine_var *var = &e->vars[i];
+
+	if (v->opts & TEXTFSM_OPT_LIST)
+		textfsm_engine_cell_copy(cell, &var->list);
+	else if (v->opts & TEXTFSM_OPT_FILLDOWN)
+		textfsm_engine_cell_copy(cell, &var->cur);
+	else {
+		*cell = var->cur;
+		memset(&var->cur, 0, sizeof(var->cur));
+	}
+	if (cell->kind == TEXTFSM_NULL)
+		textfsm_engine_cell_str(cell, "", 0);
 }
 
 static void textfsm_engine_record(struct textfsm_engine *e)
@@ -212,27 +245,22 @@ static void textfsm_engine_record(struct textfsm_engine *e)
 
 	if (!nv)
 		return;
+	for (i = 0; i < nv; i++)
+		if (!textfsm_engine_check_cell(e, i, &empty)) {
+			textfsm_engine_clear(e);
+			return;
+		}
+	/* a record of nothing but empty values: not saved, not cleared */
+	if (empty)
+		return;
 	if (e->rec.n == e->rec_cap) {
 		e->rec_cap = e->rec_cap ? e->rec_cap * 2 : 16;
 		e->rec.cells = xreallocarray(e->rec.cells, e->rec_cap * nv, sizeof(*e->rec.cells));
 	}
 	row = &e->rec.cells[e->rec.n * nv];
 	memset(row, 0, nv * sizeof(*row));
-	for (i = 0; i < nv; i++) {
-		if (!textfsm_engine_save_cell(e, i, &row[i]))
-			break;
-		empty &= row[i].kind == TEXTFSM_NULL || (row[i].kind == TEXTFSM_LIST && !row[i].len);
-	}
-	if (i < nv || empty) {
-		for (size_t k = 0; k < nv; k++)
-			textfsm_engine_cell_free(&row[k]);
-		if (i < nv)
-			textfsm_engine_clear(e);
-		return;
-	}
 	for (i = 0; i < nv; i++)
-		if (row[i].kind == TEXTFSM_NULL)
-			textfsm_engine_cell_str(&row[i], "", 0);
+		textfsm_engine_save_cell(e, i, &row[i]);
 	e->rec.n++;
 	textfsm_engine_clear(e);
 }
@@ -243,13 +271,45 @@ static const unsigned char textfsm_engine_ends[256] = {
 	['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0xc2] = 1, [0xe2] = 1,
 };
 
+#ifdef __SSE2__
+/* How many bytes at the start of u[0..n) surely end no line, 16 at a
+ * time: lines are tens of bytes long and this scan is a third of a parse
+ * that matches little. The bytes left (a candidate, or the last < 16) go
+ * through the table. SSE2 is in every x86-64. */
+static size_t textfsm_engine_skip(const unsigned char *u, size_t n)
+{
+	const __m128i lo = _mm_set1_epi8('\n'), fs = _mm_set1_epi8(0x1c), c2 = _mm_set1_epi8((char)0xc2),
+	              e2 = _mm_set1_epi8((char)0xe2), three = _mm_set1_epi8(3), two = _mm_set1_epi8(2);
+	size_t k = 0;
+
+	for (; k + 16 <= n; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(u + k));
+		/* x - base <= span (unsigned): min(d, span) == d */
+		__m128i d1 = _mm_sub_epi8(x, lo), d2 = _mm_sub_epi8(x, fs);
+		__m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d1, three), d1),
+		                           _mm_cmpeq_epi8(_mm_min_epu8(d2, two), d2));
+
+		hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(x, c2), _mm_cmpeq_epi8(x, e2)));
+		if (_mm_movemask_epi8(hit))
+			break;
+	}
+	return k;
+}
+#else
+static size_t textfsm_engine_skip(const unsigned char *u, size_t n)
+{
+	return 0;
+}
+#endif
+
 /* The end of the line at p[0..n): its length, and in *next where the
  * following line starts. */
 static size_t textfsm_engine_line_end(const char *p, size_t n, size_t *next)
 {
 	const unsigned char *u = (const unsigned char *)p;
+	size_t k = textfsm_engine_skip(u, n);
 
-	for (size_t k = 0; k < n; k++) {
+	for (; k < n; k++) {
 		if (!textfsm_engine_ends[u[k]])
 			continue;
 		if (u[k] == '\r') {

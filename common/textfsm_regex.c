@@ -528,6 +528,46 @@ out:
 	return r;
 }
 
+/* The bytes a match of pattern can start with, into re->first: a line
+ * whose first byte is not one of them is no match, found without entering
+ * PCRE2 at all (most lines match none of a state's rules). PCRE2 knows
+ * the set only for unanchored patterns, so it is asked about a copy
+ * compiled without the leading '^' and without PCRE2_ANCHORED: what an
+ * unanchored match must start with, a match at the start must too. Left
+ * unset (every byte may start a match) whenever PCRE2 does not know. */
+static void textfsm_regex_first(const char *pattern, pcre2_compile_context *cc, struct textfsm_regex *re)
+{
+	const char *p = pattern[0] == '^' ? pattern + 1 : pattern;
+	uint32_t type = 0, unit = 0;
+	const uint8_t *bits = NULL;
+	pcre2_code *code;
+	int err;
+	PCRE2_SIZE off;
+
+	code = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF,
+	                     &err, &off, cc);
+	if (!code)
+		return;
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &bits) == 0 && bits) {
+		memcpy(re->first, bits, sizeof(re->first));
+		re->has_first = 1;
+	} else if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 && type == 1 &&
+	           pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 && unit < 256) {
+		/* PCRE2 does not say whether the unit is caseless: a letter
+		 * stands for both its cases, and for every non-ASCII lead byte
+		 * too (under UCP, k and s have other cases there, K and long s) */
+		re->first[unit >> 3] |= 1u << (unit & 7);
+		if (isalpha((int)unit) || unit >= 0x80) {
+			unsigned other = isupper((int)unit) ? (unsigned)tolower((int)unit) : (unsigned)toupper((int)unit);
+
+			re->first[other >> 3] |= 1u << (other & 7);
+			memset(re->first + 16, 0xff, 16);
+		}
+		re->has_first = 1;
+	}
+	pcre2_code_free(code);
+}
+
 int textfsm_regex_compile(const char *py, size_t len, struct textfsm_regex *out, char *why, size_t whylen)
 {
 	pcre2_compile_context *cc = NULL;
@@ -565,6 +605,9 @@ int textfsm_regex_compile(const char *py, size_t len, struct textfsm_regex *out,
 	}
 	/* Faster when the platform has a JIT; the interpreter otherwise. */
 	out->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+	out->has_first = 0;
+	memset(out->first, 0, sizeof(out->first));
+	textfsm_regex_first(pattern, cc, out);
 	out->code = code;
 	out->ngroups = ngroups;
 	out->names = names;
@@ -584,6 +627,8 @@ out:
 
 int textfsm_regex_match(const struct textfsm_regex *re, const char *s, size_t n, pcre2_match_data *md)
 {
+	if (re->has_first && (!n || !(re->first[(unsigned char)s[0] >> 3] & (1u << ((unsigned char)s[0] & 7)))))
+		return PCRE2_ERROR_NOMATCH;
 	/* the JIT's own entry: pcre2_match's checks cost as much as a short match */
 	int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, n, 0, 0, md, NULL)
 	                 : pcre2_match(re->code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);

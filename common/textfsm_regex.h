@@ -21,6 +21,8 @@ struct textfsm_regex {
 	size_t ngroups;    /* capturing groups */
 	char **names;      /* [ngroups + 1]: names[i] is group i's name (malloced) or NULL */
 	int jit;           /* compiled by the JIT as well */
+	int has_first;     /* first: the bytes a match can start with (else any) */
+	unsigned char first[32]; /* a bitmap, as PCRE2_INFO_FIRSTBITMAP's */
 };
 
 /* Translate the Python expression py[0..len) and compile it into *out.

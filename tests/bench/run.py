@@ -2,7 +2,7 @@
 """fleetrun benchmarks: figures and ratios, printed side by side, never asserted.
 
     tests/lab/netns /usr/bin/python3 tests/bench/run.py [--bindir DIR] [--quick] [--only NAME,...]
-        [--against DIR]
+        [--against DIR] [--textfsm-speed PATH]
 
 0. against   with --against DIR (make bench AGAINST=DIR): this build and the
              one in DIR side by side, interleaved: `sleep: 0` dispatch at 8
@@ -37,6 +37,19 @@
              parallel-ssh -O ProxyJump=, pdsh -R ssh with ProxyJump in its
              ssh_config and a Python ThreadPoolExecutor + ssh -J. Root and
              tests/lab/netns, as ssh.
+7. cli       `show version` through the interactive CLI (paging on at login,
+             turned off with `terminal length 0`) on 1,000 emulated IOS
+             devices (tests/lab/cliemu.py behind the lab sshd, 0.05 s before
+             every prompt) at 64 workers: fleetrun's `cli` step beside a
+             Python ThreadPoolExecutor + netmiko (Debian's python3-netmiko)
+             and Ansible network_cli + cisco.ios.ios_command (Debian's
+             ansible): wall, client CPU per device, peak memory, devices
+             right. Root and tests/lab/netns, as ssh.
+8. textfsm   parsing throughput (MB/s, records/s) of a `show version` and a
+             `show ip interface brief` template over large inputs made here:
+             the engine alone (tests/bench/textfsm_speed, built by make
+             bench) and `fleetrun parse` beside Python textfsm's ParseText;
+             and one 20 KB `show version`.
 
 Timings on a shared machine are noisy: nothing here fails on a slow figure.
 The exit status is 0 unless a benchmark could not run at all (missing binary,
@@ -1259,8 +1272,27 @@ def _ssh_one(a, what, argv, env, n, meter, timebin, tfile, capture=True, timeout
     res = {"r": r, "wall": r.wall, "cpu": r.tree_cpu, "cpu_wait4": r.cpu,
            "maxrss_kb": tf[2] if tf else None, "tool_cpu": tf[1] if tf else None,
            "sshd_cpu": cpu_of["sshd"], "cpu_of": cpu_of, "sshd_settled": settled, "sampler": sampler}
-    _note_run_health("ssh " + what, r, a.ssh_timeout)
+    _note_run_health("ssh " + what if not what.startswith("cli ") else what, r, timeout or a.ssh_timeout)
     return res
+
+
+def _vs_fleetrun(x, fres):
+    """A run's wall and client CPU as multiples of fleetrun's."""
+    if x is fres:
+        return "(itself)"
+    if fres and x["wall"] and x["cpu"] and fres["wall"] and fres["cpu"]:
+        return "x%.1f wall, x%.1f CPU" % (x["wall"] / fres["wall"], x["cpu"] / fres["cpu"])
+    return "-"
+
+
+def _run_cells(x, n):
+    """A measured run's table cells (_ssh_one's figures) from wall to procs."""
+    cpu, s = x["cpu"], x["sampler"]
+    return [fmt(x["wall"], ".1f"), fmt(cpu, ".1f"), fmt(1000 * cpu / n if cpu is not None else None, ".1f"),
+            fmt(x["sshd_cpu"], ".1f"), fmt(1000 * x["sshd_cpu"] / n, ".1f"),
+            "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
+            "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
+            s.peak_procs if s.samples else "-"]
 
 
 def _ssh_warm_up(section, fr_argv, peers, peer_argv, addrs8, port, d):
@@ -1465,23 +1497,8 @@ def _bench_ssh_lab(a, tmp, lab, n, peers, timebin):
     # The table.
     print()
     fres = next((x for x in results if x["name"] == "fleetrun"), None)
-    rows = []
-    for x in results:
-        wall, cpu = x["wall"], x["cpu"]
-        vs = "-"
-        if fres and x is not fres and wall and cpu and fres["wall"] and fres["cpu"]:
-            vs = "x%.1f wall, x%.1f CPU" % (wall / fres["wall"], cpu / fres["cpu"])
-        elif x is fres:
-            vs = "(itself)"
-        s = x["sampler"]
-        rows.append([x["name"], x["kex"], fmt(wall, ".1f"), fmt(cpu, ".1f"),
-                     fmt(1000 * cpu / n if cpu is not None else None, ".1f"),
-                     fmt(x["sshd_cpu"], ".1f"),
-                     fmt(1000 * x["sshd_cpu"] / n, ".1f"),
-                     "%.1f MiB" % (x["maxrss_kb"] / 1024) if x["maxrss_kb"] else "-",
-                     "%.0f MiB" % (s.peak_pss_kb / 1024) if s.samples else "-",
-                     s.peak_procs if s.samples else "-",
-                     "%s/%s" % (x["ok"], n), vs])
+    rows = [[x["name"], x["kex"]] + _run_cells(x, n) + ["%s/%s" % (x["ok"], n), _vs_fleetrun(x, fres)]
+            for x in results]
     table(["tool", "kex", "wall s", "client CPU s", "client ms/host", "sshd CPU s", "sshd ms/host",
            "peak RSS", "tree Pss", "procs", "ok", "vs fleetrun"], rows,
           ["l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
@@ -2431,7 +2448,553 @@ def _http_targets(results):
                                        fmt_int({"http": 5000, "https": 1000}[s])) for s in q))
 
 
+# ---------------------------------------------------------------- 7. cli
+
+CLI_DELAY = 0.05             # seconds the emulated device waits before each prompt
+CLI_WORKERS = 64
+CLI_PAGE = 10                # lines a page holds until `terminal length 0`
+TARGET_CLI_CPU_RATIO = 10.0  # fleetrun client CPU per device <= netmiko's / 10
+CLI_PYTHON = "/usr/bin/python3"   # Debian's, where python3-netmiko is
+CLI_PEER_TIMEOUT = 300       # seconds Ansible's persistent connection may wait for a device
+
+# The seeds' recipe: a thread pool, one netmiko session per device.
+PY_NETMIKO_CODE = r"""
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from netmiko import ConnectHandler
+
+hosts_file, port, user, key, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+with open(hosts_file) as f:
+    hosts = [l.strip() for l in f if l.strip()]
+
+def one(host):
+    try:
+        c = ConnectHandler(device_type="cisco_ios", host=host, port=port, username=user,
+                           key_file=key, use_keys=True, allow_agent=False)
+        try:
+            return c.send_command("show version")
+        finally:
+            c.disconnect()
+    except Exception as e:
+        return "ERROR %s: %s" % (type(e).__name__, e)
+
+with ThreadPoolExecutor(max_workers=workers) as ex:
+    results = list(ex.map(one, hosts))
+ok, errs = 0, []
+for host, out in zip(hosts, results):
+    if ("reached on %s port %d" % (host, port)) in out:
+        ok += 1
+    elif len(errs) < 5:
+        errs.append("%s: %s" % (host, out.strip()[-200:]))
+print("ok %d" % ok)
+for e in errs:
+    print("error %s" % e, file=sys.stderr)
+"""
+
+# (key, label, what it needs: a program or a Python module, Debian package)
+CLI_PEERS = [
+    ("netmiko", "Python ThreadPoolExecutor + netmiko", "module:netmiko", "python3-netmiko"),
+    ("ansible", "Ansible network_cli + cisco.ios", "ansible", "ansible"),
+]
+
+
+def _cli_have(what):
+    """Whether a peer's program (or Debian Python's module) is here."""
+    if what.startswith("module:"):
+        p = subprocess.run([CLI_PYTHON, "-c", "import %s" % what[7:]], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        return p.returncode == 0
+    return shutil.which(what) is not None
+
+
+def _cli_ansible_info():
+    """(ansible-core version, cisco.ios version, the paramiko / libssh
+    transport network_cli will take), from Debian's packages."""
+    core = subprocess.run(["ansible", "--version"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, timeout=60).stdout.decode(errors="replace")
+    m = re.search(r"core ([0-9.]+)", core)
+    ios = "?"
+    probe = ("import json, os, ansible_collections.cisco.ios as m; "
+             "print(json.load(open(os.path.join(list(m.__path__)[0], 'MANIFEST.json')))"
+             "['collection_info']['version'])")
+    p = subprocess.run([CLI_PYTHON, "-c", probe], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    if p.returncode == 0:
+        ios = p.stdout.decode().strip()
+    libssh = subprocess.run([CLI_PYTHON, "-c", "import pylibsshext"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    return (m.group(1) if m else "?"), ios, "libssh (ansible-pylibssh)" if libssh else "paramiko"
+
+
+def _cli_files(tmp, lab, port, n):
+    d = os.path.join(tmp, "cli")
+    os.makedirs(d, exist_ok=True)
+    addrs = lab.addresses(n)
+    f = {"dir": d, "addrs": addrs}
+    f["kh"] = lab.known_hosts(os.path.join(d, "known_hosts"), addrs, port=port)
+    for k in (n, 8):
+        f["hosts%d" % k] = write(os.path.join(d, "hosts-%d" % k), "\n".join(addrs[:k]) + "\n")
+        f["inv%d" % k] = lab.inventory(os.path.join(d, "inventory-%d" % k), k, port=port, key=lab.key)
+        f["ainv%d" % k] = write(os.path.join(d, "ansible-hosts-%d.ini" % k),
+                                "[ios]\n" + "".join("%s ansible_host=%s\n" % (x, x) for x in addrs[:k]) +
+                                "[ios:vars]\nansible_connection=ansible.netcommon.network_cli\n"
+                                "ansible_network_os=cisco.ios.ios\nansible_user=%s\nansible_port=%d\n"
+                                "ansible_ssh_private_key_file=%s\nansible_network_cli_ssh_type=paramiko\n"
+                                % (lab.user, port, lab.key))
+    f["job"] = write(os.path.join(d, "show-version-cli.yaml"),
+                     "ssh:\n  known_hosts: %s\n  host_key_policy: strict\n"
+                     "inventory_may: {files: [%s]}\n"
+                     "cli:\n  platform: cisco_ios\n"
+                     "steps:\n  - cli: show version\n    expect: 'Cisco IOS XE Software, Version \\S+'\n"
+                     % (f["kh"], json.dumps(lab.dir)))
+    f["py"] = write(os.path.join(d, "threadpool_netmiko.py"), PY_NETMIKO_CODE)
+    f["ansible_env"] = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_PYTHON_INTERPRETER=CLI_PYTHON,
+                            ANSIBLE_LOCAL_TEMP=os.path.join(d, "ansible-tmp"),
+                            ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=os.path.join(d, "ansible-pc"),
+                            ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+                            # its defaults (30 s) fail devices that only wait for a CPU
+                            # here: the same generous bound as the others have
+                            ANSIBLE_PERSISTENT_CONNECT_TIMEOUT=str(CLI_PEER_TIMEOUT),
+                            ANSIBLE_PERSISTENT_COMMAND_TIMEOUT=str(CLI_PEER_TIMEOUT))
+    return f
+
+
+def _cli_peer_cmd(key, f, port, lab, k):
+    """(argv, env) of a peer over the first k devices."""
+    if key == "netmiko":
+        return [CLI_PYTHON, f["py"], f["hosts%d" % k], str(port), lab.user, lab.key, str(CLI_WORKERS)], None
+    # -o: a line per device as it finishes (what was done counts even when
+    # a run is cut short)
+    return ["ansible", "ios", "-i", f["ainv%d" % k], "-f", str(CLI_WORKERS), "-o", "-m", "cisco.ios.ios_command",
+            "-a", "commands='show version'"], f["ansible_env"]
+
+
+def _cli_count_ok(key, r, addrs, port):
+    """Devices whose own `show version` came back, naming their address."""
+    if key == "netmiko":
+        m = re.search(r"^ok (\d+)$", r.stdout, re.M)
+        return int(m.group(1)) if m else 0
+    hosts = {}
+    for m in re.finditer(r"^(\S+) \| ([A-Z!]+) => (\{.*\})$", r.stdout, re.M):
+        try:
+            hosts[m.group(1)] = json.loads(m.group(3))
+        except ValueError:
+            hosts[m.group(1)] = {"failed": True, "msg": m.group(2)}
+    ok, why = 0, []
+    for a in addrs:
+        h = hosts.get(a) or {}
+        out = (h.get("stdout") or [""])[0]
+        good = not h.get("failed") and not h.get("unreachable") and ("reached on %s port %d" % (a, port)) in out
+        ok += good
+        if not good and len(why) < 50:
+            why.append("%s: %s" % (a, str(h.get("msg") or "no output")[:160]))
+    # what went wrong goes where the digest of a failure looks
+    r.stderr = "\n".join(why) + "\n" + r.stderr
+    return ok
+
+
+def _fleetrun_cli_ok(path, addrs, port):
+    """Records ok whose output names their own device's address (inventory
+    names dev001.. are addrs[0]..)."""
+    width = max(3, len(str(len(addrs))))      # as sshlab's inventory() names them
+    by_name = {"dev%0*d" % (width, i + 1): a for i, a in enumerate(addrs)}
+    ok = 0
+    try:
+        with open(path, errors="replace") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                a = by_name.get(rec.get("host"))
+                steps = rec.get("steps") or [{}]
+                ok += bool(a) and rec.get("status") == "ok" and \
+                    ("reached on %s port %d" % (a, port)) in (steps[0].get("stdout") or "")
+    except (OSError, ValueError):
+        pass
+    return ok
+
+
+def _cli_preflight():
+    sshlab = import_lab("sshlab", "cli")
+    cliemu = import_lab("cliemu", "cli")
+    if sshlab is None or cliemu is None:
+        return None
+    peers, missing = [], []
+    for key, label, what, pkg in CLI_PEERS:
+        if _cli_have(what):
+            peers.append((key, label))
+        else:
+            missing.append("%s (Debian package %s)" % (label, pkg))
+    timebin = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+    if not timebin:
+        missing.append("GNU time (/usr/bin/time, Debian package time)")
+    for m in missing:
+        print("  MISSING: %s: not measured (`make bench-deps` installs python3-netmiko ansible time)" % m)
+        _failures.append("cli: missing %s" % m)
+    ok_ns, why = sshlab.private_netns()
+    if not ok_ns:
+        print("  SKIPPED: the cli benchmark needs the private network namespace (root): %s." % why)
+        print("    tests/lab/netns /usr/bin/python3 tests/bench/run.py --only cli")
+        _notes.append("cli: skipped (no private network namespace: run as root through tests/lab/netns)")
+        return None
+    if timebin is None:
+        return None
+    sys.stdout.flush()
+    return sshlab, cliemu, peers, timebin
+
+
+def bench_cli(a, tmp):
+    n = a.cli_n
+    heading("7. cli: `show version` through the interactive CLI on %s emulated IOS devices, "
+            "%.2f s device latency, %d workers" % (fmt_int(n), CLI_DELAY, CLI_WORKERS))
+    pre = _cli_preflight()
+    if pre is None:
+        return
+    sshlab, cliemu, peers, timebin = pre
+    t_section = time.monotonic()
+    with sshlab.SshLab(fault_servers=False) as lab:
+        if not lab.multi_address:
+            print("  SKIPPED: the cli benchmark needs the private network namespace (root): %s"
+                  % lab.multi_address_reason)
+            _notes.append("cli: skipped (no private network namespace)")
+            return
+        port = cliemu.start(lab, page=CLI_PAGE, delay=CLI_DELAY)
+        try:
+            _bench_cli_lab(a, lab, port, n, peers, timebin, _cli_files(tmp, lab, port, n))
+        finally:
+            lab.stop_sshd(port)
+    print("  (section took %.0f s, lab start and stop included)" % (time.monotonic() - t_section))
+
+
+def _bench_cli_intro(a, lab, port, n, f, peers):
+    fr = os.path.join(a.bindir, "fleetrun")
+    print("Lab: tests/lab/sshlab.py, one OpenSSH sshd (port %d) answering on 127.0.1.1 .. %s (one"
+          % (port, f["addrs"][-1]))
+    print("  address per device) whose sessions are tests/lab/cliemu.py, an IOS-like CLI: banner and")
+    print("  MOTD with prompt-shaped lines (0.2 s), user mode prompt, paging every %d lines until"
+          % CLI_PAGE)
+    print("  `terminal length 0`, %.2f s before every prompt; `show version` ends with `Lab device"
+          % CLI_DELAY)
+    print("  HOST reached on ADDR port PORT`. One Python process per session: the device side")
+    print("  (sshd + emulator) shares this machine's CPUs with the clients.")
+    print("fleetrun (libssh2 %s): `fleetrun run JOB -i INVENTORY -w %d -v -o RESULTS`, stdout"
+          % (libssh2_in_use(fr), CLI_WORKERS))
+    print("  /dev/null; JOB: cli: {platform: cisco_ios}, steps: [cli: show version], strict host")
+    print("  key checking against a known_hosts of every address.")
+    for key, label in peers:
+        if key == "netmiko":
+            v = subprocess.run([CLI_PYTHON, "-c", "import netmiko; print(netmiko.__version__)"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               timeout=60).stdout.decode().strip() or "?"
+            print("%s (netmiko %s, Debian's python3-netmiko, %s):" % (label, v, CLI_PYTHON))
+            print("  ThreadPoolExecutor(max_workers=%d); per device ConnectHandler(device_type="
+                  "'cisco_ios'," % CLI_WORKERS)
+            print("  host, port, username, key_file, use_keys=True).send_command('show version'),")
+            print("  disconnect() (netmiko's own host key policy: none checked).")
+        else:
+            core, ios, transport = _cli_ansible_info()
+            print("%s (ansible-core %s, cisco.ios %s from Debian's ansible package):" % (label, core, ios))
+            print("  ansible ios -i HOSTS.ini -f %d -m cisco.ios.ios_command -a \"commands='show version'\""
+                  % CLI_WORKERS)
+            print("  ansible_connection=ansible.netcommon.network_cli, ansible_network_os=cisco.ios.ios,")
+            print("  transport %s (what network_cli takes here), -o (a line per device)," % transport)
+            print("  ANSIBLE_HOST_KEY_CHECKING=False, persistent connect/command timeouts %d s." % CLI_PEER_TIMEOUT)
+    print("ok = devices whose `show version` came back naming their own address and port.")
+    print("Each tool runs under GNU time; client CPU = user+sys of every process of the run (the")
+    print("  tool and all it started, reaped by this benchmark), not the sshd or the emulator;")
+    print("  device CPU = the lab sshd and everything it ran (sessions, emulators) over the run.")
+    sys.stdout.flush()
+
+
+def _bench_cli_lab(a, lab, port, n, peers, timebin, f):
+    _bench_cli_intro(a, lab, port, n, f, peers)
+    meter = SshdMeter(lab, port=port)
+    tfile = os.path.join(f["dir"], "time.out")
+    fr = os.path.join(a.bindir, "fleetrun")
+    res8 = os.path.join(f["dir"], "warm.jsonl")
+
+    print()
+    print("Warm-up, 8 devices each (not measured; a tool failing here is left out):")
+    r = run([fr, "run", f["job"], "-i", f["inv8"], "-w", "8", "-o", res8], 120)
+    ok8 = _fleetrun_cli_ok(res8, f["addrs"][:8], port)
+    print("  %-38s %d/8 ok, %.2f s" % ("fleetrun", ok8, r.wall or 0))
+    fleetrun_usable = ok8 == 8
+    if not fleetrun_usable:
+        _failures.append(describe_failure("cli warm-up fleetrun (%d/8 ok)" % ok8, r, 0))
+    usable = []
+    for key, label in peers:
+        argv, env = _cli_peer_cmd(key, f, port, lab, 8)
+        r = run(argv, 300, capture=True, env=env, orphan_grace=2.0)
+        ok8 = _cli_count_ok(key, r, f["addrs"][:8], port)
+        print("  %-38s %d/8 ok, %.2f s%s" % (label, ok8, r.wall or 0,
+                                             "" if ok8 == 8 else "  " + " | ".join(_stderr_digest(r.stderr))))
+        if ok8 == 8:
+            usable.append((key, label))
+        else:
+            _failures.append(describe_failure("cli warm-up %s (%d/8 ok)" % (label, ok8), r, 0))
+    sys.stdout.flush()
+
+    print()
+    print("Runs (%s devices each, one run per tool, in this order):" % fmt_int(n))
+    results = []
+
+    def record(name, res, ok):
+        res.update({"name": name, "ok": ok})
+        results.append(res)
+        print("  %-38s %6.1f s wall, client CPU %6.1f s, device CPU %6.1f s, %s/%s ok%s" % (
+            name, res["wall"] or 0, res["cpu"] or 0, res["sshd_cpu"], fmt_int(ok), fmt_int(n),
+            "" if ok == n else "  " + " | ".join(_stderr_digest(res["r"].stderr))))
+        sys.stdout.flush()
+
+    if fleetrun_usable:
+        out = os.path.join(f["dir"], "results.jsonl")
+        argv = [fr, "run", f["job"], "-i", f["inv%d" % n], "-w", str(CLI_WORKERS), "-v", "-o", out]
+        res = _ssh_one(a, "cli fleetrun", argv, None, n, meter, timebin, tfile, capture=False,
+                       timeout=a.cli_timeout)
+        ok = _fleetrun_cli_ok(out, f["addrs"], port)
+        if res["r"].rc != 0 or ok != n:
+            _failures.append(describe_failure("cli fleetrun (%d/%d ok)" % (ok, n), res["r"], 0))
+        res["sup"] = res["r"].sup()
+        record("fleetrun", res, ok)
+    for key, label in usable:
+        argv, env = _cli_peer_cmd(key, f, port, lab, n)
+        res = _ssh_one(a, "cli " + label, argv, env, n, meter, timebin, tfile, timeout=a.cli_timeout)
+        ok = _cli_count_ok(key, res["r"], f["addrs"], port)
+        if ok != n:
+            _failures.append(describe_failure("cli %s (%d/%d ok)" % (label, ok, n), res["r"], res["r"].rc))
+        res["r"].stdout = ""
+        record(label, res, ok)
+    _cli_table(results, n)
+
+
+def _cli_table(results, n):
+    print()
+    fres = next((x for x in results if x["name"] == "fleetrun"), None)
+    rows = [[x["name"]] + _run_cells(x, n) + ["%s/%s" % (x["ok"], n), _vs_fleetrun(x, fres)] for x in results]
+    table(["tool", "wall s", "client CPU s", "client ms/dev", "device CPU s", "device ms/dev",
+           "peak RSS", "tree Pss", "procs", "ok", "vs fleetrun"], rows,
+          ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
+    print()
+    print("  peak RSS: GNU time's ru_maxrss, the largest single process of the tool's tree;")
+    print("  tree Pss / procs: peak over 1 s samples of the whole client tree.")
+    if fres and fres.get("sup"):
+        sup = fres["sup"]
+        print("  fleetrun supervisor (-v): %.0f ms CPU, peak RSS %.1f MiB, %d workers."
+              % (sup["cpu_ms"], sup["rss_mib"], sup["workers"]))
+    print("  load average (1 min) at the end of the section: %s" % _loadavg1())
+    nm = next((x for x in results if x["name"].endswith("netmiko")), None)
+    peers_ok = [x for x in results if x is not fres and x["wall"]]
+    print()
+    if not fres or not fres["cpu"] or not peers_ok:
+        print("  targets: n/a (%s)" % ("fleetrun did not run" if not fres else "no peer ran"))
+        return
+    best_wall = min(peers_ok, key=lambda x: x["wall"])
+    rows = [["every device right", "fleetrun %s/%s" % (fmt_int(fres["ok"]), fmt_int(n)), verdict(fres["ok"] == n)],
+            ["the lowest wall", "%.1f s vs %.1f s (%s)" % (fres["wall"], best_wall["wall"], best_wall["name"]),
+             verdict(fres["wall"] < best_wall["wall"])]]
+    if nm and nm["cpu"]:
+        rows.append(["client CPU/device <= 1/%.0f of netmiko's" % TARGET_CLI_CPU_RATIO,
+                     "%.1f ms vs %.1f ms: 1/%.1f" % (1000 * fres["cpu"] / n, 1000 * nm["cpu"] / n,
+                                                     nm["cpu"] / fres["cpu"]),
+                     verdict(nm["cpu"] / fres["cpu"] >= TARGET_CLI_CPU_RATIO)])
+    table(["target (from the issue)", "measured", "verdict"], rows, ["l", "l", "l"])
+    if n != 1000:
+        print("  (--quick: %s devices, not 1,000)" % fmt_int(n))
+
+
+# ---------------------------------------------------------------- 8. textfsm
+
+TARGET_TEXTFSM_RATIO = 20.0  # fleetrun's parsing throughput / Python textfsm's
+TEXTFSM_DIR = os.path.join(REPO, "tests", "integration", "textfsm")
+TEXTFSM_MIN_S = 2.0          # seconds each side parses the same input, again and again
+
+# The reference, timed as textfsm_speed.c times the engine: the template
+# compiled once, the input in memory, ParseText alone.
+PY_TEXTFSM_CODE = r"""
+import io, json, sys, time
+import textfsm
+
+tmpl, path, min_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with open(path, encoding="utf-8", errors="surrogateescape") as f:
+    text = f.read()
+with open(tmpl) as f:
+    fsm = textfsm.TextFSM(f)
+times, rows = [], []
+end = time.perf_counter() + min_s
+while len(times) < 3 or time.perf_counter() < end:
+    fsm.Reset()
+    rows = None         # the last run's records freed outside the timing
+    t0 = time.perf_counter()
+    rows = fsm.ParseText(text)
+    times.append(time.perf_counter() - t0)
+times.sort()
+print("bytes %d records %d runs %d best %.9f median %.9f"
+      % (len(text.encode("utf-8", "surrogateescape")), len(rows), len(times), times[0], times[len(times) // 2]))
+if len(sys.argv) > 4:
+    keys = [h.lower() for h in fsm.header]
+    with open(sys.argv[4], "w") as f:
+        json.dump([dict(zip(keys, r)) for r in rows], f)
+"""
+SPEED_RE = re.compile(r"bytes (\d+) records (\d+) runs (\d+) best ([0-9.]+) median ([0-9.]+)")
+
+
+def _tf_show_version(i, size=20_000):
+    """One device's `show version`, about size bytes: the usual head and
+    tail around licence text (lines no rule matches, as in real ones)."""
+    host = "rtr-%d" % i
+    head = ["Cisco IOS XE Software, Version 17.%d.%da" % (i % 12, i % 9),
+            "Cisco IOS Software [Amsterdam], Virtual XE Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), "
+            "Version 17.3.4a, RELEASE SOFTWARE (fc3)",
+            "Technical Support: http://www.cisco.com/techsupport",
+            "Copyright (c) 1986-2021 by Cisco Systems, Inc.",
+            "Compiled Tue 20-Jul-21 04:59 by mcpre", "",
+            "ROM: IOS-XE ROMMON",
+            "%s uptime is %d weeks, 2 days, 3 hours, 12 minutes" % (host, i % 50),
+            "Uptime for this control processor is 4 weeks, 2 days, 3 hours, 14 minutes",
+            "System returned to ROM by reload",
+            'System image file is "bootflash:packages-%d.conf"' % i,
+            "Last reload reason: Reload Command", ""]
+    tail = ["cisco C8000V (VXE) processor (revision VXE) with %dK bytes of memory." % (2028465 + i),
+            "Processor board ID FLB%07d" % i,
+            "Router operating mode: Autonomous",
+            "Base ethernet MAC Address          : 00%02x.%04x.%04x" % (i & 255, i & 0xffff, (i * 7) & 0xffff),
+            "Base ethernet MAC Address          : 01%02x.%04x.%04x" % (i & 255, i & 0xffff, (i * 7) & 0xffff),
+            "1 Gigabit Ethernet interface",
+            "32768K bytes of non-volatile configuration memory.",
+            "3964632K bytes of physical memory.",
+            "11526144K bytes of virtual hard disk at bootflash:.", "",
+            "Configuration register is 0x2102", ""]
+    body, k = [], 0
+    fixed = sum(len(x) + 1 for x in head + tail)
+    while fixed + sum(len(x) + 1 for x in body) < size - 300:
+        k += 1
+        body += ["This product contains cryptographic features and is subject to United States and",
+                 "local country laws governing import, export, transfer and use (notice %d)." % k,
+                 "Technology Package License Information: Permanent Right-To-Use appxk9 Smart License", ""]
+    return "\n".join(head + body + tail) + "\n"
+
+
+def _tf_ip_int_brief(i, n=2_000):
+    """One device's `show ip interface brief` with n interfaces."""
+    out = ["rtr-%d#show ip interface brief" % i,
+           "Interface              IP-Address      OK? Method Status                Protocol"]
+    st = ["up                    up", "administratively down down", "down                  down"]
+    for k in range(n):
+        ip = "10.%d.%d.%d" % (i & 255, k >> 8 & 255, k & 255) if k % 5 else "unassigned"
+        out.append("GigabitEthernet%d/%d/%d   %-15s YES NVRAM  %s" % (i % 8, k // 48, k % 48, ip, st[k % 3]))
+    out.append("rtr-%d#" % i)
+    return "\n".join(out) + "\n"
+
+
+def _tf_corpus(path, one, mb):
+    """Devices' outputs one after the other until mb MB: the file's path."""
+    size, i = 0, 0
+    with open(path, "w") as f:
+        while size < mb * 1_000_000:
+            t = one(i)
+            f.write(t)
+            size += len(t)
+            i += 1
+    return path
+
+
+def _tf_speed(argv, what):
+    """(bytes, records, runs, best s, median s) from a timing harness, or None."""
+    r = run(argv, 600, capture=True)
+    m = SPEED_RE.search(r.stdout)
+    if r.rc != 0 or not m:
+        _failures.append(describe_failure("textfsm %s" % what, r, 0))
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), float(m.group(4)), float(m.group(5))
+
+
+def bench_textfsm(a, tmp):
+    heading("8. TextFSM: parsing throughput, fleetrun's engine beside Python textfsm, same inputs")
+    if not os.access(a.textfsm_speed, os.X_OK):
+        print("  MISSING: %s (the engine's timing harness): `make bench` builds it" % a.textfsm_speed)
+        _failures.append("textfsm: missing %s" % a.textfsm_speed)
+        return
+    if subprocess.run([CLI_PYTHON, "-c", "import textfsm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, timeout=60).returncode != 0:
+        print("  MISSING: Python textfsm (Debian package python3-textfsm): `make bench-deps` installs it")
+        _failures.append("textfsm: missing python3-textfsm")
+        return
+    d = os.path.join(tmp, "textfsm")
+    os.makedirs(d, exist_ok=True)
+    py = write(os.path.join(d, "py_textfsm.py"), PY_TEXTFSM_CODE)
+    fr = os.path.join(a.bindir, "fleetrun")
+    cases = [("show version", "show_version.textfsm",
+              _tf_corpus(os.path.join(d, "show_version.txt"), _tf_show_version, a.textfsm_mb)),
+             ("show ip interface brief", "ip_int_brief.textfsm",
+              _tf_corpus(os.path.join(d, "ip_int_brief.txt"), _tf_ip_int_brief, a.textfsm_mb))]
+    one20 = write(os.path.join(d, "show_version_20k.txt"), _tf_show_version(1))
+    pyver = subprocess.run([CLI_PYTHON, "-c", "import sys, textfsm; print(sys.version.split()[0], "
+                            "getattr(textfsm, '__version__', '?'))"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60).stdout.decode().split()
+    print("Templates: tests/integration/textfsm/show_version.textfsm (9 values, a List, 9 rules in one")
+    print("  state) and ip_int_brief.textfsm (6 values, a header state, then one record per line).")
+    print("Inputs (made here): %d MB of ~20 KB `show version`s (mostly licence text no rule matches)"
+          % a.textfsm_mb)
+    print("  and %d MB of `show ip interface brief`s of 2,000 interfaces each." % a.textfsm_mb)
+    print("Python: textfsm %s (Debian's python3-textfsm), Python %s: TextFSM(template) once, then"
+          % (pyver[1] if len(pyver) > 1 else "?", pyver[0] if pyver else "?"))
+    print("  Reset() + ParseText(text) timed, again and again for %.0f s (at least 3 times)." % TEXTFSM_MIN_S)
+    print("fleetrun: tests/bench/textfsm_speed (built by make bench): textfsm_compile() once, then")
+    print("  textfsm_parse() timed the same way; the engine of `fleetrun parse` and of the workers.")
+    print("  And `fleetrun parse -t TEMPLATE INPUT > /dev/null`, one process, start-up, reading and")
+    print("  the JSON written included (its records compared with Python's: `same`).")
+    print("Throughput from the best run of each (the median beside it); one side at a time.")
+    sys.stdout.flush()
+    rows, ratios = [], []
+    for name, tname, path in cases:
+        tmpl = os.path.join(TEXTFSM_DIR, tname)
+        pyjson = os.path.join(d, "py.json")
+        p = _tf_speed([CLI_PYTHON, py, tmpl, path, str(TEXTFSM_MIN_S), pyjson], "Python " + name)
+        c = _tf_speed([a.textfsm_speed, tmpl, path, str(TEXTFSM_MIN_S)], "engine " + name)
+        e2e = run(["/bin/sh", "-c", 'exec "$1" parse -t "$2" "$3" > "$4"', "sh", fr, tmpl, path,
+                   os.path.join(d, "fr.json")], 300)
+        same = "?"
+        try:
+            with open(pyjson) as f1, open(os.path.join(d, "fr.json")) as f2:
+                same = "yes" if json.load(f1) == json.load(f2) else "NO"
+        except (OSError, ValueError):
+            same = "NO"
+        if same != "yes":
+            _failures.append("textfsm %s: fleetrun's records differ from Python's" % name)
+        if not p or not c:
+            continue
+        mb = p[0] / 1e6
+        ratio = p[3] / c[3]
+        ratios.append((name, ratio))
+        rows.append([name, "%.1f" % mb, fmt_int(p[1]),
+                     "%.1f (%.1f)" % (mb / p[3], mb / p[4]), fmt_int(int(p[1] / p[3])),
+                     "%.0f (%.0f)" % (mb / c[3], mb / c[4]), fmt_int(int(c[1] / c[3])),
+                     "%.0f" % (mb / e2e.wall) if e2e.rc == 0 and e2e.wall else "-",
+                     "x%.1f" % ratio, same])
+    print()
+    table(["template", "MB", "records", "Python MB/s (median)", "Python rec/s",
+           "fleetrun MB/s (median)", "fleetrun rec/s", "fleetrun parse MB/s", "vs Python", "same"],
+          rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"])
+    print()
+    c = _tf_speed([a.textfsm_speed, os.path.join(TEXTFSM_DIR, "show_version.textfsm"), one20, "1"],
+                  "engine 20 KB show version")
+    p = _tf_speed([CLI_PYTHON, py, os.path.join(TEXTFSM_DIR, "show_version.textfsm"), one20, "1"],
+                  "Python 20 KB show version")
+    if c and p:
+        print("  one %s-byte `show version`: fleetrun %.0f us (median %.0f us, %s parses), Python %.0f us"
+              % (fmt_int(c[0]), 1e6 * c[3], 1e6 * c[4], fmt_int(c[2]), 1e6 * p[3]))
+    print("  load average (1 min) at the end of the section: %s" % _loadavg1())
+    print()
+    trows = [["throughput >= %.0fx Python's (%s)" % (TARGET_TEXTFSM_RATIO, name), "x%.1f" % r,
+              verdict(r >= TARGET_TEXTFSM_RATIO)] for name, r in ratios]
+    if c:
+        trows.append(["20 KB show version well under a millisecond", "%.0f us" % (1e6 * c[3]),
+                      verdict(c[3] < 0.0005)])
+    table(["target (from the issue)", "measured", "verdict"], trows, ["l", "l", "l"])
+
+
 # ---------------------------------------------------------------- main
+
+SECTIONS = ["dispatch", "memory", "recovery", "ssh", "http", "jump", "cli", "textfsm"]
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -2439,14 +3002,17 @@ def main():
                     help="directory holding fleetrun and fleetrun-worker (default: %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="one run per configuration, smaller sizes (smoke test)")
-    ap.add_argument("--only", default="dispatch,memory,recovery,ssh,http,jump",
-                    help="comma-separated subset of: dispatch, memory, recovery, ssh, http, jump")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated subset of: %s" % ", ".join(SECTIONS))
+    ap.add_argument("--textfsm-speed", default=os.path.join(REPO, "build", "rel", "bench", "textfsm_speed"),
+                    metavar="PATH", help="the TextFSM timing harness (tests/bench/textfsm_speed.c, "
+                    "built by make bench; default: %(default)s)")
     ap.add_argument("--against", default=None, metavar="DIR",
                     help="another build's bin directory: dispatch and per-host CPU side by side")
     a = ap.parse_args()
     a.bindir = os.path.abspath(a.bindir)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
-    bad = only - {"dispatch", "memory", "recovery", "ssh", "http", "jump"}
+    bad = only - set(SECTIONS)
     if bad:
         ap.error("--only: unknown benchmark(s): %s" % ", ".join(sorted(bad)))
 
@@ -2458,6 +3024,8 @@ def main():
         a.recovery_n = 1_000
         a.ssh_n = 100
         a.jump_n = 100
+        a.cli_n = 100
+        a.textfsm_mb = 2
         a.http_n = {"http": 500, "https": 100}
     else:
         a.reps, a.dispatch_n, a.ppe_n = 3, 200_000, 50_000
@@ -2466,11 +3034,14 @@ def main():
         a.recovery_n = 5_000
         a.ssh_n = 1_000
         a.jump_n = 1_000
+        a.cli_n = 1_000
+        a.textfsm_mb = 8
         a.http_n = {"http": 5_000, "https": 1_000}
     a.ssh_timeout = 900      # seconds, one SSH run (1,000 logins; the sshd shares the CPUs)
     a.timeout = 120          # seconds, any single fleetrun run
     a.timeout_ppe = 180      # seconds, one ProcessPoolExecutor run
     a.http_timeout = 600     # seconds, one HTTP run (5,000 devices; nginx shares the CPUs)
+    a.cli_timeout = 1800     # seconds, one cli run (1,000 devices; Ansible's network_cli is slow)
 
     # No core files from the deliberate SIGSEGVs (inherited by every child).
     try:
@@ -2528,6 +3099,10 @@ def main():
             bench_http(a, tmp)
         if "jump" in only:
             bench_jump(a, tmp)
+        if "cli" in only:
+            bench_cli(a, tmp)
+        if "textfsm" in only:
+            bench_textfsm(a, tmp)
     finally:
         cleanup_all()
         shutil.rmtree(tmp, ignore_errors=True)
