@@ -124,7 +124,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		};
 
 		task_step(&ctx, &results[i]);
-		budget -= results[i].out.len + results[i].err.len;
+		budget -= results[i].out.len + results[i].err.len + results[i].parsed.len;
 		nrun++;
 		if (results[i].status != STATUS_OK) {
 			res.status = results[i].status;
