@@ -610,9 +610,12 @@ static void proto_pack_field(msgpack_packer *pk, const struct proto_field *f, co
 		proto_pack_fields(pk, proto_ssh_fields, ARRAY_LEN(proto_ssh_fields), &r->ssh, r->ssh.has);
 		break;
 	case PROTO_WIRE_PARSED:
-		/* packed already (worker/step_parse.c): appended as it is */
+		/* packed already (worker/step_parse.c): appended as it is; a
+		 * decoded view goes out as it came */
 		if (s->n)
 			pk->callback(pk->data, s->p, s->n);
+		else if (((const struct proto_step *)obj)->parsed)
+			msgpack_pack_object(pk, *((const struct proto_step *)obj)->parsed);
 		else
 			msgpack_pack_array(pk, 0);
 		break;
