@@ -22,6 +22,7 @@
 #include "text_capture.h"
 #include "textfsm.h"
 #include "textfsm_index.h"
+#include "tmpl.h"
 #include "utf8.h"
 
 /* Templates the worker compiled (or failed to), by path. */
@@ -331,6 +332,10 @@ void step_parse_run(struct step_ctx *ctx, const char *command, struct step_resul
 
 	if (!p || r->status != STATUS_OK)
 		return;
+	/* Records and captures are made from the text as it is recorded:
+	 * a secret the device echoed (task.c masks stdout after the step)
+	 * must not come back through a record or a variable. */
+	tmpl_mask(&r->out, ctx->secrets);
 	if (p->mode == STEP_PARSE_FILE && !(t = step_parse_template(p->template, &e2))) {
 		err_set(&err, "parse: %s", e2.msg);
 		goto fail;

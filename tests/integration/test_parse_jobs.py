@@ -303,6 +303,23 @@ def test_captures_from_text_and_records(sshlab, fleet, tmp_path):
     assert rec["vars"] == {"version": "a", "host": rtr(a), "vlan": "", "sn": serial(a), "hw": "[\"C8000V\"]"}, rec
 
 
+def test_secret_never_in_records_or_vars(sshlab, fleet, tmp_path):
+    """A secret the device echoes is masked in the parsed records and in
+    what is captured from them or from the text, as it is in stdout."""
+    canary = "Canary-Parse-8e1d"
+    fr.write(str(tmp_path / "v.textfsm"), "Value Version ([^,\\s]+)\n\nStart\n  ^.*Software.*,\\s+Version\\s+${Version}\n")
+    inv = ssh_hosts(sshlab, tmp_path, [13])
+    j = job(tmp_path, [
+        {"ssh": "echo 'Cisco IOS Software, Version ${env:TOKEN}, RELEASE'", "parse": "textfsm:v.textfsm",
+         "capture": {"v": "Version ([^,]+),", "w": {"jq": ".parsed[0].version"}}}])
+    r = run(fleet, j, inv, env={"TOKEN": canary})
+    rec = one(r)
+    assert rec["status"] == "ok", rec
+    assert rec["steps"][0]["parsed"] == [{"version": "***"}], rec
+    assert rec["vars"] == {"v": "***", "w": "***"}, rec
+    assert canary.encode() not in r.out and canary not in r.err, str(r)
+
+
 @pytest.mark.parametrize("capture,what", [
     ({"vlan": "vlan (\\d+)"}, "capture vlan: 'vlan (\\d+)' did not match the output"),
     ({"x": {"jq": ".parsed[0].nothing"}}, "capture x: '.parsed[0].nothing' is null"),
