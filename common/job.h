@@ -270,6 +270,11 @@ int job_load_fd(int fd, const char *path, struct job **out, struct err *err);
 
 void job_free(struct job *job);
 
+/* The run's own template collection (--templates DIR, $FLEETRUN_TEMPLATES;
+ * what names it) checked for a job with parse: auto steps: DIR/index
+ * readable and well formed. 0 (also for no dir), or -1 with err. */
+int job_check_run_templates(const struct job *job, const char *dir, const char *what, struct err *err);
+
 const char *step_kind_name(enum step_kind k);
 const char *hostkey_policy_name(enum hostkey_policy p);
 /* "strict", "accept-new", "off": 0 and *p, or -1. */

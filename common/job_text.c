@@ -219,15 +219,30 @@ int job_text_capture(struct ynode_ctx *c, yaml_node_t *value, struct step *st)
 	return 0;
 }
 
+/* DIR/index read and parsed, to check it. 0, or -1 with err. */
+static int job_text_check_index(const char *dir, struct err *err)
+{
+	struct textfsm_index *ix = NULL;
+	struct buf text = BUF_INIT;
+	char *index = xasprintf("%s/index", dir);
+	int r = -1;
+
+	if (job_text_read(index, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
+	    textfsm_index_parse(index, text.data ? text.data : "", text.len, &ix, err) < 0)
+		goto out;
+	r = 0;
+out:
+	textfsm_index_free(ix);
+	buf_free(&text);
+	free(index);
+	return r;
+}
+
 int job_text_templates(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
                        void *obj)
 {
 	struct job *job = obj;
-	struct textfsm_index *ix = NULL;
-	struct buf text = BUF_INIT;
-	char *index = NULL;
 	struct err err;
-	int r = -1;
 
 	(void)key;
 	(void)k;
@@ -236,20 +251,25 @@ int job_text_templates(struct ynode_ctx *c, const struct ymap_key *key, yaml_nod
 	if (!*ynode_scalar(value))
 		return ynode_fail(c, value, "'templates': expected a directory of TextFSM templates with an index");
 	job->templates = job_text_path(c->path, ynode_scalar(value));
-	if (job_pctx(c)->flags & JOB_PARSE_NO_JQ)
-		return 0;
-	index = xasprintf("%s/index", job->templates);
-	if (job_text_read(index, TEXTFSM_MAX_TEMPLATE, &text, &err) < 0 ||
-	    textfsm_index_parse(index, text.data ? text.data : "", text.len, &ix, &err) < 0) {
-		ynode_fail(c, value, "'templates': %s", err.msg);
-		goto out;
+	if (!(job_pctx(c)->flags & JOB_PARSE_NO_JQ) && job_text_check_index(job->templates, &err) < 0)
+		return ynode_fail(c, value, "'templates': %s", err.msg);
+	return 0;
+}
+
+int job_check_run_templates(const struct job *job, const char *dir, const char *what, struct err *err)
+{
+	struct err e;
+
+	for (size_t i = 0; dir && *dir && i < job->nsteps; i++) {
+		if (!job->steps[i].parse || job->steps[i].parse->mode != STEP_PARSE_AUTO)
+			continue;
+		if (job_text_check_index(dir, &e) < 0) {
+			err_set(err, "%s: %s", what, e.msg);
+			return -1;
+		}
+		break;
 	}
-	r = 0;
-out:
-	textfsm_index_free(ix);
-	buf_free(&text);
-	free(index);
-	return r;
+	return 0;
 }
 
 void job_text_free(struct step_parse *p)

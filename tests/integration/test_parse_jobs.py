@@ -234,6 +234,21 @@ def test_parse_auto_collections_in_order(sshlab, fleet, tmp_path):
     assert parsed(without, ["--templates", other])[0]["hostname"] == rtr(sshlab.address(5))
 
 
+def test_run_collection_checked_before_the_run(sshlab, fleet, tmp_path):
+    """A --templates DIR (or $FLEETRUN_TEMPLATES) without a good index
+    stops the run before any host, saying which."""
+    inv = ssh_hosts(sshlab, tmp_path, [6], platform="cisco_ios")
+    j = job(tmp_path, [SHOW_VERSION])
+    r = fleet.run(["run", j, "-i", inv, "--templates", str(tmp_path / "none")])
+    assert r.rc == 2 and not r.records, str(r)
+    assert "--templates: cannot read %s/index" % (tmp_path / "none") in r.err, r.err
+    bad = write_collection(tmp_path / "bad", [], {})
+    fr.write(os.path.join(bad, "index"), "Template, Platform\nx.textfsm, (\n")
+    r = fleet.run(["run", j, "-i", inv], env={"FLEETRUN_TEMPLATES": bad})
+    assert r.rc == 2 and not r.records, str(r)
+    assert "$FLEETRUN_TEMPLATES: %s/index:2" % bad in r.err, r.err
+
+
 def test_parse_textfsm_file_beside_the_job(sshlab, fleet, tmp_path):
     """parse: textfsm:FILE is relative to the job's directory, whatever
     the current directory; List values are arrays, the rest strings."""
