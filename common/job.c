@@ -1222,11 +1222,9 @@ out:
 	return r;
 }
 
-int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
+int job_read_fd(int fd, const char *path, size_t max, const char *why, struct buf *out, struct err *err)
 {
-	struct buf text = BUF_INIT;
 	char chunk[8192];
-	int r = -1;
 
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -1234,17 +1232,25 @@ int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
 			continue;
 		if (n < 0) {
 			err_set(err, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
+			return -1;
 		}
 		if (n == 0)
-			break;
-		buf_append(&text, chunk, (size_t)n);
-		if (text.len > JOB_MAX_FILE_BYTES) {
-			err_set(err, "%s: cannot read: larger than %d bytes (a job file is a few lines)", path,
-			        JOB_MAX_FILE_BYTES);
-			goto out;
+			return 0;
+		buf_append(out, chunk, (size_t)n);
+		if (out->len > max) {
+			err_set(err, "%s: cannot read: larger than %zu bytes%s", path, max, why);
+			return -1;
 		}
 	}
+}
+
+int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
+{
+	struct buf text = BUF_INIT;
+	int r = -1;
+
+	if (job_read_fd(fd, path, JOB_MAX_FILE_BYTES, " (a job file is a few lines)", &text, err) < 0)
+		goto out;
 	r = job_parse(path, text.data ? text.data : "", text.len, out, err);
 out:
 	buf_free(&text);

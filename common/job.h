@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "kv.h"
 #include "sshalgs.h"
 #include "util.h"
@@ -269,6 +270,12 @@ int job_load(const char *path, struct job **out, struct err *err);
 int job_load_fd(int fd, const char *path, struct job **out, struct err *err);
 
 void job_free(struct job *job);
+
+/* A file a job names (a template, an index): all of path appended to
+ * out, at most max bytes. 0, or -1 with err ("PATH: cannot read: why"). */
+int job_file_read(const char *path, size_t max, struct buf *out, struct err *err);
+/* The same from fd (not closed); why follows "larger than N bytes". */
+int job_read_fd(int fd, const char *path, size_t max, const char *why, struct buf *out, struct err *err);
 
 /* The run's own template collection (--templates DIR, $FLEETRUN_TEMPLATES;
  * what names it) checked for a job with parse: auto steps: DIR/index

@@ -35,34 +35,15 @@ static char *job_text_path(const char *job_path, const char *path)
 	return xasprintf("%.*s/%s", (int)(slash - job_path), job_path, path);
 }
 
-/* The whole of path into out (at most max bytes). 0, or -1 with why. */
-static int job_text_read(const char *path, size_t max, struct buf *out, struct err *err)
+int job_file_read(const char *path, size_t max, struct buf *out, struct err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
-	char chunk[16384];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
 	if (fd < 0) {
-		err_set(err, "cannot read %s: %s", path, strerror(errno));
+		err_set(err, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > max) {
-			err_set(err, "%s: larger than %zu bytes", path, max);
-			goto out;
-		}
-		buf_append(out, chunk, (size_t)n);
-	}
-	r = 0;
-out:
+	r = job_read_fd(fd, path, max, "", out, err);
 	close(fd);
 	return r;
 }
@@ -74,7 +55,7 @@ static int job_text_check_template(const char *path, struct err *err)
 	struct textfsm *t = NULL;
 	int r = -1;
 
-	if (job_text_read(path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0)
+	if (job_file_read(path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0)
 		goto out;
 	if (textfsm_compile(path, text.data ? text.data : "", text.len, &t, err) < 0)
 		goto out;
@@ -227,7 +208,7 @@ static int job_text_check_index(const char *dir, struct err *err)
 	char *index = xasprintf("%s/index", dir);
 	int r = -1;
 
-	if (job_text_read(index, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
+	if (job_file_read(index, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
 	    textfsm_index_parse(index, text.data ? text.data : "", text.len, &ix, err) < 0)
 		goto out;
 	r = 0;

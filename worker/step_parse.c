@@ -12,8 +12,6 @@
  * the collection shipped beside the job (jobs.d/templates). */
 #include "step_parse.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,33 +42,6 @@ static struct step_parse_coll {
 static size_t step_parse_ncolls;
 static bool step_parse_prepared;
 
-static int step_parse_read(const char *path, struct buf *out, struct err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
-	char chunk[16384];
-
-	if (fd < 0) {
-		err_set(err, "cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || out->len + (size_t)(n > 0 ? n : 0) > TEXTFSM_MAX_TEMPLATE) {
-			err_set(err, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "too large");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_append(out, chunk, (size_t)n);
-	}
-	r = 0;
-out:
-	close(fd);
-	return r;
-}
-
 /* The template at path, compiled the first time it is asked for. */
 static struct textfsm *step_parse_template(const char *path, struct err *err)
 {
@@ -91,7 +62,7 @@ static struct textfsm *step_parse_template(const char *path, struct err *err)
 	}
 	tp = &step_parse_tpls[step_parse_ntpls++];
 	tp->path = xstrdup(path);
-	if (step_parse_read(path, &text, &e) < 0 ||
+	if (job_file_read(path, TEXTFSM_MAX_TEMPLATE, &text, &e) < 0 ||
 	    textfsm_compile(path, text.data ? text.data : "", text.len, &tp->t, &e) < 0) {
 		tp->t = NULL;
 		tp->error = xstrdup(e.msg);
@@ -113,7 +84,7 @@ static int step_parse_add_collection(const char *dir, bool required, struct err 
 		r = 0;
 		goto out;
 	}
-	if (step_parse_read(c->index_path, &text, err) < 0 ||
+	if (job_file_read(c->index_path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
 	    textfsm_index_parse(c->index_path, text.data ? text.data : "", text.len, &c->ix, err) < 0)
 		goto out;
 	c->dir = xstrdup(dir);

@@ -241,7 +241,7 @@ def test_run_collection_checked_before_the_run(sshlab, fleet, tmp_path):
     j = job(tmp_path, [SHOW_VERSION])
     r = fleet.run(["run", j, "-i", inv, "--templates", str(tmp_path / "none")])
     assert r.rc == 2 and not r.records, str(r)
-    assert "--templates: cannot read %s/index" % (tmp_path / "none") in r.err, r.err
+    assert "--templates: %s/index: cannot read: " % (tmp_path / "none") in r.err, r.err
     bad = write_collection(tmp_path / "bad", [], {})
     fr.write(os.path.join(bad, "index"), "Template, Platform\nx.textfsm, (\n")
     r = fleet.run(["run", j, "-i", inv], env={"FLEETRUN_TEMPLATES": bad})
