@@ -273,14 +273,14 @@ void job_free(struct job *job);
 
 /* A file a job names (a template, an index): all of path appended to
  * out, at most max bytes. 0, or -1 with err ("PATH: cannot read: why"). */
-int job_file_read(const char *path, size_t max, struct buf *out, struct err *err);
+int job_text_read_file(const char *path, size_t max, struct buf *out, struct err *err);
 /* The same from fd (not closed); why follows "larger than N bytes". */
 int job_read_fd(int fd, const char *path, size_t max, const char *why, struct buf *out, struct err *err);
 
 /* The run's own template collection (--templates DIR, $FLEETRUN_TEMPLATES;
  * what names it) checked for a job with parse: auto steps: DIR/index
  * readable and well formed. 0 (also for no dir), or -1 with err. */
-int job_check_run_templates(const struct job *job, const char *dir, const char *what, struct err *err);
+int job_text_check_run(const struct job *job, const char *dir, const char *what, struct err *err);
 
 const char *step_kind_name(enum step_kind k);
 const char *hostkey_policy_name(enum hostkey_policy p);

@@ -35,7 +35,7 @@ static char *job_text_path(const char *job_path, const char *path)
 	return xasprintf("%.*s/%s", (int)(slash - job_path), job_path, path);
 }
 
-int job_file_read(const char *path, size_t max, struct buf *out, struct err *err)
+int job_text_read_file(const char *path, size_t max, struct buf *out, struct err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 
@@ -55,7 +55,7 @@ static int job_text_check_template(const char *path, struct err *err)
 	struct textfsm *t = NULL;
 	int r = -1;
 
-	if (job_file_read(path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0)
+	if (job_text_read_file(path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0)
 		goto out;
 	if (textfsm_compile(path, text.data ? text.data : "", text.len, &t, err) < 0)
 		goto out;
@@ -208,7 +208,7 @@ static int job_text_check_index(const char *dir, struct err *err)
 	char *index = xasprintf("%s/index", dir);
 	int r = -1;
 
-	if (job_file_read(index, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
+	if (job_text_read_file(index, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
 	    textfsm_index_parse(index, text.data ? text.data : "", text.len, &ix, err) < 0)
 		goto out;
 	r = 0;
@@ -237,7 +237,7 @@ int job_text_templates(struct ynode_ctx *c, const struct ymap_key *key, yaml_nod
 	return 0;
 }
 
-int job_check_run_templates(const struct job *job, const char *dir, const char *what, struct err *err)
+int job_text_check_run(const struct job *job, const char *dir, const char *what, struct err *err)
 {
 	struct err e;
 

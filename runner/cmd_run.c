@@ -287,7 +287,7 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 		err_set(err, "--templates: %s", strerror(errno));
 		return -1;
 	}
-	if (job_check_run_templates(*job, getenv("FLEETRUN_TEMPLATES"),
+	if (job_text_check_run(*job, getenv("FLEETRUN_TEMPLATES"),
 	                            o->templates ? "--templates" : "$FLEETRUN_TEMPLATES", err) < 0)
 		return -1;
 	if (platform_check_job(*job, err) < 0)

@@ -62,7 +62,7 @@ static struct textfsm *step_parse_template(const char *path, struct err *err)
 	}
 	tp = &step_parse_tpls[step_parse_ntpls++];
 	tp->path = xstrdup(path);
-	if (job_file_read(path, TEXTFSM_MAX_TEMPLATE, &text, &e) < 0 ||
+	if (job_text_read_file(path, TEXTFSM_MAX_TEMPLATE, &text, &e) < 0 ||
 	    textfsm_compile(path, text.data ? text.data : "", text.len, &tp->t, &e) < 0) {
 		tp->t = NULL;
 		tp->error = xstrdup(e.msg);
@@ -84,7 +84,7 @@ static int step_parse_add_collection(const char *dir, bool required, struct err 
 		r = 0;
 		goto out;
 	}
-	if (job_file_read(c->index_path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
+	if (job_text_read_file(c->index_path, TEXTFSM_MAX_TEMPLATE, &text, err) < 0 ||
 	    textfsm_index_parse(c->index_path, text.data ? text.data : "", text.len, &c->ix, err) < 0)
 		goto out;
 	c->dir = xstrdup(dir);
