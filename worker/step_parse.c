@@ -104,12 +104,14 @@ out:
 static int step_parse_shipped(const char *job_path, struct err *err)
 {
 	const char *slash = strrchr(job_path, '/'), *env = getenv("FLEETRUN_JOBS_DIR");
-	char self[4096], *dirs[5] = {0};
+	char self[4096], *cut = NULL, *dirs[5] = {0};
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int r = 0;
 
-	if (n > 0 && (self[n] = '\0', strrchr(self, '/')))
-		*strrchr(self, '/') = '\0';
+	/* the worker's own directory, for the jobs.d installed beside it */
+	self[n > 0 ? n : 0] = '\0';
+	if ((cut = strrchr(self, '/')))
+		*cut = '\0';
 	else
 		self[0] = '\0';
 	dirs[0] = slash ? xasprintf("%.*s/templates", (int)(slash - job_path), job_path) : xstrdup("templates");
