@@ -54,7 +54,7 @@ typedef int job_kind_parse_fn(struct ynode_ctx *c, yaml_node_t *step, yaml_node_
 static ymap_parse_fn job_top_description, job_top_timeout, job_top_retries, job_top_ssh, job_top_http, job_top_steps,
 	job_top_inventory_may, job_top_cli;
 static ymap_parse_fn job_option_name, job_option_expect, job_option_timeout, job_option_pty, job_option_http,
-	job_option_config;
+	job_option_config, job_option_capture;
 static ymap_parse_fn job_setting_string, job_setting_command, job_setting_jump, job_setting_port, job_setting_bool, job_setting_policy, job_setting_duration,
 	job_setting_deadline, job_setting_url, job_setting_headers, job_setting_pin, job_setting_redirects,
 	job_setting_algorithms, job_setting_algorithm, job_setting_logins, job_setting_platform;
@@ -69,6 +69,7 @@ static const struct ymap_key job_top_keys[] = {
 	{"cli", job_top_cli, 0},
 	{"steps", job_top_steps, 0},
 	{"inventory_may", job_top_inventory_may, 0},
+	{"templates", job_text_templates, 0},
 };
 
 static const struct ymap job_top_map = {NULL, job_top_keys, ARRAY_LEN(job_top_keys), NULL, 0, NULL};
@@ -78,13 +79,15 @@ static const struct ymap_key job_step_options[] = {
 	{"expect", job_option_expect, 0},
 	{"timeout", job_option_timeout, 0},
 	{"pty", job_option_pty, 0},
+	/* ssh and cli steps: what they make of stdout (job_text.c) */
+	{"parse", job_text_parse, 0},
 	/* an http step's own keys, beside `http: METHOD PATH` */
 	{"headers", job_option_http, 0},
 	{"body", job_option_http, 0},
 	{"json", job_option_http, 0},
 	{"expect_status", job_option_http, 0},
 	{"check", job_option_http, 0},
-	{"capture", job_option_http, 0},
+	{"capture", job_option_capture, 0},
 	/* a config step's own keys */
 	{"save", job_option_config, 0},
 	{"commit", job_option_config, 0},
@@ -99,12 +102,12 @@ static const char *const job_step_exclusive[][2] = {
 
 static const char *const job_exec_options[] = {"name", "expect", "timeout", NULL};
 static const char *const job_sleep_options[] = {"name", NULL};
-static const char *const job_ssh_options[] = {"name", "expect", "timeout", "pty", NULL};
+static const char *const job_ssh_options[] = {"name", "expect", "timeout", "pty", "parse", "capture", NULL};
 static const char *const job_http_line_options[] = {"name", "expect", "timeout", "headers", "body", "json",
                                                     "expect_status", "check", "capture", NULL};
 static const char *const job_http_map_options[] = {"name", "expect", "timeout", NULL};
 static const char *const job_tcp_options[] = {"name", "timeout", NULL};
-static const char *const job_cli_options[] = {"name", "expect", "timeout", NULL};
+static const char *const job_cli_options[] = {"name", "expect", "timeout", "parse", "capture", NULL};
 static const char *const job_ping_options[] = {"name", "timeout", NULL};
 static const char *const job_config_options[] = {"name", "expect", "timeout", "save", "commit", "commit_confirmed",
                                                  NULL};
@@ -1116,6 +1119,18 @@ static int job_option_http(struct ynode_ctx *c, const struct ymap_key *key, yaml
 	return job_http_option(c, key->name, k, value, ((struct step *)obj)->http);
 }
 
+/* capture: jq on an http step's JSON; patterns (or jq on the parsed
+ * records) on an ssh or cli step's text */
+static int job_option_capture(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                              void *obj)
+{
+	struct step *st = obj;
+
+	if (st->kind == STEP_HTTP)
+		return job_http_option(c, key->name, k, value, st->http);
+	return job_text_capture(c, value, st);
+}
+
 static int job_top_parse(struct ynode_ctx *c, yaml_node_t *root, struct job *job)
 {
 	char desc[80], keys[256];
@@ -1223,11 +1238,9 @@ out:
 	return r;
 }
 
-int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
+int job_read_fd(int fd, const char *path, size_t max, const char *why, struct buf *out, struct err *err)
 {
-	struct buf text = BUF_INIT;
 	char chunk[8192];
-	int r = -1;
 
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -1235,17 +1248,25 @@ int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
 			continue;
 		if (n < 0) {
 			err_set(err, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
+			return -1;
 		}
 		if (n == 0)
-			break;
-		buf_append(&text, chunk, (size_t)n);
-		if (text.len > JOB_MAX_FILE_BYTES) {
-			err_set(err, "%s: cannot read: larger than %d bytes (a job file is a few lines)", path,
-			        JOB_MAX_FILE_BYTES);
-			goto out;
+			return 0;
+		buf_append(out, chunk, (size_t)n);
+		if (out->len > max) {
+			err_set(err, "%s: cannot read: larger than %zu bytes%s", path, max, why);
+			return -1;
 		}
 	}
+}
+
+int job_load_fd(int fd, const char *path, struct job **out, struct err *err)
+{
+	struct buf text = BUF_INIT;
+	int r = -1;
+
+	if (job_read_fd(fd, path, JOB_MAX_FILE_BYTES, " (a job file is a few lines)", &text, err) < 0)
+		goto out;
 	r = job_parse(path, text.data ? text.data : "", text.len, out, err);
 out:
 	buf_free(&text);
@@ -1277,6 +1298,7 @@ void job_free(struct job *job)
 		free(job->steps[i].expect);
 		job_http_free(job->steps[i].http);
 		job_config_free(job->steps[i].config);
+		job_text_free(job->steps[i].parse);
 	}
 	free(job->steps);
 	free(job->name);
@@ -1314,6 +1336,7 @@ void job_free(struct job *job)
 	kvlist_free(&job->inventory_may.env);
 	kvlist_free(&job->inventory_may.files);
 	kvlist_free(&job->inventory_may.settings);
+	free(job->templates);
 	free(job->source);
 	free(job);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "kv.h"
 #include "sshalgs.h"
 #include "util.h"
@@ -188,6 +189,37 @@ struct job_inventory_may {
 	                           that may enable a weak algorithm */
 };
 
+/* What an ssh or cli step makes of its stdout (job_text.c): `parse:`
+ * (TextFSM records) and `capture:` (variables for later steps). */
+enum step_parse_mode {
+	STEP_PARSE_NONE,
+	STEP_PARSE_FILE, /* parse: textfsm:FILE */
+	STEP_PARSE_AUTO, /* parse: auto: the template the index names for the
+	                    host's platform and the rendered command */
+};
+
+/* One `capture:` entry of an ssh or cli step: a PCRE2 pattern on stdout,
+ * or a jq expression on {"parsed": [...], "stdout": "..."}. */
+struct step_capture {
+	char *var;       /* the variable, without the '?'; malloced, owned */
+	int optional;    /* written var?: no match (or null) gives "" */
+	char *regex;     /* the pattern as written, or NULL; malloced, owned */
+	void *re;        /* its pcre2_code, compiled at load; owned */
+	uint32_t group;  /* the group that becomes the value: the one named
+	                    like the variable, else 1, else 0 (no group) */
+	char *jq;        /* or a jq expression; malloced, owned */
+	int line, column; /* of the entry, for messages */
+};
+
+struct step_parse {
+	enum step_parse_mode mode;
+	char *template;   /* FILE: the path, resolved against the job's
+	                     directory; malloced, owned */
+	char *written;    /* FILE: as the job wrote it, for messages; owned */
+	struct step_capture *captures; /* malloced array, owned */
+	size_t ncaptures;
+};
+
 struct step {
 	enum step_kind kind;
 	char *text;       /* the kind key's value as written (command template,
@@ -200,6 +232,8 @@ struct step {
 	struct step_http *http; /* STEP_HTTP: NULL otherwise; owned */
 	struct step_config *config; /* STEP_CONFIG: NULL otherwise; owned */
 	int ping_count;   /* STEP_PING: echo requests (default 1) */
+	struct step_parse *parse; /* STEP_SSH, STEP_CLI: parse: and capture:,
+	                             NULL when neither is given; owned */
 	int line;         /* where the step starts in the file, 1-based */
 	int column;
 };
@@ -218,6 +252,9 @@ struct job {
 	struct job_cli cli; /* always filled: defaults when there is no section */
 	int has_cli;       /* 1 when the file has a cli: section */
 	struct job_inventory_may inventory_may; /* empty when not given */
+	char *templates;   /* `templates:` a TextFSM collection (DIR/index),
+	                      resolved against the job's directory; NULL when
+	                      not given; owned */
 	struct step *steps; /* malloced array of nsteps, owned */
 	size_t nsteps;
 	char *source;      /* the file's text, NUL-terminated; owned */
@@ -235,8 +272,10 @@ char *job_name_from_path(const char *path);
 int job_parse(const char *path, const char *text, size_t len, struct job **out, struct err *err);
 
 /* The same with flags. JOB_PARSE_NO_JQ skips compiling the jq expressions
- * (checks and captures), for a job the supervisor has already validated:
- * jq 1.6 takes ~40 ms of CPU per compile, and every worker parses the job. */
+ * (checks and captures) and reading the TextFSM templates and index the
+ * job names, for a job the supervisor has already validated: jq 1.6 takes
+ * ~40 ms of CPU per compile, and every worker parses the job (and
+ * compiles its templates once, worker/step_parse.c). */
 #define JOB_PARSE_NO_JQ 0x1
 int job_parse_flags(const char *path, const char *text, size_t len, unsigned flags, struct job **out,
                     struct err *err);
@@ -248,6 +287,17 @@ int job_load(const char *path, struct job **out, struct err *err);
 int job_load_fd(int fd, const char *path, struct job **out, struct err *err);
 
 void job_free(struct job *job);
+
+/* A file a job names (a template, an index): all of path appended to
+ * out, at most max bytes. 0, or -1 with err ("PATH: cannot read: why"). */
+int job_text_read_file(const char *path, size_t max, struct buf *out, struct err *err);
+/* The same from fd (not closed); why follows "larger than N bytes". */
+int job_read_fd(int fd, const char *path, size_t max, const char *why, struct buf *out, struct err *err);
+
+/* The run's own template collection (--templates DIR, $FLEETRUN_TEMPLATES;
+ * what names it) checked for a job with parse: auto steps: DIR/index
+ * readable and well formed. 0 (also for no dir), or -1 with err. */
+int job_text_check_run(const struct job *job, const char *dir, const char *what, struct err *err);
 
 const char *step_kind_name(enum step_kind k);
 const char *hostkey_policy_name(enum hostkey_policy p);

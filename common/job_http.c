@@ -201,8 +201,7 @@ static int job_http_jq_has_module(const char *s)
  * process when no library path is set. The empty path is set anyway
  * (jqprog_new), so that nothing the check above misses can abort; and
  * ~/.jq is kept out (jqprog_compile). */
-static int job_http_check_jq(struct ynode_ctx *y, yaml_node_t *n, const char *what, const char *for_var,
-                             const char *expr)
+int job_http_check_jq(struct ynode_ctx *y, yaml_node_t *n, const char *what, const char *for_var, const char *expr)
 {
 	struct job_pctx *c = job_pctx(y);
 	char ex[sizeof(c->jq_msg) + 8];
@@ -483,7 +482,7 @@ static int job_http_key_check(struct ynode_ctx *c, const struct ymap_key *key, y
 
 /* Captured names are used as ${name} in later steps: a C identifier, so
  * that no name a capture makes can mean something else in a template. */
-static int job_http_is_var_name(const char *s)
+int job_http_is_var_name(const char *s)
 {
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
 		return 0;

@@ -1,5 +1,6 @@
-/* job_parse: what job.c and job_http.c share while they parse one job
- * file. Private to those two; the rest of the program includes job.h. */
+/* job_parse: what job.c, job_http.c and job_text.c share while they
+ * parse one job file. Private to them; the rest of the program includes
+ * job.h. */
 #ifndef FLEETRUN_JOB_PARSE_H
 #define FLEETRUN_JOB_PARSE_H
 
@@ -55,5 +56,22 @@ int job_config_option(struct ynode_ctx *c, const char *key, yaml_node_t *k, yaml
 /* The step as a whole, once its keys are read. */
 int job_config_check(struct ynode_ctx *c, yaml_node_t *step, const struct step_config *cf);
 void job_config_free(struct step_config *cf);
+
+/* A jq expression of a job (check, capture): refused with a module, and
+ * compiled to check it unless JOB_PARSE_NO_JQ. for_var: NULL, or the
+ * variable it captures (for the message). */
+int job_http_check_jq(struct ynode_ctx *y, yaml_node_t *n, const char *what, const char *for_var, const char *expr);
+/* Whether s is a variable name a capture may make (a C identifier). */
+int job_http_is_var_name(const char *s);
+
+/* job_text.c: what ssh and cli steps make of their stdout */
+/* `parse: textfsm:FILE | auto` of a step (obj: struct step). */
+int job_text_parse(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value, void *obj);
+/* `capture: {var: PATTERN | {regex: P} | {jq: EXPR}}` of an ssh or cli step. */
+int job_text_capture(struct ynode_ctx *c, yaml_node_t *value, struct step *st);
+/* The top-level `templates: DIR` (obj: struct job). */
+int job_text_templates(struct ynode_ctx *c, const struct ymap_key *key, yaml_node_t *k, yaml_node_t *value,
+                       void *obj);
+void job_text_free(struct step_parse *p);
 
 #endif

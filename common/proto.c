@@ -455,6 +455,8 @@ enum proto_wire {
 	PROTO_WIRE_VARS,        /* map of captured vars, passed through */
 	PROTO_WIRE_KNOWN_HOSTS, /* [{line: str}, ...] (or one {line: str}) */
 	PROTO_WIRE_SSH,         /* map of proto_ssh_fields */
+	PROTO_WIRE_PARSED,      /* parsed records (proto.h): packed by the
+	                           worker, checked by the decoder */
 };
 
 #define PROTO_TEXT_(x) #x
@@ -476,6 +478,7 @@ static const char *const proto_wire_expected[] = {
 	[PROTO_WIRE_VARS] = "a map",
 	[PROTO_WIRE_KNOWN_HOSTS] = "an array of at most " PROTO_TEXT(PROTO_MAX_KNOWN_HOSTS) " maps with a line",
 	[PROTO_WIRE_SSH] = "a map",
+	[PROTO_WIRE_PARSED] = "an array of records (maps of strings and lists of strings)",
 };
 
 struct proto_field {
@@ -506,6 +509,7 @@ static const struct proto_field proto_step_fields[] = {
 	{PROTO_KEY_RECEIVED, PROTO_WIRE_INT, PROTO_STEP_AT(received), PROTO_STEP_RECEIVED, 0},
 	{PROTO_KEY_RTT_MS, PROTO_WIRE_DOUBLE, PROTO_STEP_AT(rtt_ms), PROTO_STEP_RTT_MS, 0},
 	{PROTO_KEY_TRUNCATED, PROTO_WIRE_BOOL, PROTO_STEP_AT(truncated), PROTO_STEP_TRUNCATED, 0},
+	{PROTO_KEY_PARSED, PROTO_WIRE_PARSED, PROTO_STEP_AT(parsed_packed), PROTO_STEP_PARSED, 0},
 	{PROTO_KEY_STATUS, PROTO_WIRE_STR, PROTO_STEP_AT(status), PROTO_STEP_STATUS, 0},
 	{PROTO_KEY_ERROR, PROTO_WIRE_STR, PROTO_STEP_AT(error), PROTO_STEP_ERROR, 0},
 	{PROTO_KEY_DURATION_MS, PROTO_WIRE_MS, PROTO_STEP_AT(duration_ms), PROTO_STEP_DURATION_MS, 0},
@@ -613,6 +617,16 @@ static void proto_pack_field(msgpack_packer *pk, const struct proto_field *f, co
 	case PROTO_WIRE_SSH:
 		proto_pack_fields(pk, proto_ssh_fields, ARRAY_LEN(proto_ssh_fields), &r->ssh, r->ssh.has);
 		break;
+	case PROTO_WIRE_PARSED:
+		/* packed already (worker/step_parse.c): appended as it is; a
+		 * decoded view goes out as it came */
+		if (s->n)
+			pk->callback(pk->data, s->p, s->n);
+		else if (((const struct proto_step *)obj)->parsed)
+			msgpack_pack_object(pk, *((const struct proto_step *)obj)->parsed);
+		else
+			msgpack_pack_array(pk, 0);
+		break;
 	}
 }
 
@@ -651,6 +665,52 @@ struct proto_where {
 
 static int proto_unpack_fields(const msgpack_object *map, const struct proto_field *f, size_t nf, void *obj,
                                uint32_t *has, struct proto_where *w, struct err *err);
+
+/* A cell of a parsed record: a string, or a List's array of strings,
+ * nils and maps of strings (or nils). */
+static bool proto_parsed_cell(const msgpack_object *v, bool in_list)
+{
+	const msgpack_object_kv *kv;
+
+	if (v->type == MSGPACK_OBJECT_STR)
+		return true;
+	if (in_list && v->type == MSGPACK_OBJECT_NIL)
+		return true;
+	if (in_list && v->type == MSGPACK_OBJECT_MAP) {
+		kv = v->via.map.ptr;
+		for (uint32_t i = 0; i < v->via.map.size; i++)
+			if (kv[i].key.type != MSGPACK_OBJECT_STR ||
+			    (kv[i].val.type != MSGPACK_OBJECT_STR && kv[i].val.type != MSGPACK_OBJECT_NIL))
+				return false;
+		return true;
+	}
+	if (in_list || v->type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	for (uint32_t i = 0; i < v->via.array.size; i++)
+		if (!proto_parsed_cell(&v->via.array.ptr[i], true))
+			return false;
+	return true;
+}
+
+/* The parsed records of a step: their shape is checked here, once, so
+ * that every reader of the typed view can rely on it. */
+static int proto_unpack_parsed(const msgpack_object *v, void *obj)
+{
+	if (v->type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		const msgpack_object *rec = &v->via.array.ptr[i];
+		if (rec->type != MSGPACK_OBJECT_MAP)
+			return -1;
+		for (uint32_t k = 0; k < rec->via.map.size; k++)
+			if (rec->via.map.ptr[k].key.type != MSGPACK_OBJECT_STR ||
+			    !proto_parsed_cell(&rec->via.map.ptr[k].val, false))
+				return -1;
+	}
+	if (obj)
+		((struct proto_step *)obj)->parsed = v;
+	return 1;
+}
 
 static int proto_unpack_steps(const msgpack_object *v, struct proto_result *r, struct proto_where *w,
                               struct err *err)
@@ -790,6 +850,8 @@ static int proto_unpack_field(const struct proto_field *f, const msgpack_object 
 		return 1;
 	case PROTO_WIRE_KNOWN_HOSTS:
 		return proto_unpack_known_hosts(v, obj);
+	case PROTO_WIRE_PARSED:
+		return proto_unpack_parsed(v, obj);
 	case PROTO_WIRE_SSH:
 		if (v->type != MSGPACK_OBJECT_MAP)
 			return -1;

@@ -160,6 +160,7 @@ enum proto_step_field {
 	PROTO_STEP_STATUS = 1u << 14,
 	PROTO_STEP_ERROR = 1u << 15,
 	PROTO_STEP_DURATION_MS = 1u << 16,
+	PROTO_STEP_PARSED = 1u << 17,     /* ssh, cli with parse: TextFSM records */
 };
 
 /* A step's main output: its stdout, or an HTTP body. */
@@ -184,6 +185,15 @@ enum proto_step_field {
 #define PROTO_KEY_STATUS "status"
 #define PROTO_KEY_ERROR "error"
 #define PROTO_KEY_DURATION_MS "duration_ms"
+#define PROTO_KEY_PARSED "parsed"
+
+/* A step's parsed records, on the wire and in the record: an array of
+ * maps (one per record), string keys, each value a string or, for a
+ * TextFSM List value, an array of strings, nils or maps of strings (a
+ * List expression's named groups). Bounds of one result's parsed records
+ * together, which the worker keeps (worker/step_parse.c): objects (each
+ * record, key and value counts; well under PROTO_MAX_OBJECTS) and bytes. */
+#define PROTO_MAX_PARSED_OBJECTS (1u << 19)
 
 /* One step of a result. Decoded, the strings are views into the payload
  * and the step into the zone; the numbers are what the worker said (a
@@ -198,6 +208,10 @@ struct proto_step {
 	int64_t exit_code, http_status, sent, received, duration_ms;
 	double connect_ms, rtt_ms;
 	bool truncated;            /* some output was dropped past the cap */
+	struct proto_str parsed_packed; /* encoding: the parsed records, packed
+	                                   msgpack (the shape above) */
+	const msgpack_object *parsed; /* decoded: the parsed records, checked to
+	                                 have that shape; NULL when absent */
 	const msgpack_object *raw; /* decoded: the step's map, for record.c to pass
 	                              through whole; NULL when encoding */
 };

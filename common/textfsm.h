@@ -16,6 +16,7 @@
 #ifndef FLEETRUN_TEXTFSM_H
 #define FLEETRUN_TEXTFSM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -37,6 +38,12 @@ void textfsm_free(struct textfsm *t);
 size_t textfsm_nvalues(const struct textfsm *t);
 const char *textfsm_value_name(const struct textfsm *t, size_t i); /* as written */
 const char *textfsm_value_key(const struct textfsm *t, size_t i);  /* lowercased, the output's key */
+/* Whether value i is Required, and the template line that declares it;
+ * and the template's path: for a step's message when a Required value
+ * is never filled (worker/step_parse.c). */
+bool textfsm_value_required(const struct textfsm *t, size_t i);
+size_t textfsm_value_line(const struct textfsm *t, size_t i);
+const char *textfsm_path(const struct textfsm *t);
 
 /* A cell of a record. Strings are what the expressions captured (UTF-8);
  * a List value's cell is a list of strings, of nulls (a group that took no

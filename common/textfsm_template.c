@@ -606,6 +606,21 @@ const char *textfsm_value_key(const struct textfsm *t, size_t i)
 	return t->values[i].key;
 }
 
+bool textfsm_value_required(const struct textfsm *t, size_t i)
+{
+	return (t->values[i].opts & TEXTFSM_OPT_REQUIRED) != 0;
+}
+
+size_t textfsm_value_line(const struct textfsm *t, size_t i)
+{
+	return t->values[i].line;
+}
+
+const char *textfsm_path(const struct textfsm *t)
+{
+	return t->path;
+}
+
 void textfsm_free(struct textfsm *t)
 {
 	if (!t)

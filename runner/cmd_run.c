@@ -4,6 +4,7 @@
  * run itself is run_job's (run.h). */
 #include "cmd_run.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,8 @@ static const char cmd_run_usage[] =
 	"                         one JSON object, the last line fleetrun writes\n"
 	"      --max-output BYTES stdout and stderr kept per step (default 1048576)\n"
 	"      --jobs-dir DIR     where JOB names are looked up\n"
+	"      --templates DIR    TextFSM templates for parse: auto, DIR/index first\n"
+	"                         (default: $FLEETRUN_TEMPLATES)\n"
 	"  -q, --quiet            no per-host lines, and no summary unless --summary\n"
 	"  -v, --verbose          more messages on stderr (twice: debug)\n"
 	"\n"
@@ -164,6 +167,7 @@ const struct cli_opt cmd_run_options[] = {
 	{"summary", 0, true, cli_enum, RUN(summary), 0, 0, cmd_summary_words, CMD_SUMMARY_EXPECTED},
 	{"max-output", 0, true, cli_int, RUN(run.output_cap), 0, 16 * 1024 * 1024, NULL, "bytes from 0 to 16777216"},
 	{"jobs-dir", 0, true, cli_string, RUN(jobs_dir), 0, 0, NULL, NULL},
+	{"templates", 0, true, cli_string, RUN(templates), 0, 0, NULL, NULL},
 	{"quiet", 'q', false, cli_flag, RUN(run.quiet), 0, 0, NULL, NULL},
 	{"verbose", 'v', false, cli_count, RUN(verbose), 0, 0, NULL, NULL},
 	{NULL},
@@ -294,6 +298,15 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	if (jobdir_load(arg, o->jobs_dir, job, err) < 0)
 		return -1;
 	r->job = *job;
+	/* parse: auto's first collection: the workers read it from there
+	 * (worker/step_parse.c) */
+	if (o->templates && setenv("FLEETRUN_TEMPLATES", o->templates, 1) < 0) {
+		err_set(err, "--templates: %s", strerror(errno));
+		return -1;
+	}
+	if (job_text_check_run(*job, getenv("FLEETRUN_TEMPLATES"),
+	                            o->templates ? "--templates" : "$FLEETRUN_TEMPLATES", err) < 0)
+		return -1;
 	if (platform_check_job(*job, err) < 0)
 		return -1;
 	r->timeout_ms = o->timeout_ms ? o->timeout_ms : (*job)->timeout_ms;

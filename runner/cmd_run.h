@@ -18,6 +18,7 @@ struct cmd_run_opts {
 	struct run_opts run;
 	struct cmd_targets targets;  /* -i, -H, -l, --shard, --shards; owned (cmd_run_opts_free) */
 	const char *jobs_dir;        /* --jobs-dir, or NULL */
+	const char *templates;       /* --templates: a TextFSM collection, or NULL */
 	int64_t timeout_ms;          /* -t, or 0: the job's timeout */
 	int verbose;                 /* -v, counted */
 	int color;                   /* --color: -1 auto, 1 always, 0 never */

@@ -17,6 +17,7 @@ void step_result_free(struct step_result *r)
 	free(r->withheld);
 	buf_free(&r->out);
 	buf_free(&r->err);
+	buf_free(&r->parsed);
 }
 
 void step_check_expect(struct step_ctx *ctx, struct step_result *r)
@@ -51,6 +52,10 @@ void step_pack_command(const struct step_result *r, struct proto_step *v)
 	v->out = (struct proto_str){r->out.data, r->out.len};
 	v->err = (struct proto_str){r->err.data, r->err.len};
 	v->truncated = r->truncated;
+	if (r->has_parsed) {
+		v->has |= PROTO_STEP_PARSED;
+		v->parsed_packed = (struct proto_str){r->parsed.data, r->parsed.len};
+	}
 }
 
 void step_known_host_add(struct task_state *s, char *line)

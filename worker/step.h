@@ -33,6 +33,8 @@ struct task_state {
 	                             task's deadline moves by it */
 	struct cli_transcript *transcript; /* NULL, or --transcript's collector
 	                                      (cli_transcript.h), owned */
+	size_t parsed_objects;    /* msgpack objects of the task's parsed
+	                             records so far (step_parse.c) */
 };
 
 struct step_ctx {
@@ -62,6 +64,8 @@ struct step_result {
 	                       output_cap bytes) */
 	struct buf err;     /* captured stderr (at most output_cap bytes) */
 	bool truncated;     /* some output was dropped past the cap */
+	bool has_parsed;    /* ssh, cli with parse: the records in parsed */
+	struct buf parsed;  /* packed msgpack array (proto.h, "parsed") */
 	int http_status;    /* http: the final response's status, 0 if none */
 	char *withheld;     /* http: NULL, or malloced: the origin a request
 	                       went to without the job's credentials */

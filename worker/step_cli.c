@@ -24,6 +24,7 @@
 #include "setting.h"
 #include "ssh_conn.h"
 #include "step.h"
+#include "step_parse.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -215,6 +216,7 @@ static void step_cli_run(struct step_ctx *ctx, struct step_result *r)
 		goto out;
 	}
 	step_check_expect(ctx, r);
+	step_parse_run(ctx, cmd.data, r); /* parse:, capture: */
 out:
 	free(line);
 	buf_free(&cmd);

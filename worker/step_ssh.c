@@ -19,6 +19,7 @@
 #include "ssh_conn.h"
 #include "ssh_params.h"
 #include "step.h"
+#include "step_parse.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -294,6 +295,7 @@ static void step_ssh_run(struct step_ctx *ctx, struct step_result *r)
 	if (ssh_read_output(c, ctx, ch, r) < 0)
 		goto out;
 	ssh_exit_verdict(c, ctx, ch, r);
+	step_parse_run(ctx, cmd.data, r); /* parse:, capture: */
 out:
 	if (ch)
 		libssh2_channel_free(ch);
@@ -302,6 +304,7 @@ out:
 
 const struct step_ops step_ssh_ops = {
 	.kind = STEP_SSH,
+	.prepare = step_parse_prepare, /* parse: and capture: of ssh and cli steps */
 	.run = step_ssh_run,
 	.close = step_ssh_close,
 	.pack = step_pack_command,

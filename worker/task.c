@@ -134,7 +134,7 @@ void task_run(const struct job *job, void *const *expect_res, const struct proto
 		task_step(&ctx, &results[i]);
 		cli_transcript_note(state.transcript, "step %zu: %s%s%s", i + 1, status_name(results[i].status),
 		                    results[i].error ? ": " : "", results[i].error ? results[i].error : "");
-		budget -= results[i].out.len + results[i].err.len;
+		budget -= results[i].out.len + results[i].err.len + results[i].parsed.len;
 		nrun++;
 		if (results[i].status != STATUS_OK) {
 			res.status = results[i].status;

@@ -34,7 +34,7 @@ static const char *const keys[] = {
 	"type", "version", "job_path", "job", "settings", "output_cap", "log_level", "id", "attempt", "host",
 	"vars", "timeout_ms", "pid", "pgid", "status", "steps", "error", "started_ms", "duration_ms", "stdout",
 	"body", "rtt_ms", "connect_ms", "sent", "received", "known_hosts_add", "path", "line", "jump", "ssh",
-	"transcript", "kex", "hostkey", "cipher", "mac", "auth", "",
+	"transcript", "kex", "hostkey", "cipher", "mac", "auth", "parsed", "",
 };
 
 static msgpack_zone zone;
@@ -110,7 +110,8 @@ static int same_step(const struct proto_step *a, const struct proto_step *b)
 	       same_str(&a->withheld, &b->withheld) && a->exit_code == b->exit_code &&
 	       a->http_status == b->http_status && a->sent == b->sent && a->received == b->received &&
 	       a->duration_ms == b->duration_ms && memcmp(&a->connect_ms, &b->connect_ms, sizeof(double)) == 0 &&
-	       memcmp(&a->rtt_ms, &b->rtt_ms, sizeof(double)) == 0 && a->truncated == b->truncated;
+	       memcmp(&a->rtt_ms, &b->rtt_ms, sizeof(double)) == 0 && a->truncated == b->truncated &&
+	       (a->parsed != NULL) == (b->parsed != NULL) && (!a->parsed || msgpack_object_equal(*a->parsed, *b->parsed));
 }
 
 /* The view encoded again decodes to the same view. Its vars are not

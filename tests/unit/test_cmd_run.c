@@ -82,6 +82,7 @@ WANT(summary_json, o->summary = SUMMARY_JSON)
 WANT(max_output, o->run.output_cap = 4096)
 WANT(max_output_0, o->run.output_cap = 0)
 WANT(jobs_dir, o->jobs_dir = "/srv/jobs")
+WANT(templates, o->templates = "/srv/ntc-templates")
 WANT(quiet, o->run.quiet = true)
 WANT(verbose, o->verbose = 1)
 
@@ -146,6 +147,7 @@ static const struct good {
 	{"--max-output", "4096", want_max_output},
 	{"--max-output", "0", want_max_output_0},
 	{"--jobs-dir", "/srv/jobs", want_jobs_dir},
+	{"--templates", "/srv/ntc-templates", want_templates},
 	{"--quiet", NULL, want_quiet},
 	{"-q", NULL, want_quiet},
 	{"--verbose", NULL, want_verbose},
@@ -235,6 +237,7 @@ static void assert_opts(const char *opt, const struct cmd_run_opts *got, const s
 	assert_str("--shard", got->targets.shard, want->targets.shard);
 	assert_str("--shards", got->targets.shards, want->targets.shards);
 	assert_str("--jobs-dir", got->jobs_dir, want->jobs_dir);
+	assert_str("--templates", got->templates, want->templates);
 	assert_str("-o", got->run.journal, want->run.journal);
 	assert_str("--outdir", got->run.outdir, want->run.outdir);
 	assert_str("--transcript", got->run.transcript, want->run.transcript);

@@ -862,7 +862,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	BAD("unknown top-level key", "description: x\nstpes:\n  - exec: ls\n",
-	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, http, cli, steps, inventory_may)"),
+	    "2:1: unknown key 'stpes' (expected one of: description, timeout, retries, ssh, http, cli, steps, inventory_may, templates)"),
 	BAD("unknown step option", "steps:\n  - exec: ls\n    expcet: foo\n",
 	    "3:5: unknown key 'expcet' in exec step (expected one of: name, expect, timeout)"),
 	BAD("option of another kind", "steps:\n  - sleep: 1s\n    expect: x\n",
@@ -893,7 +893,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("empty steps", "steps: []\n", "1:8: 'steps' is empty (expected at least one step)"),
 	BAD("missing steps", "description: x\n", "1:1: missing 'steps' (expected a list of steps)"),
 	BAD("top level a list", "- exec: ls\n",
-	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, http, cli, steps, inventory_may), got a list"),
+	    "1:1: expected a mapping at the top level (with keys description, timeout, retries, ssh, http, cli, steps, inventory_may, templates), got a list"),
 	BAD("unterminated quote", "steps:\n  - exec: 'ls\n",
 	    "3:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 2 column 11)"),
 	BAD("bad indentation", "steps:\n  - exec: ls\n  bad: x: y\n",
@@ -984,7 +984,26 @@ static const struct bad_case bad_cases[] = {
 	BAD_PART("bad template in an ssh command", "steps:\n  - ssh: show ${host\n",
 	    "2:5: bad template at position 6 of the ssh command: ", "unterminated '${'"),
 	BAD("unknown option on an ssh step", "steps:\n  - ssh: ls\n    exec_timeout: 5s\n",
-	    "3:5: unknown key 'exec_timeout' in ssh step (expected one of: name, expect, timeout, pty)"),
+	    "3:5: unknown key 'exec_timeout' in ssh step (expected one of: name, expect, timeout, pty, parse, capture)"),
+	BAD("bad parse value", "steps:\n  - ssh: ls\n    parse: ntc\n",
+	    "3:12: 'parse': expected textfsm:FILE (a TextFSM template, relative to the job's directory) or auto, got 'ntc'"),
+	BAD("parse on an http step", "steps:\n  - http: GET /\n    parse: auto\n",
+	    "3:5: unknown key 'parse' in http step (expected one of: name, expect, timeout, headers, body, json, "
+	    "expect_status, check, capture)"),
+	BAD("capture not a mapping", "steps:\n  - cli: show version\n    capture: 'Version (.*)'\n",
+	    "3:14: 'capture': expected a mapping of variable names to patterns such as 'version: \"Version ([^,]+),\"', "
+	    "got 'Version (.*)'"),
+	BAD("capture bad pattern", "steps:\n  - ssh: ls\n    capture: {v: 'a(b'}\n",
+	    "3:18: 'capture': bad pattern for 'v': missing closing parenthesis (at position 4 of the pattern)"),
+	BAD("capture twice", "steps:\n  - ssh: ls\n    capture: {v: a, v?: b}\n",
+	    "3:21: 'capture': 'v' is captured twice"),
+	BAD("capture bad name", "steps:\n  - ssh: ls\n    capture: {'?': a}\n",
+	    "3:15: 'capture': '?' is not a variable name (a letter or _, then letters, digits or _, and a ? for a "
+	    "value that may be missing)"),
+	BAD("capture two keys", "steps:\n  - ssh: ls\n    capture: {v: {jq: ., regex: a}}\n",
+	    "3:18: 'capture': 'v': expected one of regex: PATTERN or jq: EXPRESSION"),
+	BAD("capture unknown key", "steps:\n  - ssh: ls\n    capture: {v: {re: a}}\n",
+	    "3:19: 'capture': 'v': expected regex or jq, got 're'"),
 	BAD("pty on an exec step", "steps:\n  - exec: ls\n    pty: true\n",
 	    "3:5: unknown key 'pty' in exec step (expected one of: name, expect, timeout)"),
 	BAD("bad step pty", "steps:\n  - ssh: ls\n    pty: sometimes\n",
@@ -1185,7 +1204,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("second document", "steps:\n  - exec: ls\n---\nsteps: []\n",
 	    "3:1: a second YAML document (a job file holds one)"),
 	BAD("control characters in a key", "\"a\\tb\": 1\n",
-	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, cli, steps, inventory_may)"),
+	    "1:1: unknown key 'a?b' (expected one of: description, timeout, retries, ssh, http, cli, steps, inventory_may, templates)"),
 	BAD("inventory_may not a mapping", "inventory_may: [a]\nsteps:\n  - exec: ls\n",
 	    "1:16: 'inventory_may': expected a mapping with env, files and settings, got a list"),
 	BAD("inventory_may unknown key", "inventory_may: {paths: [/x/]}\nsteps:\n  - exec: ls\n",
@@ -1285,6 +1304,52 @@ static void test_yaml_depth_bound(void **state)
 	assert_int_equal(job_parse(BAD_PATH, b.data, b.len, &job, &err), -1);
 	assert_non_null(strstr(err.msg, "unknown key 'x'"));
 	buf_free(&b);
+}
+
+/* capture: on ssh and cli steps: the variable without its ?, the group
+ * that becomes the value (named like the variable, else the first, else
+ * the whole match), or a jq expression; parse: modes. */
+static void test_text_captures(void **state)
+{
+	static const char text[] =
+		"steps:\n"
+		"  - ssh: show version\n"
+		"    parse: auto\n"
+		"    capture:\n"
+		"      first: 'Version ([^,]+), (x)'\n"
+		"      version: 'a(b)(?<version>c)'\n"
+		"      whole?: 'Version \\S+'\n"
+		"      sn: {jq: '.parsed[0].serial[0]'}\n"
+		"      re: {regex: '(y)'}\n"
+		"  - cli: show clock\n"
+		"    parse: textfsm:t/clock.textfsm\n";
+	struct job *job = NULL;
+	struct err err = {{0}};
+	const struct step_capture *c;
+
+	(void)state;
+	/* NO_JQ: the template file is not read */
+	assert_int_equal(job_parse_flags("/srv/jobs/x.yaml", text, strlen(text), JOB_PARSE_NO_JQ, &job, &err), 0);
+	assert_int_equal(job->steps[0].parse->mode, STEP_PARSE_AUTO);
+	assert_int_equal(job->steps[0].parse->ncaptures, 5);
+	c = job->steps[0].parse->captures;
+	assert_string_equal(c[0].var, "first");
+	assert_false(c[0].optional);
+	assert_int_equal(c[0].group, 1);
+	assert_string_equal(c[1].var, "version");
+	assert_int_equal(c[1].group, 2);
+	assert_string_equal(c[2].var, "whole");
+	assert_true(c[2].optional);
+	assert_int_equal(c[2].group, 0);
+	assert_null(c[3].re);
+	assert_string_equal(c[3].jq, ".parsed[0].serial[0]");
+	assert_non_null(c[4].re);
+	assert_int_equal(c[4].line, 9);
+	assert_int_equal(job->steps[1].parse->mode, STEP_PARSE_FILE);
+	assert_string_equal(job->steps[1].parse->template, "/srv/jobs/t/clock.textfsm");
+	assert_string_equal(job->steps[1].parse->written, "t/clock.textfsm");
+	assert_int_equal(job->steps[1].parse->ncaptures, 0);
+	job_free(job);
 }
 
 static void test_bad_case(void **state)
@@ -1461,6 +1526,7 @@ int main(void)
 		cmocka_unit_test(test_length_bounded),
 		cmocka_unit_test(test_too_many_steps),
 		cmocka_unit_test(test_inventory_may),
+		cmocka_unit_test(test_text_captures),
 		cmocka_unit_test(test_yaml_depth_bound),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_garbage),

@@ -1142,6 +1142,39 @@ static void v_too_many_steps(msgpack_packer *pk)
 }
 
 /* Decode b as a result: 0, or -1 with err. */
+/* parsed records of the wrong shapes: a record that is no map, a value
+ * that is a number, a list in a list, a named group that is a number */
+static void v_parsed_of_nils(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_nil(pk);
+}
+static void v_parsed_int_value(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	proto_pack_cstr(pk, "version");
+	msgpack_pack_int(pk, 17);
+}
+static void v_parsed_nested_list(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	proto_pack_cstr(pk, "macs");
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_array(pk, 0);
+}
+static void v_parsed_dict_int(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	proto_pack_cstr(pk, "neighbors");
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_map(pk, 1);
+	proto_pack_cstr(pk, "ip");
+	msgpack_pack_int(pk, 1);
+}
+
 static int decode_result(const struct buf *b, struct proto_result *r, struct decoded *dec, struct err *err)
 {
 	enum proto_type type;
@@ -1174,6 +1207,9 @@ static void test_result_wrong_types(void **state)
 		{true, "connect_ms", v_str}, {true, "sent", v_float}, {true, "received", v_str},
 		{true, "rtt_ms", v_nil}, {true, "truncated", v_str}, {true, "truncated", v_int},
 		{true, "error", v_map}, {true, "duration_ms", v_str},
+		{true, "parsed", v_str}, {true, "parsed", v_map}, {true, "parsed", v_parsed_of_nils},
+		{true, "parsed", v_parsed_int_value}, {true, "parsed", v_parsed_nested_list},
+		{true, "parsed", v_parsed_dict_int},
 	};
 	struct buf b = BUF_INIT;
 	struct proto_result r = {.id = 99};
@@ -1206,6 +1242,76 @@ static void test_result_wrong_types(void **state)
 	}
 	buf_free(&b);
 	assert_int_equal(failed, 0);
+}
+
+/* A result frame (header and payload) into its view. */
+static int decode_result_frame(const struct buf *b, struct proto_result *r, struct decoded *dec, struct err *err)
+{
+	enum proto_type type;
+	size_t n;
+	const char *p = payload_of(b, &n);
+
+	assert_int_equal(decode(p, n, dec, &type, err), 0);
+	assert_int_equal(type, PROTO_RESULT);
+	return proto_decode_result(&dec->data, &dec->zone, r, err);
+}
+
+/* Parsed records: packed by the worker, sent as they are, decoded into a
+ * view whose shape is checked; the view encoded again carries them. */
+static void test_result_parsed(void **state)
+{
+	struct buf packed = BUF_INIT, b = BUF_INIT, b2 = BUF_INIT;
+	struct proto_step st = {.has = PROTO_STEP_KIND | PROTO_STEP_PARSED, .kind = proto_cstr("ssh")};
+	struct proto_result r = {.id = 7, .status = STATUS_OK, .steps = &st, .nsteps = 1}, got, again;
+	struct decoded dec, dec2;
+	struct err err;
+	msgpack_packer pk;
+	const msgpack_object *rec, *macs;
+
+	(void)state;
+	proto_packer_init(&pk, &packed);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_map(&pk, 2);
+	proto_pack_cstr(&pk, "version");
+	proto_pack_cstr(&pk, "17.3.4a");
+	proto_pack_cstr(&pk, "macs");
+	msgpack_pack_array(&pk, 3);
+	proto_pack_cstr(&pk, "aa");
+	msgpack_pack_nil(&pk);
+	msgpack_pack_map(&pk, 1);
+	proto_pack_cstr(&pk, "ip");
+	proto_pack_cstr(&pk, "10.0.0.1");
+	msgpack_pack_map(&pk, 0);
+	st.parsed_packed = (struct proto_str){packed.data, packed.len};
+	proto_encode_result(&b, &r);
+	assert_int_equal(decode_result_frame(&b, &got, &dec, &err), 0);
+	assert_true(got.steps[0].has & PROTO_STEP_PARSED);
+	assert_non_null(got.steps[0].parsed);
+	assert_int_equal(got.steps[0].parsed->via.array.size, 2);
+	rec = &got.steps[0].parsed->via.array.ptr[0];
+	assert_str_field(rec, "version", "17.3.4a", 7);
+	macs = proto_get(rec, "macs");
+	assert_non_null(macs);
+	assert_int_equal(macs->via.array.size, 3);
+	/* the decoded view, encoded again (the supervisor never does; the
+	 * fuzzer's round trip does) */
+	got.steps[0].parsed_packed = (struct proto_str){NULL, 0};
+	proto_encode_result(&b2, &got);
+	assert_int_equal(decode_result_frame(&b2, &again, &dec2, &err), 0);
+	assert_true(msgpack_object_equal(*again.steps[0].parsed, *got.steps[0].parsed));
+	/* a step without parse: no field */
+	st.has = PROTO_STEP_KIND;
+	buf_reset(&b2);
+	proto_encode_result(&b2, &r);
+	decoded_free(&dec2);
+	assert_int_equal(decode_result_frame(&b2, &again, &dec2, &err), 0);
+	assert_false(again.steps[0].has & PROTO_STEP_PARSED);
+	assert_null(again.steps[0].parsed);
+	decoded_free(&dec);
+	decoded_free(&dec2);
+	buf_free(&packed);
+	buf_free(&b);
+	buf_free(&b2);
 }
 
 /* What the decoder lets through: a worker's clock in another form reads
@@ -1444,6 +1550,7 @@ int main(void)
 		cmocka_unit_test(test_result_ssh),
 		cmocka_unit_test(test_result_wrong_types),
 		cmocka_unit_test(test_result_lenient),
+		cmocka_unit_test(test_result_parsed),
 		cmocka_unit_test(test_result_required),
 		cmocka_unit_test(test_decode_hello_task),
 		cmocka_unit_test(test_login),
