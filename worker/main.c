@@ -262,6 +262,8 @@ out:
 		for (size_t i = 0; i < job->nsteps; i++)
 			pcre2_code_free(res[i]);
 	free(res);
+	/* the kinds' programs point into the job: before it goes */
+	task_finish();
 	job_free(job);
 	return rc;
 }

@@ -24,6 +24,10 @@
 
 /* How long closing a channel of a kept jump session may wait. */
 #define SSH_SESSION_CLOSE_MS 1000
+/* How long a session's open channels may take to close at the end of a
+ * task: a round trip to a device that answers (within the grace the
+ * supervisor gives a task past its deadline). */
+#define SSH_SESSION_FREE_MS 250
 
 static bool ssh_session_lib_ready;
 
@@ -275,12 +279,33 @@ out:
 	return r;
 }
 
+/* Free the login's session. A channel still open on it (a cli step's
+ * shell) is closed first, which needs the device's answer: libssh2 says
+ * EAGAIN and frees nothing, and a session dropped then leaks whole (81
+ * KiB a task, found by LeakSanitizer). So the answer is waited for a
+ * moment; a device that gives none has its own socket shut, after which
+ * every read fails at once and the frees go through. A socket shared
+ * with a kept jump chain is never shut: its session leaks instead, the
+ * rare case of a device that stalls behind a bastion. */
+static void ssh_session_free_session(struct ssh_login *l)
+{
+	int64_t by = clock_mono_us() + SSH_SESSION_FREE_MS * 1000;
+
+	libssh2_session_disconnect(l->session, "fleetrun: done");
+	while (libssh2_session_free(l->session) == LIBSSH2_ERROR_EAGAIN) {
+		if (ssh_session_wait(l, by) == 0)
+			continue;
+		if (l->own_fd && l->fd >= 0 && shutdown(l->fd, SHUT_RDWR) == 0)
+			libssh2_session_free(l->session);
+		break;
+	}
+	l->session = NULL;
+}
+
 void ssh_session_close(struct ssh_login *l)
 {
-	if (l->session) {
-		libssh2_session_disconnect(l->session, "fleetrun: done");
-		libssh2_session_free(l->session);
-	}
+	if (l->session)
+		ssh_session_free_session(l);
 	if (l->via_ch) {
 		/* the login below lives on (a kept jump session): its channel
 		 * is closed, briefly waited for, not left open */

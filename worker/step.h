@@ -91,6 +91,9 @@ struct step_ops {
 	 * PROTO_STEP_* bits (task.c fills kind, name, status, error and
 	 * duration). NULL: nothing beyond those. */
 	void (*pack)(const struct step_result *r, struct proto_step *v);
+	/* When the worker exits: free what prepare made (jq programs), so
+	 * that a leak check of the worker sees nothing. NULL: nothing. */
+	void (*finish)(void);
 };
 
 /* step.c: what several kinds share. */

@@ -127,6 +127,11 @@ static int step_parse_shipped(const char *job_path, struct err *err)
 	return r < 0 ? -1 : 0;
 }
 
+void step_parse_finish(void)
+{
+	text_capture_finish();
+}
+
 int step_parse_prepare(const struct job *job, struct err *err)
 {
 	const char *run_dir = getenv("FLEETRUN_TEMPLATES");

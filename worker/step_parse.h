@@ -11,6 +11,9 @@
  * Idempotent: both kinds call it. 0, or -1 with err. */
 int step_parse_prepare(const struct job *job, struct err *err);
 
+/* At exit: what prepare made (the captures' jq programs) freed. */
+void step_parse_finish(void);
+
 /* After the step's command ran ok: parse its stdout and capture, when
  * the step asks. command: as rendered (parse: auto looks it up). A
  * failure makes the step failed with why. */

@@ -308,4 +308,5 @@ const struct step_ops step_ssh_ops = {
 	.run = step_ssh_run,
 	.close = step_ssh_close,
 	.pack = step_pack_command,
+	.finish = step_parse_finish,
 };

@@ -48,6 +48,13 @@ int task_prepare(const struct job *job, struct err *err)
 	return 0;
 }
 
+void task_finish(void)
+{
+	for (size_t k = 0; k < ARRAY_LEN(task_kinds); k++)
+		if (task_kinds[k]->finish)
+			task_kinds[k]->finish();
+}
+
 /* Run one step into r, its output and error masked. */
 static void task_step(struct step_ctx *ctx, struct step_result *r)
 {

@@ -11,6 +11,8 @@
 /* At start-up, before any task: each step kind's prepare for the job.
  * 0, or -1 with err. */
 int task_prepare(const struct job *job, struct err *err);
+/* At exit: each step kind's finish. */
+void task_finish(void);
 
 /* Run every step of the job for one task and append the result frame to
  * out. expect_res holds each step's compiled `expect` (or NULL). */

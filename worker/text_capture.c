@@ -65,6 +65,18 @@ int text_capture_prepare(const struct job *job, struct err *err)
 	return 0;
 }
 
+void text_capture_finish(void)
+{
+	for (size_t i = 0; i < text_capture_njqs; i++) {
+		if (text_capture_jqs[i].jq)
+			jq_teardown(&text_capture_jqs[i].jq);
+		free(text_capture_jqs[i].error);
+	}
+	free(text_capture_jqs);
+	text_capture_jqs = NULL;
+	text_capture_njqs = 0;
+}
+
 bool text_capture_wants_json(const struct step_parse *p)
 {
 	for (size_t i = 0; i < p->ncaptures; i++)

@@ -9,6 +9,9 @@
 /* Before the first task: compile the job's jq captures. 0, or -1. */
 int text_capture_prepare(const struct job *job, struct err *err);
 
+/* At exit: the jq programs prepare compiled, torn down. */
+void text_capture_finish(void);
+
 /* Whether a capture of p reads the parsed records (as JSON). */
 bool text_capture_wants_json(const struct step_parse *p);
 

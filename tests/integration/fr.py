@@ -383,7 +383,10 @@ def session_left(pid):
 
 
 def check_nothing_left(r):
-    """Nothing of the run's session (supervisor, workers, commands) lives on."""
+    """Nothing of the run's session (supervisor, workers, commands) lives on,
+    and (under `make test SAN=1`) no sanitizer spoke: a worker's leak report
+    at its exit reaches the run's stderr."""
+    assert "Sanitizer" not in r.err and "runtime error:" not in r.err, r.err[-4000:]
     if not wait_until(lambda: not session_left(r.pid), 5):
         left = session_left(r.pid)
         assert not left, "left running after the run: %r" % left
