@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gather.h"
 #include "jobdir.h"
 #include "log.h"
 #include "platform.h"
@@ -69,6 +70,9 @@ static const char cmd_run_usage[] =
 	"      --gather           at the end, hosts with identical output as one block,\n"
 	"                         names folded (rtr[01-05].dc1), largest group first;\n"
 	"                         no per-host lines then\n"
+	"      --gather-by KEY[,KEY]  --gather on parsed values: hosts grouped by the\n"
+	"                         values of those keys in their first parsed step's\n"
+	"                         records (version=17.3.4a)\n"
 	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
 	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
 	"      --color WHEN       auto (default), always or never; NO_COLOR is obeyed\n"
@@ -146,6 +150,7 @@ const struct cli_opt cmd_run_options[] = {
 	{"max-tasks-per-worker", 0, true, cli_int, RUN(run.max_tasks_per_worker), 1, INT32_MAX, NULL,
 	 "a number of tasks of at least 1"},
 	{"gather", 0, false, cli_flag, RUN(run.gather), 0, 0, NULL, NULL},
+	{"gather-by", 0, true, cli_string, RUN(gather_by), 0, 0, NULL, NULL},
 	{"outdir", 0, true, cli_string, RUN(run.outdir), 0, 0, NULL, NULL},
 	{"color", 0, true, cli_enum, RUN(color), 0, 0, cmd_run_colors, "auto, always or never"},
 	{"no-progress", 0, false, cli_flag, RUN(no_progress), 0, 0, NULL, NULL},
@@ -189,6 +194,8 @@ enum cli_result cmd_run_parse(int argc, char **argv, struct cmd_run_opts *o, str
 void cmd_run_opts_free(struct cmd_run_opts *o)
 {
 	cmd_targets_free(&o->targets);
+	gather_keys_free(o->gather_keys, o->run.ngather_keys);
+	o->gather_keys = NULL;
 }
 
 /* --dry-run: the hosts and each host's steps as they would run, secrets
@@ -265,6 +272,12 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	if ((r->resume || r->retry_failed) && !r->journal) {
 		err_set(err, "%s: which journal? give it with -o FILE", r->resume ? "--resume" : "--retry-failed");
 		return -1;
+	}
+	if (o->gather_by) {
+		if (gather_keys_parse(o->gather_by, &o->gather_keys, &r->ngather_keys, err) < 0)
+			return -1;
+		r->gather_keys = o->gather_keys;
+		r->gather = true;
 	}
 	if (shard_resolve(o->targets.shard, o->targets.shards, &r->shard, err) < 0)
 		return -1;
