@@ -185,12 +185,17 @@ def test_gather_by_parsed_values(sshlab, fleet, tmp_path):
     assert r.out.decode() == "---------------- d[1-2] (2)\nstatus=down,up\n", r.out.decode()
 
 
-@pytest.mark.parametrize("bad", ["", "version,", "ver sion", "a;b"])
-def test_gather_by_refused(fleet, tmp_path, bad):
+@pytest.mark.parametrize("bad,why", [
+    ("", "expected value names separated by commas (version,hardware), got ''"),
+    ("version,", "expected value names separated by commas (version,hardware), got 'version,'"),
+    ("ver sion", "'ver sion' is not a value name (letters, digits and _)"),
+    ("a,b;c", "'b;c' is not a value name (letters, digits and _)")])
+def test_gather_by_refused(fleet, tmp_path, bad, why):
+    """A list that names no value is a usage error before any host runs."""
     j = write_job(tmp_path, [VERSION_STEP])
     r = fleet.run(["run", j, "-H", "h1", "--gather-by", bad], timeout=30)
     assert r.rc == 2, str(r)
-    assert "--gather-by" in r.err, r.err
+    assert r.err == "fleetrun: error: --gather-by: %s\n" % why, r.err
     assert r.out == b""
 
 
