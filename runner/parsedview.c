@@ -98,6 +98,9 @@ void parsedview_line(struct buf *b, const msgpack_object *parsed, size_t cols)
 	if (fit < pairs.len) {
 		/* room for the ellipsis, one column */
 		fit = termtext_fit(pairs.data, pairs.len, cols > 1 ? cols - 1 : 0, &used);
+		/* "minutes"…, not "minutes" … */
+		while (fit > 0 && pairs.data[fit - 1] == ' ')
+			fit--;
 		buf_append(b, pairs.data, fit);
 		buf_puts(b, "…");
 	} else {

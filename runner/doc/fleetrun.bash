@@ -17,7 +17,7 @@ _fleetrun_options()
     run) echo "-i --inventory -H --hosts -l --limit -w --workers -t --timeout --grace -o --output
                --resume --retry-failed --retries --retry-delay --rate --max-logins
                --jump-max-logins --worker-mem --worker-cpu
-               --worker-files --max-tasks-per-worker --gather --outdir --color --no-progress
+               --worker-files --max-tasks-per-worker --gather --gather-by --outdir --color --no-progress
                --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
     hosts) echo "-i --inventory -H --hosts -l --limit --shard --shards -v --verbose --from --status
@@ -44,7 +44,7 @@ _fleetrun_takes_value()
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
         --worker-mem | --worker-cpu | \
-        --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
+        --worker-files | --max-tasks-per-worker | --gather-by | --outdir | --color | --shard | --shards | \
         --dir | --sbatch | --ssh | --template | -p | --platform | -c | --command | --templates) return 0 ;;
     esac
     return 1

@@ -139,6 +139,8 @@ static void test_line_escaped_and_cut(void **state)
 	assert_line("v=0123456", 9, "v=0123456");
 	assert_line("v=日本語の", 8, "v=日本…");
 	assert_line("v=0123456789|v=1", 8, "v=01234… (+1 record)");
+	/* no space before the ellipsis */
+	assert_line("a=1234;b=5678", 8, "a=1234…");
 }
 
 static bool select_(const char *spec, const char *keys_list, char **out)
