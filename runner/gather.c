@@ -20,9 +20,13 @@ int gather_keys_parse(const char *list, char ***keys, size_t *nkeys, struct err 
 
 	for (const char *p = list;; p++) {
 		size_t len = strcspn(p, ",");
-		if (len == 0 || len > GATHER_MAX_KEY_LEN) {
+		if (len == 0) {
 			err_set(err, "--gather-by: expected value names separated by commas (version,hardware), got '%s'",
 			        list);
+			goto out;
+		}
+		if (len > GATHER_MAX_KEY_LEN) {
+			err_set(err, "--gather-by: a value name of more than %d characters", GATHER_MAX_KEY_LEN);
 			goto out;
 		}
 		if (n == GATHER_MAX_KEYS) {

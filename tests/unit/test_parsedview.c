@@ -199,6 +199,7 @@ static void test_keys_parse(void **state)
 	size_t n = 0;
 	struct err err;
 	static const char *const bad[] = {"", ",", "a,", ",a", "a,,b", "a b", "a;b", "a-b", "é"};
+	char long_key[GATHER_MAX_KEY_LEN + 2];
 
 	(void)state;
 	assert_int_equal(gather_keys_parse("Version,hardware,UP_time9", &keys, &n, &err), 0);
@@ -215,6 +216,13 @@ static void test_keys_parse(void **state)
 	}
 	assert_int_equal(gather_keys_parse("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", &keys, &n, &err), -1);
 	assert_string_equal(err.msg, "--gather-by: at most 16 keys");
+	memset(long_key, 'a', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	assert_int_equal(gather_keys_parse(long_key, &keys, &n, &err), -1);
+	assert_string_equal(err.msg, "--gather-by: a value name of more than 64 characters");
+	long_key[GATHER_MAX_KEY_LEN] = '\0';
+	assert_int_equal(gather_keys_parse(long_key, &keys, &n, &err), 0);
+	gather_keys_free(keys, n);
 }
 
 int main(void)
