@@ -267,7 +267,9 @@ def test_report_html_parsed_columns(sshlab, fleet, tmp_path):
 
 def test_report_html_records_column_and_no_columns(sshlab, fleet, tmp_path):
     """Hosts with several records get a records column; hosts whose first
-    parsed steps differ in keys get no parsed columns at all."""
+    parsed steps differ in keys get no parsed columns at all; a key is
+    text, whatever it holds, and values sort naturally."""
+    import test_report
     inv = lab_hosts(sshlab, tmp_path, HOSTS[:2])
     j = write_job(tmp_path, [INTF_STEP], name="intf")
     journal = str(tmp_path / "intf.jsonl")
@@ -292,5 +294,23 @@ def test_report_html_records_column_and_no_columns(sshlab, fleet, tmp_path):
     try:
         head, _ = table(b)
         assert head == ["host", "status", "attempt", "worker", "started (UTC)", "duration", "error"], head
+    finally:
+        b.close()
+
+    # one template again, its key a hostile name and values that sort as
+    # numbers within text: Gi9 before Gi10
+    for rec, intf in zip(sorted(recs, key=lambda x: x["host"]), ["Gi10", "Gi9"]):
+        rec["steps"][0]["parsed"] = [{"</script><b>x": intf}]
+    odd = tmp_path / "odd.jsonl"
+    fr.write(str(odd), "".join(json.dumps(rec) + "\n" for rec in recs), 0o600)
+    b = open_report(fleet, str(odd), tmp_path / "odd.html")
+    try:
+        head, _ = table(b)
+        assert head[6:] == ["</script><b>x", "error"], head
+        b.eval("document.querySelector('#hosts th[data-key=\"10\"]').click()")
+        _, rows = table(b)
+        assert [(row[0], row[6]) for row in rows] == [("d2", "Gi9"), ("d1", "Gi10")], rows
+        assert b.eval("document.querySelectorAll('#hosts b').length") == 0
+        test_report.check_clean(b, tmp_path / "odd.html")
     finally:
         b.close()
