@@ -254,6 +254,15 @@ out:
 	return rc;
 }
 
+/* Does some step of the job make parsed records? */
+static bool cmd_run_job_parses(const struct job *job)
+{
+	for (size_t i = 0; i < job->nsteps; i++)
+		if (job->steps[i].parse && job->steps[i].parse->mode != STEP_PARSE_NONE)
+			return true;
+	return false;
+}
+
 /* After the options: the checks that need more than one of them, the
  * shard's journal, the job, and what depends on the job and the terminal.
  * 0, or -1 with err. *job and *journal are the caller's to free either
@@ -294,6 +303,11 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	if (jobdir_load(arg, o->jobs_dir, job, err) < 0)
 		return -1;
 	r->job = *job;
+	if (r->ngather_keys && !cmd_run_job_parses(*job)) {
+		err_set(err, "--gather-by: job %s has no step with parse: (no parsed values to group hosts by)",
+		        (*job)->name);
+		return -1;
+	}
 	/* parse: auto's first collection: the workers read it from there
 	 * (worker/step_parse.c) */
 	if (o->templates && setenv("FLEETRUN_TEMPLATES", o->templates, 1) < 0) {

@@ -199,6 +199,16 @@ def test_gather_by_refused(fleet, tmp_path, bad, why):
     assert r.out == b""
 
 
+def test_gather_by_needs_a_parse_step(fleet, tmp_path):
+    """A job whose steps parse nothing has no values to group on: said
+    before any host runs."""
+    j = write_job(tmp_path, [{"ssh": "show version"}], name="plain")
+    r = fleet.run(["run", j, "-H", "h1", "--gather-by", "version"], timeout=30)
+    assert r.rc == 2, str(r)
+    assert r.err == ("fleetrun: error: --gather-by: job plain has no step with parse: "
+                     "(no parsed values to group hosts by)\n"), r.err
+
+
 # ----------------------------------------------------------------- report --html
 
 
