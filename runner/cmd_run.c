@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gather.h"
 #include "jobdir.h"
 #include "log.h"
 #include "platform.h"
@@ -72,6 +73,9 @@ static const char cmd_run_usage[] =
 	"      --gather           at the end, hosts with identical output as one block,\n"
 	"                         names folded (rtr[01-05].dc1), largest group first;\n"
 	"                         no per-host lines then\n"
+	"      --gather-by KEY[,KEY]  --gather on parsed values: hosts grouped by the\n"
+	"                         values of those keys in their first parsed step's\n"
+	"                         records (version=17.3.4a)\n"
 	"      --outdir DIR       DIR/HOST/NN-STEP.out and .err per host and step, and\n"
 	"                         DIR/ok.txt, DIR/failed.txt (host lists for -i)\n"
 	"      --transcript DIR   DIR/HOST: each host's session (what was typed, what\n"
@@ -157,6 +161,7 @@ const struct cli_opt cmd_run_options[] = {
 	{"max-tasks-per-worker", 0, true, cli_int, RUN(run.max_tasks_per_worker), 1, INT32_MAX, NULL,
 	 "a number of tasks of at least 1"},
 	{"gather", 0, false, cli_flag, RUN(run.gather), 0, 0, NULL, NULL},
+	{"gather-by", 0, true, cli_string, RUN(gather_by), 0, 0, NULL, NULL},
 	{"outdir", 0, true, cli_string, RUN(run.outdir), 0, 0, NULL, NULL},
 	{"transcript", 0, true, cli_string, RUN(run.transcript), 0, 0, NULL, NULL},
 	{"color", 0, true, cli_enum, RUN(color), 0, 0, cmd_run_colors, "auto, always or never"},
@@ -201,6 +206,8 @@ enum cli_result cmd_run_parse(int argc, char **argv, struct cmd_run_opts *o, str
 void cmd_run_opts_free(struct cmd_run_opts *o)
 {
 	cmd_targets_free(&o->targets);
+	gather_keys_free(o->gather_keys, o->run.ngather_keys);
+	o->gather_keys = NULL;
 }
 
 /* --dry-run: the hosts and each host's steps as they would run, secrets
@@ -259,6 +266,15 @@ out:
 	return rc;
 }
 
+/* Does some step of the job make parsed records? */
+static bool cmd_run_job_parses(const struct job *job)
+{
+	for (size_t i = 0; i < job->nsteps; i++)
+		if (job->steps[i].parse && job->steps[i].parse->mode != STEP_PARSE_NONE)
+			return true;
+	return false;
+}
+
 /* After the options: the checks that need more than one of them, the
  * shard's journal, the job, and what depends on the job and the terminal.
  * 0, or -1 with err. *job and *journal are the caller's to free either
@@ -283,6 +299,12 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 		err_set(err, "%s: which journal? give it with -o FILE", r->resume ? "--resume" : "--retry-failed");
 		return -1;
 	}
+	if (o->gather_by) {
+		if (gather_keys_parse(o->gather_by, &o->gather_keys, &r->ngather_keys, err) < 0)
+			return -1;
+		r->gather_keys = o->gather_keys;
+		r->gather = true;
+	}
 	if (shard_resolve(o->targets.shard, o->targets.shards, &r->shard, err) < 0)
 		return -1;
 	if (r->journal) {
@@ -298,6 +320,11 @@ static int cmd_run_prepare(struct cmd_run_opts *o, const char *arg, struct job *
 	if (jobdir_load(arg, o->jobs_dir, job, err) < 0)
 		return -1;
 	r->job = *job;
+	if (r->ngather_keys && !cmd_run_job_parses(*job)) {
+		err_set(err, "--gather-by: job %s has no step with parse: (no parsed values to group hosts by)",
+		        (*job)->name);
+		return -1;
+	}
 	/* parse: auto's first collection: the workers read it from there
 	 * (worker/step_parse.c) */
 	if (o->templates && setenv("FLEETRUN_TEMPLATES", o->templates, 1) < 0) {

@@ -19,6 +19,9 @@ struct cmd_run_opts {
 	struct cmd_targets targets;  /* -i, -H, -l, --shard, --shards; owned (cmd_run_opts_free) */
 	const char *jobs_dir;        /* --jobs-dir, or NULL */
 	const char *templates;       /* --templates: a TextFSM collection, or NULL */
+	const char *gather_by;       /* --gather-by KEY[,KEY], or NULL */
+	char **gather_keys;          /* its keys once parsed: malloced, owned
+	                                (cmd_run_opts_free); run.gather_keys */
 	int64_t timeout_ms;          /* -t, or 0: the job's timeout */
 	int verbose;                 /* -v, counted */
 	int color;                   /* --color: -1 auto, 1 always, 0 never */

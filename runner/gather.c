@@ -1,14 +1,65 @@
 /* gather: identical outputs folded together. */
 #include "gather.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
 #include "hostrange.h"
+#include "parsedview.h"
 #include "proto.h"
 #include "termtext.h"
 #include "util.h"
+
+int gather_keys_parse(const char *list, char ***keys, size_t *nkeys, struct err *err)
+{
+	char **k = xcalloc(GATHER_MAX_KEYS, sizeof(*k));
+	size_t n = 0;
+	int r = -1;
+
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		if (len == 0) {
+			err_set(err, "--gather-by: expected value names separated by commas (version,hardware), got '%s'",
+			        list);
+			goto out;
+		}
+		if (len > GATHER_MAX_KEY_LEN) {
+			err_set(err, "--gather-by: a value name of more than %d characters", GATHER_MAX_KEY_LEN);
+			goto out;
+		}
+		if (n == GATHER_MAX_KEYS) {
+			err_set(err, "--gather-by: at most %d keys", GATHER_MAX_KEYS);
+			goto out;
+		}
+		k[n] = xstrndup(p, len);
+		for (char *c = k[n++]; *c; c++) {
+			if (!isalnum((unsigned char)*c) && *c != '_') {
+				err_set(err, "--gather-by: '%.*s' is not a value name (letters, digits and _)", (int)len, p);
+				goto out;
+			}
+			*c = (char)tolower((unsigned char)*c);
+		}
+		p += len;
+		if (!*p)
+			break;
+	}
+	*keys = k;
+	*nkeys = n;
+	k = NULL;
+	r = 0;
+out:
+	gather_keys_free(k, n);
+	return r;
+}
+
+void gather_keys_free(char **keys, size_t nkeys)
+{
+	for (size_t i = 0; keys && i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+}
 
 void gather_init(struct gather *g)
 {
@@ -55,9 +106,20 @@ void gather_add(struct gather *g, const char *host, enum status st, const struct
                 const char *error)
 {
 	struct gather_group *grp;
+	const msgpack_object *parsed;
 
 	buf_reset(&g->text);
-	for (size_t i = 0; res && i < res->nsteps; i++)
+	if (g->nkeys && st == STATUS_OK) {
+		parsed = parsedview_first(res);
+		if (!parsed || !parsedview_select(&g->text, parsed, g->keys, g->nkeys)) {
+			buf_puts(&g->text, "(no parsed ");
+			for (size_t i = 0; i < g->nkeys; i++)
+				buf_printf(&g->text, "%s%s", i ? "," : "", g->keys[i]);
+			buf_putc(&g->text, ')');
+		}
+		buf_putc(&g->text, '\n');
+	}
+	for (size_t i = 0; !g->nkeys && res && i < res->nsteps; i++)
 		if (res->steps[i].has & PROTO_STEP_OUTPUT)
 			buf_append(&g->text, res->steps[i].out.p, res->steps[i].out.n);
 	if (st != STATUS_OK) {

@@ -72,7 +72,7 @@ static void report_follow_line(const char *line, const char *job, struct record 
 			buf_puts(&rec->error, error);
 		buf_putc(&rec->error, '\0');
 		buf_reset(text);
-		stdout_out_text_line(text, host, rec);
+		stdout_out_text_line(text, host, rec, NULL);
 		fwrite(text->data, 1, text->len, out);
 	}
 	yajl_tree_free(root);

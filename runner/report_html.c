@@ -106,7 +106,7 @@ int report_html_open(struct report_html *h, const char *path, const char *journa
 	report_html_gen_str(h->gen, journal);
 	report_html_gen_flush(h);
 	fputs(",\"columns\":[\"host\",\"status\",\"attempt\",\"worker\",\"started_ms\",\"duration_ms\",\"error\","
-	      "\"output\"],\n\"hosts\":[\n",
+	      "\"output\",\"records\",\"values\"],\n\"hosts\":[\n",
 	      h->f);
 	r = 0;
 out:
@@ -202,6 +202,90 @@ static void report_html_output(struct buf *b, yajl_val root)
 		buf_printf(b, "\n[%zu more bytes: see the journal]", dropped);
 }
 
+/* ---- parsed records ---- */
+
+/* The records of the first step that has "parsed": NULL when none. */
+static yajl_val report_html_parsed(yajl_val root)
+{
+	const char *path[] = {"steps", NULL}, *ppath[] = {PROTO_KEY_PARSED, NULL};
+	yajl_val steps = yajl_tree_get(root, path, yajl_t_array), parsed;
+
+	for (size_t i = 0; steps && i < steps->u.array.len; i++)
+		if (YAJL_IS_OBJECT(steps->u.array.values[i]) &&
+		    (parsed = yajl_tree_get(steps->u.array.values[i], ppath, yajl_t_array)))
+			return parsed;
+	return NULL;
+}
+
+/* A value as text, as parsedview_value writes it for the terminal: a
+ * string; a List's items joined with ","; named groups as "name=value"
+ * pairs joined with " ". */
+static void report_html_value(struct buf *b, yajl_val v)
+{
+	if (YAJL_IS_STRING(v)) {
+		buf_puts(b, YAJL_GET_STRING(v));
+	} else if (YAJL_IS_ARRAY(v)) {
+		for (size_t i = 0; i < v->u.array.len; i++) {
+			if (i)
+				buf_putc(b, ',');
+			report_html_value(b, v->u.array.values[i]);
+		}
+	} else if (YAJL_IS_OBJECT(v)) {
+		for (size_t i = 0; i < v->u.object.len; i++) {
+			if (i)
+				buf_putc(b, ' ');
+			buf_printf(b, "%s=", v->u.object.keys[i]);
+			report_html_value(b, v->u.object.values[i]);
+		}
+	} else if (YAJL_IS_NUMBER(v)) {
+		buf_puts(b, YAJL_GET_NUMBER(v));
+	}
+}
+
+/* Are rec's keys the ones held (the first host's, kept when none were)? */
+static void report_html_keys(struct report_html *h, yajl_val rec)
+{
+	size_t n = rec->u.object.len;
+
+	if (!h->keys) {
+		h->keys = xcalloc(n + 1, sizeof(*h->keys));
+		for (size_t i = 0; i < n; i++)
+			h->keys[i] = xstrdup(rec->u.object.keys[i]);
+		h->nkeys = n;
+		return;
+	}
+	if (n != h->nkeys)
+		h->keys_differ = true;
+	for (size_t i = 0; !h->keys_differ && i < n; i++)
+		if (strcmp(rec->u.object.keys[i], h->keys[i]) != 0)
+			h->keys_differ = true;
+}
+
+/* The row's record count and its first record's values (null: none). */
+static void report_html_row_parsed(struct report_html *h, yajl_val root)
+{
+	yajl_val parsed = report_html_parsed(root), rec;
+	yajl_gen g = h->gen;
+
+	rec = parsed && parsed->u.array.len ? parsed->u.array.values[0] : NULL;
+	yajl_gen_integer(g, parsed ? (long long)parsed->u.array.len : 0);
+	if (!rec || !YAJL_IS_OBJECT(rec)) {
+		yajl_gen_null(g);
+		return;
+	}
+	if ((long long)parsed->u.array.len > h->most_records)
+		h->most_records = (long long)parsed->u.array.len;
+	report_html_keys(h, rec);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < rec->u.object.len; i++) {
+		buf_reset(&h->value);
+		buf_puts(&h->value, "");
+		report_html_value(&h->value, rec->u.object.values[i]);
+		yajl_gen_string(g, (const unsigned char *)h->value.data, h->value.len);
+	}
+	yajl_gen_array_close(g);
+}
+
 void report_html_host(struct report_html *h, const struct journal_entry *e, int64_t started_ms,
                       int64_t duration_ms, const char *error)
 {
@@ -225,6 +309,7 @@ void report_html_host(struct report_html *h, const struct journal_entry *e, int6
 	else
 		yajl_gen_null(g);
 	yajl_gen_string(g, (const unsigned char *)h->text.data, h->text.len);
+	report_html_row_parsed(h, e->root);
 	yajl_gen_array_close(g);
 	if (h->rows++)
 		fputs(",\n", h->f);
@@ -249,7 +334,23 @@ int report_html_finish(struct report_html *h, const struct summary *s, const str
 		err_set(err, "%s: %s", h->tmp_path, strerror(errno));
 		goto out;
 	}
-	fputs("\n]}</script>\n<script type=\"application/json\" id=\"fleetrun-summary\">", h->f);
+	/* the parsed columns: the keys every host with records has, or null */
+	fputs("\n],\"parsed\":", h->f);
+	if (h->keys && !h->keys_differ) {
+		yajl_gen_map_open(h->gen);
+		report_html_gen_str(h->gen, "columns");
+		yajl_gen_array_open(h->gen);
+		for (size_t i = 0; i < h->nkeys; i++)
+			report_html_gen_str(h->gen, h->keys[i]);
+		yajl_gen_array_close(h->gen);
+		report_html_gen_str(h->gen, "most_records");
+		yajl_gen_integer(h->gen, h->most_records);
+		yajl_gen_map_close(h->gen);
+		report_html_gen_flush(h);
+	} else {
+		fputs("null", h->f);
+	}
+	fputs("}</script>\n<script type=\"application/json\" id=\"fleetrun-summary\">", h->f);
 	report_html_json_out(h->f, (const unsigned char *)json, jlen);
 	fputs("</script>", h->f);
 	fputs(rest, h->f);
@@ -287,5 +388,9 @@ void report_html_free(struct report_html *h)
 	free(h->tmp_path);
 	free(h->path);
 	buf_free(&h->text);
+	buf_free(&h->value);
+	for (size_t i = 0; i < h->nkeys; i++)
+		free(h->keys[i]);
+	free(h->keys);
 	memset(h, 0, sizeof(*h));
 }

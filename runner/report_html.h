@@ -3,6 +3,11 @@
  * data embedded as JSON. The page draws everything itself and fetches
  * nothing: no network, no third-party code.
  *
+ * Parsed records (`parse:` on a step): each row carries the host's first
+ * parsed step's record count and its first record's values; when every
+ * host with records has the same keys, in the same order (one template
+ * made them all), the page shows them as columns of the hosts table.
+ *
  * The page is written to OUT.tmp and renamed over OUT when complete, so a
  * reader never sees half a page. */
 #ifndef FLEETRUN_REPORT_HTML_H
@@ -28,6 +33,12 @@ struct report_html {
 	yajl_gen gen;      /* one host's row at a time */
 	struct buf text;   /* one host's output text */
 	unsigned long rows;
+	char **keys;       /* the first host with parsed records: its first
+	                      record's keys, malloced, owned; NULL: none yet */
+	size_t nkeys;
+	bool keys_differ;  /* a later host's keys are not those */
+	long long most_records; /* of one host */
+	struct buf value;  /* one parsed value's text */
 };
 
 /* Create the temporary file and write the page up to the host rows. 0, or

@@ -750,6 +750,8 @@ static int run_open_outputs(struct run *r, int workers)
 		log_error("%s", err.msg);
 		return -1;
 	}
+	r->gather.keys = o->gather_keys;
+	r->gather.nkeys = o->ngather_keys;
 	progress_init(&r->pg, o->progress, o->color, r->total, r->start_ms);
 	if (o->progress) {
 		log_set_hook(run_log_hook, &r->pg);

@@ -44,6 +44,9 @@ struct run_opts {
 	const char *outdir;     /* --outdir: per-host files, or NULL */
 	const char *transcript; /* --transcript: DIR/HOST sessions, or NULL */
 	bool gather;            /* --gather: identical outputs grouped at the end */
+	char *const *gather_keys; /* --gather-by (implies gather): the parsed
+	                             values hosts are grouped by; NULL: none */
+	size_t ngather_keys;
 	bool progress;          /* the live line on stderr (a terminal, not -q) */
 	bool color;             /* escapes allowed on the terminal */
 	bool ordered;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "parsedview.h"
 #include "status.h"
 #include "termtext.h"
 #include "util.h"
@@ -23,13 +24,16 @@ void stdout_out_set_hook(struct stdout_out *s, void (*before_write)(void *ctx), 
 	s->ctx = ctx;
 }
 
-/* The text line of a record: host, status, then the first line of the
- * last output for ok hosts and the error for the others. Devices are
+/* The text line of a record: host, status, then for ok hosts the parsed
+ * records of the first step that has them (parsedview_line: what a
+ * template made of the output says more than its first line), else the
+ * first line of the last output; the error for the others. Devices are
  * hostile and inventories are data: the host, the output and the error
  * reach the terminal through termtext (a tab in the output stays, one in
  * an error text is shown as \t, as everywhere errors are printed). */
-void stdout_out_text_line(struct buf *b, const char *host, const struct record *r)
+void stdout_out_text_line(struct buf *b, const char *host, const struct record *r, const struct proto_result *res)
 {
+	const msgpack_object *parsed = r->status == STATUS_OK ? parsedview_first(res) : NULL;
 	const char *first = r->status == STATUS_OK ? r->first.data : r->error.data;
 	size_t n = r->status == STATUS_OK ? r->first.len : strcspn(r->error.data ? r->error.data : "", "\r\n");
 	size_t start = b->len, width;
@@ -40,7 +44,10 @@ void stdout_out_text_line(struct buf *b, const char *host, const struct record *
 	for (; width < 24; width++)
 		buf_putc(b, ' ');
 	buf_printf(b, " %-11s ", status_name(r->status));
-	termtext_append(b, first ? first : "", first ? n : 0, r->status == STATUS_OK ? TERMTEXT_KEEP_TAB : 0);
+	if (parsed)
+		parsedview_line(b, parsed, PARSEDVIEW_LINE_COLS);
+	else
+		termtext_append(b, first ? first : "", first ? n : 0, r->status == STATUS_OK ? TERMTEXT_KEEP_TAB : 0);
 	buf_putc(b, '\n');
 }
 
@@ -92,7 +99,7 @@ void stdout_out_render(struct stdout_out *s, struct buf *text, const char *host,
                        const struct proto_result *res)
 {
 	if (s->format == STDOUT_OUT_TEXT && !s->quiet)
-		stdout_out_text_line(text, host, r);
+		stdout_out_text_line(text, host, r, res);
 	if (s->format == STDOUT_OUT_LINES && !s->quiet)
 		stdout_out_lines(text, &s->err, host, r, res);
 }

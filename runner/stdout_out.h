@@ -59,7 +59,9 @@ void stdout_out_free(struct stdout_out *s);
 
 /* The text line of a record into b: the host, its status, then the
  * first line of the last output for ok hosts and the error for the
- * others, made safe for a terminal (`report --follow` prints it too). */
-void stdout_out_text_line(struct buf *b, const char *host, const struct record *r);
+ * others, made safe for a terminal (`report --follow` prints it too);
+ * res, when there is one (not in report --follow), gives the parsed
+ * records an ok host's line shows instead of its first output line. */
+void stdout_out_text_line(struct buf *b, const char *host, const struct record *r, const struct proto_result *res);
 
 #endif

@@ -18,7 +18,8 @@ _fleetrun_options()
                -t --timeout --grace -o --output
                --resume --retry-failed --retries --retry-delay --rate --max-logins
                --jump-max-logins --worker-mem --worker-cpu
-               --worker-files --max-tasks-per-worker --gather --outdir --color --no-progress
+               --worker-files --max-tasks-per-worker --gather --gather-by --outdir --transcript
+               --templates --color --no-progress
                --ordered --dry-run --shard --shards --format --summary --max-output
                --jobs-dir -q --quiet -v --verbose -h --help" ;;
     hosts) echo "-i --inventory -H --hosts -x --exclude -l --limit --shard --shards -v --verbose --from --status
@@ -46,7 +47,8 @@ _fleetrun_takes_value()
         -o | --output | --format | --summary | --max-output | --jobs-dir | --from | --status | \
         --job | --html | --retries | --retry-delay | --rate | --max-logins | --jump-max-logins | \
         --worker-mem | --worker-cpu | \
-        --worker-files | --max-tasks-per-worker | --outdir | --color | --shard | --shards | \
+        --worker-files | --max-tasks-per-worker | --gather-by | --outdir | --transcript | --templates | \
+        --color | --shard | --shards | \
         --dir | --sbatch | --ssh | --template | -p | --platform | -c | --command | --templates) return 0 ;;
     esac
     return 1

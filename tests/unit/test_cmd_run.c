@@ -66,6 +66,7 @@ WANT(max_logins, o->run.max_logins = 2)
 WANT(max_logins_0, o->run.max_logins = 0)
 WANT(jump_max_logins, o->run.jump_max_logins = 30)
 WANT(gather, o->run.gather = true)
+WANT(gather_by, o->gather_by = "version,hardware")
 WANT(outdir, o->run.outdir = "out.d")
 WANT(transcript, o->run.transcript = "tx.d")
 WANT(color_auto, o->color = -1)
@@ -129,6 +130,7 @@ static const struct good {
 	{"--max-logins", "0", want_max_logins_0},
 	{"--jump-max-logins", "30", want_jump_max_logins},
 	{"--gather", NULL, want_gather},
+	{"--gather-by", "version,hardware", want_gather_by},
 	{"--outdir", "out.d", want_outdir},
 	{"--transcript", "tx.d", want_transcript},
 	{"--color", "auto", want_color_auto},
@@ -238,6 +240,7 @@ static void assert_opts(const char *opt, const struct cmd_run_opts *got, const s
 	assert_str("--shards", got->targets.shards, want->targets.shards);
 	assert_str("--jobs-dir", got->jobs_dir, want->jobs_dir);
 	assert_str("--templates", got->templates, want->templates);
+	assert_str("--gather-by", got->gather_by, want->gather_by);
 	assert_str("-o", got->run.journal, want->run.journal);
 	assert_str("--outdir", got->run.outdir, want->run.outdir);
 	assert_str("--transcript", got->run.transcript, want->run.transcript);
